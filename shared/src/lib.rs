@@ -1,0 +1,1 @@
+//! The uis suite library.
