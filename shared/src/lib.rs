@@ -1,1 +1,8 @@
-//! The uis suite library.
+//! The uis suite's library. Each module is one noun of the domain; the
+//! binaries under `bins/` parse flags, call into here, and print.
+//!
+//! Dependencies point one way: `script` and `seed` know only a PostgreSQL
+//! connection (never the cluster); `jwt` is pure; `output` knows no domain
+//! type; `tunnel` is the only bridge between the cluster and PostgreSQL.
+
+pub mod script;

@@ -1,0 +1,1 @@
+//! The psql-compatible script engine (in progress).

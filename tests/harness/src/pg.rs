@@ -1,0 +1,328 @@
+//! A throwaway PostgreSQL server for tests: `initdb` into a fresh directory,
+//! `postgres` on a free 127.0.0.1 port, scram-sha-256 password login for the
+//! superuser `postgres` with a random password.
+//!
+//! Clean-up does not depend on Rust destructors running. The server is
+//! started by a small shell watchdog whose stdin is a pipe from the test
+//! process: when that pipe closes (the `Pg` is dropped, the test process
+//! ends, panics or is killed), the watchdog stops the server with a fast
+//! shutdown and deletes the directory. PostgreSQL refuses to run as root, so
+//! when the test runs as root the watchdog runs as the `postgres` OS user,
+//! in a directory that user owns.
+
+use anyhow::{Context, Result, bail};
+use rand::RngExt;
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The watchdog: runs initdb and postgres, then waits for its stdin to close.
+const WATCHDOG: &str = r#"
+D="$1"; BIN="$2"; PORT="$3"
+if ! "$BIN/initdb" -D "$D/data" -U postgres --pwfile="$D/pwfile" -A scram-sha-256 \
+     -E UTF8 --locale=C --no-sync >"$D/initdb.log" 2>&1; then
+  echo failed > "$D/initdb.failed"
+  read _ ; rm -rf "$D"; exit 1
+fi
+rm -f "$D/pwfile"
+"$BIN/postgres" -D "$D/data" -h 127.0.0.1 -p "$PORT" -k "$D" \
+  -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+  -c max_connections=300 -c shared_buffers=64MB -c log_min_messages=warning \
+  >"$D/postgres.log" 2>&1 &
+pid=$!
+echo "$pid" > "$D/pid"
+read _
+kill -INT "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+rm -rf "$D"
+"#;
+
+/// A running throwaway server. Dropping it stops the server and deletes its
+/// files.
+pub struct Pg {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub password: String,
+    pub bin_dir: PathBuf,
+    dir: PathBuf,
+    watchdog: Mutex<Option<(Child, ChildStdin)>>,
+}
+
+static SHARED: OnceLock<Pg> = OnceLock::new();
+static DB_COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl Pg {
+    /// One server per test process, started on first use. Tests share it and
+    /// each creates its own database with [`Pg::create_db`].
+    pub fn shared() -> &'static Pg {
+        SHARED.get_or_init(|| Pg::start().expect("start the throwaway PostgreSQL"))
+    }
+
+    /// Start a new server of its own.
+    pub fn start() -> Result<Pg> {
+        let bin_dir = find_bin_dir()?;
+        let mut last_err = None;
+        for _ in 0..3 {
+            match Self::start_once(&bin_dir) {
+                Ok(pg) => return Ok(pg),
+                Err(e) => last_err = Some(e),
+            }
+        }
+        Err(last_err.expect("tried at least once"))
+    }
+
+    fn start_once(bin_dir: &Path) -> Result<Pg> {
+        let password = random_alnum(32);
+        let as_postgres_user = is_root();
+        let base = if as_postgres_user {
+            PathBuf::from("/tmp")
+        } else {
+            std::env::temp_dir()
+        };
+        let dir = base.join(format!("uis-pg-{}", random_alnum(12).to_lowercase()));
+        std::fs::create_dir(&dir).with_context(|| format!("create {}", dir.display()))?;
+        std::fs::write(dir.join("pwfile"), format!("{password}\n"))?;
+        let mut cmd = Command::new("sh");
+        if as_postgres_user {
+            let (uid, gid) = postgres_ids()?;
+            chown_tree(&dir, uid, gid)?;
+            use std::os::unix::process::CommandExt;
+            cmd.uid(uid).gid(gid);
+        }
+        let port = free_port()?;
+        cmd.arg("-c")
+            .arg(WATCHDOG)
+            .arg("pg-watchdog")
+            .arg(&dir)
+            .arg(bin_dir)
+            .arg(port.to_string())
+            .current_dir(&dir)
+            .env_remove("PGDATA")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let mut child = cmd.spawn().context("spawn the PostgreSQL watchdog (sh)")?;
+        let stdin = child.stdin.take().expect("piped stdin");
+        let pg = Pg {
+            host: "127.0.0.1".into(),
+            port,
+            user: "postgres".into(),
+            password,
+            bin_dir: bin_dir.to_path_buf(),
+            dir,
+            watchdog: Mutex::new(Some((child, stdin))),
+        };
+        pg.wait_ready()?;
+        Ok(pg)
+    }
+
+    fn wait_ready(&self) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if self.dir.join("initdb.failed").exists() {
+                let log = std::fs::read_to_string(self.dir.join("initdb.log")).unwrap_or_default();
+                bail!("initdb failed:\n{log}");
+            }
+            if let Ok(pid) = std::fs::read_to_string(self.dir.join("pid")) {
+                let pid = pid.trim();
+                if !pid.is_empty() && !Path::new(&format!("/proc/{pid}")).exists() {
+                    let log =
+                        std::fs::read_to_string(self.dir.join("postgres.log")).unwrap_or_default();
+                    bail!("postgres exited at start:\n{log}");
+                }
+                if self.try_connect("postgres").is_ok() {
+                    return Ok(());
+                }
+            }
+            if Instant::now() > deadline {
+                bail!("postgres did not accept connections within 60 s");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn try_connect(&self, db: &str) -> Result<postgres::Client, postgres::Error> {
+        postgres::Config::new()
+            .host(&self.host)
+            .port(self.port)
+            .user(&self.user)
+            .password(&self.password)
+            .dbname(db)
+            .connect_timeout(Duration::from_secs(5))
+            .connect(postgres::NoTls)
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    /// A superuser connection to `db`.
+    pub fn connect(&self, db: &str) -> postgres::Client {
+        self.try_connect(db)
+            .unwrap_or_else(|e| panic!("connect to database {db}: {e}"))
+    }
+
+    /// A superuser URL for `db` (the password is alphanumeric: no escaping).
+    pub fn url(&self, db: &str) -> String {
+        format!(
+            "postgresql://{}:{}@{}:{}/{}",
+            self.user, self.password, self.host, self.port, db
+        )
+    }
+
+    /// Creates an empty database with a unique name starting with `prefix`.
+    pub fn create_db(&self, prefix: &str) -> String {
+        let n = DB_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let name = format!(
+            "{}_{}_{}_{}",
+            prefix,
+            std::process::id(),
+            n,
+            random_alnum(4).to_lowercase()
+        );
+        self.connect("postgres")
+            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+            .unwrap_or_else(|e| panic!("create database {name}: {e}"));
+        name
+    }
+
+    /// Environment for libpq tools (psql, pg_dump) pointing at this server.
+    pub fn libpq_env(&self) -> Vec<(String, String)> {
+        vec![
+            ("PGHOST".into(), self.host.clone()),
+            ("PGPORT".into(), self.port.to_string()),
+            ("PGUSER".into(), self.user.clone()),
+            ("PGPASSWORD".into(), self.password.clone()),
+        ]
+    }
+
+    /// Stop the server and delete its files now, waiting for both.
+    pub fn stop(&self) {
+        let taken = self.watchdog.lock().map(|mut w| w.take()).unwrap_or(None);
+        if let Some((mut child, mut stdin)) = taken {
+            let _ = stdin.write_all(b"stop\n");
+            drop(stdin);
+            let _ = child.wait();
+        }
+        if self.dir.exists() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+impl Drop for Pg {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The newest `/usr/lib/postgresql/N/bin` holding initdb and postgres, or
+/// the directory of `initdb` on PATH.
+pub fn find_bin_dir() -> Result<PathBuf> {
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let v: u32 = e.file_name().to_str()?.parse().ok()?;
+            let bin = e.path().join("bin");
+            (bin.join("initdb").exists() && bin.join("postgres").exists()).then_some((v, bin))
+        })
+        .collect();
+    versions.sort();
+    if let Some((_, bin)) = versions.pop() {
+        return Ok(bin);
+    }
+    for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()) {
+        if dir.join("initdb").exists() && dir.join("postgres").exists() {
+            return Ok(dir);
+        }
+    }
+    bail!(
+        "no PostgreSQL server binaries: install them (`apt-get install postgresql`) so that \
+         /usr/lib/postgresql/*/bin/initdb exists"
+    )
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn is_root() -> bool {
+    // The uid of this process, from /proc, without a libc dependency.
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(1).map(|u| u == "0"))
+        })
+        .unwrap_or(false)
+}
+
+fn postgres_ids() -> Result<(u32, u32)> {
+    let out = Command::new("id").args(["-u", "postgres"]).output()?;
+    let uid: u32 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .context("running as root, and there is no `postgres` OS user to run PostgreSQL as")?;
+    let out = Command::new("id").args(["-g", "postgres"]).output()?;
+    let gid: u32 = String::from_utf8_lossy(&out.stdout).trim().parse()?;
+    Ok((uid, gid))
+}
+
+fn chown_tree(dir: &Path, uid: u32, gid: u32) -> Result<()> {
+    std::os::unix::fs::chown(dir, Some(uid), Some(gid))?;
+    for e in std::fs::read_dir(dir)? {
+        std::os::unix::fs::chown(e?.path(), Some(uid), Some(gid))?;
+    }
+    Ok(())
+}
+
+/// `n` random characters of `[A-Za-z0-9]`.
+pub fn random_alnum(n: usize) -> String {
+    const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    (0..n)
+        .map(|_| CHARS[rng.random_range(0..CHARS.len())] as char)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn starts_logs_in_with_scram_and_cleans_up() {
+        let pg = Pg::start().unwrap();
+        let db = pg.create_db("harness");
+        let mut c = pg.connect(&db);
+        let row = c.query_one("select current_user::text, current_database()::text", &[]).unwrap();
+        assert_eq!(row.get::<_, String>(0), "postgres");
+        assert_eq!(row.get::<_, String>(1), db);
+        // Password login is enforced: a wrong password is refused.
+        let wrong = postgres::Config::new()
+            .host("127.0.0.1")
+            .port(pg.port)
+            .user("postgres")
+            .password("wrong")
+            .dbname("postgres")
+            .connect(postgres::NoTls);
+        assert!(wrong.is_err());
+        let dir = pg.dir.clone();
+        let port = pg.port;
+        drop(c);
+        drop(pg);
+        assert!(!dir.exists(), "data directory removed");
+        assert!(
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+            "nothing listens after drop"
+        );
+    }
+}
