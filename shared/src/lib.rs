@@ -5,4 +5,18 @@
 //! connection (never the cluster); `jwt` is pure; `output` knows no domain
 //! type; `tunnel` is the only bridge between the cluster and PostgreSQL.
 
+pub mod app;
+pub mod cli;
+pub mod cluster;
+pub mod creds;
+pub mod error;
+pub mod locate;
+pub mod output;
+pub mod pg;
 pub mod script;
+pub mod secret;
+pub mod session;
+pub mod store;
+pub mod tunnel;
+
+pub use error::{Failure, fail};

@@ -1,0 +1,81 @@
+//! Flags every binary shares, defined once so `--help`, completions and man
+//! pages agree: cluster access (kubectl's `--kubeconfig` and `--context`),
+//! where the shared PostgreSQL lives (UIS defaults, each overridable by a flag
+//! and a `UIS_*` variable), and `--json`.
+
+use clap::Args;
+use std::path::PathBuf;
+
+/// How to reach the Kubernetes API, following kubectl's rules.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ClusterArgs {
+    /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use (default: its current-context)
+    #[arg(long, global = true, value_name = "NAME", env = "UIS_CONTEXT", hide_env_values = true)]
+    pub context: Option<String>,
+    /// Seconds to wait for any one Kubernetes API call
+    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10, env = "UIS_REQUEST_TIMEOUT", hide_env_values = true)]
+    pub request_timeout: u64,
+}
+
+/// Where the shared PostgreSQL runs and how its superuser is found.
+#[derive(Args, Debug, Clone)]
+pub struct LocatorArgs {
+    /// Namespace of the PostgreSQL pod, service, admin Secrets and the credential store
+    #[arg(long, global = true, value_name = "NS", default_value = "default", env = "UIS_PG_NAMESPACE", hide_env_values = true)]
+    pub pg_namespace: String,
+    /// Label selector of the PostgreSQL pod
+    #[arg(long, global = true, value_name = "SELECTOR", default_value = "app.kubernetes.io/name=postgresql", env = "UIS_PG_SELECTOR", hide_env_values = true)]
+    pub pg_selector: String,
+    /// Name of the PostgreSQL Service (for in-cluster URLs)
+    #[arg(long, global = true, value_name = "NAME", default_value = "postgresql", env = "UIS_PG_SERVICE", hide_env_values = true)]
+    pub pg_service: String,
+    /// PostgreSQL port in the pod and on the Service
+    #[arg(long, global = true, value_name = "PORT", default_value_t = 5432, env = "UIS_PG_PORT", hide_env_values = true)]
+    pub pg_port: u16,
+    /// Name of the PostgreSQL superuser
+    #[arg(long, global = true, value_name = "NAME", default_value = "postgres", env = "UIS_PG_SUPERUSER", hide_env_values = true)]
+    pub pg_superuser: String,
+    /// Secrets holding the superuser password, tried in order, as SECRET/KEY[,SECRET/KEY...]
+    #[arg(long, global = true, value_name = "SECRET/KEY,...", default_value = "urbalurba-secrets/PGPASSWORD,postgresql/postgres-password", env = "UIS_ADMIN_SECRETS", hide_env_values = true)]
+    pub admin_secrets: String,
+    /// The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs
+    #[arg(long, global = true, value_name = "HOST:PORT", default_value = "localhost:35432", env = "UIS_PG_LOCAL", hide_env_values = true)]
+    pub local_address: String,
+    /// Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)
+    #[arg(long, global = true, value_name = "HOST:PORT", env = "UIS_PG_DIRECT", hide_env_values = true)]
+    pub direct: Option<String>,
+}
+
+impl Default for LocatorArgs {
+    fn default() -> Self {
+        LocatorArgs {
+            pg_namespace: "default".into(),
+            pg_selector: "app.kubernetes.io/name=postgresql".into(),
+            pg_service: "postgresql".into(),
+            pg_port: 5432,
+            pg_superuser: "postgres".into(),
+            admin_secrets: "urbalurba-secrets/PGPASSWORD,postgresql/postgres-password".into(),
+            local_address: "localhost:35432".into(),
+            direct: None,
+        }
+    }
+}
+
+/// `HOST:PORT` split, with a usage error naming `field` when malformed.
+pub fn parse_host_port(field: &str, value: &str) -> Result<(String, u16), crate::Failure> {
+    let bad = || {
+        crate::Failure::usage(format!(
+            "invalid {field} {value:?}: expected HOST:PORT, e.g. localhost:35432"
+        ))
+    };
+    let (host, port) = value.rsplit_once(':').ok_or_else(bad)?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() {
+        return Err(bad());
+    }
+    let port: u16 = port.parse().map_err(|_| bad())?;
+    Ok((host.to_string(), port))
+}

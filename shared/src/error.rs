@@ -1,0 +1,77 @@
+//! The one error type people see: what failed (`phase`), why (`detail`), and
+//! the next command to run (`hint`), with the exit code it maps to.
+//!
+//! Internal code uses `anyhow`; anything a user should read is turned into a
+//! [`Failure`] at the point where the cause is known. Never put a secret in
+//! any of these fields.
+
+use std::fmt;
+
+/// A failure worth a one-line message and a hint.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// A short machine-readable stage name (`cluster`, `locate`, `connect`, `sql` ...).
+    pub phase: String,
+    /// What went wrong, in one line.
+    pub detail: String,
+    /// What to do about it (a command, ideally).
+    pub hint: Option<String>,
+    /// Process exit code: 1 failure, 2 usage, 3 script error.
+    pub code: i32,
+}
+
+impl Failure {
+    pub fn new(phase: impl Into<String>, detail: impl Into<String>) -> Self {
+        Failure {
+            phase: phase.into(),
+            detail: detail.into(),
+            hint: None,
+            code: 1,
+        }
+    }
+
+    /// A usage error (exit 2), as clap reports bad flags.
+    pub fn usage(detail: impl Into<String>) -> Self {
+        Failure {
+            code: 2,
+            ..Failure::new("usage", detail)
+        }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn code(mut self, code: i32) -> Self {
+        self.code = code;
+        self
+    }
+
+    /// UIS's error object: `{"status":"error","phase","detail","hint"}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "status": "error",
+            "phase": self.phase,
+            "detail": self.detail,
+            "hint": self.hint,
+        })
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.detail)?;
+        if let Some(h) = &self.hint {
+            write!(f, "\n  hint: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// Shorthand for returning a [`Failure`] wrapped in `anyhow`.
+pub fn fail<T>(phase: &str, detail: impl Into<String>) -> anyhow::Result<T> {
+    Err(Failure::new(phase, detail).into())
+}

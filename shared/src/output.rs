@@ -1,0 +1,134 @@
+//! Printing results and errors the way every binary of the suite does:
+//! stdout carries the result only (JSON when stdout is not a terminal or
+//! `--json` was given), stderr carries progress, warnings and errors for
+//! people, and a closed pipe (`| head -c1`) is success, not a panic.
+//!
+//! This module knows no domain type: it prints `serde_json::Value`s and
+//! [`Failure`]s.
+
+use crate::error::Failure;
+use std::io::{IsTerminal, Read, Write};
+use std::process::ExitCode;
+
+/// True when stdout is a terminal (a person is reading).
+pub fn stdout_is_terminal() -> bool {
+    std::io::stdout().is_terminal()
+}
+
+/// True when stderr is a terminal (progress bars are worth drawing).
+pub fn stderr_is_terminal() -> bool {
+    std::io::stderr().is_terminal()
+}
+
+/// Writes `text` to stdout; a broken pipe is not an error.
+pub fn print(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// One JSON value on one line of stdout.
+pub fn print_json(value: &serde_json::Value) -> std::io::Result<()> {
+    print(&format!("{value}\n"))
+}
+
+/// A progress or status line for people, on stderr.
+pub fn note(msg: impl AsRef<str>) {
+    let _ = writeln!(std::io::stderr(), "{}", msg.as_ref());
+}
+
+/// A warning for people, on stderr.
+pub fn warn(msg: impl AsRef<str>) {
+    let _ = writeln!(std::io::stderr(), "warning: {}", msg.as_ref());
+}
+
+/// Runs a binary's body and turns its outcome into an exit code.
+///
+/// Errors print `error: ...` (and the hint) on stderr; in JSON mode UIS's
+/// error object goes to stdout too, so a pipeline's next tool sees it. A
+/// [`Failure`] keeps its exit code; any other error exits 1.
+pub fn run_main(json_mode: bool, body: impl FnOnce() -> anyhow::Result<i32>) -> ExitCode {
+    match body() {
+        Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
+        Err(err) => {
+            if let Some(io) = err.downcast_ref::<std::io::Error>()
+                && io.kind() == std::io::ErrorKind::BrokenPipe
+            {
+                return ExitCode::SUCCESS;
+            }
+            let failure = match err.downcast_ref::<Failure>() {
+                Some(f) => f.clone(),
+                None => Failure::new("internal", format!("{err:#}")),
+            };
+            note(format!("error: {failure}"));
+            if json_mode {
+                let _ = print_json(&failure.to_json());
+            }
+            ExitCode::from(failure.code.clamp(1, 255) as u8)
+        }
+    }
+}
+
+/// The JSON object piped into a binary that reads no SQL or token from stdin
+/// (DESIGN.md: the fields the previous binary printed become defaults, flags
+/// win). Read only when stdin is a pipe or a file, never a terminal or
+/// `/dev/null`, and only when the caller asks (binaries ask when their APP
+/// argument is missing, so a loop reading a file never loses its input).
+pub fn stdin_defaults() -> anyhow::Result<Option<serde_json::Value>> {
+    use std::os::unix::fs::FileTypeExt;
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Ok(None);
+    }
+    let Ok(meta) = std::fs::metadata("/proc/self/fd/0") else {
+        return Ok(None);
+    };
+    let ft = meta.file_type();
+    if !(ft.is_fifo() || ft.is_file() || ft.is_socket()) {
+        return Ok(None);
+    }
+    let mut text = String::new();
+    stdin.lock().read_to_string(&mut text)?;
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    // A pipeline may carry several lines; the last JSON object is the result.
+    let last = text.lines().rev().find(|l| l.trim_start().starts_with('{'));
+    match last.map(serde_json::from_str::<serde_json::Value>) {
+        Some(Ok(v)) if v.is_object() => {
+            if v.get("status").and_then(|s| s.as_str()) == Some("error") {
+                return Err(Failure::new(
+                    "input",
+                    format!(
+                        "the previous command in the pipeline failed: {}",
+                        v.get("detail").and_then(|d| d.as_str()).unwrap_or("(no detail)")
+                    ),
+                )
+                .into());
+            }
+            Ok(Some(v))
+        }
+        _ => Err(Failure::usage(
+            "stdin is not a JSON object; pipe the --json output of another uis command, or give APP as an argument",
+        )
+        .into()),
+    }
+}
+
+/// A string field of the stdin defaults.
+pub fn default_str(defaults: &Option<serde_json::Value>, key: &str) -> Option<String> {
+    defaults
+        .as_ref()?
+        .get(key)?
+        .as_str()
+        .map(str::to_string)
+}
+
+/// Masks a secret for display to people: the first 3 characters then `***`.
+pub fn mask(secret: &str) -> String {
+    let head: String = secret.chars().take(3).collect();
+    format!("{head}***")
+}

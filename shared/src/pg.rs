@@ -1,0 +1,89 @@
+//! Connecting to PostgreSQL with the sync `postgres` client, and turning
+//! connection failures into messages that say which login failed and how
+//! to fix it (never the password).
+
+use crate::error::Failure;
+use std::time::Duration;
+
+/// Where to connect: the tunnel's local address or a `--direct` address.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Endpoint {
+    pub host: String,
+    pub port: u16,
+}
+
+/// A login: user, password, database.
+#[derive(Clone)]
+pub struct Login {
+    pub user: String,
+    pub password: String,
+    pub database: String,
+}
+
+/// The client configuration for `login` at `ep`.
+pub fn config(ep: &Endpoint, login: &Login, application_name: &str) -> postgres::Config {
+    let mut c = postgres::Config::new();
+    c.host(&ep.host)
+        .port(ep.port)
+        .user(&login.user)
+        .password(&login.password)
+        .dbname(&login.database)
+        .application_name(application_name)
+        .connect_timeout(Duration::from_secs(15))
+        .keepalives(true)
+        .keepalives_idle(Duration::from_secs(30));
+    c
+}
+
+/// Connects, mapping errors to a [`Failure`]. `via` describes the path for
+/// messages (`through the port-forward to default/postgresql-0`).
+pub fn connect(
+    ep: &Endpoint,
+    login: &Login,
+    application_name: &str,
+    via: &str,
+) -> Result<postgres::Client, Failure> {
+    config(ep, login, application_name)
+        .connect(postgres::NoTls)
+        .map_err(|e| explain_connect(&e, login, via))
+}
+
+/// A one-line explanation of a failed connection.
+pub fn explain_connect(e: &postgres::Error, login: &Login, via: &str) -> Failure {
+    if let Some(db) = e.as_db_error() {
+        let (detail, hint) = match db.code().code() {
+            "28P01" => (
+                format!("password authentication failed for role {:?}", login.user),
+                "the stored password no longer matches the role: rotate it with `uis db configure APP --rotate`".to_string(),
+            ),
+            "3D000" => (
+                format!("database {:?} does not exist", login.database),
+                "create it with `uis db configure APP --database NAME`".to_string(),
+            ),
+            "28000" => (
+                format!("role {:?} may not log in: {}", login.user, db.message()),
+                "check the role exists with LOGIN and that pg_hba allows it".to_string(),
+            ),
+            "42501" => (
+                format!("role {:?} may not connect to database {:?}: {}", login.user, login.database, db.message()),
+                "connect as the app's own roles, or grant CONNECT as the superuser".to_string(),
+            ),
+            _ => (
+                format!("{} (SQLSTATE {})", db.message(), db.code().code()),
+                String::new(),
+            ),
+        };
+        let f = Failure::new("connect", detail);
+        return if hint.is_empty() { f } else { f.hint(hint) };
+    }
+    Failure::new(
+        "connect",
+        format!(
+            "cannot connect to PostgreSQL {via} as {:?}: {}",
+            login.user,
+            crate::cluster::one_line(e)
+        ),
+    )
+    .hint("check that the database pod is running, or that --direct names an exposed address (`./uis expose postgresql`)")
+    .code(2)
+}

@@ -1,0 +1,32 @@
+//! Generated secrets: role passwords and JWT signing keys.
+//!
+//! Every value is drawn from `[A-Za-z0-9]` only, so it can be spliced into a
+//! connection URI, a libpq string, a pgpass line or a `.env` file without any
+//! escaping (friction F9: `+` and `/` from base64 broke PostgREST's URI).
+
+use rand::RngExt;
+
+const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/// Length of role passwords (about 190 bits).
+pub const PASSWORD_LEN: usize = 32;
+/// Length of JWT secrets (PostgREST needs at least 32).
+pub const JWT_SECRET_LEN: usize = 64;
+
+/// `len` characters of `[A-Za-z0-9]` from the OS-seeded thread RNG.
+pub fn generate(len: usize) -> String {
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+/// A new role password.
+pub fn password() -> String {
+    generate(PASSWORD_LEN)
+}
+
+/// True when `s` only uses the URL-safe alphabet the suite generates.
+pub fn is_url_safe(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_alphanumeric())
+}

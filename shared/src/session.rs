@@ -1,0 +1,168 @@
+//! One command's connection to the world: the tokio runtime, the cluster
+//! client (made on first use), the PostgreSQL locator, and the endpoint the
+//! sync `postgres` client connects to (a tunnel opened on first use, or the
+//! `--direct` address).
+//!
+//! The runtime is multi-threaded so the tunnel keeps forwarding on its worker
+//! threads while the caller's thread runs the sync client (the runtime rule of
+//! rust-stack.md: never create, use or drop a `postgres::Client` inside
+//! `block_on`).
+
+use crate::cli::{ClusterArgs, LocatorArgs};
+use crate::cluster::Cluster;
+use crate::error::Failure;
+use crate::locate::{Admin, Locator};
+use crate::pg::{Endpoint, Login};
+use crate::store::{self, AppRecord};
+use crate::tunnel::Tunnel;
+use std::future::Future;
+use std::net::SocketAddr;
+
+pub struct Session {
+    rt: tokio::runtime::Runtime,
+    cluster_args: ClusterArgs,
+    cluster: Option<Cluster>,
+    pub locator: Locator,
+    admin: Option<Admin>,
+    tunnel: Option<(Tunnel, String)>,
+}
+
+impl Session {
+    pub fn new(cluster_args: &ClusterArgs, locator_args: &LocatorArgs) -> Result<Session, Failure> {
+        let locator = Locator::from_args(locator_args)?;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| Failure::new("internal", format!("cannot start the runtime: {e}")))?;
+        Ok(Session {
+            rt,
+            cluster_args: cluster_args.clone(),
+            cluster: None,
+            locator,
+            admin: None,
+            tunnel: None,
+        })
+    }
+
+    /// Runs async work on the session's runtime. Never call the sync
+    /// `postgres` client inside `f`.
+    pub fn block_on<F: Future>(&self, f: F) -> F::Output {
+        self.rt.block_on(f)
+    }
+
+    /// The cluster client, made on first use.
+    pub fn cluster(&mut self) -> Result<Cluster, Failure> {
+        if self.cluster.is_none() {
+            let c = self.rt.block_on(Cluster::connect(&self.cluster_args))?;
+            self.cluster = Some(c);
+        }
+        Ok(self.cluster.clone().expect("set above"))
+    }
+
+    /// The superuser login (password from the admin Secret chain).
+    pub fn admin(&mut self) -> Result<Admin, Failure> {
+        if self.admin.is_none() {
+            let cluster = self.cluster()?;
+            let admin = self.rt.block_on(self.locator.admin(&cluster))?;
+            self.admin = Some(admin);
+        }
+        Ok(self.admin.clone().expect("set above"))
+    }
+
+    /// The app's record in the credential store, or the `configure` hint.
+    pub fn app(&mut self, app: &str) -> Result<AppRecord, Failure> {
+        self.app_opt(app)?.ok_or_else(|| {
+            Failure::new(
+                "store",
+                format!("app {app:?} is not configured (no Secret {}/{})", self.locator.namespace, store::secret_name(app)),
+            )
+            .hint(format!("create its database first: `uis db configure {app}`"))
+        })
+    }
+
+    /// The app's record, `None` when never configured.
+    pub fn app_opt(&mut self, app: &str) -> Result<Option<AppRecord>, Failure> {
+        let cluster = self.cluster()?;
+        let ns = self.locator.namespace.clone();
+        self.rt.block_on(store::read(&cluster, &ns, app))
+    }
+
+    /// Where the sync client connects: `--direct`, or the tunnel (opened on
+    /// first use, on a free local port).
+    pub fn endpoint(&mut self) -> Result<Endpoint, Failure> {
+        self.endpoint_on(SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Like [`Session::endpoint`], with the tunnel listening on `bind`.
+    pub fn endpoint_on(&mut self, bind: SocketAddr) -> Result<Endpoint, Failure> {
+        if let Some((host, port)) = &self.locator.direct {
+            return Ok(Endpoint {
+                host: host.clone(),
+                port: *port,
+            });
+        }
+        if self.tunnel.is_none() {
+            let cluster = self.cluster()?;
+            let pod = self.rt.block_on(self.locator.pod(&cluster))?;
+            let ns = self.locator.namespace.clone();
+            let port = self.locator.port;
+            let tunnel = self
+                .rt
+                .block_on(async { Tunnel::open(&cluster, &ns, &pod, port, bind).await })?;
+            self.tunnel = Some((tunnel, pod));
+        }
+        let (t, _) = self.tunnel.as_ref().expect("set above");
+        Ok(Endpoint {
+            host: t.addr().ip().to_string(),
+            port: t.addr().port(),
+        })
+    }
+
+    /// Describes the path to the database for messages.
+    pub fn via(&self) -> String {
+        match (&self.locator.direct, &self.tunnel) {
+            (Some((h, p)), _) => format!("at {h}:{p} (--direct)"),
+            (None, Some((_, pod))) => format!(
+                "through the port-forward to pod {}/{pod}",
+                self.locator.namespace
+            ),
+            _ => "through the port-forward".to_string(),
+        }
+    }
+
+    /// Connects the sync client as `login`, explaining failures (including
+    /// the port-forward's own error when the tunnel broke).
+    pub fn connect(&mut self, login: &Login, application_name: &str) -> Result<postgres::Client, Failure> {
+        let ep = self.endpoint()?;
+        let via = self.via();
+        crate::pg::config(&ep, login, application_name)
+            .connect(postgres::NoTls)
+            .map_err(|e| {
+                let mut f = crate::pg::explain_connect(&e, login, &via);
+                if let Some((t, _)) = &self.tunnel
+                    && e.as_db_error().is_none()
+                    && let Some(pf) = t.last_error()
+                {
+                    f.detail = format!("{}; {pf}", f.detail);
+                }
+                f
+            })
+    }
+
+    /// The same, with a notice callback (notices go to the caller, not lost).
+    pub fn connect_with_notices(
+        &mut self,
+        login: &Login,
+        application_name: &str,
+        on_notice: impl Fn(postgres::error::DbError) + Send + Sync + 'static,
+    ) -> Result<postgres::Client, Failure> {
+        let ep = self.endpoint()?;
+        let via = self.via();
+        let mut config = crate::pg::config(&ep, login, application_name);
+        config.notice_callback(on_notice);
+        config
+            .connect(postgres::NoTls)
+            .map_err(|e| crate::pg::explain_connect(&e, login, &via))
+    }
+}
