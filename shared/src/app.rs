@@ -70,8 +70,17 @@ mod tests {
             assert!(validate_app(ok).is_ok(), "{ok}");
         }
         for bad in [
-            "", "Railway", "my shop", "a;b", "a'b", "../x", "1abc", "-a", &"a".repeat(42),
-            &"a".repeat(64), "é",
+            "",
+            "Railway",
+            "my shop",
+            "a;b",
+            "a'b",
+            "../x",
+            "1abc",
+            "-a",
+            &"a".repeat(42),
+            &"a".repeat(64),
+            "é",
         ] {
             let e = validate_app(bad).unwrap_err();
             assert_eq!(e.code, 2);

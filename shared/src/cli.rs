@@ -13,10 +13,23 @@ pub struct ClusterArgs {
     #[arg(long, global = true, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
     /// The kubeconfig context to use (default: its current-context)
-    #[arg(long, global = true, value_name = "NAME", env = "UIS_CONTEXT", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME",
+        env = "UIS_CONTEXT",
+        hide_env_values = true
+    )]
     pub context: Option<String>,
     /// Seconds to wait for any one Kubernetes API call
-    #[arg(long, global = true, value_name = "SECONDS", default_value_t = 10, env = "UIS_REQUEST_TIMEOUT", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECONDS",
+        default_value_t = 10,
+        env = "UIS_REQUEST_TIMEOUT",
+        hide_env_values = true
+    )]
     pub request_timeout: u64,
 }
 
@@ -24,28 +37,83 @@ pub struct ClusterArgs {
 #[derive(Args, Debug, Clone)]
 pub struct LocatorArgs {
     /// Namespace of the PostgreSQL pod, service, admin Secrets and the credential store
-    #[arg(long, global = true, value_name = "NS", default_value = "default", env = "UIS_PG_NAMESPACE", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        value_name = "NS",
+        default_value = "default",
+        env = "UIS_PG_NAMESPACE",
+        hide_env_values = true
+    )]
     pub pg_namespace: String,
     /// Label selector of the PostgreSQL pod
-    #[arg(long, global = true, value_name = "SELECTOR", default_value = "app.kubernetes.io/name=postgresql", env = "UIS_PG_SELECTOR", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        value_name = "SELECTOR",
+        default_value = "app.kubernetes.io/name=postgresql",
+        env = "UIS_PG_SELECTOR",
+        hide_env_values = true
+    )]
     pub pg_selector: String,
     /// Name of the PostgreSQL Service (for in-cluster URLs)
-    #[arg(long, global = true, value_name = "NAME", default_value = "postgresql", env = "UIS_PG_SERVICE", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME",
+        default_value = "postgresql",
+        env = "UIS_PG_SERVICE",
+        hide_env_values = true
+    )]
     pub pg_service: String,
     /// PostgreSQL port in the pod and on the Service
-    #[arg(long, global = true, value_name = "PORT", default_value_t = 5432, env = "UIS_PG_PORT", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        value_name = "PORT",
+        default_value_t = 5432,
+        env = "UIS_PG_PORT",
+        hide_env_values = true
+    )]
     pub pg_port: u16,
     /// Name of the PostgreSQL superuser
-    #[arg(long, global = true, value_name = "NAME", default_value = "postgres", env = "UIS_PG_SUPERUSER", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME",
+        default_value = "postgres",
+        env = "UIS_PG_SUPERUSER",
+        hide_env_values = true
+    )]
     pub pg_superuser: String,
     /// Secrets holding the superuser password, tried in order, as SECRET/KEY[,SECRET/KEY...]
-    #[arg(long, global = true, value_name = "SECRET/KEY,...", default_value = "urbalurba-secrets/PGPASSWORD,postgresql/postgres-password", env = "UIS_ADMIN_SECRETS", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECRET/KEY,...",
+        default_value = "urbalurba-secrets/PGPASSWORD,postgresql/postgres-password",
+        env = "UIS_ADMIN_SECRETS",
+        hide_env_values = true
+    )]
     pub admin_secrets: String,
     /// The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs
-    #[arg(long, global = true, value_name = "HOST:PORT", default_value = "localhost:35432", env = "UIS_PG_LOCAL", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        value_name = "HOST:PORT",
+        default_value = "localhost:35432",
+        env = "UIS_PG_LOCAL",
+        hide_env_values = true
+    )]
     pub local_address: String,
     /// Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)
-    #[arg(long, global = true, value_name = "HOST:PORT", env = "UIS_PG_DIRECT", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        value_name = "HOST:PORT",
+        env = "UIS_PG_DIRECT",
+        hide_env_values = true
+    )]
     pub direct: Option<String>,
 }
 

@@ -60,20 +60,24 @@ impl Cluster {
         match tokio::time::timeout(self.timeout, fut).await {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(self.explain(what, e)),
-            Err(_) => Err(Failure::new(
-                "cluster",
-                format!(
-                    "the Kubernetes API at {} did not answer within {} s while {what} ({})",
-                    self.server,
-                    self.timeout.as_secs(),
-                    self.origin
-                ),
-            )
-            .hint(format!(
-                "is the cluster running? `kubectl cluster-info`; raise the limit with --request-timeout (now {} s)",
-                self.timeout.as_secs()
-            ))),
+            Err(_) => Err(self.timed_out(what)),
         }
+    }
+
+    fn timed_out(&self, what: &str) -> Failure {
+        Failure::new(
+            "cluster",
+            format!(
+                "the Kubernetes API at {} did not answer within {} s while {what} ({})",
+                self.server,
+                self.timeout.as_secs(),
+                self.origin
+            ),
+        )
+        .hint(format!(
+            "is the cluster running? `kubectl cluster-info`; raise the limit with --request-timeout (now {} s)",
+            self.timeout.as_secs()
+        ))
     }
 
     /// Turns a kube error into a one-line failure with a fix.
@@ -92,6 +96,7 @@ impl Cluster {
                 };
                 Failure::new("cluster", format!("{what}: {msg} (HTTP {code})")).hint(hint)
             }
+            other if one_line(&other).contains("deadline has elapsed") => self.timed_out(what),
             other => Failure::new(
                 "cluster",
                 format!(
@@ -133,7 +138,10 @@ async fn load_config(args: &ClusterArgs) -> Result<(kube::Config, String), Failu
             )
             .hint("pass the path of your cluster's kubeconfig with --kubeconfig, or leave it out to use $KUBECONFIG or ~/.kube/config"));
         }
-        (read_files(std::slice::from_ref(path))?, path.display().to_string())
+        (
+            read_files(std::slice::from_ref(path))?,
+            path.display().to_string(),
+        )
     } else if let Some(list) = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
         let all: Vec<PathBuf> = std::env::split_paths(&list)
             .filter(|p| !p.as_os_str().is_empty())
@@ -150,7 +158,10 @@ async fn load_config(args: &ClusterArgs) -> Result<(kube::Config, String), Failu
         let shown: Vec<String> = existing.iter().map(|p| p.display().to_string()).collect();
         (read_files(&existing)?, shown.join(":"))
     } else if let Some(path) = home_kubeconfig().filter(|p| p.exists()) {
-        (read_files(std::slice::from_ref(&path))?, path.display().to_string())
+        (
+            read_files(std::slice::from_ref(&path))?,
+            path.display().to_string(),
+        )
     } else if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {
         let config = kube::Config::incluster().map_err(|e| {
             Failure::new(
@@ -179,15 +190,25 @@ async fn load_config(args: &ClusterArgs) -> Result<(kube::Config, String), Failu
         })?,
     };
     if !kubeconfig.contexts.iter().any(|c| c.name == context) {
-        let names: Vec<&str> = kubeconfig.contexts.iter().map(|c| c.name.as_str()).collect();
+        let names: Vec<&str> = kubeconfig
+            .contexts
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
         return Err(Failure::new(
             "cluster",
             format!(
                 "context {context:?} is not in the kubeconfig {files} (it has: {})",
-                if names.is_empty() { "none".to_string() } else { names.join(", ") }
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
             ),
         )
-        .hint("pass --context with one of those names; list them with `kubectl config get-contexts`"));
+        .hint(
+            "pass --context with one of those names; list them with `kubectl config get-contexts`",
+        ));
     }
     let origin = format!("context {context:?} in {files}");
     let options = KubeConfigOptions {
@@ -197,11 +218,8 @@ async fn load_config(args: &ClusterArgs) -> Result<(kube::Config, String), Failu
     let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
         .await
         .map_err(|e| {
-            Failure::new(
-                "cluster",
-                format!("cannot use {origin}: {}", one_line(&e)),
-            )
-            .hint("check it with `kubectl config view --minify`")
+            Failure::new("cluster", format!("cannot use {origin}: {}", one_line(&e)))
+                .hint("check it with `kubectl config view --minify`")
         })?;
     Ok((config, origin))
 }
@@ -224,4 +242,91 @@ fn read_files(paths: &[PathBuf]) -> Result<Kubeconfig, Failure> {
         });
     }
     Ok(merged.unwrap_or_default())
+}
+
+/// The labels every object the suite writes carries.
+pub fn uis_labels(app: &str) -> std::collections::BTreeMap<String, String> {
+    std::collections::BTreeMap::from([
+        (
+            "app.kubernetes.io/managed-by".to_string(),
+            "uis".to_string(),
+        ),
+        ("app.kubernetes.io/instance".to_string(), app.to_string()),
+    ])
+}
+
+impl Cluster {
+    /// Server-side apply (field manager `uis`, forced) of a namespaced
+    /// object; creates it when missing.
+    pub async fn apply<K>(&self, namespace: &str, obj: &K) -> Result<K, Failure>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+            + serde::Serialize
+            + serde::de::DeserializeOwned
+            + Clone
+            + std::fmt::Debug,
+        K::DynamicType: Default,
+    {
+        let name = obj.meta().name.clone().unwrap_or_default();
+        let api: kube::Api<K> = kube::Api::namespaced(self.client.clone(), namespace);
+        let mut value =
+            serde_json::to_value(obj).map_err(|e| Failure::new("internal", e.to_string()))?;
+        let dt = K::DynamicType::default();
+        value["apiVersion"] = K::api_version(&dt).to_string().into();
+        value["kind"] = K::kind(&dt).to_string().into();
+        if let Some(meta) = value.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+            meta.remove("namespace");
+            meta.remove("resourceVersion");
+            meta.remove("managedFields");
+        }
+        let what = format!("applying {} {namespace}/{name}", K::kind(&dt));
+        self.call(
+            &what,
+            api.patch(
+                &name,
+                &kube::api::PatchParams::apply("uis").force(),
+                &kube::api::Patch::Apply(value),
+            ),
+        )
+        .await
+    }
+
+    /// Gets a namespaced object, `None` when missing.
+    pub async fn get_opt<K>(&self, namespace: &str, name: &str) -> Result<Option<K>, Failure>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+            + serde::de::DeserializeOwned
+            + Clone
+            + std::fmt::Debug,
+        K::DynamicType: Default,
+    {
+        let api: kube::Api<K> = kube::Api::namespaced(self.client.clone(), namespace);
+        let what = format!(
+            "reading {} {namespace}/{name}",
+            K::kind(&K::DynamicType::default())
+        );
+        self.call(&what, api.get_opt(name)).await
+    }
+
+    /// Deletes a namespaced object; `false` when it was not there.
+    pub async fn delete<K>(&self, namespace: &str, name: &str) -> Result<bool, Failure>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+            + serde::de::DeserializeOwned
+            + Clone
+            + std::fmt::Debug,
+        K::DynamicType: Default,
+    {
+        let api: kube::Api<K> = kube::Api::namespaced(self.client.clone(), namespace);
+        let what = format!(
+            "deleting {} {namespace}/{name}",
+            K::kind(&K::DynamicType::default())
+        );
+        match tokio::time::timeout(self.timeout, api.delete(name, &Default::default())).await {
+            Ok(Ok(_)) => Ok(true),
+            Ok(Err(kube::Error::Api(s))) if s.code == 404 => Ok(false),
+            Ok(Err(e)) => Err(self.explain(&what, e)),
+            Err(_) => Err(self.timed_out(&what)),
+        }
+    }
 }

@@ -78,7 +78,11 @@ fn pgpass_escape(v: &str) -> String {
 
 impl Creds {
     fn addr(&self, in_cluster: bool) -> (&str, u16) {
-        let (h, p) = if in_cluster { &self.cluster } else { &self.local };
+        let (h, p) = if in_cluster {
+            &self.cluster
+        } else {
+            &self.local
+        };
         (h.as_str(), *p)
     }
 
@@ -168,7 +172,12 @@ mod tests {
 
     #[test]
     fn urls_round_trip_through_the_postgres_parser() {
-        for pw in ["abc", "otd1lnW8cjPI+p+/84bpx0LlE0kNZlOw", "a:b@c/d?e#f%g 'h\"", "ü"] {
+        for pw in [
+            "abc",
+            "otd1lnW8cjPI+p+/84bpx0LlE0kNZlOw",
+            "a:b@c/d?e#f%g 'h\"",
+            "ü",
+        ] {
             let c = sample(pw);
             let cfg: postgres::Config = c.url(false).parse().unwrap();
             assert_eq!(cfg.get_password(), Some(pw.as_bytes()), "{pw}");
@@ -182,7 +191,10 @@ mod tests {
     #[test]
     fn formats() {
         let c = sample("pw:x");
-        assert_eq!(c.render(Format::Pgpass, false), "localhost:35432:railway_db:railway:pw\\:x\n");
+        assert_eq!(
+            c.render(Format::Pgpass, false),
+            "localhost:35432:railway_db:railway:pw\\:x\n"
+        );
         assert!(c.render(Format::Jdbc, true).starts_with(
             "jdbc:postgresql://postgresql.default.svc.cluster.local:5432/railway_db?user=railway&password=pw%3Ax"
         ));

@@ -75,3 +75,27 @@ impl std::error::Error for Failure {}
 pub fn fail<T>(phase: &str, detail: impl Into<String>) -> anyhow::Result<T> {
     Err(Failure::new(phase, detail).into())
 }
+
+impl From<postgres::Error> for Failure {
+    /// A database error seen outside the script engine (catalog reads and
+    /// provisioning): its message and SQLSTATE; a lost connection exits 2.
+    fn from(e: postgres::Error) -> Self {
+        match e.as_db_error() {
+            Some(db) => {
+                let mut f = Failure::new(
+                    "sql",
+                    format!("{} (SQLSTATE {})", db.message(), db.code().code()),
+                );
+                if let Some(h) = db.hint() {
+                    f = f.hint(h.to_string());
+                }
+                f
+            }
+            None => Failure::new(
+                "connect",
+                format!("the database connection failed: {}", crate::cluster::one_line(&e)),
+            )
+            .code(if e.is_closed() { 2 } else { 1 }),
+        }
+    }
+}

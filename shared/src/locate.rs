@@ -41,7 +41,12 @@ pub struct Admin {
 impl Locator {
     pub fn from_args(a: &LocatorArgs) -> Result<Locator, Failure> {
         let mut admin_secrets = Vec::new();
-        for item in a.admin_secrets.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        for item in a
+            .admin_secrets
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             let (name, key) = item.split_once('/').ok_or_else(|| {
                 Failure::usage(format!(
                     "invalid --admin-secrets entry {item:?}: expected SECRET/KEY, e.g. urbalurba-secrets/PGPASSWORD"
@@ -130,7 +135,10 @@ impl Locator {
             self.selector, self.namespace
         );
         let list = cluster
-            .call(&what, pods.list(&ListParams::default().labels(&self.selector)))
+            .call(
+                &what,
+                pods.list(&ListParams::default().labels(&self.selector)),
+            )
             .await?;
         let mut names: Vec<(bool, String)> = list
             .items

@@ -120,11 +120,7 @@ pub fn stdin_defaults() -> anyhow::Result<Option<serde_json::Value>> {
 
 /// A string field of the stdin defaults.
 pub fn default_str(defaults: &Option<serde_json::Value>, key: &str) -> Option<String> {
-    defaults
-        .as_ref()?
-        .get(key)?
-        .as_str()
-        .map(str::to_string)
+    defaults.as_ref()?.get(key)?.as_str().map(str::to_string)
 }
 
 /// Masks a secret for display to people: the first 3 characters then `***`.

@@ -75,9 +75,15 @@ impl Session {
         self.app_opt(app)?.ok_or_else(|| {
             Failure::new(
                 "store",
-                format!("app {app:?} is not configured (no Secret {}/{})", self.locator.namespace, store::secret_name(app)),
+                format!(
+                    "app {app:?} is not configured (no Secret {}/{})",
+                    self.locator.namespace,
+                    store::secret_name(app)
+                ),
             )
-            .hint(format!("create its database first: `uis db configure {app}`"))
+            .hint(format!(
+                "create its database first: `uis db configure {app}`"
+            ))
         })
     }
 
@@ -133,7 +139,11 @@ impl Session {
 
     /// Connects the sync client as `login`, explaining failures (including
     /// the port-forward's own error when the tunnel broke).
-    pub fn connect(&mut self, login: &Login, application_name: &str) -> Result<postgres::Client, Failure> {
+    pub fn connect(
+        &mut self,
+        login: &Login,
+        application_name: &str,
+    ) -> Result<postgres::Client, Failure> {
         let ep = self.endpoint()?;
         let via = self.via();
         crate::pg::config(&ep, login, application_name)

@@ -9,9 +9,9 @@
 
 use crate::cluster::Cluster;
 use crate::error::Failure;
-use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::ByteString;
-use kube::api::{Api, ListParams, Patch, PatchParams};
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{Api, ListParams};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -36,6 +36,10 @@ pub struct AppRecord {
     /// Roles this suite created (and may drop on purge), as opposed to reused ones.
     #[serde(default)]
     pub created_roles: Vec<String>,
+    /// Other Secrets holding the owner's DATABASE_URL (`NS/NAME`), kept in step
+    /// by `--rotate`.
+    #[serde(default)]
+    pub url_secrets: Vec<String>,
     /// Passwords by role name; stored as separate keys, never in `app.json`.
     #[serde(skip)]
     pub passwords: BTreeMap<String, String>,
@@ -63,12 +67,18 @@ impl AppRecord {
         let name = secret.metadata.name.clone().unwrap_or_default();
         let data = secret.data.clone().unwrap_or_default();
         let json = data.get("app.json").ok_or_else(|| {
-            Failure::new("store", format!("credential Secret {name} has no app.json key"))
-                .hint("re-create it with `uis db configure APP`")
+            Failure::new(
+                "store",
+                format!("credential Secret {name} has no app.json key"),
+            )
+            .hint("re-create it with `uis db configure APP`")
         })?;
         let mut rec: AppRecord = serde_json::from_slice(&json.0).map_err(|e| {
-            Failure::new("store", format!("credential Secret {name}: app.json is not valid: {e}"))
-                .hint("re-create it with `uis db configure APP`")
+            Failure::new(
+                "store",
+                format!("credential Secret {name}: app.json is not valid: {e}"),
+            )
+            .hint("re-create it with `uis db configure APP`")
         })?;
         for (k, v) in data {
             if let Some(role) = k.strip_prefix("password.") {
@@ -86,7 +96,10 @@ impl AppRecord {
             ByteString(serde_json::to_vec(self).expect("serializable")),
         );
         for (role, pw) in &self.passwords {
-            data.insert(format!("password.{role}"), ByteString(pw.clone().into_bytes()));
+            data.insert(
+                format!("password.{role}"),
+                ByteString(pw.clone().into_bytes()),
+            );
         }
         let mut secret = Secret {
             data: Some(data),
@@ -96,16 +109,26 @@ impl AppRecord {
         secret.metadata.name = Some(secret_name(&self.app));
         secret.metadata.namespace = Some(namespace.to_string());
         secret.metadata.labels = Some(BTreeMap::from([
-            ("app.kubernetes.io/managed-by".to_string(), "uis".to_string()),
+            (
+                "app.kubernetes.io/managed-by".to_string(),
+                "uis".to_string(),
+            ),
             ("app.kubernetes.io/instance".to_string(), self.app.clone()),
-            ("app.kubernetes.io/component".to_string(), "db-credentials".to_string()),
+            (
+                "app.kubernetes.io/component".to_string(),
+                "db-credentials".to_string(),
+            ),
         ]));
         secret
     }
 }
 
 /// Reads an app's record, `None` when the app was never configured.
-pub async fn read(cluster: &Cluster, namespace: &str, app: &str) -> Result<Option<AppRecord>, Failure> {
+pub async fn read(
+    cluster: &Cluster,
+    namespace: &str,
+    app: &str,
+) -> Result<Option<AppRecord>, Failure> {
     let api: Api<Secret> = Api::namespaced(cluster.client.clone(), namespace);
     let what = format!("reading Secret {namespace}/{}", secret_name(app));
     match cluster.call(&what, api.get_opt(&secret_name(app))).await? {
@@ -116,35 +139,24 @@ pub async fn read(cluster: &Cluster, namespace: &str, app: &str) -> Result<Optio
 
 /// Writes (server-side apply, field manager `uis`) an app's record.
 pub async fn write(cluster: &Cluster, namespace: &str, rec: &AppRecord) -> Result<(), Failure> {
-    let api: Api<Secret> = Api::namespaced(cluster.client.clone(), namespace);
-    let mut secret = rec.to_secret(namespace);
-    secret.metadata.namespace = None;
-    let mut value = serde_json::to_value(&secret).expect("serializable");
-    value["apiVersion"] = "v1".into();
-    value["kind"] = "Secret".into();
-    let what = format!("writing Secret {namespace}/{}", secret_name(&rec.app));
-    cluster
-        .call(
-            &what,
-            api.patch(
-                &secret_name(&rec.app),
-                &PatchParams::apply("uis").force(),
-                &Patch::Apply(value),
-            ),
-        )
-        .await?;
+    cluster.apply(namespace, &rec.to_secret(namespace)).await?;
     Ok(())
 }
 
 /// Deletes an app's record; `false` when there was none.
 pub async fn delete(cluster: &Cluster, namespace: &str, app: &str) -> Result<bool, Failure> {
-    let api: Api<Secret> = Api::namespaced(cluster.client.clone(), namespace);
-    let what = format!("deleting Secret {namespace}/{}", secret_name(app));
-    match api.delete(&secret_name(app), &Default::default()).await {
-        Ok(_) => Ok(true),
-        Err(kube::Error::Api(s)) if s.code == 404 => Ok(false),
-        Err(e) => Err(cluster.explain(&what, e)),
+    cluster.delete::<Secret>(namespace, &secret_name(app)).await
+}
+
+/// Every app's record, for conflict checks across apps.
+pub async fn read_all(cluster: &Cluster, namespace: &str) -> Result<Vec<AppRecord>, Failure> {
+    let mut out = Vec::new();
+    for app in list(cluster, namespace).await? {
+        if let Some(r) = read(cluster, namespace, &app).await? {
+            out.push(r);
+        }
     }
+    Ok(out)
 }
 
 /// The names of every configured app, sorted.
@@ -152,7 +164,10 @@ pub async fn list(cluster: &Cluster, namespace: &str) -> Result<Vec<String>, Fai
     let api: Api<Secret> = Api::namespaced(cluster.client.clone(), namespace);
     let what = format!("listing credential Secrets in {namespace}");
     let list = cluster
-        .call(&what, api.list(&ListParams::default().labels(STORE_SELECTOR)))
+        .call(
+            &what,
+            api.list(&ListParams::default().labels(STORE_SELECTOR)),
+        )
         .await?;
     let mut apps: Vec<String> = list
         .items

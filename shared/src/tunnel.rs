@@ -40,7 +40,9 @@ impl Tunnel {
             Failure::new("tunnel", format!("cannot listen on {bind}: {e}"))
                 .hint("choose another local port with --port")
         })?;
-        let addr = listener.local_addr().map_err(|e| Failure::new("tunnel", e.to_string()))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Failure::new("tunnel", e.to_string()))?;
         let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), namespace);
         let last_error = Arc::new(Mutex::new(None));
         let errors = last_error.clone();

@@ -1,1 +1,247 @@
-//! harness
+//! The world an integration test runs the suite's binaries in: the shared
+//! throwaway PostgreSQL of this test process, a Kubernetes API stand-in of
+//! the test's own (seeded like a UIS cluster, so faults never leak between
+//! tests), a kubeconfig and a HOME in a temp dir, and helpers to run the
+//! binaries, the real `kubectl` and the real `psql` and read what they did.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+pub use kube_standin::{StandIn, StandInOptions};
+pub use uis_harness::{Pg, bin};
+
+/// One test's cluster.
+pub struct Env {
+    pub pg: &'static Pg,
+    pub standin: StandIn,
+    pub dir: tempfile::TempDir,
+    pub kubeconfig: PathBuf,
+}
+
+/// What a command did.
+#[derive(Debug)]
+pub struct Out {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    /// stdout parsed as one JSON value (the last non-empty line when several).
+    pub fn json(&self) -> serde_json::Value {
+        let line = self
+            .stdout
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
+        serde_json::from_str(line).unwrap_or_else(|e| {
+            panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr)
+        })
+    }
+
+    /// Panics with both streams unless the exit code is `code`.
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "exit code {} (wanted {code})\nstdout:\n{}\nstderr:\n{}",
+            self.code, self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn ok(&self) -> &Self {
+        self.expect_code(0)
+    }
+
+    /// Panics when any of `secrets` appears on stderr.
+    #[track_caller]
+    pub fn no_secret_on_stderr(&self, secrets: &[&str]) -> &Self {
+        for s in secrets {
+            assert!(
+                s.is_empty() || !self.stderr.contains(s),
+                "a secret reached stderr:\n{}",
+                self.stderr
+            );
+        }
+        self
+    }
+}
+
+pub fn output(cmd: &mut Command) -> Out {
+    let o = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("run {cmd:?}: {e}"));
+    Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+impl Env {
+    /// A stand-in seeded with the UIS objects, over the shared PostgreSQL.
+    pub fn new() -> Env {
+        let pg = Pg::shared();
+        let standin = StandIn::start(StandInOptions::default()).expect("start the stand-in");
+        standin.seed_uis(pg.addr(), &pg.password);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let kubeconfig = dir.path().join("kubeconfig");
+        standin.write_kubeconfig(&kubeconfig).expect("write kubeconfig");
+        Env {
+            pg,
+            standin,
+            dir,
+            kubeconfig,
+        }
+    }
+
+    /// A temp path inside this test's directory.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// One of the suite's binaries with this env's KUBECONFIG and HOME, no
+    /// stdin, and no `UIS_*` variables leaking in from the caller.
+    pub fn cmd(&self, name: &str) -> Command {
+        let mut c = Command::new(bin(name));
+        for (k, _) in std::env::vars() {
+            if k.starts_with("UIS_") || k.starts_with("PG") || k == "KUBECONFIG" {
+                c.env_remove(k);
+            }
+        }
+        c.env("KUBECONFIG", &self.kubeconfig)
+            .env("HOME", self.dir.path())
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// Runs a binary with `args`.
+    pub fn run(&self, name: &str, args: &[&str]) -> Out {
+        output(self.cmd(name).args(args))
+    }
+
+    /// Runs a binary with `stdin` as its standard input.
+    pub fn run_stdin(&self, name: &str, args: &[&str], stdin: &str) -> Out {
+        use std::io::Write;
+        let mut child = self
+            .cmd(name)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let mut pipe = child.stdin.take().expect("stdin");
+        let input = stdin.to_string();
+        let writer = std::thread::spawn(move || {
+            let _ = pipe.write_all(input.as_bytes());
+        });
+        let o = child.wait_with_output().expect("wait");
+        let _ = writer.join();
+        Out {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+
+    /// The machine's real kubectl against this env, or `None` (with a note)
+    /// when it is not installed.
+    pub fn kubectl(&self, args: &[&str]) -> Option<Out> {
+        let path = which_kubectl()?;
+        let home = self.path("kubectl-home");
+        std::fs::create_dir_all(&home).ok();
+        Some(output(
+            Command::new(path)
+                .arg("--kubeconfig")
+                .arg(&self.kubeconfig)
+                .arg("--cache-dir")
+                .arg(home.join("cache"))
+                .args(args)
+                .env("HOME", &home)
+                .env_remove("KUBECONFIG")
+                .stdin(Stdio::null()),
+        ))
+    }
+
+    /// Runs the real psql with `args` (no PG* variables from the caller).
+    pub fn psql(&self, args: &[&str]) -> Out {
+        let mut c = Command::new(psql_path());
+        for (k, _) in std::env::vars() {
+            if k.starts_with("PG") {
+                c.env_remove(k);
+            }
+        }
+        output(c.args(args).arg("-X").arg("-q").stdin(Stdio::null()))
+    }
+
+    /// Stores an app in the credential store the way `uis db configure`
+    /// does, with a LOGIN owner role and database created for real.
+    pub fn configure_app_by_hand(&self, app: &str) -> (String, String, String) {
+        let owner = app.replace('-', "_");
+        let db = format!("{owner}_db");
+        let password: String = uis_harness::pg::random_alnum(32);
+        let mut c = self.pg.connect("postgres");
+        for sql in [
+            format!("DROP DATABASE IF EXISTS \"{db}\""),
+            format!("DROP ROLE IF EXISTS \"{owner}\""),
+            format!("CREATE ROLE \"{owner}\" LOGIN PASSWORD '{password}'"),
+            format!("CREATE DATABASE \"{db}\" OWNER \"{owner}\""),
+        ] {
+            c.batch_execute(&sql).expect("create role and database");
+        }
+        let record = serde_json::json!({
+            "app": app, "database": db, "owner": owner,
+            "schemas": [], "extensions": [], "roles": {}, "created_roles": [owner],
+        });
+        let b64 = |s: &str| base64_encode(s.as_bytes());
+        self.standin.put(serde_json::json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": format!("uis-db-{app}"), "namespace": "default",
+                "labels": {"app.kubernetes.io/managed-by": "uis", "app.kubernetes.io/instance": app,
+                           "app.kubernetes.io/component": "db-credentials"}},
+            "type": "Opaque",
+            "data": {"app.json": b64(&record.to_string()), format!("password.{owner}"): b64(&password)},
+        }));
+        (owner, db, password)
+    }
+}
+
+impl Default for Env {
+    fn default() -> Self {
+        Env::new()
+    }
+}
+
+fn which_kubectl() -> Option<PathBuf> {
+    for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()) {
+        let p = dir.join("kubectl");
+        if p.exists() {
+            return Some(p);
+        }
+    }
+    eprintln!("note: kubectl is not installed; skipping the kubectl read-back");
+    None
+}
+
+/// The real psql: PATH, else the server's bin dir.
+pub fn psql_path() -> PathBuf {
+    for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()) {
+        let p = dir.join("psql");
+        if p.exists() {
+            return p;
+        }
+    }
+    uis_harness::pg::find_bin_dir()
+        .map(|d| d.join("psql"))
+        .unwrap_or_else(|_| Path::new("psql").to_path_buf())
+}
+
+/// Standard base64 (for Secret data).
+pub fn base64_encode(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}

@@ -1,6 +1,10 @@
-//! Connecting to PostgreSQL with the sync `postgres` client, and turning
-//! connection failures into messages that say which login failed and how
+//! PostgreSQL: connecting with the sync `postgres` client (here), and the
+//! idempotent provisioning of databases, roles and grants ([`provision`]).
+//!
+//! Connection failures become messages that say which login failed and how
 //! to fix it (never the password).
+
+pub mod provision;
 
 use crate::error::Failure;
 use std::time::Duration;
