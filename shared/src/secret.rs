@@ -30,3 +30,29 @@ pub fn password() -> String {
 pub fn is_url_safe(s: &str) -> bool {
     s.bytes().all(|b| b.is_ascii_alphanumeric())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ten_thousand_passwords_are_url_safe_unique_and_parse_back() {
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..10_000 {
+            let pw = password();
+            assert!(pw.len() >= 32 && is_url_safe(&pw), "{pw}");
+            let url = crate::creds::url("app_authenticator", &pw, "host", 5432, "app_db");
+            let cfg: postgres::Config = url.parse().expect("URL parses");
+            assert_eq!(cfg.get_password(), Some(pw.as_bytes()));
+            assert_eq!(cfg.get_ports(), &[5432]);
+            assert!(seen.insert(pw), "duplicate password");
+        }
+    }
+
+    #[test]
+    fn jwt_secrets_are_long_enough_for_postgrest() {
+        let s = generate(JWT_SECRET_LEN);
+        assert_eq!(s.len(), 64);
+        assert!(is_url_safe(&s));
+    }
+}
