@@ -1,0 +1,575 @@
+//! Updating a `.env` file in place: set a few keys (for example a freshly
+//! minted token or a database URL) while leaving everything else the user
+//! wrote there, comments and formatting included, byte for byte.
+//!
+//! This is for writing and reading back single values. It is not a loader:
+//! it never touches the process environment, expands no `${VAR}`, and knows
+//! only the common dotenv forms (`KEY=v`, `export KEY=v`, `'single'` and
+//! `"double"` quoting, ` #` comments after unquoted values).
+
+use std::fs;
+use std::io::{self, Write as _};
+use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _, PermissionsExt as _};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// Mode of a `.env` this module creates: it usually holds secrets.
+const NEW_FILE_MODE: u32 = 0o600;
+
+/// Makes temporary names unique among threads of one process (the pid
+/// separates processes), without needing randomness.
+static TMP_COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// Sets each `(key, value)` in the `.env` file at `path` and returns the keys
+/// whose value actually changed, in the order given.
+///
+/// The first line assigning a key (plain or `export KEY=`, the `export `
+/// kept) is rewritten; later lines assigning the same key are removed, so
+/// the file has one unambiguous value whatever "first wins"/"last wins" rule
+/// its reader uses. Keys not in the file are appended. A line whose value is
+/// already right is left exactly as it was, and an unchanged file is not
+/// rewritten at all. A key given twice in `pairs` takes its last value.
+///
+/// A missing file is created with mode 0600; an existing one keeps its mode
+/// (and, where permitted, its owner). The write is atomic: a temporary file
+/// in the same directory renamed over the original, so a crash leaves the
+/// old file or the new one, never half of one. A symlink is followed and its
+/// target replaced.
+pub fn set_keys(path: &Path, pairs: &[(&str, &str)]) -> io::Result<Vec<String>> {
+    // Deduplicate, keeping first position and last value.
+    let mut wanted: Vec<(&str, &str)> = Vec::new();
+    for &(k, v) in pairs {
+        if !valid_key(k) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "invalid .env key {k:?}: use letters, digits and _, not starting with a digit"
+                ),
+            ));
+        }
+        match wanted.iter_mut().find(|(wk, _)| *wk == k) {
+            Some(slot) => slot.1 = v,
+            None => wanted.push((k, v)),
+        }
+    }
+
+    let target = resolve(path);
+    let original = match fs::read_to_string(&target) {
+        Ok(s) => Some(s),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
+    let text = original.as_deref().unwrap_or("");
+    let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
+
+    let mut out = String::with_capacity(text.len() + 64 * wanted.len());
+    let mut seen = vec![false; wanted.len()];
+    let mut changed = vec![false; wanted.len()];
+    for entry in parse(text) {
+        let raw = &text[entry.range.clone()];
+        let Some((a, idx)) = entry.assignment.as_ref().and_then(|a| {
+            let idx = wanted.iter().position(|(k, _)| *k == a.key)?;
+            Some((a, idx))
+        }) else {
+            out.push_str(raw);
+            continue;
+        };
+        let (key, value) = wanted[idx];
+        if a.value != value {
+            changed[idx] = true;
+        }
+        if seen[idx] {
+            continue; // a later duplicate: dropped
+        }
+        seen[idx] = true;
+        if a.value == value {
+            out.push_str(raw);
+        } else {
+            let ending = line_ending(raw);
+            out.push_str(&raw[..a.key_start]);
+            out.push_str(key);
+            out.push('=');
+            out.push_str(&format_value(value));
+            out.push_str(ending);
+        }
+    }
+
+    for (idx, (key, value)) in wanted.iter().enumerate() {
+        if seen[idx] {
+            continue;
+        }
+        changed[idx] = true;
+        if !out.is_empty() && !out.ends_with('\n') {
+            out.push_str(eol);
+        }
+        out.push_str(key);
+        out.push('=');
+        out.push_str(&format_value(value));
+        out.push_str(eol);
+    }
+
+    if original.as_deref() != Some(out.as_str()) {
+        write_atomic(&target, out.as_bytes())?;
+    }
+    Ok(wanted
+        .iter()
+        .zip(changed)
+        .filter(|(_, c)| *c)
+        .map(|((k, _), _)| (*k).to_string())
+        .collect())
+}
+
+/// The value of the first assignment of `key` in the `.env` file at `path`,
+/// unquoted and unescaped; `None` when the file or the key is missing or the
+/// file cannot be read.
+pub fn read_value(path: &Path, key: &str) -> Option<String> {
+    let text = fs::read_to_string(path).ok()?;
+    parse(&text)
+        .into_iter()
+        .filter_map(|e| e.assignment)
+        .find(|a| a.key == key)
+        .map(|a| a.value)
+}
+
+fn valid_key(k: &str) -> bool {
+    let mut chars = k.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Characters that never need quoting in any dotenv dialect or in `sh`.
+fn is_plain(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_./:@%+=,-".contains(c)
+}
+
+/// Writes `v` bare when that is unambiguous, else double-quoted with the
+/// characters a dotenv reader (or a shell sourcing the file) would interpret
+/// escaped.
+fn format_value(v: &str) -> String {
+    if v.chars().all(is_plain) {
+        return v.to_string();
+    }
+    let mut s = String::with_capacity(v.len() + 2);
+    s.push('"');
+    for c in v.chars() {
+        match c {
+            '"' | '\\' | '$' | '`' => {
+                s.push('\\');
+                s.push(c);
+            }
+            '\n' => s.push_str("\\n"),
+            '\r' => s.push_str("\\r"),
+            _ => s.push(c),
+        }
+    }
+    s.push('"');
+    s
+}
+
+/// One logical line: usually a physical line, more when a quoted value runs
+/// over several lines. `range` includes the line ending.
+struct Entry {
+    range: std::ops::Range<usize>,
+    assignment: Option<Assignment>,
+}
+
+struct Assignment {
+    key: String,
+    /// Offset of the key within the entry: what precedes it (indent,
+    /// `export `) is kept when the line is rewritten.
+    key_start: usize,
+    value: String,
+}
+
+fn line_ending(raw: &str) -> &str {
+    if raw.ends_with("\r\n") {
+        "\r\n"
+    } else if raw.ends_with('\n') {
+        "\n"
+    } else {
+        ""
+    }
+}
+
+/// End (exclusive, after the newline if any) of the line containing `at`.
+fn line_end(text: &str, at: usize) -> usize {
+    text[at..].find('\n').map_or(text.len(), |i| at + i + 1)
+}
+
+fn parse(text: &str) -> Vec<Entry> {
+    let mut entries = Vec::new();
+    let mut pos = 0;
+    while pos < text.len() {
+        let (end, assignment) = match parse_assignment(text, pos) {
+            Some((end, a)) => (end, Some(a)),
+            None => (line_end(text, pos), None),
+        };
+        entries.push(Entry {
+            range: pos..end,
+            assignment,
+        });
+        pos = end;
+    }
+    entries
+}
+
+/// Parses an assignment starting at line offset `start`; returns the end of
+/// the logical line and the assignment, or `None` for any other line.
+fn parse_assignment(text: &str, start: usize) -> Option<(usize, Assignment)> {
+    let line = &text[start..line_end(text, start)];
+    let blank = |c: char| c == ' ' || c == '\t';
+    let mut rest = line.trim_start_matches(blank);
+    if let Some(after) = rest.strip_prefix("export")
+        && after.starts_with(blank)
+    {
+        rest = after.trim_start_matches(blank);
+    }
+    let key_start = line.len() - rest.len();
+    let key_len = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    let key = &rest[..key_len];
+    if !valid_key(key) {
+        return None;
+    }
+    let after_key = rest[key_len..].trim_start_matches(blank);
+    let value_text = after_key.strip_prefix('=')?.trim_start_matches(blank);
+    let value_at = start + (line.len() - value_text.len());
+
+    let (end, value) = match value_text.chars().next() {
+        Some(q @ ('"' | '\'')) => match quoted(text, value_at + 1, q) {
+            Some((close, v)) => (line_end(text, close), v),
+            // Unterminated: read the rest of the line literally.
+            None => (start + line.len(), unquoted(value_text)),
+        },
+        _ => (start + line.len(), unquoted(value_text)),
+    };
+    Some((
+        end,
+        Assignment {
+            key: key.to_string(),
+            key_start,
+            value,
+        },
+    ))
+}
+
+/// An unquoted value: up to the line end or a ` #` comment, trimmed.
+fn unquoted(v: &str) -> String {
+    let v = v.trim_end_matches(['\r', '\n']);
+    let mut cut = v.len();
+    let bytes = v.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        if *b == b'#' && (i == 0 || bytes[i - 1] == b' ' || bytes[i - 1] == b'\t') {
+            cut = i;
+            break;
+        }
+    }
+    v[..cut].trim_end_matches([' ', '\t']).to_string()
+}
+
+/// A quoted value whose opening quote `q` ends just before `from`: returns
+/// the offset of the closing quote and the value. Double quotes honour the
+/// escapes [`format_value`] writes; single quotes are literal.
+fn quoted(text: &str, from: usize, q: char) -> Option<(usize, String)> {
+    let mut out = String::new();
+    let mut chars = text[from..].char_indices();
+    while let Some((i, c)) = chars.next() {
+        if c == q {
+            return Some((from + i, out));
+        }
+        if q == '"' && c == '\\' {
+            match chars.next() {
+                Some((_, 'n')) => out.push('\n'),
+                Some((_, 'r')) => out.push('\r'),
+                Some((_, 't')) => out.push('\t'),
+                Some((_, e @ ('"' | '\\' | '$' | '`'))) => out.push(e),
+                Some((_, other)) => {
+                    out.push('\\');
+                    out.push(other);
+                }
+                None => return None,
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    None
+}
+
+/// The file to replace: a symlink's target, so the link survives.
+fn resolve(path: &Path) -> PathBuf {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+        }
+        _ => path.to_path_buf(),
+    }
+}
+
+fn write_atomic(target: &Path, data: &[u8]) -> io::Result<()> {
+    let existing = match fs::metadata(target) {
+        Ok(m) => Some(m),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = target
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file path"))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}-{}",
+        name.to_string_lossy(),
+        std::process::id(),
+        TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+
+    let result = (|| {
+        // 0600 from the first byte: the content may be secret even when the
+        // final mode is wider.
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(NEW_FILE_MODE)
+            .open(&tmp)?;
+        f.write_all(data)?;
+        let mode = existing
+            .as_ref()
+            .map_or(NEW_FILE_MODE, |m| m.permissions().mode() & 0o7777);
+        // Explicit: `mode()` above is filtered by the umask.
+        f.set_permissions(fs::Permissions::from_mode(mode))?;
+        if let Some(m) = &existing {
+            // Best effort: only root may give a file away; a failure leaves
+            // the file ours, which is what a plain write would do too.
+            let _ = std::os::unix::fs::fchown(&f, Some(m.uid()), Some(m.gid()));
+        }
+        f.sync_all()?;
+        drop(f);
+        fs::rename(&tmp, target)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+        return result;
+    }
+    // Make the rename itself durable; not all filesystems allow this.
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir() -> tempfile::TempDir {
+        tempfile::tempdir().unwrap()
+    }
+
+    fn mode(p: &Path) -> u32 {
+        fs::metadata(p).unwrap().permissions().mode() & 0o7777
+    }
+
+    #[test]
+    fn creates_with_0600() {
+        let d = dir();
+        let p = d.path().join(".env");
+        let changed = set_keys(&p, &[("A", "1"), ("B", "two words")]).unwrap();
+        assert_eq!(changed, ["A", "B"]);
+        assert_eq!(fs::read_to_string(&p).unwrap(), "A=1\nB=\"two words\"\n");
+        assert_eq!(mode(&p), 0o600);
+        // No temporary file left behind.
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn preserves_other_lines_byte_for_byte() {
+        let d = dir();
+        let p = d.path().join(".env");
+        let before = "# database\n\nDB_HOST=localhost   # local\n  OTHER='x y'\nTOKEN=old\n#TOKEN=commented\nLAST=1";
+        fs::write(&p, before).unwrap();
+        let changed = set_keys(&p, &[("TOKEN", "new"), ("ADDED", "a b")]).unwrap();
+        assert_eq!(changed, ["TOKEN", "ADDED"]);
+        assert_eq!(
+            fs::read_to_string(&p).unwrap(),
+            "# database\n\nDB_HOST=localhost   # local\n  OTHER='x y'\nTOKEN=new\n#TOKEN=commented\nLAST=1\nADDED=\"a b\"\n"
+        );
+        assert_eq!(read_value(&p, "DB_HOST").as_deref(), Some("localhost"));
+        assert_eq!(read_value(&p, "OTHER").as_deref(), Some("x y"));
+        assert_eq!(read_value(&p, "ADDED").as_deref(), Some("a b"));
+        assert_eq!(read_value(&p, "MISSING"), None);
+    }
+
+    #[test]
+    fn second_run_changes_only_changed_keys() {
+        let d = dir();
+        let p = d.path().join(".env");
+        set_keys(&p, &[("A", "1"), ("B", "2")]).unwrap();
+        let mtime = fs::metadata(&p).unwrap().modified().unwrap();
+        assert!(set_keys(&p, &[("A", "1"), ("B", "2")]).unwrap().is_empty());
+        // Untouched file: not rewritten.
+        assert_eq!(fs::metadata(&p).unwrap().modified().unwrap(), mtime);
+        assert_eq!(set_keys(&p, &[("A", "1"), ("B", "3")]).unwrap(), ["B"]);
+        assert_eq!(fs::read_to_string(&p).unwrap(), "A=1\nB=3\n");
+    }
+
+    #[test]
+    fn same_value_differently_quoted_is_unchanged() {
+        let d = dir();
+        let p = d.path().join(".env");
+        fs::write(&p, "A=\"plain\"\nB='x y'\n").unwrap();
+        assert!(
+            set_keys(&p, &[("A", "plain"), ("B", "x y")])
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(fs::read_to_string(&p).unwrap(), "A=\"plain\"\nB='x y'\n");
+    }
+
+    #[test]
+    fn export_form_kept() {
+        let d = dir();
+        let p = d.path().join(".env");
+        fs::write(&p, "export TOKEN=old\n\texport  URL=x\n").unwrap();
+        assert_eq!(
+            set_keys(&p, &[("TOKEN", "new"), ("URL", "y")]).unwrap(),
+            ["TOKEN", "URL"]
+        );
+        assert_eq!(
+            fs::read_to_string(&p).unwrap(),
+            "export TOKEN=new\n\texport  URL=y\n"
+        );
+        assert_eq!(read_value(&p, "TOKEN").as_deref(), Some("new"));
+    }
+
+    #[test]
+    fn duplicates_removed() {
+        let d = dir();
+        let p = d.path().join(".env");
+        fs::write(&p, "K=1\nX=keep\nK=2\nexport K=3\n").unwrap();
+        assert_eq!(set_keys(&p, &[("K", "1")]).unwrap(), ["K"]);
+        assert_eq!(fs::read_to_string(&p).unwrap(), "K=1\nX=keep\n");
+        // Identical duplicates are removed but nothing "changed".
+        fs::write(&p, "K=1\nK=1\n").unwrap();
+        assert!(set_keys(&p, &[("K", "1")]).unwrap().is_empty());
+        assert_eq!(fs::read_to_string(&p).unwrap(), "K=1\n");
+    }
+
+    #[test]
+    fn existing_mode_kept() {
+        let d = dir();
+        let p = d.path().join(".env");
+        fs::write(&p, "A=1\n").unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
+        set_keys(&p, &[("A", "2")]).unwrap();
+        assert_eq!(mode(&p), 0o640);
+    }
+
+    #[test]
+    fn trailing_newline_and_crlf() {
+        let d = dir();
+        let p = d.path().join(".env");
+        fs::write(&p, "A=1").unwrap();
+        set_keys(&p, &[("B", "2")]).unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "A=1\nB=2\n");
+        fs::write(&p, "A=1\r\nC=3\r\n").unwrap();
+        set_keys(&p, &[("A", "9"), ("B", "2")]).unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "A=9\r\nC=3\r\nB=2\r\n");
+        assert_eq!(read_value(&p, "C").as_deref(), Some("3"));
+    }
+
+    #[test]
+    fn quoting_round_trips() {
+        let d = dir();
+        let p = d.path().join(".env");
+        let values = [
+            "",
+            "postgres://u:p@h:5432/db?sslmode=disable",
+            "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiciJ9.sig-_",
+            "a b",
+            "quote\"inside",
+            "back\\slash",
+            "$HOME and `cmd`",
+            "two\nlines",
+            "hash # not comment",
+            "#leading",
+            "it's",
+            "tab\there",
+        ];
+        for v in values {
+            set_keys(&p, &[("V", v), ("AFTER", "z")]).unwrap();
+            assert_eq!(read_value(&p, "V").as_deref(), Some(v), "{v:?}");
+            assert_eq!(read_value(&p, "AFTER").as_deref(), Some("z"), "{v:?}");
+            // Idempotent: the same value is not a change.
+            assert!(set_keys(&p, &[("V", v)]).unwrap().is_empty(), "{v:?}");
+        }
+        assert_eq!(format_value("abc.DEF_1:/@%+=,-"), "abc.DEF_1:/@%+=,-");
+        assert_eq!(format_value("a\"b\\c$d`e\nf"), r#""a\"b\\c\$d\`e\nf""#);
+    }
+
+    #[test]
+    fn multi_line_quoted_value_replaced_whole() {
+        let d = dir();
+        let p = d.path().join(".env");
+        fs::write(&p, "KEY=\"-----BEGIN\nabc\n-----END\"\nNEXT=1\n").unwrap();
+        assert_eq!(
+            read_value(&p, "KEY").as_deref(),
+            Some("-----BEGIN\nabc\n-----END")
+        );
+        set_keys(&p, &[("KEY", "short")]).unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "KEY=short\nNEXT=1\n");
+    }
+
+    #[test]
+    fn spaces_around_equals_and_inline_comments() {
+        let d = dir();
+        let p = d.path().join(".env");
+        fs::write(&p, "A = 1 # one\nB=x#y\n").unwrap();
+        assert_eq!(read_value(&p, "A").as_deref(), Some("1"));
+        assert_eq!(read_value(&p, "B").as_deref(), Some("x#y"));
+        assert!(set_keys(&p, &[("A", "1")]).unwrap().is_empty());
+        set_keys(&p, &[("A", "2")]).unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "A=2\nB=x#y\n");
+    }
+
+    #[test]
+    fn bad_keys_and_repeated_pairs() {
+        let d = dir();
+        let p = d.path().join(".env");
+        for k in ["", "1A", "A-B", "A B", "A=B"] {
+            let e = set_keys(&p, &[(k, "v")]).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::InvalidInput, "{k:?}");
+        }
+        assert!(!p.exists());
+        assert_eq!(set_keys(&p, &[("A", "1"), ("A", "2")]).unwrap(), ["A"]);
+        assert_eq!(fs::read_to_string(&p).unwrap(), "A=2\n");
+    }
+
+    #[test]
+    fn symlink_followed() {
+        let d = dir();
+        let real = d.path().join("real.env");
+        let link = d.path().join(".env");
+        fs::write(&real, "A=1\n").unwrap();
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        set_keys(&link, &[("A", "2")]).unwrap();
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(fs::read_to_string(&real).unwrap(), "A=2\n");
+    }
+
+    #[test]
+    fn missing_directory_is_an_error() {
+        let d = dir();
+        let p = d.path().join("nope").join(".env");
+        assert!(set_keys(&p, &[("A", "1")]).is_err());
+        assert_eq!(read_value(&p, "A"), None);
+    }
+}
