@@ -15,6 +15,8 @@ pub mod jwt;
 pub mod locate;
 pub mod output;
 pub mod pg;
+pub mod postgrest;
+pub mod rollout;
 pub mod script;
 pub mod secret;
 pub mod session;

@@ -160,6 +160,17 @@ impl Session {
             })
     }
 
+    /// Whether `user` can log in with `password` (a stored password still
+    /// matches the role).
+    pub fn login_works(&mut self, user: &str, password: &str, database: &str) -> bool {
+        let login = Login {
+            user: user.to_string(),
+            password: password.to_string(),
+            database: database.to_string(),
+        };
+        self.connect(&login, "uis-login-check").is_ok()
+    }
+
     /// The same, with a notice callback (notices go to the caller, not lost).
     pub fn connect_with_notices(
         &mut self,

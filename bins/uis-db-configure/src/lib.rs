@@ -308,9 +308,15 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
             None => None,
         };
         match owner {
+            // Every new database has `public`, owned by the database owner.
+            None if appdb.is_none() && schema == "public" => {}
             None => steps.push(Step::new(
                 Some(&db),
-                format!("CREATE SCHEMA {} AUTHORIZATION {}", quote_ident(schema), quote_ident(&desired.owner)),
+                format!(
+                    "CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}",
+                    quote_ident(schema),
+                    quote_ident(&desired.owner)
+                ),
             )),
             Some(o) if o != desired.owner && o != "pg_database_owner" => steps.push(Step::new(
                 Some(&db),
