@@ -249,3 +249,63 @@ mod tests {
         assert_eq!(r["spec"]["entryPoints"][0], "web");
     }
 }
+
+/// What a deployed app's PostgREST is configured with, read from its Secret.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub app: String,
+    pub jwt_secret: String,
+    pub anon_role: String,
+    pub jwt_aud: Option<String>,
+    pub schemas: Vec<String>,
+    /// The login role of `PGRST_DB_URI`.
+    pub authenticator: String,
+    pub authenticator_password: String,
+    pub database: String,
+    /// Every key of the Secret.
+    pub settings: BTreeMap<String, String>,
+}
+
+/// Reads `<app>-postgrest`; `None` when PostgREST was never deployed.
+pub async fn read_config(cluster: &crate::cluster::Cluster, app: &str) -> Result<Option<Config>, crate::Failure> {
+    let Some(secret) = cluster.get_opt::<Secret>(NAMESPACE, &name(app)).await? else {
+        return Ok(None);
+    };
+    let settings: BTreeMap<String, String> = secret
+        .data
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k, String::from_utf8_lossy(&v.0).into_owned()))
+        .collect();
+    let get = |k: &str| settings.get(k).cloned().unwrap_or_default();
+    let uri = get(KEY_DB_URI);
+    let parsed: Option<postgres::Config> = uri.parse().ok();
+    let authenticator = parsed.as_ref().and_then(|c| c.get_user().map(str::to_string)).unwrap_or_default();
+    let authenticator_password = parsed
+        .as_ref()
+        .and_then(|c| c.get_password().map(|p| String::from_utf8_lossy(p).into_owned()))
+        .unwrap_or_default();
+    let database = parsed.as_ref().and_then(|c| c.get_dbname().map(str::to_string)).unwrap_or_default();
+    Ok(Some(Config {
+        app: app.to_string(),
+        jwt_secret: get(KEY_JWT_SECRET),
+        anon_role: get(KEY_DB_ANON_ROLE),
+        jwt_aud: settings.get(KEY_JWT_AUD).cloned().filter(|a| !a.is_empty()),
+        schemas: get(KEY_DB_SCHEMAS).split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect(),
+        authenticator,
+        authenticator_password,
+        database,
+        settings,
+    }))
+}
+
+/// Like [`read_config`], with the "deploy it first" failure.
+pub async fn require_config(cluster: &crate::cluster::Cluster, app: &str) -> Result<Config, crate::Failure> {
+    read_config(cluster, app).await?.ok_or_else(|| {
+        crate::Failure::new(
+            "postgrest",
+            format!("PostgREST is not deployed for app {app:?} (no Secret {NAMESPACE}/{})", name(app)),
+        )
+        .hint(format!("deploy it first: `uis postgrest deploy {app}`"))
+    })
+}
