@@ -1,1 +1,53 @@
-//! The psql-compatible script engine (in progress).
+//! The psql-compatible script engine: runs SQL files the way
+//! `psql -q -v ON_ERROR_STOP=1 -f FILE` does, without psql, over the sync
+//! `postgres` client. Used by `uis-db-psql` and the seed tool.
+//!
+//! - [`split`] turns any `BufRead` into statements, meta-commands and COPY
+//!   data without a server (dry runs, checksums, tests).
+//! - [`Runner`] executes [`Source`]s on a connection and reports a
+//!   [`ScriptError`] at file:line:column with psql's exit code.
+//!
+//! Not for interactive use (no prompts, no history, no `\d` family), and not
+//! a SQL parser: it splits exactly as psql's lexer does and lets the server
+//! judge the SQL. Input is streamed: one statement (or one 64 KiB chunk of
+//! COPY data) is held at a time.
+//!
+//! Known differences from psql 15, on purpose or by limitation:
+//! - An unterminated quote, dollar quote, `/* */` comment or COPY data
+//!   block at end of input is an error where it opened, and nothing of it
+//!   is sent (psql sends the half statement, or ends COPY at EOF).
+//! - When a COPY itself fails, its data lines are skipped (psql 15 runs
+//!   them as SQL). Because tokio-postgres loses protocol sync after a COPY
+//!   that fails before its data starts, the runner then reconnects through
+//!   the [`Connector`]: session settings (`SET`) are lost; with `-1` the new
+//!   session starts an already-failed transaction, as psql's would be.
+//! - `-c` strings are split and sent statement by statement (psql sends
+//!   one `-c` string as one query, printing only the last result).
+//! - In CSV COPY data, a `\.` line inside a quoted field is data (psql 15
+//!   ends the data there and the server reports an unterminated field).
+//! - Meta-command arguments end at the end of the line (no `\\` separator,
+//!   no second command on the same line); backquotes are refused.
+//! - `\connect` takes only DBNAME and USER (`-` keeps); no host, port or
+//!   connection strings. A failed `\connect` keeps the old connection.
+//! - Notices are printed as `NOTICE:  text` (psql adds `psql:file:line:`).
+//! - Command tags (verbose) are derived from the statement's first words
+//!   plus the row count, since the client does not expose the server's tag.
+//! - Tables and JSON: column types come from describing the statement
+//!   first (one extra round trip, only for a single row-returning
+//!   statement); results of `\;`-joined statements are untyped text
+//!   (left-aligned). Widths count characters, not display columns (East
+//!   Asian wide characters misalign); no wrapping to the terminal.
+//! - Only `\set \unset \echo \i \ir \if \elif \else \endif \c \connect
+//!   \restrict \unrestrict \copy \q` exist; any other is an error.
+
+mod error;
+mod lexer;
+mod output;
+mod runner;
+mod vars;
+
+pub use error::{ErrorKind, ScriptError};
+pub use lexer::{CopyKind, Item, LexError, Lexer, Meta, Pos, Split, Statement, split};
+pub use output::Format;
+pub use runner::{Connector, Options, PgConnector, Runner, Source, Summary, notice_channel};
+pub use vars::{Variables, parse_bool, quote_ident, quote_literal};

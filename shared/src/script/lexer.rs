@@ -1,0 +1,1014 @@
+//! The streaming statement splitter: turns a SQL script read from any
+//! `BufRead` into statements, meta-commands and inline COPY data, the way
+//! psql's `psqlscan.l` does. It holds one statement at a time and reads its
+//! input in chunks, so memory stays flat whatever the file size.
+//!
+//! It is not a SQL parser and never talks to a server: executing, `\if`
+//! evaluation and meta-command arguments belong to the runner. The only
+//! server state it needs (`standard_conforming_strings`) is a public field
+//! the runner keeps in sync.
+
+use super::vars::{Variables, quote_ident, quote_literal};
+use std::io::{self, BufRead};
+
+/// A place in the input: 1-based line and column (in characters, as
+/// PostgreSQL counts error positions) and the 0-based byte offset.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pos {
+    pub line: u64,
+    pub column: u64,
+    pub offset: u64,
+}
+
+/// What a statement asks of the client beyond sending it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CopyKind {
+    /// `COPY ... FROM STDIN`: data lines follow in the input (`csv` tells
+    /// whether a quoted `\.` line is data).
+    FromStdin { csv: bool },
+    /// `COPY ... TO STDOUT`: the data goes to the output writer.
+    ToStdout,
+}
+
+/// One SQL statement, as psql would send it (interpolated, with its `;`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Statement {
+    pub text: String,
+    /// Where the statement's first token starts (leading `/* */` comments
+    /// are sent, but are not where a reader looks for the statement).
+    pub start: Pos,
+    pub copy: Option<CopyKind>,
+    /// Whether `\;` joined several statements into this one request.
+    pub joined: bool,
+    /// (byte offset in `text`, source position of that byte): one entry
+    /// per source line and per interpolated variable, enough to turn a
+    /// server error position back into a file position.
+    map: Vec<(usize, Pos)>,
+}
+
+impl Statement {
+    /// The source line and column of `position`, the 1-based character
+    /// index PostgreSQL reports in an error.
+    pub fn locate(&self, position: u32) -> (u64, u64) {
+        let chars = (position.max(1) - 1) as usize;
+        let byte = self
+            .text
+            .char_indices()
+            .nth(chars)
+            .map(|(b, _)| b)
+            .unwrap_or(self.text.len());
+        let idx = match self.map.binary_search_by(|(b, _)| b.cmp(&byte)) {
+            Ok(i) => i,
+            Err(0) => return (self.start.line, self.start.column),
+            Err(i) => i - 1,
+        };
+        let (seg_byte, pos) = self.map[idx];
+        let extra = self.text[seg_byte..byte].chars().count() as u64;
+        (pos.line, pos.column + extra)
+    }
+
+    /// The text of the statement's first line, from its first token.
+    pub fn first_line(&self) -> &str {
+        // The segment holding the first token: same line, nearest column.
+        let (b, p) = self
+            .map
+            .iter()
+            .rev()
+            .find(|(_, p)| p.line == self.start.line && p.column <= self.start.column)
+            .copied()
+            .unwrap_or((0, self.start));
+        let skip = (self.start.column - p.column) as usize;
+        let rest = &self.text[b.min(self.text.len())..];
+        let from = rest
+            .char_indices()
+            .nth(skip)
+            .map(|(i, _)| i)
+            .unwrap_or(rest.len());
+        rest[from..].lines().next().unwrap_or("").trim_end()
+    }
+}
+
+/// A backslash command: its name without the backslash, and the raw rest of
+/// its line (the runner parses it, because arguments interpolate variables
+/// that `\set` may just have changed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Meta {
+    pub name: String,
+    pub args: String,
+    pub pos: Pos,
+}
+
+/// What the lexer yields, in input order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Item {
+    Statement(Statement),
+    Meta(Meta),
+    /// A chunk of inline COPY data (whole lines, up to about 64 KiB).
+    CopyData(Vec<u8>),
+    /// The `\.` line that ends inline COPY data.
+    CopyEnd,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LexError {
+    #[error("reading the input: {0}")]
+    Io(#[from] io::Error),
+    #[error("unterminated {what} starting here")]
+    Unterminated { what: &'static str, pos: Pos },
+    #[error("{message}")]
+    Invalid { message: String, pos: Pos },
+}
+
+impl LexError {
+    pub fn pos(&self) -> Option<Pos> {
+        match self {
+            LexError::Io(_) => None,
+            LexError::Unterminated { pos, .. } | LexError::Invalid { pos, .. } => Some(*pos),
+        }
+    }
+}
+
+const CHUNK: usize = 64 * 1024;
+
+/// A byte reader with arbitrary lookahead and position tracking.
+struct Input<R> {
+    r: R,
+    buf: Vec<u8>,
+    at: usize,
+    eof: bool,
+    pos: Pos,
+    /// Interpolated `:name` values being lexed (innermost last): the
+    /// variable's name and where its bytes end in `buf`. Their bytes do not
+    /// move the source position, and a variable is not expanded inside its
+    /// own value (psql's recursion guard).
+    virt: Vec<(String, usize)>,
+}
+
+impl<R: BufRead> Input<R> {
+    fn fill(&mut self, need: usize) -> io::Result<bool> {
+        while self.buf.len() - self.at < need && !self.eof {
+            // Drop consumed bytes so the buffer holds only the lookahead.
+            if self.at > 0 {
+                self.buf.drain(..self.at);
+                for (_, end) in &mut self.virt {
+                    *end -= self.at;
+                }
+                self.at = 0;
+            }
+            let chunk = match self.r.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if chunk.is_empty() {
+                self.eof = true;
+                break;
+            }
+            let n = chunk.len();
+            self.buf.extend_from_slice(chunk);
+            self.r.consume(n);
+        }
+        Ok(self.buf.len() - self.at >= need)
+    }
+
+    fn peek(&mut self, i: usize) -> io::Result<Option<u8>> {
+        Ok(if self.fill(i + 1)? {
+            Some(self.buf[self.at + i])
+        } else {
+            None
+        })
+    }
+
+    /// Whether the next byte comes from an interpolated value.
+    fn in_virtual(&mut self) -> bool {
+        while let Some((_, end)) = self.virt.last() {
+            if *end > self.at {
+                return true;
+            }
+            self.virt.pop();
+        }
+        false
+    }
+
+    fn expanding(&self, name: &str) -> bool {
+        self.virt.iter().any(|(n, end)| n == name && *end > self.at)
+    }
+
+    /// Lex `value` next, as psql does with a `:name` value.
+    fn insert(&mut self, name: &str, value: &[u8]) {
+        self.buf.splice(self.at..self.at, value.iter().copied());
+        for (_, end) in &mut self.virt {
+            *end += value.len();
+        }
+        self.virt.push((name.to_owned(), self.at + value.len()));
+    }
+
+    /// Consume one byte that `peek` has shown to exist.
+    fn bump(&mut self) -> u8 {
+        let b = self.buf[self.at];
+        if self.in_virtual() {
+            self.at += 1;
+            return b;
+        }
+        self.at += 1;
+        self.pos.offset += 1;
+        if b == b'\n' {
+            self.pos.line += 1;
+            self.pos.column = 1;
+        } else if b & 0xC0 != 0x80 {
+            // Count characters, not UTF-8 continuation bytes.
+            self.pos.column += 1;
+        }
+        b
+    }
+
+    /// Append one line (with its newline, if any) to `out`; false at EOF.
+    fn read_line(&mut self, out: &mut Vec<u8>) -> io::Result<bool> {
+        let mut any = false;
+        while self.fill(1)? {
+            any = true;
+            let avail = &self.buf[self.at..];
+            if let Some(nl) = avail.iter().position(|&b| b == b'\n') {
+                out.extend_from_slice(&avail[..=nl]);
+                self.at += nl + 1;
+                self.pos.offset += nl as u64 + 1;
+                self.pos.line += 1;
+                self.pos.column = 1;
+                return Ok(true);
+            }
+            out.extend_from_slice(avail);
+            let n = avail.len();
+            self.at += n;
+            self.pos.offset += n as u64;
+            self.pos.column += n as u64;
+        }
+        Ok(any)
+    }
+}
+
+fn ident_start(b: u8) -> bool {
+    b.is_ascii_alphabetic() || b == b'_' || b >= 0x80
+}
+
+fn ident_cont(b: u8) -> bool {
+    ident_start(b) || b.is_ascii_digit() || b == b'$'
+}
+
+fn var_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+}
+
+enum Mode {
+    Sql,
+    CopyData { csv: bool, opened: Pos },
+    CopyEndPending,
+    Done,
+}
+
+/// The streaming lexer. Call [`Lexer::next_item`] until it returns `None`.
+pub struct Lexer<R> {
+    input: Input<R>,
+    /// Whether `'...'` strings are standard (no backslash escapes); the
+    /// runner updates it from the server after `SET standard_conforming_strings`.
+    pub standard_conforming_strings: bool,
+    mode: Mode,
+    // The statement being collected.
+    buf: Vec<u8>,
+    map: Vec<(usize, Pos)>,
+    new_segment: bool,
+    in_value: bool,
+    start: Option<Pos>,
+    paren_depth: u32,
+    // psql's BEGIN ATOMIC heuristic: the first words of the statement and
+    // the BEGIN/CASE ... END depth.
+    identifier_count: usize,
+    identifiers: [u8; 4],
+    begin_depth: u32,
+    // COPY detection: the first word, the previous word and what was seen.
+    first_word_copy: bool,
+    prev_word: String,
+    from_stdin: bool,
+    to_stdout: bool,
+    csv: bool,
+    joined: bool,
+}
+
+impl<R: BufRead> Lexer<R> {
+    pub fn new(reader: R) -> Self {
+        Lexer {
+            input: Input {
+                r: reader,
+                buf: Vec::new(),
+                at: 0,
+                eof: false,
+                pos: Pos {
+                    line: 1,
+                    column: 1,
+                    offset: 0,
+                },
+                virt: Vec::new(),
+            },
+            standard_conforming_strings: true,
+            mode: Mode::Sql,
+            buf: Vec::new(),
+            map: Vec::new(),
+            new_segment: true,
+            in_value: false,
+            start: None,
+            paren_depth: 0,
+            identifier_count: 0,
+            identifiers: [0; 4],
+            begin_depth: 0,
+            first_word_copy: false,
+            prev_word: String::new(),
+            from_stdin: false,
+            to_stdout: false,
+            csv: false,
+            joined: false,
+        }
+    }
+
+    /// The position of the next unread byte.
+    pub fn pos(&self) -> Pos {
+        self.input.pos
+    }
+
+    /// Treat the lines that follow as COPY data up to `\.` (for
+    /// `\copy ... from stdin`, whose data also comes from the script).
+    pub fn start_copy_data(&mut self, csv: bool, opened: Pos) {
+        self.mode = Mode::CopyData { csv, opened };
+    }
+
+    fn reset_statement(&mut self) {
+        self.buf.clear();
+        self.map.clear();
+        self.new_segment = true;
+        self.start = None;
+        self.paren_depth = 0;
+        self.identifier_count = 0;
+        self.identifiers = [0; 4];
+        self.begin_depth = 0;
+        self.first_word_copy = false;
+        self.prev_word.clear();
+        self.from_stdin = false;
+        self.to_stdout = false;
+        self.csv = false;
+        self.joined = false;
+    }
+
+    /// Consume one input byte into the statement buffer.
+    fn echo(&mut self) {
+        let pos = self.input.pos;
+        let virt = self.input.in_virtual();
+        if virt != self.in_value {
+            // Entering or leaving an interpolated value: columns jump.
+            self.in_value = virt;
+            self.new_segment = true;
+        }
+        let b = self.input.bump();
+        if self.new_segment {
+            self.map.push((self.buf.len(), pos));
+            self.new_segment = false;
+        }
+        self.buf.push(b);
+        if b == b'\n' {
+            self.new_segment = true;
+        }
+    }
+
+    /// Mark the start of a token (the statement starts at its first one).
+    fn token(&mut self) {
+        if self.start.is_none() {
+            self.start = Some(self.input.pos);
+        }
+    }
+
+    fn peek(&mut self, i: usize) -> Result<Option<u8>, LexError> {
+        Ok(self.input.peek(i)?)
+    }
+
+    fn finish_statement(&mut self) -> Result<Option<Item>, LexError> {
+        let Some(start) = self.start else {
+            // Only comments and semicolons: nothing worth sending.
+            self.reset_statement();
+            return Ok(None);
+        };
+        let text = match String::from_utf8(std::mem::take(&mut self.buf)) {
+            Ok(t) => t,
+            Err(_) => {
+                return Err(LexError::Invalid {
+                    message: "statement is not valid UTF-8".into(),
+                    pos: start,
+                });
+            }
+        };
+        let copy = if !self.first_word_copy {
+            None
+        } else if self.from_stdin {
+            Some(CopyKind::FromStdin { csv: self.csv })
+        } else if self.to_stdout {
+            Some(CopyKind::ToStdout)
+        } else {
+            None
+        };
+        let map = std::mem::take(&mut self.map);
+        let joined = self.joined;
+        self.reset_statement();
+        if let Some(CopyKind::FromStdin { csv }) = copy {
+            self.skip_rest_of_copy_line()?;
+            self.mode = Mode::CopyData { csv, opened: start };
+        }
+        Ok(Some(Item::Statement(Statement {
+            text,
+            start,
+            copy,
+            joined,
+            map,
+        })))
+    }
+
+    /// COPY data starts on the line after the COPY statement; only blanks
+    /// and a `--` comment may follow the `;` on its own line.
+    fn skip_rest_of_copy_line(&mut self) -> Result<(), LexError> {
+        loop {
+            match self.peek(0)? {
+                None => return Ok(()),
+                Some(b'\n') => {
+                    self.input.bump();
+                    return Ok(());
+                }
+                Some(b' ' | b'\t' | b'\r') => {
+                    self.input.bump();
+                }
+                Some(b'-') if self.peek(1)? == Some(b'-') => {
+                    while let Some(b) = self.peek(0)? {
+                        if b == b'\n' {
+                            break;
+                        }
+                        self.input.bump();
+                    }
+                }
+                Some(_) => {
+                    return Err(LexError::Invalid {
+                        message: "text after COPY ... FROM STDIN on the same line is not supported"
+                            .into(),
+                        pos: self.input.pos,
+                    });
+                }
+            }
+        }
+    }
+
+    /// The next statement, meta-command or COPY data chunk; `None` at the
+    /// end of the input. After an error the lexer yields nothing more.
+    pub fn next_item(&mut self, vars: &Variables) -> Result<Option<Item>, LexError> {
+        let r = self.next_inner(vars);
+        if r.is_err() {
+            self.mode = Mode::Done;
+        }
+        r
+    }
+
+    fn next_inner(&mut self, vars: &Variables) -> Result<Option<Item>, LexError> {
+        loop {
+            match self.mode {
+                Mode::Done => return Ok(None),
+                Mode::CopyEndPending => {
+                    self.mode = Mode::Sql;
+                    return Ok(Some(Item::CopyEnd));
+                }
+                Mode::CopyData { csv, opened } => return self.copy_chunk(csv, opened).map(Some),
+                Mode::Sql => {}
+            }
+            let Some(b) = self.peek(0)? else {
+                self.mode = Mode::Done;
+                return self.finish_statement();
+            };
+            match b {
+                b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' => {
+                    if self.buf.is_empty() {
+                        self.input.bump();
+                    } else {
+                        self.echo();
+                    }
+                }
+                b'-' if self.peek(1)? == Some(b'-') => {
+                    // psql treats `--` comments as whitespace: dropped before
+                    // the first token, kept inside a statement.
+                    let keep = !self.buf.is_empty();
+                    while let Some(c) = self.peek(0)? {
+                        if c == b'\n' {
+                            break;
+                        }
+                        if keep {
+                            self.echo();
+                        } else {
+                            self.input.bump();
+                        }
+                    }
+                }
+                b'/' if self.peek(1)? == Some(b'*') => self.block_comment()?,
+                b'\'' => {
+                    self.token();
+                    let escapes = !self.standard_conforming_strings;
+                    self.quoted(b'\'', escapes, "quoted string")?;
+                }
+                b'"' => {
+                    self.token();
+                    self.quoted(b'"', false, "quoted identifier")?;
+                }
+                b'$' => {
+                    self.token();
+                    self.dollar()?;
+                }
+                b'(' => {
+                    self.token();
+                    self.paren_depth += 1;
+                    self.echo();
+                }
+                b')' => {
+                    self.token();
+                    self.paren_depth = self.paren_depth.saturating_sub(1);
+                    self.echo();
+                }
+                b';' => {
+                    self.echo();
+                    if self.paren_depth == 0
+                        && self.begin_depth == 0
+                        && let Some(item) = self.finish_statement()?
+                    {
+                        return Ok(Some(item));
+                    }
+                }
+                b'\\' => match self.peek(1)? {
+                    Some(c @ (b';' | b':')) => {
+                        // `\;` and `\:` put the character in the buffer
+                        // without its special meaning.
+                        self.token();
+                        self.joined |= c == b';';
+                        let pos = self.input.pos;
+                        self.input.bump();
+                        self.input.bump();
+                        self.push_generated(&[c], pos);
+                    }
+                    _ => return self.meta().map(Some),
+                },
+                b':' => {
+                    self.token();
+                    self.colon(vars)?;
+                }
+                c if ident_start(c) => {
+                    self.token();
+                    self.word()?;
+                }
+                _ => {
+                    self.token();
+                    self.echo();
+                }
+            }
+        }
+    }
+
+    /// Append bytes that don't come 1:1 from the input (an interpolated
+    /// variable), mapped to the source position `pos`.
+    fn push_generated(&mut self, bytes: &[u8], pos: Pos) {
+        self.map.push((self.buf.len(), pos));
+        self.buf.extend_from_slice(bytes);
+        self.new_segment = true;
+    }
+
+    fn block_comment(&mut self) -> Result<(), LexError> {
+        let opened = self.input.pos;
+        self.echo();
+        self.echo();
+        let mut depth = 1u32;
+        loop {
+            match self.peek(0)? {
+                None => {
+                    return Err(LexError::Unterminated {
+                        what: "/* comment",
+                        pos: opened,
+                    });
+                }
+                Some(b'/') if self.peek(1)? == Some(b'*') => {
+                    depth += 1;
+                    self.echo();
+                    self.echo();
+                }
+                Some(b'*') if self.peek(1)? == Some(b'/') => {
+                    self.echo();
+                    self.echo();
+                    depth -= 1;
+                    if depth == 0 {
+                        return Ok(());
+                    }
+                }
+                Some(_) => self.echo(),
+            }
+        }
+    }
+
+    /// A quoted string or identifier, from its opening quote. Returns the
+    /// content (needed only to spot `FORMAT 'csv'`), truncated to 16 bytes.
+    fn quoted(&mut self, q: u8, escapes: bool, what: &'static str) -> Result<Vec<u8>, LexError> {
+        let opened = self.input.pos;
+        self.echo();
+        let mut content = Vec::new();
+        loop {
+            match self.peek(0)? {
+                None => return Err(LexError::Unterminated { what, pos: opened }),
+                Some(b'\\') if escapes => {
+                    self.echo();
+                    if self.peek(0)?.is_some() {
+                        self.echo();
+                    }
+                }
+                Some(c) if c == q => {
+                    self.echo();
+                    if self.peek(0)? == Some(q) {
+                        self.echo();
+                    } else {
+                        return Ok(content);
+                    }
+                }
+                Some(c) => {
+                    if content.len() < 16 {
+                        content.push(c);
+                    }
+                    self.echo();
+                }
+            }
+        }
+    }
+
+    /// `$`: a dollar quote `$tag$...$tag$`, a parameter `$1`, or a lone `$`.
+    fn dollar(&mut self) -> Result<(), LexError> {
+        let opened = self.input.pos;
+        let mut n = 1;
+        if let Some(c) = self.peek(1)?
+            && (ident_start(c) || c == b'$')
+        {
+            while let Some(c) = self.peek(n)? {
+                if ident_start(c) || c.is_ascii_digit() {
+                    n += 1;
+                } else {
+                    break;
+                }
+            }
+            if self.peek(n)? == Some(b'$') {
+                let tag: Vec<u8> = self.input.buf[self.input.at..self.input.at + n + 1].to_vec();
+                for _ in 0..=n {
+                    self.echo();
+                }
+                return self.dollar_body(&tag, opened);
+            }
+        }
+        // A parameter (`$1`), or `$abc` without a closing `$`: plain text.
+        self.echo();
+        for _ in 1..n {
+            self.echo();
+        }
+        while let Some(c) = self.peek(0)? {
+            if c.is_ascii_digit() && n == 1 {
+                self.echo();
+            } else {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn dollar_body(&mut self, tag: &[u8], opened: Pos) -> Result<(), LexError> {
+        loop {
+            match self.peek(0)? {
+                None => {
+                    return Err(LexError::Unterminated {
+                        what: "dollar-quoted string",
+                        pos: opened,
+                    });
+                }
+                Some(b'$') => {
+                    let mut matches = true;
+                    for (i, &t) in tag.iter().enumerate().skip(1) {
+                        if self.peek(i)? != Some(t) {
+                            matches = false;
+                            break;
+                        }
+                    }
+                    if matches {
+                        for _ in 0..tag.len() {
+                            self.echo();
+                        }
+                        return Ok(());
+                    }
+                    self.echo();
+                }
+                Some(_) => self.echo(),
+            }
+        }
+    }
+
+    /// An identifier or keyword, or the prefix of `E'..'`, `B'..'`,
+    /// `X'..'`, `N'..'`, `U&'..'`, `U&".."`.
+    fn word(&mut self) -> Result<(), LexError> {
+        let first = self.peek(0)?.unwrap_or(0);
+        let next = self.peek(1)?;
+        if next == Some(b'\'') {
+            match first.to_ascii_lowercase() {
+                b'e' => {
+                    self.echo();
+                    self.quoted(b'\'', true, "quoted string")?;
+                    return Ok(());
+                }
+                b'b' | b'x' | b'n' => {
+                    self.echo();
+                    let escapes =
+                        first.eq_ignore_ascii_case(&b'n') && !self.standard_conforming_strings;
+                    self.quoted(b'\'', escapes, "quoted string")?;
+                    return Ok(());
+                }
+                _ => {}
+            }
+        }
+        if first.eq_ignore_ascii_case(&b'u') && next == Some(b'&') {
+            match self.peek(2)? {
+                Some(b'\'') => {
+                    self.echo();
+                    self.echo();
+                    self.quoted(b'\'', false, "quoted string")?;
+                    return Ok(());
+                }
+                Some(b'"') => {
+                    self.echo();
+                    self.echo();
+                    self.quoted(b'"', false, "quoted identifier")?;
+                    return Ok(());
+                }
+                _ => {}
+            }
+        }
+        let mut word = Vec::new();
+        while let Some(c) = self.peek(0)? {
+            if !ident_cont(c) {
+                break;
+            }
+            if word.len() < 32 {
+                word.push(c.to_ascii_lowercase());
+            }
+            self.echo();
+        }
+        let word = String::from_utf8_lossy(&word).into_owned();
+        self.track_word(&word);
+        Ok(())
+    }
+
+    fn track_word(&mut self, w: &str) {
+        // psqlscan.l's heuristic, verbatim in spirit: only inside
+        // CREATE [OR REPLACE] FUNCTION|PROCEDURE do BEGIN/CASE/END nest.
+        if self.identifier_count == 0 {
+            self.identifiers = [0; 4];
+            self.first_word_copy = w == "copy";
+        }
+        if matches!(w, "create" | "function" | "procedure" | "or" | "replace")
+            && self.identifier_count < 4
+        {
+            self.identifiers[self.identifier_count] = w.as_bytes()[0];
+        }
+        self.identifier_count += 1;
+        let id = self.identifiers;
+        if id[0] == b'c'
+            && (id[1] == b'f'
+                || id[1] == b'p'
+                || (id[1] == b'o' && id[2] == b'r' && (id[3] == b'f' || id[3] == b'p')))
+            && self.paren_depth == 0
+        {
+            match w {
+                "begin" => self.begin_depth += 1,
+                "case" if self.begin_depth >= 1 => self.begin_depth += 1,
+                "end" if self.begin_depth > 0 => self.begin_depth -= 1,
+                _ => {}
+            }
+        }
+        if self.first_word_copy {
+            if self.paren_depth == 0 && self.prev_word == "from" && w == "stdin" {
+                self.from_stdin = true;
+            }
+            if self.paren_depth == 0 && self.prev_word == "to" && w == "stdout" {
+                self.to_stdout = true;
+            }
+            if w == "csv" {
+                self.csv = true;
+            }
+            self.prev_word.clear();
+            self.prev_word.push_str(w);
+        }
+    }
+
+    /// `:name`, `:'name'`, `:"name"`, `:{?name}`, or a plain colon / `::`.
+    fn colon(&mut self, vars: &Variables) -> Result<(), LexError> {
+        let pos = self.input.pos;
+        match self.peek(1)? {
+            Some(b':') => {
+                self.echo();
+                self.echo();
+                return Ok(());
+            }
+            Some(q @ (b'\'' | b'"')) => {
+                let mut n = 2;
+                while let Some(c) = self.peek(n)? {
+                    if var_char(c) {
+                        n += 1;
+                    } else {
+                        break;
+                    }
+                }
+                if n > 2 && self.peek(n)? == Some(q) {
+                    let name = self.slice(2, n);
+                    if let Some(v) = vars.get(&name) {
+                        let text = if q == b'\'' {
+                            quote_literal(v)
+                        } else {
+                            quote_ident(v)
+                        };
+                        for _ in 0..=n {
+                            self.input.bump();
+                        }
+                        self.push_generated(text.as_bytes(), pos);
+                        return Ok(());
+                    }
+                    // Unset: psql leaves the text as is.
+                    for _ in 0..=n {
+                        self.echo();
+                    }
+                    return Ok(());
+                }
+            }
+            Some(b'{') if self.peek(2)? == Some(b'?') => {
+                let mut n = 3;
+                while let Some(c) = self.peek(n)? {
+                    if var_char(c) {
+                        n += 1;
+                    } else {
+                        break;
+                    }
+                }
+                if n > 3 && self.peek(n)? == Some(b'}') {
+                    let name = self.slice(3, n);
+                    let text = if vars.get(&name).is_some() {
+                        "TRUE"
+                    } else {
+                        "FALSE"
+                    };
+                    for _ in 0..=n {
+                        self.input.bump();
+                    }
+                    self.push_generated(text.as_bytes(), pos);
+                    return Ok(());
+                }
+            }
+            Some(c) if var_char(c) => {
+                let mut n = 1;
+                while let Some(c) = self.peek(n)? {
+                    if var_char(c) {
+                        n += 1;
+                    } else {
+                        break;
+                    }
+                }
+                let name = self.slice(1, n);
+                if let Some(v) = vars.get(&name)
+                    && !self.input.expanding(&name)
+                {
+                    for _ in 0..n {
+                        self.input.bump();
+                    }
+                    // psql lexes a raw value again: its quotes and
+                    // semicolons count, as if written in place.
+                    self.input.insert(&name, v.as_bytes());
+                } else {
+                    for _ in 0..n {
+                        self.echo();
+                    }
+                }
+                return Ok(());
+            }
+            _ => {}
+        }
+        self.echo();
+        Ok(())
+    }
+
+    fn slice(&self, from: usize, to: usize) -> String {
+        let at = self.input.at;
+        String::from_utf8_lossy(&self.input.buf[at + from..at + to]).into_owned()
+    }
+
+    /// A backslash command: name up to blank or backslash, then the rest of
+    /// the line as raw arguments.
+    fn meta(&mut self) -> Result<Item, LexError> {
+        let pos = self.input.pos;
+        self.input.bump();
+        let mut name = Vec::new();
+        while let Some(c) = self.peek(0)? {
+            if c.is_ascii_whitespace() || (c == b'\\' && !name.is_empty()) {
+                break;
+            }
+            name.push(c);
+            self.input.bump();
+        }
+        let mut args = Vec::new();
+        while let Some(c) = self.peek(0)? {
+            self.input.bump();
+            if c == b'\n' {
+                break;
+            }
+            args.push(c);
+        }
+        if args.last() == Some(&b'\r') {
+            args.pop();
+        }
+        let to_string = |v: Vec<u8>| {
+            String::from_utf8(v).map_err(|_| LexError::Invalid {
+                message: "meta-command is not valid UTF-8".into(),
+                pos,
+            })
+        };
+        Ok(Item::Meta(Meta {
+            name: to_string(name)?,
+            args: to_string(args)?.trim().to_owned(),
+            pos,
+        }))
+    }
+
+    /// Whole lines of COPY data up to `\.`, never lexed nor interpolated.
+    fn copy_chunk(&mut self, csv: bool, opened: Pos) -> Result<Item, LexError> {
+        let mut chunk = Vec::with_capacity(CHUNK + 1024);
+        // Whether the data is inside a quoted CSV field at this line start.
+        let mut in_quote = false;
+        loop {
+            let line_start = chunk.len();
+            if !self.input.read_line(&mut chunk)? {
+                return Err(LexError::Unterminated {
+                    what: "COPY data (no \\. line)",
+                    pos: opened,
+                });
+            }
+            let line = &chunk[line_start..];
+            let content = line.strip_suffix(b"\n").unwrap_or(line);
+            let content = content.strip_suffix(b"\r").unwrap_or(content);
+            if content == b"\\." && !in_quote {
+                chunk.truncate(line_start);
+                if chunk.is_empty() {
+                    self.mode = Mode::Sql;
+                    return Ok(Item::CopyEnd);
+                }
+                self.mode = Mode::CopyEndPending;
+                return Ok(Item::CopyData(chunk));
+            }
+            if csv {
+                let quotes = line.iter().filter(|&&b| b == b'"').count();
+                in_quote ^= quotes % 2 == 1;
+            }
+            if chunk.len() >= CHUNK && !in_quote {
+                self.mode = Mode::CopyData { csv, opened };
+                return Ok(Item::CopyData(chunk));
+            }
+        }
+    }
+}
+
+/// Split a script without a database: statements, meta-commands (not
+/// executed) and COPY data, in order. Variables are not interpolated unless
+/// given with [`Split::with_variables`].
+pub fn split<R: BufRead>(reader: R) -> Split<R> {
+    Split {
+        lexer: Lexer::new(reader),
+        vars: Variables::default(),
+    }
+}
+
+/// The iterator returned by [`split`].
+pub struct Split<R> {
+    lexer: Lexer<R>,
+    vars: Variables,
+}
+
+impl<R: BufRead> Split<R> {
+    pub fn with_variables(mut self, vars: Variables) -> Self {
+        self.vars = vars;
+        self
+    }
+
+    /// Lex `'...'` with backslash escapes (`standard_conforming_strings = off`).
+    pub fn with_standard_conforming_strings(mut self, on: bool) -> Self {
+        self.lexer.standard_conforming_strings = on;
+        self
+    }
+}
+
+impl<R: BufRead> Iterator for Split<R> {
+    type Item = Result<Item, LexError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.lexer.next_item(&self.vars).transpose()
+    }
+}

@@ -1,0 +1,1183 @@
+//! Running scripts against a server the way `psql -q -v ON_ERROR_STOP=1 -f`
+//! does: statements through the simple query protocol, inline COPY data
+//! through `copy_in`, meta-commands, `\if` branches, `-1` transactions,
+//! and errors located at file:line:column.
+//!
+//! Not for splitting without a server (use [`super::split`]), nor for
+//! choosing where to connect: the caller hands in a `Client` and a
+//! [`Connector`] for `\connect`.
+
+// A ScriptError carries the server's whole report (message, detail, hint,
+// statement); errors are rare and end or interrupt a run, so its size on the
+// Err path costs nothing worth a Box in the public API.
+#![allow(clippy::result_large_err)]
+
+use super::error::{ErrorKind, ScriptError};
+use super::lexer::{CopyKind, Item, LexError, Lexer, Meta, Pos, Statement};
+use super::output::{self, Format, ResultSet};
+use super::vars::{ArgMode, Variables, parse_args, parse_bool, valid_name};
+use postgres::error::{DbError, ErrorPosition};
+use postgres::{Client, SimpleQueryMessage};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+
+/// Where script text comes from; run in the order given.
+pub enum Source {
+    /// A file (`-f`); `\ir` inside it is relative to its directory.
+    File(PathBuf),
+    /// A command string (`-c`). It is split and run statement by
+    /// statement like a file (psql sends one `-c` string as one query).
+    Command(String),
+    /// The process's standard input, named `<stdin>`.
+    Stdin,
+    /// Any reader, with the name errors use for it (tests, embedding).
+    Reader {
+        name: String,
+        reader: Box<dyn BufRead>,
+    },
+}
+
+/// Opens the connection `\connect` asks for. `None` means "keep the
+/// current one" (psql's `-` or an omitted argument); `connect(None, None)`
+/// reopens the current database as the current user (the runner does that
+/// after a COPY fails to start, see `Runner::run`).
+pub trait Connector {
+    fn connect(
+        &mut self,
+        dbname: Option<&str>,
+        user: Option<&str>,
+    ) -> Result<Client, postgres::Error>;
+}
+
+impl<F> Connector for F
+where
+    F: FnMut(Option<&str>, Option<&str>) -> Result<Client, postgres::Error>,
+{
+    fn connect(
+        &mut self,
+        dbname: Option<&str>,
+        user: Option<&str>,
+    ) -> Result<Client, postgres::Error> {
+        self(dbname, user)
+    }
+}
+
+/// A [`Connector`] from a `postgres::Config` (without TLS): `\connect`
+/// changes its dbname/user and remembers them for the next `\connect -`.
+/// Attach a notice callback to the config (or use [`notice_channel`])
+/// before building both the first client and this connector.
+pub struct PgConnector {
+    config: postgres::Config,
+}
+
+impl PgConnector {
+    pub fn new(config: postgres::Config) -> Self {
+        PgConnector { config }
+    }
+}
+
+impl Connector for PgConnector {
+    fn connect(
+        &mut self,
+        dbname: Option<&str>,
+        user: Option<&str>,
+    ) -> Result<Client, postgres::Error> {
+        let mut config = self.config.clone();
+        if let Some(d) = dbname {
+            config.dbname(d);
+        }
+        if let Some(u) = user {
+            config.user(u);
+        }
+        let client = config.connect(postgres::NoTls)?;
+        self.config = config;
+        Ok(client)
+    }
+}
+
+/// Route a config's notices (NOTICE, WARNING, ...) into a channel; give the
+/// receiver to [`Runner::with_notices`] and the runner writes them to its
+/// info writer after each statement, as psql prints them to stderr.
+pub fn notice_channel(config: &mut postgres::Config) -> mpsc::Receiver<DbError> {
+    let (tx, rx) = mpsc::channel();
+    let tx = std::sync::Mutex::new(tx);
+    config.notice_callback(move |n| {
+        if let Ok(tx) = tx.lock() {
+            let _ = tx.send(n);
+        }
+    });
+    rx
+}
+
+/// Run options; the defaults are psql's `-q -v ON_ERROR_STOP=1`.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Stop at the first error (exit 3); off: report each error, go on.
+    pub on_error_stop: bool,
+    /// `-1`: BEGIN first, COMMIT at the end, ROLLBACK on failure.
+    pub single_transaction: bool,
+    pub format: Format,
+    /// Write each statement to the info writer before sending it (`-e`).
+    pub echo: bool,
+    /// Write a command tag per statement to the info writer. The simple
+    /// query API gives only a row count, so the tag is derived from the
+    /// statement's first words (`CREATE TABLE`, `INSERT 0 3`).
+    pub verbose: bool,
+    /// `-v NAME=VALUE`. `ON_ERROR_STOP` here or from `\set` overrides
+    /// `on_error_stop`.
+    pub variables: Variables,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            on_error_stop: true,
+            single_transaction: false,
+            format: Format::Table,
+            echo: false,
+            verbose: false,
+            variables: Variables::new(),
+        }
+    }
+}
+
+/// What a successful run did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Statements sent (each COPY counts once).
+    pub statements: u64,
+    /// Errors reported and passed over (only with `on_error_stop` off).
+    pub errors: u64,
+}
+
+/// `\if` state of one nesting level; only `Taking` runs anything.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cond {
+    Taking,
+    Seeking,
+    Done,
+    Ignoring,
+    ElseTaking,
+    ElseSkipping,
+}
+
+struct Frame<'a> {
+    name: &'a str,
+    dir: Option<&'a Path>,
+    depth: usize,
+}
+
+const MAX_DEPTH: usize = 64;
+
+/// The script engine. See the module docs.
+pub struct Runner {
+    client: Client,
+    connector: Box<dyn Connector + Send>,
+    options: Options,
+    vars: Variables,
+    standard_conforming_strings: bool,
+    restricted: Option<String>,
+    summary: Summary,
+    quit: bool,
+    notices: Option<mpsc::Receiver<DbError>>,
+}
+
+impl Runner {
+    pub fn new(client: Client, connector: Box<dyn Connector + Send>, options: Options) -> Runner {
+        let vars = options.variables.clone();
+        let mut options = options;
+        if let Some(v) = vars.get("ON_ERROR_STOP").and_then(parse_bool) {
+            options.on_error_stop = v;
+        }
+        Runner {
+            client,
+            connector,
+            options,
+            vars,
+            standard_conforming_strings: true,
+            restricted: None,
+            summary: Summary::default(),
+            quit: false,
+            notices: None,
+        }
+    }
+
+    /// See [`notice_channel`].
+    pub fn with_notices(mut self, rx: mpsc::Receiver<DbError>) -> Runner {
+        self.notices = Some(rx);
+        self
+    }
+
+    /// The current variables (after `\set`/`\unset` in the scripts).
+    pub fn variables(&self) -> &Variables {
+        &self.vars
+    }
+
+    /// The connection (the one `\connect` opened last, if any).
+    pub fn client(&mut self) -> &mut Client {
+        &mut self.client
+    }
+
+    /// Run the sources in order. `out` gets query results, `\echo` and
+    /// `COPY TO STDOUT` data; `info` gets notices, echoed statements, tags,
+    /// and the errors passed over when `on_error_stop` is off.
+    pub fn run(
+        &mut self,
+        sources: Vec<Source>,
+        out: &mut dyn Write,
+        info: &mut dyn Write,
+    ) -> Result<Summary, ScriptError> {
+        self.summary = Summary::default();
+        self.quit = false;
+        let result = self.run_all(sources, out, info);
+        match result {
+            Ok(()) => Ok(self.summary),
+            Err(e) => {
+                if self.options.single_transaction && e.kind != ErrorKind::ConnectionLost {
+                    let _ = self.client.batch_execute("ROLLBACK");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn run_all(
+        &mut self,
+        sources: Vec<Source>,
+        out: &mut dyn Write,
+        info: &mut dyn Write,
+    ) -> Result<(), ScriptError> {
+        let first = match sources.first() {
+            Some(Source::File(p)) => p.display().to_string(),
+            Some(Source::Command(_)) => "<command 1>".into(),
+            Some(Source::Reader { name, .. }) => name.clone(),
+            _ => "<stdin>".into(),
+        };
+        self.sync_standard_conforming_strings()
+            .map_err(|e| pg_error(e, &first, None, Pos::default()))?;
+        if self.options.single_transaction {
+            self.client
+                .batch_execute("BEGIN")
+                .map_err(|e| pg_error(e, &first, None, Pos::default()))?;
+        }
+        let mut commands = 0;
+        for source in sources {
+            if self.quit {
+                break;
+            }
+            match source {
+                Source::File(path) => {
+                    let name = path.display().to_string();
+                    self.run_file(&path, &name, 0, Pos::default(), &name, out, info)?;
+                }
+                Source::Command(text) => {
+                    commands += 1;
+                    let name = format!("<command {commands}>");
+                    let mut r = io::Cursor::new(text.into_bytes());
+                    self.run_stream(
+                        &mut r,
+                        Frame {
+                            name: &name,
+                            dir: None,
+                            depth: 0,
+                        },
+                        out,
+                        info,
+                    )?;
+                }
+                Source::Stdin => {
+                    let stdin = io::stdin();
+                    let mut r = stdin.lock();
+                    self.run_stream(
+                        &mut r,
+                        Frame {
+                            name: "<stdin>",
+                            dir: None,
+                            depth: 0,
+                        },
+                        out,
+                        info,
+                    )?;
+                }
+                Source::Reader { name, mut reader } => {
+                    self.run_stream(
+                        &mut reader,
+                        Frame {
+                            name: &name,
+                            dir: None,
+                            depth: 0,
+                        },
+                        out,
+                        info,
+                    )?;
+                }
+            }
+        }
+        if self.options.single_transaction {
+            self.client
+                .batch_execute("COMMIT")
+                .map_err(|e| pg_error(e, &first, None, Pos::default()))?;
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run_file(
+        &mut self,
+        path: &Path,
+        name: &str,
+        depth: usize,
+        at: Pos,
+        from: &str,
+        out: &mut dyn Write,
+        info: &mut dyn Write,
+    ) -> Result<(), ScriptError> {
+        let file = match std::fs::File::open(path) {
+            Ok(f) => f,
+            Err(e) => {
+                let msg = if at.line == 0 {
+                    e.to_string()
+                } else {
+                    format!("{name}: {e}")
+                };
+                let err = ScriptError::new(ErrorKind::Fatal, from, at.line, at.column, msg);
+                return self.fail(err, info);
+            }
+        };
+        let mut r = BufReader::with_capacity(64 * 1024, file);
+        let dir = path.parent();
+        self.run_stream(&mut r, Frame { name, dir, depth }, out, info)
+    }
+
+    /// Record an error: returned (to stop) when ON_ERROR_STOP is on or the
+    /// connection is gone, otherwise written to `info` and counted.
+    fn fail(&mut self, err: ScriptError, info: &mut dyn Write) -> Result<(), ScriptError> {
+        if self.options.on_error_stop || err.kind == ErrorKind::ConnectionLost {
+            return Err(err);
+        }
+        self.summary.errors += 1;
+        let _ = writeln!(info, "{err}");
+        Ok(())
+    }
+
+    fn run_stream(
+        &mut self,
+        r: &mut dyn BufRead,
+        frame: Frame,
+        out: &mut dyn Write,
+        info: &mut dyn Write,
+    ) -> Result<(), ScriptError> {
+        let mut lex = Lexer::new(r);
+        lex.standard_conforming_strings = self.standard_conforming_strings;
+        let mut conds: Vec<(Cond, Pos)> = Vec::new();
+        while !self.quit {
+            let item = match lex.next_item(&self.vars) {
+                Ok(Some(item)) => item,
+                Ok(None) => break,
+                Err(e) => {
+                    let err = lex_error(e, &frame);
+                    self.fail(err, info)?;
+                    break;
+                }
+            };
+            let active = conds
+                .iter()
+                .all(|(c, _)| matches!(c, Cond::Taking | Cond::ElseTaking));
+            match item {
+                Item::Statement(st) => {
+                    if active {
+                        let r = self.exec(&st, &mut lex, &frame, out, info);
+                        self.drain_notices(info);
+                        if let Err(e) = r {
+                            self.fail(e, info)?;
+                        }
+                    } else if matches!(st.copy, Some(CopyKind::FromStdin { .. })) {
+                        // Skipped branch: its COPY data is not SQL either.
+                        if let Err(e) = drain_copy(&mut lex, &self.vars) {
+                            let err = lex_error(e, &frame);
+                            self.fail(err, info)?;
+                        }
+                    }
+                }
+                Item::Meta(m) => {
+                    if let Err(e) = self.meta(&m, &mut lex, &mut conds, active, &frame, out, info) {
+                        self.fail(e, info)?;
+                    }
+                }
+                // Only reachable after a lexer-level COPY the runner did not
+                // consume; nothing to send.
+                Item::CopyData(_) | Item::CopyEnd => {}
+            }
+        }
+        if !self.quit
+            && let Some((_, pos)) = conds.first()
+        {
+            let err = ScriptError::new(
+                ErrorKind::Fatal,
+                frame.name,
+                pos.line,
+                pos.column,
+                "reached end of file without finding closing \\endif",
+            );
+            self.fail(err, info)?;
+        }
+        Ok(())
+    }
+
+    fn drain_notices(&mut self, info: &mut dyn Write) {
+        if let Some(rx) = &self.notices {
+            while let Ok(n) = rx.try_recv() {
+                let _ = writeln!(info, "{}:  {}", n.severity(), n.message());
+            }
+        }
+    }
+
+    fn sync_standard_conforming_strings(&mut self) -> Result<(), postgres::Error> {
+        let rows = self
+            .client
+            .simple_query("SHOW standard_conforming_strings")?;
+        for m in rows {
+            if let SimpleQueryMessage::Row(r) = m {
+                self.standard_conforming_strings = r.get(0) != Some("off");
+            }
+        }
+        Ok(())
+    }
+
+    fn exec(
+        &mut self,
+        st: &Statement,
+        lex: &mut Lexer<&mut dyn BufRead>,
+        frame: &Frame,
+        out: &mut dyn Write,
+        info: &mut dyn Write,
+    ) -> Result<(), ScriptError> {
+        if self.options.echo {
+            let _ = writeln!(info, "{}", st.text);
+        }
+        self.summary.statements += 1;
+        match st.copy {
+            Some(CopyKind::FromStdin { .. }) => {
+                let n = self.copy_in_from_script(&st.text, lex, frame, st.start, Some(st))?;
+                self.tag(st, n, info);
+            }
+            Some(CopyKind::ToStdout) => {
+                let n = self.copy_out(&st.text, out, frame, st.start, Some(st))?;
+                self.tag(st, n, info);
+            }
+            None => {
+                let types = if self.options.format != Format::Csv && wants_types(st) {
+                    // Only a described statement has column types; the
+                    // simple query protocol's row description has names only.
+                    match self.client.prepare(&st.text) {
+                        Ok(p) => Some(
+                            p.columns()
+                                .iter()
+                                .map(|c| c.type_().clone())
+                                .collect::<Vec<_>>(),
+                        ),
+                        Err(e) => return Err(pg_error(e, frame.name, Some(st), st.start)),
+                    }
+                } else {
+                    None
+                };
+                let msgs = self
+                    .client
+                    .simple_query(&st.text)
+                    .map_err(|e| pg_error(e, frame.name, Some(st), st.start))?;
+                // Notices arrived while the statement ran: before its tag, as psql.
+                self.drain_notices(info);
+                let mut rs: Option<ResultSet> = None;
+                for m in msgs {
+                    match m {
+                        SimpleQueryMessage::RowDescription(cols) => {
+                            rs = Some(ResultSet {
+                                columns: cols.iter().map(|c| c.name().to_owned()).collect(),
+                                types: types.clone().filter(|t| t.len() == cols.len()),
+                                rows: Vec::new(),
+                            });
+                        }
+                        SimpleQueryMessage::Row(row) => {
+                            if let Some(rs) = rs.as_mut() {
+                                rs.rows.push(
+                                    (0..row.len())
+                                        .map(|i| row.get(i).map(str::to_owned))
+                                        .collect(),
+                                );
+                            }
+                        }
+                        SimpleQueryMessage::CommandComplete(n) => {
+                            if let Some(rs) = rs.take() {
+                                output::write(self.options.format, out, &rs).map_err(|e| {
+                                    ScriptError::new(
+                                        ErrorKind::Fatal,
+                                        frame.name,
+                                        st.start.line,
+                                        st.start.column,
+                                        format!("writing output: {e}"),
+                                    )
+                                })?;
+                            }
+                            self.tag(st, n, info);
+                        }
+                        _ => {}
+                    }
+                }
+                if st
+                    .text
+                    .to_ascii_lowercase()
+                    .contains("standard_conforming_strings")
+                {
+                    self.sync_standard_conforming_strings()
+                        .map_err(|e| pg_error(e, frame.name, Some(st), st.start))?;
+                    lex.standard_conforming_strings = self.standard_conforming_strings;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// tokio-postgres 0.7 loses track of the protocol when a COPY fails
+    /// before its data starts (the next requests read the wrong replies),
+    /// so open a fresh session through the connector. Session settings are
+    /// lost; in `-1` mode the new session starts an already failed
+    /// transaction, as psql's would be after the error.
+    fn reset_after_failed_copy_start(&mut self, frame: &Frame, at: Pos) -> Result<(), ScriptError> {
+        match self.connector.connect(None, None) {
+            Ok(client) => {
+                self.client = client;
+                self.sync_standard_conforming_strings()
+                    .map_err(|e| pg_error(e, frame.name, None, at))?;
+                if self.options.single_transaction && !self.options.on_error_stop {
+                    let _ = self.client.batch_execute("BEGIN");
+                    let _ = self
+                        .client
+                        .batch_execute("SELECT 'the transaction failed at an earlier COPY'::int");
+                }
+                Ok(())
+            }
+            Err(e) => {
+                let mut err = pg_error(e, frame.name, None, at);
+                err.kind = ErrorKind::ConnectionLost;
+                err.message = format!("reconnecting after a failed COPY: {}", err.message);
+                Err(err)
+            }
+        }
+    }
+
+    fn tag(&self, st: &Statement, n: u64, info: &mut dyn Write) {
+        if !self.options.verbose {
+            return;
+        }
+        let words: Vec<String> = st
+            .first_line()
+            .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .filter(|w| !w.is_empty())
+            .take(2)
+            .map(|w| w.to_ascii_uppercase())
+            .collect();
+        let first = words.first().cloned().unwrap_or_default();
+        let tag = match first.as_str() {
+            "INSERT" => format!("INSERT 0 {n}"),
+            "SELECT" | "UPDATE" | "DELETE" | "COPY" | "MERGE" | "FETCH" | "MOVE" => {
+                format!("{first} {n}")
+            }
+            "CREATE" | "ALTER" | "DROP" | "COMMENT" | "GRANT" | "REVOKE" => words.join(" "),
+            _ => first,
+        };
+        let _ = writeln!(info, "{tag}");
+    }
+
+    /// COPY FROM STDIN with the data from the script itself.
+    fn copy_in_from_script(
+        &mut self,
+        query: &str,
+        lex: &mut Lexer<&mut dyn BufRead>,
+        frame: &Frame,
+        at: Pos,
+        st: Option<&Statement>,
+    ) -> Result<u64, ScriptError> {
+        let e = match self.client.copy_in(query) {
+            Ok(w) => return feed_copy(w, lex, &self.vars, frame, at, st),
+            Err(e) => e,
+        };
+        // Unlike psql 15, never read the data lines as SQL.
+        let drained = drain_copy(lex, &self.vars);
+        let err = pg_error(e, frame.name, st, at);
+        self.reset_after_failed_copy_start(frame, at)?;
+        lex.standard_conforming_strings = self.standard_conforming_strings;
+        if let Err(le) = drained {
+            return Err(lex_error(le, frame));
+        }
+        Err(err)
+    }
+}
+
+/// Stream the script's COPY data into an open COPY.
+fn feed_copy(
+    mut w: postgres::CopyInWriter<'_>,
+    lex: &mut Lexer<&mut dyn BufRead>,
+    vars: &Variables,
+    frame: &Frame,
+    at: Pos,
+    st: Option<&Statement>,
+) -> Result<u64, ScriptError> {
+    let mut write_err: Option<io::Error> = None;
+    loop {
+        match lex.next_item(vars) {
+            Ok(Some(Item::CopyData(chunk))) => {
+                if write_err.is_none()
+                    && let Err(e) = w.write_all(&chunk)
+                {
+                    write_err = Some(e);
+                }
+            }
+            Ok(Some(_)) | Ok(None) => break,
+            Err(e) => {
+                // Dropping the writer without finish() aborts the COPY:
+                // nothing of a cut-short data block is kept.
+                drop(w);
+                return Err(lex_error(e, frame));
+            }
+        }
+    }
+    match w.finish() {
+        Ok(n) => match write_err {
+            None => Ok(n),
+            Some(e) => Err(ScriptError::new(
+                ErrorKind::ConnectionLost,
+                frame.name,
+                at.line,
+                at.column,
+                e.to_string(),
+            )),
+        },
+        Err(e) => Err(pg_error(e, frame.name, st, at)),
+    }
+}
+
+impl Runner {
+    fn copy_in_from_reader(
+        &mut self,
+        query: &str,
+        r: &mut dyn Read,
+        frame: &Frame,
+        at: Pos,
+    ) -> Result<u64, ScriptError> {
+        let e = match self.client.copy_in(query) {
+            Ok(w) => return feed_reader(w, r, frame, at),
+            Err(e) => e,
+        };
+        let err = pg_error(e, frame.name, None, at);
+        self.reset_after_failed_copy_start(frame, at)?;
+        Err(err)
+    }
+}
+
+fn feed_reader(
+    mut w: postgres::CopyInWriter<'_>,
+    r: &mut dyn Read,
+    frame: &Frame,
+    at: Pos,
+) -> Result<u64, ScriptError> {
+    let copied = io::copy(r, &mut w);
+    match (copied, w.finish()) {
+        (_, Err(e)) => Err(pg_error(e, frame.name, None, at)),
+        (Err(e), Ok(_)) => Err(ScriptError::new(
+            ErrorKind::Script,
+            frame.name,
+            at.line,
+            at.column,
+            format!("\\copy: {e}"),
+        )),
+        (Ok(_), Ok(n)) => Ok(n),
+    }
+}
+
+impl Runner {
+    fn copy_out(
+        &mut self,
+        query: &str,
+        out: &mut dyn Write,
+        frame: &Frame,
+        at: Pos,
+        st: Option<&Statement>,
+    ) -> Result<u64, ScriptError> {
+        let res = self.client.copy_out(query);
+        let mut r = match res {
+            Ok(r) => r,
+            Err(e) => return Err(pg_error(e, frame.name, st, at)),
+        };
+        let n = io::copy(&mut r, out);
+        drop(r);
+        n.map_err(|e| {
+            ScriptError::new(
+                ErrorKind::Script,
+                frame.name,
+                at.line,
+                at.column,
+                e.to_string(),
+            )
+        })?;
+        // The row count is not exposed by copy_out; report 0 in tags.
+        Ok(0)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn meta(
+        &mut self,
+        m: &Meta,
+        lex: &mut Lexer<&mut dyn BufRead>,
+        conds: &mut Vec<(Cond, Pos)>,
+        active: bool,
+        frame: &Frame,
+        out: &mut dyn Write,
+        info: &mut dyn Write,
+    ) -> Result<(), ScriptError> {
+        let fatal = |msg: String| {
+            let mut e =
+                ScriptError::new(ErrorKind::Fatal, frame.name, m.pos.line, m.pos.column, msg);
+            e.statement = Some(format!("\\{} {}", m.name, m.args).trim_end().to_owned());
+            e
+        };
+        let name = m.name.as_str();
+        if let Some(_key) = &self.restricted
+            && name != "unrestrict"
+        {
+            return Err(fatal(format!(
+                "backslash commands are restricted; only \\unrestrict is allowed (got \\{name})"
+            )));
+        }
+        let args = |mode: ArgMode, vars: &Variables| {
+            parse_args(&m.args, vars, mode).map_err(|e| fatal(format!("\\{name}: {e}")))
+        };
+        match name {
+            "if" | "elif" => {
+                let parent_active = conds
+                    .iter()
+                    .rev()
+                    .skip(if name == "elif" { 1 } else { 0 })
+                    .all(|(c, _)| matches!(c, Cond::Taking | Cond::ElseTaking));
+                if name == "elif" {
+                    let Some((top, _)) = conds.last().copied() else {
+                        return Err(fatal("\\elif: no matching \\if".into()));
+                    };
+                    if matches!(top, Cond::ElseTaking | Cond::ElseSkipping) {
+                        return Err(fatal("\\elif: cannot occur after \\else".into()));
+                    }
+                    if top != Cond::Seeking {
+                        let last = conds.len() - 1;
+                        conds[last].0 = if top == Cond::Ignoring {
+                            Cond::Ignoring
+                        } else {
+                            Cond::Done
+                        };
+                        return Ok(());
+                    }
+                }
+                let next = if !parent_active {
+                    Cond::Ignoring
+                } else {
+                    let expr = args(ArgMode::Normal, &self.vars)?.join(" ");
+                    match parse_bool(&expr) {
+                        Some(true) => Cond::Taking,
+                        Some(false) => Cond::Seeking,
+                        None => {
+                            return Err(fatal(format!(
+                                "unrecognized value \"{expr}\" for \"\\{name} expression\": Boolean expected"
+                            )));
+                        }
+                    }
+                };
+                if name == "if" {
+                    conds.push((next, m.pos));
+                } else {
+                    let last = conds.len() - 1;
+                    conds[last].0 = next;
+                }
+                Ok(())
+            }
+            "else" => {
+                let Some((top, _)) = conds.last_mut() else {
+                    return Err(fatal("\\else: no matching \\if".into()));
+                };
+                *top = match *top {
+                    Cond::Seeking => Cond::ElseTaking,
+                    Cond::Taking | Cond::Done | Cond::Ignoring => Cond::ElseSkipping,
+                    Cond::ElseTaking | Cond::ElseSkipping => {
+                        return Err(fatal("\\else: cannot occur after \\else".into()));
+                    }
+                };
+                Ok(())
+            }
+            "endif" => {
+                if conds.pop().is_none() {
+                    return Err(fatal("\\endif: no matching \\if".into()));
+                }
+                Ok(())
+            }
+            _ if !active => Ok(()),
+            "set" => {
+                let a = args(ArgMode::Normal, &self.vars)?;
+                if a.is_empty() {
+                    for (k, v) in self.vars.iter() {
+                        let _ = writeln!(out, "{k} = '{v}'");
+                    }
+                    return Ok(());
+                }
+                if !valid_name(&a[0]) {
+                    return Err(fatal(format!("\\set: invalid variable name: \"{}\"", a[0])));
+                }
+                let value = a[1..].concat();
+                if a[0] == "ON_ERROR_STOP" {
+                    match parse_bool(&value) {
+                        Some(v) => self.options.on_error_stop = v,
+                        None => {
+                            return Err(fatal(format!(
+                                "unrecognized value \"{value}\" for \"ON_ERROR_STOP\": Boolean expected"
+                            )));
+                        }
+                    }
+                }
+                self.vars.set(a[0].clone(), value);
+                Ok(())
+            }
+            "unset" => {
+                let a = args(ArgMode::Normal, &self.vars)?;
+                let Some(n) = a.first() else {
+                    return Err(fatal("\\unset: missing required argument".into()));
+                };
+                if n == "ON_ERROR_STOP" {
+                    self.options.on_error_stop = false;
+                }
+                self.vars.unset(n);
+                Ok(())
+            }
+            "echo" => {
+                let mut a = args(ArgMode::Normal, &self.vars)?;
+                let newline = a.first().map(String::as_str) != Some("-n");
+                if !newline {
+                    a.remove(0);
+                }
+                let _ = write!(out, "{}{}", a.join(" "), if newline { "\n" } else { "" });
+                Ok(())
+            }
+            "i" | "include" | "ir" | "include_relative" => {
+                let a = args(ArgMode::Normal, &self.vars)?;
+                let Some(file) = a.first() else {
+                    return Err(fatal(format!("\\{name}: missing required argument")));
+                };
+                if frame.depth + 1 > MAX_DEPTH {
+                    return Err(fatal(format!(
+                        "\\{name}: too many nested includes ({MAX_DEPTH})"
+                    )));
+                }
+                let path = PathBuf::from(file);
+                let path = match frame.dir {
+                    Some(dir) if name.starts_with("ir") || name == "include_relative" => {
+                        if path.is_absolute() {
+                            path
+                        } else {
+                            dir.join(path)
+                        }
+                    }
+                    _ => path,
+                };
+                let shown = path.display().to_string();
+                self.run_file(&path, &shown, frame.depth + 1, m.pos, frame.name, out, info)
+            }
+            "c" | "connect" => {
+                let a = args(ArgMode::SqlId, &self.vars)?;
+                let keep =
+                    |s: Option<&String>| s.filter(|s| !s.is_empty() && s.as_str() != "-").cloned();
+                let (db, user) = (keep(a.first()), keep(a.get(1)));
+                if keep(a.get(2)).is_some() || keep(a.get(3)).is_some() {
+                    return Err(fatal(format!(
+                        "\\{name}: changing host or port is not supported"
+                    )));
+                }
+                if db
+                    .as_deref()
+                    .is_some_and(|d| d.contains('=') || d.contains("://"))
+                {
+                    return Err(fatal(format!(
+                        "\\{name}: connection strings are not supported, only DBNAME [USERNAME]"
+                    )));
+                }
+                match self.connector.connect(db.as_deref(), user.as_deref()) {
+                    Ok(client) => {
+                        self.client = client;
+                        self.sync_standard_conforming_strings()
+                            .map_err(|e| pg_error(e, frame.name, None, m.pos))?;
+                        lex.standard_conforming_strings = self.standard_conforming_strings;
+                        Ok(())
+                    }
+                    Err(e) => {
+                        let mut err = ScriptError::new(
+                            ErrorKind::Script,
+                            frame.name,
+                            m.pos.line,
+                            m.pos.column,
+                            format!("\\connect: {e}"),
+                        );
+                        if let Some(db) = e.as_db_error() {
+                            err.sqlstate = Some(db.code().code().to_owned());
+                            err.message = format!("\\connect: {}", db.message());
+                        }
+                        Err(err)
+                    }
+                }
+            }
+            "restrict" => {
+                let a = args(ArgMode::Normal, &self.vars)?;
+                match a.first() {
+                    Some(k) if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric()) => {
+                        self.restricted = Some(k.clone());
+                        Ok(())
+                    }
+                    _ => Err(fatal("\\restrict: missing or invalid key".into())),
+                }
+            }
+            "unrestrict" => {
+                let a = args(ArgMode::Normal, &self.vars)?;
+                match (&self.restricted, a.first()) {
+                    (None, _) => Err(fatal(
+                        "\\unrestrict: not currently in restricted mode".into(),
+                    )),
+                    (Some(k), Some(given)) if k == given => {
+                        self.restricted = None;
+                        Ok(())
+                    }
+                    _ => Err(fatal("\\unrestrict: wrong key".into())),
+                }
+            }
+            "copy" => self.meta_copy(m, lex, frame, out),
+            "q" | "quit" => {
+                self.quit = true;
+                Ok(())
+            }
+            _ => Err(fatal(format!("unsupported meta-command \\{name}"))),
+        }
+    }
+
+    /// `\copy`: the rest of the line, no interpolation, as psql.
+    fn meta_copy(
+        &mut self,
+        m: &Meta,
+        lex: &mut Lexer<&mut dyn BufRead>,
+        frame: &Frame,
+        out: &mut dyn Write,
+    ) -> Result<(), ScriptError> {
+        let bad = |msg: String| {
+            let mut e =
+                ScriptError::new(ErrorKind::Script, frame.name, m.pos.line, m.pos.column, msg);
+            e.statement = Some(format!("\\copy {}", m.args));
+            e
+        };
+        let spec = parse_copy(&m.args).map_err(|e| bad(format!("\\copy: {e}")))?;
+        self.summary.statements += 1;
+        if spec.from {
+            let query = format!("COPY {} FROM STDIN {}", spec.what, spec.options);
+            match spec.target.to_ascii_lowercase().as_str() {
+                "stdin" if !spec.quoted => {
+                    let csv = spec.options.to_ascii_lowercase().contains("csv");
+                    lex.start_copy_data(csv, m.pos);
+                    self.copy_in_from_script(&query, lex, frame, m.pos, None)
+                        .map(|_| ())
+                }
+                "pstdin" if !spec.quoted => {
+                    let stdin = io::stdin();
+                    let mut r = stdin.lock();
+                    self.copy_in_from_reader(&query, &mut r, frame, m.pos)
+                        .map(|_| ())
+                }
+                _ => {
+                    let mut f = std::fs::File::open(&spec.target)
+                        .map_err(|e| bad(format!("{}: {e}", spec.target)))?;
+                    self.copy_in_from_reader(&query, &mut f, frame, m.pos)
+                        .map(|_| ())
+                }
+            }
+        } else {
+            let query = format!("COPY {} TO STDOUT {}", spec.what, spec.options);
+            match spec.target.to_ascii_lowercase().as_str() {
+                "stdout" | "pstdout" if !spec.quoted => {
+                    self.copy_out(&query, out, frame, m.pos, None).map(|_| ())
+                }
+                _ => {
+                    let mut f = std::fs::File::create(&spec.target)
+                        .map_err(|e| bad(format!("{}: {e}", spec.target)))?;
+                    self.copy_out(&query, &mut f, frame, m.pos, None)
+                        .map(|_| ())
+                }
+            }
+        }
+    }
+}
+
+fn lex_error(e: LexError, frame: &Frame) -> ScriptError {
+    let pos = e.pos().unwrap_or_default();
+    let kind = if matches!(e, LexError::Io(_)) {
+        ErrorKind::Fatal
+    } else {
+        ErrorKind::Script
+    };
+    ScriptError::new(kind, frame.name, pos.line, pos.column, e.to_string())
+}
+
+fn pg_error(e: postgres::Error, file: &str, st: Option<&Statement>, at: Pos) -> ScriptError {
+    let statement = st.map(|s| s.first_line().to_owned());
+    if let Some(db) = e.as_db_error() {
+        let (line, column) = match (db.position(), st) {
+            (Some(ErrorPosition::Original(p)), Some(st)) => st.locate(*p),
+            _ => (at.line, at.column),
+        };
+        let lost = matches!(db.severity(), "FATAL" | "PANIC");
+        let mut err = ScriptError::new(
+            if lost {
+                ErrorKind::ConnectionLost
+            } else {
+                ErrorKind::Script
+            },
+            file,
+            line,
+            column,
+            db.message(),
+        );
+        err.sqlstate = Some(db.code().code().to_owned());
+        err.detail = db.detail().map(str::to_owned);
+        err.hint = db.hint().map(str::to_owned);
+        err.statement = statement;
+        return err;
+    }
+    let io = std::error::Error::source(&e).is_some_and(|s| s.is::<io::Error>());
+    let kind = if e.is_closed() || io {
+        ErrorKind::ConnectionLost
+    } else {
+        ErrorKind::Script
+    };
+    let mut err = ScriptError::new(kind, file, at.line, at.column, e.to_string());
+    err.statement = statement;
+    err
+}
+
+/// Whether to describe the statement first for column types: a single
+/// statement that returns rows.
+fn wants_types(st: &Statement) -> bool {
+    if st.joined {
+        return false;
+    }
+    let first = st
+        .first_line()
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    matches!(
+        first.as_str(),
+        "select" | "values" | "table" | "with" | "show" | "explain" | "fetch"
+    ) || st.text.to_ascii_lowercase().contains("returning")
+}
+
+fn drain_copy(lex: &mut Lexer<&mut dyn BufRead>, vars: &Variables) -> Result<(), LexError> {
+    loop {
+        match lex.next_item(vars)? {
+            Some(Item::CopyData(_)) => {}
+            _ => return Ok(()),
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+struct CopySpec {
+    what: String,
+    from: bool,
+    target: String,
+    quoted: bool,
+    options: String,
+}
+
+/// Split `\copy` arguments: `what FROM|TO target [options]`, where `what`
+/// is a table with optional columns or a parenthesized query.
+fn parse_copy(raw: &str) -> Result<CopySpec, String> {
+    // Top-level tokens (quotes and parentheses kept inside), with offsets.
+    let mut tokens: Vec<(usize, usize)> = Vec::new();
+    let b = raw.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i >= b.len() {
+            break;
+        }
+        let start = i;
+        let mut depth = 0i32;
+        while i < b.len() {
+            match b[i] {
+                q @ (b'\'' | b'"') => {
+                    i += 1;
+                    while i < b.len() && b[i] != q {
+                        i += 1;
+                    }
+                }
+                b'(' => depth += 1,
+                b')' => depth -= 1,
+                c if c.is_ascii_whitespace() && depth <= 0 => break,
+                _ => {}
+            }
+            i += 1;
+        }
+        tokens.push((start, i.min(b.len())));
+    }
+    let tok = |k: usize| &raw[tokens[k].0..tokens[k].1];
+    let k = (1..tokens.len())
+        .find(|&k| tok(k).eq_ignore_ascii_case("from") || tok(k).eq_ignore_ascii_case("to"))
+        .ok_or("expected FROM or TO")?;
+    if k + 1 >= tokens.len() {
+        return Err("missing file name, STDIN or STDOUT".into());
+    }
+    let target_raw = tok(k + 1);
+    let (target, quoted) = match target_raw
+        .strip_prefix('\'')
+        .and_then(|t| t.strip_suffix('\''))
+    {
+        Some(inner) => (inner.replace("''", "'"), true),
+        None => (target_raw.to_owned(), false),
+    };
+    Ok(CopySpec {
+        what: raw[..tokens[k].0].trim().to_owned(),
+        from: tok(k).eq_ignore_ascii_case("from"),
+        target,
+        quoted,
+        options: raw[tokens[k + 1].1..].trim().to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_arguments() {
+        let s = parse_copy("t (a, b) from 'my file.csv' with csv header").unwrap();
+        assert_eq!(
+            (
+                s.what.as_str(),
+                s.from,
+                s.target.as_str(),
+                s.quoted,
+                s.options.as_str()
+            ),
+            ("t (a, b)", true, "my file.csv", true, "with csv header")
+        );
+        let s = parse_copy("(select 1 from x) to stdout").unwrap();
+        assert_eq!(
+            (s.what.as_str(), s.from, s.target.as_str(), s.quoted),
+            ("(select 1 from x)", false, "stdout", false)
+        );
+        assert!(parse_copy("t").is_err());
+        assert!(parse_copy("t from").is_err());
+    }
+}
