@@ -19,6 +19,7 @@ pub mod postgrest;
 pub mod rollout;
 pub mod script;
 pub mod secret;
+pub mod seed;
 pub mod session;
 pub mod store;
 pub mod tunnel;

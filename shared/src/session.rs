@@ -160,6 +160,37 @@ impl Session {
             })
     }
 
+    /// The login for `--as owner|admin|ROLE`: the superuser (for the app's
+    /// database, `database`, or `postgres` without an app), or a role whose
+    /// password the app's credential store holds (`owner` by default).
+    pub fn login_as(&mut self, app: Option<&str>, as_role: &str, database: Option<&str>) -> Result<Login, Failure> {
+        if as_role == "admin" {
+            let admin = self.admin()?;
+            let database = match (database, app) {
+                (Some(d), _) => d.to_string(),
+                (None, Some(app)) => self.app(app)?.database,
+                (None, None) => "postgres".to_string(),
+            };
+            return Ok(Login { user: admin.user, password: admin.password, database });
+        }
+        let Some(app) = app else {
+            return Err(Failure::usage(format!(
+                "give APP to run as {as_role:?}, or --as admin for the superuser"
+            )));
+        };
+        let rec = self.app(app)?;
+        let user = rec.resolve_role(as_role);
+        let password = rec.passwords.get(&user).cloned().ok_or_else(|| {
+            let stored: Vec<&str> = rec.passwords.keys().map(String::as_str).collect();
+            Failure::new(
+                "store",
+                format!("no stored password for role {user:?} of app {app:?} (stored: {})", stored.join(", ")),
+            )
+            .hint(format!("run as the owner (default) or the superuser: --as admin (`uis db creds {app} --role ROLE` lists what is stored)"))
+        })?;
+        Ok(Login { user, password, database: database.map(str::to_string).unwrap_or(rec.database) })
+    }
+
     /// Whether `user` can log in with `password` (a stored password still
     /// matches the role).
     pub fn login_works(&mut self, user: &str, password: &str, database: &str) -> bool {

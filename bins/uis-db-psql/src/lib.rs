@@ -244,28 +244,7 @@ fn run(args: Args, given: Vec<(usize, bool, String)>) -> anyhow::Result<i32> {
 
 /// The login for `--as`.
 fn resolve_login(session: &mut Session, args: &Args) -> Result<Login, Failure> {
-    if args.as_role == "admin" {
-        let admin = session.admin()?;
-        let database = match (&args.database, &args.app) {
-            (Some(d), _) => d.clone(),
-            (None, Some(app)) => session.app(app)?.database,
-            (None, None) => "postgres".to_string(),
-        };
-        return Ok(Login { user: admin.user, password: admin.password, database });
-    }
-    let Some(app) = &args.app else {
-        return Err(Failure::usage(
-            "give APP (e.g. `uis-db-psql railway -f schema.sql`), or --as admin for the superuser",
-        ));
-    };
-    let rec = session.app(app)?;
-    let user = rec.resolve_role(&args.as_role);
-    let password = rec.passwords.get(&user).cloned().ok_or_else(|| {
-        let stored: Vec<&str> = rec.passwords.keys().map(String::as_str).collect();
-        Failure::new("store", format!("no stored password for role {user:?} of app {app:?} (stored: {})", stored.join(", ")))
-            .hint(format!("run as the owner (default) or the superuser: `uis db psql {app} --as admin`"))
-    })?;
-    Ok(Login { user, password, database: args.database.clone().unwrap_or(rec.database) })
+    session.login_as(args.app.as_deref(), &args.as_role, args.database.as_deref())
 }
 
 struct JwtContext {
