@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The Railway onboarding of the customer investigation, replayed with the
+# suite: the tutorial's five commands, then a check that the anon token and
+# the staff tokens see what the RLS policies promise, then the doctor.
+#
+#   examples/railway/onboard.sh --sandbox   # starts and stops its own sandbox
+#   examples/railway/onboard.sh             # the current kube context
+#
+# Uses only the suite's commands: no kubectl, psql, base64 or openssl.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+sandbox=false
+for arg in "$@"; do
+  case "$arg" in
+    --sandbox) sandbox=true ;;
+    -h|--help) sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "onboard.sh: unknown argument $arg (use --sandbox or nothing)" >&2; exit 2 ;;
+  esac
+done
+
+# The suite: `uis` on PATH (install.sh), else this checkout's build.
+if ! command -v uis >/dev/null 2>&1; then
+  bin=${UIS_BIN_DIR:-${CARGO_TARGET_DIR:-$root/target}/debug}
+  if [ ! -x "$bin/uis" ]; then
+    echo "onboard.sh: building the suite (cargo build --workspace --bins)" >&2
+    (cd "$root" && cargo build -q --workspace --bins)
+  fi
+  export PATH="$bin:$PATH"
+fi
+
+if $sandbox; then
+  sb=$(mktemp -d /tmp/uis-railway-sandbox.XXXXXX)
+  trap '"$root/scripts/sandbox" down "$sb" >/dev/null 2>&1; rm -rf "$sb"' EXIT
+  eval "$("$root/scripts/sandbox" up "$sb")"
+fi
+
+work=$(mktemp -d /tmp/uis-railway.XXXXXX)
+trap_work() { rm -rf "$work"; }
+if $sandbox; then trap '"$root/scripts/sandbox" down "$sb" >/dev/null 2>&1; rm -rf "$sb" "$work"' EXIT; else trap trap_work EXIT; fi
+cp -r "$here/db" "$work/db"
+cd "$work"
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step "1. database, owner, schemas and citext"
+uis db configure railway --database railway --owner railway_owner --schemas railway,auth --extensions citext --json >/dev/null
+step "2. the DDL: roles, schemas, tables, functions, RLS (as the superuser, each file once)"
+uis db seed railway db/ --as admin --json >/dev/null
+step "3. the data (as the owner)"
+uis db seed railway db/seeds/ --json >/dev/null
+step "4. PostgREST with the customer's role names"
+uis postgrest deploy railway --schemas railway --authenticator authenticator --anon-role anon --authenticated-role authenticated --grants none --json >/dev/null
+step "5. tokens and the app's .env"
+uis jwt mint railway --write-env .env >/dev/null
+
+step "check: what each token sees, exactly as PostgREST would run it"
+count() { # TOKEN SQL
+  uis db psql railway --jwt "$1" -c "$2" --format csv | tail -n 1
+}
+expect() { # WHAT GOT WANT
+  if [ "$2" != "$3" ]; then echo "onboard.sh: FAIL: $1: got $2, want $3" >&2; exit 1; fi
+  echo "ok   $1: $2" >&2
+}
+anon=$(uis jwt mint railway --role anon)
+staff=$(uis jwt mint railway --role authenticated)
+editor=$(uis jwt mint railway --role authenticated --capabilities content:edit)
+expect "anon sees the public events" "$(count "$anon" 'select count(*) from events')" 3
+expect "anon sees published pages" "$(count "$anon" 'select count(*) from pages')" 1
+expect "full staff sees every event" "$(count "$staff" 'select count(*) from events')" 5
+expect "full staff sees the registrations" "$(count "$staff" 'select count(*) from registrations')" 6
+expect "editor sees public events only" "$(count "$editor" 'select count(*) from events')" 3
+expect "editor sees no registrations" "$(count "$editor" 'select count(*) from registrations')" 0
+expect "editor sees the draft page" "$(count "$editor" 'select count(*) from pages')" 2
+expect "anon registers through the RPC" "$(count "$anon" "select railway.register(1, 'new@example.org') > 0")" t
+grep -q '^POSTGREST_STAFF_JWT=' .env && grep -q '^POSTGREST_ANON_JWT=' .env && echo "ok   .env has the API URL, the JWT secret and both tokens" >&2
+
+step "doctor"
+uis db doctor railway >&2
+echo "railway is onboarded" >&2

@@ -1,0 +1,35 @@
+//! The worked example: examples/railway/onboard.sh --sandbox runs the
+//! tutorial's five commands, the token checks and the doctor, in well under
+//! a minute once built (issue: worked example).
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+use uis_e2e::output;
+
+#[test]
+fn railway_onboards_end_to_end_in_the_sandbox() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let bin_dir = uis_harness::bin_dir();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let start = Instant::now();
+    let mut cmd = Command::new(root.join("examples/railway/onboard.sh"));
+    cmd.arg("--sandbox").env("PATH", path).env("UIS_BIN_DIR", &bin_dir).env_remove("KUBECONFIG");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("PG") || k.starts_with("UIS_") && k != "UIS_BIN_DIR" {
+            cmd.env_remove(k);
+        }
+    }
+    let out = output(&mut cmd);
+    let took = start.elapsed();
+    out.ok();
+    for check in [
+        "ok   anon sees the public events: 3",
+        "ok   full staff sees the registrations: 6",
+        "ok   editor sees no registrations: 0",
+        "railway is onboarded",
+    ] {
+        assert!(out.stderr.contains(check), "{check}:\n{}", out.stderr);
+    }
+    assert!(!out.stderr.contains("\"status\":\"fail\""), "{}", out.stderr);
+    assert!(took < Duration::from_secs(60), "took {took:?}");
+}
