@@ -93,7 +93,10 @@ impl From<postgres::Error> for Failure {
             }
             None => Failure::new(
                 "connect",
-                format!("the database connection failed: {}", crate::cluster::one_line(&e)),
+                format!(
+                    "the database connection failed: {}",
+                    crate::cluster::one_line(&e)
+                ),
             )
             .code(if e.is_closed() { 2 } else { 1 }),
         }

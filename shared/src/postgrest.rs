@@ -48,7 +48,10 @@ pub fn labels(app: &str) -> BTreeMap<String, String> {
 
 fn selector(app: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
-        ("app.kubernetes.io/name".to_string(), "postgrest".to_string()),
+        (
+            "app.kubernetes.io/name".to_string(),
+            "postgrest".to_string(),
+        ),
         ("app.kubernetes.io/instance".to_string(), app.to_string()),
     ])
 }
@@ -73,7 +76,10 @@ pub fn settings(
         (KEY_JWT_SECRET.to_string(), jwt_secret.to_string()),
         ("PGRST_ADMIN_SERVER_PORT".to_string(), "3001".to_string()),
         ("PGRST_DB_POOL".to_string(), "10".to_string()),
-        ("PGRST_SERVER_CORS_ALLOWED_ORIGINS".to_string(), "*".to_string()),
+        (
+            "PGRST_SERVER_CORS_ALLOWED_ORIGINS".to_string(),
+            "*".to_string(),
+        ),
     ]);
     if let Some(aud) = jwt_aud {
         m.insert(KEY_JWT_AUD.to_string(), aud.to_string());
@@ -106,7 +112,12 @@ pub fn secret(app: &str, settings: &BTreeMap<String, String>) -> Secret {
 }
 
 /// The Deployment, every env entry a `secretKeyRef` into the Secret.
-pub fn deployment(app: &str, settings: &BTreeMap<String, String>, image: &str, replicas: i32) -> Deployment {
+pub fn deployment(
+    app: &str,
+    settings: &BTreeMap<String, String>,
+    image: &str,
+    replicas: i32,
+) -> Deployment {
     let env: Vec<EnvVar> = settings
         .keys()
         .map(|k| EnvVar {
@@ -136,32 +147,55 @@ pub fn deployment(app: &str, settings: &BTreeMap<String, String>, image: &str, r
         name: "postgrest".into(),
         image: Some(image.into()),
         ports: Some(vec![
-            ContainerPort { name: Some("api".into()), container_port: 3000, ..Default::default() },
-            ContainerPort { name: Some("admin".into()), container_port: 3001, ..Default::default() },
+            ContainerPort {
+                name: Some("api".into()),
+                container_port: 3000,
+                ..Default::default()
+            },
+            ContainerPort {
+                name: Some("admin".into()),
+                container_port: 3001,
+                ..Default::default()
+            },
         ]),
         env: Some(env),
         liveness_probe: Some(probe("/live")),
         readiness_probe: Some(probe("/ready")),
         resources: Some(ResourceRequirements {
-            requests: Some(BTreeMap::from([("cpu".into(), q("50m")), ("memory".into(), q("64Mi"))])),
-            limits: Some(BTreeMap::from([("cpu".into(), q("500m")), ("memory".into(), q("256Mi"))])),
+            requests: Some(BTreeMap::from([
+                ("cpu".into(), q("50m")),
+                ("memory".into(), q("64Mi")),
+            ])),
+            limits: Some(BTreeMap::from([
+                ("cpu".into(), q("500m")),
+                ("memory".into(), q("256Mi")),
+            ])),
             ..Default::default()
         }),
         ..Default::default()
     };
     let mut template = PodTemplateSpec {
-        spec: Some(PodSpec { containers: vec![container], ..Default::default() }),
+        spec: Some(PodSpec {
+            containers: vec![container],
+            ..Default::default()
+        }),
         ..Default::default()
     };
     template.metadata = Some(Default::default());
     if let Some(m) = template.metadata.as_mut() {
         m.labels = Some(labels(app));
-        m.annotations = Some(BTreeMap::from([(CHECKSUM_ANNOTATION.to_string(), checksum(settings))]));
+        m.annotations = Some(BTreeMap::from([(
+            CHECKSUM_ANNOTATION.to_string(),
+            checksum(settings),
+        )]));
     }
     let mut d = Deployment {
         spec: Some(DeploymentSpec {
             replicas: Some(replicas),
-            selector: LabelSelector { match_labels: Some(selector(app)), ..Default::default() },
+            selector: LabelSelector {
+                match_labels: Some(selector(app)),
+                ..Default::default()
+            },
             template,
             ..Default::default()
         }),
@@ -218,10 +252,18 @@ mod tests {
 
     #[test]
     fn every_setting_is_bound_from_the_secret() {
-        let s = settings("postgresql://a:b@h:5432/d", &["railway".into(), "auth".into()], "anon", &"x".repeat(64), None);
+        let s = settings(
+            "postgresql://a:b@h:5432/d",
+            &["railway".into(), "auth".into()],
+            "anon",
+            &"x".repeat(64),
+            None,
+        );
         let d = deployment("railway", &s, DEFAULT_IMAGE, 2);
         let v = serde_json::to_value(&d).unwrap();
-        let env = v["spec"]["template"]["spec"]["containers"][0]["env"].as_array().unwrap();
+        let env = v["spec"]["template"]["spec"]["containers"][0]["env"]
+            .as_array()
+            .unwrap();
         assert_eq!(env.len(), s.len());
         for e in env {
             assert!(e.get("value").is_none(), "no plain values: {e}");
@@ -245,7 +287,10 @@ mod tests {
     #[test]
     fn ingress_route_matches_uis() {
         let r = ingress_route("railway", "api-railway");
-        assert_eq!(r["spec"]["routes"][0]["match"], "HostRegexp(`api-railway\\..+`)");
+        assert_eq!(
+            r["spec"]["routes"][0]["match"],
+            "HostRegexp(`api-railway\\..+`)"
+        );
         assert_eq!(r["spec"]["entryPoints"][0], "web");
     }
 }
@@ -267,7 +312,10 @@ pub struct Config {
 }
 
 /// Reads `<app>-postgrest`; `None` when PostgREST was never deployed.
-pub async fn read_config(cluster: &crate::cluster::Cluster, app: &str) -> Result<Option<Config>, crate::Failure> {
+pub async fn read_config(
+    cluster: &crate::cluster::Cluster,
+    app: &str,
+) -> Result<Option<Config>, crate::Failure> {
     let Some(secret) = cluster.get_opt::<Secret>(NAMESPACE, &name(app)).await? else {
         return Ok(None);
     };
@@ -280,18 +328,32 @@ pub async fn read_config(cluster: &crate::cluster::Cluster, app: &str) -> Result
     let get = |k: &str| settings.get(k).cloned().unwrap_or_default();
     let uri = get(KEY_DB_URI);
     let parsed: Option<postgres::Config> = uri.parse().ok();
-    let authenticator = parsed.as_ref().and_then(|c| c.get_user().map(str::to_string)).unwrap_or_default();
+    let authenticator = parsed
+        .as_ref()
+        .and_then(|c| c.get_user().map(str::to_string))
+        .unwrap_or_default();
     let authenticator_password = parsed
         .as_ref()
-        .and_then(|c| c.get_password().map(|p| String::from_utf8_lossy(p).into_owned()))
+        .and_then(|c| {
+            c.get_password()
+                .map(|p| String::from_utf8_lossy(p).into_owned())
+        })
         .unwrap_or_default();
-    let database = parsed.as_ref().and_then(|c| c.get_dbname().map(str::to_string)).unwrap_or_default();
+    let database = parsed
+        .as_ref()
+        .and_then(|c| c.get_dbname().map(str::to_string))
+        .unwrap_or_default();
     Ok(Some(Config {
         app: app.to_string(),
         jwt_secret: get(KEY_JWT_SECRET),
         anon_role: get(KEY_DB_ANON_ROLE),
         jwt_aud: settings.get(KEY_JWT_AUD).cloned().filter(|a| !a.is_empty()),
-        schemas: get(KEY_DB_SCHEMAS).split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect(),
+        schemas: get(KEY_DB_SCHEMAS)
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
         authenticator,
         authenticator_password,
         database,
@@ -300,11 +362,17 @@ pub async fn read_config(cluster: &crate::cluster::Cluster, app: &str) -> Result
 }
 
 /// Like [`read_config`], with the "deploy it first" failure.
-pub async fn require_config(cluster: &crate::cluster::Cluster, app: &str) -> Result<Config, crate::Failure> {
+pub async fn require_config(
+    cluster: &crate::cluster::Cluster,
+    app: &str,
+) -> Result<Config, crate::Failure> {
     read_config(cluster, app).await?.ok_or_else(|| {
         crate::Failure::new(
             "postgrest",
-            format!("PostgREST is not deployed for app {app:?} (no Secret {NAMESPACE}/{})", name(app)),
+            format!(
+                "PostgREST is not deployed for app {app:?} (no Secret {NAMESPACE}/{})",
+                name(app)
+            ),
         )
         .hint(format!("deploy it first: `uis postgrest deploy {app}`"))
     })

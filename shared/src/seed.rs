@@ -56,13 +56,18 @@ pub fn scan(dir: &Path) -> Result<(Vec<SeedFile>, Vec<String>), Failure> {
     for e in entries {
         let e = e.map_err(|e| Failure::new("input", e.to_string()))?;
         let path = e.path();
-        let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_string) else {
+        let Some(name) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_string)
+        else {
             continue;
         };
         if !name.ends_with(".sql") || !path.is_file() {
             continue;
         }
-        let bytes = std::fs::read(&path).map_err(|e| Failure::new("input", format!("{}: {e}", path.display())))?;
+        let bytes = std::fs::read(&path)
+            .map_err(|e| Failure::new("input", format!("{}: {e}", path.display())))?;
         let first = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
         let first = String::from_utf8_lossy(first).trim().to_lowercase();
         let mode = match first.as_str() {
@@ -71,7 +76,10 @@ pub fn scan(dir: &Path) -> Result<(Vec<SeedFile>, Vec<String>), Failure> {
             _ => Mode::Once,
         };
         files.push(SeedFile {
-            sha256: Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect(),
+            sha256: Sha256::digest(&bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
             bytes: bytes.len() as u64,
             name,
             path,
@@ -87,7 +95,11 @@ pub fn scan(dir: &Path) -> Result<(Vec<SeedFile>, Vec<String>), Failure> {
 /// `10-b.sql` runs before `2-a.sql`.
 fn sort_warnings(files: &[SeedFile]) -> Vec<String> {
     let prefix = |n: &str| n.bytes().take_while(u8::is_ascii_digit).count();
-    let widths: std::collections::BTreeSet<usize> = files.iter().map(|f| prefix(&f.name)).filter(|w| *w > 0).collect();
+    let widths: std::collections::BTreeSet<usize> = files
+        .iter()
+        .map(|f| prefix(&f.name))
+        .filter(|w| *w > 0)
+        .collect();
     if widths.len() > 1 {
         let order: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
         vec![format!(
@@ -118,20 +130,29 @@ pub fn ledger_ddl(owner: &str, grantees: &[&str]) -> Vec<String> {
         format!("ALTER TABLE uis.seed_ledger OWNER TO {o}"),
         format!(
             "COMMENT ON TABLE uis.seed_ledger IS {}",
-            quote_literal("Seed files applied by uis-db-seed: one row per (directory name, file name), with its SHA-256.")
+            quote_literal(
+                "Seed files applied by uis-db-seed: one row per (directory name, file name), with its SHA-256."
+            )
         ),
     ];
     for g in grantees {
         let g = quote_ident(g);
         v.push(format!("GRANT USAGE ON SCHEMA uis TO {g}"));
-        v.push(format!("GRANT SELECT, INSERT, UPDATE ON uis.seed_ledger TO {g}"));
+        v.push(format!(
+            "GRANT SELECT, INSERT, UPDATE ON uis.seed_ledger TO {g}"
+        ));
     }
     v
 }
 
 /// The ledger rows of one seed set (directory name).
-pub fn read_ledger(c: &mut postgres::Client, set: &str) -> Result<BTreeMap<String, Applied>, postgres::Error> {
-    let exists: bool = c.query_one("select to_regclass('uis.seed_ledger') is not null", &[])?.get(0);
+pub fn read_ledger(
+    c: &mut postgres::Client,
+    set: &str,
+) -> Result<BTreeMap<String, Applied>, postgres::Error> {
+    let exists: bool = c
+        .query_one("select to_regclass('uis.seed_ledger') is not null", &[])?
+        .get(0);
     if !exists {
         return Ok(BTreeMap::new());
     }
@@ -152,7 +173,12 @@ pub fn read_ledger(c: &mut postgres::Client, set: &str) -> Result<BTreeMap<Strin
 
 /// Records (or re-records) a file in the ledger, on the connection that ran
 /// it, inside its transaction.
-pub fn record(c: &mut postgres::Client, set: &str, f: &SeedFile, duration_ms: i64) -> Result<(), postgres::Error> {
+pub fn record(
+    c: &mut postgres::Client,
+    set: &str,
+    f: &SeedFile,
+    duration_ms: i64,
+) -> Result<(), postgres::Error> {
     c.execute(
         "insert into uis.seed_ledger (seed_set, file_name, sha256, duration_ms) values ($1, $2, $3, $4)
          on conflict (seed_set, file_name) do update set sha256 = excluded.sha256, applied_at = now(),
@@ -185,7 +211,8 @@ pub fn plan(files: &[SeedFile], ledger: &BTreeMap<String, Applied>, reapply: &[S
             Some(a) => {
                 let again = forced || f.mode == Mode::Repeatable;
                 if a.sha256 != f.sha256 {
-                    p.changed.push((f.name.clone(), a.sha256.clone(), f.sha256.clone(), again));
+                    p.changed
+                        .push((f.name.clone(), a.sha256.clone(), f.sha256.clone(), again));
                 }
                 if again {
                     p.pending.push(f.clone());
@@ -206,7 +233,13 @@ mod tests {
     use super::*;
 
     fn file(name: &str, sha: &str, mode: Mode) -> SeedFile {
-        SeedFile { name: name.into(), path: name.into(), sha256: sha.into(), bytes: 1, mode }
+        SeedFile {
+            name: name.into(),
+            path: name.into(),
+            sha256: sha.into(),
+            bytes: 1,
+            mode,
+        }
     }
 
     #[test]
@@ -219,23 +252,51 @@ mod tests {
         ];
         let mut ledger = BTreeMap::new();
         for (n, s) in [("01.sql", "a"), ("02.sql", "b1"), ("03.sql", "c1")] {
-            ledger.insert(n.to_string(), Applied { sha256: s.into(), applied_at: String::new(), applied_by: String::new() });
+            ledger.insert(
+                n.to_string(),
+                Applied {
+                    sha256: s.into(),
+                    applied_at: String::new(),
+                    applied_by: String::new(),
+                },
+            );
         }
         let p = plan(&files, &ledger, &[]);
         assert_eq!(p.applied, ["01.sql"]);
-        assert_eq!(p.pending.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["03.sql", "04.sql"]);
+        assert_eq!(
+            p.pending
+                .iter()
+                .map(|f| f.name.as_str())
+                .collect::<Vec<_>>(),
+            ["03.sql", "04.sql"]
+        );
         assert_eq!(p.changed.len(), 2);
-        assert!(!p.changed[0].3, "02 changed and not repeatable: a drift error");
+        assert!(
+            !p.changed[0].3,
+            "02 changed and not repeatable: a drift error"
+        );
         assert!(p.changed[1].3, "03 is repeatable");
         let p = plan(&files, &ledger, &["02.sql".into()]);
-        assert_eq!(p.pending.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["02.sql", "03.sql", "04.sql"]);
+        assert_eq!(
+            p.pending
+                .iter()
+                .map(|f| f.name.as_str())
+                .collect::<Vec<_>>(),
+            ["02.sql", "03.sql", "04.sql"]
+        );
     }
 
     #[test]
     fn surprising_sort_orders_are_warned() {
-        let files = vec![file("1-a.sql", "", Mode::Once), file("10-b.sql", "", Mode::Once)];
+        let files = vec![
+            file("1-a.sql", "", Mode::Once),
+            file("10-b.sql", "", Mode::Once),
+        ];
         assert_eq!(sort_warnings(&files).len(), 1);
-        let files = vec![file("01-a.sql", "", Mode::Once), file("10-b.sql", "", Mode::Once)];
+        let files = vec![
+            file("01-a.sql", "", Mode::Once),
+            file("10-b.sql", "", Mode::Once),
+        ];
         assert!(sort_warnings(&files).is_empty());
     }
 }

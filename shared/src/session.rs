@@ -163,7 +163,12 @@ impl Session {
     /// The login for `--as owner|admin|ROLE`: the superuser (for the app's
     /// database, `database`, or `postgres` without an app), or a role whose
     /// password the app's credential store holds (`owner` by default).
-    pub fn login_as(&mut self, app: Option<&str>, as_role: &str, database: Option<&str>) -> Result<Login, Failure> {
+    pub fn login_as(
+        &mut self,
+        app: Option<&str>,
+        as_role: &str,
+        database: Option<&str>,
+    ) -> Result<Login, Failure> {
         if as_role == "admin" {
             let admin = self.admin()?;
             let database = match (database, app) {
@@ -171,7 +176,11 @@ impl Session {
                 (None, Some(app)) => self.app(app)?.database,
                 (None, None) => "postgres".to_string(),
             };
-            return Ok(Login { user: admin.user, password: admin.password, database });
+            return Ok(Login {
+                user: admin.user,
+                password: admin.password,
+                database,
+            });
         }
         let Some(app) = app else {
             return Err(Failure::usage(format!(
@@ -188,7 +197,11 @@ impl Session {
             )
             .hint(format!("run as the owner (default) or the superuser: --as admin (`uis db creds {app} --role ROLE` lists what is stored)"))
         })?;
-        Ok(Login { user, password, database: database.map(str::to_string).unwrap_or(rec.database) })
+        Ok(Login {
+            user,
+            password,
+            database: database.map(str::to_string).unwrap_or(rec.database),
+        })
     }
 
     /// Whether `user` can log in with `password` (a stored password still

@@ -134,9 +134,15 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
             args.database = output::default_str(&defaults, "database");
         }
         if args.schemas.is_empty()
-            && let Some(s) = defaults.as_ref().and_then(|d| d.get("schemas")).and_then(|s| s.as_array())
+            && let Some(s) = defaults
+                .as_ref()
+                .and_then(|d| d.get("schemas"))
+                .and_then(|s| s.as_array())
         {
-            args.schemas = s.iter().filter_map(|v| v.as_str().map(str::to_string)).collect();
+            args.schemas = s
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect();
         }
     }
     let Some(app) = args.app.clone() else {
@@ -166,7 +172,9 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
             validate_ident(field, n)?;
         }
     }
-    let role_flags = args.authenticator.is_some() || args.anon_role.is_some() || args.authenticated_role.is_some();
+    let role_flags = args.authenticator.is_some()
+        || args.anon_role.is_some()
+        || args.authenticated_role.is_some();
     if role_flags && !args.with_roles.contains(&RolePattern::Postgrest) {
         args.with_roles.push(RolePattern::Postgrest);
     }
@@ -182,12 +190,22 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     };
     let mut pg = session.connect(&admin_login("postgres"), "uis-db-configure")?;
     // One configure of an app at a time, across machines.
-    pg.execute("select pg_advisory_lock(hashtext($1))", &[&format!("uis-configure:{app}")])
-        .map_err(|e| Failure::new("sql", format!("cannot take the configure lock: {e}")))?;
+    pg.execute(
+        "select pg_advisory_lock(hashtext($1))",
+        &[&format!("uis-configure:{app}")],
+    )
+    .map_err(|e| Failure::new("sql", format!("cannot take the configure lock: {e}")))?;
 
     let existing = session.block_on(store::read(&cluster, &ns, &app))?;
     if args.purge {
-        return purge(&mut session, &mut pg, &app, existing, args.dry_run, json_mode);
+        return purge(
+            &mut session,
+            &mut pg,
+            &app,
+            existing,
+            args.dry_run,
+            json_mode,
+        );
     }
 
     let desired = desired(&args, &app, existing.as_ref())?;
@@ -239,15 +257,20 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
                     )
                     .is_ok();
                 if !works {
-                    notes.push(format!("the stored password of role {role} no longer worked; it is set again"));
+                    notes.push(format!(
+                        "the stored password of role {role} no longer worked; it is set again"
+                    ));
                 }
                 !works
             }
         };
         if needs && (stored.is_none() || rotate) {
-            rec.passwords.insert(role.clone(), shared::secret::password());
+            rec.passwords
+                .insert(role.clone(), shared::secret::password());
             if exists && !rotate {
-                notes.push(format!("role {role} existed without a stored password; it gets a new one, now stored"));
+                notes.push(format!(
+                    "role {role} existed without a stored password; it gets a new one, now stored"
+                ));
             }
         }
         set_password.insert(role.clone(), needs && exists);
@@ -258,20 +281,36 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     let mut created: Vec<String> = Vec::new();
     for (role, shape) in &login_roles {
         let pw = rec.passwords.get(role).cloned();
-        let fix = existing.as_ref().is_some_and(|r| r.created_roles.contains(role)) || role == &desired.owner;
-        if provision::ensure_role(&mut pg, &mut steps, role, *shape, pw.as_deref(), set_password[role], fix)?
-            == RoleOutcome::Created
+        let fix = existing
+            .as_ref()
+            .is_some_and(|r| r.created_roles.contains(role))
+            || role == &desired.owner;
+        if provision::ensure_role(
+            &mut pg,
+            &mut steps,
+            role,
+            *shape,
+            pw.as_deref(),
+            set_password[role],
+            fix,
+        )? == RoleOutcome::Created
         {
             created.push(role.clone());
         }
     }
     for kind in ["anon", "authenticated"] {
-        if let Some(role) = desired.roles.get(kind) {
-            if provision::ensure_role(&mut pg, &mut steps, role, RoleShape::NoLogin, None, false, false)?
-                == RoleOutcome::Created
-            {
-                created.push(role.clone());
-            }
+        if let Some(role) = desired.roles.get(kind)
+            && provision::ensure_role(
+                &mut pg,
+                &mut steps,
+                role,
+                RoleShape::NoLogin,
+                None,
+                false,
+                false,
+            )? == RoleOutcome::Created
+        {
+            created.push(role.clone());
         }
     }
     let db = desired.database.clone();
@@ -279,11 +318,21 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     if !db_exists {
         steps.push(Step::new(
             None,
-            format!("CREATE DATABASE {} OWNER {}", quote_ident(&db), quote_ident(&desired.owner)),
+            format!(
+                "CREATE DATABASE {} OWNER {}",
+                quote_ident(&db),
+                quote_ident(&desired.owner)
+            ),
         ));
     }
     if !db_exists || provision::public_can_connect(&mut pg, &db)? {
-        steps.push(Step::new(None, format!("REVOKE CONNECT ON DATABASE {} FROM PUBLIC", quote_ident(&db))));
+        steps.push(Step::new(
+            None,
+            format!(
+                "REVOKE CONNECT ON DATABASE {} FROM PUBLIC",
+                quote_ident(&db)
+            ),
+        ));
     }
     for kind in ["authenticator", "readonly"] {
         if let Some(role) = desired.roles.get(kind) {
@@ -293,7 +342,13 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     if let Some(auth) = desired.roles.get("authenticator") {
         for kind in ["anon", "authenticated"] {
             if let Some(role) = desired.roles.get(kind) {
-                provision::ensure_member(&mut pg, &mut steps, role, auth, created.contains(role) || created.contains(auth))?;
+                provision::ensure_member(
+                    &mut pg,
+                    &mut steps,
+                    role,
+                    auth,
+                    created.contains(role) || created.contains(auth),
+                )?;
             }
         }
     }
@@ -320,7 +375,11 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
             )),
             Some(o) if o != desired.owner && o != "pg_database_owner" => steps.push(Step::new(
                 Some(&db),
-                format!("ALTER SCHEMA {} OWNER TO {}", quote_ident(schema), quote_ident(&desired.owner)),
+                format!(
+                    "ALTER SCHEMA {} OWNER TO {}",
+                    quote_ident(schema),
+                    quote_ident(&desired.owner)
+                ),
             )),
             Some(_) => {}
         }
@@ -331,12 +390,26 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
             None => false,
         };
         if !installed {
-            steps.push(Step::new(Some(&db), format!("CREATE EXTENSION IF NOT EXISTS {}", quote_ident(ext))));
+            steps.push(Step::new(
+                Some(&db),
+                format!("CREATE EXTENSION IF NOT EXISTS {}", quote_ident(ext)),
+            ));
         }
     }
     if let Some(ro) = desired.roles.get("readonly") {
-        let schemas = if rec.schemas.is_empty() { vec!["public".to_string()] } else { rec.schemas.clone() };
-        provision::ensure_read_grants(appdb.as_mut(), &mut steps, &db, &schemas, &desired.owner, ro)?;
+        let schemas = if rec.schemas.is_empty() {
+            vec!["public".to_string()]
+        } else {
+            rec.schemas.clone()
+        };
+        provision::ensure_read_grants(
+            appdb.as_mut(),
+            &mut steps,
+            &db,
+            &schemas,
+            &desired.owner,
+            ro,
+        )?;
     }
     drop(appdb);
 
@@ -355,12 +428,23 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
             rec.created_roles.push(r.clone());
         }
     }
-    let store_changed = existing.as_ref() != Some(&rec) || existing.as_ref().map(|e| &e.passwords) != Some(&rec.passwords);
+    let store_changed = existing.as_ref() != Some(&rec)
+        || existing.as_ref().map(|e| &e.passwords) != Some(&rec.passwords);
 
     let loc = session.locator.clone();
-    let owner_pw = rec.passwords.get(&desired.owner).cloned().unwrap_or_default();
+    let owner_pw = rec
+        .passwords
+        .get(&desired.owner)
+        .cloned()
+        .unwrap_or_default();
     let local_url = shared::creds::url(&desired.owner, &owner_pw, &loc.local.0, loc.local.1, &db);
-    let cluster_url = shared::creds::url(&desired.owner, &owner_pw, &loc.cluster_host(), loc.port, &db);
+    let cluster_url = shared::creds::url(
+        &desired.owner,
+        &owner_pw,
+        &loc.cluster_host(),
+        loc.port,
+        &db,
+    );
 
     if args.dry_run {
         let sql: Vec<&str> = steps.iter().map(|s| s.shown.as_str()).collect();
@@ -372,7 +456,11 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         } else {
             let mut text = format!("-- uis-db-configure {app} --dry-run: nothing was changed\n");
             for s in &steps {
-                text.push_str(&format!("\\connect {}\n{};\n", s.database.as_deref().unwrap_or("postgres"), s.shown));
+                text.push_str(&format!(
+                    "\\connect {}\n{};\n",
+                    s.database.as_deref().unwrap_or("postgres"),
+                    s.shown
+                ));
             }
             if steps.is_empty() {
                 text.push_str("-- nothing to do: already configured\n");
@@ -401,9 +489,14 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     let mut restart = Vec::new();
     if args.rotate || url_secret.is_some() {
         for id in &rec.url_secrets {
-            let Some((n, s)) = id.split_once('/') else { continue };
+            let Some((n, s)) = id.split_once('/') else {
+                continue;
+            };
             let mut secret = Secret {
-                string_data: Some(BTreeMap::from([("DATABASE_URL".to_string(), cluster_url.clone())])),
+                string_data: Some(BTreeMap::from([(
+                    "DATABASE_URL".to_string(),
+                    cluster_url.clone(),
+                )])),
                 type_: Some("Opaque".into()),
                 ..Default::default()
             };
@@ -416,7 +509,11 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         }
     }
 
-    let status = if steps.is_empty() && !store_changed { "already_configured" } else { "ok" };
+    let status = if steps.is_empty() && !store_changed {
+        "already_configured"
+    } else {
+        "ok"
+    };
     let mut roles = serde_json::Map::new();
     roles.insert("owner".into(), desired.owner.clone().into());
     for (k, v) in &rec.roles {
@@ -458,7 +555,10 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
             cluster_url.replace(&owner_pw, &output::mask(&owner_pw)),
         );
         if !restart.is_empty() {
-            t.push_str(&format!("  restart:  {} (they read the old password)\n", restart.join(", ")));
+            t.push_str(&format!(
+                "  restart:  {} (they read the old password)\n",
+                restart.join(", ")
+            ));
         }
         t.push_str("next:\n");
         for s in result["next_steps"].as_array().into_iter().flatten() {
@@ -483,9 +583,14 @@ fn desired(args: &Args, app: &str, existing: Option<&AppRecord>) -> Result<Desir
         (Some(d), Some(r)) if d != &r.database => {
             return Err(Failure::new(
                 "validate",
-                format!("app {app:?} is configured with database {:?}, not {d:?}", r.database),
+                format!(
+                    "app {app:?} is configured with database {:?}, not {d:?}",
+                    r.database
+                ),
             )
-            .hint(format!("leave --database out, or purge first: `uis db configure {app} --purge --yes`")));
+            .hint(format!(
+                "leave --database out, or purge first: `uis db configure {app} --purge --yes`"
+            )));
         }
         (Some(d), _) => d.clone(),
         (None, Some(r)) => r.database.clone(),
@@ -510,9 +615,26 @@ fn desired(args: &Args, app: &str, existing: Option<&AppRecord>) -> Result<Desir
                 .or_else(|| existing.and_then(|r| r.roles.get(kind).cloned()))
                 .unwrap_or(default)
         };
-        roles.insert("authenticator".into(), pick(&args.authenticator, "authenticator", format!("{base}_authenticator")));
-        roles.insert("anon".into(), pick(&args.anon_role, "anon", format!("{base}_web_anon")));
-        roles.insert("authenticated".into(), pick(&args.authenticated_role, "authenticated", format!("{base}_authenticated")));
+        roles.insert(
+            "authenticator".into(),
+            pick(
+                &args.authenticator,
+                "authenticator",
+                format!("{base}_authenticator"),
+            ),
+        );
+        roles.insert(
+            "anon".into(),
+            pick(&args.anon_role, "anon", format!("{base}_web_anon")),
+        );
+        roles.insert(
+            "authenticated".into(),
+            pick(
+                &args.authenticated_role,
+                "authenticated",
+                format!("{base}_authenticated"),
+            ),
+        );
     } else if let Some(r) = existing {
         for k in ["authenticator", "anon", "authenticated"] {
             if let Some(v) = r.roles.get(k) {
@@ -528,7 +650,9 @@ fn desired(args: &Args, app: &str, existing: Option<&AppRecord>) -> Result<Desir
     let names: Vec<&String> = std::iter::once(&owner).chain(roles.values()).collect();
     for (i, a) in names.iter().enumerate() {
         if names[..i].contains(a) {
-            return Err(Failure::usage(format!("role name {a:?} is given for two different roles; give each its own name")));
+            return Err(Failure::usage(format!(
+                "role name {a:?} is given for two different roles; give each its own name"
+            )));
         }
     }
     Ok(Desired {
@@ -564,14 +688,23 @@ fn validate(
         if theirs.contains(&&d.owner) {
             return Err(Failure::new(
                 "validate",
-                format!("role {:?} belongs to app {:?} (nothing was changed)", d.owner, other.app),
+                format!(
+                    "role {:?} belongs to app {:?} (nothing was changed)",
+                    d.owner, other.app
+                ),
             )
-            .hint(format!("choose another owner with --owner, e.g. --owner {}_owner", sql_name(&d.app))));
+            .hint(format!(
+                "choose another owner with --owner, e.g. --owner {}_owner",
+                sql_name(&d.app)
+            )));
         }
         if other.database == d.database {
             return Err(Failure::new(
                 "validate",
-                format!("database {:?} belongs to app {:?} (nothing was changed)", d.database, other.app),
+                format!(
+                    "database {:?} belongs to app {:?} (nothing was changed)",
+                    d.database, other.app
+                ),
             )
             .hint("choose another name with --database"));
         }
@@ -589,7 +722,10 @@ fn validate(
     {
         return Err(Failure::new(
             "validate",
-            format!("role {:?} is a superuser; an app owner must not be (nothing was changed)", d.owner),
+            format!(
+                "role {:?} is a superuser; an app owner must not be (nothing was changed)",
+                d.owner
+            ),
         )
         .hint("choose another owner with --owner"));
     }
@@ -613,16 +749,32 @@ fn validate(
     Ok(())
 }
 
-async fn deployments_using(cluster: &shared::cluster::Cluster, ns: &str, secret: &str) -> Result<Vec<String>, Failure> {
+async fn deployments_using(
+    cluster: &shared::cluster::Cluster,
+    ns: &str,
+    secret: &str,
+) -> Result<Vec<String>, Failure> {
     let api: kube::Api<Deployment> = kube::Api::namespaced(cluster.client.clone(), ns);
     let list = cluster
-        .call(&format!("listing Deployments in {ns}"), api.list(&Default::default()))
+        .call(
+            &format!("listing Deployments in {ns}"),
+            api.list(&Default::default()),
+        )
         .await?;
     Ok(list
         .items
         .iter()
-        .filter(|d| serde_json::to_string(&d.spec).unwrap_or_default().contains(&format!("\"{secret}\"")))
-        .filter_map(|d| d.metadata.name.clone().map(|n| format!("deployment/{n} -n {ns}")))
+        .filter(|d| {
+            serde_json::to_string(&d.spec)
+                .unwrap_or_default()
+                .contains(&format!("\"{secret}\""))
+        })
+        .filter_map(|d| {
+            d.metadata
+                .name
+                .clone()
+                .map(|n| format!("deployment/{n} -n {ns}"))
+        })
         .collect())
 }
 
@@ -635,12 +787,19 @@ fn purge(
     json_mode: bool,
 ) -> anyhow::Result<i32> {
     let Some(rec) = existing else {
-        return Err(Failure::new("store", format!("app {app:?} is not configured; nothing to purge")).into());
+        return Err(Failure::new(
+            "store",
+            format!("app {app:?} is not configured; nothing to purge"),
+        )
+        .into());
     };
     let cluster = session.cluster()?;
     let pgrst_ns = std::env::var("UIS_POSTGREST_NAMESPACE").unwrap_or_else(|_| "postgrest".into());
     let deploy = format!("{app}-postgrest");
-    if session.block_on(cluster.get_opt::<Deployment>(&pgrst_ns, &deploy))?.is_some() {
+    if session
+        .block_on(cluster.get_opt::<Deployment>(&pgrst_ns, &deploy))?
+        .is_some()
+    {
         return Err(Failure::new(
             "validate",
             format!("PostgREST Deployment {pgrst_ns}/{deploy} still uses the database (nothing was changed)"),
@@ -650,7 +809,10 @@ fn purge(
     }
     let mut steps = Vec::new();
     if provision::database_owner(pg, &rec.database)?.is_some() {
-        steps.push(Step::new(None, format!("DROP DATABASE {} WITH (FORCE)", quote_ident(&rec.database))));
+        steps.push(Step::new(
+            None,
+            format!("DROP DATABASE {} WITH (FORCE)", quote_ident(&rec.database)),
+        ));
     }
     let mut roles: Vec<String> = rec.created_roles.clone();
     if !roles.contains(&rec.owner) {
@@ -664,17 +826,30 @@ fn purge(
             steps.push(Step::new(None, format!("DROP ROLE {}", quote_ident(r))));
         }
     }
-    let secrets: Vec<String> = std::iter::once(format!("{}/{}", session.locator.namespace, store::secret_name(app)))
-        .chain(rec.url_secrets.iter().cloned())
-        .collect();
+    let secrets: Vec<String> = std::iter::once(format!(
+        "{}/{}",
+        session.locator.namespace,
+        store::secret_name(app)
+    ))
+    .chain(rec.url_secrets.iter().cloned())
+    .collect();
     if dry_run {
         let sql: Vec<&str> = steps.iter().map(|s| s.shown.as_str()).collect();
-        output::print_json(&serde_json::json!({"status": "dry_run", "app": app, "sql": sql, "delete_secrets": secrets}))?;
+        output::print_json(
+            &serde_json::json!({"status": "dry_run", "app": app, "sql": sql, "delete_secrets": secrets}),
+        )?;
         return Ok(0);
     }
     let mut connect = |d: &str| -> Result<postgres::Client, Failure> {
         let admin = session.admin()?;
-        session.connect(&Login { user: admin.user, password: admin.password, database: d.into() }, "uis-db-configure")
+        session.connect(
+            &Login {
+                user: admin.user,
+                password: admin.password,
+                database: d.into(),
+            },
+            "uis-db-configure",
+        )
     };
     provision::run(&steps, pg, &mut connect)?;
     for id in &secrets {

@@ -32,7 +32,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// secret has 32+ characters; the Deployment is Available; a fresh anon
 /// token verifies. Exits 1 when any check fails.
 #[derive(Parser, Debug)]
-#[command(name = "uis-db-doctor", version, after_help = "Examples:\n  uis-db-doctor railway\n  uis-db-doctor railway --json | jq '.checks[] | select(.status == \"fail\")'")]
+#[command(
+    name = "uis-db-doctor",
+    version,
+    after_help = "Examples:\n  uis-db-doctor railway\n  uis-db-doctor railway --json | jq '.checks[] | select(.status == \"fail\")'"
+)]
 pub struct Args {
     /// The app to check; read from piped JSON when left out
     pub app: Option<String>,
@@ -82,7 +86,14 @@ struct Report {
 }
 
 impl Report {
-    fn add(&mut self, id: &str, friction: &str, status: Status, message: impl Into<String>, fix: Option<String>) {
+    fn add(
+        &mut self,
+        id: &str,
+        friction: &str,
+        status: Status,
+        message: impl Into<String>,
+        fix: Option<String>,
+    ) {
         if status == Status::Fail {
             self.failed = true;
         }
@@ -93,7 +104,13 @@ impl Report {
     fn pass(&mut self, id: &str, friction: &str, message: impl Into<String>) {
         self.add(id, friction, Status::Pass, message, None);
     }
-    fn fail(&mut self, id: &str, friction: &str, message: impl Into<String>, fix: impl Into<String>) {
+    fn fail(
+        &mut self,
+        id: &str,
+        friction: &str,
+        message: impl Into<String>,
+        fix: impl Into<String>,
+    ) {
         self.add(id, friction, Status::Fail, message, Some(fix.into()));
     }
     fn skip(&mut self, id: &str, friction: &str, why: &str) {
@@ -120,26 +137,46 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         return Err(Failure::usage("give APP, e.g. `uis-db-doctor railway`").into());
     };
     validate_app(&app)?;
-    let mut r = Report { checks: Vec::new(), failed: false };
+    let mut r = Report {
+        checks: Vec::new(),
+        failed: false,
+    };
     let mut session = Session::new(&args.cluster_args, &args.locator)?;
     let checks = diagnose(&mut session, &app, &mut r);
     if let Err(f) = checks {
         // A failure outside any check (e.g. the tunnel broke): report it as one.
-        r.fail("internal", "-", f.detail.clone(), f.hint.clone().unwrap_or_default());
+        r.fail(
+            "internal",
+            "-",
+            f.detail.clone(),
+            f.hint.clone().unwrap_or_default(),
+        );
     }
     let fails = r.checks.iter().filter(|c| c["status"] == "fail").count();
     let warns = r.checks.iter().filter(|c| c["status"] == "warn").count();
     if json_mode {
-        output::print_json(&json!({"app": app, "status": if fails > 0 { "fail" } else { "pass" }, "checks": r.checks}))?;
+        output::print_json(
+            &json!({"app": app, "status": if fails > 0 { "fail" } else { "pass" }, "checks": r.checks}),
+        )?;
     } else {
         let mut t = String::new();
         for c in &r.checks {
-            t.push_str(&format!("{:4}  {:14} {}\n", c["status"].as_str().unwrap_or(""), c["id"].as_str().unwrap_or(""), c["message"].as_str().unwrap_or("")));
+            t.push_str(&format!(
+                "{:4}  {:14} {}\n",
+                c["status"].as_str().unwrap_or(""),
+                c["id"].as_str().unwrap_or(""),
+                c["message"].as_str().unwrap_or("")
+            ));
             if let Some(fix) = c["fix"].as_str() {
                 t.push_str(&format!("      {:14} fix: {fix}\n", ""));
             }
         }
-        t.push_str(&format!("{} checks: {} failed, {} warnings\n", r.checks.len(), fails, warns));
+        t.push_str(&format!(
+            "{} checks: {} failed, {} warnings\n",
+            r.checks.len(),
+            fails,
+            warns
+        ));
         output::print(&t)?;
     }
     Ok(if r.failed { 1 } else { 0 })
@@ -157,7 +194,11 @@ fn diagnose(session: &mut Session, app: &str, r: &mut Report) -> Result<(), Fail
     let ns = session.locator.namespace.clone();
     let rec = match session.block_on(store::read(&cluster, &ns, app)) {
         Ok(rec) => {
-            r.pass("cluster", "-", format!("the Kubernetes API answers ({})", cluster.origin));
+            r.pass(
+                "cluster",
+                "-",
+                format!("the Kubernetes API answers ({})", cluster.origin),
+            );
             rec
         }
         Err(f) => {
@@ -168,7 +209,11 @@ fn diagnose(session: &mut Session, app: &str, r: &mut Report) -> Result<(), Fail
     // F2: the superuser password.
     let admin = match session.admin() {
         Ok(a) => {
-            r.pass("admin-secret", "F2", format!("superuser password found in {}", a.source));
+            r.pass(
+                "admin-secret",
+                "F2",
+                format!("superuser password found in {}", a.source),
+            );
             a
         }
         Err(f) => {
@@ -177,30 +222,73 @@ fn diagnose(session: &mut Session, app: &str, r: &mut Report) -> Result<(), Fail
         }
     };
     let Some(rec) = rec else {
-        r.fail("database", "F1", format!("app {app:?} is not configured (no credential store Secret {ns}/{})", store::secret_name(app)), format!("uis db configure {app}"));
-        for (id, fr) in [("owner-privileges", "F1"), ("credential-store", "F6")].into_iter().chain(POSTGREST_CHECKS) {
+        r.fail(
+            "database",
+            "F1",
+            format!(
+                "app {app:?} is not configured (no credential store Secret {ns}/{})",
+                store::secret_name(app)
+            ),
+            format!("uis db configure {app}"),
+        );
+        for (id, fr) in [("owner-privileges", "F1"), ("credential-store", "F6")]
+            .into_iter()
+            .chain(POSTGREST_CHECKS)
+        {
             r.skip(id, fr, "the app is not configured");
         }
         return Ok(());
     };
-    let admin_login = |db: &str| Login { user: admin.user.clone(), password: admin.password.clone(), database: db.to_string() };
+    let admin_login = |db: &str| Login {
+        user: admin.user.clone(),
+        password: admin.password.clone(),
+        database: db.to_string(),
+    };
     let mut pg = session.connect(&admin_login("postgres"), "uis-db-doctor")?;
 
     // The database and its owner.
     let db_owner: Option<String> = pg
-        .query_opt("select pg_get_userbyid(datdba)::text from pg_database where datname = $1", &[&rec.database])?
+        .query_opt(
+            "select pg_get_userbyid(datdba)::text from pg_database where datname = $1",
+            &[&rec.database],
+        )?
         .map(|row| row.get(0));
-    let owner_role = pg.query_opt("select rolsuper from pg_roles where rolname = $1", &[&rec.owner])?.map(|row| row.get::<_, bool>(0));
+    let owner_role = pg
+        .query_opt(
+            "select rolsuper from pg_roles where rolname = $1",
+            &[&rec.owner],
+        )?
+        .map(|row| row.get::<_, bool>(0));
     match (&db_owner, owner_role) {
-        (Some(_), Some(_)) => r.pass("database", "F1", format!("database {} and owner role {} exist", rec.database, rec.owner)),
+        (Some(_), Some(_)) => r.pass(
+            "database",
+            "F1",
+            format!(
+                "database {} and owner role {} exist",
+                rec.database, rec.owner
+            ),
+        ),
         (None, _) => {
-            r.fail("database", "F1", format!("database {} does not exist", rec.database), format!("uis db configure {app} --database {}", rec.database));
-            for (id, fr) in [("owner-privileges", "F1"), ("credential-store", "F6")].into_iter().chain(POSTGREST_CHECKS) {
+            r.fail(
+                "database",
+                "F1",
+                format!("database {} does not exist", rec.database),
+                format!("uis db configure {app} --database {}", rec.database),
+            );
+            for (id, fr) in [("owner-privileges", "F1"), ("credential-store", "F6")]
+                .into_iter()
+                .chain(POSTGREST_CHECKS)
+            {
                 r.skip(id, fr, "the database does not exist");
             }
             return Ok(());
         }
-        (Some(_), None) => r.fail("database", "F1", format!("owner role {} does not exist", rec.owner), format!("uis db configure {app}")),
+        (Some(_), None) => r.fail(
+            "database",
+            "F1",
+            format!("owner role {} does not exist", rec.owner),
+            format!("uis db configure {app}"),
+        ),
     }
     // F1: the owner owns its database (so it can create schemas and trusted extensions) and is no superuser.
     match (&db_owner, owner_role) {
@@ -235,32 +323,61 @@ fn diagnose(session: &mut Session, app: &str, r: &mut Report) -> Result<(), Fail
         match rec.passwords.get(role) {
             None => problems.push(format!("no stored password for {role}")),
             // The password alone is checked (in `postgres`); CONNECT on the app's database is the owner check's business.
-            Some(pw) if !session.login_works(role, pw, "postgres") => problems.push(format!("the stored password of {role} does not log in")),
+            Some(pw) if !session.login_works(role, pw, "postgres") => {
+                problems.push(format!("the stored password of {role} does not log in"))
+            }
             Some(_) => {}
         }
     }
     if problems.is_empty() {
-        r.pass("credential-store", "F6", format!("Secret {ns}/{} holds a working password for {}", store::secret_name(app), login_roles.join(", ")));
+        r.pass(
+            "credential-store",
+            "F6",
+            format!(
+                "Secret {ns}/{} holds a working password for {}",
+                store::secret_name(app),
+                login_roles.join(", ")
+            ),
+        );
     } else {
-        r.fail("credential-store", "F6", problems.join("; "), format!("uis db configure {app}  (re-issues and stores missing or stale passwords)"));
+        r.fail(
+            "credential-store",
+            "F6",
+            problems.join("; "),
+            format!("uis db configure {app}  (re-issues and stores missing or stale passwords)"),
+        );
     }
 
     postgrest_checks(session, app, &rec, &mut pg, r)?;
     Ok(())
 }
 
-fn postgrest_checks(session: &mut Session, app: &str, rec: &AppRecord, pg: &mut postgres::Client, r: &mut Report) -> Result<(), Failure> {
+fn postgrest_checks(
+    session: &mut Session,
+    app: &str,
+    rec: &AppRecord,
+    pg: &mut postgres::Client,
+    r: &mut Report,
+) -> Result<(), Failure> {
     let cluster = session.cluster()?;
     let Some(config) = session.block_on(pgrst::read_config(&cluster, app))? else {
         for (id, fr) in POSTGREST_CHECKS {
-            r.skip(id, fr, "PostgREST is not deployed (`uis postgrest deploy APP`)");
+            r.skip(
+                id,
+                fr,
+                "PostgREST is not deployed (`uis postgrest deploy APP`)",
+            );
         }
         return Ok(());
     };
     let name = pgrst::name(app);
     let ns = pgrst::NAMESPACE;
     // F9: the URI's password is URL-safe and logs in.
-    let uri = config.settings.get(pgrst::KEY_DB_URI).cloned().unwrap_or_default();
+    let uri = config
+        .settings
+        .get(pgrst::KEY_DB_URI)
+        .cloned()
+        .unwrap_or_default();
     let raw_password = uri
         .strip_prefix("postgresql://")
         .or_else(|| uri.strip_prefix("postgres://"))
@@ -269,22 +386,44 @@ fn postgrest_checks(session: &mut Session, app: &str, rec: &AppRecord, pg: &mut 
         .map(|(_, p)| p.to_string())
         .unwrap_or_default();
     let parsed = uri.parse::<postgres::Config>();
-    let url_safe = !raw_password.is_empty() && raw_password.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b));
-    let logs_in = parsed.is_ok() && session.login_works(&config.authenticator, &config.authenticator_password, &config.database);
+    let url_safe = !raw_password.is_empty()
+        && raw_password
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b));
+    let logs_in = parsed.is_ok()
+        && session.login_works(
+            &config.authenticator,
+            &config.authenticator_password,
+            &config.database,
+        );
     if url_safe && logs_in {
-        r.pass("db-uri", "F9", format!("PGRST_DB_URI parses and {} logs in", config.authenticator));
+        r.pass(
+            "db-uri",
+            "F9",
+            format!("PGRST_DB_URI parses and {} logs in", config.authenticator),
+        );
     } else {
         let why = match (url_safe, parsed.is_ok(), logs_in) {
             (false, _, _) => "PGRST_DB_URI's password has characters that are not URL-safe (PostgREST misreads + / : @ in a URI)".to_string(),
             (true, false, _) => "PGRST_DB_URI does not parse as a connection URI".to_string(),
             _ => format!("{} cannot log in with the password in PGRST_DB_URI", config.authenticator),
         };
-        r.fail("db-uri", "F9", why, format!("uis postgrest deploy {app} --rotate-password"));
+        r.fail(
+            "db-uri",
+            "F9",
+            why,
+            format!("uis postgrest deploy {app} --rotate-password"),
+        );
     }
     // F10: every PGRST_* key is bound from the Secret.
     let deployment = session.block_on(cluster.get_opt::<Deployment>(ns, &name))?;
     match &deployment {
-        None => r.fail("jwt-binding", "F10", format!("Deployment {ns}/{name} does not exist"), format!("uis postgrest deploy {app}")),
+        None => r.fail(
+            "jwt-binding",
+            "F10",
+            format!("Deployment {ns}/{name} does not exist"),
+            format!("uis postgrest deploy {app}"),
+        ),
         Some(d) => {
             let env = d
                 .spec
@@ -296,13 +435,21 @@ fn postgrest_checks(session: &mut Session, app: &str, rec: &AppRecord, pg: &mut 
             let bound = |key: &str| {
                 env.iter().any(|e| {
                     e.name == key
-                        && e.value_from.as_ref().and_then(|v| v.secret_key_ref.as_ref()).is_some_and(|s| s.name == name && s.key == key)
+                        && e.value_from
+                            .as_ref()
+                            .and_then(|v| v.secret_key_ref.as_ref())
+                            .is_some_and(|s| s.name == name && s.key == key)
                 })
             };
-            let missing: Vec<&str> = [pgrst::KEY_DB_URI, pgrst::KEY_DB_SCHEMAS, pgrst::KEY_DB_ANON_ROLE, pgrst::KEY_JWT_SECRET]
-                .into_iter()
-                .filter(|k| !bound(k))
-                .collect();
+            let missing: Vec<&str> = [
+                pgrst::KEY_DB_URI,
+                pgrst::KEY_DB_SCHEMAS,
+                pgrst::KEY_DB_ANON_ROLE,
+                pgrst::KEY_JWT_SECRET,
+            ]
+            .into_iter()
+            .filter(|k| !bound(k))
+            .collect();
             if missing.is_empty() {
                 r.pass("jwt-binding", "F10", format!("Deployment {name} binds PGRST_JWT_SECRET and the other settings from Secret {name}"));
             } else {
@@ -321,14 +468,45 @@ fn postgrest_checks(session: &mut Session, app: &str, rec: &AppRecord, pg: &mut 
         .query_opt("select coalesce(pg_has_role($1, rolname, 'MEMBER'), false) from pg_roles where rolname = $2 and exists(select 1 from pg_roles where rolname = $1)", &[&config.authenticator, &anon])?
         .map(|row| row.get(0));
     match anon_ok {
-        Some(true) => r.pass("anon-role", "F8", format!("anon role {anon} exists and is granted to {}", config.authenticator)),
-        Some(false) => r.fail("anon-role", "F8", format!("anon role {anon} is not granted to {}: anonymous requests fail with 401", config.authenticator), format!("GRANT {} TO {};", quote_ident(&anon), quote_ident(&config.authenticator))),
-        None => r.fail("anon-role", "F8", format!("anon role {anon} (PGRST_DB_ANON_ROLE) does not exist"), format!("uis postgrest deploy {app} --anon-role NAME  (or create {anon} in your DDL)")),
+        Some(true) => r.pass(
+            "anon-role",
+            "F8",
+            format!(
+                "anon role {anon} exists and is granted to {}",
+                config.authenticator
+            ),
+        ),
+        Some(false) => r.fail(
+            "anon-role",
+            "F8",
+            format!(
+                "anon role {anon} is not granted to {}: anonymous requests fail with 401",
+                config.authenticator
+            ),
+            format!(
+                "GRANT {} TO {};",
+                quote_ident(&anon),
+                quote_ident(&config.authenticator)
+            ),
+        ),
+        None => r.fail(
+            "anon-role",
+            "F8",
+            format!("anon role {anon} (PGRST_DB_ANON_ROLE) does not exist"),
+            format!("uis postgrest deploy {app} --anon-role NAME  (or create {anon} in your DDL)"),
+        ),
     }
     // F8: RLS policies name roles PostgREST will actually use.
     let mut appdb = {
         let admin = session.admin()?;
-        session.connect(&Login { user: admin.user, password: admin.password, database: config.database.clone() }, "uis-db-doctor")?
+        session.connect(
+            &Login {
+                user: admin.user,
+                password: admin.password,
+                database: config.database.clone(),
+            },
+            "uis-db-doctor",
+        )?
     };
     let rows = appdb.query(
         "select n.nspname::text, c.relname::text, p.polname::text, r.rolname::text
@@ -341,10 +519,30 @@ fn postgrest_checks(session: &mut Session, app: &str, rec: &AppRecord, pg: &mut 
         &[&config.schemas, &config.authenticator],
     )?;
     if rows.is_empty() {
-        r.pass("rls-roles", "F8", format!("every RLS policy in {} names roles {} can become", config.schemas.join(", "), config.authenticator));
+        r.pass(
+            "rls-roles",
+            "F8",
+            format!(
+                "every RLS policy in {} names roles {} can become",
+                config.schemas.join(", "),
+                config.authenticator
+            ),
+        );
     } else {
-        let offenders: Vec<String> = rows.iter().map(|row| format!("{}.{} policy {:?} TO {}", row.get::<_, String>(0), row.get::<_, String>(1), row.get::<_, String>(2), row.get::<_, String>(3))).collect();
-        let roles: std::collections::BTreeSet<String> = rows.iter().map(|row| row.get::<_, String>(3)).collect();
+        let offenders: Vec<String> = rows
+            .iter()
+            .map(|row| {
+                format!(
+                    "{}.{} policy {:?} TO {}",
+                    row.get::<_, String>(0),
+                    row.get::<_, String>(1),
+                    row.get::<_, String>(2),
+                    row.get::<_, String>(3)
+                )
+            })
+            .collect();
+        let roles: std::collections::BTreeSet<String> =
+            rows.iter().map(|row| row.get::<_, String>(3)).collect();
         r.fail(
             "rls-roles",
             "F8",
@@ -380,26 +578,67 @@ fn postgrest_checks(session: &mut Session, app: &str, rec: &AppRecord, pg: &mut 
     }
     // JWT secret length.
     match shared::jwt::check_secret(&config.jwt_secret) {
-        Ok(()) => r.pass("jwt-secret", "F10", format!("the JWT secret has {} characters (PostgREST needs 32+)", config.jwt_secret.len())),
-        Err(e) => r.fail("jwt-secret", "F10", e.message, format!("uis postgrest deploy {app} --rotate-jwt-secret")),
+        Ok(()) => r.pass(
+            "jwt-secret",
+            "F10",
+            format!(
+                "the JWT secret has {} characters (PostgREST needs 32+)",
+                config.jwt_secret.len()
+            ),
+        ),
+        Err(e) => r.fail(
+            "jwt-secret",
+            "F10",
+            e.message,
+            format!("uis postgrest deploy {app} --rotate-jwt-secret"),
+        ),
     }
     // The rollout.
     match &deployment {
-        Some(d) if shared::rollout::is_available(d) => r.pass("deployment", "F5", format!("Deployment {ns}/{name} is Available")),
+        Some(d) if shared::rollout::is_available(d) => r.pass(
+            "deployment",
+            "F5",
+            format!("Deployment {ns}/{name} is Available"),
+        ),
         Some(_) => {
-            let why = session.block_on(shared::rollout::diagnose(&cluster, ns, &name)).unwrap_or_else(|| "no cause reported".into());
-            r.fail("deployment", "F5", format!("Deployment {ns}/{name} is not Available: {why}"), format!("uis postgrest deploy {app} --status"));
+            let why = session
+                .block_on(shared::rollout::diagnose(&cluster, ns, &name))
+                .unwrap_or_else(|| "no cause reported".into());
+            r.fail(
+                "deployment",
+                "F5",
+                format!("Deployment {ns}/{name} is not Available: {why}"),
+                format!("uis postgrest deploy {app} --status"),
+            );
         }
-        None => r.fail("deployment", "F5", format!("Deployment {ns}/{name} does not exist"), format!("uis postgrest deploy {app}")),
+        None => r.fail(
+            "deployment",
+            "F5",
+            format!("Deployment {ns}/{name} does not exist"),
+            format!("uis postgrest deploy {app}"),
+        ),
     }
     // A fresh anon token verifies.
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let spec = shared::jwt::MintSpec { role: anon.clone(), exp: Some(std::time::Duration::from_secs(60)), aud: config.jwt_aud.clone(), ..Default::default() };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let spec = shared::jwt::MintSpec {
+        role: anon.clone(),
+        exp: Some(std::time::Duration::from_secs(60)),
+        aud: config.jwt_aud.clone(),
+        ..Default::default()
+    };
     let verdict = shared::jwt::mint(&config.jwt_secret, &shared::jwt::claims(&spec, now))
         .and_then(|t| shared::jwt::verify(&config.jwt_secret, &t, config.jwt_aud.as_deref(), now));
     match verdict {
         Ok(_) => r.pass("anon-token", "F11", "a freshly minted anon token verifies"),
-        Err(e) => r.fail("anon-token", "F11", format!("a freshly minted anon token is refused: {e}"), format!("uis postgrest deploy {app} --rotate-jwt-secret")),
+        Err(e) => r.fail(
+            "anon-token",
+            "F11",
+            format!("a freshly minted anon token is refused: {e}"),
+            format!("uis postgrest deploy {app} --rotate-jwt-secret"),
+        ),
     }
     Ok(())
 }

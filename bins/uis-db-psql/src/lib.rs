@@ -134,7 +134,9 @@ fn run(args: Args, given: Vec<(usize, bool, String)>) -> anyhow::Result<i32> {
     let mut variables = Variables::new();
     for s in &args.set {
         let (k, v) = s.split_once('=').ok_or_else(|| {
-            Failure::usage(format!("invalid -v {s:?}: expected NAME=VALUE, e.g. -v schema=railway"))
+            Failure::usage(format!(
+                "invalid -v {s:?}: expected NAME=VALUE, e.g. -v schema=railway"
+            ))
         })?;
         if k.is_empty() {
             return Err(Failure::usage(format!("invalid -v {s:?}: the NAME is empty")).into());
@@ -207,17 +209,25 @@ fn run(args: Args, given: Vec<(usize, bool, String)>) -> anyhow::Result<i32> {
         verbose: args.verbose,
         variables,
     };
-    let mut runner = Runner::new(client, Box::new(PgConnector::new(config)), options).with_notices(notices);
+    let mut runner =
+        Runner::new(client, Box::new(PgConnector::new(config)), options).with_notices(notices);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(256 * 1024, stdout.lock());
     let mut info = std::io::stderr();
     let result = runner.run(sources, &mut out, &mut info);
     let flushed = out.flush();
     if let Some(ctx) = &context {
-        let end = if args.commit && result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        let end = if args.commit && result.is_ok() {
+            "COMMIT"
+        } else {
+            "ROLLBACK"
+        };
         let _ = runner.client().batch_execute(end);
         if end == "ROLLBACK" && result.is_ok() {
-            note(format!("uis: ran as PostgREST would for role {} and rolled back (--commit keeps changes)", ctx.role));
+            note(format!(
+                "uis: ran as PostgREST would for role {} and rolled back (--commit keeps changes)",
+                ctx.role
+            ));
         }
     }
     match result {
@@ -255,26 +265,60 @@ struct JwtContext {
 
 /// Verifies the token as PostgREST would and returns the authenticator's
 /// login and the per-request settings.
-fn jwt_login(session: &mut Session, args: &Args, token: &str) -> Result<(Login, Option<JwtContext>), Failure> {
+fn jwt_login(
+    session: &mut Session,
+    args: &Args,
+    token: &str,
+) -> Result<(Login, Option<JwtContext>), Failure> {
     let Some(app) = &args.app else {
-        return Err(Failure::usage("--jwt needs APP: the token is checked against that app's PostgREST"));
+        return Err(Failure::usage(
+            "--jwt needs APP: the token is checked against that app's PostgREST",
+        ));
     };
     let cluster = session.cluster()?;
     let config = session.block_on(shared::postgrest::require_config(&cluster, app))?;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let claims = shared::jwt::verify(&config.jwt_secret, token, config.jwt_aud.as_deref(), now).map_err(|e| {
-        Failure::new("jwt", format!("PostgREST would refuse this token: {} ({})", e.message, e.code))
-            .hint(format!("mint a fresh one: `uis jwt mint {app} --role anon`"))
-    })?;
-    let role = claims.get("role").and_then(|r| r.as_str()).map(str::to_string).unwrap_or_else(|| config.anon_role.clone());
-    let mut path: Vec<String> = config.schemas.iter().take(1).map(|s| shared::app::quote_ident(s)).collect();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let claims = shared::jwt::verify(&config.jwt_secret, token, config.jwt_aud.as_deref(), now)
+        .map_err(|e| {
+            Failure::new(
+                "jwt",
+                format!(
+                    "PostgREST would refuse this token: {} ({})",
+                    e.message, e.code
+                ),
+            )
+            .hint(format!(
+                "mint a fresh one: `uis jwt mint {app} --role anon`"
+            ))
+        })?;
+    let role = claims
+        .get("role")
+        .and_then(|r| r.as_str())
+        .map(str::to_string)
+        .unwrap_or_else(|| config.anon_role.clone());
+    let mut path: Vec<String> = config
+        .schemas
+        .iter()
+        .take(1)
+        .map(|s| shared::app::quote_ident(s))
+        .collect();
     path.push("public".into());
     let login = Login {
         user: config.authenticator.clone(),
         password: config.authenticator_password.clone(),
         database: args.database.clone().unwrap_or(config.database.clone()),
     };
-    Ok((login, Some(JwtContext { role, claims: claims.to_string(), search_path: path.join(", ") })))
+    Ok((
+        login,
+        Some(JwtContext {
+            role,
+            claims: claims.to_string(),
+            search_path: path.join(", "),
+        }),
+    ))
 }
 
 fn jwt_role_error(e: postgres::Error, role: &str, authenticator: &str) -> Failure {
@@ -294,7 +338,12 @@ fn jwt_role_error(e: postgres::Error, role: &str, authenticator: &str) -> Failur
 fn interactive_psql(session: &mut Session, login: &Login) -> anyhow::Result<i32> {
     if let Ok(psql) = which::which("psql") {
         let ep = session.endpoint()?;
-        note(format!("uis: running {} {} as {}", psql.display(), session.via(), login.user));
+        note(format!(
+            "uis: running {} {} as {}",
+            psql.display(),
+            session.via(),
+            login.user
+        ));
         let status = std::process::Command::new(psql)
             .env("PGHOST", &ep.host)
             .env("PGPORT", ep.port.to_string())
@@ -313,26 +362,46 @@ fn interactive_psql(session: &mut Session, login: &Login) -> anyhow::Result<i32>
     let cluster = session.cluster()?;
     let pod = session.block_on(session.locator.pod(&cluster))?;
     let ns = session.locator.namespace.clone();
-    note(format!("uis: no local psql; running psql in pod {ns}/{pod} through exec as {}", login.user));
+    note(format!(
+        "uis: no local psql; running psql in pod {ns}/{pod} through exec as {}",
+        login.user
+    ));
     let code = session.block_on(exec_psql(&cluster, &ns, &pod, login))?;
     Ok(code)
 }
 
-async fn exec_psql(cluster: &shared::cluster::Cluster, ns: &str, pod: &str, login: &Login) -> Result<i32, Failure> {
+async fn exec_psql(
+    cluster: &shared::cluster::Cluster,
+    ns: &str,
+    pod: &str,
+    login: &Login,
+) -> Result<i32, Failure> {
     use k8s_openapi::api::core::v1::Pod;
     use kube::api::{Api, AttachParams};
     use tokio::io::AsyncWriteExt;
     let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), ns);
     // The password travels as the first line of stdin, never in argv.
-    let script = "IFS= read -r PGPASSWORD; export PGPASSWORD; exec psql -h 127.0.0.1 -U \"$1\" -d \"$2\"";
-    let cmd = vec!["sh", "-c", script, "sh", login.user.as_str(), login.database.as_str()];
+    let script =
+        "IFS= read -r PGPASSWORD; export PGPASSWORD; exec psql -h 127.0.0.1 -U \"$1\" -d \"$2\"";
+    let cmd = vec![
+        "sh",
+        "-c",
+        script,
+        "sh",
+        login.user.as_str(),
+        login.database.as_str(),
+    ];
     let params = AttachParams::interactive_tty();
     let mut attached = pods
         .exec(pod, cmd, &params)
         .await
         .map_err(|e| cluster.explain(&format!("exec into pod {ns}/{pod}"), e))?;
-    let mut stdin = attached.stdin().ok_or_else(|| Failure::new("exec", "no stdin on the exec stream"))?;
-    let mut stdout = attached.stdout().ok_or_else(|| Failure::new("exec", "no stdout on the exec stream"))?;
+    let mut stdin = attached
+        .stdin()
+        .ok_or_else(|| Failure::new("exec", "no stdin on the exec stream"))?;
+    let mut stdout = attached
+        .stdout()
+        .ok_or_else(|| Failure::new("exec", "no stdout on the exec stream"))?;
     stdin
         .write_all(format!("{}\n", login.password).as_bytes())
         .await
@@ -350,7 +419,10 @@ async fn exec_psql(cluster: &shared::cluster::Cluster, ns: &str, pod: &str, logi
             Some(st) => st
                 .details
                 .and_then(|d| d.causes)
-                .and_then(|c| c.into_iter().find(|c| c.reason.as_deref() == Some("ExitCode")))
+                .and_then(|c| {
+                    c.into_iter()
+                        .find(|c| c.reason.as_deref() == Some("ExitCode"))
+                })
                 .and_then(|c| c.message)
                 .and_then(|m| m.parse().ok())
                 .unwrap_or(1),

@@ -93,7 +93,11 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     }
     for r in &args.reapply {
         if !files.iter().any(|f| &f.name == r) {
-            return Err(Failure::usage(format!("--reapply {r:?}: no such file in {}", args.dir.display())).into());
+            return Err(Failure::usage(format!(
+                "--reapply {r:?}: no such file in {}",
+                args.dir.display()
+            ))
+            .into());
         }
     }
     let set = args
@@ -107,27 +111,39 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     let rec = session.app(&app)?;
     let login = session.login_as(Some(&app), &args.as_role, None)?;
     let admin = session.admin()?;
-    let admin_login = Login { user: admin.user.clone(), password: admin.password.clone(), database: rec.database.clone() };
+    let admin_login = Login {
+        user: admin.user.clone(),
+        password: admin.password.clone(),
+        database: rec.database.clone(),
+    };
     let mut control = session.connect(&admin_login, "uis-db-seed")?;
 
     // One seed run per app at a time, for the whole run.
     if !(args.status || args.dry_run) {
         let key = seed::lock_key(&app);
-        let got: bool = control.query_one("select pg_try_advisory_lock(hashtext($1))", &[&key])?.get(0);
+        let got: bool = control
+            .query_one("select pg_try_advisory_lock(hashtext($1))", &[&key])?
+            .get(0);
         if !got {
             if args.no_wait {
-                return Err(Failure::new("lock", format!("another seed run of {app:?} is in progress"))
-                    .hint("wait for it, or run again without --no-wait to queue behind it")
-                    .into());
+                return Err(Failure::new(
+                    "lock",
+                    format!("another seed run of {app:?} is in progress"),
+                )
+                .hint("wait for it, or run again without --no-wait to queue behind it")
+                .into());
             }
-            note(format!("uis: another seed run of {app} is in progress; waiting for it to finish"));
+            note(format!(
+                "uis: another seed run of {app} is in progress; waiting for it to finish"
+            ));
             control.execute("select pg_advisory_lock(hashtext($1))", &[&key])?;
         }
     }
 
     let ledger = seed::read_ledger(&mut control, &set)?;
     let plan = seed::plan(&files, &ledger, &args.reapply);
-    let drift: Vec<&(String, String, String, bool)> = plan.changed.iter().filter(|c| !c.3).collect();
+    let drift: Vec<&(String, String, String, bool)> =
+        plan.changed.iter().filter(|c| !c.3).collect();
     let changed_json: Vec<serde_json::Value> = plan
         .changed
         .iter()
@@ -146,8 +162,15 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         let lines: Vec<String> = drift
             .iter()
             .map(|(n, old, new, _)| {
-                let when = ledger.get(n).map(|a| format!(" (applied {} by {})", a.applied_at, a.applied_by)).unwrap_or_default();
-                format!("{n} changed after it was applied{when}: sha256 {} -> {}", &old[..12.min(old.len())], &new[..12.min(new.len())])
+                let when = ledger
+                    .get(n)
+                    .map(|a| format!(" (applied {} by {})", a.applied_at, a.applied_by))
+                    .unwrap_or_default();
+                format!(
+                    "{n} changed after it was applied{when}: sha256 {} -> {}",
+                    &old[..12.min(old.len())],
+                    &new[..12.min(new.len())]
+                )
             })
             .collect();
         return Err(Failure::new("drift", format!("{} (nothing was applied)", lines.join("; ")))
@@ -159,7 +182,12 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
             .into());
     }
     if plan.pending.is_empty() {
-        note(format!("uis: nothing to apply: all {} file{} of {} are applied", files.len(), if files.len() == 1 { "" } else { "s" }, args.dir.display()));
+        note(format!(
+            "uis: nothing to apply: all {} file{} of {} are applied",
+            files.len(),
+            if files.len() == 1 { "" } else { "s" },
+            args.dir.display()
+        ));
         output::print_json(&serde_json::json!({
             "status": "ok", "app": app, "applied": [], "skipped": plan.applied, "failed": null,
             "duration_ms": started.elapsed().as_millis() as u64,
@@ -180,8 +208,15 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     let mut config = shared::pg::config(&ep, &login, "uis-db-seed");
     let notices = shared::script::notice_channel(&mut config);
     let via = session.via();
-    let client = config.connect(postgres::NoTls).map_err(|e| shared::pg::explain_connect(&e, &login, &via))?;
-    let mut runner = Runner::new(client, Box::new(PgConnector::new(config)), Options::default()).with_notices(notices);
+    let client = config
+        .connect(postgres::NoTls)
+        .map_err(|e| shared::pg::explain_connect(&e, &login, &via))?;
+    let mut runner = Runner::new(
+        client,
+        Box::new(PgConnector::new(config)),
+        Options::default(),
+    )
+    .with_notices(notices);
     let stdout = std::io::stdout();
     let mut applied = Vec::new();
     let mut failed: Option<String> = None;
@@ -195,20 +230,37 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         let in_tx = f.mode != Mode::NoTransaction;
         let result = (|| -> Result<(), FileError> {
             if in_tx {
-                runner.client().batch_execute("BEGIN").map_err(FileError::Pg)?;
+                runner
+                    .client()
+                    .batch_execute("BEGIN")
+                    .map_err(FileError::Pg)?;
             }
             let mut out = stdout.lock();
-            runner.run(vec![Source::File(f.path.clone())], &mut out, &mut std::io::stderr()).map_err(FileError::Script)?;
+            runner
+                .run(
+                    vec![Source::File(f.path.clone())],
+                    &mut out,
+                    &mut std::io::stderr(),
+                )
+                .map_err(|e| FileError::Script(Box::new(e)))?;
             let _ = out.flush();
-            seed::record(runner.client(), &set, f, t.elapsed().as_millis() as i64).map_err(FileError::Pg)?;
+            seed::record(runner.client(), &set, f, t.elapsed().as_millis() as i64)
+                .map_err(FileError::Pg)?;
             if in_tx {
-                runner.client().batch_execute("COMMIT").map_err(FileError::Pg)?;
+                runner
+                    .client()
+                    .batch_execute("COMMIT")
+                    .map_err(FileError::Pg)?;
             }
             Ok(())
         })();
         match result {
             Ok(()) => {
-                note(format!("uis: applied {} in {} ms", f.name, t.elapsed().as_millis()));
+                note(format!(
+                    "uis: applied {} in {} ms",
+                    f.name,
+                    t.elapsed().as_millis()
+                ));
                 applied.push(f.name.clone());
             }
             Err(e) => {
@@ -225,7 +277,10 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
                     }
                     FileError::Pg(pe) => {
                         let f2 = Failure::from(pe);
-                        (format!("error: {}: {}", f.name, f2.detail), if f2.code == 2 { 2 } else { 3 })
+                        (
+                            format!("error: {}: {}", f.name, f2.detail),
+                            if f2.code == 2 { 2 } else { 3 },
+                        )
                     }
                 };
                 note(text);
@@ -254,6 +309,6 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
 }
 
 enum FileError {
-    Script(shared::script::ScriptError),
+    Script(Box<shared::script::ScriptError>),
     Pg(postgres::Error),
 }

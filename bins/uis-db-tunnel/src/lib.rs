@@ -54,7 +54,9 @@ pub fn main() -> ExitCode {
 
 fn run(args: Args) -> anyhow::Result<i32> {
     if args.locator.direct.is_some() {
-        return Err(Failure::usage("--direct makes no tunnel: connect to that address yourself").into());
+        return Err(
+            Failure::usage("--direct makes no tunnel: connect to that address yourself").into(),
+        );
     }
     let mut session = Session::new(&args.cluster_args, &args.locator)?;
     let app = match args.app.clone() {
@@ -68,7 +70,12 @@ fn run(args: Args) -> anyhow::Result<i32> {
     let (role, user, password, database) = match (&app, args.admin) {
         (None, true) => {
             let a = session.admin()?;
-            ("admin".to_string(), a.user, a.password, "postgres".to_string())
+            (
+                "admin".to_string(),
+                a.user,
+                a.password,
+                "postgres".to_string(),
+            )
         }
         (Some(app), true) => {
             let rec = session.app(app)?;
@@ -80,13 +87,20 @@ fn run(args: Args) -> anyhow::Result<i32> {
             let kind = args.role.clone().unwrap_or_else(|| "owner".into());
             let user = rec.resolve_role(&kind);
             let password = rec.passwords.get(&user).cloned().ok_or_else(|| {
-                Failure::new("store", format!("no stored password for role {user:?} of app {app:?}"))
-                    .hint(format!("see the stored roles with `uis db creds {app} --role ROLE`"))
+                Failure::new(
+                    "store",
+                    format!("no stored password for role {user:?} of app {app:?}"),
+                )
+                .hint(format!(
+                    "see the stored roles with `uis db creds {app} --role ROLE`"
+                ))
             })?;
             (kind, user, password, rec.database)
         }
         (None, false) => {
-            return Err(Failure::usage("give APP (e.g. `uis-db-tunnel railway`), or --admin").into());
+            return Err(
+                Failure::usage("give APP (e.g. `uis-db-tunnel railway`), or --admin").into(),
+            );
         }
     };
     let ep = session.endpoint_on(SocketAddr::from(([127, 0, 0, 1], args.port)))?;

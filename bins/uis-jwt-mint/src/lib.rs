@@ -39,7 +39,12 @@ pub struct Args {
     #[arg(long, value_name = "ROLE", required_unless_present_any = ["write_env", "verify"])]
     pub role: Option<String>,
     /// Only these capabilities (checked against the capabilities table)
-    #[arg(long, value_name = "A,B", value_delimiter = ',', conflicts_with = "no_capabilities")]
+    #[arg(
+        long,
+        value_name = "A,B",
+        value_delimiter = ',',
+        conflicts_with = "no_capabilities"
+    )]
     pub capabilities: Vec<String>,
     /// No capabilities claim, even for the authenticated role
     #[arg(long)]
@@ -103,12 +108,18 @@ pub fn command() -> clap::Command {
 /// Parses the process arguments and runs.
 pub fn main() -> ExitCode {
     let args = Args::parse();
-    let json_mode = args.format == Format::Json || args.verify.is_some() || args.write_env.is_some() || !output::stdout_is_terminal();
+    let json_mode = args.format == Format::Json
+        || args.verify.is_some()
+        || args.write_env.is_some()
+        || !output::stdout_is_terminal();
     output::run_main(json_mode, || run(args))
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// The deployed configuration, or the offline stand-in from --secret-file.
@@ -122,7 +133,11 @@ struct Target {
 fn run(mut args: Args) -> anyhow::Result<i32> {
     if args.app.is_none() {
         // `--verify -` reads the token from stdin: then stdin carries no defaults.
-        let defaults = if args.verify.as_deref() == Some("-") { None } else { output::stdin_defaults()? };
+        let defaults = if args.verify.as_deref() == Some("-") {
+            None
+        } else {
+            output::stdin_defaults()?
+        };
         args.app = output::default_str(&defaults, "app");
     }
     let Some(app) = args.app.clone() else {
@@ -130,12 +145,16 @@ fn run(mut args: Args) -> anyhow::Result<i32> {
     };
     validate_app(&app)?;
     let exp = match &args.exp {
-        Some(e) => Some(jwt::parse_duration(e).map_err(|m| Failure::usage(format!("invalid --exp: {m}")))?),
+        Some(e) => Some(
+            jwt::parse_duration(e).map_err(|m| Failure::usage(format!("invalid --exp: {m}")))?,
+        ),
         None => None,
     };
     let mut extra = Vec::new();
     for c in &args.claim {
-        extra.push(jwt::parse_claim_arg(c).map_err(|m| Failure::usage(format!("invalid --claim: {m}")))?);
+        extra.push(
+            jwt::parse_claim_arg(c).map_err(|m| Failure::usage(format!("invalid --claim: {m}")))?,
+        );
     }
     if let Some(aud) = &args.aud
         && aud.is_empty()
@@ -146,10 +165,20 @@ fn run(mut args: Args) -> anyhow::Result<i32> {
     let mut session = Session::new(&args.cluster_args, &args.locator)?;
     let target = if let Some(path) = &args.secret_file {
         let secret = std::fs::read_to_string(path)
-            .map_err(|e| Failure::new("input", format!("cannot read --secret-file {}: {e}", path.display())))?
+            .map_err(|e| {
+                Failure::new(
+                    "input",
+                    format!("cannot read --secret-file {}: {e}", path.display()),
+                )
+            })?
             .trim_end_matches(['\n', '\r'])
             .to_string();
-        Target { app: app.clone(), config: None, secret, authenticated: "authenticated".into() }
+        Target {
+            app: app.clone(),
+            config: None,
+            secret,
+            authenticated: "authenticated".into(),
+        }
     } else {
         let cluster = session.cluster()?;
         let config = session.block_on(pgrst::require_config(&cluster, &app))?;
@@ -157,11 +186,21 @@ fn run(mut args: Args) -> anyhow::Result<i32> {
         let authenticated = rec
             .and_then(|r| r.roles.get("authenticated").cloned())
             .unwrap_or_else(|| format!("{}_authenticated", shared::app::sql_name(&app)));
-        Target { app: app.clone(), secret: config.jwt_secret.clone(), config: Some(config), authenticated }
+        Target {
+            app: app.clone(),
+            secret: config.jwt_secret.clone(),
+            config: Some(config),
+            authenticated,
+        }
     };
     jwt::check_secret(&target.secret).map_err(|e| {
-        Failure::new("jwt", format!("the JWT secret of {app:?} is refused: {}", e.message))
-            .hint(format!("issue a new one: `uis postgrest deploy {app} --rotate-jwt-secret`"))
+        Failure::new(
+            "jwt",
+            format!("the JWT secret of {app:?} is refused: {}", e.message),
+        )
+        .hint(format!(
+            "issue a new one: `uis postgrest deploy {app} --rotate-jwt-secret`"
+        ))
     })?;
 
     if let Some(token) = &args.verify {
@@ -171,11 +210,18 @@ fn run(mut args: Args) -> anyhow::Result<i32> {
         return write_env(&mut session, &target, path, exp, &args, extra);
     }
     let role_arg = args.role.clone().expect("clap requires --role here");
-    let (minted, claims, role) = mint_for(&mut session, &target, &role_arg, exp, &args, extra, None)?;
-    let env_name = args.env_name.clone().unwrap_or_else(|| default_env_name(&role_arg, &role, &target));
+    let (minted, claims, role) =
+        mint_for(&mut session, &target, &role_arg, exp, &args, extra, None)?;
+    let env_name = args
+        .env_name
+        .clone()
+        .unwrap_or_else(|| default_env_name(&role_arg, &role, &target));
     let text = match args.format {
         Format::Token => format!("{minted}\n"),
-        Format::Json => format!("{}\n", serde_json::json!({"token": minted, "claims": claims, "app": app, "role": role})),
+        Format::Json => format!(
+            "{}\n",
+            serde_json::json!({"token": minted, "claims": claims, "app": app, "role": role})
+        ),
         Format::Env => format!("{env_name}={minted}\n"),
     };
     output::print(&text)?;
@@ -183,13 +229,26 @@ fn run(mut args: Args) -> anyhow::Result<i32> {
 }
 
 fn default_env_name(role_arg: &str, role: &str, target: &Target) -> String {
-    let anon = target.config.as_ref().map(|c| c.anon_role.as_str()).unwrap_or("anon");
+    let anon = target
+        .config
+        .as_ref()
+        .map(|c| c.anon_role.as_str())
+        .unwrap_or("anon");
     if role_arg == "anon" || role == anon {
         "POSTGREST_ANON_JWT".into()
     } else if role_arg == "authenticated" || role == target.authenticated {
         "POSTGREST_STAFF_JWT".into()
     } else {
-        let up: String = role.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
+        let up: String = role
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_uppercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
         format!("POSTGREST_{up}_JWT")
     }
 }
@@ -219,16 +278,27 @@ fn mint_for(
             let table = find_capabilities(&mut pg, config, args.capabilities_from.as_deref())?;
             capabilities = match (table, args.capabilities.is_empty()) {
                 (Some((qualified, all)), true) => {
-                    note(format!("uis: capabilities from {qualified}: {}", all.join(", ")));
+                    note(format!(
+                        "uis: capabilities from {qualified}: {}",
+                        all.join(", ")
+                    ));
                     Some(all)
                 }
                 (Some((qualified, all)), false) => {
-                    let unknown: Vec<&String> = args.capabilities.iter().filter(|c| !all.contains(c)).collect();
+                    let unknown: Vec<&String> = args
+                        .capabilities
+                        .iter()
+                        .filter(|c| !all.contains(c))
+                        .collect();
                     if !unknown.is_empty() {
                         return Err(Failure::usage(format!(
                             "unknown capabilit{} {} (not in {qualified}); valid: {}",
                             if unknown.len() == 1 { "y" } else { "ies" },
-                            unknown.iter().map(|u| format!("{u:?}")).collect::<Vec<_>>().join(", "),
+                            unknown
+                                .iter()
+                                .map(|u| format!("{u:?}"))
+                                .collect::<Vec<_>>()
+                                .join(", "),
                             all.join(", ")
                         )));
                     }
@@ -237,12 +307,18 @@ fn mint_for(
                 (None, true) => {
                     note(format!(
                         "uis: no capabilities table ({}auth.capabilities): the token has no capabilities claim",
-                        config.schemas.iter().map(|s| format!("{s}.capabilities, ")).collect::<String>()
+                        config
+                            .schemas
+                            .iter()
+                            .map(|s| format!("{s}.capabilities, "))
+                            .collect::<String>()
                     ));
                     None
                 }
                 (None, false) => {
-                    note("uis: no capabilities table to check --capabilities against; using them as given");
+                    note(
+                        "uis: no capabilities table to check --capabilities against; using them as given",
+                    );
                     Some(args.capabilities.clone())
                 }
             };
@@ -251,43 +327,69 @@ fn mint_for(
         capabilities = Some(args.capabilities.clone());
     }
     let exp = exp.unwrap_or_else(|| {
-        default_exp.or(Some(if is_anon { Duration::from_secs(10 * 365 * 86_400) } else { Duration::from_secs(86_400) }))
+        default_exp.or(Some(if is_anon {
+            Duration::from_secs(10 * 365 * 86_400)
+        } else {
+            Duration::from_secs(86_400)
+        }))
     });
     let spec = MintSpec {
         role: role.clone(),
         exp,
-        aud: args.aud.clone().or_else(|| target.config.as_ref().and_then(|c| c.jwt_aud.clone())),
+        aud: args
+            .aud
+            .clone()
+            .or_else(|| target.config.as_ref().and_then(|c| c.jwt_aud.clone())),
         sub: args.sub.clone(),
         capabilities,
         extra,
     };
     jwt::validate_extra(&spec).map_err(|m| Failure::usage(format!("invalid --claim: {m}")))?;
     let claims = jwt::claims(&spec, now());
-    let token = jwt::mint(&target.secret, &claims).map_err(|e| Failure::new("jwt", e.to_string()))?;
+    let token =
+        jwt::mint(&target.secret, &claims).map_err(|e| Failure::new("jwt", e.to_string()))?;
     Ok((token, claims, role))
 }
 
 fn admin_db(session: &mut Session, config: &pgrst::Config) -> Result<postgres::Client, Failure> {
     let admin = session.admin()?;
     session.connect(
-        &Login { user: admin.user, password: admin.password, database: config.database.clone() },
+        &Login {
+            user: admin.user,
+            password: admin.password,
+            database: config.database.clone(),
+        },
         "uis-jwt-mint",
     )
 }
 
 /// PostgREST runs `SET ROLE` as the authenticator: the role must exist and
 /// be granted to it.
-fn check_role(pg: &mut postgres::Client, authenticator: &str, role: &str, app: &str) -> Result<(), Failure> {
-    let exists = pg.query_opt("select 1 from pg_roles where rolname = $1", &[&role])?.is_some();
+fn check_role(
+    pg: &mut postgres::Client,
+    authenticator: &str,
+    role: &str,
+    app: &str,
+) -> Result<(), Failure> {
+    let exists = pg
+        .query_opt("select 1 from pg_roles where rolname = $1", &[&role])?
+        .is_some();
     if !exists {
         return Err(Failure::new("role", format!("role {role:?} does not exist: PostgREST would answer 401 (SQLSTATE 22023)"))
             .hint(format!("create it in your DDL, or deploy with its name: `uis postgrest deploy {app} --anon-role ... --authenticated-role ...`")));
     }
     let granted: bool = pg
-        .query_one("select coalesce(pg_has_role($1, $2, 'MEMBER'), false)", &[&authenticator, &role])?
+        .query_one(
+            "select coalesce(pg_has_role($1, $2, 'MEMBER'), false)",
+            &[&authenticator, &role],
+        )?
         .get(0);
     if !granted {
-        let grant = format!("GRANT {} TO {};", quote_ident(role), quote_ident(authenticator));
+        let grant = format!(
+            "GRANT {} TO {};",
+            quote_ident(role),
+            quote_ident(authenticator)
+        );
         return Err(Failure::new(
             "role",
             format!("role {role:?} is not granted to the authenticator {authenticator:?}: PostgREST would answer \"permission denied to set role\" (SQLSTATE 42501); fix: {grant}"),
@@ -311,12 +413,19 @@ fn find_capabilities(
             match parts.as_slice() {
                 [s, t] => vec![(s.to_string(), t.to_string(), None)],
                 [s, t, c] => vec![(s.to_string(), t.to_string(), Some(c.to_string()))],
-                _ => return Err(Failure::usage(format!("invalid --capabilities-from {f:?}: expected SCHEMA.TABLE or SCHEMA.TABLE.COLUMN, e.g. auth.capabilities.name"))),
+                _ => {
+                    return Err(Failure::usage(format!(
+                        "invalid --capabilities-from {f:?}: expected SCHEMA.TABLE or SCHEMA.TABLE.COLUMN, e.g. auth.capabilities.name"
+                    )));
+                }
             }
         }
         None => {
-            let mut v: Vec<(String, String, Option<String>)> =
-                config.schemas.iter().map(|s| (s.clone(), "capabilities".to_string(), None)).collect();
+            let mut v: Vec<(String, String, Option<String>)> = config
+                .schemas
+                .iter()
+                .map(|s| (s.clone(), "capabilities".to_string(), None))
+                .collect();
             if !config.schemas.iter().any(|s| s == "auth") {
                 v.push(("auth".into(), "capabilities".into(), None));
             }
@@ -332,7 +441,10 @@ fn find_capabilities(
             .map(|r| r.get(0));
         let Some(oid) = oid else {
             if from.is_some() {
-                return Err(Failure::new("capabilities", format!("table {schema}.{table} does not exist")));
+                return Err(Failure::new(
+                    "capabilities",
+                    format!("table {schema}.{table} does not exist"),
+                ));
             }
             continue;
         };
@@ -372,7 +484,11 @@ fn find_capabilities(
             s = quote_ident(&schema),
             t = quote_ident(&table)
         );
-        let names: Vec<String> = pg.query(sql.as_str(), &[])?.iter().map(|r| r.get(0)).collect();
+        let names: Vec<String> = pg
+            .query(sql.as_str(), &[])?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
         return Ok(Some((format!("{schema}.{table}.{column}"), names)));
     }
     Ok(None)
@@ -392,18 +508,24 @@ fn verify(session: &mut Session, target: &Target, token_arg: &str) -> anyhow::Re
             .hint("mint a new token: `uis jwt mint APP --role ROLE`")
     })?;
     if let Some(config) = &target.config {
-        let role = claims.get("role").and_then(|r| r.as_str()).map(str::to_string).unwrap_or_else(|| config.anon_role.clone());
+        let role = claims
+            .get("role")
+            .and_then(|r| r.as_str())
+            .map(str::to_string)
+            .unwrap_or_else(|| config.anon_role.clone());
         let mut pg = admin_db(session, config)?;
         check_role(&mut pg, &config.authenticator, &role, &target.app)?;
     }
-    output::print_json(&serde_json::json!({"status": "valid", "app": target.app, "claims": claims}))?;
+    output::print_json(
+        &serde_json::json!({"status": "valid", "app": target.app, "claims": claims}),
+    )?;
     Ok(0)
 }
 
 fn write_env(
     session: &mut Session,
     target: &Target,
-    path: &PathBuf,
+    path: &std::path::Path,
     exp: Option<Option<Duration>>,
     args: &Args,
     extra: Vec<(String, serde_json::Value)>,
@@ -412,8 +534,17 @@ fn write_env(
         return Err(Failure::usage("--write-env needs the cluster (it reads the API URL and the roles): leave out --secret-file").into());
     };
     let (anon, _, _) = mint_for(session, target, "anon", exp, args, extra.clone(), None)?;
-    let (staff, _, _) = mint_for(session, target, "authenticated", exp, args, extra, Some(Duration::from_secs(30 * 86_400)))?;
-    let url = public_url(session, &target.app)?.unwrap_or_else(|| pgrst::in_cluster_url(&target.app));
+    let (staff, _, _) = mint_for(
+        session,
+        target,
+        "authenticated",
+        exp,
+        args,
+        extra,
+        Some(Duration::from_secs(30 * 86_400)),
+    )?;
+    let url =
+        public_url(session, &target.app)?.unwrap_or_else(|| pgrst::in_cluster_url(&target.app));
     let pairs = [
         ("POSTGREST_URL", url.as_str()),
         ("JWT_SECRET", config.jwt_secret.as_str()),
@@ -425,7 +556,11 @@ fn write_env(
     note(format!(
         "uis: {}: {}",
         path.display(),
-        if changed.is_empty() { "nothing changed".to_string() } else { format!("set {}", changed.join(", ")) }
+        if changed.is_empty() {
+            "nothing changed".to_string()
+        } else {
+            format!("set {}", changed.join(", "))
+        }
     ));
     output::print_json(&serde_json::json!({
         "status": "ok", "app": target.app, "file": path.display().to_string(),
@@ -438,13 +573,23 @@ fn write_env(
 fn public_url(session: &mut Session, app: &str) -> Result<Option<String>, Failure> {
     use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
     let cluster = session.cluster()?;
-    let ar = ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk("traefik.io", "v1alpha1", "IngressRoute"), "ingressroutes");
-    let api: Api<DynamicObject> = Api::namespaced_with(cluster.client.clone(), pgrst::NAMESPACE, &ar);
-    let obj = match session.block_on(async { tokio::time::timeout(cluster.timeout, api.get_opt(&pgrst::name(app))).await }) {
+    let ar = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("traefik.io", "v1alpha1", "IngressRoute"),
+        "ingressroutes",
+    );
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(cluster.client.clone(), pgrst::NAMESPACE, &ar);
+    let obj = match session.block_on(async {
+        tokio::time::timeout(cluster.timeout, api.get_opt(&pgrst::name(app))).await
+    }) {
         Ok(Ok(o)) => o,
         _ => None,
     };
-    let rule = obj.and_then(|o| o.data["spec"]["routes"][0]["match"].as_str().map(str::to_string));
+    let rule = obj.and_then(|o| {
+        o.data["spec"]["routes"][0]["match"]
+            .as_str()
+            .map(str::to_string)
+    });
     Ok(rule.and_then(|r| {
         let start = r.find('`')? + 1;
         let rest = &r[start..];

@@ -130,15 +130,30 @@ pub fn main() -> ExitCode {
 }
 
 fn ingress_resource() -> ApiResource {
-    ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk("traefik.io", "v1alpha1", "IngressRoute"), "ingressroutes")
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("traefik.io", "v1alpha1", "IngressRoute"),
+        "ingressroutes",
+    )
 }
 
 async fn ingress_crd_exists(cluster: &Cluster) -> Result<bool, Failure> {
-    match tokio::time::timeout(cluster.timeout, cluster.client.list_api_group_resources("traefik.io/v1alpha1")).await {
+    match tokio::time::timeout(
+        cluster.timeout,
+        cluster
+            .client
+            .list_api_group_resources("traefik.io/v1alpha1"),
+    )
+    .await
+    {
         Ok(Ok(list)) => Ok(list.resources.iter().any(|r| r.name == "ingressroutes")),
         Ok(Err(kube::Error::Api(s))) if s.code == 404 => Ok(false),
         Ok(Err(e)) => Err(cluster.explain("discovering traefik.io/v1alpha1", e)),
-        Err(_) => Err(cluster.explain("discovering traefik.io/v1alpha1", kube::Error::Api(Box::new(kube::core::Status::failure("timed out", "Timeout").with_code(504))))),
+        Err(_) => Err(cluster.explain(
+            "discovering traefik.io/v1alpha1",
+            kube::Error::Api(Box::new(
+                kube::core::Status::failure("timed out", "Timeout").with_code(504),
+            )),
+        )),
     }
 }
 
@@ -150,9 +165,15 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
             args.database = output::default_str(&defaults, "database");
         }
         if args.schemas.is_empty()
-            && let Some(s) = defaults.as_ref().and_then(|d| d.get("schemas")).and_then(|s| s.as_array())
+            && let Some(s) = defaults
+                .as_ref()
+                .and_then(|d| d.get("schemas"))
+                .and_then(|s| s.as_array())
         {
-            args.schemas = s.iter().filter_map(|v| v.as_str().map(str::to_string)).collect();
+            args.schemas = s
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect();
         }
     }
     let Some(app) = args.app.clone() else {
@@ -182,9 +203,15 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         }
     }
     if let Some(p) = &args.url_prefix
-        && (p.is_empty() || !p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'))
+        && (p.is_empty()
+            || !p
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'))
     {
-        return Err(Failure::usage(format!("invalid --url-prefix {p:?}: use lowercase letters, digits and '-', e.g. api-railway")).into());
+        return Err(Failure::usage(format!(
+            "invalid --url-prefix {p:?}: use lowercase letters, digits and '-', e.g. api-railway"
+        ))
+        .into());
     }
     if let Some(aud) = &args.jwt_aud
         && aud.contains(':')
@@ -202,8 +229,15 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     let ns = pgrst::NAMESPACE;
 
     if args.status {
-        session.block_on(shared::rollout::wait_available(&cluster, ns, &name, Duration::from_secs(args.timeout)))?;
-        output::print_json(&serde_json::json!({"status": "available", "app": app, "namespace": ns, "deployment": name}))?;
+        session.block_on(shared::rollout::wait_available(
+            &cluster,
+            ns,
+            &name,
+            Duration::from_secs(args.timeout),
+        ))?;
+        output::print_json(
+            &serde_json::json!({"status": "available", "app": app, "namespace": ns, "deployment": name}),
+        )?;
         return Ok(0);
     }
     if args.undeploy || args.purge {
@@ -231,26 +265,54 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         vec!["public".to_string()]
     };
     let pick = |flag: &Option<String>, kind: &str, default: String| {
-        flag.clone().or_else(|| rec.roles.get(kind).cloned()).unwrap_or(default)
+        flag.clone()
+            .or_else(|| rec.roles.get(kind).cloned())
+            .unwrap_or(default)
     };
-    let authenticator = pick(&args.authenticator, "authenticator", format!("{base}_authenticator"));
+    let authenticator = pick(
+        &args.authenticator,
+        "authenticator",
+        format!("{base}_authenticator"),
+    );
     let anon = pick(&args.anon_role, "anon", format!("{base}_web_anon"));
-    let authenticated = pick(&args.authenticated_role, "authenticated", format!("{base}_authenticated"));
+    let authenticated = pick(
+        &args.authenticated_role,
+        "authenticated",
+        format!("{base}_authenticated"),
+    );
     if authenticator == anon || authenticator == authenticated || anon == authenticated {
-        return Err(Failure::usage("--authenticator, --anon-role and --authenticated-role must be three different roles").into());
+        return Err(Failure::usage(
+            "--authenticator, --anon-role and --authenticated-role must be three different roles",
+        )
+        .into());
     }
-    let url_prefix = args.url_prefix.clone().unwrap_or_else(|| format!("api-{app}"));
+    let url_prefix = args
+        .url_prefix
+        .clone()
+        .unwrap_or_else(|| format!("api-{app}"));
 
     let admin = session.admin()?;
-    let admin_login = |d: &str| Login { user: admin.user.clone(), password: admin.password.clone(), database: d.to_string() };
+    let admin_login = |d: &str| Login {
+        user: admin.user.clone(),
+        password: admin.password.clone(),
+        database: d.to_string(),
+    };
     let mut pg = session.connect(&admin_login("postgres"), "uis-postgrest-deploy")?;
-    pg.execute("select pg_advisory_lock(hashtext($1))", &[&format!("uis-postgrest:{app}")])?;
+    pg.execute(
+        "select pg_advisory_lock(hashtext($1))",
+        &[&format!("uis-postgrest:{app}")],
+    )?;
 
     // Validate before any change: the database and schemas exist.
     if provision::database_owner(&mut pg, &db)?.is_none() {
-        return Err(Failure::new("validate", format!("database {db:?} does not exist (nothing was changed)"))
-            .hint(format!("create it: `uis db configure {app} --database {db}`"))
-            .into());
+        return Err(Failure::new(
+            "validate",
+            format!("database {db:?} does not exist (nothing was changed)"),
+        )
+        .hint(format!(
+            "create it: `uis db configure {app} --database {db}`"
+        ))
+        .into());
     }
     let mut appdb = session.connect(&admin_login(&db), "uis-postgrest-deploy")?;
     for s in &schemas {
@@ -265,7 +327,10 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     for other in others.iter().filter(|o| o.app != app) {
         for role in [&authenticator, &anon, &authenticated] {
             if other.roles.values().any(|r| r == role) {
-                warn(format!("role {role} is also used by app {}'s PostgREST: roles are cluster-wide, so both apps share its grants", other.app));
+                warn(format!(
+                    "role {role} is also used by app {}'s PostgREST: roles are cluster-wide, so both apps share its grants",
+                    other.app
+                ));
             }
         }
     }
@@ -279,7 +344,9 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         Some(pw) if !args.rotate_password => {
             let works = !auth_exists || session.login_works(&authenticator, &pw, &db);
             if !works {
-                notes.push(format!("the stored password of {authenticator} no longer worked; it is set again"));
+                notes.push(format!(
+                    "the stored password of {authenticator} no longer worked; it is set again"
+                ));
             }
             (pw, auth_exists && !works)
         }
@@ -290,32 +357,75 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
             (shared::secret::password(), auth_exists)
         }
     };
-    new_rec.passwords.insert(authenticator.clone(), password.clone());
-    new_rec.roles.insert("authenticator".into(), authenticator.clone());
+    new_rec
+        .passwords
+        .insert(authenticator.clone(), password.clone());
+    new_rec
+        .roles
+        .insert("authenticator".into(), authenticator.clone());
     new_rec.roles.insert("anon".into(), anon.clone());
-    new_rec.roles.insert("authenticated".into(), authenticated.clone());
+    new_rec
+        .roles
+        .insert("authenticated".into(), authenticated.clone());
 
     // The SQL plan.
     let mut steps: Vec<Step> = Vec::new();
     let mut created = Vec::new();
-    if provision::ensure_role(&mut pg, &mut steps, &authenticator, RoleShape::Authenticator, Some(&password), set_password, !auth_exists)? == RoleOutcome::Created {
+    if provision::ensure_role(
+        &mut pg,
+        &mut steps,
+        &authenticator,
+        RoleShape::Authenticator,
+        Some(&password),
+        set_password,
+        !auth_exists,
+    )? == RoleOutcome::Created
+    {
         created.push(authenticator.clone());
     } else if let Some(info) = provision::role(&mut pg, &authenticator)?
         && !info.login
     {
-        steps.push(Step::new(None, format!("ALTER ROLE {} LOGIN", quote_ident(&authenticator))));
+        steps.push(Step::new(
+            None,
+            format!("ALTER ROLE {} LOGIN", quote_ident(&authenticator)),
+        ));
     }
     for r in [&anon, &authenticated] {
-        if provision::ensure_role(&mut pg, &mut steps, r, RoleShape::NoLogin, None, false, false)? == RoleOutcome::Created {
+        if provision::ensure_role(
+            &mut pg,
+            &mut steps,
+            r,
+            RoleShape::NoLogin,
+            None,
+            false,
+            false,
+        )? == RoleOutcome::Created
+        {
             created.push(r.clone());
         }
     }
     for r in [&anon, &authenticated] {
-        provision::ensure_member(&mut pg, &mut steps, r, &authenticator, created.contains(r) || created.contains(&authenticator))?;
+        provision::ensure_member(
+            &mut pg,
+            &mut steps,
+            r,
+            &authenticator,
+            created.contains(r) || created.contains(&authenticator),
+        )?;
     }
-    provision::ensure_connect(&mut pg, &mut steps, &db, &authenticator, created.contains(&authenticator))?;
+    provision::ensure_connect(
+        &mut pg,
+        &mut steps,
+        &db,
+        &authenticator,
+        created.contains(&authenticator),
+    )?;
     if args.grants == Grants::AnonSelect {
-        let appdb_ref = if created.contains(&anon) { None } else { Some(&mut appdb) };
+        let appdb_ref = if created.contains(&anon) {
+            None
+        } else {
+            Some(&mut appdb)
+        };
         provision::ensure_read_grants(appdb_ref, &mut steps, &db, &schemas, &rec.owner, &anon)?;
     }
     drop(appdb);
@@ -348,9 +458,18 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         }
         _ => shared::secret::generate(shared::secret::JWT_SECRET_LEN),
     };
-    let jwt_aud = args.jwt_aud.clone().or_else(|| existing_settings.get(pgrst::KEY_JWT_AUD).cloned());
+    let jwt_aud = args
+        .jwt_aud
+        .clone()
+        .or_else(|| existing_settings.get(pgrst::KEY_JWT_AUD).cloned());
     let loc = session.locator.clone();
-    let db_uri = shared::creds::url(&authenticator, &password, &loc.cluster_host(), loc.port, &db);
+    let db_uri = shared::creds::url(
+        &authenticator,
+        &password,
+        &loc.cluster_host(),
+        loc.port,
+        &db,
+    );
     let settings = pgrst::settings(&db_uri, &schemas, &anon, &jwt_secret, jwt_aud.as_deref());
     let secret_obj = pgrst::secret(&app, &settings);
     let deployment = pgrst::deployment(&app, &settings, &args.image, args.replicas);
@@ -374,7 +493,11 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
             with_kind(&shown_secret, "v1", "Secret"),
             with_kind(&deployment, "apps/v1", "Deployment"),
             with_kind(&service, "v1", "Service"),
-            if crd { ingress.clone() } else { serde_json::Value::Null },
+            if crd {
+                ingress.clone()
+            } else {
+                serde_json::Value::Null
+            },
         ]);
         output::print_json(&serde_json::json!({
             "status": "dry_run", "app": app, "namespace": ns,
@@ -405,28 +528,50 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         cluster.apply(ns, &deployment).await?;
         cluster.apply(ns, &service).await?;
         if crd {
-            let api: Api<DynamicObject> = Api::namespaced_with(cluster.client.clone(), ns, &ingress_resource());
+            let api: Api<DynamicObject> =
+                Api::namespaced_with(cluster.client.clone(), ns, &ingress_resource());
             cluster
-                .call(&format!("applying IngressRoute {ns}/{name}"), api.patch(&name, &PatchParams::apply("uis").force(), &Patch::Apply(ingress.clone())))
+                .call(
+                    &format!("applying IngressRoute {ns}/{name}"),
+                    api.patch(
+                        &name,
+                        &PatchParams::apply("uis").force(),
+                        &Patch::Apply(ingress.clone()),
+                    ),
+                )
                 .await?;
         }
         Ok::<(), Failure>(())
     })?;
     if !crd {
-        note("uis: the Traefik IngressRoute CRD (ingressroutes.traefik.io) is not installed: no IngressRoute was made; the API is reachable in the cluster only");
+        note(
+            "uis: the Traefik IngressRoute CRD (ingressroutes.traefik.io) is not installed: no IngressRoute was made; the API is reachable in the cluster only",
+        );
     }
     let after = session.block_on(snapshot(&cluster, &name, crd))?;
     let objects_changed = before != after;
     if !args.no_wait {
-        note(format!("uis: waiting up to {} s for deployment/{name} in {ns} to become Available", args.timeout));
-        session.block_on(shared::rollout::wait_available(&cluster, ns, &name, Duration::from_secs(args.timeout)))?;
+        note(format!(
+            "uis: waiting up to {} s for deployment/{name} in {ns} to become Available",
+            args.timeout
+        ));
+        session.block_on(shared::rollout::wait_available(
+            &cluster,
+            ns,
+            &name,
+            Duration::from_secs(args.timeout),
+        ))?;
     }
     if args.rotate_jwt_secret {
         warn(format!(
             "the JWT secret of {app} changed: every token minted before is now invalid; mint new ones: `uis jwt mint {app} --write-env .env`"
         ));
     }
-    let status = if steps.is_empty() && !store_changed && !objects_changed { "unchanged" } else { "ok" };
+    let status = if steps.is_empty() && !store_changed && !objects_changed {
+        "unchanged"
+    } else {
+        "ok"
+    };
     let result = serde_json::json!({
         "status": status,
         "app": app,
@@ -450,8 +595,18 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         output::print(&format!(
             "{status}: PostgREST for {app} in namespace {ns}\n  roles:   authenticator {authenticator}, anon {anon}, authenticated {authenticated}\n  api:     {}{}\nnext:\n  {}\n",
             pgrst::in_cluster_url(&app),
-            if crd { format!(" (public: http://{url_prefix}.localhost)") } else { String::new() },
-            result["next_steps"].as_array().into_iter().flatten().filter_map(|s| s.as_str()).collect::<Vec<_>>().join("\n  ")
+            if crd {
+                format!(" (public: http://{url_prefix}.localhost)")
+            } else {
+                String::new()
+            },
+            result["next_steps"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join("\n  ")
         ))?;
     }
     Ok(0)
@@ -467,10 +622,17 @@ fn with_kind<T: serde::Serialize>(obj: &T, api_version: &str, kind: &str) -> ser
 
 async fn ensure_namespace(cluster: &Cluster, ns: &str) -> Result<(), Failure> {
     let api: Api<Namespace> = Api::all(cluster.client.clone());
-    if cluster.call(&format!("reading Namespace {ns}"), api.get_opt(ns)).await?.is_none() {
+    if cluster
+        .call(&format!("reading Namespace {ns}"), api.get_opt(ns))
+        .await?
+        .is_none()
+    {
         let obj = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": {"app.kubernetes.io/managed-by": "uis"}}});
         cluster
-            .call(&format!("creating Namespace {ns}"), api.patch(ns, &PatchParams::apply("uis").force(), &Patch::Apply(obj)))
+            .call(
+                &format!("creating Namespace {ns}"),
+                api.patch(ns, &PatchParams::apply("uis").force(), &Patch::Apply(obj)),
+            )
             .await?;
         note(format!("uis: created namespace {ns}"));
     }
@@ -480,19 +642,38 @@ async fn ensure_namespace(cluster: &Cluster, ns: &str) -> Result<(), Failure> {
 /// The specs of what this tool writes, to tell whether a run changed them.
 async fn snapshot(cluster: &Cluster, name: &str, crd: bool) -> Result<String, Failure> {
     let ns = pgrst::NAMESPACE;
-    let s = cluster.get_opt::<Secret>(ns, name).await?.map(|s| serde_json::to_string(&s.data).unwrap_or_default());
-    let d = cluster.get_opt::<Deployment>(ns, name).await?.map(|d| serde_json::to_string(&d.spec).unwrap_or_default());
-    let v = cluster.get_opt::<Service>(ns, name).await?.map(|v| serde_json::to_string(&v.spec.map(|s| (s.ports, s.selector))).unwrap_or_default());
+    let s = cluster
+        .get_opt::<Secret>(ns, name)
+        .await?
+        .map(|s| serde_json::to_string(&s.data).unwrap_or_default());
+    let d = cluster
+        .get_opt::<Deployment>(ns, name)
+        .await?
+        .map(|d| serde_json::to_string(&d.spec).unwrap_or_default());
+    let v = cluster
+        .get_opt::<Service>(ns, name)
+        .await?
+        .map(|v| serde_json::to_string(&v.spec.map(|s| (s.ports, s.selector))).unwrap_or_default());
     let i = if crd {
-        let api: Api<DynamicObject> = Api::namespaced_with(cluster.client.clone(), ns, &ingress_resource());
-        cluster.call("reading the IngressRoute", api.get_opt(name)).await?.map(|o| o.data["spec"].to_string())
+        let api: Api<DynamicObject> =
+            Api::namespaced_with(cluster.client.clone(), ns, &ingress_resource());
+        cluster
+            .call("reading the IngressRoute", api.get_opt(name))
+            .await?
+            .map(|o| o.data["spec"].to_string())
     } else {
         None
     };
     Ok(format!("{s:?}|{d:?}|{v:?}|{i:?}"))
 }
 
-fn undeploy(session: &mut Session, app: &str, purge: bool, dry_run: bool, json_mode: bool) -> anyhow::Result<i32> {
+fn undeploy(
+    session: &mut Session,
+    app: &str,
+    purge: bool,
+    dry_run: bool,
+    json_mode: bool,
+) -> anyhow::Result<i32> {
     let cluster = session.cluster()?;
     let ns = pgrst::NAMESPACE;
     let name = pgrst::name(app);
@@ -508,7 +689,10 @@ fn undeploy(session: &mut Session, app: &str, purge: bool, dry_run: bool, json_m
             .collect();
         for r in &ours {
             for d in [rec.database.as_str(), "postgres"] {
-                sql.push((Some(d.to_string()), format!("DROP OWNED BY {}", quote_ident(r))));
+                sql.push((
+                    Some(d.to_string()),
+                    format!("DROP OWNED BY {}", quote_ident(r)),
+                ));
             }
         }
         for r in &ours {
@@ -533,7 +717,8 @@ fn undeploy(session: &mut Session, app: &str, purge: bool, dry_run: bool, json_m
             deleted.push(format!("service/{name}"));
         }
         if ingress_crd_exists(&cluster).await? {
-            let api: Api<DynamicObject> = Api::namespaced_with(cluster.client.clone(), ns, &ingress_resource());
+            let api: Api<DynamicObject> =
+                Api::namespaced_with(cluster.client.clone(), ns, &ingress_resource());
             match api.delete(&name, &Default::default()).await {
                 Ok(_) => deleted.push(format!("ingressroute/{name}")),
                 Err(kube::Error::Api(s)) if s.code == 404 => {}
@@ -549,8 +734,16 @@ fn undeploy(session: &mut Session, app: &str, purge: bool, dry_run: bool, json_m
         let admin = session.admin()?;
         for (db, stmt) in &sql {
             let d = db.clone().unwrap_or_else(|| "postgres".into());
-            let mut c = session.connect(&Login { user: admin.user.clone(), password: admin.password.clone(), database: d }, "uis-postgrest-deploy")?;
-            c.batch_execute(stmt).map_err(|e| Failure::from(e).hint(format!("`{stmt}` failed")))?;
+            let mut c = session.connect(
+                &Login {
+                    user: admin.user.clone(),
+                    password: admin.password.clone(),
+                    database: d,
+                },
+                "uis-postgrest-deploy",
+            )?;
+            c.batch_execute(stmt)
+                .map_err(|e| Failure::from(e).hint(format!("`{stmt}` failed")))?;
         }
         for k in ["authenticator", "anon", "authenticated"] {
             rec.roles.remove(k);
@@ -564,7 +757,15 @@ fn undeploy(session: &mut Session, app: &str, purge: bool, dry_run: bool, json_m
     if json_mode {
         output::print_json(&result)?;
     } else {
-        output::print(&format!("{}: {}\n", result["status"].as_str().unwrap_or_default(), if deleted.is_empty() { "nothing was deployed".to_string() } else { deleted.join(", ") }))?;
+        output::print(&format!(
+            "{}: {}\n",
+            result["status"].as_str().unwrap_or_default(),
+            if deleted.is_empty() {
+                "nothing was deployed".to_string()
+            } else {
+                deleted.join(", ")
+            }
+        ))?;
     }
     Ok(0)
 }

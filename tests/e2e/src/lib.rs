@@ -36,7 +36,10 @@ impl Out {
             .find(|l| !l.trim().is_empty())
             .unwrap_or("");
         serde_json::from_str(line).unwrap_or_else(|e| {
-            panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr)
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
         })
     }
 
@@ -71,9 +74,7 @@ impl Out {
 }
 
 pub fn output(cmd: &mut Command) -> Out {
-    let o = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("run {cmd:?}: {e}"));
+    let o = cmd.output().unwrap_or_else(|e| panic!("run {cmd:?}: {e}"));
     Out {
         code: o.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
@@ -89,7 +90,9 @@ impl Env {
         standin.seed_uis(pg.addr(), &pg.password);
         let dir = tempfile::tempdir().expect("temp dir");
         let kubeconfig = dir.path().join("kubeconfig");
-        standin.write_kubeconfig(&kubeconfig).expect("write kubeconfig");
+        standin
+            .write_kubeconfig(&kubeconfig)
+            .expect("write kubeconfig");
         Env {
             pg,
             standin,

@@ -5,7 +5,13 @@
 #[test]
 fn cli_cases() {
     let cases = trycmd::TestCases::new();
-    for bin in ["uis-db-psql", "uis-db-creds", "uis-db-seed", "uis-jwt-mint", "uis-db-configure"] {
+    for bin in [
+        "uis-db-psql",
+        "uis-db-creds",
+        "uis-db-seed",
+        "uis-jwt-mint",
+        "uis-db-configure",
+    ] {
         cases.register_bin(bin, uis_harness::bin(bin));
     }
     cases

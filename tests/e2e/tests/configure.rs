@@ -23,7 +23,16 @@ fn configure_gives_an_owner_that_can_build_its_own_schema() {
     let env = Env::new();
     let out = env.run(
         "uis-db-configure",
-        &["railway", "--database", "railway", "--schemas", "railway,auth", "--extensions", "citext", "--json"],
+        &[
+            "railway",
+            "--database",
+            "railway",
+            "--schemas",
+            "railway,auth",
+            "--extensions",
+            "citext",
+            "--json",
+        ],
     );
     out.ok();
     let j = out.json();
@@ -35,19 +44,35 @@ fn configure_gives_an_owner_that_can_build_its_own_schema() {
     assert!(password.len() >= 32 && password.bytes().all(|b| b.is_ascii_alphanumeric()));
     out.no_secret_on_stderr(&[&password, &env.pg.password]);
     for key in ["local", "cluster"] {
-        assert!(j[key]["database_url"].as_str().unwrap().starts_with("postgresql://railway:"));
+        assert!(
+            j[key]["database_url"]
+                .as_str()
+                .unwrap()
+                .starts_with("postgresql://railway:")
+        );
     }
     assert_eq!(j["admin"]["username"], "postgres");
     assert_eq!(j["admin"]["retrieve"], "uis db creds --admin");
     assert!(j["next_steps"].as_array().unwrap().len() >= 3);
 
     // psql logs in as the owner with the returned password.
-    let url = format!("postgresql://railway:{password}@127.0.0.1:{}/railway", env.pg.port);
+    let url = format!(
+        "postgresql://railway:{password}@127.0.0.1:{}/railway",
+        env.pg.port
+    );
     let q = env.psql(&[&url, "-At", "-c", "select current_user, (select count(*) from pg_extension where extname = 'citext'), (select string_agg(nspname, ',' order by nspname) from pg_namespace where nspname in ('railway','auth') and pg_get_userbyid(nspowner) = 'railway')"]);
     q.ok();
     assert_eq!(q.stdout.trim(), "railway|1|auth,railway");
     // F1 closed without superuser: the owner creates schemas and trusted extensions...
-    let q = env.psql(&[&url, "-v", "ON_ERROR_STOP=1", "-c", "CREATE SCHEMA x", "-c", "CREATE EXTENSION pg_trgm"]);
+    let q = env.psql(&[
+        &url,
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-c",
+        "CREATE SCHEMA x",
+        "-c",
+        "CREATE EXTENSION pg_trgm",
+    ]);
     q.ok();
     // ...but not roles.
     let q = env.psql(&[&url, "-v", "ON_ERROR_STOP=1", "-c", "CREATE ROLE z"]);
@@ -58,20 +83,52 @@ fn configure_gives_an_owner_that_can_build_its_own_schema() {
     let other = env.run("uis-db-configure", &["other-app", "--json"]);
     other.ok();
     let opw = other.json()["password"].as_str().unwrap().to_string();
-    let q = env.psql(&[&format!("postgresql://other_app:{opw}@127.0.0.1:{}/railway", env.pg.port), "-c", "select 1"]);
+    let q = env.psql(&[
+        &format!(
+            "postgresql://other_app:{opw}@127.0.0.1:{}/railway",
+            env.pg.port
+        ),
+        "-c",
+        "select 1",
+    ]);
     assert_ne!(q.code, 0);
-    assert!(q.stderr.contains("permission denied for database"), "{}", q.stderr);
+    assert!(
+        q.stderr.contains("permission denied for database"),
+        "{}",
+        q.stderr
+    );
     // ...but can connect to its own.
-    let q = env.psql(&[&format!("postgresql://other_app:{opw}@127.0.0.1:{}/other_app_db", env.pg.port), "-c", "select 1"]);
+    let q = env.psql(&[
+        &format!(
+            "postgresql://other_app:{opw}@127.0.0.1:{}/other_app_db",
+            env.pg.port
+        ),
+        "-c",
+        "select 1",
+    ]);
     q.ok();
 
     // Re-run: already_configured, same password; creds agrees.
     let again = env.run(
         "uis-db-configure",
-        &["railway", "--database", "railway", "--schemas", "railway,auth", "--extensions", "citext", "--json"],
+        &[
+            "railway",
+            "--database",
+            "railway",
+            "--schemas",
+            "railway,auth",
+            "--extensions",
+            "citext",
+            "--json",
+        ],
     );
     again.ok();
-    assert_eq!(again.json()["status"], "already_configured", "{}", again.stdout);
+    assert_eq!(
+        again.json()["status"],
+        "already_configured",
+        "{}",
+        again.stdout
+    );
     assert_eq!(again.json()["password"], password.as_str());
     assert_eq!(again.json()["changes"], serde_json::json!([]));
     let creds = env.run("uis-db-creds", &["railway"]);
@@ -80,7 +137,16 @@ fn configure_gives_an_owner_that_can_build_its_own_schema() {
     assert_eq!(creds.json()["database"], "railway");
 
     // The store is a labelled Secret, readable with kubectl.
-    if let Some(k) = env.kubectl(&["get", "secret", "-n", "default", "-l", "app.kubernetes.io/managed-by=uis", "-o", "name"]) {
+    if let Some(k) = env.kubectl(&[
+        "get",
+        "secret",
+        "-n",
+        "default",
+        "-l",
+        "app.kubernetes.io/managed-by=uis",
+        "-o",
+        "name",
+    ]) {
         k.ok();
         assert!(k.stdout.contains("secret/uis-db-railway"), "{}", k.stdout);
     }
@@ -90,32 +156,92 @@ fn configure_gives_an_owner_that_can_build_its_own_schema() {
 fn dry_run_changes_nothing() {
     let env = Env::new();
     let before = catalog(&env);
-    let out = env.run("uis-db-configure", &["shop", "--schemas", "app", "--extensions", "citext", "--with-roles", "postgrest,readonly", "--dry-run", "--json"]);
+    let out = env.run(
+        "uis-db-configure",
+        &[
+            "shop",
+            "--schemas",
+            "app",
+            "--extensions",
+            "citext",
+            "--with-roles",
+            "postgrest,readonly",
+            "--dry-run",
+            "--json",
+        ],
+    );
     out.ok();
     let j = out.json();
     assert_eq!(j["status"], "dry_run");
-    let sql: Vec<String> = j["sql"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect();
-    assert!(sql.iter().any(|s| s.starts_with("CREATE ROLE \"shop\" LOGIN")), "{sql:?}");
-    assert!(sql.iter().any(|s| s == "CREATE DATABASE \"shop_db\" OWNER \"shop\""), "{sql:?}");
-    assert!(sql.iter().any(|s| s.contains("CREATE EXTENSION IF NOT EXISTS \"citext\"")), "{sql:?}");
-    assert!(sql.iter().any(|s| s == "GRANT \"shop_web_anon\" TO \"shop_authenticator\""), "{sql:?}");
-    assert!(sql.iter().all(|s| !s.contains("PASSWORD '") || s.contains("PASSWORD '***'")), "passwords masked: {sql:?}");
+    let sql: Vec<String> = j["sql"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        sql.iter()
+            .any(|s| s.starts_with("CREATE ROLE \"shop\" LOGIN")),
+        "{sql:?}"
+    );
+    assert!(
+        sql.iter()
+            .any(|s| s == "CREATE DATABASE \"shop_db\" OWNER \"shop\""),
+        "{sql:?}"
+    );
+    assert!(
+        sql.iter()
+            .any(|s| s.contains("CREATE EXTENSION IF NOT EXISTS \"citext\"")),
+        "{sql:?}"
+    );
+    assert!(
+        sql.iter()
+            .any(|s| s == "GRANT \"shop_web_anon\" TO \"shop_authenticator\""),
+        "{sql:?}"
+    );
+    assert!(
+        sql.iter()
+            .all(|s| !s.contains("PASSWORD '") || s.contains("PASSWORD '***'")),
+        "passwords masked: {sql:?}"
+    );
     assert_eq!(catalog(&env), before);
-    assert!(env.standin.get("v1", "Secret", Some("default"), "uis-db-shop").is_none());
+    assert!(
+        env.standin
+            .get("v1", "Secret", Some("default"), "uis-db-shop")
+            .is_none()
+    );
 }
 
 #[test]
 fn postgrest_and_readonly_roles_get_stored_passwords() {
     let env = Env::new();
-    let out = env.run("uis-db-configure", &["shop", "--schemas", "app", "--with-roles", "postgrest,readonly", "--json"]);
+    let out = env.run(
+        "uis-db-configure",
+        &[
+            "shop",
+            "--schemas",
+            "app",
+            "--with-roles",
+            "postgrest,readonly",
+            "--json",
+        ],
+    );
     out.ok();
     let j = out.json();
     assert_eq!(j["roles"]["authenticator"], "shop_authenticator");
     assert_eq!(j["roles"]["anon"], "shop_web_anon");
     assert_eq!(j["roles"]["readonly"], "shop_readonly");
     let mut c = env.pg.connect("postgres");
-    let row = c.query_one("select rolcanlogin, rolinherit from pg_roles where rolname = 'shop_authenticator'", &[]).unwrap();
-    assert!(row.get::<_, bool>(0) && !row.get::<_, bool>(1), "LOGIN NOINHERIT");
+    let row = c
+        .query_one(
+            "select rolcanlogin, rolinherit from pg_roles where rolname = 'shop_authenticator'",
+            &[],
+        )
+        .unwrap();
+    assert!(
+        row.get::<_, bool>(0) && !row.get::<_, bool>(1),
+        "LOGIN NOINHERIT"
+    );
     let member: bool = c
         .query_one("select pg_has_role('shop_authenticator', 'shop_web_anon', 'MEMBER') and pg_has_role('shop_authenticator', 'shop_authenticated', 'MEMBER')", &[])
         .unwrap()
@@ -123,39 +249,103 @@ fn postgrest_and_readonly_roles_get_stored_passwords() {
     assert!(member);
     // Each LOGIN role's stored password works.
     for role in ["authenticator", "readonly"] {
-        let creds = env.run("uis-db-creds", &["shop", "--role", role, "--format", "url", "--local-address", &format!("127.0.0.1:{}", env.pg.port)]);
+        let creds = env.run(
+            "uis-db-creds",
+            &[
+                "shop",
+                "--role",
+                role,
+                "--format",
+                "url",
+                "--local-address",
+                &format!("127.0.0.1:{}", env.pg.port),
+            ],
+        );
         creds.ok();
         let q = env.psql(&[creds.stdout.trim(), "-At", "-c", "select current_user"]);
         q.ok();
         assert_eq!(q.stdout.trim(), format!("shop_{role}"));
     }
     // The readonly role reads tables the owner creates later, and cannot write.
-    let owner_url = format!("postgresql://shop:{}@127.0.0.1:{}/shop_db", j["password"].as_str().unwrap(), env.pg.port);
-    env.psql(&[&owner_url, "-v", "ON_ERROR_STOP=1", "-c", "create table app.t(x int); insert into app.t values (1)"]).ok();
-    let ro = env.run("uis-db-creds", &["shop", "--role", "readonly", "--format", "url", "--local-address", &format!("127.0.0.1:{}", env.pg.port)]);
+    let owner_url = format!(
+        "postgresql://shop:{}@127.0.0.1:{}/shop_db",
+        j["password"].as_str().unwrap(),
+        env.pg.port
+    );
+    env.psql(&[
+        &owner_url,
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-c",
+        "create table app.t(x int); insert into app.t values (1)",
+    ])
+    .ok();
+    let ro = env.run(
+        "uis-db-creds",
+        &[
+            "shop",
+            "--role",
+            "readonly",
+            "--format",
+            "url",
+            "--local-address",
+            &format!("127.0.0.1:{}", env.pg.port),
+        ],
+    );
     let q = env.psql(&[ro.stdout.trim(), "-At", "-c", "select count(*) from app.t"]);
     q.ok();
     assert_eq!(q.stdout.trim(), "1");
-    let q = env.psql(&[ro.stdout.trim(), "-v", "ON_ERROR_STOP=1", "-c", "insert into app.t values (2)"]);
+    let q = env.psql(&[
+        ro.stdout.trim(),
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-c",
+        "insert into app.t values (2)",
+    ]);
     assert_ne!(q.code, 0);
     // A re-run changes nothing.
     let again = env.run("uis-db-configure", &["shop", "--json"]);
     again.ok();
-    assert_eq!(again.json()["status"], "already_configured", "{}", again.stdout);
+    assert_eq!(
+        again.json()["status"],
+        "already_configured",
+        "{}",
+        again.stdout
+    );
 }
 
 #[test]
 fn rotate_issues_a_new_password_and_updates_the_url_secret() {
     let env = Env::new();
-    env.standin.put(serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "apps"}}));
-    let first = env.run("uis-db-configure", &["rot", "--namespace", "apps", "--secret-name-prefix", "rot", "--json"]);
+    env.standin.put(
+        serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "apps"}}),
+    );
+    let first = env.run(
+        "uis-db-configure",
+        &[
+            "rot",
+            "--namespace",
+            "apps",
+            "--secret-name-prefix",
+            "rot",
+            "--json",
+        ],
+    );
     first.ok();
     let old = first.json()["password"].as_str().unwrap().to_string();
     let url_of = |env: &Env| {
-        let s = env.standin.get("v1", "Secret", Some("apps"), "rot-db").expect("rot-db Secret");
+        let s = env
+            .standin
+            .get("v1", "Secret", Some("apps"), "rot-db")
+            .expect("rot-db Secret");
         let b64 = s["data"]["DATABASE_URL"].as_str().unwrap().to_string();
         use base64::Engine;
-        String::from_utf8(base64::engine::general_purpose::STANDARD.decode(b64).unwrap()).unwrap()
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .unwrap(),
+        )
+        .unwrap()
     };
     assert!(url_of(&env).contains(&old));
     assert!(url_of(&env).contains("@postgresql.default.svc.cluster.local:5432/rot_db"));
@@ -166,9 +356,17 @@ fn rotate_issues_a_new_password_and_updates_the_url_secret() {
     assert!(url_of(&env).contains(&new));
     let creds = env.run("uis-db-creds", &["rot"]);
     assert_eq!(creds.json()["password"], new.as_str());
-    let q = env.psql(&[&format!("postgresql://rot:{new}@127.0.0.1:{}/rot_db", env.pg.port), "-c", "select 1"]);
+    let q = env.psql(&[
+        &format!("postgresql://rot:{new}@127.0.0.1:{}/rot_db", env.pg.port),
+        "-c",
+        "select 1",
+    ]);
     q.ok();
-    let q = env.psql(&[&format!("postgresql://rot:{old}@127.0.0.1:{}/rot_db", env.pg.port), "-c", "select 1"]);
+    let q = env.psql(&[
+        &format!("postgresql://rot:{old}@127.0.0.1:{}/rot_db", env.pg.port),
+        "-c",
+        "select 1",
+    ]);
     assert_ne!(q.code, 0);
 }
 
@@ -179,9 +377,16 @@ fn bad_input_is_refused_before_any_change() {
     let out = env.run("uis-db-configure", &["Bad_Name"]);
     out.expect_code(2);
     assert!(out.stderr.contains("^[a-z][a-z0-9-]{0,40}$"));
-    let out = env.run("uis-db-configure", &["shop", "--extensions", "citext,nonesuch_ext", "--json"]);
+    let out = env.run(
+        "uis-db-configure",
+        &["shop", "--extensions", "citext,nonesuch_ext", "--json"],
+    );
     out.expect_code(1);
-    assert!(out.stderr.contains("nonesuch_ext") && out.stderr.contains("available:"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("nonesuch_ext") && out.stderr.contains("available:"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(out.json()["status"], "error");
     let out = env.run("uis-db-configure", &["shop", "--purge"]);
     out.expect_code(2);
@@ -190,20 +395,44 @@ fn bad_input_is_refused_before_any_change() {
     out.expect_code(1);
     assert!(out.stderr.contains("superuser"), "{}", out.stderr);
     assert_eq!(catalog(&env), before);
-    assert!(env.standin.get("v1", "Secret", Some("default"), "uis-db-shop").is_none());
+    assert!(
+        env.standin
+            .get("v1", "Secret", Some("default"), "uis-db-shop")
+            .is_none()
+    );
 }
 
 #[test]
 fn purge_drops_everything_it_made() {
     let env = Env::new();
-    env.run("uis-db-configure", &["gone", "--with-roles", "postgrest", "--json"]).ok();
+    env.run(
+        "uis-db-configure",
+        &["gone", "--with-roles", "postgrest", "--json"],
+    )
+    .ok();
     let out = env.run("uis-db-configure", &["gone", "--purge", "--yes", "--json"]);
     out.ok();
     assert_eq!(out.json()["status"], "purged");
     let mut c = env.pg.connect("postgres");
-    let n: i64 = c.query_one("select count(*) from pg_roles where rolname like 'gone%'", &[]).unwrap().get(0);
+    let n: i64 = c
+        .query_one(
+            "select count(*) from pg_roles where rolname like 'gone%'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
     assert_eq!(n, 0);
-    let n: i64 = c.query_one("select count(*) from pg_database where datname = 'gone_db'", &[]).unwrap().get(0);
+    let n: i64 = c
+        .query_one(
+            "select count(*) from pg_database where datname = 'gone_db'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
     assert_eq!(n, 0);
-    assert!(env.standin.get("v1", "Secret", Some("default"), "uis-db-gone").is_none());
+    assert!(
+        env.standin
+            .get("v1", "Secret", Some("default"), "uis-db-gone")
+            .is_none()
+    );
 }

@@ -16,35 +16,68 @@ fn admin_password_comes_from_urbalurba_secrets() {
     assert_eq!(j["password"], env.pg.password.as_str());
     assert_eq!(j["username"], "postgres");
     assert_eq!(j["database"], "postgres");
-    assert_eq!(j["source"], "Secret default/urbalurba-secrets key PGPASSWORD");
+    assert_eq!(
+        j["source"],
+        "Secret default/urbalurba-secrets key PGPASSWORD"
+    );
     assert_eq!(j["local"]["host"], "localhost");
     assert_eq!(j["local"]["port"], 35432);
     assert_eq!(j["cluster"]["host"], "postgresql.default.svc.cluster.local");
     assert!(out.stderr.contains("urbalurba-secrets"), "{}", out.stderr);
     // The same value the real kubectl reads from the cluster.
     if let Some(k) = env.kubectl(&[
-        "get", "secret", "urbalurba-secrets", "-n", "default", "-o", "jsonpath={.data.PGPASSWORD}",
+        "get",
+        "secret",
+        "urbalurba-secrets",
+        "-n",
+        "default",
+        "-o",
+        "jsonpath={.data.PGPASSWORD}",
     ]) {
         k.ok();
-        assert_eq!(k.stdout.trim(), uis_e2e::base64_encode(env.pg.password.as_bytes()));
+        assert_eq!(
+            k.stdout.trim(),
+            uis_e2e::base64_encode(env.pg.password.as_bytes())
+        );
     }
 }
 
 #[test]
 fn admin_falls_back_to_the_bitnami_secret_then_fails_naming_both() {
     let env = Env::new();
-    assert!(env.standin.delete("v1", "Secret", Some("default"), "urbalurba-secrets"));
+    assert!(
+        env.standin
+            .delete("v1", "Secret", Some("default"), "urbalurba-secrets")
+    );
     let out = env.run("uis-db-creds", &["--admin"]);
     out.ok().no_secret_on_stderr(&[&env.pg.password]);
     assert_eq!(out.json()["password"], env.pg.password.as_str());
-    assert_eq!(out.json()["source"], "Secret default/postgresql key postgres-password");
-    assert!(out.stderr.contains("urbalurba-secrets"), "says it fell back: {}", out.stderr);
+    assert_eq!(
+        out.json()["source"],
+        "Secret default/postgresql key postgres-password"
+    );
+    assert!(
+        out.stderr.contains("urbalurba-secrets"),
+        "says it fell back: {}",
+        out.stderr
+    );
 
-    assert!(env.standin.delete("v1", "Secret", Some("default"), "postgresql"));
+    assert!(
+        env.standin
+            .delete("v1", "Secret", Some("default"), "postgresql")
+    );
     let out = env.run("uis-db-creds", &["--admin"]);
     out.expect_code(1);
-    assert!(out.stderr.contains("urbalurba-secrets") && out.stderr.contains("default/postgresql"), "{}", out.stderr);
-    assert!(out.stderr.contains("hint:") && out.stderr.contains("kubectl create secret generic"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("urbalurba-secrets") && out.stderr.contains("default/postgresql"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("hint:") && out.stderr.contains("kubectl create secret generic"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(out.json()["status"], "error");
 }
 
@@ -72,7 +105,10 @@ fn every_format_and_psql_through_the_tunnel() {
         fmt("url", &["--cluster"]),
         format!("postgresql://{owner}:{password}@postgresql.default.svc.cluster.local:5432/{db}")
     );
-    assert_eq!(fmt("pgpass", &[]), format!("localhost:35432:{db}:{owner}:{password}"));
+    assert_eq!(
+        fmt("pgpass", &[]),
+        format!("localhost:35432:{db}:{owner}:{password}")
+    );
     assert_eq!(
         fmt("jdbc", &[]),
         format!("jdbc:postgresql://localhost:35432/{db}?user={owner}&password={password}")
@@ -83,9 +119,18 @@ fn every_format_and_psql_through_the_tunnel() {
     );
     let env_lines = fmt("env", &[]);
     let lines: Vec<&str> = env_lines.lines().collect();
-    assert!(lines.contains(&format!("PGUSER={owner}").as_str()), "{env_lines}");
-    assert!(lines.contains(&format!("PGPASSWORD={password}").as_str()), "{env_lines}");
-    assert!(env_lines.starts_with("DATABASE_URL=postgresql://"), "{env_lines}");
+    assert!(
+        lines.contains(&format!("PGUSER={owner}").as_str()),
+        "{env_lines}"
+    );
+    assert!(
+        lines.contains(&format!("PGPASSWORD={password}").as_str()),
+        "{env_lines}"
+    );
+    assert!(
+        env_lines.starts_with("DATABASE_URL=postgresql://"),
+        "{env_lines}"
+    );
 
     // psql with the --format url output, pointed at the tunnel's local port.
     let mut tunnel = env
@@ -96,8 +141,11 @@ fn every_format_and_psql_through_the_tunnel() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(tunnel.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let t: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
+    BufReader::new(tunnel.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let t: serde_json::Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
     let port = t["port"].as_u64().unwrap().to_string();
     let url = fmt("url", &["--local-address", &format!("127.0.0.1:{port}")]);
     assert_eq!(url, t["database_url"].as_str().unwrap());
@@ -105,7 +153,11 @@ fn every_format_and_psql_through_the_tunnel() {
     q.ok();
     assert_eq!(q.stdout.trim(), format!("{owner}@{db}:5000"));
     // Real bytes went through the stand-in's port-forward.
-    assert!(env.standin.request_count("/api/v1/namespaces/default/pods/postgresql-0/portforward") >= 1);
+    assert!(
+        env.standin
+            .request_count("/api/v1/namespaces/default/pods/postgresql-0/portforward")
+            >= 1
+    );
     let _ = tunnel.kill();
     let _ = tunnel.wait();
 
@@ -128,9 +180,16 @@ fn admin_url_through_the_tunnel_runs_a_query() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(tunnel.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(tunnel.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let t: serde_json::Value = serde_json::from_str(&line).unwrap();
-    let q = env.psql(&[t["database_url"].as_str().unwrap(), "-At", "-c", "select current_setting('is_superuser')"]);
+    let q = env.psql(&[
+        t["database_url"].as_str().unwrap(),
+        "-At",
+        "-c",
+        "select current_setting('is_superuser')",
+    ]);
     let _ = tunnel.kill();
     let _ = tunnel.wait();
     q.ok();
@@ -144,7 +203,11 @@ fn bad_app_names_are_usage_errors() {
     for bad in ["Railway", "my app", "a;b", "a'b", "../x", "", long.as_str()] {
         let out = env.run("uis-db-creds", &[bad]);
         out.expect_code(2);
-        assert!(out.stderr.contains("^[a-z][a-z0-9-]{0,40}$"), "{bad:?}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("^[a-z][a-z0-9-]{0,40}$"),
+            "{bad:?}: {}",
+            out.stderr
+        );
     }
 }
 
@@ -153,7 +216,11 @@ fn unconfigured_app_says_configure_it() {
     let env = Env::new();
     let out = env.run("uis-db-creds", &["nosuchapp"]);
     out.expect_code(1);
-    assert!(out.stderr.contains("uis db configure nosuchapp"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("uis db configure nosuchapp"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -162,45 +229,84 @@ fn cluster_access_failures_are_one_line_and_quick() {
     let check = |out: uis_e2e::Out, needle: &str| {
         out.expect_code(1);
         assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
-        assert!(out.stderr.contains(needle), "wanted {needle:?} in {}", out.stderr);
+        assert!(
+            out.stderr.contains(needle),
+            "wanted {needle:?} in {}",
+            out.stderr
+        );
         assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
     };
     // Missing kubeconfig.
     let missing = env.path("nope/kubeconfig");
     check(
-        output(env.cmd("uis-db-creds").arg("--admin").env("KUBECONFIG", &missing)),
+        output(
+            env.cmd("uis-db-creds")
+                .arg("--admin")
+                .env("KUBECONFIG", &missing),
+        ),
         "KUBECONFIG names no existing file",
     );
     check(
-        output(env.cmd("uis-db-creds").args(["--admin", "--kubeconfig"]).arg(&missing)),
+        output(
+            env.cmd("uis-db-creds")
+                .args(["--admin", "--kubeconfig"])
+                .arg(&missing),
+        ),
         "does not exist",
     );
     // No kubeconfig at all.
     check(
-        output(env.cmd("uis-db-creds").arg("--admin").env_remove("KUBECONFIG")),
+        output(
+            env.cmd("uis-db-creds")
+                .arg("--admin")
+                .env_remove("KUBECONFIG"),
+        ),
         "no kubeconfig",
     );
     // Wrong context.
-    check(env.run("uis-db-creds", &["--admin", "--context", "nonesuch"]), "context \"nonesuch\" is not in the kubeconfig");
+    check(
+        env.run("uis-db-creds", &["--admin", "--context", "nonesuch"]),
+        "context \"nonesuch\" is not in the kubeconfig",
+    );
     // Unreachable API: a port nothing listens on.
     let text = std::fs::read_to_string(&env.kubeconfig).unwrap();
-    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let url = env.standin.url();
     let moved = env.path("dead-kubeconfig");
-    std::fs::write(&moved, text.replace(&url, &format!("https://127.0.0.1:{dead}"))).unwrap();
+    std::fs::write(
+        &moved,
+        text.replace(&url, &format!("https://127.0.0.1:{dead}")),
+    )
+    .unwrap();
     let start = Instant::now();
     check(
-        output(env.cmd("uis-db-creds").args(["--admin", "--request-timeout", "3"]).env("KUBECONFIG", &moved)),
+        output(
+            env.cmd("uis-db-creds")
+                .args(["--admin", "--request-timeout", "3"])
+                .env("KUBECONFIG", &moved),
+        ),
         "cannot reach the Kubernetes API",
     );
     assert!(start.elapsed() < Duration::from_secs(10));
     // An API that never answers: the request timeout bounds it.
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let silent_port = silent.local_addr().unwrap().port();
-    std::fs::write(&moved, text.replace(&url, &format!("https://127.0.0.1:{silent_port}"))).unwrap();
+    std::fs::write(
+        &moved,
+        text.replace(&url, &format!("https://127.0.0.1:{silent_port}")),
+    )
+    .unwrap();
     let start = Instant::now();
     check(
-        output(env.cmd("uis-db-creds").args(["--admin", "--request-timeout", "2"]).env("KUBECONFIG", &moved)),
+        output(
+            env.cmd("uis-db-creds")
+                .args(["--admin", "--request-timeout", "2"])
+                .env("KUBECONFIG", &moved),
+        ),
         "did not answer within 2 s",
     );
     assert!(start.elapsed() < Duration::from_secs(10));
@@ -210,7 +316,10 @@ fn cluster_access_failures_are_one_line_and_quick() {
 #[test]
 fn closed_pipe_is_success() {
     let env = Env::new();
-    let script = format!("set -o pipefail; '{}' --admin | head -c1", bin("uis-db-creds").display());
+    let script = format!(
+        "set -o pipefail; '{}' --admin | head -c1",
+        bin("uis-db-creds").display()
+    );
     let out = output(
         std::process::Command::new("bash")
             .args(["-c", &script])
@@ -237,7 +346,16 @@ fn list_shows_configured_apps() {
 fn app_comes_from_piped_json() {
     let env = Env::new();
     let (owner, _, password) = env.configure_app_by_hand("piped-app");
-    let out = env.run_stdin("uis-db-creds", &["--format", "url"], "{\"app\":\"piped-app\",\"status\":\"ok\"}\n");
+    let out = env.run_stdin(
+        "uis-db-creds",
+        &["--format", "url"],
+        "{\"app\":\"piped-app\",\"status\":\"ok\"}\n",
+    );
     out.ok().no_secret_on_stderr(&[&password]);
-    assert!(out.stdout.starts_with(&format!("postgresql://{owner}:{password}@")), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .starts_with(&format!("postgresql://{owner}:{password}@")),
+        "{}",
+        out.stdout
+    );
 }

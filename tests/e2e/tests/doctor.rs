@@ -7,8 +7,25 @@ use std::collections::BTreeMap;
 use uis_e2e::Env;
 
 fn onboard(env: &Env) {
-    env.run("uis-db-configure", &["railway", "--database", "railway", "--schemas", "railway,auth", "--extensions", "citext", "--json"]).ok();
-    env.run("uis-postgrest-deploy", &["railway", "--schemas", "railway", "--json"]).ok();
+    env.run(
+        "uis-db-configure",
+        &[
+            "railway",
+            "--database",
+            "railway",
+            "--schemas",
+            "railway,auth",
+            "--extensions",
+            "citext",
+            "--json",
+        ],
+    )
+    .ok();
+    env.run(
+        "uis-postgrest-deploy",
+        &["railway", "--schemas", "railway", "--json"],
+    )
+    .ok();
     let mut c = env.pg.connect("railway");
     c.batch_execute(
         "create table railway.events(id int primary key, public bool);
@@ -26,14 +43,20 @@ fn doctor(env: &Env) -> (i32, BTreeMap<String, (String, String)>) {
     for c in j["checks"].as_array().unwrap() {
         m.insert(
             c["id"].as_str().unwrap().to_string(),
-            (c["status"].as_str().unwrap().to_string(), c["fix"].as_str().unwrap_or("").to_string()),
+            (
+                c["status"].as_str().unwrap().to_string(),
+                c["fix"].as_str().unwrap_or("").to_string(),
+            ),
         );
     }
     (out.code, m)
 }
 
 fn failing(m: &BTreeMap<String, (String, String)>) -> Vec<String> {
-    m.iter().filter(|(_, (s, _))| s == "fail").map(|(k, _)| k.clone()).collect()
+    m.iter()
+        .filter(|(_, (s, _))| s == "fail")
+        .map(|(k, _)| k.clone())
+        .collect()
 }
 
 #[test]
@@ -43,18 +66,40 @@ fn healthy_then_each_injected_friction_fails_exactly_its_check() {
     let (code, m) = doctor(&env);
     assert_eq!(failing(&m), Vec::<String>::new(), "{m:?}");
     assert_eq!(code, 0);
-    for id in ["cluster", "admin-secret", "database", "owner-privileges", "credential-store", "db-uri", "jwt-binding", "anon-role", "rls-roles", "jwt-secret", "deployment", "anon-token"] {
+    for id in [
+        "cluster",
+        "admin-secret",
+        "database",
+        "owner-privileges",
+        "credential-store",
+        "db-uri",
+        "jwt-binding",
+        "anon-role",
+        "rls-roles",
+        "jwt-secret",
+        "deployment",
+        "anon-token",
+    ] {
         assert_eq!(m[id].0, "pass", "{id}: {m:?}");
     }
 
     // F1: the database is not owned by the app's owner.
     let mut admin = env.pg.connect("postgres");
-    admin.batch_execute("ALTER DATABASE railway OWNER TO postgres").unwrap();
+    admin
+        .batch_execute("ALTER DATABASE railway OWNER TO postgres")
+        .unwrap();
     let (code, m) = doctor(&env);
     assert_eq!(code, 1);
     assert_eq!(failing(&m), ["owner-privileges"]);
-    assert_eq!(m["owner-privileges"].1, "ALTER DATABASE \"railway\" OWNER TO \"railway\";");
-    admin.batch_execute("ALTER DATABASE railway OWNER TO railway; GRANT CONNECT ON DATABASE railway TO railway").unwrap();
+    assert_eq!(
+        m["owner-privileges"].1,
+        "ALTER DATABASE \"railway\" OWNER TO \"railway\";"
+    );
+    admin
+        .batch_execute(
+            "ALTER DATABASE railway OWNER TO railway; GRANT CONNECT ON DATABASE railway TO railway",
+        )
+        .unwrap();
     assert_eq!(failing(&doctor(&env).1), Vec::<String>::new());
 
     // F8: policies TO anon while PostgREST's anon role is railway_web_anon.
@@ -62,42 +107,92 @@ fn healthy_then_each_injected_friction_fails_exactly_its_check() {
     db.batch_execute("CREATE ROLE anon NOLOGIN; create policy anon_rows on railway.events for select to anon using (true);").unwrap();
     let (_, m) = doctor(&env);
     assert_eq!(failing(&m), ["rls-roles"]);
-    assert!(m["rls-roles"].1.contains("--anon-role anon") && m["rls-roles"].1.contains("GRANT \"anon\" TO \"railway_authenticator\";"), "{}", m["rls-roles"].1);
-    db.batch_execute("drop policy anon_rows on railway.events; DROP ROLE anon;").unwrap();
+    assert!(
+        m["rls-roles"].1.contains("--anon-role anon")
+            && m["rls-roles"]
+                .1
+                .contains("GRANT \"anon\" TO \"railway_authenticator\";"),
+        "{}",
+        m["rls-roles"].1
+    );
+    db.batch_execute("drop policy anon_rows on railway.events; DROP ROLE anon;")
+        .unwrap();
     assert_eq!(failing(&doctor(&env).1), Vec::<String>::new());
 
     // F9: a base64 password with + and / in PGRST_DB_URI.
-    let mut secret = env.standin.get("v1", "Secret", Some("postgrest"), "railway-postgrest").unwrap();
+    let mut secret = env
+        .standin
+        .get("v1", "Secret", Some("postgrest"), "railway-postgrest")
+        .unwrap();
     let good_uri = secret["data"]["PGRST_DB_URI"].as_str().unwrap().to_string();
     let bad = "postgresql://railway_authenticator:otd1lnW8cjPI+p+/84bpx0LlE0kNZlOw@postgresql.default.svc.cluster.local:5432/railway";
     secret["data"]["PGRST_DB_URI"] = base64::engine::general_purpose::STANDARD.encode(bad).into();
     env.standin.put(secret.clone());
     let (_, m) = doctor(&env);
     assert_eq!(failing(&m), ["db-uri"]);
-    assert_eq!(m["db-uri"].1, "uis postgrest deploy railway --rotate-password");
+    assert_eq!(
+        m["db-uri"].1,
+        "uis postgrest deploy railway --rotate-password"
+    );
     secret["data"]["PGRST_DB_URI"] = good_uri.into();
     env.standin.put(secret);
     assert_eq!(failing(&doctor(&env).1), Vec::<String>::new());
 
     // F10: the PGRST_JWT_SECRET env entry removed from the Deployment with kubectl.
-    let d = env.standin.get("apps/v1", "Deployment", Some("postgrest"), "railway-postgrest").unwrap();
-    let index = d["spec"]["template"]["spec"]["containers"][0]["env"].as_array().unwrap().iter().position(|e| e["name"] == "PGRST_JWT_SECRET").unwrap();
-    let patch = format!(r#"[{{"op":"remove","path":"/spec/template/spec/containers/0/env/{index}"}}]"#);
-    match env.kubectl(&["patch", "deployment", "railway-postgrest", "-n", "postgrest", "--type=json", "-p", &patch]) {
+    let d = env
+        .standin
+        .get(
+            "apps/v1",
+            "Deployment",
+            Some("postgrest"),
+            "railway-postgrest",
+        )
+        .unwrap();
+    let index = d["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|e| e["name"] == "PGRST_JWT_SECRET")
+        .unwrap();
+    let patch =
+        format!(r#"[{{"op":"remove","path":"/spec/template/spec/containers/0/env/{index}"}}]"#);
+    match env.kubectl(&[
+        "patch",
+        "deployment",
+        "railway-postgrest",
+        "-n",
+        "postgrest",
+        "--type=json",
+        "-p",
+        &patch,
+    ]) {
         Some(k) => {
             k.ok();
         }
         None => {
             let mut d = d.clone();
-            d["spec"]["template"]["spec"]["containers"][0]["env"].as_array_mut().unwrap().remove(index);
+            d["spec"]["template"]["spec"]["containers"][0]["env"]
+                .as_array_mut()
+                .unwrap()
+                .remove(index);
             env.standin.put(d);
         }
     }
     let (_, m) = doctor(&env);
     assert_eq!(failing(&m), ["jwt-binding"]);
-    assert!(m["jwt-binding"].1.starts_with("uis postgrest deploy railway"), "{:?}", m["jwt-binding"]);
+    assert!(
+        m["jwt-binding"]
+            .1
+            .starts_with("uis postgrest deploy railway"),
+        "{:?}",
+        m["jwt-binding"]
+    );
     // The fix it names works.
-    env.run("uis-postgrest-deploy", &["railway", "--schemas", "railway", "--json"]).ok();
+    env.run(
+        "uis-postgrest-deploy",
+        &["railway", "--schemas", "railway", "--json"],
+    )
+    .ok();
     assert_eq!(failing(&doctor(&env).1), Vec::<String>::new());
 }
 

@@ -10,10 +10,17 @@ use uis_e2e::output;
 fn railway_onboards_end_to_end_in_the_sandbox() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let bin_dir = uis_harness::bin_dir();
-    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let start = Instant::now();
     let mut cmd = Command::new(root.join("examples/railway/onboard.sh"));
-    cmd.arg("--sandbox").env("PATH", path).env("UIS_BIN_DIR", &bin_dir).env_remove("KUBECONFIG");
+    cmd.arg("--sandbox")
+        .env("PATH", path)
+        .env("UIS_BIN_DIR", &bin_dir)
+        .env_remove("KUBECONFIG");
     for (k, _) in std::env::vars() {
         if k.starts_with("PG") || k.starts_with("UIS_") && k != "UIS_BIN_DIR" {
             cmd.env_remove(k);
@@ -30,6 +37,10 @@ fn railway_onboards_end_to_end_in_the_sandbox() {
     ] {
         assert!(out.stderr.contains(check), "{check}:\n{}", out.stderr);
     }
-    assert!(!out.stderr.contains("\"status\":\"fail\""), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains("\"status\":\"fail\""),
+        "{}",
+        out.stderr
+    );
     assert!(took < Duration::from_secs(60), "took {took:?}");
 }

@@ -7,7 +7,8 @@ use std::process::{Command, Stdio};
 use uis_e2e::{Env, output};
 
 fn tutorial() -> String {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/tutorial/add-a-database-for-my-app.md");
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../docs/tutorial/add-a-database-for-my-app.md");
     std::fs::read_to_string(p).unwrap()
 }
 
@@ -41,14 +42,26 @@ fn every_command_runs_in_order() {
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/railway/db");
     std::fs::create_dir_all(&work).unwrap();
     output(Command::new("cp").arg("-r").arg(&src).arg(&work)).ok();
-    std::fs::write(work.join("query.sql"), "select count(*) from railway.events;\n").unwrap();
+    std::fs::write(
+        work.join("query.sql"),
+        "select count(*) from railway.events;\n",
+    )
+    .unwrap();
     let bin_dir = uis_harness::bin_dir();
-    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let cmds = commands(&tutorial());
     assert!(cmds.len() >= 12, "{cmds:?}");
     for cmd in &cmds {
         // The tunnel runs until interrupted: give it three seconds.
-        let script = if cmd.starts_with("uis db tunnel") { format!("timeout 3 {cmd}; test $? = 124") } else { cmd.clone() };
+        let script = if cmd.starts_with("uis db tunnel") {
+            format!("timeout 3 {cmd}; test $? = 124")
+        } else {
+            cmd.clone()
+        };
         let out = output(
             Command::new("bash")
                 .args(["-c", &script])
@@ -58,8 +71,15 @@ fn every_command_runs_in_order() {
                 .env("HOME", env.dir.path())
                 .stdin(Stdio::null()),
         );
-        assert_eq!(out.code, 0, "`{cmd}` failed:\n{}\n{}", out.stdout, out.stderr);
-        assert!(!out.stderr.contains(&env.pg.password), "`{cmd}` printed the superuser password on stderr");
+        assert_eq!(
+            out.code, 0,
+            "`{cmd}` failed:\n{}\n{}",
+            out.stdout, out.stderr
+        );
+        assert!(
+            !out.stderr.contains(&env.pg.password),
+            "`{cmd}` printed the superuser password on stderr"
+        );
     }
     let env_file = std::fs::read_to_string(work.join(".env")).unwrap();
     assert!(env_file.contains("POSTGREST_STAFF_JWT="));

@@ -303,7 +303,9 @@ mod tests {
         let pg = Pg::start().unwrap();
         let db = pg.create_db("harness");
         let mut c = pg.connect(&db);
-        let row = c.query_one("select current_user::text, current_database()::text", &[]).unwrap();
+        let row = c
+            .query_one("select current_user::text, current_database()::text", &[])
+            .unwrap();
         assert_eq!(row.get::<_, String>(0), "postgres");
         assert_eq!(row.get::<_, String>(1), db);
         // Password login is enforced: a wrong password is refused.
