@@ -444,3 +444,49 @@ fn undeploy_keeps_the_secret_and_purge_drops_the_roles() {
         .get(0);
     assert_eq!(owner, 1, "the owner stays");
 }
+
+#[test]
+fn rotate_password_updates_the_role_the_secret_and_rolls_the_pods() {
+    let env = Env::new();
+    configure(&env, "rot", "public");
+    env.run("uis-postgrest-deploy", &["rot", "--json"]).ok();
+    let old_uri = secret_value(&env, "rot", "PGRST_DB_URI").unwrap();
+    let annotation = |env: &Env| {
+        env.standin.get("apps/v1", "Deployment", Some("postgrest"), "rot-postgrest").unwrap()["spec"]["template"]["metadata"]["annotations"]
+            ["uis.sovereignsky.no/secret-checksum"]
+            .clone()
+    };
+    let before = annotation(&env);
+    let out = env.run(
+        "uis-postgrest-deploy",
+        &["rot", "--rotate-password", "--json"],
+    );
+    out.ok();
+    let new_uri = secret_value(&env, "rot", "PGRST_DB_URI").unwrap();
+    assert_ne!(new_uri, old_uri);
+    assert_ne!(annotation(&env), before, "pods roll");
+    let local = |uri: &str| {
+        uri.replace(
+            "postgresql.default.svc.cluster.local:5432",
+            &format!("127.0.0.1:{}", env.pg.port),
+        )
+    };
+    env.psql(&[&local(&new_uri), "-c", "select 1"]).ok();
+    assert_ne!(
+        env.psql(&[&local(&old_uri), "-c", "select 1"]).code,
+        0,
+        "the old password no longer works"
+    );
+    let creds = env.run(
+        "uis-db-creds",
+        &[
+            "rot",
+            "--role",
+            "authenticator",
+            "--format",
+            "url",
+            "--cluster",
+        ],
+    );
+    assert_eq!(creds.stdout.trim(), new_uri, "the store follows");
+}
