@@ -133,16 +133,8 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         if args.database.is_none() {
             args.database = output::default_str(&defaults, "database");
         }
-        if args.schemas.is_empty()
-            && let Some(s) = defaults
-                .as_ref()
-                .and_then(|d| d.get("schemas"))
-                .and_then(|s| s.as_array())
-        {
-            args.schemas = s
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect();
+        if args.schemas.is_empty() {
+            args.schemas = output::default_list(&defaults, "schemas");
         }
     }
     let Some(app) = args.app.clone() else {
