@@ -135,11 +135,24 @@ pub fn default_list(defaults: &Option<serde_json::Value>, key: &str) -> Vec<Stri
         .as_ref()
         .and_then(|d| d.get(key))
         .and_then(|v| v.as_array())
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 /// A string inside an object field of the stdin defaults (`roles.anon`).
-pub fn default_nested_str(defaults: &Option<serde_json::Value>, key: &str, inner: &str) -> Option<String> {
-    defaults.as_ref()?.get(key)?.get(inner)?.as_str().map(str::to_string)
+pub fn default_nested_str(
+    defaults: &Option<serde_json::Value>,
+    key: &str,
+    inner: &str,
+) -> Option<String> {
+    defaults
+        .as_ref()?
+        .get(key)?
+        .get(inner)?
+        .as_str()
+        .map(str::to_string)
 }
