@@ -160,6 +160,21 @@ impl Session {
             })
     }
 
+    /// A superuser connection to `database`.
+    pub fn connect_admin(
+        &mut self,
+        database: &str,
+        application_name: &str,
+    ) -> Result<postgres::Client, Failure> {
+        let admin = self.admin()?;
+        let login = Login {
+            user: admin.user,
+            password: admin.password,
+            database: database.to_string(),
+        };
+        self.connect(&login, application_name)
+    }
+
     /// The login for `--as owner|admin|ROLE`: the superuser (for the app's
     /// database, `database`, or `postgres` without an app), or a role whose
     /// password the app's credential store holds (`owner` by default).

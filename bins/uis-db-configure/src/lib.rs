@@ -175,12 +175,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     let cluster = session.cluster()?;
     let ns = session.locator.namespace.clone();
     let admin = session.admin()?;
-    let admin_login = |db: &str| Login {
-        user: admin.user.clone(),
-        password: admin.password.clone(),
-        database: db.to_string(),
-    };
-    let mut pg = session.connect(&admin_login("postgres"), "uis-db-configure")?;
+    let mut pg = session.connect_admin("postgres", "uis-db-configure")?;
     // One configure of an app at a time, across machines.
     pg.execute(
         "select pg_advisory_lock(hashtext($1))",
@@ -345,7 +340,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         }
     }
     let mut appdb = if db_exists {
-        Some(session.connect(&admin_login(&db), "uis-db-configure")?)
+        Some(session.connect_admin(&db, "uis-db-configure")?)
     } else {
         None
     };
@@ -467,7 +462,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         session.block_on(store::write(&cluster, &ns, &rec))?;
     }
     let mut connect = |d: &str| -> Result<postgres::Client, Failure> {
-        session.connect(&admin_login(d), "uis-db-configure")
+        session.connect_admin(d, "uis-db-configure")
     };
     provision::run(&steps, &mut pg, &mut connect)?;
     for s in &steps {
@@ -832,17 +827,7 @@ fn purge(
         )?;
         return Ok(0);
     }
-    let mut connect = |d: &str| -> Result<postgres::Client, Failure> {
-        let admin = session.admin()?;
-        session.connect(
-            &Login {
-                user: admin.user,
-                password: admin.password,
-                database: d.into(),
-            },
-            "uis-db-configure",
-        )
-    };
+    let mut connect = |d: &str| session.connect_admin(d, "uis-db-configure");
     provision::run(&steps, pg, &mut connect)?;
     for id in &secrets {
         if let Some((n, s)) = id.split_once('/') {

@@ -13,7 +13,6 @@ use shared::Failure;
 use shared::app::{quote_ident, validate_app};
 use shared::cli::{ClusterArgs, LocatorArgs};
 use shared::output;
-use shared::pg::Login;
 use shared::postgrest as pgrst;
 use shared::session::Session;
 use shared::store::{self, AppRecord};
@@ -207,20 +206,17 @@ fn diagnose(session: &mut Session, app: &str, r: &mut Report) -> Result<(), Fail
         }
     };
     // F2: the superuser password.
-    let admin = match session.admin() {
-        Ok(a) => {
-            r.pass(
-                "admin-secret",
-                "F2",
-                format!("superuser password found in {}", a.source),
-            );
-            a
-        }
+    match session.admin() {
+        Ok(a) => r.pass(
+            "admin-secret",
+            "F2",
+            format!("superuser password found in {}", a.source),
+        ),
         Err(f) => {
             r.fail("admin-secret", "F2", f.detail, f.hint.unwrap_or_default());
             return Ok(());
         }
-    };
+    }
     let Some(rec) = rec else {
         r.fail(
             "database",
@@ -239,12 +235,7 @@ fn diagnose(session: &mut Session, app: &str, r: &mut Report) -> Result<(), Fail
         }
         return Ok(());
     };
-    let admin_login = |db: &str| Login {
-        user: admin.user.clone(),
-        password: admin.password.clone(),
-        database: db.to_string(),
-    };
-    let mut pg = session.connect(&admin_login("postgres"), "uis-db-doctor")?;
+    let mut pg = session.connect_admin("postgres", "uis-db-doctor")?;
 
     // The database and its owner.
     let db_owner: Option<String> = pg
@@ -497,17 +488,7 @@ fn postgrest_checks(
         ),
     }
     // F8: RLS policies name roles PostgREST will actually use.
-    let mut appdb = {
-        let admin = session.admin()?;
-        session.connect(
-            &Login {
-                user: admin.user,
-                password: admin.password,
-                database: config.database.clone(),
-            },
-            "uis-db-doctor",
-        )?
-    };
+    let mut appdb = session.connect_admin(&config.database, "uis-db-doctor")?;
     let rows = appdb.query(
         "select n.nspname::text, c.relname::text, p.polname::text, r.rolname::text
            from pg_policy p join pg_class c on c.oid = p.polrelid join pg_namespace n on n.oid = c.relnamespace

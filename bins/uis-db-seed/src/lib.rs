@@ -11,7 +11,6 @@ use shared::Failure;
 use shared::app::validate_app;
 use shared::cli::{ClusterArgs, LocatorArgs};
 use shared::output::{self, note, warn};
-use shared::pg::Login;
 use shared::script::{Options, PgConnector, Runner, Source};
 use shared::seed::{self, Mode};
 use shared::session::Session;
@@ -111,12 +110,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     let rec = session.app(&app)?;
     let login = session.login_as(Some(&app), &args.as_role, None)?;
     let admin = session.admin()?;
-    let admin_login = Login {
-        user: admin.user.clone(),
-        password: admin.password.clone(),
-        database: rec.database.clone(),
-    };
-    let mut control = session.connect(&admin_login, "uis-db-seed")?;
+    let mut control = session.connect_admin(&rec.database, "uis-db-seed")?;
 
     // One seed run per app at a time, for the whole run.
     if !(args.status || args.dry_run) {

@@ -13,7 +13,6 @@ use shared::app::{quote_ident, validate_app};
 use shared::cli::{ClusterArgs, LocatorArgs};
 use shared::jwt::{self, MintSpec};
 use shared::output::{self, note};
-use shared::pg::Login;
 use shared::postgrest as pgrst;
 use shared::session::Session;
 use std::io::Read;
@@ -352,15 +351,7 @@ fn mint_for(
 }
 
 fn admin_db(session: &mut Session, config: &pgrst::Config) -> Result<postgres::Client, Failure> {
-    let admin = session.admin()?;
-    session.connect(
-        &Login {
-            user: admin.user,
-            password: admin.password,
-            database: config.database.clone(),
-        },
-        "uis-jwt-mint",
-    )
+    session.connect_admin(&config.database, "uis-jwt-mint")
 }
 
 /// PostgREST runs `SET ROLE` as the authenticator: the role must exist and

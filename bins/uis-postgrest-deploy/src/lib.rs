@@ -13,7 +13,6 @@ use shared::app::{quote_ident, sql_name, validate_app, validate_ident};
 use shared::cli::{ClusterArgs, LocatorArgs};
 use shared::cluster::Cluster;
 use shared::output::{self, note, warn};
-use shared::pg::Login;
 use shared::pg::provision::{self, RoleOutcome, RoleShape, Step};
 use shared::postgrest as pgrst;
 use shared::session::Session;
@@ -293,13 +292,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         .clone()
         .unwrap_or_else(|| format!("api-{app}"));
 
-    let admin = session.admin()?;
-    let admin_login = |d: &str| Login {
-        user: admin.user.clone(),
-        password: admin.password.clone(),
-        database: d.to_string(),
-    };
-    let mut pg = session.connect(&admin_login("postgres"), "uis-postgrest-deploy")?;
+    let mut pg = session.connect_admin("postgres", "uis-postgrest-deploy")?;
     pg.execute(
         "select pg_advisory_lock(hashtext($1))",
         &[&format!("uis-postgrest:{app}")],
@@ -316,7 +309,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         ))
         .into());
     }
-    let mut appdb = session.connect(&admin_login(&db), "uis-postgrest-deploy")?;
+    let mut appdb = session.connect_admin(&db, "uis-postgrest-deploy")?;
     for s in &schemas {
         if provision::schema_owner(&mut appdb, s)?.is_none() {
             return Err(Failure::new("validate", format!("schema {s:?} does not exist in database {db:?} (nothing was changed)"))
@@ -514,7 +507,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     if store_changed {
         session.block_on(store::write(&cluster, &loc.namespace, &new_rec))?;
     }
-    let mut connect = |d: &str| session.connect(&admin_login(d), "uis-postgrest-deploy");
+    let mut connect = |d: &str| session.connect_admin(d, "uis-postgrest-deploy");
     provision::run(&steps, &mut pg, &mut connect)?;
     drop(pg);
     for s in &steps {
@@ -733,17 +726,9 @@ fn undeploy(
         Ok::<(), Failure>(())
     })?;
     if purge && let Some(mut rec) = rec {
-        let admin = session.admin()?;
         for (db, stmt) in &sql {
-            let d = db.clone().unwrap_or_else(|| "postgres".into());
-            let mut c = session.connect(
-                &Login {
-                    user: admin.user.clone(),
-                    password: admin.password.clone(),
-                    database: d,
-                },
-                "uis-postgrest-deploy",
-            )?;
+            let d = db.as_deref().unwrap_or("postgres");
+            let mut c = session.connect_admin(d, "uis-postgrest-deploy")?;
             c.batch_execute(stmt)
                 .map_err(|e| Failure::from(e).hint(format!("`{stmt}` failed")))?;
         }
