@@ -1,0 +1,29 @@
+complete -c uis-db-configure -l database -d 'Database name (default: APP with \'-\' as \'_\', then `_db`)' -r
+complete -c uis-db-configure -l owner -d 'Owner role name (default: APP with \'-\' as \'_\')' -r
+complete -c uis-db-configure -l schemas -d 'Schemas to create, owned by the owner' -r
+complete -c uis-db-configure -l extensions -d 'Extensions to create (by the superuser)' -r
+complete -c uis-db-configure -l with-roles -d 'Role patterns to create too' -r -f -a "postgrest\t'APP_authenticator (LOGIN NOINHERIT), APP_web_anon and APP_authenticated (NOLOGIN, granted to it)'
+readonly\t'APP_readonly (LOGIN) with SELECT on the schemas\' tables, now and later'"
+complete -c uis-db-configure -l authenticator -d 'Name of PostgREST\'s login role (default: APP_authenticator)' -r
+complete -c uis-db-configure -l anon-role -d 'Name of PostgREST\'s anonymous role (default: APP_web_anon)' -r
+complete -c uis-db-configure -l authenticated-role -d 'Name of the role for authenticated requests (default: APP_authenticated)' -r
+complete -c uis-db-configure -l namespace -d 'Also write Secret PREFIX-db with DATABASE_URL in this namespace (UIS compatibility)' -r
+complete -c uis-db-configure -l secret-name-prefix -d 'Prefix of that Secret\'s name' -r
+complete -c uis-db-configure -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
+complete -c uis-db-configure -l context -d 'The kubeconfig context to use (default: its current-context)' -r
+complete -c uis-db-configure -l request-timeout -d 'Seconds to wait for any one Kubernetes API call' -r
+complete -c uis-db-configure -l pg-namespace -d 'Namespace of the PostgreSQL pod, service, admin Secrets and the credential store' -r
+complete -c uis-db-configure -l pg-selector -d 'Label selector of the PostgreSQL pod' -r
+complete -c uis-db-configure -l pg-service -d 'Name of the PostgreSQL Service (for in-cluster URLs)' -r
+complete -c uis-db-configure -l pg-port -d 'PostgreSQL port in the pod and on the Service' -r
+complete -c uis-db-configure -l pg-superuser -d 'Name of the PostgreSQL superuser' -r
+complete -c uis-db-configure -l admin-secrets -d 'Secrets holding the superuser password, tried in order, as SECRET/KEY[,SECRET/KEY...]' -r
+complete -c uis-db-configure -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
+complete -c uis-db-configure -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
+complete -c uis-db-configure -l rotate -d 'Issue a new owner password and update every Secret that holds it'
+complete -c uis-db-configure -l purge -d 'Drop the database, the roles the suite created and the stored credentials'
+complete -c uis-db-configure -l yes -d 'Confirm --purge'
+complete -c uis-db-configure -l dry-run -d 'Print the SQL that would run; change nothing'
+complete -c uis-db-configure -l json -d 'Print JSON even on a terminal'
+complete -c uis-db-configure -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c uis-db-configure -s V -l version -d 'Print version'

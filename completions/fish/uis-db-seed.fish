@@ -1,0 +1,19 @@
+complete -c uis-db-seed -l as -d 'Who runs the files: owner (default), admin (the superuser), or a stored role' -r
+complete -c uis-db-seed -l reapply -d 'Apply this file again even if applied or changed (repeatable)' -r
+complete -c uis-db-seed -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
+complete -c uis-db-seed -l context -d 'The kubeconfig context to use (default: its current-context)' -r
+complete -c uis-db-seed -l request-timeout -d 'Seconds to wait for any one Kubernetes API call' -r
+complete -c uis-db-seed -l pg-namespace -d 'Namespace of the PostgreSQL pod, service, admin Secrets and the credential store' -r
+complete -c uis-db-seed -l pg-selector -d 'Label selector of the PostgreSQL pod' -r
+complete -c uis-db-seed -l pg-service -d 'Name of the PostgreSQL Service (for in-cluster URLs)' -r
+complete -c uis-db-seed -l pg-port -d 'PostgreSQL port in the pod and on the Service' -r
+complete -c uis-db-seed -l pg-superuser -d 'Name of the PostgreSQL superuser' -r
+complete -c uis-db-seed -l admin-secrets -d 'Secrets holding the superuser password, tried in order, as SECRET/KEY[,SECRET/KEY...]' -r
+complete -c uis-db-seed -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
+complete -c uis-db-seed -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
+complete -c uis-db-seed -l dry-run -d 'Print what would be applied; change nothing'
+complete -c uis-db-seed -l status -d 'Print what is applied, pending and changed; change nothing'
+complete -c uis-db-seed -l no-wait -d 'Fail at once when another seed run of the app holds the lock'
+complete -c uis-db-seed -l json -d 'Print JSON even on a terminal'
+complete -c uis-db-seed -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c uis-db-seed -s V -l version -d 'Print version'

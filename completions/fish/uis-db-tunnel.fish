@@ -1,0 +1,16 @@
+complete -c uis-db-tunnel -l role -d 'The role whose URL is printed: owner (default), authenticator, readonly or a stored role name' -r
+complete -c uis-db-tunnel -l port -d 'Local port to listen on, on 127.0.0.1 (default: any free port)' -r
+complete -c uis-db-tunnel -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
+complete -c uis-db-tunnel -l context -d 'The kubeconfig context to use (default: its current-context)' -r
+complete -c uis-db-tunnel -l request-timeout -d 'Seconds to wait for any one Kubernetes API call' -r
+complete -c uis-db-tunnel -l pg-namespace -d 'Namespace of the PostgreSQL pod, service, admin Secrets and the credential store' -r
+complete -c uis-db-tunnel -l pg-selector -d 'Label selector of the PostgreSQL pod' -r
+complete -c uis-db-tunnel -l pg-service -d 'Name of the PostgreSQL Service (for in-cluster URLs)' -r
+complete -c uis-db-tunnel -l pg-port -d 'PostgreSQL port in the pod and on the Service' -r
+complete -c uis-db-tunnel -l pg-superuser -d 'Name of the PostgreSQL superuser' -r
+complete -c uis-db-tunnel -l admin-secrets -d 'Secrets holding the superuser password, tried in order, as SECRET/KEY[,SECRET/KEY...]' -r
+complete -c uis-db-tunnel -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
+complete -c uis-db-tunnel -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
+complete -c uis-db-tunnel -l admin -d 'Print the superuser\'s URL'
+complete -c uis-db-tunnel -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c uis-db-tunnel -s V -l version -d 'Print version'

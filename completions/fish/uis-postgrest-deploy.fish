@@ -1,0 +1,34 @@
+complete -c uis-postgrest-deploy -l database -d 'The database (default: the app\'s, from the credential store)' -r
+complete -c uis-postgrest-deploy -l schemas -d 'Schemas PostgREST exposes (default: the app\'s schemas, else public)' -r
+complete -c uis-postgrest-deploy -l authenticator -d 'The login role PostgREST connects as (default: APP_authenticator)' -r
+complete -c uis-postgrest-deploy -l anon-role -d 'The role for requests without a token (default: APP_web_anon)' -r
+complete -c uis-postgrest-deploy -l authenticated-role -d 'The role for authenticated requests (default: APP_authenticated)' -r
+complete -c uis-postgrest-deploy -l grants -d 'Grants for the anon role: USAGE and SELECT on the schemas (UIS parity), or none (your DDL grants)' -r -f -a "anon-select\t'USAGE on the schemas, SELECT on their tables, default privileges for new tables'
+none\t'Nothing: the customer\'s DDL grants what it wants'"
+complete -c uis-postgrest-deploy -l url-prefix -d 'Host prefix of the public URL http://PREFIX.localhost (default: api-APP)' -r
+complete -c uis-postgrest-deploy -l image -d 'PostgREST image' -r
+complete -c uis-postgrest-deploy -l replicas -d 'Number of PostgREST pods' -r
+complete -c uis-postgrest-deploy -l jwt-aud -d 'The audience tokens must carry (PGRST_JWT_AUD)' -r
+complete -c uis-postgrest-deploy -l timeout -d 'Seconds to wait for Available' -r
+complete -c uis-postgrest-deploy -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
+complete -c uis-postgrest-deploy -l context -d 'The kubeconfig context to use (default: its current-context)' -r
+complete -c uis-postgrest-deploy -l request-timeout -d 'Seconds to wait for any one Kubernetes API call' -r
+complete -c uis-postgrest-deploy -l pg-namespace -d 'Namespace of the PostgreSQL pod, service, admin Secrets and the credential store' -r
+complete -c uis-postgrest-deploy -l pg-selector -d 'Label selector of the PostgreSQL pod' -r
+complete -c uis-postgrest-deploy -l pg-service -d 'Name of the PostgreSQL Service (for in-cluster URLs)' -r
+complete -c uis-postgrest-deploy -l pg-port -d 'PostgreSQL port in the pod and on the Service' -r
+complete -c uis-postgrest-deploy -l pg-superuser -d 'Name of the PostgreSQL superuser' -r
+complete -c uis-postgrest-deploy -l admin-secrets -d 'Secrets holding the superuser password, tried in order, as SECRET/KEY[,SECRET/KEY...]' -r
+complete -c uis-postgrest-deploy -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
+complete -c uis-postgrest-deploy -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
+complete -c uis-postgrest-deploy -l dry-run -d 'Print the SQL and manifests; change nothing'
+complete -c uis-postgrest-deploy -l no-wait -d 'Do not wait for the Deployment to become Available'
+complete -c uis-postgrest-deploy -l rotate-jwt-secret -d 'Issue a new JWT secret (every token minted before stops working)'
+complete -c uis-postgrest-deploy -l rotate-password -d 'Issue a new authenticator password'
+complete -c uis-postgrest-deploy -l status -d 'Only wait for the existing Deployment and report its state; change nothing'
+complete -c uis-postgrest-deploy -l undeploy -d 'Remove Deployment, Service and IngressRoute (keep the Secret and the roles)'
+complete -c uis-postgrest-deploy -l purge -d 'Also drop the roles this tool created and delete the Secret'
+complete -c uis-postgrest-deploy -l yes -d 'Confirm --purge'
+complete -c uis-postgrest-deploy -l json -d 'Print JSON even on a terminal'
+complete -c uis-postgrest-deploy -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c uis-postgrest-deploy -s V -l version -d 'Print version'
