@@ -209,8 +209,10 @@ fn run(args: Args, given: Vec<(usize, bool, String)>) -> anyhow::Result<i32> {
         verbose: args.verbose,
         variables,
     };
-    let mut runner =
-        Runner::new(client, Box::new(PgConnector::new(config)), options).with_notices(notices);
+    let mut runner = Runner::new(client, Box::new(PgConnector::new(config)), options)
+        .with_notices(notices)
+        // --jwt opened PostgREST's transaction: statements may be batched in it.
+        .caller_transaction(context.is_some());
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(256 * 1024, stdout.lock());
     let mut info = std::io::stderr();

@@ -222,6 +222,8 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         }
         let t = Instant::now();
         let in_tx = f.mode != Mode::NoTransaction;
+        // Inside the file's own transaction the engine may batch statements.
+        runner = runner.caller_transaction(in_tx);
         let result = (|| -> Result<(), FileError> {
             if in_tx {
                 runner

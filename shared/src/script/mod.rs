@@ -10,7 +10,9 @@
 //! Not for interactive use (no prompts, no history, no `\d` family), and not
 //! a SQL parser: it splits exactly as psql's lexer does and lets the server
 //! judge the SQL. Input is streamed: one statement (or one 64 KiB chunk of
-//! COPY data) is held at a time.
+//! COPY data) is held at a time, or, inside a transaction, one batch of
+//! statements sent in one round trip (at most 2,000 statements or 1 MiB; see
+//! `Runner::batching`).
 //!
 //! Known differences from psql 15, on purpose or by limitation:
 //! - An unterminated quote, dollar quote, `/* */` comment or COPY data

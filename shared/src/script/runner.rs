@@ -181,7 +181,35 @@ pub struct Runner {
     summary: Summary,
     quit: bool,
     notices: Option<mpsc::Receiver<DbError>>,
+    batch: Batch,
 }
+
+/// Statements waiting to go to the server as one simple-query message (see
+/// [`Runner::batching`]). Only statements that return no rows, inside a
+/// transaction block, with ON_ERROR_STOP on, are held here.
+#[derive(Default)]
+struct Batch {
+    /// Batching allowed by the caller ([`Runner::batching`]).
+    enabled: bool,
+    /// The caller opened a transaction block before handing the client in.
+    caller_transaction: bool,
+    /// The script ended or left the transaction the run started in (a
+    /// transaction-control statement, `\connect`, a reconnect): from then on
+    /// every statement goes on its own, as in autocommit.
+    left_transaction: bool,
+    statements: Vec<Statement>,
+    /// The statements' texts joined, each ending in `;` and a newline.
+    text: String,
+    /// `SAVEPOINT uis_batch` is open (a batch ended with `RELEASE ...;
+    /// SAVEPOINT ...` because another batch follows).
+    savepoint: bool,
+}
+
+/// Cap per batch: memory stays flat, and a failed batch replays at most
+/// this much.
+const BATCH_MAX_STATEMENTS: usize = 2000;
+const BATCH_MAX_BYTES: usize = 1024 * 1024;
+const SAVEPOINT: &str = "uis_batch";
 
 impl Runner {
     pub fn new(client: Client, connector: Box<dyn Connector + Send>, options: Options) -> Runner {
@@ -200,7 +228,43 @@ impl Runner {
             summary: Summary::default(),
             quit: false,
             notices: None,
+            batch: Batch {
+                enabled: true,
+                ..Batch::default()
+            },
         }
+    }
+
+    /// Whether to send consecutive statements in batches (default on).
+    ///
+    /// Inside a transaction block (`-1`, or [`Runner::caller_transaction`])
+    /// with ON_ERROR_STOP on and neither echo nor verbose, consecutive
+    /// statements that return no rows and may run in a transaction block
+    /// (INSERT/UPDATE/DELETE without RETURNING, CREATE, ALTER, DROP, GRANT,
+    /// COMMENT, SET, DO, ...) go to the server as one simple-query message
+    /// of up to 2,000 statements or 1 MiB, inside `SAVEPOINT uis_batch`.
+    /// Anything else (COPY, meta-commands, statements whose results are
+    /// printed, transaction control, `CONCURRENTLY`, ...) first flushes the
+    /// batch and then runs on its own. Output is the same as unbatched:
+    /// when a batch fails, the runner rolls back to the savepoint, drops the
+    /// batch's notices and replays its statements one by one, so the error
+    /// (and the notices before it) come from the failing statement itself.
+    /// The sync `postgres` client returns only the error of a failed
+    /// multi-statement query, not the completions before it, hence the
+    /// replay. Outside a transaction block nothing is batched: autocommit
+    /// semantics stay those of one statement per round trip.
+    pub fn batching(mut self, on: bool) -> Runner {
+        self.batch.enabled = on;
+        self
+    }
+
+    /// Tell the runner the caller opened a transaction block on the client
+    /// (as `-1` does), so statements may be batched (see
+    /// [`Runner::batching`]). A script that ends that transaction itself
+    /// (COMMIT, ROLLBACK, ...) turns batching off for the rest of the run.
+    pub fn caller_transaction(mut self, on: bool) -> Runner {
+        self.batch.caller_transaction = on;
+        self
     }
 
     /// See [`notice_channel`].
@@ -230,7 +294,15 @@ impl Runner {
     ) -> Result<Summary, ScriptError> {
         self.summary = Summary::default();
         self.quit = false;
+        self.batch.left_transaction = false;
+        self.batch.savepoint = false;
+        self.batch.statements.clear();
+        self.batch.text.clear();
         let result = self.run_all(sources, out, info);
+        // A run that stopped early may leave statements behind: drop them.
+        self.batch.statements.clear();
+        self.batch.text.clear();
+        self.batch.savepoint = false;
         match result {
             Ok(()) => Ok(self.summary),
             Err(e) => {
@@ -376,6 +448,8 @@ impl Runner {
                 Ok(Some(item)) => item,
                 Ok(None) => break,
                 Err(e) => {
+                    // What came before the bad input runs first.
+                    self.flush_batch(false, &mut lex, &frame, out, info)?;
                     let err = lex_error(e, &frame);
                     self.fail(err, info)?;
                     break;
@@ -386,7 +460,26 @@ impl Runner {
                 .all(|(c, _)| matches!(c, Cond::Taking | Cond::ElseTaking));
             match item {
                 Item::Statement(st) => {
-                    if active {
+                    if active && self.batchable(&st) {
+                        let len = st.text.len() + 3;
+                        if !self.batch.statements.is_empty()
+                            && (self.batch.statements.len() >= BATCH_MAX_STATEMENTS
+                                || self.batch.text.len() + len > BATCH_MAX_BYTES)
+                        {
+                            self.flush_batch(true, &mut lex, &frame, out, info)?;
+                        }
+                        self.summary.statements += 1;
+                        self.batch.text.push_str(&st.text);
+                        if !st.text.trim_end().ends_with(';') {
+                            self.batch.text.push_str("\n;");
+                        }
+                        self.batch.text.push('\n');
+                        self.batch.statements.push(st);
+                    } else if active {
+                        self.flush_batch(false, &mut lex, &frame, out, info)?;
+                        if ends_transaction(&st) {
+                            self.batch.left_transaction = true;
+                        }
                         let r = self.exec(&st, &mut lex, &frame, out, info);
                         self.drain_notices(info);
                         if let Err(e) = r {
@@ -401,6 +494,7 @@ impl Runner {
                     }
                 }
                 Item::Meta(m) => {
+                    self.flush_batch(false, &mut lex, &frame, out, info)?;
                     if let Err(e) = self.meta(&m, &mut lex, &mut conds, active, &frame, out, info) {
                         self.fail(e, info)?;
                     }
@@ -410,6 +504,7 @@ impl Runner {
                 Item::CopyData(_) | Item::CopyEnd => {}
             }
         }
+        self.flush_batch(false, &mut lex, &frame, out, info)?;
         if !self.quit
             && let Some((_, pos)) = conds.first()
         {
@@ -457,6 +552,19 @@ impl Runner {
             let _ = writeln!(info, "{}", st.text);
         }
         self.summary.statements += 1;
+        self.exec_counted(st, lex, frame, out, info)
+    }
+
+    /// [`Runner::exec`] without echo and without counting the statement
+    /// (already counted when it joined a batch).
+    fn exec_counted(
+        &mut self,
+        st: &Statement,
+        lex: &mut Lexer<&mut dyn BufRead>,
+        frame: &Frame,
+        out: &mut dyn Write,
+        info: &mut dyn Write,
+    ) -> Result<(), ScriptError> {
         match st.copy {
             Some(CopyKind::FromStdin { .. }) => {
                 let n = self.copy_in_from_script(&st.text, lex, frame, st.start, Some(st))?;
@@ -546,6 +654,7 @@ impl Runner {
     fn reset_after_failed_copy_start(&mut self, frame: &Frame, at: Pos) -> Result<(), ScriptError> {
         match self.connector.connect(None, None) {
             Ok(client) => {
+                self.batch.left_transaction = true;
                 self.client = client;
                 self.sync_standard_conforming_strings()
                     .map_err(|e| pg_error(e, frame.name, None, at))?;
@@ -907,6 +1016,8 @@ impl Runner {
                 }
                 match self.connector.connect(db.as_deref(), user.as_deref()) {
                     Ok(client) => {
+                        // The new session is not in the run's transaction.
+                        self.batch.left_transaction = true;
                         self.client = client;
                         self.sync_standard_conforming_strings()
                             .map_err(|e| pg_error(e, frame.name, None, m.pos))?;
@@ -1014,6 +1125,197 @@ impl Runner {
             }
         }
     }
+}
+
+impl Runner {
+    /// Whether `st` may wait in a batch now (see [`Runner::batching`]).
+    fn batchable(&self, st: &Statement) -> bool {
+        let b = &self.batch;
+        if !b.enabled
+            || b.left_transaction
+            || !(self.options.single_transaction || b.caller_transaction)
+            || !self.options.on_error_stop
+            || self.options.echo
+            || self.options.verbose
+            || st.joined
+            || st.copy.is_some()
+        {
+            return false;
+        }
+        let mut words = st
+            .first_line()
+            .split(|c: char| !c.is_ascii_alphabetic() && c != '_')
+            .filter(|w| !w.is_empty());
+        let first = words.next().unwrap_or("");
+        let second = words.next().unwrap_or("");
+        let is = |w: &str, k: &str| w.eq_ignore_ascii_case(k);
+        let ok = match () {
+            _ if is(first, "insert")
+                || is(first, "update")
+                || is(first, "delete")
+                || is(first, "merge") =>
+            {
+                !contains_ci(&st.text, "returning")
+            }
+            _ if is(first, "create") || is(first, "alter") || is(first, "drop") => {
+                // These cannot run in a transaction block (or differ in one).
+                !["database", "tablespace", "subscription", "system"]
+                    .iter()
+                    .any(|k| is(second, k))
+            }
+            _ if is(first, "set") => !is(second, "transaction") && !is(second, "session"),
+            _ => [
+                "comment", "grant", "revoke", "do", "truncate", "security", "refresh",
+            ]
+            .iter()
+            .any(|k| is(first, k)),
+        };
+        // CONCURRENTLY cannot run in a transaction block; changing
+        // standard_conforming_strings changes how the next statement lexes.
+        ok && !contains_ci(&st.text, "concurrently")
+            && !contains_ci(&st.text, "standard_conforming_strings")
+    }
+
+    /// Send the waiting statements. `more`: another batchable statement
+    /// follows, so keep the savepoint open for it.
+    fn flush_batch(
+        &mut self,
+        more: bool,
+        lex: &mut Lexer<&mut dyn BufRead>,
+        frame: &Frame,
+        out: &mut dyn Write,
+        info: &mut dyn Write,
+    ) -> Result<(), ScriptError> {
+        if self.batch.statements.is_empty() {
+            return Ok(());
+        }
+        let statements = std::mem::take(&mut self.batch.statements);
+        let mut text = std::mem::take(&mut self.batch.text);
+        let result = self.send_batch(&statements, &mut text, more, lex, frame, out, info);
+        // Keep the buffers' capacity for the next batch.
+        let mut statements = statements;
+        statements.clear();
+        text.clear();
+        self.batch.statements = statements;
+        self.batch.text = text;
+        result
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn send_batch(
+        &mut self,
+        statements: &[Statement],
+        text: &mut String,
+        more: bool,
+        lex: &mut Lexer<&mut dyn BufRead>,
+        frame: &Frame,
+        out: &mut dyn Write,
+        info: &mut dyn Write,
+    ) -> Result<(), ScriptError> {
+        let first = &statements[0];
+        if statements.len() == 1 && !self.batch.savepoint {
+            // Nothing to gain from a savepoint round trip.
+            let r = self.exec_counted(first, lex, frame, out, info);
+            self.drain_notices(info);
+            return r;
+        }
+        if !self.batch.savepoint {
+            // Its own message: a syntax error anywhere in the batch stops
+            // the whole message before anything in it runs.
+            if self
+                .client
+                .batch_execute(&format!("SAVEPOINT {SAVEPOINT}"))
+                .is_err()
+            {
+                // Not in a transaction block after all (or it failed
+                // already): run the statements as they come.
+                self.batch.left_transaction = true;
+                return self.replay(statements, lex, frame, out, info);
+            }
+            self.batch.savepoint = true;
+        }
+        text.push_str(&format!("RELEASE SAVEPOINT {SAVEPOINT};"));
+        if more {
+            text.push_str(&format!("SAVEPOINT {SAVEPOINT};"));
+        }
+        match self.client.batch_execute(text) {
+            Ok(()) => {
+                self.batch.savepoint = more;
+                self.drain_notices(info);
+                Ok(())
+            }
+            Err(e) => {
+                let lost = e.is_closed()
+                    || e.as_db_error()
+                        .is_some_and(|d| matches!(d.severity(), "FATAL" | "PANIC"))
+                    || (e.as_db_error().is_none()
+                        && std::error::Error::source(&e).is_some_and(|s| s.is::<io::Error>()));
+                if lost {
+                    self.drain_notices(info);
+                    return Err(pg_error(e, frame.name, Some(first), first.start));
+                }
+                // The failed attempt's notices come again from the replay.
+                if let Some(rx) = &self.notices {
+                    while rx.try_recv().is_ok() {}
+                }
+                if self
+                    .client
+                    .batch_execute(&format!("ROLLBACK TO SAVEPOINT {SAVEPOINT}"))
+                    .is_err()
+                {
+                    return Err(pg_error(e, frame.name, Some(first), first.start));
+                }
+                self.replay(statements, lex, frame, out, info)?;
+                // Every statement passed this time (something outside the
+                // script changed): close the savepoint and go on.
+                self.batch.savepoint = false;
+                self.client
+                    .batch_execute(&format!("RELEASE SAVEPOINT {SAVEPOINT}"))
+                    .map_err(|e| pg_error(e, frame.name, None, first.start))
+            }
+        }
+    }
+
+    /// Run a batch's statements one by one, as without batching.
+    fn replay(
+        &mut self,
+        statements: &[Statement],
+        lex: &mut Lexer<&mut dyn BufRead>,
+        frame: &Frame,
+        out: &mut dyn Write,
+        info: &mut dyn Write,
+    ) -> Result<(), ScriptError> {
+        for st in statements {
+            let r = self.exec_counted(st, lex, frame, out, info);
+            self.drain_notices(info);
+            r?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether `st` may end (or start) a transaction block by itself.
+fn ends_transaction(st: &Statement) -> bool {
+    let first = st
+        .first_line()
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or("");
+    [
+        "begin", "start", "commit", "end", "rollback", "abort", "prepare",
+    ]
+    .iter()
+    .any(|k| first.eq_ignore_ascii_case(k))
+        || st.joined
+}
+
+/// ASCII case-insensitive substring test without allocating.
+fn contains_ci(haystack: &str, needle: &str) -> bool {
+    let n = needle.as_bytes();
+    haystack
+        .as_bytes()
+        .windows(n.len())
+        .any(|w| w.eq_ignore_ascii_case(n))
 }
 
 fn lex_error(e: LexError, frame: &Frame) -> ScriptError {
