@@ -25,10 +25,17 @@ WORK = ENV["BENCH_WORK"]
 OUT_MD = ENV["BENCH_OUT"]
 COMMAND = ENV.get("BENCH_COMMAND", "bench/run")
 RUNS = int(ENV.get("BENCH_RUNS", "5"))
+# The tunnel rows are slow (psql needs ~6 minutes for the statement-heavy
+# input at 2 ms a frame): they may use fewer runs than the rest.
+TUNNEL_RUNS = int(ENV.get("BENCH_TUNNEL_RUNS", str(RUNS)))
 SMALL = ENV.get("BENCH_SMALL", "") not in ("", "0")
 SCALE = 10 if SMALL else 1
 PGPORT = ENV["PGPORT"]
-CORPORA = ENV.get("BENCH_CORPORA", "/work/shared/corpora")
+# The public corpora live in the shared/ folder beside the project.
+CORPORA = ENV.get(
+    "BENCH_CORPORA",
+    os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "corpora")),
+)
 CREDS_RUNS = 20 if not SMALL else 5
 LATENCY_MS = 2
 
@@ -168,17 +175,18 @@ def psql_argv(db, files, port):
 
 
 def compare(files, direct, tunnel_port, label):
-    """Median seconds of RUNS runs each side, a fresh database per run; the
-    sides alternate so drift hits both."""
+    """Median seconds of RUNS (TUNNEL_RUNS through the tunnel) runs each
+    side, a fresh database per run; the sides alternate so drift hits both."""
     ours, theirs = [], []
-    for i in range(RUNS):
+    runs = RUNS if direct else TUNNEL_RUNS
+    for i in range(runs):
         db = fresh_db()
         ours.append(timed(uis_psql_argv(db, files, direct), f"uis-db-psql {label}")[0])
         drop_db(db)
         db = fresh_db()
         theirs.append(timed(psql_argv(db, files, PGPORT if direct else tunnel_port), f"psql {label}")[0])
         drop_db(db)
-        log(f"{label} run {i + 1}/{RUNS}: uis-db-psql {ours[-1]:.2f}s, psql {theirs[-1]:.2f}s")
+        log(f"{label} run {i + 1}/{runs}: uis-db-psql {ours[-1]:.2f}s, psql {theirs[-1]:.2f}s")
     return statistics.median(ours), statistics.median(theirs)
 
 
@@ -346,7 +354,7 @@ def main():
 
 uis-db-psql against psql, and uis-db-creds against kubectl, on one machine
 against the sandbox (a throwaway PostgreSQL and the Kubernetes API stand-in).
-Times are medians of {RUNS} run(s), each on a fresh database; both sides run
+Times are medians of {RUNS} run(s) ({TUNNEL_RUNS} through the tunnel), each on a fresh database; both sides run
 with `-1` and ON_ERROR_STOP. Ratio = uis / other (below 1 means uis is faster).
 The tunnel rows add {LATENCY_MS} ms per forwarded frame in the stand-in (each
 direction), for both sides: uis-db-psql uses its own port-forward, psql
