@@ -42,9 +42,9 @@ complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_f
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l extensions -d 'Extensions to create (by the superuser)' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l with-roles -d 'Role patterns to create too' -r -f -a "postgrest\t'APP_authenticator (LOGIN NOINHERIT), APP_web_anon and APP_authenticated (NOLOGIN, granted to it)'
 readonly\t'APP_readonly (LOGIN) with SELECT on the schemas\' tables, now and later'"
-complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l authenticator -d 'Name of PostgREST\'s login role (default: APP_authenticator)' -r
-complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l anon-role -d 'Name of PostgREST\'s anonymous role (default: APP_web_anon)' -r
-complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l authenticated-role -d 'Name of the role for authenticated requests (default: APP_authenticated)' -r
+complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l authenticator -d 'The login role PostgREST connects as (default: the app\'s, else APP_authenticator)' -r
+complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l anon-role -d 'The role for requests without a token (default: the app\'s, else APP_web_anon)' -r
+complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l authenticated-role -d 'The role for requests with a token (default: the app\'s, else APP_authenticated)' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l namespace -d 'Also write Secret PREFIX-db with DATABASE_URL in this namespace (UIS compatibility)' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l secret-name-prefix -d 'Prefix of that Secret\'s name' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
@@ -190,9 +190,9 @@ complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and not __fish_seen_subcommand_from deploy" -f -a "deploy" -d 'Deploy PostgREST for an app: roles, JWT secret, Secret, Deployment, Service, IngressRoute'
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l database -d 'The database (default: the app\'s, from the credential store)' -r
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l schemas -d 'Schemas PostgREST exposes (default: the app\'s schemas, else public)' -r
-complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l authenticator -d 'The login role PostgREST connects as (default: APP_authenticator)' -r
-complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l anon-role -d 'The role for requests without a token (default: APP_web_anon)' -r
-complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l authenticated-role -d 'The role for authenticated requests (default: APP_authenticated)' -r
+complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l authenticator -d 'The login role PostgREST connects as (default: the app\'s, else APP_authenticator)' -r
+complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l anon-role -d 'The role for requests without a token (default: the app\'s, else APP_web_anon)' -r
+complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l authenticated-role -d 'The role for requests with a token (default: the app\'s, else APP_authenticated)' -r
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l grants -d 'Grants for the anon role: USAGE and SELECT on the schemas (UIS parity), or none (your DDL grants)' -r -f -a "anon-select\t'USAGE on the schemas, SELECT on their tables, default privileges for new tables'
 none\t'Nothing: the customer\'s DDL grants what it wants'"
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l url-prefix -d 'Host prefix of the public URL http://PREFIX.localhost (default: api-APP)' -r

@@ -147,3 +147,47 @@ pub fn parse_host_port(field: &str, value: &str) -> Result<(String, u16), crate:
     let port: u16 = port.parse().map_err(|_| bad())?;
     Ok((host.to_string(), port))
 }
+
+/// The PostgREST role names, shared by `uis-db-configure --with-roles
+/// postgrest` and `uis-postgrest-deploy` so both mean the same thing.
+#[derive(Args, Debug, Clone, Default)]
+pub struct PostgrestRoleArgs {
+    /// The login role PostgREST connects as (default: the app's, else APP_authenticator)
+    #[arg(long, value_name = "NAME")]
+    pub authenticator: Option<String>,
+    /// The role for requests without a token (default: the app's, else APP_web_anon)
+    #[arg(long, value_name = "NAME")]
+    pub anon_role: Option<String>,
+    /// The role for requests with a token (default: the app's, else APP_authenticated)
+    #[arg(long, value_name = "NAME")]
+    pub authenticated_role: Option<String>,
+}
+
+impl PostgrestRoleArgs {
+    /// (kind, flag) pairs: `authenticator`, `anon`, `authenticated`.
+    pub fn by_kind(&self) -> [(&'static str, &Option<String>); 3] {
+        [
+            ("authenticator", &self.authenticator),
+            ("anon", &self.anon_role),
+            ("authenticated", &self.authenticated_role),
+        ]
+    }
+
+    pub fn any(&self) -> bool {
+        self.by_kind().iter().any(|(_, f)| f.is_some())
+    }
+
+    /// Each given name is a valid identifier; errors name the flag.
+    pub fn validate(&self) -> Result<(), crate::Failure> {
+        for (flag, value) in [
+            ("--authenticator", &self.authenticator),
+            ("--anon-role", &self.anon_role),
+            ("--authenticated-role", &self.authenticated_role),
+        ] {
+            if let Some(v) = value {
+                crate::app::validate_ident(flag, v)?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -45,6 +45,23 @@ pub struct AppRecord {
     pub passwords: BTreeMap<String, String>,
 }
 
+/// The default name of a role kind for an app: `railway_authenticator`,
+/// `railway_web_anon`, `railway_authenticated`, `railway_readonly`.
+pub fn default_role_name(app: &str, kind: &str) -> String {
+    let suffix = match kind {
+        "anon" => "web_anon",
+        other => other,
+    };
+    format!("{}_{suffix}", crate::app::sql_name(app))
+}
+
+/// A role name: the flag, else the one the app's record has, else the default.
+pub fn pick_role(flag: &Option<String>, rec: Option<&AppRecord>, app: &str, kind: &str) -> String {
+    flag.clone()
+        .or_else(|| rec.and_then(|r| r.roles.get(kind).cloned()))
+        .unwrap_or_else(|| default_role_name(app, kind))
+}
+
 /// The store Secret's name for an app.
 pub fn secret_name(app: &str) -> String {
     format!("uis-db-{app}")

@@ -13,7 +13,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Secret;
 use shared::Failure;
 use shared::app::{quote_ident, sql_name, validate_app, validate_ident};
-use shared::cli::{ClusterArgs, LocatorArgs};
+use shared::cli::{ClusterArgs, LocatorArgs, PostgrestRoleArgs};
 use shared::output::{self, note, warn};
 use shared::pg::Login;
 use shared::pg::provision::{self, RoleOutcome, RoleShape, Step};
@@ -51,15 +51,8 @@ pub struct Args {
     /// Role patterns to create too
     #[arg(long, value_name = "PATTERN", value_delimiter = ',', value_enum)]
     pub with_roles: Vec<RolePattern>,
-    /// Name of PostgREST's login role (default: APP_authenticator)
-    #[arg(long, value_name = "NAME")]
-    pub authenticator: Option<String>,
-    /// Name of PostgREST's anonymous role (default: APP_web_anon)
-    #[arg(long, value_name = "NAME")]
-    pub anon_role: Option<String>,
-    /// Name of the role for authenticated requests (default: APP_authenticated)
-    #[arg(long, value_name = "NAME")]
-    pub authenticated_role: Option<String>,
+    #[command(flatten)]
+    pub roles: PostgrestRoleArgs,
     /// Also write Secret PREFIX-db with DATABASE_URL in this namespace (UIS compatibility)
     #[arg(long, value_name = "NS", requires = "secret_name_prefix")]
     pub namespace: Option<String>,
@@ -155,19 +148,14 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     for (field, n) in [
         ("--database", &args.database),
         ("--owner", &args.owner),
-        ("--authenticator", &args.authenticator),
-        ("--anon-role", &args.anon_role),
-        ("--authenticated-role", &args.authenticated_role),
         ("--secret-name-prefix", &args.secret_name_prefix),
     ] {
         if let Some(n) = n {
             validate_ident(field, n)?;
         }
     }
-    let role_flags = args.authenticator.is_some()
-        || args.anon_role.is_some()
-        || args.authenticated_role.is_some();
-    if role_flags && !args.with_roles.contains(&RolePattern::Postgrest) {
+    args.roles.validate()?;
+    if args.roles.any() && !args.with_roles.contains(&RolePattern::Postgrest) {
         args.with_roles.push(RolePattern::Postgrest);
     }
 
@@ -597,31 +585,12 @@ fn desired(args: &Args, app: &str, existing: Option<&AppRecord>) -> Result<Desir
     };
     let mut roles = BTreeMap::new();
     if args.with_roles.contains(&RolePattern::Postgrest) {
-        let pick = |flag: &Option<String>, kind: &str, default: String| {
-            flag.clone()
-                .or_else(|| existing.and_then(|r| r.roles.get(kind).cloned()))
-                .unwrap_or(default)
-        };
-        roles.insert(
-            "authenticator".into(),
-            pick(
-                &args.authenticator,
-                "authenticator",
-                format!("{base}_authenticator"),
-            ),
-        );
-        roles.insert(
-            "anon".into(),
-            pick(&args.anon_role, "anon", format!("{base}_web_anon")),
-        );
-        roles.insert(
-            "authenticated".into(),
-            pick(
-                &args.authenticated_role,
-                "authenticated",
-                format!("{base}_authenticated"),
-            ),
-        );
+        for (kind, flag) in args.roles.by_kind() {
+            roles.insert(
+                kind.to_string(),
+                store::pick_role(flag, existing, app, kind),
+            );
+        }
     } else if let Some(r) = existing {
         for k in ["authenticator", "anon", "authenticated"] {
             if let Some(v) = r.roles.get(k) {
@@ -630,7 +599,7 @@ fn desired(args: &Args, app: &str, existing: Option<&AppRecord>) -> Result<Desir
         }
     }
     if args.with_roles.contains(&RolePattern::Readonly) {
-        roles.insert("readonly".into(), format!("{base}_readonly"));
+        roles.insert("readonly".into(), store::default_role_name(app, "readonly"));
     } else if let Some(v) = existing.and_then(|r| r.roles.get("readonly")) {
         roles.insert("readonly".into(), v.clone());
     }

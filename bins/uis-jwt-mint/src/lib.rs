@@ -182,9 +182,7 @@ fn run(mut args: Args) -> anyhow::Result<i32> {
         let cluster = session.cluster()?;
         let config = session.block_on(pgrst::require_config(&cluster, &app))?;
         let rec = session.app_opt(&app)?;
-        let authenticated = rec
-            .and_then(|r| r.roles.get("authenticated").cloned())
-            .unwrap_or_else(|| format!("{}_authenticated", shared::app::sql_name(&app)));
+        let authenticated = shared::store::pick_role(&None, rec.as_ref(), &app, "authenticated");
         Target {
             app: app.clone(),
             secret: config.jwt_secret.clone(),

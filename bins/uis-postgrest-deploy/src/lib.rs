@@ -9,8 +9,8 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Namespace, Secret, Service};
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
 use shared::Failure;
-use shared::app::{quote_ident, sql_name, validate_app, validate_ident};
-use shared::cli::{ClusterArgs, LocatorArgs};
+use shared::app::{quote_ident, validate_app, validate_ident};
+use shared::cli::{ClusterArgs, LocatorArgs, PostgrestRoleArgs};
 use shared::cluster::Cluster;
 use shared::output::{self, note, warn};
 use shared::pg::provision::{self, RoleOutcome, RoleShape, Step};
@@ -40,15 +40,8 @@ pub struct Args {
     /// Schemas PostgREST exposes (default: the app's schemas, else public)
     #[arg(long, value_name = "S1,S2", value_delimiter = ',')]
     pub schemas: Vec<String>,
-    /// The login role PostgREST connects as (default: APP_authenticator)
-    #[arg(long, value_name = "NAME")]
-    pub authenticator: Option<String>,
-    /// The role for requests without a token (default: APP_web_anon)
-    #[arg(long, value_name = "NAME")]
-    pub anon_role: Option<String>,
-    /// The role for authenticated requests (default: APP_authenticated)
-    #[arg(long, value_name = "NAME")]
-    pub authenticated_role: Option<String>,
+    #[command(flatten)]
+    pub roles: PostgrestRoleArgs,
     /// Grants for the anon role: USAGE and SELECT on the schemas (UIS parity), or none (your DDL grants)
     #[arg(long, value_enum, default_value = "anon-select")]
     pub grants: Grants,
@@ -168,9 +161,9 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         }
         // Role names printed by `uis-db-configure --with-roles postgrest --json`.
         for (flag, kind) in [
-            (&mut args.authenticator, "authenticator"),
-            (&mut args.anon_role, "anon"),
-            (&mut args.authenticated_role, "authenticated"),
+            (&mut args.roles.authenticator, "authenticator"),
+            (&mut args.roles.anon_role, "anon"),
+            (&mut args.roles.authenticated_role, "authenticated"),
         ] {
             if flag.is_none() {
                 *flag = output::default_nested_str(&defaults, "roles", kind);
@@ -193,16 +186,10 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     for s in &args.schemas {
         validate_ident("schema", s)?;
     }
-    for (field, v) in [
-        ("--database", &args.database),
-        ("--authenticator", &args.authenticator),
-        ("--anon-role", &args.anon_role),
-        ("--authenticated-role", &args.authenticated_role),
-    ] {
-        if let Some(v) = v {
-            validate_ident(field, v)?;
-        }
+    if let Some(d) = &args.database {
+        validate_ident("--database", d)?;
     }
+    args.roles.validate()?;
     if let Some(p) = &args.url_prefix
         && (p.is_empty()
             || !p
@@ -257,7 +244,6 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         .into());
     }
     let db = rec.database.clone();
-    let base = sql_name(&app);
     let schemas = if !args.schemas.is_empty() {
         args.schemas.clone()
     } else if !rec.schemas.is_empty() {
@@ -265,22 +251,10 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     } else {
         vec!["public".to_string()]
     };
-    let pick = |flag: &Option<String>, kind: &str, default: String| {
-        flag.clone()
-            .or_else(|| rec.roles.get(kind).cloned())
-            .unwrap_or(default)
-    };
-    let authenticator = pick(
-        &args.authenticator,
-        "authenticator",
-        format!("{base}_authenticator"),
-    );
-    let anon = pick(&args.anon_role, "anon", format!("{base}_web_anon"));
-    let authenticated = pick(
-        &args.authenticated_role,
-        "authenticated",
-        format!("{base}_authenticated"),
-    );
+    let [authenticator, anon, authenticated] = args
+        .roles
+        .by_kind()
+        .map(|(kind, flag)| store::pick_role(flag, Some(&rec), &app, kind));
     if authenticator == anon || authenticator == authenticated || anon == authenticated {
         return Err(Failure::usage(
             "--authenticator, --anon-role and --authenticated-role must be three different roles",
