@@ -253,6 +253,30 @@ def creds_compare():
     return statistics.median(ours), statistics.median(theirs)
 
 
+def onboard_time():
+    """The whole Railway onboarding, examples/railway/onboard.sh --sandbox
+    (its own sandbox, the five commands, the token checks, the doctor):
+    median wall time of RUNS runs."""
+    root = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    script = os.path.join(root, "examples", "railway", "onboard.sh")
+    if not os.path.exists(uis("uis")):
+        # The dispatcher is the one binary the other rows do not need.
+        log("building the uis dispatcher (release)")
+        subprocess.run(["cargo", "build", "-q", "--release", "-p", "uis"], cwd=root, check=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG") and k != "KUBECONFIG"}
+    env["PATH"] = BIN + ":" + env.get("PATH", "")
+    env["UIS_BIN_DIR"] = BIN
+    times = []
+    for i in range(RUNS):
+        t0 = time.perf_counter()
+        r = subprocess.run([script, "--sandbox"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        times.append(time.perf_counter() - t0)
+        if r.returncode != 0:
+            raise SystemExit(f"bench: onboard.sh --sandbox failed ({r.returncode}):\n{r.stderr[-3000:]}")
+        log(f"onboarding run {i + 1}/{RUNS}: {times[-1]:.1f}s")
+    return statistics.median(times)
+
+
 def version(argv):
     try:
         r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
@@ -331,6 +355,9 @@ def main():
     ours, theirs = creds_compare()
     ratio_row("d. admin password, vs kubectl get secret | base64 -d", f"median of {CREDS_RUNS} cold runs", ours, theirs, "<= 0.5x")
 
+    t = onboard_time()
+    results.append(("e. whole Railway onboarding", "examples/railway/onboard.sh --sandbox", f"{t:.1f} s", "-", "-", "< 60 s", t / 60))
+
     header = "| Benchmark | Input | uis | psql / kubectl | Ratio | Target | Met |\n|---|---|---|---|---|---|---|\n"
     body = ""
     for section, name, ours, theirs, ratio, target, value in results:
@@ -338,7 +365,7 @@ def main():
             met = value <= 0.2
         elif target.startswith("<= 0.5x"):
             met = value <= 0.5
-        elif target.startswith("< 64"):
+        elif target.startswith("< 64") or target.startswith("< 60"):
             met = value < 1.0
         else:
             met = value <= 1.0

@@ -22,10 +22,13 @@ done
 
 # The suite: `uis` on PATH (install.sh), else this checkout's build.
 if ! command -v uis >/dev/null 2>&1; then
-  bin=${UIS_BIN_DIR:-${CARGO_TARGET_DIR:-$root/target}/debug}
-  if [ ! -x "$bin/uis" ]; then
-    echo "onboard.sh: building the suite (cargo build --workspace --bins)" >&2
-    (cd "$root" && cargo build -q --workspace --bins)
+  bin=${UIS_BIN_DIR:-}
+  if [ -z "$bin" ] || [ ! -x "$bin/uis" ]; then
+    bin=${CARGO_TARGET_DIR:-$root/target}/debug
+    if [ ! -x "$bin/uis" ]; then
+      echo "onboard.sh: building the suite (cargo build --workspace --bins)" >&2
+      (cd "$root" && cargo build -q --workspace --bins)
+    fi
   fi
   export PATH="$bin:$PATH"
 fi
