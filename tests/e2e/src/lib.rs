@@ -151,6 +151,26 @@ impl Env {
         }
     }
 
+    /// Starts `uis-db-tunnel ARGS` and returns it once it printed its JSON
+    /// line (`port`, `database_url`...). The tunnel stops when dropped.
+    pub fn tunnel(&self, args: &[&str]) -> Tunnel {
+        use std::io::BufRead;
+        let mut child = self
+            .cmd("uis-db-tunnel")
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn uis-db-tunnel");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("piped stdout"))
+            .read_line(&mut line)
+            .expect("read the tunnel's JSON line");
+        let info = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("uis-db-tunnel printed no JSON ({e}): {line:?}"));
+        Tunnel { child, info }
+    }
+
     /// The machine's real kubectl against this env, or `None` (with a note)
     /// when it is not installed.
     pub fn kubectl(&self, args: &[&str]) -> Option<Out> {
@@ -210,6 +230,30 @@ impl Env {
             "data": {"app.json": b64(&record.to_string()), format!("password.{owner}"): b64(&password)},
         }));
         (owner, db, password)
+    }
+}
+
+/// A running `uis-db-tunnel`; killed when dropped.
+pub struct Tunnel {
+    child: std::process::Child,
+    /// The JSON line it printed.
+    pub info: serde_json::Value,
+}
+
+impl Tunnel {
+    /// Its `database_url`.
+    pub fn url(&self) -> String {
+        self.info["database_url"]
+            .as_str()
+            .expect("database_url")
+            .to_string()
+    }
+}
+
+impl Drop for Tunnel {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

@@ -2,7 +2,6 @@
 //! PostgreSQL, read back with the real psql and kubectl (issue: creds,
 //! tunnel and the cluster access layer).
 
-use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 use uis_e2e::{Env, bin, output};
@@ -133,22 +132,10 @@ fn every_format_and_psql_through_the_tunnel() {
     );
 
     // psql with the --format url output, pointed at the tunnel's local port.
-    let mut tunnel = env
-        .cmd("uis-db-tunnel")
-        .arg("creds-fmt")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(tunnel.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let t: serde_json::Value =
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line:?}"));
-    let port = t["port"].as_u64().unwrap().to_string();
+    let tunnel = env.tunnel(&["creds-fmt"]);
+    let port = tunnel.info["port"].as_u64().unwrap().to_string();
     let url = fmt("url", &["--local-address", &format!("127.0.0.1:{port}")]);
-    assert_eq!(url, t["database_url"].as_str().unwrap());
+    assert_eq!(url, tunnel.url());
     let q = env.psql(&[&url, "-At", "-c", "select current_user || '@' || current_database() || ':' || count(*) from generate_series(1, 5000)"]);
     q.ok();
     assert_eq!(q.stdout.trim(), format!("{owner}@{db}:5000"));
@@ -158,8 +145,6 @@ fn every_format_and_psql_through_the_tunnel() {
             .request_count("/api/v1/namespaces/default/pods/postgresql-0/portforward")
             >= 1
     );
-    let _ = tunnel.kill();
-    let _ = tunnel.wait();
 
     // --direct: the same URL shape, straight to the server.
     let direct = format!("127.0.0.1:{}", env.pg.port);
@@ -172,26 +157,14 @@ fn every_format_and_psql_through_the_tunnel() {
 #[test]
 fn admin_url_through_the_tunnel_runs_a_query() {
     let env = Env::new();
-    let mut tunnel = env
-        .cmd("uis-db-tunnel")
-        .arg("--admin")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(tunnel.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let t: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let tunnel = env.tunnel(&["--admin"]);
     let q = env.psql(&[
-        t["database_url"].as_str().unwrap(),
+        &tunnel.url(),
         "-At",
         "-c",
         "select current_setting('is_superuser')",
     ]);
-    let _ = tunnel.kill();
-    let _ = tunnel.wait();
+    drop(tunnel);
     q.ok();
     assert_eq!(q.stdout.trim(), "on");
 }

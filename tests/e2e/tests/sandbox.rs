@@ -1,8 +1,7 @@
 //! The sandbox script people use to try the suite without a cluster, and the
 //! tunnel's behaviour when the port-forward breaks (issue: foundation).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 use uis_e2e::{Env, output};
 
@@ -70,19 +69,8 @@ fn sandbox_up_psql_down_leaves_nothing() {
 #[test]
 fn a_dropped_tunnel_is_an_error_within_seconds() {
     let env = Env::new();
-    let mut tunnel = env
-        .cmd("uis-db-tunnel")
-        .arg("--admin")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(tunnel.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let t: serde_json::Value = serde_json::from_str(&line).unwrap();
-    let url = t["database_url"].as_str().unwrap().to_string();
+    let tunnel = env.tunnel(&["--admin"]);
+    let url = tunnel.url();
     // Healthy first, then cut after 20 kB of traffic.
     env.psql(&[&url, "-c", "select 1"]).ok();
     env.standin.faults().set_drop_tunnel_after(Some(20_000));
@@ -94,8 +82,7 @@ fn a_dropped_tunnel_is_an_error_within_seconds() {
         "select repeat('x', 1000) from generate_series(1, 1000)",
     ]);
     let took = start.elapsed();
-    let _ = tunnel.kill();
-    let _ = tunnel.wait();
+    drop(tunnel);
     assert_ne!(q.code, 0, "the query cannot succeed through a cut tunnel");
     assert!(
         q.stderr.contains("server closed the connection") || q.stderr.contains("connection"),
