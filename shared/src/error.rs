@@ -71,11 +71,6 @@ impl fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
-/// Shorthand for returning a [`Failure`] wrapped in `anyhow`.
-pub fn fail<T>(phase: &str, detail: impl Into<String>) -> anyhow::Result<T> {
-    Err(Failure::new(phase, detail).into())
-}
-
 impl From<postgres::Error> for Failure {
     /// A database error seen outside the script engine (catalog reads and
     /// provisioning): its message and SQLSTATE; a lost connection exits 2.

@@ -24,4 +24,4 @@ pub mod session;
 pub mod store;
 pub mod tunnel;
 
-pub use error::{Failure, fail};
+pub use error::Failure;

@@ -229,20 +229,4 @@ impl Session {
         };
         self.connect(&login, "uis-login-check").is_ok()
     }
-
-    /// The same, with a notice callback (notices go to the caller, not lost).
-    pub fn connect_with_notices(
-        &mut self,
-        login: &Login,
-        application_name: &str,
-        on_notice: impl Fn(postgres::error::DbError) + Send + Sync + 'static,
-    ) -> Result<postgres::Client, Failure> {
-        let ep = self.endpoint()?;
-        let via = self.via();
-        let mut config = crate::pg::config(&ep, login, application_name);
-        config.notice_callback(on_notice);
-        config
-            .connect(postgres::NoTls)
-            .map_err(|e| crate::pg::explain_connect(&e, login, &via))
-    }
 }

@@ -160,11 +160,6 @@ pub async fn write(cluster: &Cluster, namespace: &str, rec: &AppRecord) -> Resul
     Ok(())
 }
 
-/// Deletes an app's record; `false` when there was none.
-pub async fn delete(cluster: &Cluster, namespace: &str, app: &str) -> Result<bool, Failure> {
-    cluster.delete::<Secret>(namespace, &secret_name(app)).await
-}
-
 /// Every app's record, for conflict checks across apps.
 pub async fn read_all(cluster: &Cluster, namespace: &str) -> Result<Vec<AppRecord>, Failure> {
     let mut out = Vec::new();
