@@ -6,8 +6,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
 
-pub use kube_standin::{StandIn, StandInOptions};
+pub use kube_standin::{Reader, StandIn, StandInOptions};
 pub use uis_harness::{Pg, bin};
 
 /// One test's cluster.
@@ -73,12 +74,84 @@ impl Out {
     }
 }
 
+/// Runs `cmd` to the end and returns what it did. Every command run this
+/// way (and every [`Env::run`]) is checked: its stderr must hold none of the
+/// secrets this test process knows of (see [`assert_no_known_secret`]).
 pub fn output(cmd: &mut Command) -> Out {
     let o = cmd.output().unwrap_or_else(|e| panic!("run {cmd:?}: {e}"));
-    Out {
+    let out = Out {
         code: o.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    };
+    remember_tokens(&out.stdout);
+    assert_no_known_secret(&format!("stderr of {cmd:?}"), &out.stderr);
+    out
+}
+
+/// Where secrets live in this test process: the stand-ins of every [`Env`]
+/// (their Secrets), the superuser passwords, and every JWT any command
+/// printed on stdout.
+static SECRETS: Mutex<Vec<Reader>> = Mutex::new(Vec::new());
+static KNOWN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Adds a value that must never appear on stderr or in a log.
+pub fn remember_secret(value: &str) {
+    let mut k = KNOWN.lock().unwrap_or_else(|e| e.into_inner());
+    if !k.iter().any(|v| v == value) {
+        k.push(value.to_string());
+    }
+}
+
+/// Remembers every JWT-shaped word (`eyJ...`.`...`.`...`) of `text`.
+fn remember_tokens(text: &str) {
+    for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || "-_.".contains(c))) {
+        let parts: Vec<&str> = word.split('.').collect();
+        if word.starts_with("eyJ") && parts.len() == 3 && parts.iter().all(|p| p.len() >= 8) {
+            remember_secret(word);
+        }
+    }
+}
+
+/// Does a Secret key hold a secret (rather than a name or a URL built from
+/// one that is checked on its own)?
+fn is_secret_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    (k.contains("password") || k.contains("secret") || k.contains("token"))
+        && !k.ends_with("_uri")
+        && !k.ends_with("url")
+}
+
+/// Every secret known right now: passwords and JWT secrets held in the
+/// Secrets of every stand-in of this process, superuser passwords and the
+/// tokens printed so far (values shorter than 8 characters are skipped).
+pub fn known_secrets() -> Vec<String> {
+    let mut all = KNOWN.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    for r in SECRETS.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        for (_, key, value) in r.secret_data() {
+            if is_secret_key(&key) && !all.contains(&value) {
+                all.push(value);
+            }
+        }
+    }
+    all.retain(|v| v.len() >= 8);
+    all
+}
+
+/// Panics when `text` (a stream or a log, named by `what`) holds any of
+/// [`known_secrets`].
+#[track_caller]
+pub fn assert_no_known_secret(what: &str, text: &str) {
+    if text.is_empty() {
+        return;
+    }
+    for s in known_secrets() {
+        assert!(
+            !text.contains(&s),
+            "a secret ({}... , {} characters) reached {what}:\n{text}",
+            &s[..4],
+            s.len()
+        );
     }
 }
 
@@ -93,6 +166,11 @@ impl Env {
         standin
             .write_kubeconfig(&kubeconfig)
             .expect("write kubeconfig");
+        remember_secret(&pg.password);
+        SECRETS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(standin.reader());
         Env {
             pg,
             standin,
@@ -144,22 +222,26 @@ impl Env {
         });
         let o = child.wait_with_output().expect("wait");
         let _ = writer.join();
-        Out {
+        let out = Out {
             code: o.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        }
+        };
+        remember_tokens(&out.stdout);
+        assert_no_known_secret(&format!("stderr of {name}"), &out.stderr);
+        out
     }
 
     /// Starts `uis-db-tunnel ARGS` and returns it once it printed its JSON
     /// line (`port`, `database_url`...). The tunnel stops when dropped.
     pub fn tunnel(&self, args: &[&str]) -> Tunnel {
         use std::io::BufRead;
+        let log = self.path(&format!("tunnel-{}.log", uis_harness::pg::random_alnum(6)));
         let mut child = self
             .cmd("uis-db-tunnel")
             .args(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("tunnel log"))
             .spawn()
             .expect("spawn uis-db-tunnel");
         let mut line = String::new();
@@ -168,7 +250,7 @@ impl Env {
             .expect("read the tunnel's JSON line");
         let info = serde_json::from_str(&line)
             .unwrap_or_else(|e| panic!("uis-db-tunnel printed no JSON ({e}): {line:?}"));
-        Tunnel { child, info }
+        Tunnel { child, info, log }
     }
 
     /// The machine's real kubectl against this env, or `None` (with a note)
@@ -233,9 +315,11 @@ impl Env {
     }
 }
 
-/// A running `uis-db-tunnel`; killed when dropped.
+/// A running `uis-db-tunnel`; killed when dropped, and then its stderr
+/// (kept in a log file) is checked for secrets.
 pub struct Tunnel {
     child: std::process::Child,
+    log: PathBuf,
     /// The JSON line it printed.
     pub info: serde_json::Value,
 }
@@ -254,6 +338,10 @@ impl Drop for Tunnel {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if !std::thread::panicking() {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            assert_no_known_secret("the tunnel's stderr", &log);
+        }
     }
 }
 

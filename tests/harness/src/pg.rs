@@ -29,13 +29,22 @@ if ! "$BIN/initdb" -D "$D/data" -U postgres --pwfile="$D/pwfile" -A scram-sha-25
   read _ ; rm -rf "$D"; exit 1
 fi
 rm -f "$D/pwfile"
-"$BIN/postgres" -D "$D/data" -h 127.0.0.1 -p "$PORT" -k "$D" \
-  -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-  -c max_connections=300 -c shared_buffers=64MB -c log_min_messages=warning \
-  >"$D/postgres.log" 2>&1 &
-pid=$!
-echo "$pid" > "$D/pid"
-read _
+start() {
+  "$BIN/postgres" -D "$D/data" -h 127.0.0.1 -p "$PORT" -k "$D" \
+    -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+    -c max_connections=300 -c shared_buffers=64MB -c log_min_messages=warning \
+    >>"$D/postgres.log" 2>&1 &
+  pid=$!
+  echo "$pid" > "$D/pid"
+}
+start
+# "restart" stops the server (fast shutdown) and starts it again; any other
+# line, or end of input, stops it for good.
+while read -r cmd && [ "$cmd" = restart ]; do
+  kill -INT "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  start
+done
 kill -INT "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
 rm -rf "$D"
@@ -200,6 +209,28 @@ impl Pg {
             ("PGUSER".into(), self.user.clone()),
             ("PGPASSWORD".into(), self.password.clone()),
         ]
+    }
+
+    /// Restarts the server (fast shutdown, which ends every session, then
+    /// a new start on the same port) and returns once it accepts
+    /// connections again.
+    pub fn restart(&self) -> Result<()> {
+        let pid_file = self.dir.join("pid");
+        let old = std::fs::read_to_string(&pid_file).unwrap_or_default();
+        {
+            let mut w = self.watchdog.lock().unwrap_or_else(|e| e.into_inner());
+            let (_, stdin) = w.as_mut().context("the server was stopped")?;
+            stdin.write_all(b"restart\n")?;
+            stdin.flush()?;
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while std::fs::read_to_string(&pid_file).unwrap_or_default() == old {
+            if Instant::now() > deadline {
+                bail!("postgres did not restart within 60 s");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.wait_ready()
     }
 
     /// Stop the server and delete its files now, waiting for both.

@@ -16,6 +16,7 @@ struct FailRule {
 struct State {
     drop_after: Option<u64>,
     latency: Duration,
+    api_latency: Duration,
     fails: Vec<FailRule>,
 }
 
@@ -51,6 +52,15 @@ impl Faults {
                 status,
             });
         })
+    }
+    /// Delay before answering each API request (not `/version` and the
+    /// health endpoints, not the stand-in's own `/standin/` paths).
+    pub fn set_api_latency(&self, d: Duration) {
+        self.with(|s| s.api_latency = d)
+    }
+    /// The current API latency.
+    pub fn api_latency(&self) -> Duration {
+        self.with(|s| s.api_latency)
     }
     /// Remove every fault.
     pub fn clear(&self) {

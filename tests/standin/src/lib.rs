@@ -207,11 +207,40 @@ impl StandIn {
 
     /// Every request so far as (method, path).
     pub fn requests(&self) -> Vec<(String, String)> {
+        self.request_log()
+            .into_iter()
+            .map(|(m, p, _)| (m, p))
+            .collect()
+    }
+
+    /// Every request so far as (method, path, query string).
+    pub fn request_log(&self) -> Vec<(String, String, String)> {
         self.shared
             .requests
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// Forgets the requests seen so far.
+    pub fn clear_request_log(&self) {
+        self.shared
+            .requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// A cheap, cloneable read-only view of the stored objects, usable
+    /// after the handle moved (for checks that run in helpers).
+    pub fn reader(&self) -> Reader {
+        Reader(self.shared.clone())
+    }
+
+    /// Every stored object as a line `group/plural ns/name rv=N`, sorted:
+    /// compare two snapshots to see whether anything was written.
+    pub fn snapshot(&self) -> Vec<String> {
+        self.reader().snapshot()
     }
 
     /// Creates or replaces any object (namespaces are created on demand),
@@ -378,6 +407,58 @@ impl StandIn {
                 ("PGPASSWORD".into(), superuser_password.into()),
             ],
         );
+    }
+}
+
+/// Read-only access to a stand-in's objects; see [`StandIn::reader`].
+#[derive(Clone)]
+pub struct Reader(Arc<Shared>);
+
+impl Reader {
+    /// See [`StandIn::snapshot`]. Objects the controller keeps rewriting on
+    /// its own (Events) are left out.
+    pub fn snapshot(&self) -> Vec<String> {
+        let st = self.0.store();
+        st.all()
+            .into_iter()
+            .filter(|(r, ..)| r != "/events" && r != "events.k8s.io/events")
+            .map(|(r, ns, name, v)| {
+                format!(
+                    "{r} {ns}/{name} rv={}",
+                    v["metadata"]["resourceVersion"].as_str().unwrap_or("?")
+                )
+            })
+            .collect()
+    }
+
+    /// Every Secret's `data` as (namespace/name, key, decoded value), for
+    /// checks that no secret leaked somewhere it should not.
+    pub fn secret_data(&self) -> Vec<(String, String, String)> {
+        let st = self.0.store();
+        let Some(r) = st.resource_for_kind("v1", "Secret") else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for s in st.list(&r, None) {
+            let id = format!(
+                "{}/{}",
+                s["metadata"]["namespace"].as_str().unwrap_or_default(),
+                s["metadata"]["name"].as_str().unwrap_or_default()
+            );
+            for (k, v) in s["data"].as_object().into_iter().flatten() {
+                if let Some(bytes) = v
+                    .as_str()
+                    .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+                {
+                    out.push((
+                        id.clone(),
+                        k.clone(),
+                        String::from_utf8_lossy(&bytes).into_owned(),
+                    ));
+                }
+            }
+        }
+        out
     }
 }
 

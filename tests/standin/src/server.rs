@@ -49,8 +49,8 @@ pub struct Shared {
     pub exec_env: Mutex<ExecEnvs>,
     /// Accepted bearer token.
     pub token: String,
-    /// (method, path) of every request seen.
-    pub requests: Mutex<Vec<(String, String)>>,
+    /// (method, path, query) of every request seen.
+    pub requests: Mutex<Vec<(String, String, String)>>,
 }
 
 impl Shared {
@@ -166,7 +166,11 @@ async fn handle(shared: Arc<Shared>, has_cert: bool, req: Request<Incoming>) -> 
         if log.len() >= REQUEST_LOG_CAP {
             log.drain(..REQUEST_LOG_CAP / 2);
         }
-        log.push((method.clone(), path.clone()));
+        log.push((
+            method.clone(),
+            path.clone(),
+            req.uri().query().unwrap_or_default().to_string(),
+        ));
     }
     let public = matches!(
         path.as_str(),
@@ -180,6 +184,12 @@ async fn handle(shared: Arc<Shared>, has_cert: bool, req: Request<Incoming>) -> 
         .is_some_and(|t| t.trim() == shared.token);
     if !public && !has_cert && !bearer_ok {
         return error_response(&ApiError::new(401, "Unauthorized", "Unauthorized"));
+    }
+    if !public && !path.starts_with("/standin/") {
+        let delay = shared.faults.api_latency();
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
     }
     if !path.starts_with("/standin/")
         && let Some(code) = shared.faults.fail_for(&method, &path)
@@ -887,7 +897,7 @@ async fn watch(shared: Arc<Shared>, r: ResourceInfo, ns: &str, query: &Query) ->
 
 async fn faults_endpoint(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
     let f = &shared.faults;
-    let current = |f: &Faults| json!({"dropTunnelAfter": f.drop_tunnel_after(), "frameLatencyMs": f.frame_latency().as_millis() as u64});
+    let current = |f: &Faults| json!({"dropTunnelAfter": f.drop_tunnel_after(), "frameLatencyMs": f.frame_latency().as_millis() as u64, "apiLatencyMs": f.api_latency().as_millis() as u64});
     if req.method() == Method::GET {
         return json_response(200, &current(f));
     }
@@ -907,6 +917,9 @@ async fn faults_endpoint(shared: &Shared, req: Request<Incoming>) -> Response<Bo
     }
     if let Some(ms) = body.get("frameLatencyMs").and_then(Value::as_u64) {
         f.set_frame_latency(Duration::from_millis(ms));
+    }
+    if let Some(ms) = body.get("apiLatencyMs").and_then(Value::as_u64) {
+        f.set_api_latency(Duration::from_millis(ms));
     }
     for rule in body["fail"].as_array().into_iter().flatten() {
         let Some(prefix) = rule["pathPrefix"].as_str() else {

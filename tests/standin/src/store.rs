@@ -321,6 +321,15 @@ impl Store {
         self.objects.get(&Store::key(r, ns, name))
     }
 
+    /// Every stored object as (`group/plural`, namespace, name, object), in
+    /// key order.
+    pub fn all(&self) -> Vec<(String, String, String, &Value)> {
+        self.objects
+            .iter()
+            .map(|((g, p, ns, name), v)| (format!("{g}/{p}"), ns.clone(), name.clone(), v))
+            .collect()
+    }
+
     /// Lists objects of a resource, optionally within one namespace.
     pub fn list(&self, r: &ResourceInfo, ns: Option<&str>) -> Vec<Value> {
         self.objects
