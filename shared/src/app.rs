@@ -33,15 +33,81 @@ pub fn sql_name(app: &str) -> String {
     app.replace('-', "_")
 }
 
-/// Checks a role, database or schema name the user gave: 1-63 bytes, no NUL.
-/// Any other character is fine because every identifier is quoted.
+/// The rule for every name the suite creates or writes into PostgREST's
+/// settings (roles, databases, schemas), as shown in errors.
+pub const NAME_RULE: &str = "^[a-z_][a-z0-9_]{0,62}$";
+
+/// Checks a name the suite will create (a role, database or schema) against
+/// [`NAME_RULE`]: such a name never needs quoting, so it stays the same in
+/// SQL, URLs, `.pgpass`, JDBC strings, JWT `role` claims and PostgREST's
+/// comma-separated settings. The error (exit 2) names the flag and the rule.
+pub fn validate_new_name(field: &str, name: &str) -> Result<(), Failure> {
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if ok {
+        return Ok(());
+    }
+    Err(Failure::usage(format!(
+        "invalid {field} {name:?}: names the suite creates must match {NAME_RULE} (lowercase letters, digits and '_', at most 63), so they never need quoting, e.g. `{}`",
+        suggest_name(name)
+    )))
+}
+
+/// A valid name close to `name`, for error messages.
+fn suggest_name(name: &str) -> String {
+    let mut s: String = name
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    if !s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_') {
+        s.insert(0, '_');
+    }
+    s.truncate(63);
+    if s.trim_matches('_').is_empty() {
+        "railway_owner".into()
+    } else {
+        s
+    }
+}
+
+/// Checks a name that refers to something that already exists (a role to
+/// log in as, an extension): 1-63 bytes, no control character. Any other
+/// character is fine because every identifier is quoted.
 pub fn validate_ident(field: &str, name: &str) -> Result<(), Failure> {
-    if name.is_empty() || name.len() > 63 || name.contains('\0') {
+    if name.is_empty() || name.len() > 63 || name.chars().any(char::is_control) {
         return Err(Failure::usage(format!(
-            "invalid {field} {name:?}: must be 1-63 bytes with no NUL character, e.g. `railway`"
+            "invalid {field} {name:?}: must be 1-63 bytes with no control character, e.g. `railway`"
         )));
     }
     Ok(())
+}
+
+/// Checks the prefix of a Kubernetes object name (a DNS subdomain): lowercase
+/// letters, digits, '-' and '.', starting with a letter or digit, at most 200.
+pub fn validate_object_prefix(field: &str, prefix: &str) -> Result<(), Failure> {
+    let ok = !prefix.is_empty()
+        && prefix.len() <= 200
+        && prefix
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && prefix
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
+    if ok {
+        return Ok(());
+    }
+    Err(Failure::usage(format!(
+        "invalid {field} {prefix:?}: Kubernetes object names take lowercase letters, digits, '-' and '.', starting with a letter or digit, e.g. `railway`"
+    )))
 }
 
 /// `"name"` with embedded quotes doubled.
@@ -86,6 +152,36 @@ mod tests {
             assert_eq!(e.code, 2);
             assert!(e.detail.contains(APP_RULE), "{}", e.detail);
         }
+    }
+
+    #[test]
+    fn new_names() {
+        for ok in ["railway", "_x", "a1_2", &"a".repeat(63)] {
+            assert!(validate_new_name("--owner", ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "Bad",
+            "a b",
+            "a\"b",
+            "a;b",
+            "..",
+            "a\u{1}",
+            "æøå",
+            "1a",
+            "a-b",
+            &"a".repeat(64),
+        ] {
+            let e = validate_new_name("--owner", bad).unwrap_err();
+            assert_eq!(e.code, 2);
+            assert!(e.detail.contains(NAME_RULE), "{}", e.detail);
+            let suggested = e.detail.rsplit('`').nth(1).unwrap();
+            assert!(validate_new_name("x", suggested).is_ok(), "{suggested}");
+        }
+        assert!(validate_ident("--as", "Staff Member").is_ok());
+        assert!(validate_ident("--as", "a\nb").is_err());
+        assert!(validate_object_prefix("p", "railway").is_ok());
+        assert!(validate_object_prefix("p", "A B").is_err());
     }
 
     #[test]

@@ -42,6 +42,7 @@ pub struct LocatorArgs {
         global = true,
         value_name = "NS",
         default_value = "default",
+        value_parser = dns_label,
         env = "UIS_PG_NAMESPACE",
         hide_env_values = true
     )]
@@ -62,6 +63,7 @@ pub struct LocatorArgs {
         global = true,
         value_name = "NAME",
         default_value = "postgresql",
+        value_parser = dns_label,
         env = "UIS_PG_SERVICE",
         hide_env_values = true
     )]
@@ -133,6 +135,31 @@ impl Default for LocatorArgs {
 }
 
 /// `HOST:PORT` split, with a usage error naming `field` when malformed.
+/// A clap value parser for namespace and Service names (RFC 1123 labels:
+/// lowercase letters, digits and '-', 1-63, letter or digit at both ends),
+/// so a name can never change which API path is called.
+pub fn dns_label(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 63
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-');
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err("must be a Kubernetes name: 1-63 lowercase letters, digits or '-', starting and ending with a letter or digit, e.g. `default`".into())
+    }
+}
+
+/// A clap value parser for a role name given to log in as or to put in a
+/// token: 1-63 bytes, no control character (it is always quoted in SQL).
+pub fn role_name(s: &str) -> Result<String, String> {
+    crate::app::validate_ident("role", s)
+        .map(|()| s.to_string())
+        .map_err(|_| "must be 1-63 bytes with no control character, e.g. `authenticator`".into())
+}
+
 pub fn parse_host_port(field: &str, value: &str) -> Result<(String, u16), crate::Failure> {
     let bad = || {
         crate::Failure::usage(format!(
@@ -185,7 +212,7 @@ impl PostgrestRoleArgs {
             ("--authenticated-role", &self.authenticated_role),
         ] {
             if let Some(v) = value {
-                crate::app::validate_ident(flag, v)?;
+                crate::app::validate_new_name(flag, v)?;
             }
         }
         Ok(())

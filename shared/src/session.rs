@@ -184,6 +184,7 @@ impl Session {
         as_role: &str,
         database: Option<&str>,
     ) -> Result<Login, Failure> {
+        crate::app::validate_ident("--as", as_role)?;
         if as_role == "admin" {
             let admin = self.admin()?;
             let database = match (database, app) {

@@ -12,7 +12,9 @@ use clap::{Parser, ValueEnum};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Secret;
 use shared::Failure;
-use shared::app::{quote_ident, sql_name, validate_app, validate_ident};
+use shared::app::{
+    quote_ident, sql_name, validate_app, validate_ident, validate_new_name, validate_object_prefix,
+};
 use shared::cli::{ClusterArgs, LocatorArgs, PostgrestRoleArgs};
 use shared::output::{self, note, warn};
 use shared::pg::Login;
@@ -54,7 +56,7 @@ pub struct Args {
     #[command(flatten)]
     pub roles: PostgrestRoleArgs,
     /// Also write Secret PREFIX-db with DATABASE_URL in this namespace (UIS compatibility)
-    #[arg(long, value_name = "NS", requires = "secret_name_prefix")]
+    #[arg(long, value_name = "NS", requires = "secret_name_prefix", value_parser = shared::cli::dns_label)]
     pub namespace: Option<String>,
     /// Prefix of that Secret's name
     #[arg(long, value_name = "P", requires = "namespace")]
@@ -140,19 +142,19 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         ))
         .into());
     }
-    for (field, names) in [("schema", &args.schemas), ("extension", &args.extensions)] {
-        for n in names {
-            validate_ident(field, n)?;
+    for n in &args.schemas {
+        validate_new_name("schema", n)?;
+    }
+    for n in &args.extensions {
+        validate_ident("extension", n)?;
+    }
+    for (field, n) in [("--database", &args.database), ("--owner", &args.owner)] {
+        if let Some(n) = n {
+            validate_new_name(field, n)?;
         }
     }
-    for (field, n) in [
-        ("--database", &args.database),
-        ("--owner", &args.owner),
-        ("--secret-name-prefix", &args.secret_name_prefix),
-    ] {
-        if let Some(n) = n {
-            validate_ident(field, n)?;
-        }
+    if let Some(p) = &args.secret_name_prefix {
+        validate_object_prefix("--secret-name-prefix", p)?;
     }
     args.roles.validate()?;
     if args.roles.any() && !args.with_roles.contains(&RolePattern::Postgrest) {

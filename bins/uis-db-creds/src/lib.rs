@@ -28,7 +28,7 @@ pub struct Args {
     #[arg(long, conflicts_with = "role")]
     admin: bool,
     /// The role: owner (default), authenticator, readonly, or a role name in the app's store
-    #[arg(long, value_name = "ROLE")]
+    #[arg(long, value_name = "ROLE", value_parser = shared::cli::role_name)]
     role: Option<String>,
     /// Output format (default: json)
     #[arg(long, value_enum, value_name = "FORMAT")]

@@ -37,7 +37,7 @@ pub struct Args {
     /// The app (optional with --as admin)
     pub app: Option<String>,
     /// Who to connect as: owner, admin (the superuser), or a role stored for the app
-    #[arg(long = "as", value_name = "owner|admin|ROLE", default_value = "owner")]
+    #[arg(long = "as", value_name = "owner|admin|ROLE", value_parser = shared::cli::role_name, default_value = "owner")]
     pub as_role: String,
     /// Database (default: the app's; `postgres` for --as admin without APP)
     #[arg(long, short = 'd', value_name = "DB")]

@@ -36,7 +36,7 @@ pub struct Args {
     #[arg(default_value = "db")]
     pub dir: PathBuf,
     /// Who runs the files: owner (default), admin (the superuser), or a stored role
-    #[arg(long = "as", value_name = "owner|admin|ROLE", default_value = "owner")]
+    #[arg(long = "as", value_name = "owner|admin|ROLE", value_parser = shared::cli::role_name, default_value = "owner")]
     pub as_role: String,
     /// Print what would be applied; change nothing
     #[arg(long)]

@@ -26,7 +26,7 @@ pub struct Args {
     #[arg(long, conflicts_with = "role")]
     admin: bool,
     /// The role whose URL is printed: owner (default), authenticator, readonly or a stored role name
-    #[arg(long, value_name = "ROLE")]
+    #[arg(long, value_name = "ROLE", value_parser = shared::cli::role_name)]
     role: Option<String>,
     /// Local port to listen on, on 127.0.0.1 (default: any free port)
     #[arg(long, value_name = "N", default_value_t = 0)]

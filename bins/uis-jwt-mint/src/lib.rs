@@ -35,7 +35,7 @@ pub struct Args {
     /// The app; read from piped JSON when left out
     pub app: Option<String>,
     /// The role claim: anon, authenticated, or a role name
-    #[arg(long, value_name = "ROLE", required_unless_present_any = ["write_env", "verify"])]
+    #[arg(long, value_name = "ROLE", value_parser = shared::cli::role_name, required_unless_present_any = ["write_env", "verify"])]
     pub role: Option<String>,
     /// Only these capabilities (checked against the capabilities table)
     #[arg(

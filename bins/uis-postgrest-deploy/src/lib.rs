@@ -9,7 +9,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Namespace, Secret, Service};
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
 use shared::Failure;
-use shared::app::{quote_ident, validate_app, validate_ident};
+use shared::app::{quote_ident, validate_app, validate_ident, validate_new_name};
 use shared::cli::{ClusterArgs, LocatorArgs, PostgrestRoleArgs};
 use shared::cluster::Cluster;
 use shared::output::{self, note, warn};
@@ -52,7 +52,7 @@ pub struct Args {
     #[arg(long, value_name = "IMG", default_value = pgrst::DEFAULT_IMAGE)]
     pub image: String,
     /// Number of PostgREST pods
-    #[arg(long, value_name = "N", default_value_t = 2)]
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(i32).range(1..=100))]
     pub replicas: i32,
     /// The audience tokens must carry (PGRST_JWT_AUD)
     #[arg(long, value_name = "AUD")]
@@ -180,11 +180,8 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         ))
         .into());
     }
-    if args.replicas < 1 {
-        return Err(Failure::usage("--replicas must be at least 1").into());
-    }
     for s in &args.schemas {
-        validate_ident("schema", s)?;
+        validate_new_name("schema", s)?;
     }
     if let Some(d) = &args.database {
         validate_ident("--database", d)?;
