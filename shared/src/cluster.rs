@@ -113,10 +113,13 @@ impl Cluster {
 
 /// An error and its sources on one line (`a: b: c`), without duplicates.
 pub fn one_line(e: &dyn std::error::Error) -> String {
-    let mut parts: Vec<String> = vec![e.to_string()];
+    // Some errors (YAML parsers) draw the input under the message on the
+    // following lines: only the first line of each is kept.
+    let first = |s: String| s.lines().next().unwrap_or_default().trim().to_string();
+    let mut parts: Vec<String> = vec![first(e.to_string())];
     let mut cur = e.source();
     while let Some(s) = cur {
-        let text = s.to_string();
+        let text = first(s.to_string());
         if !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }

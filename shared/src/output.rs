@@ -89,8 +89,14 @@ pub fn stdin_defaults() -> anyhow::Result<Option<serde_json::Value>> {
     if !(ft.is_fifo() || ft.is_file() || ft.is_socket()) {
         return Ok(None);
     }
-    let mut text = String::new();
-    stdin.lock().read_to_string(&mut text)?;
+    let mut bytes = Vec::new();
+    stdin.lock().read_to_end(&mut bytes)?;
+    let Ok(text) = String::from_utf8(bytes) else {
+        return Err(Failure::usage(
+            "stdin is not a JSON object (not even UTF-8 text); pipe the --json output of another uis command, or give APP as an argument",
+        )
+        .into());
+    };
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);

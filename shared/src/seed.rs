@@ -56,18 +56,51 @@ pub fn scan(dir: &Path) -> Result<(Vec<SeedFile>, Vec<String>), Failure> {
     for e in entries {
         let e = e.map_err(|e| Failure::new("input", e.to_string()))?;
         let path = e.path();
-        let Some(name) = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .map(str::to_string)
-        else {
-            continue;
-        };
-        if !name.ends_with(".sql") || !path.is_file() {
+        let raw_name = e.file_name();
+        if !raw_name.as_encoded_bytes().ends_with(b".sql") {
             continue;
         }
-        let bytes = std::fs::read(&path)
-            .map_err(|e| Failure::new("input", format!("{}: {e}", path.display())))?;
+        let Some(name) = raw_name.to_str().map(str::to_string) else {
+            return Err(Failure::new(
+                "input",
+                format!("{}: the file name is not valid UTF-8", path.display()),
+            )
+            .hint(
+                "rename it with only UTF-8 characters (the name is recorded in the seed ledger)",
+            ));
+        };
+        if !path.is_file() {
+            return Err(Failure::new(
+                "input",
+                format!(
+                    "{} is not a regular file (a directory?); nothing was applied",
+                    path.display()
+                ),
+            )
+            .hint("seed files are the *.sql files directly in DIR: move or rename it"));
+        }
+        let bytes = std::fs::read(&path).map_err(|e| {
+            Failure::new(
+                "input",
+                format!("cannot read {}: {e}; nothing was applied", path.display()),
+            )
+        })?;
+        if let Err(e) = std::str::from_utf8(&bytes) {
+            let at = e.valid_up_to();
+            let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
+            return Err(Failure::new(
+                "input",
+                format!(
+                    "{}:{line}: not valid UTF-8 (byte {}); nothing was applied",
+                    path.display(),
+                    at + 1
+                ),
+            )
+            .hint(format!(
+                "save it as UTF-8, e.g. `iconv -f LATIN1 -t UTF-8 {0} > {0}.utf8 && mv {0}.utf8 {0}`",
+                path.display()
+            )));
+        }
         let first = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
         let first = String::from_utf8_lossy(first).trim().to_lowercase();
         let mode = match first.as_str() {

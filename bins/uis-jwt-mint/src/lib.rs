@@ -160,6 +160,16 @@ fn run(mut args: Args) -> anyhow::Result<i32> {
     {
         return Err(Failure::usage("--aud is empty").into());
     }
+    // Claims that fight the flags are refused before the cluster is asked
+    // anything (checked again below, once the deployed audience is known).
+    jwt::validate_extra(&MintSpec {
+        aud: args.aud.clone(),
+        sub: args.sub.clone(),
+        capabilities: (!args.capabilities.is_empty()).then(|| args.capabilities.clone()),
+        extra: extra.clone(),
+        ..MintSpec::default()
+    })
+    .map_err(|m| Failure::usage(format!("invalid --claim: {m}")))?;
 
     let mut session = Session::new(&args.cluster_args, &args.locator)?;
     let target = if let Some(path) = &args.secret_file {

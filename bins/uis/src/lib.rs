@@ -208,7 +208,7 @@ impl Catalog {
                 words.join(" ")
             );
             eprint!("{}", table(&self.rows(&group)));
-            return ExitCode::FAILURE;
+            return ExitCode::from(2);
         }
         let (unknown, suggestions) = self.unknown(args);
         eprintln!("error: unknown command \"{unknown}\"");
@@ -227,7 +227,7 @@ impl Catalog {
             eprintln!("  hint: the commands are: {}", names.join(", "));
         }
         eprintln!("  (`uis help` lists every command with its description)");
-        ExitCode::FAILURE
+        ExitCode::from(2)
     }
 
     /// The programs whose words start with `prefix`, in name order.

@@ -393,11 +393,19 @@ impl<R: BufRead> Lexer<R> {
             self.reset_statement();
             return Ok(None);
         };
+        if self.buf.contains(&0) {
+            return Err(LexError::Invalid {
+                message: "statement contains a NUL byte, which PostgreSQL cannot take in SQL text (is this a binary file?)".into(),
+                pos: start,
+            });
+        }
         let text = match String::from_utf8(std::mem::take(&mut self.buf)) {
             Ok(t) => t,
             Err(_) => {
                 return Err(LexError::Invalid {
-                    message: "statement is not valid UTF-8".into(),
+                    message:
+                        "statement is not valid UTF-8 (save the file as UTF-8, e.g. with iconv)"
+                            .into(),
                     pos: start,
                 });
             }

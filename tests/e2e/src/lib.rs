@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 
+pub mod reliability;
+
 pub use kube_standin::{Reader, StandIn, StandInOptions};
 pub use uis_harness::{Pg, bin};
 

@@ -174,9 +174,9 @@ fn install_use_and_uninstall() {
     out.ok();
     assert!(out.stdout.starts_with("uis "), "{}", out.stdout);
 
-    // Unknown commands: exit 1, the error, and suggestions.
+    // Unknown commands: exit 2 (usage), the error, and suggestions.
     let out = output(in_prefix(&bin, &home, &uis).arg("nonesuch"));
-    out.expect_code(1);
+    out.expect_code(2);
     assert!(
         out.stderr.contains("error: unknown command \"nonesuch\""),
         "{}",
@@ -188,7 +188,7 @@ fn install_use_and_uninstall() {
         out.stderr
     );
     let out = output(in_prefix(&bin, &home, &uis).args(["db", "cred", "railway"]));
-    out.expect_code(1);
+    out.expect_code(2);
     assert!(
         out.stderr.contains("unknown command \"db cred\""),
         "{}",

@@ -155,7 +155,8 @@ impl Pg {
         }
     }
 
-    fn try_connect(&self, db: &str) -> Result<postgres::Client, postgres::Error> {
+    /// A superuser connection to `db`, or the error.
+    pub fn try_connect(&self, db: &str) -> Result<postgres::Client, postgres::Error> {
         postgres::Config::new()
             .host(&self.host)
             .port(self.port)

@@ -1,0 +1,479 @@
+//! The reliability suite's machinery: run a binary on a bad input or under a
+//! fault, assert what a user is promised (the exit code, one clear message
+//! naming the fix, no panic, bounded time, no secret on stderr, and the
+//! database and the cluster unchanged, or in the documented partial state),
+//! and record one row per case for `docs/reliability.md`.
+//!
+//! Each test of `tests/reliability.rs` fills a [`Section`]; [`Section::finish`]
+//! renders it as a Markdown table and compares it with the block between
+//! `<!-- reliability:NAME -->` and `<!-- /reliability:NAME -->` in
+//! `docs/reliability.md`. With `UIS_BLESS=1` it rewrites that block instead:
+//! the document is produced by the suite and cannot drift from it.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::{Env, Out, assert_no_known_secret};
+
+/// What a case is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    BadInput,
+    Fault,
+    Concurrency,
+}
+
+impl Kind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::BadInput => "bad input",
+            Kind::Fault => "fault",
+            Kind::Concurrency => "concurrency",
+        }
+    }
+}
+
+/// The state a case must leave.
+#[derive(Debug, Clone)]
+pub enum After {
+    /// The database and the cluster exactly as before (compared).
+    Unchanged,
+    /// A documented state the caller checks itself (the text goes in the doc).
+    Documented(String),
+}
+
+/// One bad input or fault: a binary, its arguments and what must happen.
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub kind: Kind,
+    /// The input or fault, for people.
+    pub what: String,
+    pub bin: String,
+    pub args: Vec<String>,
+    pub stdin: Option<Vec<u8>>,
+    pub envs: Vec<(String, String)>,
+    pub code: i32,
+    /// Substrings of stderr (of stdout when `code` is 0) the case asserts.
+    pub says: Vec<String>,
+    pub after: After,
+    pub max: Duration,
+}
+
+impl Case {
+    /// A bad input to `bin ARGS`: by default exit 2, state unchanged, 30 s.
+    pub fn bad(what: impl Into<String>, bin: &str, args: &[&str]) -> Case {
+        Case {
+            kind: Kind::BadInput,
+            what: what.into(),
+            bin: bin.to_string(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            stdin: None,
+            envs: Vec::new(),
+            code: 2,
+            says: Vec::new(),
+            after: After::Unchanged,
+            max: Duration::from_secs(30),
+        }
+    }
+    /// A fault during `bin ARGS`: by default exit 1.
+    pub fn fault(what: impl Into<String>, bin: &str, args: &[&str]) -> Case {
+        Case {
+            kind: Kind::Fault,
+            code: 1,
+            ..Case::bad(what, bin, args)
+        }
+    }
+    pub fn code(mut self, code: i32) -> Case {
+        self.code = code;
+        self
+    }
+    pub fn says(mut self, parts: &[&str]) -> Case {
+        self.says.extend(parts.iter().map(|s| s.to_string()));
+        self
+    }
+    pub fn stdin(mut self, bytes: impl Into<Vec<u8>>) -> Case {
+        self.stdin = Some(bytes.into());
+        self
+    }
+    pub fn env(mut self, k: &str, v: impl Into<String>) -> Case {
+        self.envs.push((k.to_string(), v.into()));
+        self
+    }
+    pub fn after(mut self, documented: impl Into<String>) -> Case {
+        self.after = After::Documented(documented.into());
+        self
+    }
+    pub fn within(mut self, max: Duration) -> Case {
+        self.max = max;
+        self
+    }
+}
+
+/// One row of the document.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub kind: Kind,
+    pub command: String,
+    pub what: String,
+    pub code: i32,
+    pub says: String,
+    pub after: String,
+}
+
+/// What the database and the cluster hold: compare two to see a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub cluster: Vec<String>,
+    pub catalog: Vec<String>,
+}
+
+/// The cluster's objects (with resourceVersions) and the catalog: roles with
+/// a digest of their password, databases with ACLs, and in each database its
+/// schemas, relations, extensions, ACLs, row counts of user tables, and
+/// the seed ledger.
+pub fn snapshot(env: &Env) -> Snapshot {
+    Snapshot {
+        cluster: env.standin.snapshot(),
+        catalog: catalog(env),
+    }
+}
+
+fn catalog(env: &Env) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut c = env.pg.connect("postgres");
+    for r in c
+        .query(
+            "select rolname, rolcanlogin, coalesce(md5(rolpassword), '-') from pg_authid order by 1",
+            &[],
+        )
+        .expect("roles")
+    {
+        out.push(format!(
+            "role {} login={} pw={}",
+            r.get::<_, String>(0),
+            r.get::<_, bool>(1),
+            r.get::<_, String>(2)
+        ));
+    }
+    let dbs: Vec<(String, String)> = c
+        .query(
+            "select datname, coalesce(datacl::text, '') from pg_database where not datistemplate order by 1",
+            &[],
+        )
+        .expect("databases")
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    for (db, acl) in dbs {
+        out.push(format!("database {db} acl={acl}"));
+        if db == "postgres" {
+            continue;
+        }
+        let Ok(mut d) = env.pg.try_connect(&db) else {
+            out.push(format!("database {db} unreachable"));
+            continue;
+        };
+        for r in d
+            .query(
+                "select 'schema ' || nspname || ' acl=' || coalesce(nspacl::text, '') from pg_namespace
+                  where nspname !~ '^(pg_|information_schema)'
+                 union all
+                 select 'relation ' || n.nspname || '.' || c.relname || ' ' || c.relkind::text || ' acl=' || coalesce(c.relacl::text, '')
+                   from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                  where n.nspname !~ '^(pg_|information_schema)'
+                 union all
+                 select 'extension ' || extname from pg_extension
+                 union all
+                 select 'function ' || n.nspname || '.' || p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+                  where n.nspname !~ '^(pg_|information_schema)'
+                 union all
+                 select 'policy ' || polname from pg_policy
+                 order by 1",
+                &[],
+            )
+            .expect("catalog")
+        {
+            out.push(format!("{db}: {}", r.get::<_, String>(0)));
+        }
+        let tables: Vec<String> = d
+            .query(
+                "select format('%I.%I', n.nspname, c.relname) from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                  where c.relkind = 'r' and n.nspname !~ '^(pg_|information_schema)' order by 1",
+                &[],
+            )
+            .expect("tables")
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        for t in tables {
+            let n: i64 = d
+                .query_one(&format!("select count(*) from {t}"), &[])
+                .map(|r| r.get(0))
+                .unwrap_or(-1);
+            out.push(format!("{db}: rows {t} = {n}"));
+        }
+    }
+    out
+}
+
+/// Runs `cmd` (stdin from `stdin`, or none) and kills it after `max`;
+/// panics when it had to be killed.
+pub fn run_bounded(cmd: &mut Command, stdin: Option<&[u8]>, max: Duration) -> (Out, Duration) {
+    let started = Instant::now();
+    let mut child = cmd
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
+    if let Some(bytes) = stdin {
+        let mut pipe = child.stdin.take().expect("piped stdin");
+        let bytes = bytes.to_vec();
+        std::thread::spawn(move || {
+            let _ = pipe.write_all(&bytes);
+        });
+    }
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let o = match rx.recv_timeout(max) {
+        Ok(o) => o.expect("wait"),
+        Err(_) => {
+            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+            panic!("{cmd:?} still ran after {max:?}: it hangs");
+        }
+    };
+    let out = Out {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    };
+    (out, started.elapsed())
+}
+
+/// The promises every failing command keeps, whatever the cause.
+#[track_caller]
+pub fn assert_one_clear_message(out: &Out, says: &[String], context: &str) {
+    for bad in ["panicked at", "RUST_BACKTRACE", "stack backtrace"] {
+        assert!(
+            !out.stderr.contains(bad) && !out.stdout.contains(bad),
+            "{context}: a panic\n{}",
+            out.stderr
+        );
+    }
+    let stream = if out.code == 0 {
+        &out.stdout
+    } else {
+        &out.stderr
+    };
+    for s in says {
+        assert!(
+            stream.contains(s.as_str()),
+            "{context}: the message lacks {s:?}\nstdout:\n{}\nstderr:\n{}",
+            out.stdout,
+            out.stderr
+        );
+    }
+    if out.code != 0 {
+        let errors = out
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("error:") || l.starts_with("error["))
+            .count();
+        assert_eq!(
+            errors, 1,
+            "{context}: wanted exactly one error message\n{}",
+            out.stderr
+        );
+    }
+    assert_no_known_secret(context, &out.stderr);
+}
+
+/// Rows of one part of the document.
+pub struct Section {
+    name: String,
+    rows: Vec<Row>,
+    tmp: PathBuf,
+}
+
+impl Section {
+    /// A section named `name` (the marker in docs/reliability.md); paths
+    /// under `tmp` are shown as `$TMP`.
+    pub fn new(name: &str, tmp: &Path) -> Section {
+        Section {
+            name: name.to_string(),
+            rows: Vec::new(),
+            tmp: tmp.to_path_buf(),
+        }
+    }
+
+    /// Runs a case in `env` and asserts all of it; returns what it did for
+    /// further checks (the documented state, when not `Unchanged`).
+    #[track_caller]
+    pub fn check(&mut self, env: &Env, case: Case) -> Out {
+        let before = matches!(case.after, After::Unchanged).then(|| snapshot(env));
+        let mut cmd = env.cmd(&case.bin);
+        cmd.args(&case.args);
+        for (k, v) in &case.envs {
+            cmd.env(k, v);
+        }
+        let (out, took) = run_bounded(&mut cmd, case.stdin.as_deref(), case.max);
+        let context = format!("{} ({})", self.display(&case.bin, &case.args), case.what);
+        assert_eq!(
+            out.code, case.code,
+            "{context}: exit code {} (wanted {})\nstdout:\n{}\nstderr:\n{}",
+            out.code, case.code, out.stdout, out.stderr
+        );
+        assert_one_clear_message(&out, &case.says, &context);
+        assert!(took <= case.max, "{context}: took {took:?}");
+        if let Some(before) = before {
+            let after = snapshot(env);
+            assert_eq!(
+                before.cluster, after.cluster,
+                "{context}: the cluster changed"
+            );
+            assert_eq!(
+                before.catalog, after.catalog,
+                "{context}: the database changed"
+            );
+        }
+        self.push(&case, out.code);
+        out
+    }
+
+    /// Records a case whose run and assertions the caller did itself.
+    pub fn push(&mut self, case: &Case, code: i32) {
+        self.rows.push(Row {
+            kind: case.kind,
+            command: self.display(&case.bin, &case.args),
+            what: case.what.clone(),
+            code,
+            says: case
+                .says
+                .iter()
+                .map(|s| format!("`{}`", s.replace('`', "'")))
+                .collect::<Vec<_>>()
+                .join(" … "),
+            after: match &case.after {
+                After::Unchanged => "unchanged (compared)".into(),
+                After::Documented(d) => d.clone(),
+            },
+        });
+    }
+
+    /// `bin 'arg' ...` as a shell would need it, temp paths as `$TMP`.
+    pub fn display(&self, bin: &str, args: &[String]) -> String {
+        let tmp = self.tmp.to_string_lossy().into_owned();
+        let mut s = bin.to_string();
+        for a in args {
+            let a = a.replace(&tmp, "$TMP");
+            s.push(' ');
+            s.push_str(&shell_quote(&a));
+        }
+        if s.chars().count() > 90 {
+            s = s.chars().take(87).collect::<String>() + "...";
+        }
+        s
+    }
+
+    fn render(&self) -> String {
+        let mut t = String::from(
+            "| # | Kind | Command | Input or fault | Exit | Message asserted | State afterwards |\n|---|---|---|---|---|---|---|\n",
+        );
+        for (i, r) in self.rows.iter().enumerate() {
+            t.push_str(&format!(
+                "| {} | {} | {} | {} | {} | {} | {} |\n",
+                i + 1,
+                r.kind.label(),
+                cell(&format!("`{}`", r.command.replace('`', "'"))),
+                cell(&r.what),
+                r.code,
+                cell(&r.says),
+                cell(&r.after)
+            ));
+        }
+        t
+    }
+
+    /// Compares the rendered section with docs/reliability.md (or writes it
+    /// there with `UIS_BLESS=1`).
+    pub fn finish(self) {
+        let table = self.render();
+        update_doc_block(&self.name, &table);
+    }
+}
+
+/// Checks (or with `UIS_BLESS=1` rewrites) one marked block of
+/// docs/reliability.md.
+pub fn update_doc_block(name: &str, body: &str) {
+    let path = doc_path();
+    let open = format!("<!-- reliability:{name} -->\n");
+    let close = format!("<!-- /reliability:{name} -->");
+    let bless = std::env::var_os("UIS_BLESS").is_some_and(|v| v == "1");
+    let lock = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+        .unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    lock.lock().expect("lock docs/reliability.md");
+    let doc = std::fs::read_to_string(&path).expect("read docs/reliability.md");
+    let (Some(a), Some(b)) = (doc.find(&open), doc.find(&close)) else {
+        panic!(
+            "docs/reliability.md lacks the markers {open:?} and {close:?}: add them where this section goes"
+        );
+    };
+    let current = &doc[a + open.len()..b];
+    if current == body {
+        return;
+    }
+    if bless {
+        let new = format!("{}{}{}", &doc[..a + open.len()], body, &doc[b..]);
+        std::fs::write(&path, new).expect("write docs/reliability.md");
+        return;
+    }
+    panic!(
+        "docs/reliability.md section {name:?} is not what the suite produced; run\n  UIS_BLESS=1 cargo nextest run -p uis-e2e --test reliability\nand review the diff. The suite produced:\n{body}"
+    );
+}
+
+/// The document's path.
+pub fn doc_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/reliability.md")
+}
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// Single quotes when needed; control characters as `$'\xNN'`.
+pub fn shell_quote(a: &str) -> String {
+    if a.chars().any(|c| c.is_control()) {
+        let mut s = String::from("$'");
+        for c in a.chars() {
+            match c {
+                '\n' => s.push_str("\\n"),
+                '\'' => s.push_str("\\'"),
+                '\\' => s.push_str("\\\\"),
+                c if c.is_control() => s.push_str(&format!("\\x{:02x}", c as u32)),
+                c => s.push(c),
+            }
+        }
+        s.push('\'');
+        return s;
+    }
+    if !a.is_empty()
+        && a.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@%+$".contains(c))
+    {
+        return a.to_string();
+    }
+    format!("'{}'", a.replace('\'', "'\\''"))
+}
