@@ -68,7 +68,7 @@ impl Cluster {
         Failure::new(
             "cluster",
             format!(
-                "the Kubernetes API at {} did not answer within {} s while {what} ({})",
+                "the Kubernetes API at {} did not answer within {} s while {what} (answers 429, 503 and 504 are retried until then) ({})",
                 self.server,
                 self.timeout.as_secs(),
                 self.origin

@@ -376,4 +376,19 @@ pub async fn require_config(
         )
         .hint(format!("deploy it first: `uis postgrest deploy {app}`"))
     })
+    .and_then(|config| {
+        if config.jwt_secret.is_empty() {
+            return Err(crate::Failure::new(
+                "postgrest",
+                format!(
+                    "Secret {NAMESPACE}/{} has no {KEY_JWT_SECRET}: PostgREST answers every token with 500 PGRST300",
+                    name(app)
+                ),
+            )
+            .hint(format!(
+                "issue a new one: `uis postgrest deploy {app} --rotate-jwt-secret`"
+            )));
+        }
+        Ok(config)
+    })
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::json;
-use uis_e2e::reliability::{Case, Kind, Section, snapshot};
+use uis_e2e::reliability::{Case, Section, snapshot};
 use uis_e2e::{Env, base64_encode};
 
 const APP_RULE: &str = "^[a-z][a-z0-9-]{0,40}$";
@@ -590,5 +590,575 @@ fn bad_files_flags_and_stdin() {
         };
         s.check(&env, Case::bad(what, bin, args).stdin(input).says(&[says]));
     }
+    s.finish();
+}
+
+/// Replaces one key of a Secret's data (None removes it); returns the old
+/// object to put back.
+fn edit_secret(
+    env: &Env,
+    ns: &str,
+    name: &str,
+    key: &str,
+    value: Option<&str>,
+) -> serde_json::Value {
+    let old = env
+        .standin
+        .get("v1", "Secret", Some(ns), name)
+        .unwrap_or_else(|| panic!("Secret {ns}/{name}"));
+    let mut new = old.clone();
+    match value {
+        Some(v) => new["data"][key] = json!(v),
+        None => {
+            new["data"].as_object_mut().unwrap().remove(key);
+        }
+    }
+    env.standin.put(new);
+    old
+}
+
+fn restore(env: &Env, old: serde_json::Value) {
+    env.standin.put(old);
+}
+
+#[test]
+fn bad_cluster_configuration_and_secrets() {
+    let env = Env::new();
+    shop(&env);
+    let mut s = Section::new("cluster", env.dir.path());
+    let garbage = write(&env.path("kc-garbage"), "apiVersion: v1\nclusters: [\n");
+    let empty = write(&env.path("kc-empty"), "");
+    let dir = env.path("kc-dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    let dir = dir.to_string_lossy().into_owned();
+    let good = std::fs::read_to_string(&env.kubeconfig).unwrap();
+    let closed_port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let unreachable = write(
+        &env.path("kc-closed"),
+        good.replace(
+            &format!("127.0.0.1:{}", env.standin.port()),
+            &format!("127.0.0.1:{closed_port}"),
+        ),
+    );
+    let other = uis_e2e::StandIn::start(Default::default()).unwrap();
+    let wrong_ca = write(
+        &env.path("kc-wrong-ca"),
+        other.kubeconfig().replace(&other.url(), &env.standin.url()),
+    );
+    let wrong_token = write(
+        &env.path("kc-wrong-token"),
+        env.standin
+            .token_kubeconfig()
+            .replace(&env.standin.token(), "not-the-token"),
+    );
+    for (what, kc, says) in [
+        (
+            "KUBECONFIG: not YAML",
+            garbage.as_str(),
+            vec!["cannot read kubeconfig", "hint:"],
+        ),
+        (
+            "KUBECONFIG: empty file",
+            empty.as_str(),
+            vec!["kubeconfig", "hint:"],
+        ),
+        (
+            "KUBECONFIG: a directory",
+            dir.as_str(),
+            vec!["Is a directory", "hint:"],
+        ),
+        (
+            "KUBECONFIG: no such file",
+            "/nonexistent/kubeconfig",
+            vec!["names no existing file", "hint:"],
+        ),
+        (
+            "KUBECONFIG: API port closed",
+            unreachable.as_str(),
+            vec!["127.0.0.1", "hint:"],
+        ),
+        (
+            "KUBECONFIG: another cluster's CA",
+            wrong_ca.as_str(),
+            vec!["certificate", "hint:"],
+        ),
+        (
+            "KUBECONFIG: a revoked token",
+            wrong_token.as_str(),
+            vec!["401", "hint:"],
+        ),
+    ] {
+        s.check(
+            &env,
+            Case::bad(what, "uis-db-creds", &["shop"])
+                .env("KUBECONFIG", kc)
+                .code(1)
+                .says(&says)
+                .within(Duration::from_secs(15)),
+        );
+    }
+    s.check(
+        &env,
+        Case::bad(
+            "no KUBECONFIG and no ~/.kube/config",
+            "uis-db-creds",
+            &["shop"],
+        )
+        .env("KUBECONFIG", "")
+        .code(1)
+        .says(&["kubeconfig", "hint:"]),
+    );
+    s.check(
+        &env,
+        Case::bad(
+            "--context unknown",
+            "uis-db-creds",
+            &["shop", "--context", "nope"],
+        )
+        .code(1)
+        .says(&["context \"nope\" is not in the kubeconfig", "hint:"]),
+    );
+    s.check(
+        &env,
+        Case::bad(
+            "--kubeconfig missing",
+            "uis-db-psql",
+            &["shop", "--kubeconfig", "/nonexistent", "-c", "select 1"],
+        )
+        .code(1)
+        .says(&["/nonexistent", "hint:"]),
+    );
+
+    // Secrets with missing keys, bad values or bad contents.
+    let store = "uis-db-shop";
+    let cases: Vec<(&str, &str, &str, &str, Option<&str>, Vec<&str>)> = vec![
+        (
+            "credential store: app.json is not JSON",
+            "default",
+            store,
+            "app.json",
+            Some("bm90IGpzb24="),
+            vec!["uis-db-shop", "hint:"],
+        ),
+        (
+            "credential store: app.json missing",
+            "default",
+            store,
+            "app.json",
+            None,
+            vec!["uis-db-shop", "hint:"],
+        ),
+        (
+            "credential store: the owner's password missing",
+            "default",
+            store,
+            "password.shop",
+            None,
+            vec!["shop", "hint:"],
+        ),
+        (
+            "credential store: a value not base64",
+            "default",
+            store,
+            "password.shop",
+            Some("%%%not-base64%%%"),
+            vec!["uis-db-shop", "hint:"],
+        ),
+    ];
+    for (what, ns, name, key, value, says) in cases {
+        let old = edit_secret(&env, ns, name, key, value);
+        s.check(
+            &env,
+            Case::bad(what, "uis-db-creds", &["shop"])
+                .code(1)
+                .says(&says),
+        );
+        restore(&env, old);
+    }
+    // Superuser password: both Secrets lose their key, or hold an empty one.
+    let a = edit_secret(&env, "default", "urbalurba-secrets", "PGPASSWORD", None);
+    let b = edit_secret(&env, "default", "postgresql", "postgres-password", None);
+    s.check(
+        &env,
+        Case::bad(
+            "superuser Secrets without their keys",
+            "uis-db-creds",
+            &["--admin"],
+        )
+        .code(1)
+        .says(&["urbalurba-secrets", "postgres-password", "hint:"]),
+    );
+    restore(&env, a);
+    restore(&env, b);
+    let a = edit_secret(&env, "default", "urbalurba-secrets", "PGPASSWORD", Some(""));
+    let b = edit_secret(&env, "default", "postgresql", "postgres-password", Some(""));
+    s.check(
+        &env,
+        Case::bad(
+            "superuser Secrets with empty passwords",
+            "uis-db-psql",
+            &["--as", "admin", "-c", "select 1"],
+        )
+        .code(1)
+        .says(&["urbalurba-secrets", "hint:"]),
+    );
+    restore(&env, a);
+    restore(&env, b);
+    let a = edit_secret(
+        &env,
+        "default",
+        "urbalurba-secrets",
+        "PGPASSWORD",
+        Some(&base64_encode(b"wrong-password-123")),
+    );
+    s.check(
+        &env,
+        Case::bad(
+            "superuser Secret with a wrong password",
+            "uis-db-configure",
+            &["other"],
+        )
+        .code(1)
+        .says(&["password authentication failed", "hint:"]),
+    );
+    restore(&env, a);
+    // The PostgREST Secret.
+    for (what, value, says) in [
+        (
+            "PostgREST Secret without its JWT secret",
+            None,
+            vec!["PGRST_JWT_SECRET", "hint:"],
+        ),
+        (
+            "PostgREST JWT secret of 10 characters",
+            Some(base64_encode(b"0123456789")),
+            vec!["at least 32 characters", "hint:"],
+        ),
+    ] {
+        let old = edit_secret(
+            &env,
+            "postgrest",
+            "shop-postgrest",
+            "PGRST_JWT_SECRET",
+            value.as_deref(),
+        );
+        s.check(
+            &env,
+            Case::bad(what, "uis-jwt-mint", &["shop", "--role", "shop_web_anon"])
+                .code(1)
+                .says(&says),
+        );
+        restore(&env, old);
+    }
+    s.finish();
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[test]
+fn bad_tokens() {
+    let env = Env::new();
+    shop(&env);
+    let mut s = Section::new("tokens", env.dir.path());
+    let secret = env
+        .standin
+        .reader()
+        .secret_data()
+        .into_iter()
+        .find(|(id, k, _)| id == "postgrest/shop-postgrest" && k == "PGRST_JWT_SECRET")
+        .map(|(_, _, v)| v)
+        .expect("the JWT secret");
+    let sign = |claims: serde_json::Value, key: &str| shared::jwt::mint(key, &claims).unwrap();
+    let expired = sign(
+        json!({"role": "shop_authenticated", "exp": now() - 120}),
+        &secret,
+    );
+    let forged = sign(
+        json!({"role": "shop_authenticated", "exp": now() + 600}),
+        "another-secret-that-is-long-enough-123",
+    );
+    let b64 = |v: &serde_json::Value| {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    let none_alg = format!(
+        "{}.{}.",
+        b64(&json!({"alg": "none", "typ": "JWT"})),
+        b64(&json!({"role": "shop_authenticated"}))
+    );
+    let future_iat = sign(
+        json!({"role": "shop_authenticated", "iat": now() + 3600, "exp": now() + 7200}),
+        &secret,
+    );
+    let ghost_role = sign(json!({"role": "ghost", "exp": now() + 600}), &secret);
+    let cases: Vec<(&str, String, Vec<&str>)> = vec![
+        ("expired token", expired, vec!["JWT expired"]),
+        ("token signed with another secret", forged, vec!["PGRST301"]),
+        ("alg none", none_alg, vec!["unsupported encoding algorithm"]),
+        ("not a JWT", "abc.def".into(), vec!["JWT"]),
+        (
+            "issued in the future",
+            future_iat,
+            vec!["JWT issued at future"],
+        ),
+        ("role that does not exist", ghost_role, vec!["ghost"]),
+    ];
+    for (what, token, says) in &cases {
+        s.check(
+            &env,
+            Case::bad(
+                format!("--verify: {what}"),
+                "uis-jwt-mint",
+                &["shop", "--verify", token],
+            )
+            .code(1)
+            .says(says),
+        );
+    }
+    for (what, token, says) in cases.iter().take(3) {
+        s.check(
+            &env,
+            Case::bad(
+                format!("--jwt: {what}"),
+                "uis-db-psql",
+                &["shop", "--jwt", token, "-c", "select 1"],
+            )
+            .code(1)
+            .says(says),
+        );
+    }
+    s.check(
+        &env,
+        Case::bad(
+            "--verify: empty token on stdin",
+            "uis-jwt-mint",
+            &["shop", "--verify"],
+        )
+        .stdin("")
+        .code(1)
+        .says(&["token"]),
+    );
+    s.finish();
+}
+
+#[test]
+fn kubernetes_api_faults() {
+    let env = Env::new();
+    shop(&env);
+    let mut s = Section::new("api", env.dir.path());
+    let f = env.standin.faults();
+    let secrets = "/api/v1/namespaces/default/secrets";
+    let pods = "/api/v1/namespaces/default/pods";
+    write(&env.path("db/01-a.sql"), "create table a(x int);\n");
+    let dbdir = env.path("db").to_string_lossy().into_owned();
+    for (what, method, prefix, status, bin, args, says, code) in [
+        (
+            "403 reading Secrets",
+            Some("GET"),
+            secrets,
+            403,
+            "uis-db-creds",
+            vec!["shop"],
+            vec!["403", "hint:"],
+            1,
+        ),
+        (
+            "500 reading Secrets",
+            Some("GET"),
+            secrets,
+            500,
+            "uis-db-creds",
+            vec!["shop"],
+            vec!["500"],
+            1,
+        ),
+        (
+            "503 reading Secrets, retried",
+            Some("GET"),
+            secrets,
+            503,
+            "uis-db-creds",
+            vec!["--admin", "--request-timeout", "2"],
+            vec!["did not answer within 2 s", "503", "hint:"],
+            1,
+        ),
+        (
+            "429 reading Secrets, retried",
+            Some("GET"),
+            secrets,
+            429,
+            "uis-db-psql",
+            vec!["shop", "--request-timeout", "2", "-c", "select 1"],
+            vec!["429", "hint:"],
+            1,
+        ),
+        (
+            "403 listing pods",
+            Some("GET"),
+            pods,
+            403,
+            "uis-db-psql",
+            vec!["shop", "-c", "select 1"],
+            vec!["403", "hint:"],
+            1,
+        ),
+        (
+            "500 on port-forward",
+            None,
+            "/api/v1/namespaces/default/pods/postgresql-0/portforward",
+            500,
+            "uis-db-psql",
+            vec!["shop", "-c", "select 1"],
+            vec!["port-forward"],
+            2,
+        ),
+        (
+            "403 writing Secrets (new app)",
+            Some("PATCH"),
+            secrets,
+            403,
+            "uis-db-configure",
+            vec!["newapp"],
+            vec!["403", "hint:"],
+            1,
+        ),
+        (
+            "500 writing Secrets (new app)",
+            Some("PATCH"),
+            secrets,
+            500,
+            "uis-db-configure",
+            vec!["newapp"],
+            vec!["500"],
+            1,
+        ),
+        (
+            "401 on every request",
+            None,
+            "/api",
+            401,
+            "uis-db-seed",
+            vec!["shop", &dbdir],
+            vec!["401", "hint:"],
+            1,
+        ),
+        (
+            "500 reading the PostgREST Secret",
+            Some("GET"),
+            "/api/v1/namespaces/postgrest/secrets",
+            500,
+            "uis-jwt-mint",
+            vec!["shop", "--role", "shop_web_anon"],
+            vec!["500"],
+            1,
+        ),
+        (
+            "403 on Deployments (deploy --status)",
+            Some("GET"),
+            "/apis/apps/v1/namespaces/postgrest/deployments",
+            403,
+            "uis-postgrest-deploy",
+            vec!["shop", "--status"],
+            vec!["403"],
+            1,
+        ),
+    ] {
+        f.set_fail(method, prefix, status);
+        let out = s.check(
+            &env,
+            Case::fault(format!("API answers {what}"), bin, &args)
+                .says(&says)
+                .code(code),
+        );
+        f.clear();
+        assert!(
+            out.stderr
+                .lines()
+                .filter(|l| !l.starts_with("uis:"))
+                .count()
+                <= 3,
+            "{}",
+            out.stderr
+        );
+    }
+    // A slow API: within the timeout it works; past it, a clear timeout.
+    f.set_api_latency(Duration::from_millis(300));
+    s.check(
+        &env,
+        Case::fault(
+            "API answers after 300 ms (default timeout)",
+            "uis-db-creds",
+            &["shop", "--format", "url"],
+        )
+        .code(0)
+        .says(&["postgresql://shop:"]),
+    );
+    f.set_api_latency(Duration::from_secs(5));
+    s.check(
+        &env,
+        Case::fault(
+            "API answers after 5 s, --request-timeout 1",
+            "uis-db-creds",
+            &["shop", "--request-timeout", "1"],
+        )
+        .says(&["--request-timeout"])
+        .within(Duration::from_secs(4)),
+    );
+    s.check(
+        &env,
+        Case::fault(
+            "API answers after 5 s, --request-timeout 1",
+            "uis-postgrest-deploy",
+            &["shop", "--request-timeout", "1"],
+        )
+        .says(&["--request-timeout"])
+        .within(Duration::from_secs(8)),
+    );
+    f.clear();
+    // A Deployment write fails after the database side was done: partial,
+    // said plainly, and a re-run completes it.
+    f.set_fail(
+        Some("PATCH"),
+        "/apis/apps/v1/namespaces/postgrest/deployments",
+        500,
+    );
+    let case = Case::fault("API answers 500 writing the Deployment (new app)", "uis-postgrest-deploy", &["shop2"])
+        .says(&["500"])
+        .after("roles and Secret `shop2-postgrest` written, no Deployment; the error says so; a re-run completes (checked)");
+    env.run("uis-db-configure", &["shop2"]).ok();
+    let out = s.check(&env, case);
+    f.clear();
+    assert!(
+        env.standin
+            .get(
+                "apps/v1",
+                "Deployment",
+                Some("postgrest"),
+                "shop2-postgrest"
+            )
+            .is_none(),
+        "{}",
+        out.stderr
+    );
+    env.run("uis-postgrest-deploy", &["shop2"]).ok();
+    assert!(
+        env.standin
+            .get(
+                "apps/v1",
+                "Deployment",
+                Some("postgrest"),
+                "shop2-postgrest"
+            )
+            .is_some()
+    );
+    let _ = snapshot(&env);
     s.finish();
 }
