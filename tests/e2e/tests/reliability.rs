@@ -734,47 +734,39 @@ fn bad_cluster_configuration_and_secrets() {
 
     // Secrets with missing keys, bad values or bad contents.
     let store = "uis-db-shop";
-    let cases: Vec<(&str, &str, &str, &str, Option<&str>, Vec<&str>)> = vec![
+    let cases: [(&str, &str, Option<&str>, &[&str]); 4] = [
         (
             "credential store: app.json is not JSON",
-            "default",
-            store,
             "app.json",
             Some("bm90IGpzb24="),
-            vec!["uis-db-shop", "hint:"],
+            &["uis-db-shop", "hint:"],
         ),
         (
             "credential store: app.json missing",
-            "default",
-            store,
             "app.json",
             None,
-            vec!["uis-db-shop", "hint:"],
+            &["uis-db-shop", "hint:"],
         ),
         (
             "credential store: the owner's password missing",
-            "default",
-            store,
             "password.shop",
             None,
-            vec!["shop", "hint:"],
+            &["shop", "hint:"],
         ),
         (
             "credential store: a value not base64",
-            "default",
-            store,
             "password.shop",
             Some("%%%not-base64%%%"),
-            vec!["uis-db-shop", "hint:"],
+            &["uis-db-shop", "hint:"],
         ),
     ];
-    for (what, ns, name, key, value, says) in cases {
-        let old = edit_secret(&env, ns, name, key, value);
+    for (what, key, value, says) in cases {
+        let old = edit_secret(&env, "default", store, key, value);
         s.check(
             &env,
             Case::bad(what, "uis-db-creds", &["shop"])
                 .code(1)
-                .says(&says),
+                .says(says),
         );
         restore(&env, old);
     }
