@@ -369,12 +369,17 @@ impl Section {
         });
     }
 
-    /// `bin 'arg' ...` as a shell would need it, temp paths as `$TMP`.
+    /// `bin 'arg' ...` as a shell would need it, temp paths as `$TMP` and
+    /// tokens (which differ at each run) as `$TOKEN`.
     pub fn display(&self, bin: &str, args: &[String]) -> String {
         let tmp = self.tmp.to_string_lossy().into_owned();
         let mut s = bin.to_string();
         for a in args {
-            let a = a.replace(&tmp, "$TMP");
+            let a = if a.starts_with("eyJ") && a.matches('.').count() == 2 {
+                "$TOKEN".to_string()
+            } else {
+                a.replace(&tmp, "$TMP")
+            };
             s.push(' ');
             s.push_str(&shell_quote(&a));
         }
