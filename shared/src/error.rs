@@ -86,14 +86,19 @@ impl From<postgres::Error> for Failure {
                 }
                 f
             }
-            None => Failure::new(
-                "connect",
-                format!(
-                    "the database connection failed: {}",
-                    crate::cluster::one_line(&e)
-                ),
-            )
-            .code(if e.is_closed() { 2 } else { 1 }),
+            None => {
+                let lost = e.is_closed()
+                    || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
+                Failure::new(
+                    "connect",
+                    format!(
+                        "the connection to PostgreSQL was lost: {}",
+                        crate::cluster::one_line(&e)
+                    ),
+                )
+                .hint("every step is safe to repeat: run the same command again once the server is reachable (`uis db doctor APP` checks the way there)")
+                .code(if lost { 2 } else { 1 })
+            }
         }
     }
 }

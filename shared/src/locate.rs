@@ -140,25 +140,35 @@ impl Locator {
                 pods.list(&ListParams::default().labels(&self.selector)),
             )
             .await?;
-        let mut names: Vec<(bool, String)> = list
+        let mut names: Vec<(bool, String, String)> = list
             .items
             .iter()
             .filter_map(|p| {
                 let name = p.metadata.name.clone()?;
-                let ready = p
+                let phase = p
                     .status
                     .as_ref()
-                    .and_then(|s| s.conditions.as_ref())
-                    .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
-                Some((ready, name))
+                    .and_then(|s| s.phase.clone())
+                    .unwrap_or_else(|| "Unknown".into());
+                let ready = phase == "Running"
+                    && p.status
+                        .as_ref()
+                        .and_then(|s| s.conditions.as_ref())
+                        .is_some_and(|cs| {
+                            cs.iter().any(|c| c.type_ == "Ready" && c.status == "True")
+                        });
+                Some((ready, name, phase))
             })
             .collect();
         names.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         match names.first() {
-            Some((true, name)) => Ok(name.clone()),
-            Some((false, name)) => Err(Failure::new(
+            Some((true, name, _)) => Ok(name.clone()),
+            Some((false, name, phase)) => Err(Failure::new(
                 "locate",
-                format!("the PostgreSQL pod {}/{name} is not ready", self.namespace),
+                format!(
+                    "the PostgreSQL pod {}/{name} is not ready (phase {phase})",
+                    self.namespace
+                ),
             )
             .hint(format!(
                 "wait for it: `kubectl wait --for=condition=Ready pod/{name} -n {}`",

@@ -58,9 +58,12 @@ pub fn run_main(json_mode: bool, body: impl FnOnce() -> anyhow::Result<i32>) -> 
             {
                 return ExitCode::SUCCESS;
             }
-            let failure = match err.downcast_ref::<Failure>() {
-                Some(f) => f.clone(),
-                None => Failure::new("internal", format!("{err:#}")),
+            let failure = match err.downcast::<Failure>() {
+                Ok(f) => f,
+                Err(err) => match err.downcast::<postgres::Error>() {
+                    Ok(pg) => Failure::from(pg),
+                    Err(err) => Failure::new("internal", format!("{err:#}")),
+                },
             };
             note(format!("error: {failure}"));
             if json_mode {

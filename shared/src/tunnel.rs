@@ -98,8 +98,26 @@ async fn forward(pods: Api<Pod>, pod: &str, port: u16, mut tcp: TcpStream) -> Re
     let mut upstream = pf
         .take_stream(port)
         .ok_or_else(|| "the port-forward has no stream".to_string())?;
-    let error = pf.take_error(port);
-    let copied = tokio::io::copy_bidirectional(&mut tcp, &mut upstream).await;
+    let mut error = pf.take_error(port).map(Box::pin);
+    // An error from the kubelet (nothing listens on the pod's port, ...)
+    // ends the forward at once, whatever the server does with the stream.
+    let copied = {
+        let copy = tokio::io::copy_bidirectional(&mut tcp, &mut upstream);
+        tokio::pin!(copy);
+        match error.as_mut() {
+            Some(err) => tokio::select! {
+                c = &mut copy => c,
+                msg = err.as_mut() => match msg {
+                    Some(msg) => return Err(msg),
+                    None => {
+                        error = None;
+                        copy.await
+                    }
+                },
+            },
+            None => copy.await,
+        }
+    };
     drop(upstream);
     drop(tcp);
     if let Some(err) = error

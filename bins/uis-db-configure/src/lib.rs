@@ -171,7 +171,13 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         "select pg_advisory_lock(hashtext($1))",
         &[&format!("uis-configure:{app}")],
     )
-    .map_err(|e| Failure::new("sql", format!("cannot take the configure lock: {e}")))?;
+    .map_err(|e| {
+        let f = Failure::from(e);
+        Failure {
+            detail: format!("cannot take the configure lock: {}", f.detail),
+            ..f
+        }
+    })?;
 
     let existing = session.block_on(store::read(&cluster, &ns, &app))?;
     if args.purge {

@@ -363,10 +363,19 @@ pub fn run(
             }
         };
         client.batch_execute(&step.sql).map_err(|e| {
+            if e.as_db_error().is_none() {
+                // The connection went: the steps before this one are done,
+                // and every step is safe to run again.
+                let f = crate::Failure::from(e);
+                return crate::Failure {
+                    detail: format!("`{}` failed: {}", step.shown, f.detail),
+                    ..f
+                };
+            }
             let msg = e
                 .as_db_error()
                 .map(|d| format!("{} (SQLSTATE {})", d.message(), d.code().code()))
-                .unwrap_or_else(|| crate::cluster::one_line(&e));
+                .unwrap_or_default();
             crate::Failure::new("sql", format!("`{}` failed: {msg}", step.shown))
         })?;
     }

@@ -1359,7 +1359,22 @@ fn pg_error(e: postgres::Error, file: &str, st: Option<&Statement>, at: Pos) -> 
     } else {
         ErrorKind::Script
     };
-    let mut err = ScriptError::new(kind, file, at.line, at.column, e.to_string());
+    let message = if kind == ErrorKind::ConnectionLost {
+        let mut m = format!("connection to the server was lost ({e}");
+        if let Some(src) = std::error::Error::source(&e) {
+            m.push_str(&format!(": {src}"));
+        }
+        m.push(')');
+        m
+    } else {
+        e.to_string()
+    };
+    let mut err = ScriptError::new(kind, file, at.line, at.column, message);
+    if kind == ErrorKind::ConnectionLost {
+        err.hint = Some(
+            "work committed before this statement is kept, the open transaction was rolled back; run the same command again once the server is reachable".into(),
+        );
+    }
     err.statement = statement;
     err
 }

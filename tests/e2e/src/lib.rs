@@ -160,7 +160,12 @@ pub fn assert_no_known_secret(what: &str, text: &str) {
 impl Env {
     /// A stand-in seeded with the UIS objects, over the shared PostgreSQL.
     pub fn new() -> Env {
-        let pg = Pg::shared();
+        Env::over(Pg::shared())
+    }
+
+    /// The same over a PostgreSQL of the test's own (for tests that stop
+    /// or restart it): `Env::over(Box::leak(Box::new(Pg::start()?)))`.
+    pub fn over(pg: &'static Pg) -> Env {
         let standin = StandIn::start(StandInOptions::default()).expect("start the stand-in");
         standin.seed_uis(pg.addr(), &pg.password);
         let dir = tempfile::tempdir().expect("temp dir");

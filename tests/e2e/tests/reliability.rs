@@ -1154,3 +1154,296 @@ fn kubernetes_api_faults() {
     let _ = snapshot(&env);
     s.finish();
 }
+
+/// Files before the cut are in the ledger with their effects; the cut file
+/// left nothing.
+fn ledger(env: &Env) -> Vec<String> {
+    env.pg
+        .try_connect("shop_db")
+        .ok()
+        .and_then(|mut c| {
+            c.query("select file_name from uis.seed_ledger order by 1", &[])
+                .ok()
+        })
+        .map(|rows| rows.iter().map(|r| r.get(0)).collect())
+        .unwrap_or_default()
+}
+
+fn count(env: &Env, db: &str, sql: &str) -> i64 {
+    env.pg
+        .connect(db)
+        .query_one(sql, &[])
+        .map(|r| r.get(0))
+        .unwrap_or(-1)
+}
+
+/// A re-run reports nothing left to change, and the stored owner password
+/// logs in.
+fn converged(env: &Env, app: &str) {
+    let out = env.run("uis-db-configure", &[app, "--dry-run", "--json"]);
+    out.ok();
+    let plan = out.json();
+    assert_eq!(plan["sql"], json!([]), "{}", out.stdout);
+    assert_eq!(
+        plan["store"]["would_change"],
+        json!(false),
+        "{}",
+        out.stdout
+    );
+    env.run("uis-db-psql", &[app, "-c", "select 1"]).ok();
+}
+
+#[test]
+fn tunnel_and_postgres_faults() {
+    let pg: &'static uis_e2e::Pg = Box::leak(Box::new(uis_e2e::Pg::start().unwrap()));
+    let env = Env::over(pg);
+    env.run("uis-db-configure", &["shop"]).ok();
+    let mut s = Section::new("tunnel", env.dir.path());
+    let f = env.standin.faults();
+    let dir = env.path("db");
+    write(
+        &dir.join("01-table.sql"),
+        "create schema shop; create table shop.items(id int primary key, name text);\n",
+    );
+    let mut big = String::from("copy shop.items (id, name) from stdin;\n");
+    for i in 0..20_000 {
+        big.push_str(&format!("{i}\tname-{i}-xxxxxxxxxxxxxxxxxxxxxxxx\n"));
+    }
+    big.push_str("\\.\n");
+    write(&dir.join("02-big.sql"), &big);
+    write(
+        &dir.join("03-after.sql"),
+        "insert into shop.items values (-1, 'after');\n",
+    );
+    let d = dir.to_string_lossy().into_owned();
+    for n in [3_000u64, 300_000, 600_000] {
+        f.set_drop_tunnel_after(Some(n));
+        let case = Case::fault(
+            format!("tunnel dropped after {n} bytes"),
+            "uis-db-seed",
+            &["shop", &d],
+        )
+        .code(2)
+        .says(&["connection", "again"])
+        .after(
+            "files before the cut applied and in the ledger, the cut file rolled back (checked)",
+        );
+        s.check(&env, case);
+        f.clear();
+        let applied = ledger(&env);
+        let items = count(&env, "shop_db", "select count(*) from shop.items");
+        let expected = if applied.contains(&"02-big.sql".to_string()) {
+            20_000
+        } else if applied.is_empty() {
+            -1
+        } else {
+            0
+        };
+        assert_eq!(items, expected, "after a cut at {n}: ledger {applied:?}");
+    }
+    env.run("uis-db-seed", &["shop", &d]).ok();
+    assert_eq!(
+        count(&env, "shop_db", "select count(*) from shop.items"),
+        20_001
+    );
+
+    // configure and deploy of new apps, cut at several points: a re-run
+    // converges to one run's state.
+    for n in [1_000u64, 2_000, 3_000] {
+        let app = format!("cut{n}");
+        f.set_drop_tunnel_after(Some(n));
+        let case = Case::fault(format!("tunnel dropped after {n} bytes"), "uis-db-configure", &[&app])
+            .code(2)
+            .says(&["connection", "again"])
+            .after("the steps before the cut are done (each is idempotent); a re-run completes and then reports no change (checked)");
+        s.check(&env, case);
+        f.clear();
+        env.run("uis-db-configure", &[&app]).ok();
+        converged(&env, &app);
+    }
+    env.run("uis-db-configure", &["web", "--with-roles", "postgrest"])
+        .ok();
+    for n in [2_000u64, 4_000] {
+        f.set_drop_tunnel_after(Some(n));
+        let case = Case::fault(format!("tunnel dropped after {n} bytes"), "uis-postgrest-deploy", &["web"])
+            .code(2)
+            .says(&["connection", "again"])
+            .after("the database side may be partly done, nothing in the cluster is half-written; a re-run completes (checked)");
+        s.check(&env, case);
+        f.clear();
+    }
+    let out = env.run("uis-postgrest-deploy", &["web", "--json"]);
+    out.ok();
+    let again = env.run("uis-postgrest-deploy", &["web", "--json"]);
+    assert_eq!(again.json()["changes"], json!([]), "{}", again.stdout);
+
+    // One transaction cut in the middle commits nothing.
+    f.set_drop_tunnel_after(Some(200_000));
+    let before = count(&env, "shop_db", "select count(*) from shop.items");
+    let big_file = write(
+        &env.path("big2.sql"),
+        big.replace(
+            "copy shop.items",
+            "delete from shop.items where id >= 0;\ncopy shop.items",
+        ),
+    );
+    s.check(
+        &env,
+        Case::fault(
+            "tunnel dropped after 200000 bytes of `-1 -f`",
+            "uis-db-psql",
+            &["shop", "-1", "-f", &big_file],
+        )
+        .code(2)
+        .says(&["connection"])
+        .after("nothing committed: row count as before (checked)"),
+    );
+    f.clear();
+    assert_eq!(
+        count(&env, "shop_db", "select count(*) from shop.items"),
+        before
+    );
+    // A slow network works, only slower.
+    f.set_frame_latency(Duration::from_millis(20));
+    s.check(
+        &env,
+        Case::fault(
+            "20 ms per tunnel frame",
+            "uis-db-psql",
+            &[
+                "shop",
+                "--format",
+                "csv",
+                "-c",
+                "select count(*) from shop.items",
+            ],
+        )
+        .code(0)
+        .says(&["20001"]),
+    );
+    f.clear();
+    // The pod's port refuses connections.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    env.standin
+        .set_pod_forward("default", "postgresql-0", 5432, closed);
+    s.check(
+        &env,
+        Case::fault(
+            "nothing listens on the pod's port",
+            "uis-db-psql",
+            &["shop", "-c", "select 1"],
+        )
+        .code(2)
+        .says(&["port-forward", "hint:"]),
+    );
+    env.standin
+        .set_pod_forward("default", "postgresql-0", 5432, pg.addr());
+    // The pod is not Running.
+    let pod = env
+        .standin
+        .get("v1", "Pod", Some("default"), "postgresql-0")
+        .unwrap();
+    let mut pending = pod.clone();
+    pending["status"]["phase"] = json!("Pending");
+    pending["status"]["conditions"] = json!([{"type": "Ready", "status": "False"}]);
+    env.standin.put(pending);
+    s.check(
+        &env,
+        Case::fault(
+            "the PostgreSQL pod is Pending",
+            "uis-db-psql",
+            &["shop", "-c", "select 1"],
+        )
+        .says(&["postgresql-0 is not ready (phase Pending)", "hint:"]),
+    );
+    env.standin
+        .delete("v1", "Pod", Some("default"), "postgresql-0");
+    s.check(
+        &env,
+        Case::fault("no PostgreSQL pod", "uis-db-seed", &["shop", &d])
+            .says(&["app.kubernetes.io/name=postgresql", "hint:"]),
+    );
+    env.standin.put(pod);
+    env.standin
+        .set_pod_forward("default", "postgresql-0", 5432, pg.addr());
+
+    // PostgreSQL restarts in the middle of a run.
+    write(
+        &dir.join("04-slow.sql"),
+        "select pg_sleep(3);\ninsert into shop.items values (-2, 'slow');\n",
+    );
+    write(
+        &dir.join("05-last.sql"),
+        "insert into shop.items values (-3, 'last');\n",
+    );
+    let restart_in = |secs: f64| {
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs_f64(secs));
+            pg.restart().expect("restart PostgreSQL");
+        })
+    };
+    let t = restart_in(1.5);
+    s.check(
+        &env,
+        Case::fault("PostgreSQL restarted during a seed file", "uis-db-seed", &["shop", &d])
+            .code(2)
+            .says(&["04-slow.sql", "again"])
+            .after("earlier files kept, the running file rolled back and not in the ledger (checked); a re-run applies it (checked)"),
+    );
+    t.join().unwrap();
+    assert!(!ledger(&env).contains(&"04-slow.sql".to_string()));
+    env.run("uis-db-seed", &["shop", &d]).ok();
+    assert_eq!(
+        count(
+            &env,
+            "shop_db",
+            "select count(*) from shop.items where id in (-2, -3)"
+        ),
+        2
+    );
+    let t = restart_in(1.5);
+    let slow = write(
+        &env.path("slow.sql"),
+        "select 1;\nselect pg_sleep(3);\nselect 2;\n",
+    );
+    s.check(
+        &env,
+        Case::fault(
+            "PostgreSQL restarted during `psql -f`",
+            "uis-db-psql",
+            &["shop", "-f", &slow],
+        )
+        .code(2)
+        .says(&["slow.sql:2", "connection"])
+        .after("nothing written (the file only reads)"),
+    );
+    t.join().unwrap();
+    // PostgreSQL down: what needs only the cluster still works.
+    pg.stop();
+    s.check(
+        &env,
+        Case::fault(
+            "PostgreSQL down: credentials",
+            "uis-db-creds",
+            &["shop", "--format", "url"],
+        )
+        .code(0)
+        .says(&["postgresql://shop:"])
+        .after("nothing to compare: the server is down"),
+    );
+    s.check(
+        &env,
+        Case::fault(
+            "PostgreSQL down: a query",
+            "uis-db-psql",
+            &["shop", "-c", "select 1"],
+        )
+        .code(2)
+        .says(&["cannot connect", "hint:"])
+        .after("nothing to compare: the server is down"),
+    );
+    s.finish();
+}
