@@ -1447,3 +1447,149 @@ fn tunnel_and_postgres_faults() {
     );
     s.finish();
 }
+
+/// Runs `bin ARGS` twice at once; both outputs.
+fn twice(env: &Env, bin: &str, args: &[&str]) -> (uis_e2e::Out, uis_e2e::Out) {
+    let spawn = || {
+        env.cmd(bin)
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let out = |c: std::process::Child| {
+        let o = c.wait_with_output().unwrap();
+        let out = uis_e2e::Out {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        };
+        uis_e2e::reliability::assert_one_clear_message(&out, &[], bin);
+        out
+    };
+    (out(a), out(b))
+}
+
+#[test]
+fn concurrent_runs_end_like_one() {
+    let env = Env::new();
+    let mut s = Section::new("concurrency", env.dir.path());
+    let conc = |what: &str, bin: &str, args: &[&str], after: &str| Case {
+        kind: uis_e2e::reliability::Kind::Concurrency,
+        ..Case::bad(what, bin, args).code(0).after(after)
+    };
+
+    // Two configures of a new app.
+    let (a, b) = twice(
+        &env,
+        "uis-db-configure",
+        &["duo", "--with-roles", "postgrest,readonly", "--json"],
+    );
+    a.ok();
+    b.ok();
+    converged(&env, "duo");
+    let (pa, pb) = (a.json()["password"].clone(), b.json()["password"].clone());
+    assert_eq!(pa, pb, "both runs report the one stored owner password");
+    s.push(
+        &conc("two `configure` of a new app at once", "uis-db-configure", &["duo", "--with-roles", "postgrest,readonly"], "one app: both print the same stored password, it logs in, a third run plans no change (checked)"),
+        0,
+    );
+
+    // Two seeds.
+    let dir = env.path("db");
+    write(
+        &dir.join("01-t.sql"),
+        "create table t(id int); select pg_sleep(0.3);\n",
+    );
+    write(
+        &dir.join("02-rows.sql"),
+        "insert into t select generate_series(1, 10);\n",
+    );
+    let d = dir.to_string_lossy().into_owned();
+    let (a, b) = twice(&env, "uis-db-seed", &["duo", &d]);
+    a.ok();
+    b.ok();
+    assert_eq!(
+        count(&env, "duo_db", "select count(*) from t"),
+        10,
+        "no file ran twice"
+    );
+    assert!(
+        a.stderr.contains("waiting") || b.stderr.contains("waiting"),
+        "{}\n{}",
+        a.stderr,
+        b.stderr
+    );
+    s.push(
+        &conc("two `seed` of one app at once", "uis-db-seed", &["duo", "db"], "each file applied once (row count checked); the second run says it waits, then skips what the first applied"),
+        0,
+    );
+
+    // Two deploys of a new PostgREST.
+    let (a, b) = twice(&env, "uis-postgrest-deploy", &["duo", "--json"]);
+    a.ok();
+    b.ok();
+    let again = env.run("uis-postgrest-deploy", &["duo", "--json"]);
+    assert_eq!(again.json()["changes"], json!([]), "{}", again.stdout);
+    let deployments = env.standin.list("apps/v1", "Deployment", Some("postgrest"));
+    assert_eq!(deployments.len(), 1);
+    // The JWT secret the Deployment reads is the one tokens are minted with,
+    // and the authenticator password in the Secret logs in.
+    let token = env.run("uis-jwt-mint", &["duo", "--role", "duo_web_anon"]);
+    token.ok();
+    env.run("uis-jwt-mint", &["duo", "--verify", token.stdout.trim()])
+        .ok();
+    let creds = env.run(
+        "uis-db-creds",
+        &["duo", "--role", "authenticator", "--format", "url"],
+    );
+    creds.ok();
+    s.push(
+        &conc("two `postgrest deploy` of a new app at once", "uis-postgrest-deploy", &["duo"], "one Deployment and one JWT secret (a minted token verifies), the authenticator's stored password is current, a third run changes nothing (checked)"),
+        0,
+    );
+    // Two rotations of the JWT secret at once end with one secret in use.
+    let (a, b) = twice(
+        &env,
+        "uis-postgrest-deploy",
+        &["duo", "--rotate-jwt-secret", "--json"],
+    );
+    a.ok();
+    b.ok();
+    let token = env.run("uis-jwt-mint", &["duo", "--role", "duo_web_anon"]);
+    env.run("uis-jwt-mint", &["duo", "--verify", token.stdout.trim()])
+        .ok();
+    s.push(
+        &conc("two `--rotate-jwt-secret` at once", "uis-postgrest-deploy", &["duo", "--rotate-jwt-secret"], "one new secret in the Secret and the Deployment's checksum; a token minted after verifies (checked)"),
+        0,
+    );
+    s.finish();
+}
+
+/// The summary block: counts per kind over every table of the document,
+/// and the floor the issue sets (100 bad inputs, 20 faults).
+#[test]
+fn summary_counts_every_row() {
+    let doc = std::fs::read_to_string(uis_e2e::reliability::doc_path()).unwrap();
+    let mut counts = std::collections::BTreeMap::new();
+    for line in doc.lines() {
+        let cells: Vec<&str> = line.split(" | ").collect();
+        if line.starts_with("| ") && cells.len() > 2 && cells[0][2..].parse::<u32>().is_ok() {
+            *counts.entry(cells[1].to_string()).or_insert(0u32) += 1;
+        }
+    }
+    let get = |k: &str| counts.get(k).copied().unwrap_or(0);
+    let body = format!(
+        "| Kind | Cases |\n|---|---|\n| bad input | {} |\n| fault | {} |\n| concurrency | {} |\n| total | {} |\n",
+        get("bad input"),
+        get("fault"),
+        get("concurrency"),
+        get("bad input") + get("fault") + get("concurrency")
+    );
+    uis_e2e::reliability::update_doc_block("summary", &body);
+    assert!(get("bad input") >= 100, "{counts:?}");
+    assert!(get("fault") >= 20, "{counts:?}");
+    assert!(get("concurrency") >= 3, "{counts:?}");
+}
