@@ -1268,7 +1268,7 @@ fn tunnel_and_postgres_faults() {
         let case = Case::fault(format!("tunnel dropped after {n} bytes"), "uis-postgrest-deploy", &["web"])
             .code(2)
             .says(&["connection", "again"])
-            .after("the database side may be partly done, nothing in the cluster is half-written; a re-run completes (checked)");
+            .after("the database steps before the cut are done; a re-run completes and a third changes nothing (checked)");
         s.check(&env, case);
         f.clear();
     }
@@ -1546,8 +1546,13 @@ fn concurrent_runs_end_like_one() {
         &["duo", "--role", "authenticator", "--format", "url"],
     );
     creds.ok();
+    env.run(
+        "uis-db-psql",
+        &["duo", "--as", "authenticator", "-c", "select current_user"],
+    )
+    .ok();
     s.push(
-        &conc("two `postgrest deploy` of a new app at once", "uis-postgrest-deploy", &["duo"], "one Deployment and one JWT secret (a minted token verifies), the authenticator's stored password is current, a third run changes nothing (checked)"),
+        &conc("two `postgrest deploy` of a new app at once", "uis-postgrest-deploy", &["duo"], "one Deployment; a minted token verifies against the deployed secret; the authenticator logs in with its stored password; a third run changes nothing (checked)"),
         0,
     );
     // Two rotations of the JWT secret at once end with one secret in use.
@@ -1562,7 +1567,7 @@ fn concurrent_runs_end_like_one() {
     env.run("uis-jwt-mint", &["duo", "--verify", token.stdout.trim()])
         .ok();
     s.push(
-        &conc("two `--rotate-jwt-secret` at once", "uis-postgrest-deploy", &["duo", "--rotate-jwt-secret"], "one new secret in the Secret and the Deployment's checksum; a token minted after verifies (checked)"),
+        &conc("two `--rotate-jwt-secret` at once", "uis-postgrest-deploy", &["duo", "--rotate-jwt-secret"], "one secret in use: a token minted after both verifies against the deployed Secret (checked)"),
         0,
     );
     s.finish();
@@ -1592,4 +1597,40 @@ fn summary_counts_every_row() {
     assert!(get("bad input") >= 100, "{counts:?}");
     assert!(get("fault") >= 20, "{counts:?}");
     assert!(get("concurrency") >= 3, "{counts:?}");
+}
+
+/// The secret check every test relies on does catch a leak: a password
+/// from a Secret, the superuser's, and a printed token.
+#[test]
+fn the_secret_check_catches_leaks() {
+    let env = Env::new();
+    shop(&env);
+    let leaks = |text: String| {
+        let mut c = std::process::Command::new("sh");
+        c.arg("-c")
+            .arg("printf '%s\\n' \"$LEAK\" >&2")
+            .env("LEAK", text);
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| uis_e2e::output(&mut c))).is_err()
+    };
+    let owner = env.run("uis-db-creds", &["shop", "--format", "url"]);
+    let url = owner.stdout.trim().to_string();
+    let password = url
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .split('@')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        leaks(format!("connecting with {password}")),
+        "a stored password"
+    );
+    assert!(leaks(env.pg.password.clone()), "the superuser password");
+    let token = env.run("uis-jwt-mint", &["shop", "--role", "shop_web_anon"]);
+    assert!(
+        leaks(format!("token {}", token.stdout.trim())),
+        "a printed token"
+    );
+    assert!(!leaks("nothing secret here".into()));
 }
