@@ -146,18 +146,19 @@ impl Session {
     ) -> Result<postgres::Client, Failure> {
         let ep = self.endpoint()?;
         let via = self.via();
-        crate::pg::config(&ep, login, application_name)
-            .connect(postgres::NoTls)
-            .map_err(|e| {
-                let mut f = crate::pg::explain_connect(&e, login, &via);
-                if let Some((t, _)) = &self.tunnel
-                    && e.as_db_error().is_none()
-                    && let Some(pf) = t.last_error()
-                {
-                    f.detail = format!("{}; {pf}", f.detail);
-                }
-                f
-            })
+        let config = crate::pg::config(&ep, login, application_name);
+        let attempt = crate::pg::connect_bounded(&config)
+            .map_err(|limit| crate::pg::connect_timed_out(limit, login, &via))?;
+        attempt.map_err(|e| {
+            let mut f = crate::pg::explain_connect(&e, login, &via);
+            if let Some((t, _)) = &self.tunnel
+                && e.as_db_error().is_none()
+                && let Some(pf) = t.last_error()
+            {
+                f.detail = format!("{}; {pf}", f.detail);
+            }
+            f
+        })
     }
 
     /// A superuser connection to `database`.

@@ -202,9 +202,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     let mut config = shared::pg::config(&ep, &login, "uis-db-seed");
     let notices = shared::script::notice_channel(&mut config);
     let via = session.via();
-    let client = config
-        .connect(postgres::NoTls)
-        .map_err(|e| shared::pg::explain_connect(&e, &login, &via))?;
+    let client = shared::pg::connect_config(&config, &login, &via)?;
     let mut runner = Runner::new(
         client,
         Box::new(PgConnector::new(config)),

@@ -24,6 +24,60 @@ pub struct Login {
     pub database: String,
 }
 
+/// How long a whole connection attempt (TCP, startup, authentication) may
+/// take: `PGCONNECT_TIMEOUT` seconds (as for libpq), else 15.
+pub fn connect_timeout() -> Duration {
+    std::env::var("PGCONNECT_TIMEOUT")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|s| *s > 0)
+        .map(|s| Duration::from_secs(s.max(2)))
+        .unwrap_or(Duration::from_secs(15))
+}
+
+/// Connects with `config`, bounding the whole handshake by
+/// [`connect_timeout`]: the client's own timeout covers only the TCP
+/// connect, and a tunnel that accepts but never answers would otherwise
+/// hang the login. `Err(limit)` means the limit passed (the attempt is
+/// left to die with the process).
+pub fn connect_bounded(
+    config: &postgres::Config,
+) -> Result<Result<postgres::Client, postgres::Error>, Duration> {
+    let limit = connect_timeout();
+    let config = config.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(config.connect(postgres::NoTls));
+    });
+    rx.recv_timeout(limit).map_err(|_| limit)
+}
+
+/// [`connect_bounded`] with failures explained for `login` over `via`.
+pub fn connect_config(
+    config: &postgres::Config,
+    login: &Login,
+    via: &str,
+) -> Result<postgres::Client, Failure> {
+    match connect_bounded(config) {
+        Ok(r) => r.map_err(|e| explain_connect(&e, login, via)),
+        Err(limit) => Err(connect_timed_out(limit, login, via)),
+    }
+}
+
+/// The failure for a login that took longer than `limit`.
+pub fn connect_timed_out(limit: Duration, login: &Login, via: &str) -> Failure {
+    Failure::new(
+        "connect",
+        format!(
+            "PostgreSQL did not complete the login of {:?} {via} within {} s",
+            login.user,
+            limit.as_secs()
+        ),
+    )
+    .hint("the connection is stalled: check the pod with `uis db doctor APP`; allow longer with PGCONNECT_TIMEOUT=SECONDS")
+    .code(2)
+}
+
 /// The client configuration for `login` at `ep`.
 pub fn config(ep: &Endpoint, login: &Login, application_name: &str) -> postgres::Config {
     let mut c = postgres::Config::new();
@@ -33,7 +87,7 @@ pub fn config(ep: &Endpoint, login: &Login, application_name: &str) -> postgres:
         .password(&login.password)
         .dbname(&login.database)
         .application_name(application_name)
-        .connect_timeout(Duration::from_secs(15))
+        .connect_timeout(connect_timeout())
         .keepalives(true)
         .keepalives_idle(Duration::from_secs(30));
     c
@@ -47,9 +101,7 @@ pub fn connect(
     application_name: &str,
     via: &str,
 ) -> Result<postgres::Client, Failure> {
-    config(ep, login, application_name)
-        .connect(postgres::NoTls)
-        .map_err(|e| explain_connect(&e, login, via))
+    connect_config(&config(ep, login, application_name), login, via)
 }
 
 /// A one-line explanation of a failed connection.

@@ -1321,6 +1321,20 @@ fn tunnel_and_postgres_faults() {
         .code(0)
         .says(&["20001"]),
     );
+    // A stalled tunnel: the login is bounded.
+    f.set_frame_latency(Duration::from_secs(30));
+    s.check(
+        &env,
+        Case::fault(
+            "30 s per tunnel frame, PGCONNECT_TIMEOUT=2",
+            "uis-db-psql",
+            &["shop", "-c", "select 1"],
+        )
+        .env("PGCONNECT_TIMEOUT", "2")
+        .code(2)
+        .says(&["did not complete the login", "within 2 s", "hint:"])
+        .within(Duration::from_secs(10)),
+    );
     f.clear();
     // The pod's port refuses connections.
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
