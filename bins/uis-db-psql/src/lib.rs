@@ -378,11 +378,12 @@ async fn exec_psql(
 ) -> Result<i32, Failure> {
     use k8s_openapi::api::core::v1::Pod;
     use kube::api::{Api, AttachParams};
-    use tokio::io::AsyncWriteExt;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), ns);
-    // The password travels as the first line of stdin, never in argv.
-    let script =
-        "IFS= read -r PGPASSWORD; export PGPASSWORD; exec psql -h 127.0.0.1 -U \"$1\" -d \"$2\"";
+    // The password travels as the first line of stdin, never in argv. The
+    // pod's terminal would echo it: the script turns echo off first and
+    // says so with a marker line, and only then is the password sent.
+    let script = "stty -echo 2>/dev/null; echo UIS-READY; IFS= read -r PGPASSWORD; stty echo 2>/dev/null; export PGPASSWORD; exec psql -h 127.0.0.1 -U \"$1\" -d \"$2\"";
     let cmd = vec![
         "sh",
         "-c",
@@ -402,10 +403,44 @@ async fn exec_psql(
     let mut stdout = attached
         .stdout()
         .ok_or_else(|| Failure::new("exec", "no stdout on the exec stream"))?;
+    // Wait for the marker (echo is off by then); what follows it is psql's.
+    let mut seen = Vec::new();
+    let rest = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = stdout.read(&mut buf).await?;
+            if n == 0 {
+                return Err(std::io::Error::other(
+                    "the pod's shell ended before it was ready",
+                ));
+            }
+            seen.extend_from_slice(&buf[..n]);
+            // A terminal ends the line with \r\n, a pipe with \n.
+            if let Some(at) = seen.windows(9).position(|w| w == b"UIS-READY")
+                && let Some(nl) = seen[at..].iter().position(|b| *b == b'\n')
+            {
+                return Ok(seen[at + nl + 1..].to_vec());
+            }
+        }
+    })
+    .await
+    .map_err(|_| {
+        Failure::new(
+            "exec",
+            format!("the shell in pod {ns}/{pod} did not start within 30 s"),
+        )
+    })?
+    .map_err(|e| Failure::new("exec", format!("exec into pod {ns}/{pod}: {e}")))?;
     stdin
         .write_all(format!("{}\n", login.password).as_bytes())
         .await
         .map_err(|e| Failure::new("exec", e.to_string()))?;
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout();
+        let _ = out.write_all(&rest);
+        let _ = out.flush();
+    }
     let status = attached.take_status();
     let to_pod = tokio::spawn(async move {
         let _ = tokio::io::copy(&mut tokio::io::stdin(), &mut stdin).await;

@@ -36,9 +36,14 @@ impl Step {
         password: &str,
         sql_after: &str,
     ) -> Step {
+        // The server gets the SCRAM-SHA-256 verifier (random salt, 4096
+        // rounds), never the password: a statement that fails, or a server
+        // that logs DDL, cannot write the password to its log. PostgreSQL
+        // stores a verifier as given, whatever `password_encryption` says.
+        let verifier = postgres_protocol::password::scram_sha_256(password.as_bytes());
         Step {
             database: database.map(str::to_string),
-            sql: format!("{sql_before}{}{sql_after}", quote_literal(password)),
+            sql: format!("{sql_before}{}{sql_after}", quote_literal(&verifier)),
             shown: format!("{sql_before}'***'{sql_after}"),
         }
     }

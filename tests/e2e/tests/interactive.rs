@@ -84,4 +84,8 @@ fn psql_in_the_pod_when_there_is_no_local_one() {
         "{text}"
     );
     assert!(text.contains("42"), "{text}");
+    // The marker that says the pod's echo is off is not shown, and the
+    // password sent after it never reaches the terminal.
+    assert!(!text.contains("UIS-READY"), "{text}");
+    uis_e2e::assert_no_known_secret("the terminal", &text);
 }

@@ -1648,3 +1648,25 @@ fn the_secret_check_catches_leaks() {
     );
     assert!(!leaks("nothing secret here".into()));
 }
+
+/// A server that logs every statement (as some are set up to) never sees
+/// a password: roles get SCRAM verifiers computed on this side.
+#[test]
+fn passwords_never_reach_the_server_log() {
+    let pg: &'static uis_e2e::Pg = Box::leak(Box::new(uis_e2e::Pg::start().unwrap()));
+    let mut c = pg.connect("postgres");
+    c.batch_execute("ALTER SYSTEM SET log_statement = 'all'")
+        .unwrap();
+    c.batch_execute("SELECT pg_reload_conf()").unwrap();
+    let env = Env::over(pg);
+    shop(&env);
+    env.run("uis-db-configure", &["shop", "--rotate"]).ok();
+    env.run("uis-postgrest-deploy", &["shop", "--rotate-password"])
+        .ok();
+    let log = pg.log();
+    assert!(
+        log.contains("SCRAM-SHA-256$4096:"),
+        "the log shows the statements"
+    );
+    uis_e2e::assert_no_known_secret("the PostgreSQL server log", &log);
+}

@@ -212,6 +212,11 @@ impl Pg {
         ]
     }
 
+    /// What the server wrote to its log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("postgres.log")).unwrap_or_default()
+    }
+
     /// Restarts the server (fast shutdown, which ends every session, then
     /// a new start on the same port) and returns once it accepts
     /// connections again.
