@@ -165,6 +165,42 @@ fn builtin_resources() -> Vec<ResourceInfo> {
             &["crd", "crds"],
             &["status"],
         ),
+        ri(
+            "rbac.authorization.k8s.io",
+            "roles",
+            "role",
+            "Role",
+            true,
+            &[],
+            &[],
+        ),
+        ri(
+            "rbac.authorization.k8s.io",
+            "rolebindings",
+            "rolebinding",
+            "RoleBinding",
+            true,
+            &[],
+            &[],
+        ),
+        ri(
+            "rbac.authorization.k8s.io",
+            "clusterroles",
+            "clusterrole",
+            "ClusterRole",
+            false,
+            &[],
+            &[],
+        ),
+        ri(
+            "rbac.authorization.k8s.io",
+            "clusterrolebindings",
+            "clusterrolebinding",
+            "ClusterRoleBinding",
+            false,
+            &[],
+            &[],
+        ),
     ]
 }
 
