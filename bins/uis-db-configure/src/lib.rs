@@ -758,10 +758,10 @@ fn purge(
         .into());
     };
     let cluster = session.cluster()?;
-    let pgrst_ns = std::env::var("UIS_POSTGREST_NAMESPACE").unwrap_or_else(|_| "postgrest".into());
-    let deploy = format!("{app}-postgrest");
+    let pgrst_ns = shared::postgrest::NAMESPACE;
+    let deploy = shared::postgrest::name(&app);
     if session
-        .block_on(cluster.get_opt::<Deployment>(&pgrst_ns, &deploy))?
+        .block_on(cluster.get_opt::<Deployment>(pgrst_ns, &deploy))?
         .is_some()
     {
         return Err(Failure::new(

@@ -582,7 +582,25 @@ fn public_url(session: &mut Session, app: &str) -> Result<Option<String>, Failur
         tokio::time::timeout(cluster.timeout, api.get_opt(&pgrst::name(app))).await
     }) {
         Ok(Ok(o)) => o,
-        _ => None,
+        // No IngressRoute (or no such CRD) is Ok(None); anything else is said.
+        Ok(Err(e)) => {
+            note(format!(
+                "uis: warning: cannot read IngressRoute {}/{} ({}); writing the in-cluster URL instead",
+                pgrst::NAMESPACE,
+                pgrst::name(app),
+                shared::cluster::one_line(&e)
+            ));
+            None
+        }
+        Err(_) => {
+            note(format!(
+                "uis: warning: no answer reading IngressRoute {}/{} within {} s; writing the in-cluster URL instead",
+                pgrst::NAMESPACE,
+                pgrst::name(app),
+                cluster.timeout.as_secs()
+            ));
+            None
+        }
     };
     let rule = obj.and_then(|o| {
         o.data["spec"]["routes"][0]["match"]

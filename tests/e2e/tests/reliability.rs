@@ -1081,6 +1081,36 @@ fn kubernetes_api_faults() {
             out.stderr
         );
     }
+    // A read that only improves the output fails: said, and the rest goes on.
+    f.set_fail(
+        Some("GET"),
+        "/apis/traefik.io/v1alpha1/namespaces/postgrest/ingressroutes",
+        403,
+    );
+    let envfile = env.path("app.env").to_string_lossy().into_owned();
+    let out = s.check(
+        &env,
+        Case::fault(
+            "API answers 403 reading the IngressRoute",
+            "uis-jwt-mint",
+            &["shop", "--write-env", &envfile],
+        )
+        .code(0)
+        .says(&["\"status\":\"ok\""])
+        .after(".env written with the in-cluster URL, and a warning on stderr (checked)"),
+    );
+    f.clear();
+    assert!(
+        out.stderr.contains("warning: cannot read IngressRoute"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        std::fs::read_to_string(&envfile)
+            .unwrap()
+            .contains("svc.cluster.local"),
+        "the in-cluster URL"
+    );
     // A slow API: within the timeout it works; past it, a clear timeout.
     f.set_api_latency(Duration::from_millis(300));
     s.check(
