@@ -171,6 +171,9 @@ pub fn parse_host_port(field: &str, value: &str) -> Result<(String, u16), crate:
     if host.is_empty() {
         return Err(bad());
     }
+    if !port.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
     let port: u16 = port.parse().map_err(|_| bad())?;
     Ok((host.to_string(), port))
 }

@@ -62,10 +62,30 @@ pub fn set_keys(path: &Path, pairs: &[(&str, &str)]) -> io::Result<Vec<String>> 
     let text = original.as_deref().unwrap_or("");
     let eol = if text.contains("\r\n") { "\r\n" } else { "\n" };
 
+    let entries = parse(text);
+    // A quote left open would swallow every line written after it: refuse
+    // rather than write keys no reader would find.
+    if let Some(open) = entries
+        .iter()
+        .find(|e| e.assignment.as_ref().is_some_and(|a| a.unterminated))
+    {
+        let line = text[..open.range.start].matches('\n').count() + 1;
+        let key = open
+            .assignment
+            .as_ref()
+            .map(|a| a.key.as_str())
+            .unwrap_or("");
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "line {line}: the value of {key} opens a quote that is never closed; close it, then run again"
+            ),
+        ));
+    }
     let mut out = String::with_capacity(text.len() + 64 * wanted.len());
     let mut seen = vec![false; wanted.len()];
     let mut changed = vec![false; wanted.len()];
-    for entry in parse(text) {
+    for entry in entries {
         let raw = &text[entry.range.clone()];
         let Some((a, idx)) = entry.assignment.as_ref().and_then(|a| {
             let idx = wanted.iter().position(|(k, _)| *k == a.key)?;
@@ -179,6 +199,8 @@ struct Assignment {
     /// `export `) is kept when the line is rewritten.
     key_start: usize,
     value: String,
+    /// The value opens a quote the file never closes.
+    unterminated: bool,
 }
 
 fn line_ending(raw: &str) -> &str {
@@ -236,13 +258,13 @@ fn parse_assignment(text: &str, start: usize) -> Option<(usize, Assignment)> {
     let value_text = after_key.strip_prefix('=')?.trim_start_matches(blank);
     let value_at = start + (line.len() - value_text.len());
 
-    let (end, value) = match value_text.chars().next() {
+    let (end, value, unterminated) = match value_text.chars().next() {
         Some(q @ ('"' | '\'')) => match quoted(text, value_at + 1, q) {
-            Some((close, v)) => (line_end(text, close), v),
+            Some((close, v)) => (line_end(text, close), v, false),
             // Unterminated: read the rest of the line literally.
-            None => (start + line.len(), unquoted(value_text)),
+            None => (start + line.len(), unquoted(value_text), true),
         },
-        _ => (start + line.len(), unquoted(value_text)),
+        _ => (start + line.len(), unquoted(value_text), false),
     };
     Some((
         end,
@@ -250,6 +272,7 @@ fn parse_assignment(text: &str, start: usize) -> Option<(usize, Assignment)> {
             key: key.to_string(),
             key_start,
             value,
+            unterminated,
         },
     ))
 }

@@ -219,11 +219,23 @@ pub fn parse_claim_arg(s: &str) -> Result<(String, Value), String> {
     }
     match serde_json::from_str::<Value>(raw) {
         Ok(v) => Ok((key.to_string(), v)),
-        Err(e) => Err(format!(
-            "--claim {key}: the value {raw:?} is not valid JSON ({e}); strings need \
-             JSON double quotes inside shell quotes, e.g. --claim '{key}=\"{hint}\"'",
-            hint = if raw.is_empty() { "acme" } else { raw }
-        )),
+        Err(e) => {
+            // The example must stay one line whatever the key and value hold.
+            let hint = if raw.is_empty() || raw.contains(char::is_control) {
+                "acme"
+            } else {
+                raw
+            };
+            let key = if key.contains(char::is_control) {
+                "KEY"
+            } else {
+                key
+            };
+            Err(format!(
+                "--claim {key}: the value {raw:?} is not valid JSON ({e}); strings need \
+                 JSON double quotes inside shell quotes, e.g. --claim '{key}=\"{hint}\"'"
+            ))
+        }
     }
 }
 

@@ -227,6 +227,16 @@ impl<R: BufRead> Input<R> {
         let mut any = false;
         while self.fill(1)? {
             any = true;
+            // What is left of an interpolated value is part of the line but
+            // not of the source: byte by byte, so its end is seen.
+            if self.in_virtual() {
+                let b = self.bump();
+                out.push(b);
+                if b == b'\n' {
+                    return Ok(true);
+                }
+                continue;
+            }
             let avail = &self.buf[self.at..];
             if let Some(nl) = avail.iter().position(|&b| b == b'\n') {
                 out.extend_from_slice(&avail[..=nl]);
@@ -935,6 +945,9 @@ impl<R: BufRead> Lexer<R> {
         if args.last() == Some(&b'\r') {
             args.pop();
         }
+        // A statement may go on after a meta-command in its middle: what
+        // follows starts a new position segment (the next line).
+        self.new_segment = true;
         let to_string = |v: Vec<u8>| {
             String::from_utf8(v).map_err(|_| LexError::Invalid {
                 message: "meta-command is not valid UTF-8".into(),

@@ -346,6 +346,7 @@ fn bad_files_flags_and_stdin() {
         .says(&["zz.sql"]),
     );
     // uis-jwt-mint files.
+    let open_quote = write(&dir.join("open.env"), "API_URL=\"http://x\nOTHER=1\n");
     let short = write(&dir.join("short-secret"), "too-short");
     let empty = write(&dir.join("empty-secret"), "");
     for (what, args, code, says) in [
@@ -372,6 +373,12 @@ fn bad_files_flags_and_stdin() {
             vec!["shop", "--role", "shop_web_anon", "--secret-file", &empty],
             1,
             "at least 32 characters",
+        ),
+        (
+            "--write-env: a quote never closed in the file",
+            vec!["shop", "--write-env", &open_quote],
+            1,
+            "never closed",
         ),
         (
             "--write-env into a directory",
