@@ -759,7 +759,7 @@ fn purge(
     };
     let cluster = session.cluster()?;
     let pgrst_ns = shared::postgrest::NAMESPACE;
-    let deploy = shared::postgrest::name(&app);
+    let deploy = shared::postgrest::name(app);
     if session
         .block_on(cluster.get_opt::<Deployment>(pgrst_ns, &deploy))?
         .is_some()
