@@ -77,9 +77,7 @@ pub fn set_keys(path: &Path, pairs: &[(&str, &str)]) -> io::Result<Vec<String>> 
             .unwrap_or("");
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
-            format!(
-                "line {line}: the value of {key} opens a quote that is never closed; close it, then run again"
-            ),
+            format!("line {line}: the value of {key} opens a quote that is never closed"),
         ));
     }
     let mut out = String::with_capacity(text.len() + 64 * wanted.len());

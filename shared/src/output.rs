@@ -95,10 +95,11 @@ pub fn stdin_defaults() -> anyhow::Result<Option<serde_json::Value>> {
     let mut bytes = Vec::new();
     stdin.lock().read_to_end(&mut bytes)?;
     let Ok(text) = String::from_utf8(bytes) else {
-        return Err(Failure::usage(
-            "stdin is not a JSON object (not even UTF-8 text); pipe the --json output of another uis command, or give APP as an argument",
-        )
-        .into());
+        return Err(
+            Failure::usage("stdin is not a JSON object (not even UTF-8 text)")
+                .hint("pipe the --json output of another uis command, or give APP as an argument")
+                .into(),
+        );
     };
     let text = text.trim();
     if text.is_empty() {
@@ -113,17 +114,18 @@ pub fn stdin_defaults() -> anyhow::Result<Option<serde_json::Value>> {
                     "input",
                     format!(
                         "the previous command in the pipeline failed: {}",
-                        v.get("detail").and_then(|d| d.as_str()).unwrap_or("(no detail)")
+                        v.get("detail")
+                            .and_then(|d| d.as_str())
+                            .unwrap_or("(no detail)")
                     ),
                 )
                 .into());
             }
             Ok(Some(v))
         }
-        _ => Err(Failure::usage(
-            "stdin is not a JSON object; pipe the --json output of another uis command, or give APP as an argument",
-        )
-        .into()),
+        _ => Err(Failure::usage("stdin is not a JSON object")
+            .hint("pipe the --json output of another uis command, or give APP as an argument")
+            .into()),
     }
 }
 

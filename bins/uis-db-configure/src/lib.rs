@@ -138,7 +138,10 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     validate_app(&app)?;
     if args.purge && !args.yes {
         return Err(Failure::usage(format!(
-            "--purge drops database and roles of {app:?} for good: add --yes to confirm (`uis-db-configure {app} --purge --yes`)"
+            "--purge drops database and roles of {app:?} for good; nothing was changed"
+        ))
+        .hint(format!(
+            "add --yes to confirm: `uis-db-configure {app} --purge --yes`"
         ))
         .into());
     }

@@ -155,10 +155,8 @@ fn run(args: Args, given: Vec<(usize, bool, String)>) -> anyhow::Result<i32> {
         .collect();
     // Files that cannot be read are a one-line fatal error before connecting.
     for s in &sources {
-        if let Source::File(p) = s
-            && let Err(e) = std::fs::File::open(p)
-        {
-            return Err(Failure::new("input", format!("{}: {e}", p.display())).into());
+        if let Source::File(p) = s {
+            check_readable(p)?;
         }
     }
     let mut jwt_token = args.jwt.clone();
@@ -273,7 +271,8 @@ fn jwt_login(
     let Some(app) = &args.app else {
         return Err(Failure::usage(
             "--jwt needs APP: the token is checked against that app's PostgREST",
-        ));
+        )
+        .hint("name the app, e.g. `uis db psql railway --jwt TOKEN -c 'select ...'`"));
     };
     let cluster = session.cluster()?;
     let config = session.block_on(shared::postgrest::require_config(&cluster, app))?;
@@ -466,4 +465,24 @@ async fn exec_psql(
         None => 0,
     };
     Ok(code)
+}
+
+/// A `-f FILE` that cannot be read is a one-line error before anything
+/// connects: missing, a directory, or failing on its first read (a regular
+/// file only: reading a pipe would lose what it holds).
+fn check_readable(p: &std::path::Path) -> Result<(), Failure> {
+    use std::io::Read;
+    let fail = |why: String| {
+        Failure::new("input", format!("{}: {why}", p.display()))
+            .hint("give the path of a readable SQL file, or `-f -` for standard input")
+    };
+    let meta = std::fs::metadata(p).map_err(|e| fail(e.to_string()))?;
+    if meta.is_dir() {
+        return Err(fail("is a directory, not a file".into()));
+    }
+    let mut f = std::fs::File::open(p).map_err(|e| fail(e.to_string()))?;
+    if meta.is_file() {
+        f.read(&mut [0u8; 1]).map_err(|e| fail(e.to_string()))?;
+    }
+    Ok(())
 }

@@ -96,6 +96,10 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
                 "--reapply {r:?}: no such file in {}",
                 args.dir.display()
             ))
+            .hint(format!(
+                "give the name of a *.sql file in that directory; `uis db seed {app} {} --status` lists them",
+                args.dir.display()
+            ))
             .into());
         }
     }

@@ -158,7 +158,9 @@ fn run(mut args: Args) -> anyhow::Result<i32> {
     if let Some(aud) = &args.aud
         && aud.is_empty()
     {
-        return Err(Failure::usage("--aud is empty").into());
+        return Err(Failure::usage("--aud is empty")
+            .hint("give the audience PostgREST expects (its PGRST_JWT_AUD), or leave --aud out")
+            .into());
     }
     // Claims that fight the flags are refused before the cluster is asked
     // anything (checked again below, once the deployed audience is known).
@@ -169,7 +171,11 @@ fn run(mut args: Args) -> anyhow::Result<i32> {
         extra: extra.clone(),
         ..MintSpec::default()
     })
-    .map_err(|m| Failure::usage(format!("invalid --claim: {m}")))?;
+    .map_err(|m| {
+        Failure::usage(format!("invalid --claim: {m}")).hint(
+            "role, exp and iat come from --role and --exp; other claims are --claim KEY=JSON, e.g. --claim 'tenant=\"acme\"'",
+        )
+    })?;
 
     let mut session = Session::new(&args.cluster_args, &args.locator)?;
     let target = if let Some(path) = &args.secret_file {
@@ -179,6 +185,7 @@ fn run(mut args: Args) -> anyhow::Result<i32> {
                     "input",
                     format!("cannot read --secret-file {}: {e}", path.display()),
                 )
+                .hint("give the file that holds the JWT secret, or leave --secret-file out to read it from the cluster")
             })?
             .trim_end_matches(['\n', '\r'])
             .to_string();
@@ -351,7 +358,11 @@ fn mint_for(
         capabilities,
         extra,
     };
-    jwt::validate_extra(&spec).map_err(|m| Failure::usage(format!("invalid --claim: {m}")))?;
+    jwt::validate_extra(&spec).map_err(|m| {
+        Failure::usage(format!("invalid --claim: {m}")).hint(
+            "role, exp and iat come from --role and --exp; other claims are --claim KEY=JSON, e.g. --claim 'tenant=\"acme\"'",
+        )
+    })?;
     let claims = jwt::claims(&spec, now());
     let token =
         jwt::mint(&target.secret, &claims).map_err(|e| Failure::new("jwt", e.to_string()))?;
@@ -550,8 +561,14 @@ fn write_env(
         ("POSTGREST_ANON_JWT", anon.as_str()),
         ("POSTGREST_STAFF_JWT", staff.as_str()),
     ];
-    let changed = shared::dotenv::set_keys(path, &pairs)
-        .map_err(|e| Failure::new("write", format!("cannot write {}: {e}", path.display())))?;
+    let changed = shared::dotenv::set_keys(path, &pairs).map_err(|e| {
+        let hint = if e.kind() == std::io::ErrorKind::InvalidData {
+            format!("close the quote in {}, then run again", path.display())
+        } else {
+            "give a file in an existing directory, e.g. `--write-env .env`".to_string()
+        };
+        Failure::new("write", format!("cannot write {}: {e}", path.display())).hint(hint)
+    })?;
     note(format!(
         "uis: {}: {}",
         path.display(),

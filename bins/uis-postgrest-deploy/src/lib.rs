@@ -176,7 +176,10 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     validate_app(&app)?;
     if args.purge && !args.yes {
         return Err(Failure::usage(format!(
-            "--purge drops the PostgREST roles and Secret of {app:?}: add --yes to confirm"
+            "--purge drops the PostgREST roles and Secret of {app:?}; nothing was changed"
+        ))
+        .hint(format!(
+            "add --yes to confirm: `uis-postgrest-deploy {app} --purge --yes`"
         ))
         .into());
     }

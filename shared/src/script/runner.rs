@@ -413,7 +413,12 @@ impl Runner {
                 } else {
                     format!("{name}: {e}")
                 };
-                let err = ScriptError::new(ErrorKind::Fatal, from, at.line, at.column, msg);
+                let mut err = ScriptError::new(ErrorKind::Fatal, from, at.line, at.column, msg);
+                if at.line != 0 {
+                    err.hint = Some(
+                        "\\i paths are relative to the current directory, \\ir paths to the including file".into(),
+                    );
+                }
                 return self.fail(err, info);
             }
         };
@@ -1068,7 +1073,13 @@ impl Runner {
                 self.quit = true;
                 Ok(())
             }
-            _ => Err(fatal(format!("unsupported meta-command \\{name}"))),
+            _ => {
+                let mut e = fatal(format!("unsupported meta-command \\{name}"));
+                e.hint = Some(format!(
+                    "the supported ones: {SUPPORTED_META} (`uis db psql --help`); for others run psql itself"
+                ));
+                Err(e)
+            }
         }
     }
 
@@ -1325,8 +1336,29 @@ fn lex_error(e: LexError, frame: &Frame) -> ScriptError {
     } else {
         ErrorKind::Script
     };
-    ScriptError::new(kind, frame.name, pos.line, pos.column, e.to_string())
+    let hint = match &e {
+        LexError::Io(_) => "check that the input can be read".to_string(),
+        LexError::Unterminated { what, .. } => format!(
+            "the input ends inside this {what}: close it (a missing quote, `*/` or `$$` above is the usual cause)"
+        ),
+        LexError::Invalid { message, .. } if message.contains("UTF-8") => {
+            "save the file as UTF-8, e.g. `iconv -f LATIN1 -t UTF-8 FILE > FILE.utf8`".to_string()
+        }
+        LexError::Invalid { message, .. } if message.contains("NUL") => {
+            "remove the NUL bytes: SQL text cannot hold them".to_string()
+        }
+        LexError::Invalid { .. } => "fix the input at this place".to_string(),
+    };
+    let mut err = ScriptError::new(kind, frame.name, pos.line, pos.column, e.to_string());
+    err.hint = Some(hint);
+    err
 }
+
+/// The meta-commands the runner knows, for error hints.
+const SUPPORTED_META: &str = "\\if \\elif \\else \\endif \\set \\unset \\echo \\i \\ir \\c \\restrict \\unrestrict \\copy \\q";
+
+/// What to do when the connection went in the middle of a script.
+const LOST_HINT: &str = "work committed before this statement is kept, the open transaction was rolled back; run the same command again once the server is reachable";
 
 fn pg_error(e: postgres::Error, file: &str, st: Option<&Statement>, at: Pos) -> ScriptError {
     let statement = st.map(|s| s.first_line().to_owned());
@@ -1350,6 +1382,9 @@ fn pg_error(e: postgres::Error, file: &str, st: Option<&Statement>, at: Pos) -> 
         err.sqlstate = Some(db.code().code().to_owned());
         err.detail = db.detail().map(str::to_owned);
         err.hint = db.hint().map(str::to_owned);
+        if lost && err.hint.is_none() {
+            err.hint = Some(LOST_HINT.into());
+        }
         err.statement = statement;
         return err;
     }
@@ -1371,9 +1406,7 @@ fn pg_error(e: postgres::Error, file: &str, st: Option<&Statement>, at: Pos) -> 
     };
     let mut err = ScriptError::new(kind, file, at.line, at.column, message);
     if kind == ErrorKind::ConnectionLost {
-        err.hint = Some(
-            "work committed before this statement is kept, the open transaction was rolled back; run the same command again once the server is reachable".into(),
-        );
+        err.hint = Some(LOST_HINT.into());
     }
     err.statement = statement;
     err

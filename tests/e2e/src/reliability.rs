@@ -259,6 +259,16 @@ pub fn run_bounded(cmd: &mut Command, stdin: Option<&[u8]>, max: Duration) -> (O
     (out, started.elapsed())
 }
 
+/// What a message that names its fix contains (one of these).
+pub const FIX_POINTERS: &[&str] = &[
+    "hint:",
+    "HINT:",
+    "e.g.",
+    "possible values",
+    "tip:",
+    "For more information, try '--help'",
+];
+
 /// The promises every failing command keeps, whatever the cause.
 #[track_caller]
 pub fn assert_one_clear_message(out: &Out, says: &[String], context: &str) {
@@ -291,6 +301,13 @@ pub fn assert_one_clear_message(out: &Out, says: &[String], context: &str) {
         assert_eq!(
             errors, 1,
             "{context}: wanted exactly one error message\n{}",
+            out.stderr
+        );
+        // The message points at the fix: a hint, an example, the valid
+        // values, or the usage.
+        assert!(
+            FIX_POINTERS.iter().any(|p| out.stderr.contains(p)),
+            "{context}: the message names no fix (none of {FIX_POINTERS:?})\n{}",
             out.stderr
         );
     }

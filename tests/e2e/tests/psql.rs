@@ -244,8 +244,9 @@ fn errors_in_included_files_unterminated_input_and_missing_files() {
         ],
     );
     out.expect_code(1);
-    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    assert_eq!(out.stderr.lines().count(), 2, "{}", out.stderr);
     assert!(out.stderr.contains("missing.sql"), "{}", out.stderr);
+    assert!(out.stderr.contains("  hint: "), "{}", out.stderr);
 }
 
 #[test]

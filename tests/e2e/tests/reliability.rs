@@ -208,7 +208,12 @@ fn bad_files_flags_and_stdin() {
     // psql -f
     for (what, file, code, says) in [
         ("-f: missing file", missing.as_str(), 1, "No such file"),
-        ("-f: a directory", d.as_str(), 1, "Is a directory"),
+        (
+            "-f: a directory",
+            d.as_str(),
+            1,
+            "is a directory, not a file",
+        ),
         (
             "-f: unreadable (EIO)",
             "/proc/self/mem",
