@@ -22,8 +22,11 @@
 //! found, each reduced to its smallest input and fixed since; they stay as
 //! regression tests.
 
+mod common;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::Chunky;
 use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{Map, Value, json};
@@ -34,7 +37,7 @@ use shared::cli::{dns_label, parse_host_port, role_name};
 use shared::dotenv::{read_value, set_keys};
 use shared::jwt::{self, MAX_DURATION, decode_unverified, parse_claim_arg, parse_duration, verify};
 use shared::script::{Item, Lexer, Meta, Pos, Variables};
-use std::io::{BufRead, Read};
+use std::io::BufRead;
 
 /// `cases` unless `PROPTEST_CASES` says otherwise; no regression files.
 fn config(cases: u32) -> ProptestConfig {
@@ -63,48 +66,6 @@ fn any_chars(max: usize) -> impl Strategy<Value = String> {
 // ---------------------------------------------------------------------------
 // 1. The SQL script lexer
 // ---------------------------------------------------------------------------
-
-/// Input handed out in reads of the given sizes (cycled), the way a pipe or
-/// a small `BufReader` would.
-struct Chunky<'a> {
-    data: &'a [u8],
-    sizes: Vec<usize>,
-    n: usize,
-    at: usize,
-}
-
-impl<'a> Chunky<'a> {
-    fn new(data: &'a [u8], sizes: Vec<usize>) -> Self {
-        Chunky {
-            data,
-            sizes,
-            n: 0,
-            at: 0,
-        }
-    }
-}
-
-impl Read for Chunky<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let b = self.fill_buf()?;
-        let k = b.len().min(buf.len());
-        buf[..k].copy_from_slice(&b[..k]);
-        self.consume(k);
-        Ok(k)
-    }
-}
-
-impl BufRead for Chunky<'_> {
-    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
-        let size = self.sizes[self.n % self.sizes.len()].max(1);
-        let end = (self.at + size).min(self.data.len());
-        Ok(&self.data[self.at..end])
-    }
-    fn consume(&mut self, amt: usize) {
-        self.at += amt;
-        self.n += 1;
-    }
-}
 
 /// Fragments that reach the lexer's interesting states when concatenated in
 /// any order: every quote form, dollar tags, nested comments, `\;` and `\:`,

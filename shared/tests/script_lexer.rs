@@ -3,6 +3,9 @@
 
 use proptest::prelude::*;
 use shared::script::{CopyKind, Item, LexError, Variables, split};
+mod common;
+
+use common::Chunky;
 use std::io::{BufRead, Read};
 
 fn items(sql: &str) -> Vec<Item> {
@@ -315,36 +318,6 @@ fn non_ascii_columns_count_characters() {
     assert_eq!(s.locate(pos), (1, 14));
 }
 
-/// A reader that hands out the input in the given chunk sizes.
-struct Chunky<'a> {
-    data: &'a [u8],
-    sizes: Vec<usize>,
-    n: usize,
-    at: usize,
-}
-
-impl Read for Chunky<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let b = self.fill_buf()?;
-        let k = b.len().min(buf.len());
-        buf[..k].copy_from_slice(&b[..k]);
-        self.consume(k);
-        Ok(k)
-    }
-}
-
-impl BufRead for Chunky<'_> {
-    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
-        let size = self.sizes[self.n % self.sizes.len()].max(1);
-        let end = (self.at + size).min(self.data.len());
-        Ok(&self.data[self.at..end])
-    }
-    fn consume(&mut self, amt: usize) {
-        self.at += amt;
-        self.n += 1;
-    }
-}
-
 fn render(items: Vec<Result<Item, LexError>>) -> Vec<String> {
     items
         .into_iter()
@@ -398,7 +371,7 @@ proptest! {
         let text: String = picks.iter().map(|&i| PIECES[i]).collect();
         let vars: Variables = [("v", "val"), ("w", "(a;b) ; 'q")].into_iter().collect();
         let whole = render(split(text.as_bytes()).with_variables(vars.clone()).collect());
-        let chunky = Chunky { data: text.as_bytes(), sizes, n: 0, at: 0 };
+        let chunky = Chunky::new(text.as_bytes(), sizes);
         let pieces = render(split(chunky).with_variables(vars).collect());
         // Adjacent COPY data chunks may be cut differently: compare joined.
         prop_assert_eq!(join_data(whole), join_data(pieces));

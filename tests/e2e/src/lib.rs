@@ -322,6 +322,54 @@ impl Env {
     }
 }
 
+/// util-linux `script`, which gives a command a pseudo-terminal, or None.
+pub fn script_path() -> Option<&'static str> {
+    ["/usr/bin/script", "/bin/script"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+}
+
+impl Env {
+    /// Runs `uis-db-psql --as admin` on a pseudo-terminal (util-linux
+    /// `script`) with `PATH` set to `path`, types `input` after 1.5 s as a
+    /// person would, and returns the exit code and everything the terminal
+    /// showed (checked for secrets). None when `script` is missing.
+    pub fn psql_on_a_terminal(&self, path: &str, input: &str) -> Option<(i32, String)> {
+        use std::io::Write;
+        let script = script_path()?;
+        let cmd = format!("'{}' --as admin", bin("uis-db-psql").display());
+        let mut child = Command::new(script)
+            .args(["-q", "-e", "-c", &cmd, "/dev/null"])
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("HOME", self.dir.path())
+            .env("PATH", path)
+            .env("TERM", "dumb")
+            .env("SHELL", "/bin/sh")
+            .env_remove("PGHOST")
+            .env_remove("PGPORT")
+            .env_remove("PGPASSWORD")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("script(1) from util-linux");
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        let input = input.to_string();
+        let writer = std::thread::spawn(move || {
+            // Give psql a moment to start before typing, as a person would.
+            std::thread::sleep(std::time::Duration::from_millis(1500));
+            let _ = stdin.write_all(input.as_bytes());
+            std::thread::sleep(std::time::Duration::from_millis(1500));
+        });
+        let out = child.wait_with_output().expect("wait for script(1)");
+        let _ = writer.join();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert_no_known_secret("the terminal of uis-db-psql", &text);
+        Some((out.status.code().unwrap_or(-1), text))
+    }
+}
+
 /// A running `uis-db-tunnel`; killed when dropped, and then its stderr
 /// (kept in a log file) is checked for secrets.
 pub struct Tunnel {

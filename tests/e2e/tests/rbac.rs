@@ -21,9 +21,8 @@
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Instant;
-use uis_e2e::{Env, bin};
+use uis_e2e::Env;
 
 /// The group the manifest binds (its placeholder subject).
 const GROUP: &str = "uis-operators";
@@ -968,42 +967,13 @@ fn main_flow(env: &Env) {
 /// no psql on its PATH: psql runs in the pod through exec. False when
 /// `script` is missing.
 fn psql_through_exec(env: &Env) -> bool {
-    use std::io::Write;
-    let Some(script) = ["/usr/bin/script", "/bin/script"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
+    let Some((code, text)) =
+        env.psql_on_a_terminal("/nonexistent", "select 40 + 2 as answer;\n\\q\n")
     else {
         eprintln!("note: script(1) is not installed; the pods/exec extra is not exercised");
         return false;
     };
-    let cmd = format!("'{}' --as admin", bin("uis-db-psql").display());
-    let mut child = Command::new(script)
-        .args(["-q", "-e", "-c", &cmd, "/dev/null"])
-        .env("KUBECONFIG", &env.kubeconfig)
-        .env("HOME", env.dir.path())
-        .env("PATH", "/nonexistent")
-        .env("TERM", "dumb")
-        .env("SHELL", "/bin/sh")
-        .env_remove("PGHOST")
-        .env_remove("PGPORT")
-        .env_remove("PGPASSWORD")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("script(1)");
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_millis(1500));
-        let _ = stdin.write_all(b"select 40 + 2 as answer;\n\\q\n");
-        std::thread::sleep(std::time::Duration::from_millis(1500));
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    uis_e2e::assert_no_known_secret("the terminal of uis-db-psql", &text);
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_eq!(code, 0, "{text}");
     assert!(
         text.contains("running psql in pod default/postgresql-0"),
         "{text}"
