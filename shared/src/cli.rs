@@ -27,6 +27,8 @@ pub struct ClusterArgs {
         global = true,
         value_name = "SECONDS",
         default_value_t = 10,
+        value_parser = seconds,
+        allow_hyphen_values = true,
         env = "UIS_REQUEST_TIMEOUT",
         hide_env_values = true
     )]
@@ -74,6 +76,8 @@ pub struct LocatorArgs {
         global = true,
         value_name = "PORT",
         default_value_t = 5432,
+        value_parser = port,
+        allow_hyphen_values = true,
         env = "UIS_PG_PORT",
         hide_env_values = true
     )]
@@ -150,6 +154,30 @@ pub fn dns_label(s: &str) -> Result<String, String> {
     } else {
         Err("must be a Kubernetes name: 1-63 lowercase letters, digits or '-', starting and ending with a letter or digit, e.g. `default`".into())
     }
+}
+
+/// A clap value parser for whole seconds, 1 to 86400 (a day).
+pub fn seconds(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(n) if (1..=86_400).contains(&n) => Ok(n),
+        _ => Err("expected whole seconds from 1 to 86400, e.g. 10".into()),
+    }
+}
+
+/// A clap value parser for a TCP port, 1 to 65535.
+pub fn port(s: &str) -> Result<u16, String> {
+    match s.trim().parse::<u16>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("expected a port from 1 to 65535, e.g. 5432".into()),
+    }
+}
+
+/// A clap value parser for a local port to listen on: 0 (any free one) to
+/// 65535.
+pub fn listen_port(s: &str) -> Result<u16, String> {
+    s.trim()
+        .parse::<u16>()
+        .map_err(|_| "expected a port from 0 (any free one) to 65535, e.g. 15432".into())
 }
 
 /// A clap value parser for a role name given to log in as or to put in a

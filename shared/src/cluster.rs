@@ -30,7 +30,7 @@ impl Cluster {
     /// Builds the client from the kubeconfig rules above. Reads files only;
     /// nothing is sent to the API server yet.
     pub async fn connect(args: &ClusterArgs) -> Result<Cluster, Failure> {
-        let timeout = Duration::from_secs(args.request_timeout.max(1));
+        let timeout = Duration::from_secs(args.request_timeout);
         let (config, origin) = load_config(args).await?;
         let server = config.cluster_url.to_string();
         let mut config = config;
@@ -92,7 +92,19 @@ impl Cluster {
                         self.origin
                     ),
                     403 => "ask a cluster admin for this permission, or check it with `kubectl auth can-i`".to_string(),
-                    _ => format!("the API server ({}) answered {code}", self.server),
+                    404 => format!(
+                        "the object or API is not there on {}; check the namespace and names (`kubectl get` shows what exists)",
+                        self.server
+                    ),
+                    409 => "another client changed it at the same time: run the same command again".to_string(),
+                    429 | 500..=599 => format!(
+                        "the API server ({}) failed or is overloaded; the steps before this one are done and the command is safe to run again; its health: `kubectl get --raw /readyz`",
+                        self.server
+                    ),
+                    _ => format!(
+                        "the API server ({}) answered {code}; `kubectl get --raw /readyz` shows its health",
+                        self.server
+                    ),
                 };
                 Failure::new("cluster", format!("{what}: {msg} (HTTP {code})")).hint(hint)
             }

@@ -29,7 +29,7 @@ pub struct Args {
     #[arg(long, value_name = "ROLE", value_parser = shared::cli::role_name)]
     role: Option<String>,
     /// Local port to listen on, on 127.0.0.1 (default: any free port)
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = shared::cli::listen_port, allow_hyphen_values = true)]
     port: u16,
     #[command(flatten)]
     cluster_args: ClusterArgs,

@@ -52,7 +52,7 @@ pub struct Args {
     #[arg(long, value_name = "IMG", default_value = pgrst::DEFAULT_IMAGE)]
     pub image: String,
     /// Number of PostgREST pods
-    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(i32).range(1..=100))]
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = replicas, allow_hyphen_values = true)]
     pub replicas: i32,
     /// The audience tokens must carry (PGRST_JWT_AUD)
     #[arg(long, value_name = "AUD")]
@@ -64,7 +64,7 @@ pub struct Args {
     #[arg(long)]
     pub no_wait: bool,
     /// Seconds to wait for Available
-    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 120, value_parser = shared::cli::seconds, allow_hyphen_values = true)]
     pub timeout: u64,
     /// Issue a new JWT secret (every token minted before stops working)
     #[arg(long)]
@@ -491,11 +491,31 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         warn(n);
     }
     let before = session.block_on(snapshot(&cluster, &name, crd))?;
+    // What is done so far, for an error in the middle of the objects.
+    let mut done = vec!["the database roles and grants (their passwords stored first)"];
     session.block_on(async {
-        ensure_namespace(&cluster, ns).await?;
-        cluster.apply(ns, &secret_obj).await?;
-        cluster.apply(ns, &deployment).await?;
-        cluster.apply(ns, &service).await?;
+        let said = |f: Failure, done: &[&str]| Failure {
+            detail: format!("{} (already done: {})", f.detail, done.join(", ")),
+            ..f
+        };
+        ensure_namespace(&cluster, ns)
+            .await
+            .map_err(|f| said(f, &done))?;
+        cluster
+            .apply(ns, &secret_obj)
+            .await
+            .map_err(|f| said(f, &done))?;
+        done.push("the Secret");
+        cluster
+            .apply(ns, &deployment)
+            .await
+            .map_err(|f| said(f, &done))?;
+        done.push("the Deployment");
+        cluster
+            .apply(ns, &service)
+            .await
+            .map_err(|f| said(f, &done))?;
+        done.push("the Service");
         if crd {
             let api: Api<DynamicObject> =
                 Api::namespaced_with(cluster.client.clone(), ns, &ingress_resource());
@@ -508,7 +528,8 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
                         &Patch::Apply(ingress.clone()),
                     ),
                 )
-                .await?;
+                .await
+                .map_err(|f| said(f, &done))?;
         }
         Ok::<(), Failure>(())
     })?;
@@ -729,4 +750,12 @@ fn undeploy(
         ))?;
     }
     Ok(0)
+}
+
+/// `--replicas`: 1 to 100.
+fn replicas(s: &str) -> Result<i32, String> {
+    match s.trim().parse::<i32>() {
+        Ok(n) if (1..=100).contains(&n) => Ok(n),
+        _ => Err("expected a number of pods from 1 to 100, e.g. 2".into()),
+    }
 }

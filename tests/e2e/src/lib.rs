@@ -125,8 +125,9 @@ fn is_secret_key(key: &str) -> bool {
 }
 
 /// Every secret known right now: passwords and JWT secrets held in the
-/// Secrets of every stand-in of this process, superuser passwords and the
-/// tokens printed so far (values shorter than 8 characters are skipped).
+/// Secrets of every stand-in of this process, superuser passwords, the
+/// tokens printed so far and those a test registered (values shorter than 8
+/// characters are skipped), each as is and in base64.
 pub fn known_secrets() -> Vec<String> {
     let mut all = KNOWN.lock().unwrap_or_else(|e| e.into_inner()).clone();
     for r in SECRETS.lock().unwrap_or_else(|e| e.into_inner()).iter() {
@@ -137,6 +138,9 @@ pub fn known_secrets() -> Vec<String> {
         }
     }
     all.retain(|v| v.len() >= 8);
+    // Their base64 forms too (as in a Secret's data or a dump of one).
+    let encoded: Vec<String> = all.iter().map(|v| base64_encode(v.as_bytes())).collect();
+    all.extend(encoded);
     all
 }
 

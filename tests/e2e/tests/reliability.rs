@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use serde_json::json;
-use uis_e2e::reliability::{Case, Section, snapshot};
+use uis_e2e::reliability::{Case, Section};
 use uis_e2e::{Env, base64_encode};
 
 const APP_RULE: &str = "^[a-z][a-z0-9-]{0,40}$";
@@ -411,43 +411,49 @@ fn bad_files_flags_and_stdin() {
             "--pg-port 70000",
             "uis-db-creds",
             vec!["shop", "--pg-port", "70000"],
-            "not in 0..=65535",
+            "from 1 to 65535",
         ),
         (
             "--port 70000",
             "uis-db-tunnel",
             vec!["shop", "--port", "70000"],
-            "not in 0..=65535",
+            "from 0 (any free one) to 65535",
         ),
         (
             "--port -1",
             "uis-db-tunnel",
             vec!["shop", "--port", "-1"],
-            "unexpected argument",
+            "from 0 (any free one) to 65535",
         ),
         (
             "--request-timeout abc",
             "uis-db-creds",
             vec!["shop", "--request-timeout", "abc"],
-            "invalid digit",
+            "whole seconds",
+        ),
+        (
+            "--request-timeout 0",
+            "uis-db-psql",
+            vec!["shop", "--request-timeout", "0", "-c", "select 1"],
+            "whole seconds from 1",
         ),
         (
             "--replicas 0",
             "uis-postgrest-deploy",
             vec!["shop", "--replicas", "0"],
-            "not in 1..=100",
+            "from 1 to 100",
         ),
         (
             "--replicas 1000",
             "uis-postgrest-deploy",
             vec!["shop", "--replicas", "1000"],
-            "not in 1..=100",
+            "from 1 to 100",
         ),
         (
             "--timeout -5",
             "uis-postgrest-deploy",
             vec!["shop", "--timeout", "-5"],
-            "unexpected argument",
+            "whole seconds",
         ),
         (
             "--url-prefix with a dot",
@@ -903,6 +909,10 @@ fn bad_tokens() {
         &secret,
     );
     let ghost_role = sign(json!({"role": "ghost", "exp": now() + 600}), &secret);
+    // None of them may be echoed back on stderr.
+    for t in [&expired, &forged, &none_alg, &future_iat, &ghost_role] {
+        uis_e2e::remember_secret(t);
+    }
     let cases: Vec<(&str, String, Vec<&str>)> = vec![
         ("expired token", expired, vec!["JWT expired"]),
         ("token signed with another secret", forged, vec!["PGRST301"]),
@@ -1165,7 +1175,7 @@ fn kubernetes_api_faults() {
         500,
     );
     let case = Case::fault("API answers 500 writing the Deployment (new app)", "uis-postgrest-deploy", &["shop2"])
-        .says(&["500"])
+        .says(&["500", "already done: the database roles and grants", "the Secret", "safe to run again"])
         .after("roles and Secret `shop2-postgrest` written, no Deployment; the error says so; a re-run completes (checked)");
     env.run("uis-db-configure", &["shop2"]).ok();
     let out = s.check(&env, case);
@@ -1182,6 +1192,21 @@ fn kubernetes_api_faults() {
         "{}",
         out.stderr
     );
+    assert!(
+        env.standin
+            .get("v1", "Secret", Some("postgrest"), "shop2-postgrest")
+            .is_some(),
+        "the Secret was written"
+    );
+    assert_eq!(
+        count(
+            &env,
+            "postgres",
+            "select count(*) from pg_roles where rolname = 'shop2_authenticator'"
+        ),
+        1,
+        "the roles were made"
+    );
     env.run("uis-postgrest-deploy", &["shop2"]).ok();
     assert!(
         env.standin
@@ -1193,7 +1218,6 @@ fn kubernetes_api_faults() {
             )
             .is_some()
     );
-    let _ = snapshot(&env);
     s.finish();
 }
 
@@ -1291,28 +1315,71 @@ fn tunnel_and_postgres_faults() {
 
     // configure and deploy of new apps, cut at several points: a re-run
     // converges to one run's state.
-    for n in [1_000u64, 2_000, 3_000] {
+    let mut partial = 0;
+    for n in [1_000u64, 3_000, 4_500, 5_000] {
         let app = format!("cut{n}");
         f.set_drop_tunnel_after(Some(n));
-        let case = Case::fault(format!("tunnel dropped after {n} bytes"), "uis-db-configure", &[&app])
-            .code(2)
-            .says(&["connection", "again"])
-            .after("the steps before the cut are done (each is idempotent); a re-run completes and then reports no change (checked)");
+        let case = Case::fault(
+            format!("tunnel dropped after {n} bytes"),
+            "uis-db-configure",
+            &[&app, "--with-roles", "postgrest"],
+        )
+        .code(2)
+        .says(&["connection", "again"])
+        .after("a prefix of the plan is done: the passwords are stored before any role is made (checked); a re-run completes, then plans no change (checked)");
         s.check(&env, case);
         f.clear();
-        env.run("uis-db-configure", &[&app]).ok();
+        let roles = count(
+            &env,
+            "postgres",
+            &format!("select count(*) from pg_roles where rolname like '{app}%'"),
+        );
+        let db = count(
+            &env,
+            "postgres",
+            &format!("select count(*) from pg_database where datname = '{app}_db'"),
+        );
+        let stored = env
+            .standin
+            .get("v1", "Secret", Some("default"), &format!("uis-db-{app}"))
+            .is_some();
+        assert!(
+            roles == 0 || stored,
+            "roles made before their passwords were stored"
+        );
+        assert_eq!(db, 0, "the database comes after the roles");
+        if stored || roles > 0 {
+            partial += 1;
+        }
+        env.run("uis-db-configure", &[&app, "--with-roles", "postgrest"])
+            .ok();
         converged(&env, &app);
     }
+    assert!(partial >= 1, "no cut landed after the first write");
     env.run("uis-db-configure", &["web", "--with-roles", "postgrest"])
         .ok();
     for n in [2_000u64, 4_000] {
         f.set_drop_tunnel_after(Some(n));
-        let case = Case::fault(format!("tunnel dropped after {n} bytes"), "uis-postgrest-deploy", &["web"])
-            .code(2)
-            .says(&["connection", "again"])
-            .after("the database steps before the cut are done; a re-run completes and a third changes nothing (checked)");
+        let case = Case::fault(
+            format!("tunnel dropped after {n} bytes"),
+            "uis-postgrest-deploy",
+            &["web"],
+        )
+        .code(2)
+        .says(&["connection", "again"])
+        .after("the database steps before the cut are done, nothing in the cluster yet (checked); a re-run completes and a third changes nothing (checked)");
         s.check(&env, case);
         f.clear();
+        assert!(
+            env.standin
+                .get("apps/v1", "Deployment", Some("postgrest"), "web-postgrest")
+                .is_none()
+                && env
+                    .standin
+                    .get("v1", "Secret", Some("postgrest"), "web-postgrest")
+                    .is_none(),
+            "the cluster objects come after the database side"
+        );
     }
     let out = env.run("uis-postgrest-deploy", &["web", "--json"]);
     out.ok();
@@ -1504,29 +1571,24 @@ fn tunnel_and_postgres_faults() {
     s.finish();
 }
 
-/// Runs `bin ARGS` twice at once; both outputs.
+/// Runs `bin ARGS` twice at once, each bounded to a minute; both outputs.
 fn twice(env: &Env, bin: &str, args: &[&str]) -> (uis_e2e::Out, uis_e2e::Out) {
-    let spawn = || {
-        env.cmd(bin)
-            .args(args)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
-    let (a, b) = (spawn(), spawn());
-    let out = |c: std::process::Child| {
-        let o = c.wait_with_output().unwrap();
-        let out = uis_e2e::Out {
-            code: o.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        };
+    let one = || {
+        let mut cmd = env.cmd(bin);
+        cmd.args(args);
+        let (out, _) = uis_e2e::reliability::run_bounded(&mut cmd, None, CONCURRENT_MAX);
         uis_e2e::reliability::assert_one_clear_message(&out, &[], bin);
         out
     };
-    (out(a), out(b))
+    std::thread::scope(|sc| {
+        let a = sc.spawn(one);
+        let b = sc.spawn(one);
+        (a.join().unwrap(), b.join().unwrap())
+    })
 }
+
+/// The bound on each of two concurrent runs.
+const CONCURRENT_MAX: Duration = Duration::from_secs(60);
 
 #[test]
 fn concurrent_runs_end_like_one() {
@@ -1534,7 +1596,10 @@ fn concurrent_runs_end_like_one() {
     let mut s = Section::new("concurrency", env.dir.path());
     let conc = |what: &str, bin: &str, args: &[&str], after: &str| Case {
         kind: uis_e2e::reliability::Kind::Concurrency,
-        ..Case::bad(what, bin, args).code(0).after(after)
+        ..Case::bad(what, bin, args)
+            .code(0)
+            .after(after)
+            .within(CONCURRENT_MAX)
     };
 
     // Two configures of a new app.

@@ -227,6 +227,9 @@ fn two_runs_at_once_end_like_one() {
     let b = spawn();
     let a = a.wait_with_output().unwrap();
     let b = b.wait_with_output().unwrap();
+    for o in [&a, &b] {
+        uis_e2e::assert_no_known_secret("a concurrent seed", &String::from_utf8_lossy(&o.stderr));
+    }
     assert!(
         a.status.success() && b.status.success(),
         "{}\n{}",
