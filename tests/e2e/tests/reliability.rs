@@ -991,7 +991,7 @@ fn kubernetes_api_faults() {
             500,
             "uis-db-creds",
             vec!["shop"],
-            vec!["500"],
+            vec!["500", "safe to run again"],
             1,
         ),
         (
@@ -1051,7 +1051,7 @@ fn kubernetes_api_faults() {
             500,
             "uis-db-configure",
             vec!["newapp"],
-            vec!["500"],
+            vec!["500", "safe to run again"],
             1,
         ),
         (
@@ -1071,7 +1071,7 @@ fn kubernetes_api_faults() {
             500,
             "uis-jwt-mint",
             vec!["shop", "--role", "shop_web_anon"],
-            vec!["500"],
+            vec!["500", "safe to run again"],
             1,
         ),
         (
