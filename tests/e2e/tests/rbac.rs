@@ -13,6 +13,12 @@
 //! The optional extras of docs/security.md get the same two checks with the
 //! flows that need them, and the doc must show deploy/rbac.yaml verbatim.
 //!
+//! deploy/rbac-app.yaml (the group `uis-developers`) gets them too, with an
+//! app developer's day: after an operator configured and deployed the app,
+//! creds, tunnel, psql (with --jwt), seed, jwt mint and doctor. It must also
+//! only read: get/list/watch, plus `create` on pods/portforward or
+//! pods/exec, and no wildcard. The doc must show it verbatim too.
+//!
 //! The stand-in enforces no RBAC: this models the real authorizer (RBAC's
 //! rule matching, the discovery ClusterRoles every authenticated user has,
 //! the extra `create` checks of server-side apply and of WebSocket
@@ -24,9 +30,13 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use uis_e2e::Env;
 
-/// The group the manifest binds (its placeholder subject).
+/// The group deploy/rbac.yaml binds (its placeholder subject).
 const GROUP: &str = "uis-operators";
+/// The group deploy/rbac-app.yaml binds.
+const DEV_GROUP: &str = "uis-developers";
 const APP: &str = "rbac-demo";
+/// The app of the day-to-day flow.
+const DEV_APP: &str = "rbac-dev";
 /// The optional extras' example: app, namespace and Secret prefix `my-app`.
 const COMPAT_APP: &str = "my-app";
 const COMPAT_NS: &str = "my-app";
@@ -165,10 +175,10 @@ fn builtin_rules() -> Vec<Rule> {
     ]
 }
 
-/// The rules `docs` bind to [`GROUP`], each with where it applies. Panics
+/// The rules `docs` bind to `group`, each with where it applies. Panics
 /// when a binding names a role the file does not define, when a role is
 /// bound by nothing, or when a binding is for someone else.
-fn policy(docs: &[Value], what: &str) -> Vec<Rule> {
+fn policy(docs: &[Value], what: &str, group: &str) -> Vec<Rule> {
     let mut roles: BTreeMap<(String, String, String), &Value> = BTreeMap::new();
     for d in docs {
         let kind = s(&d["kind"]);
@@ -199,8 +209,8 @@ fn policy(docs: &[Value], what: &str) -> Vec<Rule> {
         assert!(
             subjects
                 .iter()
-                .any(|x| x["kind"] == "Group" && x["name"] == GROUP),
-            "{what}: {kind} {name} does not bind the group {GROUP}"
+                .any(|x| x["kind"] == "Group" && x["name"] == group),
+            "{what}: {kind} {name} does not bind the group {group}"
         );
         let rr = &d["roleRef"];
         assert_eq!(
@@ -707,6 +717,37 @@ fn unused(rules: &[Rule], used: &Used, wanted: &dyn Fn(&Rule) -> bool) -> Vec<St
     out
 }
 
+/// Verbs that only read.
+const READ_VERBS: [&str; 3] = ["get", "list", "watch"];
+/// The subresources whose `create` opens a connection to a pod (the extra
+/// check of a WebSocket upgrade) rather than making an object.
+const CONNECT_SUBRESOURCES: [&str; 2] = ["pods/portforward", "pods/exec"];
+
+/// Every grant of the manifest `rules` that is not read-only: a verb other
+/// than get/list/watch (except `create` on pods/portforward and pods/exec),
+/// or a wildcard.
+fn writes(rules: &[Rule]) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in rules.iter().filter(|r| !r.builtin) {
+        let wild = |v: &[String]| v.iter().any(|x| x.contains('*'));
+        if wild(&r.api_groups) || wild(&r.resources) || wild(&r.non_resource_urls) {
+            out.push(format!("{} has a wildcard", r.describe()));
+        }
+        for v in &r.verbs {
+            let connect = v == "create"
+                && r.api_groups == [""]
+                && !r.resources.is_empty()
+                && r.resources
+                    .iter()
+                    .all(|x| CONNECT_SUBRESOURCES.contains(&x.as_str()));
+            if !READ_VERBS.contains(&v.as_str()) && !connect {
+                out.push(format!("{} grants `{v}`", r.describe()));
+            }
+        }
+    }
+    out
+}
+
 /// Checks (a) and (b) for one phase of the flow, printing its requests:
 /// every request allowed by `rules`, every verb of the rules `wanted` picks
 /// used.
@@ -796,6 +837,32 @@ fn b64d(v: &Value) -> String {
             .unwrap(),
     )
     .unwrap()
+}
+
+/// Makes `app`'s PostgREST rollout fail behind the suite's back: a key gone
+/// from its Secret (the pods wait in CreateContainerConfigError) and a
+/// crash-looping pod `<app>-postgrest-crashing` whose last log lines a
+/// diagnosis reads.
+fn break_the_rollout(env: &Env, app: &str) {
+    let name = format!("{app}-postgrest");
+    let mut secret = env
+        .standin
+        .get("v1", "Secret", Some("postgrest"), &name)
+        .expect("the PostgREST Secret");
+    secret["data"]
+        .as_object_mut()
+        .unwrap()
+        .remove("PGRST_JWT_SECRET");
+    env.standin.put(secret);
+    env.standin.put(json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": format!("{name}-crashing"), "namespace": "postgrest",
+            "labels": {"app.kubernetes.io/name": "postgrest", "app.kubernetes.io/instance": app}},
+        "spec": {"containers": [{"name": "postgrest", "image": "postgrest/postgrest:v14.10"}]},
+        "status": {"phase": "Running", "containerStatuses": [{"name": "postgrest", "ready": false, "restartCount": 4,
+            "image": "postgrest/postgrest:v14.10", "imageID": "",
+            "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 40s restarting failed container=postgrest"}}}]}
+    }));
 }
 
 fn main_flow(env: &Env) {
@@ -913,28 +980,8 @@ fn main_flow(env: &Env) {
     let out = run(&[APP, "--json"], "uis-db-doctor");
     assert_eq!(out.json()["status"], "pass", "{}", out.stdout);
 
-    // A rollout that fails, and why: a key gone from the Secret (the pods
-    // wait in CreateContainerConfigError) and a crash-looping pod whose
-    // last log lines are read. Both are made behind the suite's back.
-    let name = format!("{APP}-postgrest");
-    let mut secret = env
-        .standin
-        .get("v1", "Secret", Some("postgrest"), &name)
-        .expect("the PostgREST Secret");
-    secret["data"]
-        .as_object_mut()
-        .unwrap()
-        .remove("PGRST_JWT_SECRET");
-    env.standin.put(secret);
-    env.standin.put(json!({
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": format!("{name}-crashing"), "namespace": "postgrest",
-            "labels": {"app.kubernetes.io/name": "postgrest", "app.kubernetes.io/instance": APP}},
-        "spec": {"containers": [{"name": "postgrest", "image": "postgrest/postgrest:v14.10"}]},
-        "status": {"phase": "Running", "containerStatuses": [{"name": "postgrest", "ready": false, "restartCount": 4,
-            "image": "postgrest/postgrest:v14.10", "imageID": "",
-            "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 40s restarting failed container=postgrest"}}}]}
-    }));
+    // A rollout that fails, and why.
+    break_the_rollout(env, APP);
     let out = env.run(
         "uis-postgrest-deploy",
         &[APP, "--status", "--timeout", "1", "--json"],
@@ -946,8 +993,12 @@ fn main_flow(env: &Env) {
     let out = env.run("uis-db-doctor", &[APP, "--json"]);
     out.expect_code(1);
     assert!(out.stdout.contains("CrashLoopBackOff"), "{}", out.stdout);
-    env.standin
-        .delete("v1", "Pod", Some("postgrest"), &format!("{name}-crashing"));
+    env.standin.delete(
+        "v1",
+        "Pod",
+        Some("postgrest"),
+        &format!("{APP}-postgrest-crashing"),
+    );
     // A deploy puts the key back.
     run(&[APP, "--json"], "uis-postgrest-deploy");
 
@@ -1010,33 +1061,164 @@ fn extras_flow(env: &Env) -> bool {
     psql_through_exec(env)
 }
 
-#[test]
-fn the_rbac_allows_every_request_of_the_suite_and_nothing_more() {
-    let root = root();
-    let rbac_path = root.join("deploy/rbac.yaml");
-    let rbac = std::fs::read_to_string(&rbac_path).expect("deploy/rbac.yaml");
-    let doc = std::fs::read_to_string(root.join("docs/security.md")).expect("docs/security.md");
-    let shown = doc_block(&doc, "rbac.yaml");
+/// The operator's part before the day-to-day flow (deploy/rbac.yaml): the
+/// app with its PostgREST roles, and PostgREST deployed for it.
+fn operator_setup(env: &Env) {
+    let out = env.run(
+        "uis-db-configure",
+        &[
+            DEV_APP,
+            "--schemas",
+            "app",
+            "--with-roles",
+            "postgrest",
+            "--json",
+        ],
+    );
+    out.ok();
+    assert_eq!(out.json()["status"], "ok");
+    let out = env.run(
+        "uis-postgrest-deploy",
+        &[DEV_APP, "--schemas", "app", "--json"],
+    );
+    out.ok();
+    assert_eq!(out.json()["status"], "ok");
+}
+
+/// An app developer's day with the read-only-on-the-cluster commands:
+/// creds, seed, psql (with --jwt), the tunnel, jwt mint (--role, --verify,
+/// --write-env) and doctor, on a healthy rollout and on a failing one.
+fn day_to_day_flow(env: &Env) {
+    let run = |bin_name: &str, args: &[&str]| {
+        let o = env.run(bin_name, args);
+        o.ok();
+        o
+    };
+    // Credentials for the app's .env and a client, and the in-cluster URL.
+    let out = run("uis-db-creds", &[DEV_APP, "--format", "env"]);
+    assert!(out.stdout.contains("DATABASE_URL="), "{}", out.stdout);
+    let out = run("uis-db-creds", &[DEV_APP, "--format", "url"]);
+    assert!(out.stdout.starts_with("postgresql://"), "{}", out.stdout);
+    run("uis-db-creds", &[DEV_APP, "--format", "url", "--cluster"]);
+    let out = run("uis-db-creds", &[DEV_APP, "--json"]);
+    assert!(out.json()["password"].is_string(), "{}", out.stdout);
+    // The schema and some data, as the owner.
+    let dir = env.path("db");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("01-items.sql"),
+        "create table app.items(id int primary key, name text);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("02-data.sql"),
+        "insert into app.items values (1, 'one'), (2, 'two');\n",
+    )
+    .unwrap();
+    let d = dir.to_string_lossy().into_owned();
+    let out = run("uis-db-seed", &[DEV_APP, &d, "--json"]);
+    assert_eq!(
+        out.json()["applied"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        out.stdout
+    );
+    let out = run(
+        "uis-db-psql",
+        &[
+            DEV_APP,
+            "-c",
+            "select count(*) from app.items",
+            "--format",
+            "csv",
+        ],
+    );
+    assert_eq!(out.stdout, "count\n2\n");
+    // The tunnel, briefly, with the real psql through it.
+    {
+        let tunnel = env.tunnel(&[DEV_APP]);
+        let q = env.psql(&[
+            &tunnel.url(),
+            "-At",
+            "-c",
+            "select name from app.items where id = 1",
+        ]);
+        q.ok();
+        assert_eq!(q.stdout.trim(), "one");
+    }
+    // Tokens: mint, verify, the app's .env, and a query as PostgREST runs it.
+    let anon = run("uis-jwt-mint", &[DEV_APP, "--role", "anon"])
+        .stdout
+        .trim()
+        .to_string();
+    run("uis-jwt-mint", &[DEV_APP, "--verify", &anon]);
+    let env_file = env.path(".env");
+    run(
+        "uis-jwt-mint",
+        &[DEV_APP, "--write-env", env_file.to_str().unwrap()],
+    );
+    let written = std::fs::read_to_string(&env_file).unwrap();
+    for key in ["JWT_SECRET=", "POSTGREST_ANON_JWT=", "POSTGREST_URL="] {
+        assert!(written.contains(key), "{key} is not in the .env");
+    }
+    let out = run(
+        "uis-db-psql",
+        &[
+            DEV_APP,
+            "--jwt",
+            &anon,
+            "-c",
+            "select count(*) from items",
+            "--format",
+            "csv",
+        ],
+    );
+    assert_eq!(out.stdout, "count\n2\n");
+    let out = run("uis-db-doctor", &[DEV_APP, "--json"]);
+    assert_eq!(out.json()["status"], "pass", "{}", out.stdout);
+    // PostgREST stops working (someone edited its Secret, a pod crash-loops):
+    // doctor says why.
+    break_the_rollout(env, DEV_APP);
+    let out = env.run("uis-db-doctor", &[DEV_APP, "--json"]);
+    out.expect_code(1);
+    for why in ["CreateContainerConfigError", "CrashLoopBackOff"] {
+        assert!(out.stdout.contains(why), "{why}: {}", out.stdout);
+    }
+}
+
+/// deploy/NAME: its path and text, checked to be shown verbatim in
+/// docs/security.md between `<!-- NAME -->` and `<!-- /NAME -->`.
+fn manifest(doc: &str, name: &str) -> (PathBuf, String) {
+    let path = root().join("deploy").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("deploy/{name}: {e}"));
+    let shown = doc_block(doc, name);
     assert!(
-        shown == rbac,
-        "docs/security.md must show deploy/rbac.yaml verbatim between <!-- rbac.yaml --> and <!-- /rbac.yaml -->; \
+        shown == text,
+        "docs/security.md must show deploy/{name} verbatim between <!-- {name} --> and <!-- /{name} -->; \
          it differs at line {}",
         shown
             .lines()
-            .zip(rbac.lines())
+            .zip(text.lines())
             .position(|(a, b)| a != b)
-            .unwrap_or(shown.lines().count().min(rbac.lines().count()))
+            .unwrap_or(shown.lines().count().min(text.lines().count()))
             + 1
     );
+    (path, text)
+}
+
+#[test]
+fn the_rbac_allows_every_request_of_the_suite_and_nothing_more() {
+    let doc = std::fs::read_to_string(root().join("docs/security.md")).expect("docs/security.md");
+    let (rbac_path, rbac) = manifest(&doc, "rbac.yaml");
     let extras = doc_block(&doc, "rbac-extras.yaml");
     let docs = parse_yaml(&rbac, "deploy/rbac.yaml");
     let extra_docs = parse_yaml(&extras, "the extras of docs/security.md");
     let mut rules = builtin_rules();
-    rules.extend(policy(&docs, "deploy/rbac.yaml"));
+    rules.extend(policy(&docs, "deploy/rbac.yaml", GROUP));
     let mut all_docs = docs.clone();
     all_docs.extend(extra_docs.iter().cloned());
     let mut all_rules = builtin_rules();
-    all_rules.extend(policy(&all_docs, "deploy/rbac.yaml + extras"));
+    all_rules.extend(policy(&all_docs, "deploy/rbac.yaml + extras", GROUP));
 
     let env = Env::new();
     // The cluster admin's part: the manifest, and the app's own namespace.
@@ -1062,7 +1244,7 @@ fn the_rbac_allows_every_request_of_the_suite_and_nothing_more() {
     eprintln!("the extras' flow took {:?}", start.elapsed());
     // The extras' flows also use the main rules; only the extras' own rules
     // must be used in full here (the exec one only when it ran).
-    let extra_roles: BTreeSet<String> = policy(&extra_docs, "extras")
+    let extra_roles: BTreeSet<String> = policy(&extra_docs, "extras", GROUP)
         .into_iter()
         .map(|r| r.role)
         .filter(|role| exec_ran || !role.ends_with("/uis-operator-exec"))
@@ -1074,6 +1256,52 @@ fn the_rbac_allows_every_request_of_the_suite_and_nothing_more() {
         &all_rules,
         &|r: &Rule| extra_roles.contains(&r.role),
     );
+}
+
+#[test]
+fn the_app_rbac_allows_the_day_to_day_commands_and_nothing_more() {
+    let doc = std::fs::read_to_string(root().join("docs/security.md")).expect("docs/security.md");
+    let (ops_path, ops) = manifest(&doc, "rbac.yaml");
+    let (dev_path, dev) = manifest(&doc, "rbac-app.yaml");
+    let ops_docs = parse_yaml(&ops, "deploy/rbac.yaml");
+    let dev_docs = parse_yaml(&dev, "deploy/rbac-app.yaml");
+    let mut ops_rules = builtin_rules();
+    ops_rules.extend(policy(&ops_docs, "deploy/rbac.yaml", GROUP));
+    let dev_policy = policy(&dev_docs, "deploy/rbac-app.yaml", DEV_GROUP);
+    let written = writes(&dev_policy);
+    assert!(
+        written.is_empty(),
+        "deploy/rbac-app.yaml must only read (get, list, watch; create only on pods/portforward \
+         and pods/exec):\n  {}",
+        written.join("\n  ")
+    );
+    let mut dev_rules = builtin_rules();
+    dev_rules.extend(dev_policy);
+
+    let env = Env::new();
+    apply_and_read_back(&env, &ops_path, &ops_docs);
+    apply_and_read_back(&env, &dev_path, &dev_docs);
+
+    // The operator configures and deploys the app (allowed by rbac.yaml;
+    // whether it uses all of it is the other test's business).
+    env.standin.clear_request_log();
+    let objects = existing(&env);
+    operator_setup(&env);
+    verify(
+        "the operator's setup (deploy/rbac.yaml)",
+        &env,
+        objects,
+        &ops_rules,
+        &|_| false,
+    );
+
+    // The developer's day, as a member of uis-developers only.
+    env.standin.clear_request_log();
+    let objects = existing(&env);
+    let start = Instant::now();
+    day_to_day_flow(&env);
+    eprintln!("the day-to-day flow took {:?}", start.elapsed());
+    verify("deploy/rbac-app.yaml", &env, objects, &dev_rules, &|_| true);
 }
 
 #[test]
@@ -1216,4 +1444,18 @@ fn the_request_info_resolver_matches_the_api_servers() {
         &pf
     ));
     assert!(allows(&rule(None, &["*/portforward"], &[], &["*"]), &pf));
+    // Read-only: get/list/watch, and create only to connect to a pod.
+    let ns = Some("default");
+    assert!(writes(&[rule(ns, &["pods/portforward"], &[], &["get", "create"])]).is_empty());
+    assert!(writes(&[rule(ns, &["secrets"], &[], &["get", "list", "watch"])]).is_empty());
+    assert_eq!(
+        writes(&[rule(ns, &["pods", "pods/exec"], &[], &["create"])]).len(),
+        1
+    );
+    assert_eq!(
+        writes(&[rule(ns, &["secrets"], &[], &["get", "patch", "delete"])]).len(),
+        2
+    );
+    assert_eq!(writes(&[rule(ns, &["*"], &[], &["get"])]).len(), 1);
+    assert_eq!(writes(&[rule(ns, &["secrets"], &[], &["*"])]).len(), 1);
 }
