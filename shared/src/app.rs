@@ -13,11 +13,12 @@ pub const APP_RULE: &str = "^[a-z][a-z0-9-]{0,40}$";
 /// Checks an app name against [`APP_RULE`]; the error (exit 2) names the
 /// field, the rule and a valid example.
 pub fn validate_app(name: &str) -> Result<(), Failure> {
-    let ok = name.len() <= 41
-        && name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let ok = fits(
+        name,
+        41,
+        |c| c.is_ascii_lowercase(),
+        |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-',
+    );
     if ok {
         Ok(())
     } else {
@@ -26,6 +27,18 @@ pub fn validate_app(name: &str) -> Result<(), Failure> {
             name
         )))
     }
+}
+
+/// Whether `s` is 1 to `max` bytes, starts with a character `first`
+/// accepts and holds only characters `rest` accepts: the shape of every
+/// name rule here.
+pub(crate) fn fits(
+    s: &str,
+    max: usize,
+    first: impl Fn(char) -> bool,
+    rest: impl Fn(char) -> bool,
+) -> bool {
+    s.len() <= max && s.chars().next().is_some_and(first) && s.chars().all(rest)
 }
 
 /// The SQL name of an app: `my-shop` -> `my_shop`.
@@ -42,15 +55,12 @@ pub const NAME_RULE: &str = "^[a-z_][a-z0-9_]{0,62}$";
 /// SQL, URLs, `.pgpass`, JDBC strings, JWT `role` claims and PostgREST's
 /// comma-separated settings. The error (exit 2) names the flag and the rule.
 pub fn validate_new_name(field: &str, name: &str) -> Result<(), Failure> {
-    let ok = !name.is_empty()
-        && name.len() <= 63
-        && name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    let ok = fits(
+        name,
+        63,
+        |c| c.is_ascii_lowercase() || c == '_',
+        |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_',
+    );
     if ok {
         return Ok(());
     }
@@ -93,15 +103,12 @@ pub fn validate_ident(field: &str, name: &str) -> Result<(), Failure> {
 /// Checks the prefix of a Kubernetes object name (a DNS subdomain): lowercase
 /// letters, digits, '-' and '.', starting with a letter or digit, at most 200.
 pub fn validate_object_prefix(field: &str, prefix: &str) -> Result<(), Failure> {
-    let ok = !prefix.is_empty()
-        && prefix.len() <= 200
-        && prefix
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && prefix
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.');
+    let ok = fits(
+        prefix,
+        200,
+        |c| c.is_ascii_lowercase() || c.is_ascii_digit(),
+        |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.',
+    );
     if ok {
         return Ok(());
     }

@@ -4,6 +4,7 @@
 //! and a `UIS_*` variable), and `--json`.
 
 use clap::Args;
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 
 /// How to reach the Kubernetes API, following kubectl's rules.
@@ -138,17 +139,16 @@ impl Default for LocatorArgs {
     }
 }
 
-/// `HOST:PORT` split, with a usage error naming `field` when malformed.
 /// A clap value parser for namespace and Service names (RFC 1123 labels:
 /// lowercase letters, digits and '-', 1-63, letter or digit at both ends),
 /// so a name can never change which API path is called.
 pub fn dns_label(s: &str) -> Result<String, String> {
-    let ok = !s.is_empty()
-        && s.len() <= 63
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !s.starts_with('-')
-        && !s.ends_with('-');
+    let ok = crate::app::fits(
+        s,
+        63,
+        |c| c.is_ascii_lowercase() || c.is_ascii_digit(),
+        |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-',
+    ) && !s.ends_with('-');
     if ok {
         Ok(s.to_string())
     } else {
@@ -156,28 +156,44 @@ pub fn dns_label(s: &str) -> Result<String, String> {
     }
 }
 
+/// A whole number in `range`, or `expected` (which says the range and gives
+/// an example) as the error: the shape of the numeric value parsers.
+pub fn number_in<T>(s: &str, range: RangeInclusive<T>, expected: &str) -> Result<T, String>
+where
+    T: std::str::FromStr + PartialOrd,
+{
+    match s.trim().parse::<T>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(expected.to_string()),
+    }
+}
+
 /// A clap value parser for whole seconds, 1 to 86400 (a day).
 pub fn seconds(s: &str) -> Result<u64, String> {
-    match s.trim().parse::<u64>() {
-        Ok(n) if (1..=86_400).contains(&n) => Ok(n),
-        _ => Err("expected whole seconds from 1 to 86400, e.g. 10".into()),
-    }
+    number_in(
+        s,
+        1..=86_400,
+        "expected whole seconds from 1 to 86400, e.g. 10",
+    )
 }
 
 /// A clap value parser for a TCP port, 1 to 65535.
 pub fn port(s: &str) -> Result<u16, String> {
-    match s.trim().parse::<u16>() {
-        Ok(n) if n >= 1 => Ok(n),
-        _ => Err("expected a port from 1 to 65535, e.g. 5432".into()),
-    }
+    number_in(
+        s,
+        1..=u16::MAX,
+        "expected a port from 1 to 65535, e.g. 5432",
+    )
 }
 
 /// A clap value parser for a local port to listen on: 0 (any free one) to
 /// 65535.
 pub fn listen_port(s: &str) -> Result<u16, String> {
-    s.trim()
-        .parse::<u16>()
-        .map_err(|_| "expected a port from 0 (any free one) to 65535, e.g. 15432".into())
+    number_in(
+        s,
+        0..=u16::MAX,
+        "expected a port from 0 (any free one) to 65535, e.g. 15432",
+    )
 }
 
 /// A clap value parser for a role name given to log in as or to put in a
@@ -188,6 +204,7 @@ pub fn role_name(s: &str) -> Result<String, String> {
         .map_err(|_| "must be 1-63 bytes with no control character, e.g. `authenticator`".into())
 }
 
+/// `HOST:PORT` split, with a usage error naming `field` when malformed.
 pub fn parse_host_port(field: &str, value: &str) -> Result<(String, u16), crate::Failure> {
     let bad = || {
         crate::Failure::usage(format!(

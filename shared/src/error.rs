@@ -48,6 +48,13 @@ impl Failure {
         self
     }
 
+    /// The same failure, its detail prefixed with what was being done
+    /// (`what: detail`); phase, hint and exit code are kept.
+    pub fn context(mut self, what: impl fmt::Display) -> Self {
+        self.detail = format!("{what}: {}", self.detail);
+        self
+    }
+
     /// UIS's error object: `{"status":"error","phase","detail","hint"}`.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({

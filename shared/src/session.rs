@@ -145,14 +145,22 @@ impl Session {
         application_name: &str,
     ) -> Result<postgres::Client, Failure> {
         let ep = self.endpoint()?;
-        let via = self.via();
-        let config = crate::pg::config(&ep, login, application_name);
-        let attempt = crate::pg::connect_bounded(&config)
-            .map_err(|limit| crate::pg::connect_timed_out(limit, login, &via))?;
-        attempt.map_err(|e| {
-            let mut f = crate::pg::explain_connect(&e, login, &via);
-            if let Some((t, _)) = &self.tunnel
-                && e.as_db_error().is_none()
+        self.connect_config(&crate::pg::config(&ep, login, application_name), login)
+    }
+
+    /// Connects with a configuration the caller built (from
+    /// [`crate::pg::config`] at [`Session::endpoint`], with a notice channel,
+    /// say), explaining failures like [`Session::connect`].
+    pub fn connect_config(
+        &self,
+        config: &postgres::Config,
+        login: &Login,
+    ) -> Result<postgres::Client, Failure> {
+        crate::pg::connect_config(config, login, &self.via()).map_err(|mut f| {
+            // Exit 2 is a connection that never reached PostgreSQL (not a
+            // refusal by the server): the port-forward may know why.
+            if f.code == 2
+                && let Some((t, _)) = &self.tunnel
                 && let Some(pf) = t.last_error()
             {
                 f.detail = format!("{}; {pf}", f.detail);

@@ -6,22 +6,11 @@
 
 use shared::script::{Options, PgConnector, Runner, ScriptError, Source, Summary, notice_channel};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use uis_harness::Pg;
 
-fn corpora() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpora"))
-}
+mod pg_common;
 
-fn config(pg: &Pg, db: &str) -> postgres::Config {
-    let mut c = postgres::Config::new();
-    c.host(&pg.host)
-        .port(pg.port)
-        .user(&pg.user)
-        .password(&pg.password)
-        .dbname(db);
-    c
-}
+use pg_common::{config, corpora, dump};
 
 #[derive(Debug)]
 struct Run {
@@ -81,31 +70,6 @@ fn run(pg: &Pg, db: &str, tx: &Tx, batching: bool, sources: Vec<Source>) -> Run 
         out: String::from_utf8(out).unwrap(),
         info: String::from_utf8(info).unwrap(),
     }
-}
-
-fn dump(pg: &Pg, db: &str) -> String {
-    let dir = uis_harness::pg::find_bin_dir().unwrap();
-    let bin = if dir.join("pg_dump").exists() {
-        dir.join("pg_dump")
-    } else {
-        PathBuf::from("/usr/bin/pg_dump")
-    };
-    let out = Command::new(bin)
-        .envs(pg.libpq_env())
-        .args(["--no-owner", "-d", db])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// Run `files` batched and unbatched on fresh databases and compare

@@ -7,22 +7,11 @@ use shared::script::{
     ErrorKind, Format, Options, PgConnector, Runner, ScriptError, Source, Summary,
 };
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use uis_harness::Pg;
 
-fn corpora() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpora"))
-}
+mod pg_common;
 
-fn config(pg: &Pg, db: &str) -> postgres::Config {
-    let mut c = postgres::Config::new();
-    c.host(&pg.host)
-        .port(pg.port)
-        .user(&pg.user)
-        .password(&pg.password)
-        .dbname(db);
-    c
-}
+use pg_common::{config, corpora, dump, tool};
 
 struct Run {
     result: Result<Summary, ScriptError>,
@@ -64,36 +53,6 @@ fn count(pg: &Pg, db: &str, sql: &str) -> i64 {
 fn table_exists(pg: &Pg, db: &str, table: &str) -> bool {
     let sql = format!("select count(*) from pg_class where relname = '{table}'");
     count(pg, db, &sql) == 1
-}
-
-fn tool(pg: &Pg, name: &str) -> Command {
-    let dir = uis_harness::pg::find_bin_dir().unwrap();
-    let path = if dir.join(name).exists() {
-        dir.join(name)
-    } else {
-        PathBuf::from("/usr/bin").join(name)
-    };
-    let mut c = Command::new(path);
-    c.envs(pg.libpq_env()).env("PGCONNECT_TIMEOUT", "10");
-    c
-}
-
-fn dump(pg: &Pg, db: &str) -> String {
-    let out = tool(pg, "pg_dump")
-        .args(["--no-owner", "-d", db])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 fn pagila_counts(pg: &Pg, db: &str) {

@@ -174,13 +174,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         "select pg_advisory_lock(hashtext($1))",
         &[&format!("uis-configure:{app}")],
     )
-    .map_err(|e| {
-        let f = Failure::from(e);
-        Failure {
-            detail: format!("cannot take the configure lock: {}", f.detail),
-            ..f
-        }
-    })?;
+    .map_err(|e| Failure::from(e).context("cannot take the configure lock"))?;
 
     let existing = session.block_on(store::read(&cluster, &ns, &app))?;
     if args.purge {

@@ -181,8 +181,7 @@ fn run(args: Args, given: Vec<(usize, bool, String)>) -> anyhow::Result<i32> {
     let ep = session.endpoint()?;
     let mut config = shared::pg::config(&ep, &login, "uis-db-psql");
     let notices = script::notice_channel(&mut config);
-    let via = session.via();
-    let mut client = shared::pg::connect_config(&config, &login, &via)?;
+    let mut client = session.connect_config(&config, &login)?;
     if let Some(ctx) = &context {
         // PostgREST's per-request transaction.
         client.batch_execute("BEGIN")?;

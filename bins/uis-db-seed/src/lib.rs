@@ -205,8 +205,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     let ep = session.endpoint()?;
     let mut config = shared::pg::config(&ep, &login, "uis-db-seed");
     let notices = shared::script::notice_channel(&mut config);
-    let via = session.via();
-    let client = shared::pg::connect_config(&config, &login, &via)?;
+    let client = session.connect_config(&config, &login)?;
     let mut runner = Runner::new(
         client,
         Box::new(PgConnector::new(config)),

@@ -171,11 +171,7 @@ fn run(mut args: Args) -> anyhow::Result<i32> {
         extra: extra.clone(),
         ..MintSpec::default()
     })
-    .map_err(|m| {
-        Failure::usage(format!("invalid --claim: {m}")).hint(
-            "role, exp and iat come from --role and --exp; other claims are --claim KEY=JSON, e.g. --claim 'tenant=\"acme\"'",
-        )
-    })?;
+    .map_err(claim_conflict)?;
 
     let mut session = Session::new(&args.cluster_args, &args.locator)?;
     let target = if let Some(path) = &args.secret_file {
@@ -358,11 +354,7 @@ fn mint_for(
         capabilities,
         extra,
     };
-    jwt::validate_extra(&spec).map_err(|m| {
-        Failure::usage(format!("invalid --claim: {m}")).hint(
-            "role, exp and iat come from --role and --exp; other claims are --claim KEY=JSON, e.g. --claim 'tenant=\"acme\"'",
-        )
-    })?;
+    jwt::validate_extra(&spec).map_err(claim_conflict)?;
     let claims = jwt::claims(&spec, now());
     let token =
         jwt::mint(&target.secret, &claims).map_err(|e| Failure::new("jwt", e.to_string()))?;
@@ -600,21 +592,21 @@ fn public_url(session: &mut Session, app: &str) -> Result<Option<String>, Failur
     }) {
         Ok(Ok(o)) => o,
         // No IngressRoute (or no such CRD) is Ok(None); anything else is said.
-        Ok(Err(e)) => {
+        failed => {
+            let (what, why) = match failed {
+                Ok(Err(e)) => (
+                    "cannot read",
+                    format!(" ({})", shared::cluster::one_line(&e)),
+                ),
+                _ => (
+                    "no answer reading",
+                    format!(" within {} s", cluster.timeout.as_secs()),
+                ),
+            };
             note(format!(
-                "uis: warning: cannot read IngressRoute {}/{} ({}); writing the in-cluster URL instead",
+                "uis: warning: {what} IngressRoute {}/{}{why}; writing the in-cluster URL instead",
                 pgrst::NAMESPACE,
                 pgrst::name(app),
-                shared::cluster::one_line(&e)
-            ));
-            None
-        }
-        Err(_) => {
-            note(format!(
-                "uis: warning: no answer reading IngressRoute {}/{} within {} s; writing the in-cluster URL instead",
-                pgrst::NAMESPACE,
-                pgrst::name(app),
-                cluster.timeout.as_secs()
             ));
             None
         }
@@ -630,4 +622,11 @@ fn public_url(session: &mut Session, app: &str) -> Result<Option<String>, Failur
         let end = rest.find("\\.")?;
         Some(format!("http://{}.localhost", &rest[..end]))
     }))
+}
+
+/// A `--claim` that fights the flags (from [`jwt::validate_extra`]).
+fn claim_conflict(m: String) -> Failure {
+    Failure::usage(format!("invalid --claim: {m}")).hint(
+        "role, exp and iat come from --role and --exp; other claims are --claim KEY=JSON, e.g. --claim 'tenant=\"acme\"'",
+    )
 }

@@ -754,8 +754,9 @@ fn undeploy(
 
 /// `--replicas`: 1 to 100.
 fn replicas(s: &str) -> Result<i32, String> {
-    match s.trim().parse::<i32>() {
-        Ok(n) if (1..=100).contains(&n) => Ok(n),
-        _ => Err("expected a number of pods from 1 to 100, e.g. 2".into()),
-    }
+    shared::cli::number_in(
+        s,
+        1..=100,
+        "expected a number of pods from 1 to 100, e.g. 2",
+    )
 }

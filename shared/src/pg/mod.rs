@@ -35,47 +35,35 @@ pub fn connect_timeout() -> Duration {
         .unwrap_or(Duration::from_secs(15))
 }
 
-/// Connects with `config`, bounding the whole handshake by
-/// [`connect_timeout`]: the client's own timeout covers only the TCP
-/// connect, and a tunnel that accepts but never answers would otherwise
-/// hang the login. `Err(limit)` means the limit passed (the attempt is
-/// left to die with the process).
-pub fn connect_bounded(
-    config: &postgres::Config,
-) -> Result<Result<postgres::Client, postgres::Error>, Duration> {
-    let limit = connect_timeout();
-    let config = config.clone();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(config.connect(postgres::NoTls));
-    });
-    rx.recv_timeout(limit).map_err(|_| limit)
-}
-
-/// [`connect_bounded`] with failures explained for `login` over `via`.
+/// Connects with `config` as `login` (over `via`, for messages), bounding
+/// the whole handshake by [`connect_timeout`]: the client's own timeout
+/// covers only the TCP connect, and a tunnel that accepts but never answers
+/// would otherwise hang the login (the attempt is then left to die with the
+/// process). A failure that never reached PostgreSQL exits 2.
 pub fn connect_config(
     config: &postgres::Config,
     login: &Login,
     via: &str,
 ) -> Result<postgres::Client, Failure> {
-    match connect_bounded(config) {
+    let limit = connect_timeout();
+    let attempt = config.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(attempt.connect(postgres::NoTls));
+    });
+    match rx.recv_timeout(limit) {
         Ok(r) => r.map_err(|e| explain_connect(&e, login, via)),
-        Err(limit) => Err(connect_timed_out(limit, login, via)),
+        Err(_) => Err(Failure::new(
+            "connect",
+            format!(
+                "PostgreSQL did not complete the login of {:?} {via} within {} s",
+                login.user,
+                limit.as_secs()
+            ),
+        )
+        .hint("the connection is stalled: check the pod with `uis db doctor APP`; allow longer with PGCONNECT_TIMEOUT=SECONDS")
+        .code(2)),
     }
-}
-
-/// The failure for a login that took longer than `limit`.
-pub fn connect_timed_out(limit: Duration, login: &Login, via: &str) -> Failure {
-    Failure::new(
-        "connect",
-        format!(
-            "PostgreSQL did not complete the login of {:?} {via} within {} s",
-            login.user,
-            limit.as_secs()
-        ),
-    )
-    .hint("the connection is stalled: check the pod with `uis db doctor APP`; allow longer with PGCONNECT_TIMEOUT=SECONDS")
-    .code(2)
 }
 
 /// The client configuration for `login` at `ep`.
@@ -93,19 +81,8 @@ pub fn config(ep: &Endpoint, login: &Login, application_name: &str) -> postgres:
     c
 }
 
-/// Connects, mapping errors to a [`Failure`]. `via` describes the path for
-/// messages (`through the port-forward to default/postgresql-0`).
-pub fn connect(
-    ep: &Endpoint,
-    login: &Login,
-    application_name: &str,
-    via: &str,
-) -> Result<postgres::Client, Failure> {
-    connect_config(&config(ep, login, application_name), login, via)
-}
-
 /// A one-line explanation of a failed connection.
-pub fn explain_connect(e: &postgres::Error, login: &Login, via: &str) -> Failure {
+fn explain_connect(e: &postgres::Error, login: &Login, via: &str) -> Failure {
     if let Some(db) = e.as_db_error() {
         let (detail, hint) = match db.code().code() {
             "28P01" => (

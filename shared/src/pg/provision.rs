@@ -368,20 +368,16 @@ pub fn run(
             }
         };
         client.batch_execute(&step.sql).map_err(|e| {
-            if e.as_db_error().is_none() {
+            let what = format!("`{}` failed", step.shown);
+            match e.as_db_error() {
+                Some(d) => crate::Failure::new(
+                    "sql",
+                    format!("{what}: {} (SQLSTATE {})", d.message(), d.code().code()),
+                ),
                 // The connection went: the steps before this one are done,
                 // and every step is safe to run again.
-                let f = crate::Failure::from(e);
-                return crate::Failure {
-                    detail: format!("`{}` failed: {}", step.shown, f.detail),
-                    ..f
-                };
+                None => crate::Failure::from(e).context(what),
             }
-            let msg = e
-                .as_db_error()
-                .map(|d| format!("{} (SQLSTATE {})", d.message(), d.code().code()))
-                .unwrap_or_default();
-            crate::Failure::new("sql", format!("`{}` failed: {msg}", step.shown))
         })?;
     }
     Ok(())

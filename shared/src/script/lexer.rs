@@ -115,8 +115,13 @@ pub enum LexError {
     Io(#[from] io::Error),
     #[error("unterminated {what} starting here")]
     Unterminated { what: &'static str, pos: Pos },
+    /// Input the lexer cannot take, with what to do about it.
     #[error("{message}")]
-    Invalid { message: String, pos: Pos },
+    Invalid {
+        message: String,
+        hint: &'static str,
+        pos: Pos,
+    },
 }
 
 impl LexError {
@@ -129,6 +134,9 @@ impl LexError {
 }
 
 const CHUNK: usize = 64 * 1024;
+
+/// What to do about input that is not UTF-8.
+const UTF8_HINT: &str = "save the file as UTF-8, e.g. `iconv -f LATIN1 -t UTF-8 FILE > FILE.utf8`";
 
 /// A byte reader with arbitrary lookahead and position tracking.
 struct Input<R> {
@@ -406,6 +414,7 @@ impl<R: BufRead> Lexer<R> {
         if self.buf.contains(&0) {
             return Err(LexError::Invalid {
                 message: "statement contains a NUL byte, which PostgreSQL cannot take in SQL text (is this a binary file?)".into(),
+                hint: "remove the NUL bytes: SQL text cannot hold them",
                 pos: start,
             });
         }
@@ -413,9 +422,8 @@ impl<R: BufRead> Lexer<R> {
             Ok(t) => t,
             Err(_) => {
                 return Err(LexError::Invalid {
-                    message:
-                        "statement is not valid UTF-8 (save the file as UTF-8, e.g. with iconv)"
-                            .into(),
+                    message: "statement is not valid UTF-8".into(),
+                    hint: UTF8_HINT,
                     pos: start,
                 });
             }
@@ -470,6 +478,7 @@ impl<R: BufRead> Lexer<R> {
                     return Err(LexError::Invalid {
                         message: "text after COPY ... FROM STDIN on the same line is not supported"
                             .into(),
+                        hint: "fix the input at this place",
                         pos: self.input.pos,
                     });
                 }
@@ -951,6 +960,7 @@ impl<R: BufRead> Lexer<R> {
         let to_string = |v: Vec<u8>| {
             String::from_utf8(v).map_err(|_| LexError::Invalid {
                 message: "meta-command is not valid UTF-8".into(),
+                hint: UTF8_HINT,
                 pos,
             })
         };

@@ -1341,13 +1341,7 @@ fn lex_error(e: LexError, frame: &Frame) -> ScriptError {
         LexError::Unterminated { what, .. } => format!(
             "the input ends inside this {what}: close it (a missing quote, `*/` or `$$` above is the usual cause)"
         ),
-        LexError::Invalid { message, .. } if message.contains("UTF-8") => {
-            "save the file as UTF-8, e.g. `iconv -f LATIN1 -t UTF-8 FILE > FILE.utf8`".to_string()
-        }
-        LexError::Invalid { message, .. } if message.contains("NUL") => {
-            "remove the NUL bytes: SQL text cannot hold them".to_string()
-        }
-        LexError::Invalid { .. } => "fix the input at this place".to_string(),
+        LexError::Invalid { hint, .. } => hint.to_string(),
     };
     let mut err = ScriptError::new(kind, frame.name, pos.line, pos.column, e.to_string());
     err.hint = Some(hint);

@@ -81,14 +81,29 @@ impl Out {
 /// secrets this test process knows of (see [`assert_no_known_secret`]).
 pub fn output(cmd: &mut Command) -> Out {
     let o = cmd.output().unwrap_or_else(|e| panic!("run {cmd:?}: {e}"));
-    let out = Out {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    };
-    remember_tokens(&out.stdout);
-    assert_no_known_secret(&format!("stderr of {cmd:?}"), &out.stderr);
-    out
+    Out::checked(o, &format!("{cmd:?}"))
+}
+
+impl From<std::process::Output> for Out {
+    fn from(o: std::process::Output) -> Out {
+        Out {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Out {
+    /// What `what` did, after remembering the tokens it printed and checking
+    /// its stderr for every known secret.
+    #[track_caller]
+    fn checked(o: std::process::Output, what: &str) -> Out {
+        let out = Out::from(o);
+        remember_tokens(&out.stdout);
+        assert_no_known_secret(&format!("stderr of {what}"), &out.stderr);
+        out
+    }
 }
 
 /// Where secrets live in this test process: the stand-ins of every [`Env`]
@@ -233,14 +248,7 @@ impl Env {
         });
         let o = child.wait_with_output().expect("wait");
         let _ = writer.join();
-        let out = Out {
-            code: o.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        };
-        remember_tokens(&out.stdout);
-        assert_no_known_secret(&format!("stderr of {name}"), &out.stderr);
-        out
+        Out::checked(o, name)
     }
 
     /// Starts `uis-db-tunnel ARGS` and returns it once it printed its JSON

@@ -260,12 +260,7 @@ pub fn run_bounded(cmd: &mut Command, stdin: Option<&[u8]>, max: Duration) -> (O
             panic!("{cmd:?} still ran after {max:?}: it hangs");
         }
     };
-    let out = Out {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    };
-    (out, started.elapsed())
+    (Out::from(o), started.elapsed())
 }
 
 /// What a message that names its fix contains (one of these): a hint, an
