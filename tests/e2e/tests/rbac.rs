@@ -885,19 +885,7 @@ fn main_flow(env: &Env) {
     );
     assert_eq!(out.json()["status"], "ok");
     // A small seed directory, as the owner.
-    let dir = env.path("seed");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("01-items.sql"),
-        "create table app.items(id int primary key, name text);\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("02-data.sql"),
-        "insert into app.items values (1, 'one'), (2, 'two');\n",
-    )
-    .unwrap();
-    let d = dir.to_string_lossy().into_owned();
+    let d = items_seed(env, "seed");
     let out = run(&[APP, &d, "--json"], "uis-db-seed");
     assert_eq!(
         out.json()["applied"].as_array().map(Vec::len),
@@ -1103,19 +1091,7 @@ fn day_to_day_flow(env: &Env) {
     let out = run("uis-db-creds", &[DEV_APP, "--json"]);
     assert!(out.json()["password"].is_string(), "{}", out.stdout);
     // The schema and some data, as the owner.
-    let dir = env.path("db");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("01-items.sql"),
-        "create table app.items(id int primary key, name text);\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("02-data.sql"),
-        "insert into app.items values (1, 'one'), (2, 'two');\n",
-    )
-    .unwrap();
-    let d = dir.to_string_lossy().into_owned();
+    let d = items_seed(env, "db");
     let out = run("uis-db-seed", &[DEV_APP, &d, "--json"]);
     assert_eq!(
         out.json()["applied"].as_array().map(Vec::len),
@@ -1458,4 +1434,22 @@ fn the_request_info_resolver_matches_the_api_servers() {
     );
     assert_eq!(writes(&[rule(ns, &["*"], &[], &["get"])]).len(), 1);
     assert_eq!(writes(&[rule(ns, &["secrets"], &[], &["*"])]).len(), 1);
+}
+
+/// A seed directory `name` in the env's temp dir: a table `app.items` and
+/// two rows in it, as two files.
+fn items_seed(env: &Env, name: &str) -> String {
+    let dir = env.path(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("01-items.sql"),
+        "create table app.items(id int primary key, name text);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("02-data.sql"),
+        "insert into app.items values (1, 'one'), (2, 'two');\n",
+    )
+    .unwrap();
+    dir.to_string_lossy().into_owned()
 }
