@@ -303,13 +303,7 @@ fn write_env_changes_only_its_four_keys() {
         &["envy", "--write-env", file.to_str().unwrap()],
     );
     out.ok();
-    let mut changed: Vec<String> = out.json()["changed"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect();
-    changed.sort();
+    let changed = changed_keys(&out);
     assert_eq!(
         changed,
         [
@@ -343,13 +337,7 @@ fn write_env_changes_only_its_four_keys() {
         &["envy", "--write-env", file.to_str().unwrap()],
     );
     again.ok();
-    let mut changed: Vec<String> = again.json()["changed"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect();
-    changed.sort();
+    let changed = changed_keys(&again);
     assert_eq!(changed, ["POSTGREST_ANON_JWT", "POSTGREST_STAFF_JWT"]);
     use std::os::unix::fs::PermissionsExt;
     let fresh = env.path("new.env");
@@ -386,4 +374,16 @@ fn the_design_cards_json_chain_works() {
     let verified = env.run("uis-jwt-mint", &["demo", "--verify", token]);
     verified.ok();
     assert_eq!(verified.json()["claims"]["role"], "demo_web_anon");
+}
+
+/// The sorted `changed` keys `--write-env` reported.
+fn changed_keys(out: &uis_e2e::Out) -> Vec<String> {
+    let mut keys: Vec<String> = out.json()["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    keys.sort();
+    keys
 }
