@@ -15,7 +15,6 @@ use shared::Failure;
 use shared::app::{
     quote_ident, sql_name, validate_app, validate_ident, validate_new_name, validate_object_prefix,
 };
-use shared::cli::{ClusterArgs, LocatorArgs, PostgrestRoleArgs};
 use shared::output::{self, note, warn};
 use shared::pg::Login;
 use shared::pg::provision::{self, RoleOutcome, RoleShape, Step};
@@ -23,6 +22,7 @@ use shared::session::Session;
 use shared::store::{self, AppRecord};
 use std::collections::BTreeMap;
 use std::process::ExitCode;
+use uis_cli::{ClusterArgs, LocatorArgs, PostgrestRoleArgs};
 
 /// Create an app's database, owner role, schemas and extensions, with stored credentials.
 ///
@@ -56,7 +56,7 @@ pub struct Args {
     #[command(flatten)]
     pub roles: PostgrestRoleArgs,
     /// Also write Secret PREFIX-db with DATABASE_URL in this namespace (UIS compatibility)
-    #[arg(long, value_name = "NS", requires = "secret_name_prefix", value_parser = shared::cli::dns_label)]
+    #[arg(long, value_name = "NS", requires = "secret_name_prefix", value_parser = uis_cli::dns_label)]
     pub namespace: Option<String>,
     /// Prefix of that Secret's name
     #[arg(long, value_name = "P", requires = "namespace")]
@@ -107,7 +107,7 @@ pub fn command() -> clap::Command {
 pub fn main() -> ExitCode {
     let args = Args::parse();
     let json_mode = args.json || !output::stdout_is_terminal();
-    output::run_main(json_mode, || run(args, json_mode))
+    uis_cli::run_main(json_mode, || run(args, json_mode))
 }
 
 /// Everything decided before the first change.
@@ -123,13 +123,13 @@ struct Desired {
 
 fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     if args.app.is_none() {
-        let defaults = output::stdin_defaults()?;
-        args.app = output::default_str(&defaults, "app");
+        let defaults = uis_cli::stdin_defaults()?;
+        args.app = uis_cli::default_str(&defaults, "app");
         if args.database.is_none() {
-            args.database = output::default_str(&defaults, "database");
+            args.database = uis_cli::default_str(&defaults, "database");
         }
         if args.schemas.is_empty() {
-            args.schemas = output::default_list(&defaults, "schemas");
+            args.schemas = uis_cli::default_list(&defaults, "schemas");
         }
     }
     let Some(app) = args.app.clone() else {
@@ -164,7 +164,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         args.with_roles.push(RolePattern::Postgrest);
     }
 
-    let mut session = Session::new(&args.cluster_args, &args.locator)?;
+    let mut session = Session::new(args.cluster_args.config(), args.locator.locator()?)?;
     let cluster = session.cluster()?;
     let ns = session.locator.namespace.clone();
     let admin = session.admin()?;

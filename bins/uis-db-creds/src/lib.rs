@@ -7,8 +7,32 @@
 
 use clap::Parser;
 use shared::Failure;
-use shared::cli::{ClusterArgs, LocatorArgs};
 use shared::creds::{Creds, Format};
+use uis_cli::{ClusterArgs, LocatorArgs};
+
+/// The formats `--format` accepts (each one [`Format`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum FormatArg {
+    Json,
+    Env,
+    Url,
+    Libpq,
+    Pgpass,
+    Jdbc,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Json => Format::Json,
+            FormatArg::Env => Format::Env,
+            FormatArg::Url => Format::Url,
+            FormatArg::Libpq => Format::Libpq,
+            FormatArg::Pgpass => Format::Pgpass,
+            FormatArg::Jdbc => Format::Jdbc,
+        }
+    }
+}
 use shared::output;
 use shared::session::Session;
 use std::process::ExitCode;
@@ -28,11 +52,11 @@ pub struct Args {
     #[arg(long, conflicts_with = "role")]
     admin: bool,
     /// The role: owner (default), authenticator, readonly, or a role name in the app's store
-    #[arg(long, value_name = "ROLE", value_parser = shared::cli::role_name)]
+    #[arg(long, value_name = "ROLE", value_parser = uis_cli::role_name)]
     role: Option<String>,
     /// Output format (default: json)
     #[arg(long, value_enum, value_name = "FORMAT")]
-    format: Option<Format>,
+    format: Option<FormatArg>,
     /// Use the in-cluster address (SERVICE.NAMESPACE.svc.cluster.local:5432) in url, env, libpq, pgpass and jdbc output
     #[arg(long)]
     cluster: bool,
@@ -64,11 +88,11 @@ pub fn command() -> clap::Command {
 pub fn main() -> ExitCode {
     let args = Args::parse();
     let json_mode = args.json || !output::stdout_is_terminal();
-    output::run_main(json_mode, || run(args))
+    uis_cli::run_main(json_mode, || run(args))
 }
 
 fn run(args: Args) -> anyhow::Result<i32> {
-    let mut session = Session::new(&args.cluster_args, &args.locator)?;
+    let mut session = Session::new(args.cluster_args.config(), args.locator.locator()?)?;
     if args.list {
         let cluster = session.cluster()?;
         let ns = session.locator.namespace.clone();
@@ -86,7 +110,7 @@ fn run(args: Args) -> anyhow::Result<i32> {
     let app = match args.app.clone() {
         Some(a) => Some(a),
         None if args.admin => None,
-        None => output::default_str(&output::stdin_defaults()?, "app"),
+        None => uis_cli::default_str(&uis_cli::stdin_defaults()?, "app"),
     };
     if let Some(a) = &app {
         shared::app::validate_app(a)?;
@@ -150,7 +174,7 @@ fn run(args: Args) -> anyhow::Result<i32> {
             ),
         }
     };
-    let format = args.format.unwrap_or(Format::Json);
+    let format = args.format.map(Format::from).unwrap_or(Format::Json);
     let text = if format == Format::Json && output::stdout_is_terminal() && !args.json {
         format!("{:#}\n", creds.to_json())
     } else {

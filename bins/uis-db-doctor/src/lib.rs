@@ -11,13 +11,13 @@ use k8s_openapi::api::apps::v1::Deployment;
 use serde_json::json;
 use shared::Failure;
 use shared::app::{quote_ident, validate_app};
-use shared::cli::{ClusterArgs, LocatorArgs};
 use shared::output;
 use shared::postgrest as pgrst;
 use shared::session::Session;
 use shared::store::{self, AppRecord};
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
+use uis_cli::{ClusterArgs, LocatorArgs};
 
 /// Check an app's database and PostgREST wiring; say how to fix what is wrong.
 ///
@@ -57,7 +57,7 @@ pub fn command() -> clap::Command {
 pub fn main() -> ExitCode {
     let args = Args::parse();
     let json_mode = args.json || !output::stdout_is_terminal();
-    output::run_main(json_mode, || run(args, json_mode))
+    uis_cli::run_main(json_mode, || run(args, json_mode))
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -130,7 +130,7 @@ const POSTGREST_CHECKS: [(&str, &str); 8] = [
 
 fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     if args.app.is_none() {
-        args.app = output::default_str(&output::stdin_defaults()?, "app");
+        args.app = uis_cli::default_str(&uis_cli::stdin_defaults()?, "app");
     }
     let Some(app) = args.app.clone() else {
         return Err(Failure::usage("give APP, e.g. `uis-db-doctor railway`").into());
@@ -140,7 +140,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         checks: Vec::new(),
         failed: false,
     };
-    let mut session = Session::new(&args.cluster_args, &args.locator)?;
+    let mut session = Session::new(args.cluster_args.config(), args.locator.locator()?)?;
     let checks = diagnose(&mut session, &app, &mut r);
     if let Err(f) = checks {
         // A failure outside any check (e.g. the tunnel broke): report it as one.
@@ -351,7 +351,8 @@ fn postgrest_checks(
     r: &mut Report,
 ) -> Result<(), Failure> {
     let cluster = session.cluster()?;
-    let Some(config) = session.block_on(pgrst::read_config(&cluster, app))? else {
+    let Some(config) = session.block_on(shared::postgrest_state::read_config(&cluster, app))?
+    else {
         for (id, fr) in POSTGREST_CHECKS {
             r.skip(
                 id,

@@ -13,14 +13,14 @@
 use clap::{ArgMatches, FromArgMatches, Parser, ValueEnum};
 use shared::Failure;
 use shared::app::validate_app;
-use shared::cli::{ClusterArgs, LocatorArgs};
-use shared::output::{self, note};
+use shared::output::note;
 use shared::pg::Login;
 use shared::script::{self, Options, PgConnector, Runner, Source, Variables};
 use shared::session::Session;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use uis_cli::{ClusterArgs, LocatorArgs};
 
 /// Run SQL files, commands or stdin on an app's database, psql-compatible.
 ///
@@ -37,7 +37,7 @@ pub struct Args {
     /// The app (optional with --as admin)
     pub app: Option<String>,
     /// Who to connect as: owner, admin (the superuser), or a role stored for the app
-    #[arg(long = "as", value_name = "owner|admin|ROLE", value_parser = shared::cli::role_name, default_value = "owner")]
+    #[arg(long = "as", value_name = "owner|admin|ROLE", value_parser = uis_cli::role_name, default_value = "owner")]
     pub as_role: String,
     /// Database (default: the app's; `postgres` for --as admin without APP)
     #[arg(long, short = 'd', value_name = "DB")]
@@ -110,7 +110,7 @@ pub fn main() -> ExitCode {
         Err(e) => e.exit(),
     };
     let sources = ordered_sources(&matches);
-    output::run_main(false, || run(args, sources))
+    uis_cli::run_main(false, || run(args, sources))
 }
 
 /// The -f and -c arguments in the order they were given.
@@ -169,7 +169,7 @@ fn run(args: Args, given: Vec<(usize, bool, String)>) -> anyhow::Result<i32> {
         sources.push(Source::Stdin);
     }
 
-    let mut session = Session::new(&args.cluster_args, &args.locator)?;
+    let mut session = Session::new(args.cluster_args.config(), args.locator.locator()?)?;
     let (login, context) = match &jwt_token {
         Some(token) => jwt_login(&mut session, &args, token)?,
         None => (resolve_login(&mut session, &args)?, None),
@@ -274,7 +274,7 @@ fn jwt_login(
         .hint("name the app, e.g. `uis db psql railway --jwt TOKEN -c 'select ...'`"));
     };
     let cluster = session.cluster()?;
-    let config = session.block_on(shared::postgrest::require_config(&cluster, app))?;
+    let config = session.block_on(shared::postgrest_state::require_config(&cluster, app))?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())

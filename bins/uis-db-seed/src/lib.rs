@@ -9,7 +9,6 @@
 use clap::Parser;
 use shared::Failure;
 use shared::app::validate_app;
-use shared::cli::{ClusterArgs, LocatorArgs};
 use shared::output::{self, note, warn};
 use shared::script::{Options, PgConnector, Runner, Source};
 use shared::seed::{self, Mode};
@@ -18,6 +17,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
+use uis_cli::{ClusterArgs, LocatorArgs};
 
 /// Apply DIR/*.sql in name order, each exactly once, with a ledger.
 ///
@@ -36,7 +36,7 @@ pub struct Args {
     #[arg(default_value = "db")]
     pub dir: PathBuf,
     /// Who runs the files: owner (default), admin (the superuser), or a stored role
-    #[arg(long = "as", value_name = "owner|admin|ROLE", value_parser = shared::cli::role_name, default_value = "owner")]
+    #[arg(long = "as", value_name = "owner|admin|ROLE", value_parser = uis_cli::role_name, default_value = "owner")]
     pub as_role: String,
     /// Print what would be applied; change nothing
     #[arg(long)]
@@ -74,13 +74,13 @@ pub fn command() -> clap::Command {
 pub fn main() -> ExitCode {
     let args = Args::parse();
     let json_mode = args.json || !output::stdout_is_terminal();
-    output::run_main(json_mode, || run(args, json_mode))
+    uis_cli::run_main(json_mode, || run(args, json_mode))
 }
 
 fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     let started = Instant::now();
     if args.app.is_none() {
-        args.app = output::default_str(&output::stdin_defaults()?, "app");
+        args.app = uis_cli::default_str(&uis_cli::stdin_defaults()?, "app");
     }
     let Some(app) = args.app.clone() else {
         return Err(Failure::usage("give APP, e.g. `uis-db-seed railway db/`").into());
@@ -110,7 +110,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| args.dir.display().to_string());
 
-    let mut session = Session::new(&args.cluster_args, &args.locator)?;
+    let mut session = Session::new(args.cluster_args.config(), args.locator.locator()?)?;
     let rec = session.app(&app)?;
     let login = session.login_as(Some(&app), &args.as_role, None)?;
     let admin = session.admin()?;

@@ -5,11 +5,11 @@
 
 use clap::Parser;
 use shared::Failure;
-use shared::cli::{ClusterArgs, LocatorArgs};
 use shared::output;
 use shared::session::Session;
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use uis_cli::{ClusterArgs, LocatorArgs};
 
 /// Open a local port to the shared PostgreSQL and keep it open until interrupted.
 ///
@@ -26,10 +26,10 @@ pub struct Args {
     #[arg(long, conflicts_with = "role")]
     admin: bool,
     /// The role whose URL is printed: owner (default), authenticator, readonly or a stored role name
-    #[arg(long, value_name = "ROLE", value_parser = shared::cli::role_name)]
+    #[arg(long, value_name = "ROLE", value_parser = uis_cli::role_name)]
     role: Option<String>,
     /// Local port to listen on, on 127.0.0.1 (default: any free port)
-    #[arg(long, value_name = "N", default_value_t = 0, value_parser = shared::cli::listen_port, allow_hyphen_values = true)]
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = uis_cli::listen_port, allow_hyphen_values = true)]
     port: u16,
     #[command(flatten)]
     cluster_args: ClusterArgs,
@@ -49,7 +49,7 @@ pub fn command() -> clap::Command {
 /// Parses the process arguments and runs.
 pub fn main() -> ExitCode {
     let args = Args::parse();
-    output::run_main(true, || run(args))
+    uis_cli::run_main(true, || run(args))
 }
 
 fn run(args: Args) -> anyhow::Result<i32> {
@@ -58,11 +58,11 @@ fn run(args: Args) -> anyhow::Result<i32> {
             Failure::usage("--direct makes no tunnel: connect to that address yourself").into(),
         );
     }
-    let mut session = Session::new(&args.cluster_args, &args.locator)?;
+    let mut session = Session::new(args.cluster_args.config(), args.locator.locator()?)?;
     let app = match args.app.clone() {
         Some(a) => Some(a),
         None if args.admin => None,
-        None => output::default_str(&output::stdin_defaults()?, "app"),
+        None => uis_cli::default_str(&uis_cli::stdin_defaults()?, "app"),
     };
     if let Some(a) = &app {
         shared::app::validate_app(a)?;

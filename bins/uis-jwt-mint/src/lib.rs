@@ -10,7 +10,6 @@
 use clap::{Parser, ValueEnum};
 use shared::Failure;
 use shared::app::{quote_ident, validate_app};
-use shared::cli::{ClusterArgs, LocatorArgs};
 use shared::jwt::{self, MintSpec};
 use shared::output::{self, note};
 use shared::postgrest as pgrst;
@@ -19,6 +18,7 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use uis_cli::{ClusterArgs, LocatorArgs};
 
 /// Mint a PostgREST JWT for an app's role, verify one, or write an app's .env.
 ///
@@ -35,7 +35,7 @@ pub struct Args {
     /// The app; read from piped JSON when left out
     pub app: Option<String>,
     /// The role claim: anon, authenticated, or a role name
-    #[arg(long, value_name = "ROLE", value_parser = shared::cli::role_name, required_unless_present_any = ["write_env", "verify"])]
+    #[arg(long, value_name = "ROLE", value_parser = uis_cli::role_name, required_unless_present_any = ["write_env", "verify"])]
     pub role: Option<String>,
     /// Only these capabilities (checked against the capabilities table)
     #[arg(
@@ -111,7 +111,7 @@ pub fn main() -> ExitCode {
         || args.verify.is_some()
         || args.write_env.is_some()
         || !output::stdout_is_terminal();
-    output::run_main(json_mode, || run(args))
+    uis_cli::run_main(json_mode, || run(args))
 }
 
 fn now() -> u64 {
@@ -135,9 +135,9 @@ fn run(mut args: Args) -> anyhow::Result<i32> {
         let defaults = if args.verify.as_deref() == Some("-") {
             None
         } else {
-            output::stdin_defaults()?
+            uis_cli::stdin_defaults()?
         };
-        args.app = output::default_str(&defaults, "app");
+        args.app = uis_cli::default_str(&defaults, "app");
     }
     let Some(app) = args.app.clone() else {
         return Err(Failure::usage("give APP, e.g. `uis-jwt-mint railway --role anon`").into());
@@ -173,7 +173,7 @@ fn run(mut args: Args) -> anyhow::Result<i32> {
     })
     .map_err(claim_conflict)?;
 
-    let mut session = Session::new(&args.cluster_args, &args.locator)?;
+    let mut session = Session::new(args.cluster_args.config(), args.locator.locator()?)?;
     let target = if let Some(path) = &args.secret_file {
         let secret = std::fs::read_to_string(path)
             .map_err(|e| {
@@ -193,7 +193,7 @@ fn run(mut args: Args) -> anyhow::Result<i32> {
         }
     } else {
         let cluster = session.cluster()?;
-        let config = session.block_on(pgrst::require_config(&cluster, &app))?;
+        let config = session.block_on(shared::postgrest_state::require_config(&cluster, &app))?;
         let rec = session.app_opt(&app)?;
         let authenticated = shared::store::pick_role(&None, rec.as_ref(), &app, "authenticated");
         Target {
@@ -594,10 +594,7 @@ fn public_url(session: &mut Session, app: &str) -> Result<Option<String>, Failur
         // No IngressRoute (or no such CRD) is Ok(None); anything else is said.
         failed => {
             let (what, why) = match failed {
-                Ok(Err(e)) => (
-                    "cannot read",
-                    format!(" ({})", shared::cluster::one_line(&e)),
-                ),
+                Ok(Err(e)) => ("cannot read", format!(" ({})", shared::error::one_line(&e))),
                 _ => (
                     "no answer reading",
                     format!(" within {} s", cluster.timeout.as_secs()),

@@ -10,7 +10,6 @@ use k8s_openapi::api::core::v1::{Namespace, Secret, Service};
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
 use shared::Failure;
 use shared::app::{quote_ident, validate_app, validate_ident, validate_new_name};
-use shared::cli::{ClusterArgs, LocatorArgs, PostgrestRoleArgs};
 use shared::cluster::Cluster;
 use shared::output::{self, note, warn};
 use shared::pg::provision::{self, RoleOutcome, RoleShape, Step};
@@ -20,6 +19,7 @@ use shared::store::{self, AppRecord};
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::Duration;
+use uis_cli::{ClusterArgs, LocatorArgs, PostgrestRoleArgs};
 
 /// Deploy PostgREST for an app: roles, JWT secret, Secret, Deployment, Service, IngressRoute.
 ///
@@ -64,7 +64,7 @@ pub struct Args {
     #[arg(long)]
     pub no_wait: bool,
     /// Seconds to wait for Available
-    #[arg(long, value_name = "SECONDS", default_value_t = 120, value_parser = shared::cli::seconds, allow_hyphen_values = true)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 120, value_parser = uis_cli::seconds, allow_hyphen_values = true)]
     pub timeout: u64,
     /// Issue a new JWT secret (every token minted before stops working)
     #[arg(long)]
@@ -118,7 +118,7 @@ pub fn command() -> clap::Command {
 pub fn main() -> ExitCode {
     let args = Args::parse();
     let json_mode = args.json || !output::stdout_is_terminal();
-    output::run_main(json_mode, || run(args, json_mode))
+    uis_cli::run_main(json_mode, || run(args, json_mode))
 }
 
 fn ingress_resource() -> ApiResource {
@@ -151,13 +151,13 @@ async fn ingress_crd_exists(cluster: &Cluster) -> Result<bool, Failure> {
 
 fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     if args.app.is_none() {
-        let defaults = output::stdin_defaults()?;
-        args.app = output::default_str(&defaults, "app");
+        let defaults = uis_cli::stdin_defaults()?;
+        args.app = uis_cli::default_str(&defaults, "app");
         if args.database.is_none() {
-            args.database = output::default_str(&defaults, "database");
+            args.database = uis_cli::default_str(&defaults, "database");
         }
         if args.schemas.is_empty() {
-            args.schemas = output::default_list(&defaults, "schemas");
+            args.schemas = uis_cli::default_list(&defaults, "schemas");
         }
         // Role names printed by `uis-db-configure --with-roles postgrest --json`.
         for (flag, kind) in [
@@ -166,7 +166,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
             (&mut args.roles.authenticated_role, "authenticated"),
         ] {
             if flag.is_none() {
-                *flag = output::default_nested_str(&defaults, "roles", kind);
+                *flag = uis_cli::default_nested_str(&defaults, "roles", kind);
             }
         }
     }
@@ -211,7 +211,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         .into());
     }
 
-    let mut session = Session::new(&args.cluster_args, &args.locator)?;
+    let mut session = Session::new(args.cluster_args.config(), args.locator.locator()?)?;
     let cluster = session.cluster()?;
     let name = pgrst::name(&app);
     let ns = pgrst::NAMESPACE;
@@ -754,7 +754,7 @@ fn undeploy(
 
 /// `--replicas`: 1 to 100.
 fn replicas(s: &str) -> Result<i32, String> {
-    shared::cli::number_in(
+    uis_cli::number_in(
         s,
         1..=100,
         "expected a number of pods from 1 to 100, e.g. 2",

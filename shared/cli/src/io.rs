@@ -1,0 +1,122 @@
+//! How a binary meets the user around its one operation: the wrapper that
+//! turns its outcome into an exit code and an error message (with UIS's
+//! JSON error object on stdout in JSON mode), and the JSON object piped in
+//! as defaults (DESIGN.md: the fields the previous binary printed become
+//! defaults, flags win).
+
+use std::io::{IsTerminal, Read};
+use std::process::ExitCode;
+use uis_core::Failure;
+use uis_core::output::{note, print_json};
+
+/// Runs a binary's body and turns its outcome into an exit code.
+///
+/// Errors print `error: ...` (and the hint) on stderr; in JSON mode UIS's
+/// error object goes to stdout too, so a pipeline's next tool sees it. A
+/// [`Failure`] keeps its exit code; any other error exits 1.
+pub fn run_main(json_mode: bool, body: impl FnOnce() -> anyhow::Result<i32>) -> ExitCode {
+    match body() {
+        Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
+        Err(err) => {
+            if let Some(io) = err.downcast_ref::<std::io::Error>()
+                && io.kind() == std::io::ErrorKind::BrokenPipe
+            {
+                return ExitCode::SUCCESS;
+            }
+            let failure = Failure::from_anyhow(err);
+            note(format!("error: {failure}"));
+            if json_mode {
+                let _ = print_json(&failure.to_json());
+            }
+            ExitCode::from(failure.code.clamp(1, 255) as u8)
+        }
+    }
+}
+
+/// The JSON object piped into a binary that reads no SQL or token from stdin
+/// (DESIGN.md: the fields the previous binary printed become defaults, flags
+/// win). Read only when stdin is a pipe or a file, never a terminal or
+/// `/dev/null`, and only when the caller asks (binaries ask when their APP
+/// argument is missing, so a loop reading a file never loses its input).
+pub fn stdin_defaults() -> anyhow::Result<Option<serde_json::Value>> {
+    use std::os::unix::fs::FileTypeExt;
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Ok(None);
+    }
+    let Ok(meta) = std::fs::metadata("/proc/self/fd/0") else {
+        return Ok(None);
+    };
+    let ft = meta.file_type();
+    if !(ft.is_fifo() || ft.is_file() || ft.is_socket()) {
+        return Ok(None);
+    }
+    let mut bytes = Vec::new();
+    stdin.lock().read_to_end(&mut bytes)?;
+    let Ok(text) = String::from_utf8(bytes) else {
+        return Err(
+            Failure::usage("stdin is not a JSON object (not even UTF-8 text)")
+                .hint("pipe the --json output of another uis command, or give APP as an argument")
+                .into(),
+        );
+    };
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    // A pipeline may carry several lines; the last JSON object is the result.
+    let last = text.lines().rev().find(|l| l.trim_start().starts_with('{'));
+    match last.map(serde_json::from_str::<serde_json::Value>) {
+        Some(Ok(v)) if v.is_object() => {
+            if v.get("status").and_then(|s| s.as_str()) == Some("error") {
+                return Err(Failure::new(
+                    "input",
+                    format!(
+                        "the previous command in the pipeline failed: {}",
+                        v.get("detail")
+                            .and_then(|d| d.as_str())
+                            .unwrap_or("(no detail)")
+                    ),
+                )
+                .into());
+            }
+            Ok(Some(v))
+        }
+        _ => Err(Failure::usage("stdin is not a JSON object")
+            .hint("pipe the --json output of another uis command, or give APP as an argument")
+            .into()),
+    }
+}
+
+/// A string field of the stdin defaults.
+pub fn default_str(defaults: &Option<serde_json::Value>, key: &str) -> Option<String> {
+    defaults.as_ref()?.get(key)?.as_str().map(str::to_string)
+}
+
+/// A string-array field of the stdin defaults (`schemas`).
+pub fn default_list(defaults: &Option<serde_json::Value>, key: &str) -> Vec<String> {
+    defaults
+        .as_ref()
+        .and_then(|d| d.get(key))
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A string inside an object field of the stdin defaults (`roles.anon`).
+pub fn default_nested_str(
+    defaults: &Option<serde_json::Value>,
+    key: &str,
+    inner: &str,
+) -> Option<String> {
+    defaults
+        .as_ref()?
+        .get(key)?
+        .get(inner)?
+        .as_str()
+        .map(str::to_string)
+}

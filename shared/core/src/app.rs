@@ -1,0 +1,220 @@
+//! App names and the SQL identifiers derived from them, and SQL quoting.
+//!
+//! An app name is what a user types (`railway`, `my-shop`); the SQL names
+//! derive from it with `-` turned into `_`, and every identifier the suite
+//! sends is quoted with [`quote_ident`]; every value is a parameter or goes
+//! through [`quote_literal`]. Nothing is spliced raw.
+
+use crate::error::Failure;
+
+/// The rule every app name must follow, as shown in errors.
+pub const APP_RULE: &str = "^[a-z][a-z0-9-]{0,40}$";
+
+/// Checks an app name against [`APP_RULE`]; the error (exit 2) names the
+/// field, the rule and a valid example.
+pub fn validate_app(name: &str) -> Result<(), Failure> {
+    let ok = fits(
+        name,
+        41,
+        |c| c.is_ascii_lowercase(),
+        |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-',
+    );
+    if ok {
+        Ok(())
+    } else {
+        Err(Failure::usage(format!(
+            "invalid APP {:?}: app names must match {APP_RULE} (lowercase letter first, then lowercase letters, digits or '-', at most 41 characters), e.g. `railway` or `my-shop`",
+            name
+        )))
+    }
+}
+
+/// Whether `s` is 1 to `max` bytes, starts with a character `first`
+/// accepts and holds only characters `rest` accepts: the shape of every
+/// name rule here.
+pub fn fits(
+    s: &str,
+    max: usize,
+    first: impl Fn(char) -> bool,
+    rest: impl Fn(char) -> bool,
+) -> bool {
+    s.len() <= max && s.chars().next().is_some_and(first) && s.chars().all(rest)
+}
+
+/// The SQL name of an app: `my-shop` -> `my_shop`.
+pub fn sql_name(app: &str) -> String {
+    app.replace('-', "_")
+}
+
+/// The rule for every name the suite creates or writes into PostgREST's
+/// settings (roles, databases, schemas), as shown in errors.
+pub const NAME_RULE: &str = "^[a-z_][a-z0-9_]{0,62}$";
+
+/// Checks a name the suite will create (a role, database or schema) against
+/// [`NAME_RULE`]: such a name never needs quoting, so it stays the same in
+/// SQL, URLs, `.pgpass`, JDBC strings, JWT `role` claims and PostgREST's
+/// comma-separated settings. The error (exit 2) names the flag and the rule.
+pub fn validate_new_name(field: &str, name: &str) -> Result<(), Failure> {
+    let ok = fits(
+        name,
+        63,
+        |c| c.is_ascii_lowercase() || c == '_',
+        |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_',
+    );
+    if ok {
+        return Ok(());
+    }
+    Err(Failure::usage(format!(
+        "invalid {field} {name:?}: names the suite creates must match {NAME_RULE} (lowercase letters, digits and '_', at most 63), so they never need quoting, e.g. `{}`",
+        suggest_name(name)
+    )))
+}
+
+/// A valid name close to `name`, for error messages.
+fn suggest_name(name: &str) -> String {
+    let mut s: String = name
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    if !s.starts_with(|c: char| c.is_ascii_lowercase() || c == '_') {
+        s.insert(0, '_');
+    }
+    s.truncate(63);
+    if s.trim_matches('_').is_empty() {
+        "railway_owner".into()
+    } else {
+        s
+    }
+}
+
+/// Checks a name that refers to something that already exists (a role to
+/// log in as, an extension): 1-63 bytes, no control character. Any other
+/// character is fine because every identifier is quoted.
+pub fn validate_ident(field: &str, name: &str) -> Result<(), Failure> {
+    if name.is_empty() || name.len() > 63 || name.chars().any(char::is_control) {
+        return Err(Failure::usage(format!(
+            "invalid {field} {name:?}: must be 1-63 bytes with no control character, e.g. `railway`"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks the prefix of a Kubernetes object name (a DNS subdomain): lowercase
+/// letters, digits, '-' and '.', starting with a letter or digit, at most 200.
+pub fn validate_object_prefix(field: &str, prefix: &str) -> Result<(), Failure> {
+    let ok = fits(
+        prefix,
+        200,
+        |c| c.is_ascii_lowercase() || c.is_ascii_digit(),
+        |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.',
+    );
+    if ok {
+        return Ok(());
+    }
+    Err(Failure::usage(format!(
+        "invalid {field} {prefix:?}: Kubernetes object names take lowercase letters, digits, '-' and '.', starting with a letter or digit, e.g. `railway`"
+    )))
+}
+
+/// `"name"` with embedded quotes doubled.
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// `'value'` with embedded quotes doubled; backslashes are made safe with the
+/// `E''` form, so the result is correct whatever
+/// `standard_conforming_strings` is.
+pub fn quote_literal(value: &str) -> String {
+    if value.contains('\\') {
+        format!("E'{}'", value.replace('\\', "\\\\").replace('\'', "''"))
+    } else {
+        format!("'{}'", value.replace('\'', "''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_names() {
+        for ok in ["railway", "a", "my-shop", "a1-2", &"a".repeat(41)] {
+            assert!(validate_app(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "Railway",
+            "my shop",
+            "a;b",
+            "a'b",
+            "../x",
+            "1abc",
+            "-a",
+            &"a".repeat(42),
+            &"a".repeat(64),
+            "é",
+        ] {
+            let e = validate_app(bad).unwrap_err();
+            assert_eq!(e.code, 2);
+            assert!(e.detail.contains(APP_RULE), "{}", e.detail);
+        }
+    }
+
+    #[test]
+    fn new_names() {
+        for ok in ["railway", "_x", "a1_2", &"a".repeat(63)] {
+            assert!(validate_new_name("--owner", ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "Bad",
+            "a b",
+            "a\"b",
+            "a;b",
+            "..",
+            "a\u{1}",
+            "æøå",
+            "1a",
+            "a-b",
+            &"a".repeat(64),
+        ] {
+            let e = validate_new_name("--owner", bad).unwrap_err();
+            assert_eq!(e.code, 2);
+            assert!(e.detail.contains(NAME_RULE), "{}", e.detail);
+            let suggested = e.detail.rsplit('`').nth(1).unwrap();
+            assert!(validate_new_name("x", suggested).is_ok(), "{suggested}");
+        }
+        assert!(validate_ident("--as", "Staff Member").is_ok());
+        assert!(validate_ident("--as", "a\nb").is_err());
+        assert!(validate_object_prefix("p", "railway").is_ok());
+        assert!(validate_object_prefix("p", "A B").is_err());
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+        assert_eq!(quote_literal("it's"), "'it''s'");
+        assert_eq!(quote_literal("a\\b'"), "E'a\\\\b'''");
+        assert_eq!(sql_name("my-shop"), "my_shop");
+    }
+}
+
+/// `HOST:PORT` split, with a usage error naming `field` when malformed.
+pub fn parse_host_port(field: &str, value: &str) -> Result<(String, u16), Failure> {
+    let bad = || {
+        Failure::usage(format!(
+            "invalid {field} {value:?}: expected HOST:PORT, e.g. localhost:35432"
+        ))
+    };
+    let (host, port) = value.rsplit_once(':').ok_or_else(bad)?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() {
+        return Err(bad());
+    }
+    if !port.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let port: u16 = port.parse().map_err(|_| bad())?;
+    Ok((host.to_string(), port))
+}

@@ -1,0 +1,204 @@
+//! One credential view in every format a tool wants: UIS's JSON shape, a
+//! URL, `.env`/shell variables, a libpq keyword string, a pgpass line and a
+//! JDBC URL, each for the host-side (`local`) or the in-cluster address.
+//!
+//! Knows nothing of where the values came from; `uis-db-creds` fills it.
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde_json::json;
+
+/// Everything but unreserved characters is encoded in userinfo and path.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The formats `--format` accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Env,
+    Url,
+    Libpq,
+    Pgpass,
+    Jdbc,
+}
+
+/// A login for one role and database, at both addresses.
+#[derive(Debug, Clone)]
+pub struct Creds {
+    pub app: Option<String>,
+    /// The role's kind (`owner`, `admin`, `authenticator`...) or its name.
+    pub role: String,
+    pub username: String,
+    pub password: String,
+    pub database: String,
+    pub local: (String, u16),
+    pub cluster: (String, u16),
+    /// Where the password came from.
+    pub source: String,
+}
+
+/// `postgresql://user:password@host:port/db`, percent-encoded (F9).
+pub fn url(user: &str, password: &str, host: &str, port: u16, db: &str) -> String {
+    format!(
+        "postgresql://{}:{}@{}:{}/{}",
+        utf8_percent_encode(user, COMPONENT),
+        utf8_percent_encode(password, COMPONENT),
+        host,
+        port,
+        utf8_percent_encode(db, COMPONENT)
+    )
+}
+
+/// A value quoted for a POSIX shell / `.env` line when it needs it.
+pub fn shell_quote(v: &str) -> String {
+    if !v.is_empty()
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:@%+=,".contains(&b))
+    {
+        v.to_string()
+    } else {
+        format!("'{}'", v.replace('\'', "'\\''"))
+    }
+}
+
+fn libpq_quote(v: &str) -> String {
+    if !v.is_empty() && v.bytes().all(|b| !b" '\\".contains(&b)) {
+        v.to_string()
+    } else {
+        format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"))
+    }
+}
+
+fn pgpass_escape(v: &str) -> String {
+    v.replace('\\', "\\\\").replace(':', "\\:")
+}
+
+impl Creds {
+    fn addr(&self, in_cluster: bool) -> (&str, u16) {
+        let (h, p) = if in_cluster {
+            &self.cluster
+        } else {
+            &self.local
+        };
+        (h.as_str(), *p)
+    }
+
+    /// The URL for the local or the in-cluster address.
+    pub fn url(&self, in_cluster: bool) -> String {
+        let (h, p) = self.addr(in_cluster);
+        url(&self.username, &self.password, h, p, &self.database)
+    }
+
+    /// UIS's configure JSON shape, plus `app`, `role` and `source`.
+    pub fn to_json(&self) -> serde_json::Value {
+        json!({
+            "app": self.app,
+            "role": self.role,
+            "username": self.username,
+            "password": self.password,
+            "database": self.database,
+            "local": {"host": self.local.0, "port": self.local.1, "database_url": self.url(false)},
+            "cluster": {"host": self.cluster.0, "port": self.cluster.1, "database_url": self.url(true)},
+            "source": self.source,
+        })
+    }
+
+    /// The text `--format` prints (with a trailing newline).
+    pub fn render(&self, format: Format, in_cluster: bool) -> String {
+        let (h, p) = self.addr(in_cluster);
+        match format {
+            Format::Json => format!("{}\n", self.to_json()),
+            Format::Url => format!("{}\n", self.url(in_cluster)),
+            Format::Env => {
+                let vars = [
+                    ("DATABASE_URL", self.url(in_cluster)),
+                    ("PGHOST", h.to_string()),
+                    ("PGPORT", p.to_string()),
+                    ("PGDATABASE", self.database.clone()),
+                    ("PGUSER", self.username.clone()),
+                    ("PGPASSWORD", self.password.clone()),
+                ];
+                vars.iter()
+                    .map(|(k, v)| format!("{k}={}\n", shell_quote(v)))
+                    .collect()
+            }
+            Format::Libpq => format!(
+                "host={} port={} dbname={} user={} password={}\n",
+                libpq_quote(h),
+                p,
+                libpq_quote(&self.database),
+                libpq_quote(&self.username),
+                libpq_quote(&self.password)
+            ),
+            Format::Pgpass => format!(
+                "{}:{}:{}:{}:{}\n",
+                pgpass_escape(h),
+                p,
+                pgpass_escape(&self.database),
+                pgpass_escape(&self.username),
+                pgpass_escape(&self.password)
+            ),
+            Format::Jdbc => format!(
+                "jdbc:postgresql://{}:{}/{}?user={}&password={}\n",
+                h,
+                p,
+                utf8_percent_encode(&self.database, COMPONENT),
+                utf8_percent_encode(&self.username, COMPONENT),
+                utf8_percent_encode(&self.password, COMPONENT)
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(pw: &str) -> Creds {
+        Creds {
+            app: Some("railway".into()),
+            role: "owner".into(),
+            username: "railway".into(),
+            password: pw.into(),
+            database: "railway_db".into(),
+            local: ("localhost".into(), 35432),
+            cluster: ("postgresql.default.svc.cluster.local".into(), 5432),
+            source: "test".into(),
+        }
+    }
+
+    #[test]
+    fn urls_round_trip_through_the_postgres_parser() {
+        for pw in [
+            "abc",
+            "otd1lnW8cjPI+p+/84bpx0LlE0kNZlOw",
+            "a:b@c/d?e#f%g 'h\"",
+            "ü",
+        ] {
+            let c = sample(pw);
+            let cfg: postgres::Config = c.url(false).parse().unwrap();
+            assert_eq!(cfg.get_password(), Some(pw.as_bytes()), "{pw}");
+            assert_eq!(cfg.get_user(), Some("railway"));
+            assert_eq!(cfg.get_dbname(), Some("railway_db"));
+            let cfg: postgres::Config = c.render(Format::Libpq, true).trim().parse().unwrap();
+            assert_eq!(cfg.get_password(), Some(pw.as_bytes()), "libpq {pw}");
+        }
+    }
+
+    #[test]
+    fn formats() {
+        let c = sample("pw:x");
+        assert_eq!(
+            c.render(Format::Pgpass, false),
+            "localhost:35432:railway_db:railway:pw\\:x\n"
+        );
+        assert!(c.render(Format::Jdbc, true).starts_with(
+            "jdbc:postgresql://postgresql.default.svc.cluster.local:5432/railway_db?user=railway&password=pw%3Ax"
+        ));
+        assert!(c.render(Format::Env, false).contains("PGPASSWORD=pw:x\n"));
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+    }
+}

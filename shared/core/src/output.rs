@@ -1,0 +1,49 @@
+//! Printing results and errors the way every binary of the suite does:
+//! stdout carries the result only (JSON when stdout is not a terminal or
+//! `--json` was given), stderr carries progress, warnings and errors for
+//! people, and a closed pipe (`| head -c1`) is success, not a panic.
+//!
+//! This module knows no domain type: it prints `serde_json::Value`s and
+//! [`Failure`]s.
+
+use std::io::{IsTerminal, Write};
+
+/// True when stdout is a terminal (a person is reading).
+pub fn stdout_is_terminal() -> bool {
+    std::io::stdout().is_terminal()
+}
+
+/// True when stderr is a terminal (progress bars are worth drawing).
+pub fn stderr_is_terminal() -> bool {
+    std::io::stderr().is_terminal()
+}
+
+/// Writes `text` to stdout; a broken pipe is not an error.
+pub fn print(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// One JSON value on one line of stdout.
+pub fn print_json(value: &serde_json::Value) -> std::io::Result<()> {
+    print(&format!("{value}\n"))
+}
+
+/// A progress or status line for people, on stderr.
+pub fn note(msg: impl AsRef<str>) {
+    let _ = writeln!(std::io::stderr(), "{}", msg.as_ref());
+}
+
+/// A warning for people, on stderr.
+pub fn warn(msg: impl AsRef<str>) {
+    let _ = writeln!(std::io::stderr(), "warning: {}", msg.as_ref());
+}
+
+/// Masks a secret for display to people: the first 3 characters then `***`.
+pub fn mask(secret: &str) -> String {
+    let head: String = secret.chars().take(3).collect();
+    format!("{head}***")
+}

@@ -1,0 +1,352 @@
+//! Cluster access following kubectl's rules: `--kubeconfig`, then
+//! `KUBECONFIG` (a list of files, merged, missing ones skipped as kubectl
+//! does), then `~/.kube/config`, then the in-cluster service account; the
+//! context from `--context` or the file's current-context.
+//!
+//! Every API call goes through [`Cluster::call`], which bounds it with the
+//! request timeout and turns kube's errors into one-line [`Failure`]s naming
+//! the API server, the context and the file, with the fix. Long-lived
+//! streams (port-forward) are deliberately not bounded by a read timeout.
+
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
+use uis_core::error::{Failure, one_line};
+
+/// How to reach the Kubernetes API: the settings of kubectl's
+/// `--kubeconfig`, `--context` and `--request-timeout`.
+#[derive(Debug, Clone)]
+pub struct ClusterConfig {
+    /// The kubeconfig file; `None` follows `KUBECONFIG`, `~/.kube/config`,
+    /// then the in-cluster service account.
+    pub kubeconfig: Option<PathBuf>,
+    /// The context; `None` is the file's current-context.
+    pub context: Option<String>,
+    /// The bound on any one API call.
+    pub request_timeout: Duration,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            kubeconfig: None,
+            context: None,
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A connected (not yet contacted) Kubernetes client and where it came from.
+#[derive(Clone)]
+pub struct Cluster {
+    pub client: kube::Client,
+    /// `context "x" in /path/kubeconfig`, or `in-cluster service account`.
+    pub origin: String,
+    /// The API server URL.
+    pub server: String,
+    pub timeout: Duration,
+}
+
+impl Cluster {
+    /// Builds the client from the kubeconfig rules above. Reads files only;
+    /// nothing is sent to the API server yet.
+    pub async fn connect(args: &ClusterConfig) -> Result<Cluster, Failure> {
+        let timeout = args.request_timeout;
+        let (config, origin) = load_config(args).await?;
+        let server = config.cluster_url.to_string();
+        let mut config = config;
+        config.connect_timeout = Some(timeout);
+        let client = kube::Client::try_from(config).map_err(|e| {
+            Failure::new(
+                "cluster",
+                format!("cannot build a Kubernetes client for {origin}: {e}"),
+            )
+            .hint("check the cluster's certificate data in the kubeconfig (`kubectl config view --minify`)")
+        })?;
+        Ok(Cluster {
+            client,
+            origin,
+            server,
+            timeout,
+        })
+    }
+
+    /// Runs one API call with the request timeout, mapping errors to a
+    /// [`Failure`] that says `what` was being done.
+    pub async fn call<T>(
+        &self,
+        what: &str,
+        fut: impl Future<Output = Result<T, kube::Error>>,
+    ) -> Result<T, Failure> {
+        match tokio::time::timeout(self.timeout, fut).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(self.explain(what, e)),
+            Err(_) => Err(self.timed_out(what)),
+        }
+    }
+
+    fn timed_out(&self, what: &str) -> Failure {
+        Failure::new(
+            "cluster",
+            format!(
+                "the Kubernetes API at {} did not answer within {} s while {what} (answers 429, 503 and 504 are retried until then) ({})",
+                self.server,
+                self.timeout.as_secs(),
+                self.origin
+            ),
+        )
+        .hint(format!(
+            "is the cluster running? `kubectl cluster-info`; raise the limit with --request-timeout (now {} s)",
+            self.timeout.as_secs()
+        ))
+    }
+
+    /// Turns a kube error into a one-line failure with a fix.
+    pub fn explain(&self, what: &str, e: kube::Error) -> Failure {
+        match e {
+            kube::Error::Api(status) => {
+                let code = status.code;
+                let msg = status.message.clone();
+                let hint = match code {
+                    401 => format!(
+                        "the credentials of {} were refused; refresh the kubeconfig (Rancher Desktop: restart it; AKS: `az aks get-credentials`)",
+                        self.origin
+                    ),
+                    403 => "ask a cluster admin for this permission, or check it with `kubectl auth can-i`".to_string(),
+                    404 => format!(
+                        "the object or API is not there on {}; check the namespace and names (`kubectl get` shows what exists)",
+                        self.server
+                    ),
+                    409 => "another client changed it at the same time: run the same command again".to_string(),
+                    429 | 500..=599 => format!(
+                        "the API server ({}) failed or is overloaded; the steps before this one are done and the command is safe to run again; its health: `kubectl get --raw /readyz`",
+                        self.server
+                    ),
+                    _ => format!(
+                        "the API server ({}) answered {code}; `kubectl get --raw /readyz` shows its health",
+                        self.server
+                    ),
+                };
+                Failure::new("cluster", format!("{what}: {msg} (HTTP {code})")).hint(hint)
+            }
+            other if one_line(&other).contains("deadline has elapsed") => self.timed_out(what),
+            other => Failure::new(
+                "cluster",
+                format!(
+                    "cannot reach the Kubernetes API at {} ({}) while {what}: {}",
+                    self.server,
+                    self.origin,
+                    one_line(&other)
+                ),
+            )
+            .hint("is the cluster running and the context right? `kubectl cluster-info`, `kubectl config get-contexts`"),
+        }
+    }
+}
+
+fn home_kubeconfig() -> Option<PathBuf> {
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".kube").join("config"))
+}
+
+async fn load_config(args: &ClusterConfig) -> Result<(kube::Config, String), Failure> {
+    let (kubeconfig, files) = if let Some(path) = &args.kubeconfig {
+        if !path.exists() {
+            return Err(Failure::new(
+                "cluster",
+                format!("kubeconfig {} does not exist", path.display()),
+            )
+            .hint("pass the path of your cluster's kubeconfig with --kubeconfig, or leave it out to use $KUBECONFIG or ~/.kube/config"));
+        }
+        (
+            read_files(std::slice::from_ref(path))?,
+            path.display().to_string(),
+        )
+    } else if let Some(list) = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
+        let all: Vec<PathBuf> = std::env::split_paths(&list)
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect();
+        let existing: Vec<PathBuf> = all.iter().filter(|p| p.exists()).cloned().collect();
+        if existing.is_empty() {
+            let shown: Vec<String> = all.iter().map(|p| p.display().to_string()).collect();
+            return Err(Failure::new(
+                "cluster",
+                format!("KUBECONFIG names no existing file ({})", shown.join(", ")),
+            )
+            .hint("point KUBECONFIG at your cluster's kubeconfig, or pass --kubeconfig FILE"));
+        }
+        let shown: Vec<String> = existing.iter().map(|p| p.display().to_string()).collect();
+        (read_files(&existing)?, shown.join(":"))
+    } else if let Some(path) = home_kubeconfig().filter(|p| p.exists()) {
+        (
+            read_files(std::slice::from_ref(&path))?,
+            path.display().to_string(),
+        )
+    } else if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {
+        let config = kube::Config::incluster().map_err(|e| {
+            Failure::new(
+                "cluster",
+                format!("cannot use the in-cluster service account: {e}"),
+            )
+            .hint("mount a service account token, or pass --kubeconfig FILE")
+        })?;
+        return Ok((config, "in-cluster service account".to_string()));
+    } else {
+        return Err(Failure::new(
+            "cluster",
+            "no kubeconfig: --kubeconfig is not given, KUBECONFIG is unset, ~/.kube/config does not exist, and this is not a pod in a cluster",
+        )
+        .hint("point KUBECONFIG at your cluster's kubeconfig (Rancher Desktop writes ~/.kube/config), or pass --kubeconfig FILE"));
+    };
+
+    let context = match &args.context {
+        Some(c) => c.clone(),
+        None => kubeconfig.current_context.clone().ok_or_else(|| {
+            Failure::new(
+                "cluster",
+                format!("the kubeconfig {files} has no current-context"),
+            )
+            .hint("pass --context NAME, or set one with `kubectl config use-context NAME`")
+        })?,
+    };
+    if !kubeconfig.contexts.iter().any(|c| c.name == context) {
+        let names: Vec<&str> = kubeconfig
+            .contexts
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        return Err(Failure::new(
+            "cluster",
+            format!(
+                "context {context:?} is not in the kubeconfig {files} (it has: {})",
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            ),
+        )
+        .hint(
+            "pass --context with one of those names; list them with `kubectl config get-contexts`",
+        ));
+    }
+    let origin = format!("context {context:?} in {files}");
+    let options = KubeConfigOptions {
+        context: Some(context),
+        ..Default::default()
+    };
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+        .await
+        .map_err(|e| {
+            Failure::new("cluster", format!("cannot use {origin}: {}", one_line(&e)))
+                .hint("check it with `kubectl config view --minify`")
+        })?;
+    Ok((config, origin))
+}
+
+fn read_files(paths: &[PathBuf]) -> Result<Kubeconfig, Failure> {
+    let mut merged: Option<Kubeconfig> = None;
+    for p in paths {
+        let kc = Kubeconfig::read_from(p).map_err(|e| {
+            Failure::new(
+                "cluster",
+                format!("cannot read kubeconfig {}: {}", p.display(), one_line(&e)),
+            )
+            .hint("fix or replace the file; `kubectl config view` shows what kubectl makes of it")
+        })?;
+        merged = Some(match merged {
+            None => kc,
+            Some(m) => m.merge(kc).map_err(|e| {
+                Failure::new("cluster", format!("cannot merge kubeconfig files: {e}"))
+            })?,
+        });
+    }
+    Ok(merged.unwrap_or_default())
+}
+
+/// The labels every object the suite writes carries.
+pub fn uis_labels(app: &str) -> std::collections::BTreeMap<String, String> {
+    std::collections::BTreeMap::from([
+        (
+            "app.kubernetes.io/managed-by".to_string(),
+            "uis".to_string(),
+        ),
+        ("app.kubernetes.io/instance".to_string(), app.to_string()),
+    ])
+}
+
+impl Cluster {
+    /// Server-side apply (field manager `uis`, forced) of a namespaced
+    /// object; creates it when missing.
+    pub async fn apply<K>(&self, namespace: &str, obj: &K) -> Result<K, Failure>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+            + serde::Serialize
+            + serde::de::DeserializeOwned
+            + Clone
+            + std::fmt::Debug,
+        K::DynamicType: Default,
+    {
+        let name = obj.meta().name.clone().unwrap_or_default();
+        let api: kube::Api<K> = kube::Api::namespaced(self.client.clone(), namespace);
+        let mut value =
+            serde_json::to_value(obj).map_err(|e| Failure::new("internal", e.to_string()))?;
+        let dt = K::DynamicType::default();
+        value["apiVersion"] = K::api_version(&dt).to_string().into();
+        value["kind"] = K::kind(&dt).to_string().into();
+        if let Some(meta) = value.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+            meta.remove("namespace");
+            meta.remove("resourceVersion");
+            meta.remove("managedFields");
+        }
+        let what = format!("applying {} {namespace}/{name}", K::kind(&dt));
+        self.call(
+            &what,
+            api.patch(
+                &name,
+                &kube::api::PatchParams::apply("uis").force(),
+                &kube::api::Patch::Apply(value),
+            ),
+        )
+        .await
+    }
+
+    /// Gets a namespaced object, `None` when missing.
+    pub async fn get_opt<K>(&self, namespace: &str, name: &str) -> Result<Option<K>, Failure>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+            + serde::de::DeserializeOwned
+            + Clone
+            + std::fmt::Debug,
+        K::DynamicType: Default,
+    {
+        let api: kube::Api<K> = kube::Api::namespaced(self.client.clone(), namespace);
+        let what = format!(
+            "reading {} {namespace}/{name}",
+            K::kind(&K::DynamicType::default())
+        );
+        self.call(&what, api.get_opt(name)).await
+    }
+
+    /// Deletes a namespaced object; `false` when it was not there.
+    pub async fn delete<K>(&self, namespace: &str, name: &str) -> Result<bool, Failure>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+            + serde::de::DeserializeOwned
+            + Clone
+            + std::fmt::Debug,
+        K::DynamicType: Default,
+    {
+        let api: kube::Api<K> = kube::Api::namespaced(self.client.clone(), namespace);
+        let what = format!(
+            "deleting {} {namespace}/{name}",
+            K::kind(&K::DynamicType::default())
+        );
+        match tokio::time::timeout(self.timeout, api.delete(name, &Default::default())).await {
+            Ok(Ok(_)) => Ok(true),
+            Ok(Err(kube::Error::Api(s))) if s.code == 404 => Ok(false),
+            Ok(Err(e)) => Err(self.explain(&what, e)),
+            Err(_) => Err(self.timed_out(&what)),
+        }
+    }
+}

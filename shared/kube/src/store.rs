@@ -1,0 +1,198 @@
+//! The credential store: one labelled Secret per app, `uis-db-<app>`, in the
+//! database namespace, holding what the suite set up for the app and the
+//! password of every LOGIN role it issued, so nothing is "printed once, lost
+//! forever" (friction F6). The layout is documented in
+//! `docs/reference/credential-store.md`.
+//!
+//! Keys: `app.json` (the [`AppRecord`] without passwords) and one
+//! `password.<role>` per LOGIN role.
+
+use crate::cluster::Cluster;
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::{Api, ListParams};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use uis_core::Failure;
+
+/// Label selecting every credential-store Secret.
+pub const STORE_SELECTOR: &str =
+    "app.kubernetes.io/managed-by=uis,app.kubernetes.io/component=db-credentials";
+
+/// What the suite set up for one app.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct AppRecord {
+    pub app: String,
+    pub database: String,
+    /// The owner role.
+    pub owner: String,
+    #[serde(default)]
+    pub schemas: Vec<String>,
+    #[serde(default)]
+    pub extensions: Vec<String>,
+    /// Named roles by kind: `authenticator`, `anon`, `authenticated`, `readonly`.
+    #[serde(default)]
+    pub roles: BTreeMap<String, String>,
+    /// Roles this suite created (and may drop on purge), as opposed to reused ones.
+    #[serde(default)]
+    pub created_roles: Vec<String>,
+    /// Other Secrets holding the owner's DATABASE_URL (`NS/NAME`), kept in step
+    /// by `--rotate`.
+    #[serde(default)]
+    pub url_secrets: Vec<String>,
+    /// Passwords by role name; stored as separate keys, never in `app.json`.
+    #[serde(skip)]
+    pub passwords: BTreeMap<String, String>,
+}
+
+/// The default name of a role kind for an app: `railway_authenticator`,
+/// `railway_web_anon`, `railway_authenticated`, `railway_readonly`.
+pub fn default_role_name(app: &str, kind: &str) -> String {
+    let suffix = match kind {
+        "anon" => "web_anon",
+        other => other,
+    };
+    format!("{}_{suffix}", uis_core::app::sql_name(app))
+}
+
+/// A role name: the flag, else the one the app's record has, else the default.
+pub fn pick_role(flag: &Option<String>, rec: Option<&AppRecord>, app: &str, kind: &str) -> String {
+    flag.clone()
+        .or_else(|| rec.and_then(|r| r.roles.get(kind).cloned()))
+        .unwrap_or_else(|| default_role_name(app, kind))
+}
+
+/// The store Secret's name for an app.
+pub fn secret_name(app: &str) -> String {
+    format!("uis-db-{app}")
+}
+
+impl AppRecord {
+    /// Resolves `owner`, a role kind (`authenticator`, `readonly` ...) or a
+    /// literal role name to the role name.
+    pub fn resolve_role(&self, role: &str) -> String {
+        if role == "owner" {
+            return self.owner.clone();
+        }
+        self.roles
+            .get(role)
+            .cloned()
+            .unwrap_or_else(|| role.to_string())
+    }
+
+    fn from_secret(secret: &Secret) -> Result<AppRecord, Failure> {
+        let name = secret.metadata.name.clone().unwrap_or_default();
+        let data = secret.data.clone().unwrap_or_default();
+        let json = data.get("app.json").ok_or_else(|| {
+            Failure::new(
+                "store",
+                format!("credential Secret {name} has no app.json key"),
+            )
+            .hint("re-create it with `uis db configure APP`")
+        })?;
+        let mut rec: AppRecord = serde_json::from_slice(&json.0).map_err(|e| {
+            Failure::new(
+                "store",
+                format!("credential Secret {name}: app.json is not valid: {e}"),
+            )
+            .hint("re-create it with `uis db configure APP`")
+        })?;
+        for (k, v) in data {
+            if let Some(role) = k.strip_prefix("password.") {
+                rec.passwords
+                    .insert(role.to_string(), String::from_utf8_lossy(&v.0).to_string());
+            }
+        }
+        Ok(rec)
+    }
+
+    fn to_secret(&self, namespace: &str) -> Secret {
+        let mut data = BTreeMap::new();
+        data.insert(
+            "app.json".to_string(),
+            ByteString(serde_json::to_vec(self).expect("serializable")),
+        );
+        for (role, pw) in &self.passwords {
+            data.insert(
+                format!("password.{role}"),
+                ByteString(pw.clone().into_bytes()),
+            );
+        }
+        let mut secret = Secret {
+            data: Some(data),
+            type_: Some("Opaque".into()),
+            ..Default::default()
+        };
+        secret.metadata.name = Some(secret_name(&self.app));
+        secret.metadata.namespace = Some(namespace.to_string());
+        secret.metadata.labels = Some(BTreeMap::from([
+            (
+                "app.kubernetes.io/managed-by".to_string(),
+                "uis".to_string(),
+            ),
+            ("app.kubernetes.io/instance".to_string(), self.app.clone()),
+            (
+                "app.kubernetes.io/component".to_string(),
+                "db-credentials".to_string(),
+            ),
+        ]));
+        secret
+    }
+}
+
+/// Reads an app's record, `None` when the app was never configured.
+pub async fn read(
+    cluster: &Cluster,
+    namespace: &str,
+    app: &str,
+) -> Result<Option<AppRecord>, Failure> {
+    let api: Api<Secret> = Api::namespaced(cluster.client.clone(), namespace);
+    let what = format!("reading Secret {namespace}/{}", secret_name(app));
+    match cluster.call(&what, api.get_opt(&secret_name(app))).await? {
+        Some(s) => AppRecord::from_secret(&s).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Writes (server-side apply, field manager `uis`) an app's record.
+pub async fn write(cluster: &Cluster, namespace: &str, rec: &AppRecord) -> Result<(), Failure> {
+    cluster.apply(namespace, &rec.to_secret(namespace)).await?;
+    Ok(())
+}
+
+/// Every app's record, for conflict checks across apps.
+pub async fn read_all(cluster: &Cluster, namespace: &str) -> Result<Vec<AppRecord>, Failure> {
+    let mut out = Vec::new();
+    for app in list(cluster, namespace).await? {
+        if let Some(r) = read(cluster, namespace, &app).await? {
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+/// The names of every configured app, sorted.
+pub async fn list(cluster: &Cluster, namespace: &str) -> Result<Vec<String>, Failure> {
+    let api: Api<Secret> = Api::namespaced(cluster.client.clone(), namespace);
+    let what = format!("listing credential Secrets in {namespace}");
+    let list = cluster
+        .call(
+            &what,
+            api.list(&ListParams::default().labels(STORE_SELECTOR)),
+        )
+        .await?;
+    let mut apps: Vec<String> = list
+        .items
+        .iter()
+        .filter_map(|s| {
+            s.metadata
+                .labels
+                .as_ref()?
+                .get("app.kubernetes.io/instance")
+                .cloned()
+        })
+        .collect();
+    apps.sort();
+    apps.dedup();
+    Ok(apps)
+}

@@ -1,0 +1,23 @@
+//! The suite's operations, one module per binary, over the crates below:
+//! `uis_core` (errors, names, formats), `uis_script` (the psql-compatible
+//! engine), `uis_postgrest` (manifests, configuration, JWT) and `uis_kube`
+//! (cluster access, locating PostgreSQL, tunnel, credential store, rollout).
+//!
+//! A binary turns its flags into one of the option structs here, calls the
+//! one operation named after it and prints the typed report it returns.
+
+pub mod pg;
+pub mod postgrest_state;
+pub mod seed;
+pub mod session;
+
+pub use uis_core as core;
+pub use uis_kube as kube;
+pub use uis_postgrest as postgrest;
+pub use uis_script as script;
+
+// The modules below the operations, under the names the binaries used
+// before the split; the binaries move to the operation modules one by one.
+pub use uis_core::{Failure, app, creds, dotenv, error, output, secret};
+pub use uis_kube::{cluster, locate, rollout, store, tunnel};
+pub use uis_postgrest::jwt;

@@ -1,0 +1,56 @@
+//! A deployed app's PostgREST read back from the cluster: its Secret
+//! `<app>-postgrest` in namespace `postgrest`, as [`Config`].
+
+use k8s_openapi::api::core::v1::Secret;
+use std::collections::BTreeMap;
+use uis_core::Failure;
+use uis_kube::Cluster;
+use uis_postgrest::{Config, KEY_JWT_SECRET, NAMESPACE, name};
+
+/// Reads `<app>-postgrest`; `None` when PostgREST was never deployed.
+///
+/// Errors: the API call's [`Failure`] (phase `cluster`).
+pub async fn read_config(cluster: &Cluster, app: &str) -> Result<Option<Config>, Failure> {
+    let Some(secret) = cluster.get_opt::<Secret>(NAMESPACE, &name(app)).await? else {
+        return Ok(None);
+    };
+    let settings: BTreeMap<String, String> = secret
+        .data
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (k, String::from_utf8_lossy(&v.0).into_owned()))
+        .collect();
+    Ok(Some(Config::from_settings(app, settings)))
+}
+
+/// Like [`read_config`], with the "deploy it first" failure.
+///
+/// Errors: phase `postgrest` when the Secret or its JWT secret is missing;
+/// the API call's failure otherwise.
+pub async fn require_config(cluster: &Cluster, app: &str) -> Result<Config, Failure> {
+    read_config(cluster, app).await?.ok_or_else(|| {
+        Failure::new(
+            "postgrest",
+            format!(
+                "PostgREST is not deployed for app {app:?} (no Secret {NAMESPACE}/{})",
+                name(app)
+            ),
+        )
+        .hint(format!("deploy it first: `uis postgrest deploy {app}`"))
+    })
+    .and_then(|config| {
+        if config.jwt_secret.is_empty() {
+            return Err(Failure::new(
+                "postgrest",
+                format!(
+                    "Secret {NAMESPACE}/{} has no {KEY_JWT_SECRET}: PostgREST answers every token with 500 PGRST300",
+                    name(app)
+                ),
+            )
+            .hint(format!(
+                "issue a new one: `uis postgrest deploy {app} --rotate-jwt-secret`"
+            )));
+        }
+        Ok(config)
+    })
+}

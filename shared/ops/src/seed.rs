@@ -1,0 +1,335 @@
+//! Seeds: a directory of `*.sql` files applied in byte order of their names,
+//! each exactly once, recorded in a ledger table in the app's database
+//! (`uis.seed_ledger`, documented in `docs/reference/seed-ledger.md`).
+//!
+//! What the anchors (dbmate, Flyway, sqitch, Supabase seeds) each miss, in
+//! one place: a SHA-256 per file, a lock for the whole run, a dry run, and
+//! clear rules for a changed file (an error before anything runs, unless the
+//! file says `-- uis:repeatable` or is named with `--reapply`).
+//!
+//! Knows only PostgreSQL connections, never the cluster.
+
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use uis_core::Failure;
+use uis_core::app::{quote_ident, quote_literal};
+
+/// The first-line directive of a seed file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Its own transaction, once.
+    Once,
+    /// `-- uis:no-transaction`: outside a transaction (CREATE INDEX
+    /// CONCURRENTLY, VACUUM), once.
+    NoTransaction,
+    /// `-- uis:repeatable`: re-applied whenever its checksum changes.
+    Repeatable,
+}
+
+/// One file of the directory.
+#[derive(Debug, Clone)]
+pub struct SeedFile {
+    pub name: String,
+    pub path: PathBuf,
+    pub sha256: String,
+    pub bytes: u64,
+    pub mode: Mode,
+}
+
+/// A ledger row.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub sha256: String,
+    pub applied_at: String,
+    pub applied_by: String,
+}
+
+/// Reads `dir/*.sql` sorted by the bytes of the file name, with checksums
+/// and directives. Warnings (for people) come back beside the files.
+pub fn scan(dir: &Path) -> Result<(Vec<SeedFile>, Vec<String>), Failure> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        Failure::new("input", format!("cannot read seed directory {}: {e}", dir.display()))
+            .hint("give the directory of your numbered *.sql files, e.g. `uis db seed APP db/` (the default is ./db)")
+    })?;
+    let mut files = Vec::new();
+    for e in entries {
+        let e = e.map_err(|e| Failure::new("input", e.to_string()))?;
+        let path = e.path();
+        let raw_name = e.file_name();
+        if !raw_name.as_encoded_bytes().ends_with(b".sql") {
+            continue;
+        }
+        let Some(name) = raw_name.to_str().map(str::to_string) else {
+            return Err(Failure::new(
+                "input",
+                format!("{}: the file name is not valid UTF-8", path.display()),
+            )
+            .hint(
+                "rename it with only UTF-8 characters (the name is recorded in the seed ledger)",
+            ));
+        };
+        if !path.is_file() {
+            return Err(Failure::new(
+                "input",
+                format!(
+                    "{} is not a regular file (a directory?); nothing was applied",
+                    path.display()
+                ),
+            )
+            .hint("seed files are the *.sql files directly in DIR: move or rename it"));
+        }
+        let bytes = std::fs::read(&path).map_err(|e| {
+            Failure::new(
+                "input",
+                format!("cannot read {}: {e}; nothing was applied", path.display()),
+            )
+        })?;
+        if let Err(e) = std::str::from_utf8(&bytes) {
+            let at = e.valid_up_to();
+            let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
+            return Err(Failure::new(
+                "input",
+                format!(
+                    "{}:{line}: not valid UTF-8 (byte {}); nothing was applied",
+                    path.display(),
+                    at + 1
+                ),
+            )
+            .hint(format!(
+                "save it as UTF-8, e.g. `iconv -f LATIN1 -t UTF-8 {0} > {0}.utf8 && mv {0}.utf8 {0}`",
+                path.display()
+            )));
+        }
+        let first = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+        let first = String::from_utf8_lossy(first).trim().to_lowercase();
+        let mode = match first.as_str() {
+            "-- uis:no-transaction" => Mode::NoTransaction,
+            "-- uis:repeatable" => Mode::Repeatable,
+            _ => Mode::Once,
+        };
+        files.push(SeedFile {
+            sha256: Sha256::digest(&bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+            bytes: bytes.len() as u64,
+            name,
+            path,
+            mode,
+        });
+    }
+    files.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+    let warnings = sort_warnings(&files);
+    Ok((files, warnings))
+}
+
+/// Names whose numeric prefixes have different widths sort surprisingly:
+/// `10-b.sql` runs before `2-a.sql`.
+fn sort_warnings(files: &[SeedFile]) -> Vec<String> {
+    let prefix = |n: &str| n.bytes().take_while(u8::is_ascii_digit).count();
+    let widths: std::collections::BTreeSet<usize> = files
+        .iter()
+        .map(|f| prefix(&f.name))
+        .filter(|w| *w > 0)
+        .collect();
+    if widths.len() > 1 {
+        let order: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+        vec![format!(
+            "file names have numeric prefixes of different widths, so they run in byte order: {}; pad the numbers (01-, 02-, ... 10-) to make the order obvious",
+            order.join(", ")
+        )]
+    } else {
+        Vec::new()
+    }
+}
+
+/// The ledger's DDL (idempotent). The schema belongs to the app's owner, so
+/// seeds run as the owner can record themselves; `grantees` (other roles
+/// seeds run as) may read and write it.
+pub fn ledger_ddl(owner: &str, grantees: &[&str]) -> Vec<String> {
+    let o = quote_ident(owner);
+    let mut v = vec![
+        format!("CREATE SCHEMA IF NOT EXISTS uis AUTHORIZATION {o}"),
+        "CREATE TABLE IF NOT EXISTS uis.seed_ledger (
+            seed_set text NOT NULL,
+            file_name text NOT NULL,
+            sha256 text NOT NULL,
+            applied_at timestamptz NOT NULL DEFAULT now(),
+            applied_by text NOT NULL DEFAULT current_user,
+            duration_ms bigint NOT NULL,
+            PRIMARY KEY (seed_set, file_name))"
+            .to_string(),
+        format!("ALTER TABLE uis.seed_ledger OWNER TO {o}"),
+        format!(
+            "COMMENT ON TABLE uis.seed_ledger IS {}",
+            quote_literal(
+                "Seed files applied by uis-db-seed: one row per (directory name, file name), with its SHA-256."
+            )
+        ),
+    ];
+    for g in grantees {
+        let g = quote_ident(g);
+        v.push(format!("GRANT USAGE ON SCHEMA uis TO {g}"));
+        v.push(format!(
+            "GRANT SELECT, INSERT, UPDATE ON uis.seed_ledger TO {g}"
+        ));
+    }
+    v
+}
+
+/// The ledger rows of one seed set (directory name).
+pub fn read_ledger(
+    c: &mut postgres::Client,
+    set: &str,
+) -> Result<BTreeMap<String, Applied>, postgres::Error> {
+    let exists: bool = c
+        .query_one("select to_regclass('uis.seed_ledger') is not null", &[])?
+        .get(0);
+    if !exists {
+        return Ok(BTreeMap::new());
+    }
+    Ok(c
+        .query(
+            "select file_name, sha256, to_char(applied_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), applied_by from uis.seed_ledger where seed_set = $1",
+            &[&set],
+        )?
+        .iter()
+        .map(|r| {
+            (
+                r.get::<_, String>(0),
+                Applied { sha256: r.get(1), applied_at: r.get(2), applied_by: r.get(3) },
+            )
+        })
+        .collect())
+}
+
+/// Records (or re-records) a file in the ledger, on the connection that ran
+/// it, inside its transaction.
+pub fn record(
+    c: &mut postgres::Client,
+    set: &str,
+    f: &SeedFile,
+    duration_ms: i64,
+) -> Result<(), postgres::Error> {
+    c.execute(
+        "insert into uis.seed_ledger (seed_set, file_name, sha256, duration_ms) values ($1, $2, $3, $4)
+         on conflict (seed_set, file_name) do update set sha256 = excluded.sha256, applied_at = now(),
+           applied_by = current_user, duration_ms = excluded.duration_ms",
+        &[&set, &f.name, &f.sha256, &duration_ms],
+    )?;
+    Ok(())
+}
+
+/// What a run would do.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// Already applied with the same checksum.
+    pub applied: Vec<String>,
+    /// To apply, in order.
+    pub pending: Vec<SeedFile>,
+    /// Applied before with another checksum: (name, old, new, will re-apply).
+    pub changed: Vec<(String, String, String, bool)>,
+}
+
+/// Classifies the files against the ledger. `reapply` names files to run
+/// again even when unchanged or changed.
+pub fn plan(files: &[SeedFile], ledger: &BTreeMap<String, Applied>, reapply: &[String]) -> Plan {
+    let mut p = Plan::default();
+    for f in files {
+        let forced = reapply.iter().any(|r| r == &f.name);
+        match ledger.get(&f.name) {
+            None => p.pending.push(f.clone()),
+            Some(a) if a.sha256 == f.sha256 && !forced => p.applied.push(f.name.clone()),
+            Some(a) => {
+                let again = forced || f.mode == Mode::Repeatable;
+                if a.sha256 != f.sha256 {
+                    p.changed
+                        .push((f.name.clone(), a.sha256.clone(), f.sha256.clone(), again));
+                }
+                if again {
+                    p.pending.push(f.clone());
+                }
+            }
+        }
+    }
+    p
+}
+
+/// The advisory lock key of an app's seed runs.
+pub fn lock_key(app: &str) -> String {
+    format!("uis-seed:{app}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str, sha: &str, mode: Mode) -> SeedFile {
+        SeedFile {
+            name: name.into(),
+            path: name.into(),
+            sha256: sha.into(),
+            bytes: 1,
+            mode,
+        }
+    }
+
+    #[test]
+    fn plan_rules() {
+        let files = vec![
+            file("01.sql", "a", Mode::Once),
+            file("02.sql", "b2", Mode::Once),
+            file("03.sql", "c2", Mode::Repeatable),
+            file("04.sql", "d", Mode::Once),
+        ];
+        let mut ledger = BTreeMap::new();
+        for (n, s) in [("01.sql", "a"), ("02.sql", "b1"), ("03.sql", "c1")] {
+            ledger.insert(
+                n.to_string(),
+                Applied {
+                    sha256: s.into(),
+                    applied_at: String::new(),
+                    applied_by: String::new(),
+                },
+            );
+        }
+        let p = plan(&files, &ledger, &[]);
+        assert_eq!(p.applied, ["01.sql"]);
+        assert_eq!(
+            p.pending
+                .iter()
+                .map(|f| f.name.as_str())
+                .collect::<Vec<_>>(),
+            ["03.sql", "04.sql"]
+        );
+        assert_eq!(p.changed.len(), 2);
+        assert!(
+            !p.changed[0].3,
+            "02 changed and not repeatable: a drift error"
+        );
+        assert!(p.changed[1].3, "03 is repeatable");
+        let p = plan(&files, &ledger, &["02.sql".into()]);
+        assert_eq!(
+            p.pending
+                .iter()
+                .map(|f| f.name.as_str())
+                .collect::<Vec<_>>(),
+            ["02.sql", "03.sql", "04.sql"]
+        );
+    }
+
+    #[test]
+    fn surprising_sort_orders_are_warned() {
+        let files = vec![
+            file("1-a.sql", "", Mode::Once),
+            file("10-b.sql", "", Mode::Once),
+        ];
+        assert_eq!(sort_warnings(&files).len(), 1);
+        let files = vec![
+            file("01-a.sql", "", Mode::Once),
+            file("10-b.sql", "", Mode::Once),
+        ];
+        assert!(sort_warnings(&files).is_empty());
+    }
+}

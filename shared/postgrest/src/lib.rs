@@ -1,0 +1,357 @@
+//! PostgREST per app, as UIS renders it (uis-conventions.md): the Secret
+//! `<app>-postgrest`, and the Deployment, Service and Traefik IngressRoute of
+//! the same name in namespace `postgrest`, labelled
+//! `app.kubernetes.io/name=postgrest`, `app.kubernetes.io/instance=<app>`,
+//! `app.kubernetes.io/managed-by=uis`.
+//!
+//! Unlike UIS today, EVERY `PGRST_*` setting lives in the Secret and reaches
+//! the container through `secretKeyRef` (friction F10: `PGRST_JWT_SECRET`
+//! was never bound), and the pod template carries a checksum of the Secret so
+//! a changed Secret rolls the pods. Pure: builds objects, talks to nobody;
+//! `uis_ops::postgrest_state` reads them back from the cluster.
+
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
+use k8s_openapi::api::core::v1::{
+    Container, ContainerPort, EnvVar, EnvVarSource, HTTPGetAction, PodSpec, PodTemplateSpec, Probe,
+    ResourceRequirements, Secret, SecretKeySelector, Service, ServicePort, ServiceSpec,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+pub mod jwt;
+
+/// UIS's PostgREST image.
+pub const DEFAULT_IMAGE: &str = "postgrest/postgrest:v14.10";
+/// The namespace every app's PostgREST runs in.
+pub const NAMESPACE: &str = "postgrest";
+/// The pod-template annotation holding the Secret's checksum.
+pub const CHECKSUM_ANNOTATION: &str = "uis.sovereignsky.no/secret-checksum";
+
+/// Keys of the Secret.
+pub const KEY_DB_URI: &str = "PGRST_DB_URI";
+pub const KEY_DB_SCHEMAS: &str = "PGRST_DB_SCHEMAS";
+pub const KEY_DB_ANON_ROLE: &str = "PGRST_DB_ANON_ROLE";
+pub const KEY_JWT_SECRET: &str = "PGRST_JWT_SECRET";
+pub const KEY_JWT_AUD: &str = "PGRST_JWT_AUD";
+
+/// `<app>-postgrest`: the name of the Secret, Deployment, Service and IngressRoute.
+pub fn name(app: &str) -> String {
+    format!("{app}-postgrest")
+}
+
+/// The labels of every object; the selector uses the first two.
+pub fn labels(app: &str) -> BTreeMap<String, String> {
+    let mut l = selector(app);
+    l.insert("app.kubernetes.io/managed-by".into(), "uis".into());
+    l
+}
+
+fn selector(app: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (
+            "app.kubernetes.io/name".to_string(),
+            "postgrest".to_string(),
+        ),
+        ("app.kubernetes.io/instance".to_string(), app.to_string()),
+    ])
+}
+
+/// In-cluster URL of the API.
+pub fn in_cluster_url(app: &str) -> String {
+    format!("http://{}.{NAMESPACE}.svc.cluster.local:3000", name(app))
+}
+
+/// What goes into the Secret: every PostgREST setting.
+pub fn settings(
+    db_uri: &str,
+    schemas: &[String],
+    anon_role: &str,
+    jwt_secret: &str,
+    jwt_aud: Option<&str>,
+) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::from([
+        (KEY_DB_URI.to_string(), db_uri.to_string()),
+        (KEY_DB_SCHEMAS.to_string(), schemas.join(",")),
+        (KEY_DB_ANON_ROLE.to_string(), anon_role.to_string()),
+        (KEY_JWT_SECRET.to_string(), jwt_secret.to_string()),
+        ("PGRST_ADMIN_SERVER_PORT".to_string(), "3001".to_string()),
+        ("PGRST_DB_POOL".to_string(), "10".to_string()),
+        (
+            "PGRST_SERVER_CORS_ALLOWED_ORIGINS".to_string(),
+            "*".to_string(),
+        ),
+    ]);
+    if let Some(aud) = jwt_aud {
+        m.insert(KEY_JWT_AUD.to_string(), aud.to_string());
+    }
+    m
+}
+
+/// SHA-256 over the sorted settings: changes whenever any value changes.
+pub fn checksum(settings: &BTreeMap<String, String>) -> String {
+    let mut h = Sha256::new();
+    for (k, v) in settings {
+        h.update(k.as_bytes());
+        h.update([0]);
+        h.update(v.as_bytes());
+        h.update([0]);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The Secret `<app>-postgrest`.
+pub fn secret(app: &str, settings: &BTreeMap<String, String>) -> Secret {
+    let mut s = Secret {
+        string_data: Some(settings.clone()),
+        type_: Some("Opaque".into()),
+        ..Default::default()
+    };
+    s.metadata.name = Some(name(app));
+    s.metadata.labels = Some(labels(app));
+    s
+}
+
+/// The Deployment, every env entry a `secretKeyRef` into the Secret.
+pub fn deployment(
+    app: &str,
+    settings: &BTreeMap<String, String>,
+    image: &str,
+    replicas: i32,
+) -> Deployment {
+    let env: Vec<EnvVar> = settings
+        .keys()
+        .map(|k| EnvVar {
+            name: k.clone(),
+            value_from: Some(EnvVarSource {
+                secret_key_ref: Some(SecretKeySelector {
+                    name: name(app),
+                    key: k.clone(),
+                    optional: Some(false),
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .collect();
+    let probe = |path: &str| Probe {
+        http_get: Some(HTTPGetAction {
+            path: Some(path.into()),
+            port: IntOrString::Int(3001),
+            ..Default::default()
+        }),
+        period_seconds: Some(10),
+        ..Default::default()
+    };
+    let q = |s: &str| Quantity(s.to_string());
+    let container = Container {
+        name: "postgrest".into(),
+        image: Some(image.into()),
+        ports: Some(vec![
+            ContainerPort {
+                name: Some("api".into()),
+                container_port: 3000,
+                ..Default::default()
+            },
+            ContainerPort {
+                name: Some("admin".into()),
+                container_port: 3001,
+                ..Default::default()
+            },
+        ]),
+        env: Some(env),
+        liveness_probe: Some(probe("/live")),
+        readiness_probe: Some(probe("/ready")),
+        resources: Some(ResourceRequirements {
+            requests: Some(BTreeMap::from([
+                ("cpu".into(), q("50m")),
+                ("memory".into(), q("64Mi")),
+            ])),
+            limits: Some(BTreeMap::from([
+                ("cpu".into(), q("500m")),
+                ("memory".into(), q("256Mi")),
+            ])),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let mut template = PodTemplateSpec {
+        spec: Some(PodSpec {
+            containers: vec![container],
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    template.metadata = Some(Default::default());
+    if let Some(m) = template.metadata.as_mut() {
+        m.labels = Some(labels(app));
+        m.annotations = Some(BTreeMap::from([(
+            CHECKSUM_ANNOTATION.to_string(),
+            checksum(settings),
+        )]));
+    }
+    let mut d = Deployment {
+        spec: Some(DeploymentSpec {
+            replicas: Some(replicas),
+            selector: LabelSelector {
+                match_labels: Some(selector(app)),
+                ..Default::default()
+            },
+            template,
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    d.metadata.name = Some(name(app));
+    d.metadata.labels = Some(labels(app));
+    d
+}
+
+/// The ClusterIP Service on port 3000.
+pub fn service(app: &str) -> Service {
+    let mut s = Service {
+        spec: Some(ServiceSpec {
+            type_: Some("ClusterIP".into()),
+            selector: Some(selector(app)),
+            ports: Some(vec![ServicePort {
+                name: Some("http".into()),
+                port: 3000,
+                target_port: Some(IntOrString::Int(3000)),
+                protocol: Some("TCP".into()),
+                ..Default::default()
+            }]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    s.metadata.name = Some(name(app));
+    s.metadata.labels = Some(labels(app));
+    s
+}
+
+/// The Traefik IngressRoute (`traefik.io/v1alpha1`), entryPoint `web`,
+/// ``HostRegexp(`<prefix>\..+`)`` to the Service's port 3000.
+pub fn ingress_route(app: &str, url_prefix: &str) -> serde_json::Value {
+    serde_json::json!({
+        "apiVersion": "traefik.io/v1alpha1",
+        "kind": "IngressRoute",
+        "metadata": {"name": name(app), "labels": labels(app)},
+        "spec": {
+            "entryPoints": ["web"],
+            "routes": [{
+                "match": format!("HostRegexp(`{}\\..+`)", url_prefix.replace('.', "\\.")),
+                "kind": "Rule",
+                "services": [{"name": name(app), "port": 3000}],
+            }],
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_setting_is_bound_from_the_secret() {
+        let s = settings(
+            "postgresql://a:b@h:5432/d",
+            &["railway".into(), "auth".into()],
+            "anon",
+            &"x".repeat(64),
+            None,
+        );
+        let d = deployment("railway", &s, DEFAULT_IMAGE, 2);
+        let v = serde_json::to_value(&d).unwrap();
+        let env = v["spec"]["template"]["spec"]["containers"][0]["env"]
+            .as_array()
+            .unwrap();
+        assert_eq!(env.len(), s.len());
+        for e in env {
+            assert!(e.get("value").is_none(), "no plain values: {e}");
+            assert_eq!(e["valueFrom"]["secretKeyRef"]["name"], "railway-postgrest");
+        }
+        let names: Vec<&str> = env.iter().map(|e| e["name"].as_str().unwrap()).collect();
+        for k in [KEY_DB_URI, KEY_DB_SCHEMAS, KEY_DB_ANON_ROLE, KEY_JWT_SECRET] {
+            assert!(names.contains(&k), "{k}");
+        }
+        assert_eq!(s[KEY_DB_SCHEMAS], "railway,auth");
+    }
+
+    #[test]
+    fn checksum_follows_every_value() {
+        let a = settings("u", &["s".into()], "anon", "secret-1", None);
+        let b = settings("u", &["s".into()], "anon", "secret-2", None);
+        assert_ne!(checksum(&a), checksum(&b));
+        assert_eq!(checksum(&a), checksum(&a.clone()));
+    }
+
+    #[test]
+    fn ingress_route_matches_uis() {
+        let r = ingress_route("railway", "api-railway");
+        assert_eq!(
+            r["spec"]["routes"][0]["match"],
+            "HostRegexp(`api-railway\\..+`)"
+        );
+        assert_eq!(r["spec"]["entryPoints"][0], "web");
+    }
+}
+
+/// What a deployed app's PostgREST is configured with, read from its Secret.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub app: String,
+    pub jwt_secret: String,
+    pub anon_role: String,
+    pub jwt_aud: Option<String>,
+    pub schemas: Vec<String>,
+    /// The login role of `PGRST_DB_URI`.
+    pub authenticator: String,
+    pub authenticator_password: String,
+    pub database: String,
+    /// Every key of the Secret.
+    pub settings: BTreeMap<String, String>,
+}
+
+impl Config {
+    /// The configuration held in the Secret's `settings` (its decoded
+    /// `data`): the JWT secret, anon role and audience, the schemas, and
+    /// the authenticator's login taken apart from `PGRST_DB_URI`.
+    pub fn from_settings(app: &str, settings: BTreeMap<String, String>) -> Config {
+        let get = |k: &str| settings.get(k).cloned().unwrap_or_default();
+        let uri = get(KEY_DB_URI);
+        let parsed: Option<postgres::Config> = uri.parse().ok();
+        let authenticator = parsed
+            .as_ref()
+            .and_then(|c| c.get_user().map(str::to_string))
+            .unwrap_or_default();
+        let authenticator_password = parsed
+            .as_ref()
+            .and_then(|c| {
+                c.get_password()
+                    .map(|p| String::from_utf8_lossy(p).into_owned())
+            })
+            .unwrap_or_default();
+        let database = parsed
+            .as_ref()
+            .and_then(|c| c.get_dbname().map(str::to_string))
+            .unwrap_or_default();
+        Config {
+            app: app.to_string(),
+            jwt_secret: get(KEY_JWT_SECRET),
+            anon_role: get(KEY_DB_ANON_ROLE),
+            jwt_aud: settings.get(KEY_JWT_AUD).cloned().filter(|a| !a.is_empty()),
+            schemas: get(KEY_DB_SCHEMAS)
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+            authenticator,
+            authenticator_password,
+            database,
+            settings,
+        }
+    }
+}

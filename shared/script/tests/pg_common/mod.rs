@@ -1,0 +1,57 @@
+//! PostgreSQL helpers shared by the script engine's integration tests.
+
+use std::path::PathBuf;
+use std::process::Command;
+use uis_harness::Pg;
+
+/// The public SQL corpora (Pagila, Chinook, pg_dump output).
+pub fn corpora() -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/corpora"
+    ))
+}
+
+/// A superuser client configuration for `db`.
+pub fn config(pg: &Pg, db: &str) -> postgres::Config {
+    let mut c = postgres::Config::new();
+    c.host(&pg.host)
+        .port(pg.port)
+        .user(&pg.user)
+        .password(&pg.password)
+        .dbname(db);
+    c
+}
+
+/// A PostgreSQL client tool (`pg_dump`, `psql`) from the server's bin dir,
+/// else /usr/bin, aimed at the server.
+pub fn tool(pg: &Pg, name: &str) -> Command {
+    let dir = uis_harness::pg::find_bin_dir().unwrap();
+    let path = if dir.join(name).exists() {
+        dir.join(name)
+    } else {
+        PathBuf::from("/usr/bin").join(name)
+    };
+    let mut c = Command::new(path);
+    c.envs(pg.libpq_env()).env("PGCONNECT_TIMEOUT", "10");
+    c
+}
+
+/// `pg_dump --no-owner` of `db`, without the `\restrict` lines.
+pub fn dump(pg: &Pg, db: &str) -> String {
+    let out = tool(pg, "pg_dump")
+        .args(["--no-owner", "-d", db])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
