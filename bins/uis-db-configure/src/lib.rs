@@ -15,6 +15,7 @@ use shared::Failure;
 use shared::app::{
     quote_ident, sql_name, validate_app, validate_ident, validate_new_name, validate_object_prefix,
 };
+use shared::error::Phase;
 use shared::output::{self, note, warn};
 use shared::pg::Login;
 use shared::pg::provision::{self, RoleOutcome, RoleShape, Step};
@@ -562,7 +563,7 @@ fn desired(args: &Args, app: &str, existing: Option<&AppRecord>) -> Result<Desir
     let database = match (&args.database, existing) {
         (Some(d), Some(r)) if d != &r.database => {
             return Err(Failure::new(
-                "validate",
+                Phase::Validate,
                 format!(
                     "app {app:?} is configured with database {:?}, not {d:?}",
                     r.database
@@ -579,7 +580,7 @@ fn desired(args: &Args, app: &str, existing: Option<&AppRecord>) -> Result<Desir
     let owner = match (&args.owner, existing) {
         (Some(o), Some(r)) if o != &r.owner => {
             return Err(Failure::new(
-                "validate",
+                Phase::Validate,
                 format!("app {app:?} is owned by role {:?}, not {o:?}", r.owner),
             )
             .hint("leave --owner out"));
@@ -636,7 +637,7 @@ fn validate(
         if !provision::extension_available(pg, ext)? {
             let all = provision::available_extensions(pg)?;
             return Err(Failure::new(
-                "validate",
+                Phase::Validate,
                 format!("extension {ext:?} is not available on this server (nothing was changed)"),
             )
             .hint(format!("available: {}", all.join(", "))));
@@ -648,7 +649,7 @@ fn validate(
             .collect();
         if theirs.contains(&&d.owner) {
             return Err(Failure::new(
-                "validate",
+                Phase::Validate,
                 format!(
                     "role {:?} belongs to app {:?} (nothing was changed)",
                     d.owner, other.app
@@ -661,7 +662,7 @@ fn validate(
         }
         if other.database == d.database {
             return Err(Failure::new(
-                "validate",
+                Phase::Validate,
                 format!(
                     "database {:?} belongs to app {:?} (nothing was changed)",
                     d.database, other.app
@@ -682,7 +683,7 @@ fn validate(
         && info.superuser
     {
         return Err(Failure::new(
-            "validate",
+            Phase::Validate,
             format!(
                 "role {:?} is a superuser; an app owner must not be (nothing was changed)",
                 d.owner
@@ -696,7 +697,7 @@ fn validate(
         let ours = existing.is_some_and(|r| r.database == d.database);
         if !ours {
             return Err(Failure::new(
-                "validate",
+                Phase::Validate,
                 format!(
                     "database {:?} already exists and is owned by {owner:?}, not by {:?} (nothing was changed)",
                     d.database, d.owner
@@ -749,7 +750,7 @@ fn purge(
 ) -> anyhow::Result<i32> {
     let Some(rec) = existing else {
         return Err(Failure::new(
-            "store",
+            Phase::Store,
             format!("app {app:?} is not configured; nothing to purge"),
         )
         .into());
@@ -762,7 +763,7 @@ fn purge(
         .is_some()
     {
         return Err(Failure::new(
-            "validate",
+            Phase::Validate,
             format!("PostgREST Deployment {pgrst_ns}/{deploy} still uses the database (nothing was changed)"),
         )
         .hint(format!("remove it first: `uis postgrest deploy {app} --purge --yes`"))

@@ -8,6 +8,7 @@
 use clap::Parser;
 use shared::Failure;
 use shared::creds::{Creds, Format};
+use shared::error::Phase;
 use uis_cli::{ClusterArgs, LocatorArgs};
 
 /// The formats `--format` accepts (each one [`Format`]).
@@ -147,7 +148,7 @@ fn run(args: Args) -> anyhow::Result<i32> {
         let Some(password) = rec.passwords.get(&username).cloned() else {
             let known: Vec<&str> = rec.passwords.keys().map(String::as_str).collect();
             return Err(Failure::new(
-                "store",
+                Phase::Store,
                 format!(
                     "no stored password for role {username:?} of app {app:?} (stored: {})",
                     known.join(", ")

@@ -13,6 +13,7 @@
 use clap::{ArgMatches, FromArgMatches, Parser, ValueEnum};
 use shared::Failure;
 use shared::app::validate_app;
+use shared::error::Phase;
 use shared::output::note;
 use shared::pg::Login;
 use shared::script::{self, Options, PgConnector, Runner, Source, Variables};
@@ -282,7 +283,7 @@ fn jwt_login(
     let claims = shared::jwt::verify(&config.jwt_secret, token, config.jwt_aud.as_deref(), now)
         .map_err(|e| {
             Failure::new(
-                "jwt",
+                Phase::Jwt,
                 format!(
                     "PostgREST would refuse this token: {} ({})",
                     e.message, e.code
@@ -321,9 +322,9 @@ fn jwt_login(
 
 fn jwt_role_error(e: postgres::Error, role: &str, authenticator: &str) -> Failure {
     match e.as_db_error().map(|d| d.code().code().to_string()).as_deref() {
-        Some("22023") => Failure::new("jwt", format!("role {role:?} does not exist: PostgREST would answer 401 (SQLSTATE 22023)")),
+        Some("22023") => Failure::new(Phase::Jwt, format!("role {role:?} does not exist: PostgREST would answer 401 (SQLSTATE 22023)")),
         Some("42501") => Failure::new(
-            "jwt",
+            Phase::Jwt,
             format!("permission denied to set role {role:?}: PostgREST would answer 401/403 (SQLSTATE 42501)"),
         )
         .hint(format!("GRANT {} TO {};", shared::app::quote_ident(role), shared::app::quote_ident(authenticator))),
@@ -353,7 +354,7 @@ fn interactive_psql(session: &mut Session, login: &Login) -> anyhow::Result<i32>
         return Ok(status.code().unwrap_or(1));
     }
     if session.locator.direct.is_some() {
-        return Err(Failure::new("psql", "no local psql for an interactive session, and --direct leaves no pod to exec into")
+        return Err(Failure::new(Phase::Psql, "no local psql for an interactive session, and --direct leaves no pod to exec into")
             .hint("install psql (`apt-get install postgresql-client`), or pipe SQL in: `uis db psql APP < file.sql`")
             .into());
     }
@@ -397,10 +398,10 @@ async fn exec_psql(
         .map_err(|e| cluster.explain(&format!("exec into pod {ns}/{pod}"), e))?;
     let mut stdin = attached
         .stdin()
-        .ok_or_else(|| Failure::new("exec", "no stdin on the exec stream"))?;
+        .ok_or_else(|| Failure::new(Phase::Exec, "no stdin on the exec stream"))?;
     let mut stdout = attached
         .stdout()
-        .ok_or_else(|| Failure::new("exec", "no stdout on the exec stream"))?;
+        .ok_or_else(|| Failure::new(Phase::Exec, "no stdout on the exec stream"))?;
     // Wait for the marker (echo is off by then); what follows it is psql's.
     let mut seen = Vec::new();
     let rest = tokio::time::timeout(std::time::Duration::from_secs(30), async {
@@ -424,15 +425,15 @@ async fn exec_psql(
     .await
     .map_err(|_| {
         Failure::new(
-            "exec",
+            Phase::Exec,
             format!("the shell in pod {ns}/{pod} did not start within 30 s"),
         )
     })?
-    .map_err(|e| Failure::new("exec", format!("exec into pod {ns}/{pod}: {e}")))?;
+    .map_err(|e| Failure::new(Phase::Exec, format!("exec into pod {ns}/{pod}: {e}")))?;
     stdin
         .write_all(format!("{}\n", login.password).as_bytes())
         .await
-        .map_err(|e| Failure::new("exec", e.to_string()))?;
+        .map_err(|e| Failure::new(Phase::Exec, e.to_string()))?;
     {
         use std::io::Write;
         let mut out = std::io::stdout();
@@ -472,7 +473,7 @@ async fn exec_psql(
 fn check_readable(p: &std::path::Path) -> Result<(), Failure> {
     use std::io::Read;
     let fail = |why: String| {
-        Failure::new("input", format!("{}: {why}", p.display()))
+        Failure::new(Phase::Input, format!("{}: {why}", p.display()))
             .hint("give the path of a readable SQL file, or `-f -` for standard input")
     };
     let meta = std::fs::metadata(p).map_err(|e| fail(e.to_string()))?;

@@ -9,6 +9,7 @@
 use clap::Parser;
 use shared::Failure;
 use shared::app::validate_app;
+use shared::error::Phase;
 use shared::output::{self, note, warn};
 use shared::script::{Options, PgConnector, Runner, Source};
 use shared::seed::{self, Mode};
@@ -125,7 +126,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         if !got {
             if args.no_wait {
                 return Err(Failure::new(
-                    "lock",
+                    Phase::Lock,
                     format!("another seed run of {app:?} is in progress"),
                 )
                 .hint("wait for it, or run again without --no-wait to queue behind it")
@@ -171,7 +172,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
                 )
             })
             .collect();
-        return Err(Failure::new("drift", format!("{} (nothing was applied)", lines.join("; ")))
+        return Err(Failure::new(Phase::Drift, format!("{} (nothing was applied)", lines.join("; ")))
             .hint(format!(
                 "put the change in a new file, or re-apply: `uis db seed {app} {} --reapply {}`, or mark the file `-- uis:repeatable` on its first line",
                 args.dir.display(),

@@ -5,6 +5,7 @@
 
 use clap::Parser;
 use shared::Failure;
+use shared::error::Phase;
 use shared::output;
 use shared::session::Session;
 use std::net::SocketAddr;
@@ -88,7 +89,7 @@ fn run(args: Args) -> anyhow::Result<i32> {
             let user = rec.resolve_role(&kind);
             let password = rec.passwords.get(&user).cloned().ok_or_else(|| {
                 Failure::new(
-                    "store",
+                    Phase::Store,
                     format!("no stored password for role {user:?} of app {app:?}"),
                 )
                 .hint(format!(

@@ -10,6 +10,7 @@
 use clap::{Parser, ValueEnum};
 use shared::Failure;
 use shared::app::{quote_ident, validate_app};
+use shared::error::Phase;
 use shared::jwt::{self, MintSpec};
 use shared::output::{self, note};
 use shared::postgrest as pgrst;
@@ -178,7 +179,7 @@ fn run(mut args: Args) -> anyhow::Result<i32> {
         let secret = std::fs::read_to_string(path)
             .map_err(|e| {
                 Failure::new(
-                    "input",
+                    Phase::Input,
                     format!("cannot read --secret-file {}: {e}", path.display()),
                 )
                 .hint("give the file that holds the JWT secret, or leave --secret-file out to read it from the cluster")
@@ -205,7 +206,7 @@ fn run(mut args: Args) -> anyhow::Result<i32> {
     };
     jwt::check_secret(&target.secret).map_err(|e| {
         Failure::new(
-            "jwt",
+            Phase::Jwt,
             format!("the JWT secret of {app:?} is refused: {}", e.message),
         )
         .hint(format!(
@@ -357,7 +358,7 @@ fn mint_for(
     jwt::validate_extra(&spec).map_err(claim_conflict)?;
     let claims = jwt::claims(&spec, now());
     let token =
-        jwt::mint(&target.secret, &claims).map_err(|e| Failure::new("jwt", e.to_string()))?;
+        jwt::mint(&target.secret, &claims).map_err(|e| Failure::new(Phase::Jwt, e.to_string()))?;
     Ok((token, claims, role))
 }
 
@@ -377,7 +378,7 @@ fn check_role(
         .query_opt("select 1 from pg_roles where rolname = $1", &[&role])?
         .is_some();
     if !exists {
-        return Err(Failure::new("role", format!("role {role:?} does not exist: PostgREST would answer 401 (SQLSTATE 22023)"))
+        return Err(Failure::new(Phase::Role, format!("role {role:?} does not exist: PostgREST would answer 401 (SQLSTATE 22023)"))
             .hint(format!("create it in your DDL, or deploy with its name: `uis postgrest deploy {app} --anon-role ... --authenticated-role ...`")));
     }
     let granted: bool = pg
@@ -393,7 +394,7 @@ fn check_role(
             quote_ident(authenticator)
         );
         return Err(Failure::new(
-            "role",
+            Phase::Role,
             format!("role {role:?} is not granted to the authenticator {authenticator:?}: PostgREST would answer \"permission denied to set role\" (SQLSTATE 42501); fix: {grant}"),
         )
         .hint(format!("uis db psql {app} --as admin -c '{grant}'")));
@@ -444,7 +445,7 @@ fn find_capabilities(
         let Some(oid) = oid else {
             if from.is_some() {
                 return Err(Failure::new(
-                    "capabilities",
+                    Phase::Capabilities,
                     format!("table {schema}.{table} does not exist"),
                 ));
             }
@@ -472,7 +473,7 @@ fn find_capabilities(
                     match pk.as_slice() {
                         [one] => one.clone(),
                         _ => return Err(Failure::new(
-                            "capabilities",
+                            Phase::Capabilities,
                             format!("{schema}.{table} has no column `name` and no single text primary key"),
                         )
                         .hint(format!("name the column: --capabilities-from {schema}.{table}.COLUMN"))),
@@ -506,7 +507,7 @@ fn verify(session: &mut Session, target: &Target, token_arg: &str) -> anyhow::Re
     };
     let aud = target.config.as_ref().and_then(|c| c.jwt_aud.clone());
     let claims = jwt::verify(&target.secret, &token, aud.as_deref(), now()).map_err(|e| {
-        Failure::new("verify", format!("{} ({})", e.message, e.code))
+        Failure::new(Phase::Verify, format!("{} ({})", e.message, e.code))
             .hint("mint a new token: `uis jwt mint APP --role ROLE`")
     })?;
     if let Some(config) = &target.config {
@@ -559,7 +560,11 @@ fn write_env(
         } else {
             "give a file in an existing directory, e.g. `--write-env .env`".to_string()
         };
-        Failure::new("write", format!("cannot write {}: {e}", path.display())).hint(hint)
+        Failure::new(
+            Phase::Write,
+            format!("cannot write {}: {e}", path.display()),
+        )
+        .hint(hint)
     })?;
     note(format!(
         "uis: {}: {}",

@@ -11,6 +11,7 @@ use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchP
 use shared::Failure;
 use shared::app::{quote_ident, validate_app, validate_ident, validate_new_name};
 use shared::cluster::Cluster;
+use shared::error::Phase;
 use shared::output::{self, note, warn};
 use shared::pg::provision::{self, RoleOutcome, RoleShape, Step};
 use shared::postgrest as pgrst;
@@ -237,7 +238,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         && d != &rec.database
     {
         return Err(Failure::new(
-            "validate",
+            Phase::Validate,
             format!("app {app:?} uses database {:?}, not {d:?}", rec.database),
         )
         .hint(format!("leave --database out, or configure that database: `uis db configure {app} --database {d}`"))
@@ -275,7 +276,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     // Validate before any change: the database and schemas exist.
     if provision::database_owner(&mut pg, &db)?.is_none() {
         return Err(Failure::new(
-            "validate",
+            Phase::Validate,
             format!("database {db:?} does not exist (nothing was changed)"),
         )
         .hint(format!(
@@ -286,7 +287,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     let mut appdb = session.connect_admin(&db, "uis-postgrest-deploy")?;
     for s in &schemas {
         if provision::schema_owner(&mut appdb, s)?.is_none() {
-            return Err(Failure::new("validate", format!("schema {s:?} does not exist in database {db:?} (nothing was changed)"))
+            return Err(Failure::new(Phase::Validate, format!("schema {s:?} does not exist in database {db:?} (nothing was changed)"))
                 .hint(format!("create it: `uis db configure {app} --schemas {s}` or in your DDL (`uis db psql {app} -c 'CREATE SCHEMA {s}'`)"))
                 .into());
         }
@@ -417,7 +418,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         Some(s) if !args.rotate_jwt_secret => {
             if s.chars().count() < 32 {
                 return Err(Failure::new(
-                    "validate",
+                    Phase::Validate,
                     format!("the JWT secret in Secret {ns}/{name} has {} characters; PostgREST needs at least 32 (nothing was changed)", s.chars().count()),
                 )
                 .hint(format!("issue a new one: `uis postgrest deploy {app} --rotate-jwt-secret`"))

@@ -7,6 +7,7 @@
 use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 use uis_core::Failure;
+use uis_core::error::Phase;
 use uis_core::output::{note, print_json};
 
 /// Runs a binary's body and turns its outcome into an exit code.
@@ -70,7 +71,7 @@ pub fn stdin_defaults() -> anyhow::Result<Option<serde_json::Value>> {
         Some(Ok(v)) if v.is_object() => {
             if v.get("status").and_then(|s| s.as_str()) == Some("error") {
                 return Err(Failure::new(
-                    "input",
+                    Phase::Input,
                     format!(
                         "the previous command in the pipeline failed: {}",
                         v.get("detail")

@@ -893,7 +893,7 @@ fn check_usage(
                 e.detail
             );
             prop_assert_eq!(e.code, 2);
-            prop_assert_eq!(&e.phase, "usage");
+            prop_assert_eq!(e.phase.as_str(), "usage");
             prop_assert!(!e.detail.contains('\n'), "not one line: {:?}", e.detail);
             prop_assert!(e.detail.contains(&format!("{s:?}")), "{}", e.detail);
             for m in must_contain {

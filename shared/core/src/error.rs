@@ -7,34 +7,135 @@
 
 use std::fmt;
 
+/// Exit codes, in one place. Every binary: 0 ok, 1 failure, 2 usage
+/// (clap's own code for bad flags). `uis-db-psql` and `uis-db-seed` follow
+/// psql instead (psql(1), "Exit Status"): 1 fatal, 2 connection lost, 3
+/// script error.
+pub mod exit {
+    /// Success.
+    pub const OK: i32 = 0;
+    /// A failure.
+    pub const FAILURE: i32 = 1;
+    /// Bad flags or input (clap's code); in the psql family, a lost
+    /// connection.
+    pub const USAGE: i32 = 2;
+    /// The psql family's connection lost (psql exits 2).
+    pub const CONNECTION_LOST: i32 = 2;
+    /// The psql family's script error (psql exits 3 under ON_ERROR_STOP).
+    pub const SCRIPT: i32 = 3;
+}
+
+/// The stage a failure happened in: the `phase` of UIS's JSON error object.
+/// The strings are a contract (other tools parse them): see [`Phase::as_str`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Phase {
+    /// Bad flags or arguments (exit 2).
+    Usage,
+    /// Unusable input: stdin, files, piped JSON.
+    Input,
+    /// A check before any change refused the request.
+    Validate,
+    /// The Kubernetes API: kubeconfig, connection, an API call.
+    Cluster,
+    /// Finding the PostgreSQL pod or its superuser.
+    Locate,
+    /// Logging in to PostgreSQL.
+    Connect,
+    /// The port-forward.
+    Tunnel,
+    /// The credential store Secrets.
+    Store,
+    /// A SQL statement the suite sent.
+    Sql,
+    /// A PostgreSQL role the request names.
+    Role,
+    /// Another run holds the lock.
+    Lock,
+    /// A seed file changed after it was applied.
+    Drift,
+    /// psql run in the pod over exec.
+    Exec,
+    /// The script engine.
+    Psql,
+    /// JWT minting.
+    Jwt,
+    /// JWT verification.
+    Verify,
+    /// Reading the capabilities for a staff token.
+    Capabilities,
+    /// The app's PostgREST objects.
+    Postgrest,
+    /// Waiting for a Deployment's rollout.
+    Rollout,
+    /// Writing a local file.
+    Write,
+    /// A bug or an unexpected error.
+    Internal,
+}
+
+impl Phase {
+    /// The JSON `phase` string (unchanged since the first release).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Usage => "usage",
+            Phase::Input => "input",
+            Phase::Validate => "validate",
+            Phase::Cluster => "cluster",
+            Phase::Locate => "locate",
+            Phase::Connect => "connect",
+            Phase::Tunnel => "tunnel",
+            Phase::Store => "store",
+            Phase::Sql => "sql",
+            Phase::Role => "role",
+            Phase::Lock => "lock",
+            Phase::Drift => "drift",
+            Phase::Exec => "exec",
+            Phase::Psql => "psql",
+            Phase::Jwt => "jwt",
+            Phase::Verify => "verify",
+            Phase::Capabilities => "capabilities",
+            Phase::Postgrest => "postgrest",
+            Phase::Rollout => "rollout",
+            Phase::Write => "write",
+            Phase::Internal => "internal",
+        }
+    }
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A failure worth a one-line message and a hint.
 #[derive(Debug, Clone)]
 pub struct Failure {
-    /// A short machine-readable stage name (`cluster`, `locate`, `connect`, `sql` ...).
-    pub phase: String,
+    /// The stage it happened in.
+    pub phase: Phase,
     /// What went wrong, in one line.
     pub detail: String,
     /// What to do about it (a command, ideally).
     pub hint: Option<String>,
-    /// Process exit code: 1 failure, 2 usage, 3 script error.
+    /// Process exit code (see [`exit`]).
     pub code: i32,
 }
 
 impl Failure {
-    pub fn new(phase: impl Into<String>, detail: impl Into<String>) -> Self {
+    pub fn new(phase: Phase, detail: impl Into<String>) -> Self {
         Failure {
-            phase: phase.into(),
+            phase,
             detail: detail.into(),
             hint: None,
-            code: 1,
+            code: exit::FAILURE,
         }
     }
 
     /// A usage error (exit 2), as clap reports bad flags.
     pub fn usage(detail: impl Into<String>) -> Self {
         Failure {
-            code: 2,
-            ..Failure::new("usage", detail)
+            code: exit::USAGE,
+            ..Failure::new(Phase::Usage, detail)
         }
     }
 
@@ -63,7 +164,7 @@ impl Failure {
             Ok(f) => f,
             Err(err) => match err.downcast::<postgres::Error>() {
                 Ok(pg) => Failure::from(pg),
-                Err(err) => Failure::new("internal", format!("{err:#}")),
+                Err(err) => Failure::new(Phase::Internal, format!("{err:#}")),
             },
         }
     }
@@ -72,7 +173,7 @@ impl Failure {
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
             "status": "error",
-            "phase": self.phase,
+            "phase": self.phase.as_str(),
             "detail": self.detail,
             "hint": self.hint,
         })
@@ -98,7 +199,7 @@ impl From<postgres::Error> for Failure {
         match e.as_db_error() {
             Some(db) => {
                 let mut f = Failure::new(
-                    "sql",
+                    Phase::Sql,
                     format!("{} (SQLSTATE {})", db.message(), db.code().code()),
                 );
                 if let Some(h) = db.hint() {
@@ -110,7 +211,7 @@ impl From<postgres::Error> for Failure {
                 let lost = e.is_closed()
                     || std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
                 Failure::new(
-                    "connect",
+                    Phase::Connect,
                     format!(
                         "the connection to PostgreSQL was lost: {}",
                         one_line(&e)

@@ -12,6 +12,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
+use uis_core::error::Phase;
 use uis_core::error::{Failure, one_line};
 
 /// How to reach the Kubernetes API: the settings of kubectl's
@@ -59,7 +60,7 @@ impl Cluster {
         config.connect_timeout = Some(timeout);
         let client = kube::Client::try_from(config).map_err(|e| {
             Failure::new(
-                "cluster",
+                Phase::Cluster,
                 format!("cannot build a Kubernetes client for {origin}: {e}"),
             )
             .hint("check the cluster's certificate data in the kubeconfig (`kubectl config view --minify`)")
@@ -88,7 +89,7 @@ impl Cluster {
 
     fn timed_out(&self, what: &str) -> Failure {
         Failure::new(
-            "cluster",
+            Phase::Cluster,
             format!(
                 "the Kubernetes API at {} did not answer within {} s while {what} (answers 429, 503 and 504 are retried until then) ({})",
                 self.server,
@@ -128,11 +129,11 @@ impl Cluster {
                         self.server
                     ),
                 };
-                Failure::new("cluster", format!("{what}: {msg} (HTTP {code})")).hint(hint)
+                Failure::new(Phase::Cluster, format!("{what}: {msg} (HTTP {code})")).hint(hint)
             }
             other if one_line(&other).contains("deadline has elapsed") => self.timed_out(what),
             other => Failure::new(
-                "cluster",
+                Phase::Cluster,
                 format!(
                     "cannot reach the Kubernetes API at {} ({}) while {what}: {}",
                     self.server,
@@ -153,7 +154,7 @@ async fn load_config(args: &ClusterConfig) -> Result<(kube::Config, String), Fai
     let (kubeconfig, files) = if let Some(path) = &args.kubeconfig {
         if !path.exists() {
             return Err(Failure::new(
-                "cluster",
+                Phase::Cluster,
                 format!("kubeconfig {} does not exist", path.display()),
             )
             .hint("pass the path of your cluster's kubeconfig with --kubeconfig, or leave it out to use $KUBECONFIG or ~/.kube/config"));
@@ -170,7 +171,7 @@ async fn load_config(args: &ClusterConfig) -> Result<(kube::Config, String), Fai
         if existing.is_empty() {
             let shown: Vec<String> = all.iter().map(|p| p.display().to_string()).collect();
             return Err(Failure::new(
-                "cluster",
+                Phase::Cluster,
                 format!("KUBECONFIG names no existing file ({})", shown.join(", ")),
             )
             .hint("point KUBECONFIG at your cluster's kubeconfig, or pass --kubeconfig FILE"));
@@ -185,7 +186,7 @@ async fn load_config(args: &ClusterConfig) -> Result<(kube::Config, String), Fai
     } else if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {
         let config = kube::Config::incluster().map_err(|e| {
             Failure::new(
-                "cluster",
+                Phase::Cluster,
                 format!("cannot use the in-cluster service account: {e}"),
             )
             .hint("mount a service account token, or pass --kubeconfig FILE")
@@ -193,7 +194,7 @@ async fn load_config(args: &ClusterConfig) -> Result<(kube::Config, String), Fai
         return Ok((config, "in-cluster service account".to_string()));
     } else {
         return Err(Failure::new(
-            "cluster",
+            Phase::Cluster,
             "no kubeconfig: --kubeconfig is not given, KUBECONFIG is unset, ~/.kube/config does not exist, and this is not a pod in a cluster",
         )
         .hint("point KUBECONFIG at your cluster's kubeconfig (Rancher Desktop writes ~/.kube/config), or pass --kubeconfig FILE"));
@@ -203,7 +204,7 @@ async fn load_config(args: &ClusterConfig) -> Result<(kube::Config, String), Fai
         Some(c) => c.clone(),
         None => kubeconfig.current_context.clone().ok_or_else(|| {
             Failure::new(
-                "cluster",
+                Phase::Cluster,
                 format!("the kubeconfig {files} has no current-context"),
             )
             .hint("pass --context NAME, or set one with `kubectl config use-context NAME`")
@@ -216,7 +217,7 @@ async fn load_config(args: &ClusterConfig) -> Result<(kube::Config, String), Fai
             .map(|c| c.name.as_str())
             .collect();
         return Err(Failure::new(
-            "cluster",
+            Phase::Cluster,
             format!(
                 "context {context:?} is not in the kubeconfig {files} (it has: {})",
                 if names.is_empty() {
@@ -238,8 +239,11 @@ async fn load_config(args: &ClusterConfig) -> Result<(kube::Config, String), Fai
     let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
         .await
         .map_err(|e| {
-            Failure::new("cluster", format!("cannot use {origin}: {}", one_line(&e)))
-                .hint("check it with `kubectl config view --minify`")
+            Failure::new(
+                Phase::Cluster,
+                format!("cannot use {origin}: {}", one_line(&e)),
+            )
+            .hint("check it with `kubectl config view --minify`")
         })?;
     Ok((config, origin))
 }
@@ -249,7 +253,7 @@ fn read_files(paths: &[PathBuf]) -> Result<Kubeconfig, Failure> {
     for p in paths {
         let kc = Kubeconfig::read_from(p).map_err(|e| {
             Failure::new(
-                "cluster",
+                Phase::Cluster,
                 format!("cannot read kubeconfig {}: {}", p.display(), one_line(&e)),
             )
             .hint("fix or replace the file; `kubectl config view` shows what kubectl makes of it")
@@ -257,7 +261,10 @@ fn read_files(paths: &[PathBuf]) -> Result<Kubeconfig, Failure> {
         merged = Some(match merged {
             None => kc,
             Some(m) => m.merge(kc).map_err(|e| {
-                Failure::new("cluster", format!("cannot merge kubeconfig files: {e}"))
+                Failure::new(
+                    Phase::Cluster,
+                    format!("cannot merge kubeconfig files: {e}"),
+                )
             })?,
         });
     }
@@ -290,7 +297,7 @@ impl Cluster {
         let name = obj.meta().name.clone().unwrap_or_default();
         let api: kube::Api<K> = kube::Api::namespaced(self.client.clone(), namespace);
         let mut value =
-            serde_json::to_value(obj).map_err(|e| Failure::new("internal", e.to_string()))?;
+            serde_json::to_value(obj).map_err(|e| Failure::new(Phase::Internal, e.to_string()))?;
         let dt = K::DynamicType::default();
         value["apiVersion"] = K::api_version(&dt).to_string().into();
         value["kind"] = K::kind(&dt).to_string().into();

@@ -10,6 +10,7 @@ use crate::cluster::Cluster;
 use k8s_openapi::api::core::v1::{Pod, Secret};
 use kube::api::{Api, ListParams};
 use uis_core::Failure;
+use uis_core::error::Phase;
 use uis_core::output::note;
 
 /// The resolved location settings.
@@ -78,7 +79,7 @@ impl Locator {
         }
         let (first, first_key) = &self.admin_secrets[0];
         Err(Failure::new(
-            "locate",
+            Phase::Locate,
             format!(
                 "no superuser password: {} not found",
                 tried.join(" and ")
@@ -127,7 +128,7 @@ impl Locator {
         match names.first() {
             Some((true, name, _)) => Ok(name.clone()),
             Some((false, name, phase)) => Err(Failure::new(
-                "locate",
+                Phase::Locate,
                 format!(
                     "the PostgreSQL pod {}/{name} is not ready (phase {phase})",
                     self.namespace
@@ -138,7 +139,7 @@ impl Locator {
                 self.namespace
             ))),
             None => Err(Failure::new(
-                "locate",
+                Phase::Locate,
                 format!(
                     "no PostgreSQL pod with labels {} in namespace {}",
                     self.selector, self.namespace

@@ -10,6 +10,7 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams, LogParams};
 use std::time::{Duration, Instant};
 use uis_core::Failure;
+use uis_core::error::Phase;
 
 /// True when the Deployment has observed its latest spec and reports
 /// `Available=True` with every replica updated.
@@ -51,7 +52,7 @@ pub async fn wait_available(
             Some(d) if is_available(&d) => return Ok(()),
             None => {
                 return Err(Failure::new(
-                    "rollout",
+                    Phase::Rollout,
                     format!("Deployment {ns}/{name} does not exist"),
                 ));
             }
@@ -62,7 +63,7 @@ pub async fn wait_available(
                 .await
                 .unwrap_or_else(|| "no cause reported yet".into());
             return Err(Failure::new(
-                "rollout",
+                Phase::Rollout,
                 format!("Deployment {ns}/{name} is not Available after {} s: {why}", timeout.as_secs()),
             )
             .hint(format!("look closer with `kubectl describe deployment {name} -n {ns}` and `kubectl get pods -n {ns} -l app.kubernetes.io/instance`")));

@@ -14,6 +14,7 @@ use kube::api::{Api, ListParams};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uis_core::Failure;
+use uis_core::error::Phase;
 
 /// Label selecting every credential-store Secret.
 pub const STORE_SELECTOR: &str =
@@ -85,14 +86,14 @@ impl AppRecord {
         let data = secret.data.clone().unwrap_or_default();
         let json = data.get("app.json").ok_or_else(|| {
             Failure::new(
-                "store",
+                Phase::Store,
                 format!("credential Secret {name} has no app.json key"),
             )
             .hint("re-create it with `uis db configure APP`")
         })?;
         let mut rec: AppRecord = serde_json::from_slice(&json.0).map_err(|e| {
             Failure::new(
-                "store",
+                Phase::Store,
                 format!("credential Secret {name}: app.json is not valid: {e}"),
             )
             .hint("re-create it with `uis db configure APP`")

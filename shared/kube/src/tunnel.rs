@@ -16,6 +16,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use tokio::net::{TcpListener, TcpStream};
 use uis_core::Failure;
+use uis_core::error::Phase;
 use uis_core::error::one_line;
 
 /// A running tunnel; dropping it stops accepting (open connections end when
@@ -38,12 +39,12 @@ impl Tunnel {
         bind: SocketAddr,
     ) -> Result<Tunnel, Failure> {
         let listener = TcpListener::bind(bind).await.map_err(|e| {
-            Failure::new("tunnel", format!("cannot listen on {bind}: {e}"))
+            Failure::new(Phase::Tunnel, format!("cannot listen on {bind}: {e}"))
                 .hint("choose another local port with --port")
         })?;
         let addr = listener
             .local_addr()
-            .map_err(|e| Failure::new("tunnel", e.to_string()))?;
+            .map_err(|e| Failure::new(Phase::Tunnel, e.to_string()))?;
         let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), namespace);
         let last_error = Arc::new(Mutex::new(None));
         let errors = last_error.clone();

@@ -4,6 +4,7 @@
 use k8s_openapi::api::core::v1::Secret;
 use std::collections::BTreeMap;
 use uis_core::Failure;
+use uis_core::error::Phase;
 use uis_kube::Cluster;
 use uis_postgrest::{Config, KEY_JWT_SECRET, NAMESPACE, name};
 
@@ -30,7 +31,7 @@ pub async fn read_config(cluster: &Cluster, app: &str) -> Result<Option<Config>,
 pub async fn require_config(cluster: &Cluster, app: &str) -> Result<Config, Failure> {
     read_config(cluster, app).await?.ok_or_else(|| {
         Failure::new(
-            "postgrest",
+            Phase::Postgrest,
             format!(
                 "PostgREST is not deployed for app {app:?} (no Secret {NAMESPACE}/{})",
                 name(app)
@@ -41,7 +42,7 @@ pub async fn require_config(cluster: &Cluster, app: &str) -> Result<Config, Fail
     .and_then(|config| {
         if config.jwt_secret.is_empty() {
             return Err(Failure::new(
-                "postgrest",
+                Phase::Postgrest,
                 format!(
                     "Secret {NAMESPACE}/{} has no {KEY_JWT_SECRET}: PostgREST answers every token with 500 PGRST300",
                     name(app)

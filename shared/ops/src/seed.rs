@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use uis_core::Failure;
 use uis_core::app::{quote_ident, quote_literal};
+use uis_core::error::Phase;
 
 /// The first-line directive of a seed file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,12 +50,12 @@ pub struct Applied {
 /// and directives. Warnings (for people) come back beside the files.
 pub fn scan(dir: &Path) -> Result<(Vec<SeedFile>, Vec<String>), Failure> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
-        Failure::new("input", format!("cannot read seed directory {}: {e}", dir.display()))
+        Failure::new(Phase::Input, format!("cannot read seed directory {}: {e}", dir.display()))
             .hint("give the directory of your numbered *.sql files, e.g. `uis db seed APP db/` (the default is ./db)")
     })?;
     let mut files = Vec::new();
     for e in entries {
-        let e = e.map_err(|e| Failure::new("input", e.to_string()))?;
+        let e = e.map_err(|e| Failure::new(Phase::Input, e.to_string()))?;
         let path = e.path();
         let raw_name = e.file_name();
         if !raw_name.as_encoded_bytes().ends_with(b".sql") {
@@ -62,7 +63,7 @@ pub fn scan(dir: &Path) -> Result<(Vec<SeedFile>, Vec<String>), Failure> {
         }
         let Some(name) = raw_name.to_str().map(str::to_string) else {
             return Err(Failure::new(
-                "input",
+                Phase::Input,
                 format!("{}: the file name is not valid UTF-8", path.display()),
             )
             .hint(
@@ -71,7 +72,7 @@ pub fn scan(dir: &Path) -> Result<(Vec<SeedFile>, Vec<String>), Failure> {
         };
         if !path.is_file() {
             return Err(Failure::new(
-                "input",
+                Phase::Input,
                 format!(
                     "{} is not a regular file (a directory?); nothing was applied",
                     path.display()
@@ -81,7 +82,7 @@ pub fn scan(dir: &Path) -> Result<(Vec<SeedFile>, Vec<String>), Failure> {
         }
         let bytes = std::fs::read(&path).map_err(|e| {
             Failure::new(
-                "input",
+                Phase::Input,
                 format!("cannot read {}: {e}; nothing was applied", path.display()),
             )
         })?;
@@ -89,7 +90,7 @@ pub fn scan(dir: &Path) -> Result<(Vec<SeedFile>, Vec<String>), Failure> {
             let at = e.valid_up_to();
             let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
             return Err(Failure::new(
-                "input",
+                Phase::Input,
                 format!(
                     "{}:{line}: not valid UTF-8 (byte {}); nothing was applied",
                     path.display(),

@@ -12,6 +12,7 @@ use crate::pg::{Endpoint, Login};
 use std::future::Future;
 use std::net::SocketAddr;
 use uis_core::Failure;
+use uis_core::error::Phase;
 use uis_kube::locate::{Admin, Locator};
 use uis_kube::store::{self, AppRecord};
 use uis_kube::tunnel::Tunnel;
@@ -36,7 +37,7 @@ impl Session {
             .worker_threads(2)
             .enable_all()
             .build()
-            .map_err(|e| Failure::new("internal", format!("cannot start the runtime: {e}")))?;
+            .map_err(|e| Failure::new(Phase::Internal, format!("cannot start the runtime: {e}")))?;
         Ok(Session {
             rt,
             cluster_config,
@@ -76,7 +77,7 @@ impl Session {
     pub fn app(&mut self, app: &str) -> Result<AppRecord, Failure> {
         self.app_opt(app)?.ok_or_else(|| {
             Failure::new(
-                "store",
+                Phase::Store,
                 format!(
                     "app {app:?} is not configured (no Secret {}/{})",
                     self.locator.namespace,
@@ -219,7 +220,7 @@ impl Session {
         let password = rec.passwords.get(&user).cloned().ok_or_else(|| {
             let stored: Vec<&str> = rec.passwords.keys().map(String::as_str).collect();
             Failure::new(
-                "store",
+                Phase::Store,
                 format!("no stored password for role {user:?} of app {app:?} (stored: {})", stored.join(", ")),
             )
             .hint(format!("run as the owner (default) or the superuser: --as admin (`uis db creds {app} --role ROLE` lists what is stored)"))

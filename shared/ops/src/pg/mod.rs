@@ -8,6 +8,7 @@ pub mod provision;
 
 use std::time::Duration;
 use uis_core::Failure;
+use uis_core::error::Phase;
 use uis_core::error::one_line;
 
 /// Where to connect: the tunnel's local address or a `--direct` address.
@@ -55,7 +56,7 @@ pub fn connect_config(
     match rx.recv_timeout(limit) {
         Ok(r) => r.map_err(|e| explain_connect(&e, login, via)),
         Err(_) => Err(Failure::new(
-            "connect",
+            Phase::Connect,
             format!(
                 "PostgreSQL did not complete the login of {:?} {via} within {} s",
                 login.user,
@@ -107,11 +108,11 @@ fn explain_connect(e: &postgres::Error, login: &Login, via: &str) -> Failure {
                 String::new(),
             ),
         };
-        let f = Failure::new("connect", detail);
+        let f = Failure::new(Phase::Connect, detail);
         return if hint.is_empty() { f } else { f.hint(hint) };
     }
     Failure::new(
-        "connect",
+        Phase::Connect,
         format!(
             "cannot connect to PostgreSQL {via} as {:?}: {}",
             login.user,

@@ -9,6 +9,7 @@
 
 use postgres::Client;
 use uis_core::app::{quote_ident, quote_literal};
+use uis_core::error::Phase;
 
 /// One statement of a plan.
 #[derive(Debug, Clone)]
@@ -371,7 +372,7 @@ pub fn run(
             let what = format!("`{}` failed", step.shown);
             match e.as_db_error() {
                 Some(d) => uis_core::Failure::new(
-                    "sql",
+                    Phase::Sql,
                     format!("{what}: {} (SQLSTATE {})", d.message(), d.code().code()),
                 ),
                 // The connection went: the steps before this one are done,
