@@ -11,19 +11,19 @@
 use clap::{Parser, ValueEnum};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Secret;
-use shared::Failure;
-use shared::app::{
-    quote_ident, sql_name, validate_app, validate_ident, validate_new_name, validate_object_prefix,
-};
-use shared::error::Phase;
-use shared::output::{self, note, warn};
-use shared::pg::Login;
-use shared::pg::provision::{self, RoleOutcome, RoleShape, Step};
-use shared::session::Session;
-use shared::store::{self, AppRecord};
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 use uis_cli::{ClusterArgs, LocatorArgs, PostgrestRoleArgs};
+use uis_ops::Failure;
+use uis_ops::app::{
+    quote_ident, sql_name, validate_app, validate_ident, validate_new_name, validate_object_prefix,
+};
+use uis_ops::error::Phase;
+use uis_ops::output::{self, note, warn};
+use uis_ops::pg::Login;
+use uis_ops::pg::provision::{self, RoleOutcome, RoleShape, Step};
+use uis_ops::session::Session;
+use uis_ops::store::{self, AppRecord};
 
 /// Create an app's database, owner role, schemas and extensions, with stored credentials.
 ///
@@ -247,7 +247,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         };
         if needs && (stored.is_none() || rotate) {
             rec.passwords
-                .insert(role.clone(), shared::secret::password());
+                .insert(role.clone(), uis_ops::secret::password());
             if exists && !rotate {
                 notes.push(format!(
                     "role {role} existed without a stored password; it gets a new one, now stored"
@@ -418,8 +418,9 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         .get(&desired.owner)
         .cloned()
         .unwrap_or_default();
-    let local_url = shared::creds::url(&desired.owner, &owner_pw, &loc.local.0, loc.local.1, &db);
-    let cluster_url = shared::creds::url(
+    let local_url =
+        uis_ops::core::creds::url(&desired.owner, &owner_pw, &loc.local.0, loc.local.1, &db);
+    let cluster_url = uis_ops::core::creds::url(
         &desired.owner,
         &owner_pw,
         &loc.cluster_host(),
@@ -482,7 +483,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
                 ..Default::default()
             };
             secret.metadata.name = Some(s.to_string());
-            secret.metadata.labels = Some(shared::cluster::uis_labels(&app));
+            secret.metadata.labels = Some(uis_ops::cluster::uis_labels(&app));
             session.block_on(cluster.apply(n, &secret))?;
             if args.rotate {
                 restart.extend(session.block_on(deployments_using(&cluster, n, s))?);
@@ -712,7 +713,7 @@ fn validate(
 }
 
 async fn deployments_using(
-    cluster: &shared::cluster::Cluster,
+    cluster: &uis_ops::cluster::Cluster,
     ns: &str,
     secret: &str,
 ) -> Result<Vec<String>, Failure> {
@@ -756,8 +757,8 @@ fn purge(
         .into());
     };
     let cluster = session.cluster()?;
-    let pgrst_ns = shared::postgrest::NAMESPACE;
-    let deploy = shared::postgrest::name(app);
+    let pgrst_ns = uis_ops::postgrest::NAMESPACE;
+    let deploy = uis_ops::postgrest::name(app);
     if session
         .block_on(cluster.get_opt::<Deployment>(pgrst_ns, &deploy))?
         .is_some()

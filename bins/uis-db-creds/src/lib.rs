@@ -6,10 +6,8 @@
 //! stderr.
 
 use clap::Parser;
-use shared::Failure;
-use shared::creds::{Creds, Format};
-use shared::error::Phase;
 use uis_cli::{ClusterArgs, LocatorArgs};
+use uis_ops::creds::{self, Format};
 
 /// The formats `--format` accepts (each one [`Format`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -34,9 +32,9 @@ impl From<FormatArg> for Format {
         }
     }
 }
-use shared::output;
-use shared::session::Session;
 use std::process::ExitCode;
+use uis_ops::output;
+use uis_ops::session::Session;
 
 /// Print the credentials of an app's role, or of the PostgreSQL superuser.
 ///
@@ -94,11 +92,10 @@ pub fn main() -> ExitCode {
 
 fn run(args: Args) -> anyhow::Result<i32> {
     let mut session = Session::new(args.cluster_args.config(), args.locator.locator()?)?;
+    let tty = output::stdout_is_terminal() && !args.json;
     if args.list {
-        let cluster = session.cluster()?;
-        let ns = session.locator.namespace.clone();
-        let apps = session.block_on(shared::store::list(&cluster, &ns))?;
-        if output::stdout_is_terminal() && !args.json {
+        let apps = creds::list(&mut session)?;
+        if tty {
             if apps.is_empty() {
                 output::note("no app is configured yet; create one with `uis db configure APP`");
             }
@@ -114,72 +111,19 @@ fn run(args: Args) -> anyhow::Result<i32> {
         None => uis_cli::default_str(&uis_cli::stdin_defaults()?, "app"),
     };
     if let Some(a) = &app {
-        shared::app::validate_app(a)?;
+        uis_ops::app::validate_app(a)?;
     }
-    let loc = session.locator.clone();
-    let local = loc.local.clone();
-    let in_cluster = (loc.cluster_host(), loc.port);
-    let creds = if args.admin {
-        let database = match &app {
-            Some(a) => session.app(a)?.database,
-            None => "postgres".to_string(),
-        };
-        let admin = session.admin()?;
-        Creds {
-            app: app.clone(),
-            role: "admin".into(),
-            username: admin.user,
-            password: admin.password,
-            database,
-            local,
-            cluster: in_cluster,
-            source: admin.source,
-        }
-    } else {
-        let Some(app) = app else {
-            return Err(Failure::usage(
-                "give APP (e.g. `uis-db-creds railway`), or --admin for the superuser",
-            )
-            .into());
-        };
-        let rec = session.app(&app)?;
-        let kind = args.role.clone().unwrap_or_else(|| "owner".into());
-        let username = rec.resolve_role(&kind);
-        let Some(password) = rec.passwords.get(&username).cloned() else {
-            let known: Vec<&str> = rec.passwords.keys().map(String::as_str).collect();
-            return Err(Failure::new(
-                Phase::Store,
-                format!(
-                    "no stored password for role {username:?} of app {app:?} (stored: {})",
-                    known.join(", ")
-                ),
-            )
-            .hint(format!(
-                "roles get stored passwords when the suite creates them: `uis db configure {app} --with-roles postgrest` or `uis postgrest deploy {app}`"
-            ))
-            .into());
-        };
-        Creds {
-            app: Some(app.clone()),
-            role: kind,
-            username,
-            password,
-            database: rec.database.clone(),
-            local,
-            cluster: in_cluster,
-            source: format!(
-                "Secret {}/{} key password.{}",
-                loc.namespace,
-                shared::store::secret_name(&app),
-                rec.resolve_role(args.role.as_deref().unwrap_or("owner"))
-            ),
-        }
+    let opts = creds::Options {
+        app,
+        admin: args.admin,
+        role: args.role.clone(),
     };
+    let found = creds::run(&mut session, &opts)?;
     let format = args.format.map(Format::from).unwrap_or(Format::Json);
-    let text = if format == Format::Json && output::stdout_is_terminal() && !args.json {
-        format!("{:#}\n", creds.to_json())
+    let text = if format == Format::Json && tty {
+        format!("{:#}\n", found.to_json())
     } else {
-        creds.render(format, args.cluster)
+        found.render(format, args.cluster)
     };
     output::print(&text)?;
     Ok(0)

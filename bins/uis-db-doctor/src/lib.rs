@@ -9,15 +9,15 @@
 use clap::Parser;
 use k8s_openapi::api::apps::v1::Deployment;
 use serde_json::json;
-use shared::Failure;
-use shared::app::{quote_ident, validate_app};
-use shared::output;
-use shared::postgrest as pgrst;
-use shared::session::Session;
-use shared::store::{self, AppRecord};
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 use uis_cli::{ClusterArgs, LocatorArgs};
+use uis_ops::Failure;
+use uis_ops::app::{quote_ident, validate_app};
+use uis_ops::output;
+use uis_ops::postgrest as pgrst;
+use uis_ops::session::Session;
+use uis_ops::store::{self, AppRecord};
 
 /// Check an app's database and PostgREST wiring; say how to fix what is wrong.
 ///
@@ -351,7 +351,7 @@ fn postgrest_checks(
     r: &mut Report,
 ) -> Result<(), Failure> {
     let cluster = session.cluster()?;
-    let Some(config) = session.block_on(shared::postgrest_state::read_config(&cluster, app))?
+    let Some(config) = session.block_on(uis_ops::postgrest_state::read_config(&cluster, app))?
     else {
         for (id, fr) in POSTGREST_CHECKS {
             r.skip(
@@ -559,7 +559,7 @@ fn postgrest_checks(
         r.add("shared-roles", "F8", Status::Warn, format!("roles are cluster-wide and shared: {}", shared_roles.join(", ")), Some("give each app its own role names, e.g. the defaults APP_authenticator / APP_web_anon".into()));
     }
     // JWT secret length.
-    match shared::jwt::check_secret(&config.jwt_secret) {
+    match uis_ops::jwt::check_secret(&config.jwt_secret) {
         Ok(()) => r.pass(
             "jwt-secret",
             "F10",
@@ -577,14 +577,14 @@ fn postgrest_checks(
     }
     // The rollout.
     match &deployment {
-        Some(d) if shared::rollout::is_available(d) => r.pass(
+        Some(d) if uis_ops::rollout::is_available(d) => r.pass(
             "deployment",
             "F5",
             format!("Deployment {ns}/{name} is Available"),
         ),
         Some(_) => {
             let why = session
-                .block_on(shared::rollout::diagnose(&cluster, ns, &name))
+                .block_on(uis_ops::rollout::diagnose(&cluster, ns, &name))
                 .unwrap_or_else(|| "no cause reported".into());
             r.fail(
                 "deployment",
@@ -605,14 +605,14 @@ fn postgrest_checks(
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let spec = shared::jwt::MintSpec {
+    let spec = uis_ops::jwt::MintSpec {
         role: anon.clone(),
         exp: Some(std::time::Duration::from_secs(60)),
         aud: config.jwt_aud.clone(),
         ..Default::default()
     };
-    let verdict = shared::jwt::mint(&config.jwt_secret, &shared::jwt::claims(&spec, now))
-        .and_then(|t| shared::jwt::verify(&config.jwt_secret, &t, config.jwt_aud.as_deref(), now));
+    let verdict = uis_ops::jwt::mint(&config.jwt_secret, &uis_ops::jwt::claims(&spec, now))
+        .and_then(|t| uis_ops::jwt::verify(&config.jwt_secret, &t, config.jwt_aud.as_deref(), now));
     match verdict {
         Ok(_) => r.pass("anon-token", "F11", "a freshly minted anon token verifies"),
         Err(e) => r.fail(

@@ -11,17 +11,17 @@
 //! the exposed schemas, rolled back at the end unless `--commit`.
 
 use clap::{ArgMatches, FromArgMatches, Parser, ValueEnum};
-use shared::Failure;
-use shared::app::validate_app;
-use shared::error::Phase;
-use shared::output::note;
-use shared::pg::Login;
-use shared::script::{self, Options, PgConnector, Runner, Source, Variables};
-use shared::session::Session;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use uis_cli::{ClusterArgs, LocatorArgs};
+use uis_ops::Failure;
+use uis_ops::app::validate_app;
+use uis_ops::error::Phase;
+use uis_ops::output::note;
+use uis_ops::pg::Login;
+use uis_ops::script::{self, Options, PgConnector, Runner, Source, Variables};
+use uis_ops::session::Session;
 
 /// Run SQL files, commands or stdin on an app's database, psql-compatible.
 ///
@@ -180,7 +180,7 @@ fn run(args: Args, given: Vec<(usize, bool, String)>) -> anyhow::Result<i32> {
     }
 
     let ep = session.endpoint()?;
-    let mut config = shared::pg::config(&ep, &login, "uis-db-psql");
+    let mut config = uis_ops::pg::config(&ep, &login, "uis-db-psql");
     let notices = script::notice_channel(&mut config);
     let mut client = session.connect_config(&config, &login)?;
     if let Some(ctx) = &context {
@@ -275,12 +275,12 @@ fn jwt_login(
         .hint("name the app, e.g. `uis db psql railway --jwt TOKEN -c 'select ...'`"));
     };
     let cluster = session.cluster()?;
-    let config = session.block_on(shared::postgrest_state::require_config(&cluster, app))?;
+    let config = session.block_on(uis_ops::postgrest_state::require_config(&cluster, app))?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let claims = shared::jwt::verify(&config.jwt_secret, token, config.jwt_aud.as_deref(), now)
+    let claims = uis_ops::jwt::verify(&config.jwt_secret, token, config.jwt_aud.as_deref(), now)
         .map_err(|e| {
             Failure::new(
                 Phase::Jwt,
@@ -302,7 +302,7 @@ fn jwt_login(
         .schemas
         .iter()
         .take(1)
-        .map(|s| shared::app::quote_ident(s))
+        .map(|s| uis_ops::app::quote_ident(s))
         .collect();
     path.push("public".into());
     let login = Login {
@@ -327,7 +327,7 @@ fn jwt_role_error(e: postgres::Error, role: &str, authenticator: &str) -> Failur
             Phase::Jwt,
             format!("permission denied to set role {role:?}: PostgREST would answer 401/403 (SQLSTATE 42501)"),
         )
-        .hint(format!("GRANT {} TO {};", shared::app::quote_ident(role), shared::app::quote_ident(authenticator))),
+        .hint(format!("GRANT {} TO {};", uis_ops::app::quote_ident(role), uis_ops::app::quote_ident(authenticator))),
         _ => Failure::from(e),
     }
 }
@@ -370,7 +370,7 @@ fn interactive_psql(session: &mut Session, login: &Login) -> anyhow::Result<i32>
 }
 
 async fn exec_psql(
-    cluster: &shared::cluster::Cluster,
+    cluster: &uis_ops::cluster::Cluster,
     ns: &str,
     pod: &str,
     login: &Login,

@@ -7,18 +7,18 @@
 //! `--reapply`. `--status` and `--dry-run` change nothing.
 
 use clap::Parser;
-use shared::Failure;
-use shared::app::validate_app;
-use shared::error::Phase;
-use shared::output::{self, note, warn};
-use shared::script::{Options, PgConnector, Runner, Source};
-use shared::seed::{self, Mode};
-use shared::session::Session;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 use uis_cli::{ClusterArgs, LocatorArgs};
+use uis_ops::Failure;
+use uis_ops::app::validate_app;
+use uis_ops::error::Phase;
+use uis_ops::output::{self, note, warn};
+use uis_ops::script::{Options, PgConnector, Runner, Source};
+use uis_ops::seed::{self, Mode};
+use uis_ops::session::Session;
 
 /// Apply DIR/*.sql in name order, each exactly once, with a ledger.
 ///
@@ -204,8 +204,8 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     }
 
     let ep = session.endpoint()?;
-    let mut config = shared::pg::config(&ep, &login, "uis-db-seed");
-    let notices = shared::script::notice_channel(&mut config);
+    let mut config = uis_ops::pg::config(&ep, &login, "uis-db-seed");
+    let notices = uis_ops::script::notice_channel(&mut config);
     let client = session.connect_config(&config, &login)?;
     let mut runner = Runner::new(
         client,
@@ -307,6 +307,6 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
 }
 
 enum FileError {
-    Script(Box<shared::script::ScriptError>),
+    Script(Box<uis_ops::script::ScriptError>),
     Pg(postgres::Error),
 }

@@ -4,13 +4,13 @@
 //! chosen role, then forwards until interrupted.
 
 use clap::Parser;
-use shared::Failure;
-use shared::error::Phase;
-use shared::output;
-use shared::session::Session;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use uis_cli::{ClusterArgs, LocatorArgs};
+use uis_ops::Failure;
+use uis_ops::error::Phase;
+use uis_ops::output;
+use uis_ops::session::Session;
 
 /// Open a local port to the shared PostgreSQL and keep it open until interrupted.
 ///
@@ -66,7 +66,7 @@ fn run(args: Args) -> anyhow::Result<i32> {
         None => uis_cli::default_str(&uis_cli::stdin_defaults()?, "app"),
     };
     if let Some(a) = &app {
-        shared::app::validate_app(a)?;
+        uis_ops::app::validate_app(a)?;
     }
     let (role, user, password, database) = match (&app, args.admin) {
         (None, true) => {
@@ -105,7 +105,7 @@ fn run(args: Args) -> anyhow::Result<i32> {
         }
     };
     let ep = session.endpoint_on(SocketAddr::from(([127, 0, 0, 1], args.port)))?;
-    let url = shared::creds::url(&user, &password, &ep.host, ep.port, &database);
+    let url = uis_ops::core::creds::url(&user, &password, &ep.host, ep.port, &database);
     output::print_json(&serde_json::json!({
         "app": app,
         "role": role,

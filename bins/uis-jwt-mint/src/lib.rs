@@ -8,18 +8,18 @@
 //! argv, and never reaches stderr.
 
 use clap::{Parser, ValueEnum};
-use shared::Failure;
-use shared::app::{quote_ident, validate_app};
-use shared::error::Phase;
-use shared::jwt::{self, MintSpec};
-use shared::output::{self, note};
-use shared::postgrest as pgrst;
-use shared::session::Session;
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use uis_cli::{ClusterArgs, LocatorArgs};
+use uis_ops::Failure;
+use uis_ops::app::{quote_ident, validate_app};
+use uis_ops::error::Phase;
+use uis_ops::jwt::{self, MintSpec};
+use uis_ops::output::{self, note};
+use uis_ops::postgrest as pgrst;
+use uis_ops::session::Session;
 
 /// Mint a PostgREST JWT for an app's role, verify one, or write an app's .env.
 ///
@@ -194,9 +194,9 @@ fn run(mut args: Args) -> anyhow::Result<i32> {
         }
     } else {
         let cluster = session.cluster()?;
-        let config = session.block_on(shared::postgrest_state::require_config(&cluster, &app))?;
+        let config = session.block_on(uis_ops::postgrest_state::require_config(&cluster, &app))?;
         let rec = session.app_opt(&app)?;
-        let authenticated = shared::store::pick_role(&None, rec.as_ref(), &app, "authenticated");
+        let authenticated = uis_ops::store::pick_role(&None, rec.as_ref(), &app, "authenticated");
         Target {
             app: app.clone(),
             secret: config.jwt_secret.clone(),
@@ -554,7 +554,7 @@ fn write_env(
         ("POSTGREST_ANON_JWT", anon.as_str()),
         ("POSTGREST_STAFF_JWT", staff.as_str()),
     ];
-    let changed = shared::dotenv::set_keys(path, &pairs).map_err(|e| {
+    let changed = uis_ops::dotenv::set_keys(path, &pairs).map_err(|e| {
         let hint = if e.kind() == std::io::ErrorKind::InvalidData {
             format!("close the quote in {}, then run again", path.display())
         } else {
@@ -599,7 +599,10 @@ fn public_url(session: &mut Session, app: &str) -> Result<Option<String>, Failur
         // No IngressRoute (or no such CRD) is Ok(None); anything else is said.
         failed => {
             let (what, why) = match failed {
-                Ok(Err(e)) => ("cannot read", format!(" ({})", shared::error::one_line(&e))),
+                Ok(Err(e)) => (
+                    "cannot read",
+                    format!(" ({})", uis_ops::error::one_line(&e)),
+                ),
                 _ => (
                     "no answer reading",
                     format!(" within {} s", cluster.timeout.as_secs()),

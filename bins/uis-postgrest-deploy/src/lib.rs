@@ -8,19 +8,19 @@ use clap::{Parser, ValueEnum};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Namespace, Secret, Service};
 use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
-use shared::Failure;
-use shared::app::{quote_ident, validate_app, validate_ident, validate_new_name};
-use shared::cluster::Cluster;
-use shared::error::Phase;
-use shared::output::{self, note, warn};
-use shared::pg::provision::{self, RoleOutcome, RoleShape, Step};
-use shared::postgrest as pgrst;
-use shared::session::Session;
-use shared::store::{self, AppRecord};
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::Duration;
 use uis_cli::{ClusterArgs, LocatorArgs, PostgrestRoleArgs};
+use uis_ops::Failure;
+use uis_ops::app::{quote_ident, validate_app, validate_ident, validate_new_name};
+use uis_ops::cluster::Cluster;
+use uis_ops::error::Phase;
+use uis_ops::output::{self, note, warn};
+use uis_ops::pg::provision::{self, RoleOutcome, RoleShape, Step};
+use uis_ops::postgrest as pgrst;
+use uis_ops::session::Session;
+use uis_ops::store::{self, AppRecord};
 
 /// Deploy PostgREST for an app: roles, JWT secret, Secret, Deployment, Service, IngressRoute.
 ///
@@ -218,7 +218,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     let ns = pgrst::NAMESPACE;
 
     if args.status {
-        session.block_on(shared::rollout::wait_available(
+        session.block_on(uis_ops::rollout::wait_available(
             &cluster,
             ns,
             &name,
@@ -324,7 +324,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
             if auth_exists && !args.rotate_password {
                 notes.push(format!("role {authenticator} existed without a stored password: it gets a new one, now stored"));
             }
-            (shared::secret::password(), auth_exists)
+            (uis_ops::secret::password(), auth_exists)
         }
     };
     new_rec
@@ -426,14 +426,14 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
             }
             s.clone()
         }
-        _ => shared::secret::generate(shared::secret::JWT_SECRET_LEN),
+        _ => uis_ops::secret::generate(uis_ops::secret::JWT_SECRET_LEN),
     };
     let jwt_aud = args
         .jwt_aud
         .clone()
         .or_else(|| existing_settings.get(pgrst::KEY_JWT_AUD).cloned());
     let loc = session.locator.clone();
-    let db_uri = shared::creds::url(
+    let db_uri = uis_ops::core::creds::url(
         &authenticator,
         &password,
         &loc.cluster_host(),
@@ -546,7 +546,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
             "uis: waiting up to {} s for deployment/{name} in {ns} to become Available",
             args.timeout
         ));
-        session.block_on(shared::rollout::wait_available(
+        session.block_on(uis_ops::rollout::wait_available(
             &cluster,
             ns,
             &name,

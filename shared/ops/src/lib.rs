@@ -6,6 +6,7 @@
 //! A binary turns its flags into one of the option structs here, calls the
 //! one operation named after it and prints the typed report it returns.
 
+pub mod creds;
 pub mod pg;
 pub mod postgrest_state;
 pub mod seed;
@@ -18,6 +19,6 @@ pub use uis_script as script;
 
 // The modules below the operations, under the names the binaries used
 // before the split; the binaries move to the operation modules one by one.
-pub use uis_core::{Failure, app, creds, dotenv, error, output, secret};
+pub use uis_core::{Failure, app, dotenv, error, output, secret};
 pub use uis_kube::{cluster, locate, rollout, store, tunnel};
 pub use uis_postgrest::jwt;
