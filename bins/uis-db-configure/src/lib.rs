@@ -483,7 +483,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
                 ..Default::default()
             };
             secret.metadata.name = Some(s.to_string());
-            secret.metadata.labels = Some(uis_ops::cluster::uis_labels(&app));
+            secret.metadata.labels = Some(uis_ops::app::uis_labels(&app));
             session.block_on(cluster.apply(n, &secret))?;
             if args.rotate {
                 restart.extend(session.block_on(deployments_using(&cluster, n, s))?);

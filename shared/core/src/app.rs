@@ -218,3 +218,16 @@ pub fn parse_host_port(field: &str, value: &str) -> Result<(String, u16), Failur
     let port: u16 = port.parse().map_err(|_| bad())?;
     Ok((host.to_string(), port))
 }
+
+/// The labels every Kubernetes object the suite writes carries
+/// (DESIGN.md): `app.kubernetes.io/managed-by: uis` and
+/// `app.kubernetes.io/instance: <app>`.
+pub fn uis_labels(app: &str) -> std::collections::BTreeMap<String, String> {
+    std::collections::BTreeMap::from([
+        (
+            "app.kubernetes.io/managed-by".to_string(),
+            "uis".to_string(),
+        ),
+        ("app.kubernetes.io/instance".to_string(), app.to_string()),
+    ])
+}

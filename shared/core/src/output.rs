@@ -47,3 +47,12 @@ pub fn mask(secret: &str) -> String {
     let head: String = secret.chars().take(3).collect();
     format!("{head}***")
 }
+
+/// Seconds since the Unix epoch (JWT `iat`/`exp`, the seed ledger's
+/// times); 0 if the clock is before 1970.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}

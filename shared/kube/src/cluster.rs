@@ -271,17 +271,6 @@ fn read_files(paths: &[PathBuf]) -> Result<Kubeconfig, Failure> {
     Ok(merged.unwrap_or_default())
 }
 
-/// The labels every object the suite writes carries.
-pub fn uis_labels(app: &str) -> std::collections::BTreeMap<String, String> {
-    std::collections::BTreeMap::from([
-        (
-            "app.kubernetes.io/managed-by".to_string(),
-            "uis".to_string(),
-        ),
-        ("app.kubernetes.io/instance".to_string(), app.to_string()),
-    ])
-}
-
 impl Cluster {
     /// Server-side apply (field manager `uis`, forced) of a namespaced
     /// object; creates it when missing.

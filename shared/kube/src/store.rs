@@ -126,17 +126,12 @@ impl AppRecord {
         };
         secret.metadata.name = Some(secret_name(&self.app));
         secret.metadata.namespace = Some(namespace.to_string());
-        secret.metadata.labels = Some(BTreeMap::from([
-            (
-                "app.kubernetes.io/managed-by".to_string(),
-                "uis".to_string(),
-            ),
-            ("app.kubernetes.io/instance".to_string(), self.app.clone()),
-            (
-                "app.kubernetes.io/component".to_string(),
-                "db-credentials".to_string(),
-            ),
-        ]));
+        let mut labels = uis_core::app::uis_labels(&self.app);
+        labels.insert(
+            "app.kubernetes.io/component".to_string(),
+            "db-credentials".to_string(),
+        );
+        secret.metadata.labels = Some(labels);
         secret
     }
 }

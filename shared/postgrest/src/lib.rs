@@ -42,10 +42,12 @@ pub fn name(app: &str) -> String {
     format!("{app}-postgrest")
 }
 
-/// The labels of every object; the selector uses the first two.
+/// The labels of every object: the suite's own ([`uis_core::app::uis_labels`])
+/// and `app.kubernetes.io/name: postgrest`; the selector uses name and
+/// instance.
 pub fn labels(app: &str) -> BTreeMap<String, String> {
-    let mut l = selector(app);
-    l.insert("app.kubernetes.io/managed-by".into(), "uis".into());
+    let mut l = uis_core::app::uis_labels(app);
+    l.extend(selector(app));
     l
 }
 
