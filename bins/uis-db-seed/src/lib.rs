@@ -1,23 +1,15 @@
-//! `uis-db-seed`: apply a directory of `*.sql` files to an app's database in
-//! byte order of their names, each exactly once, each in its own transaction,
-//! recorded with its SHA-256 in a ledger, under a lock (seed item B.2).
-//!
-//! A file changed after it was applied stops the run before anything is
-//! applied, unless it is marked `-- uis:repeatable` or named with
-//! `--reapply`. `--status` and `--dry-run` change nothing.
+//! `uis-db-seed`'s flags: they become [`uis_ops::seed::Options`], and
+//! `uis_ops::seed` applies the files (each once, in its own transaction,
+//! with a checksummed ledger, under a lock).
 
 use clap::Parser;
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Instant;
 use uis_cli::{ClusterArgs, LocatorArgs};
 use uis_ops::Failure;
 use uis_ops::app::validate_app;
-use uis_ops::error::Phase;
-use uis_ops::output::{self, note, warn};
-use uis_ops::script::{Options, PgConnector, Runner, Source};
-use uis_ops::seed::{self, Mode};
+use uis_ops::output;
+use uis_ops::seed;
 use uis_ops::session::Session;
 
 /// Apply DIR/*.sql in name order, each exactly once, with a ledger.
@@ -79,7 +71,6 @@ pub fn main() -> ExitCode {
 }
 
 fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
-    let started = Instant::now();
     if args.app.is_none() {
         args.app = uis_cli::default_str(&uis_cli::stdin_defaults()?, "app");
     }
@@ -87,226 +78,26 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         return Err(Failure::usage("give APP, e.g. `uis-db-seed railway db/`").into());
     };
     validate_app(&app)?;
-    let (files, warnings) = seed::scan(&args.dir)?;
-    for w in &warnings {
-        warn(w);
-    }
-    for r in &args.reapply {
-        if !files.iter().any(|f| &f.name == r) {
-            return Err(Failure::usage(format!(
-                "--reapply {r:?}: no such file in {}",
-                args.dir.display()
-            ))
-            .hint(format!(
-                "give the name of a *.sql file in that directory; `uis db seed {app} {} --status` lists them",
-                args.dir.display()
-            ))
-            .into());
-        }
-    }
-    let set = args
-        .dir
-        .canonicalize()
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| args.dir.display().to_string());
-
+    let opts = seed::Options {
+        app,
+        dir: args.dir,
+        as_role: args.as_role,
+        dry_run: args.dry_run,
+        status: args.status,
+        reapply: args.reapply,
+        no_wait: args.no_wait,
+    };
     let mut session = Session::new(args.cluster_args.config(), args.locator.locator()?)?;
-    let rec = session.app(&app)?;
-    let login = session.login_as(Some(&app), &args.as_role, None)?;
-    let admin = session.admin()?;
-    let mut control = session.connect_admin(&rec.database, "uis-db-seed")?;
-
-    // One seed run per app at a time, for the whole run.
-    if !(args.status || args.dry_run) {
-        let key = seed::lock_key(&app);
-        let got: bool = control
-            .query_one("select pg_try_advisory_lock(hashtext($1))", &[&key])?
-            .get(0);
-        if !got {
-            if args.no_wait {
-                return Err(Failure::new(
-                    Phase::Lock,
-                    format!("another seed run of {app:?} is in progress"),
-                )
-                .hint("wait for it, or run again without --no-wait to queue behind it")
-                .into());
+    match seed::run(&mut session, &opts)? {
+        seed::Report::Status(status) => {
+            output::print_json(&serde_json::to_value(&status)?)?;
+            Ok(0)
+        }
+        seed::Report::Run { report, exit } => {
+            if json_mode || report.failed.is_none() {
+                output::print_json(&serde_json::to_value(&report)?)?;
             }
-            note(format!(
-                "uis: another seed run of {app} is in progress; waiting for it to finish"
-            ));
-            control.execute("select pg_advisory_lock(hashtext($1))", &[&key])?;
+            Ok(exit)
         }
     }
-
-    let ledger = seed::read_ledger(&mut control, &set)?;
-    let plan = seed::plan(&files, &ledger, &args.reapply);
-    let drift: Vec<&(String, String, String, bool)> =
-        plan.changed.iter().filter(|c| !c.3).collect();
-    let changed_json: Vec<serde_json::Value> = plan
-        .changed
-        .iter()
-        .map(|(n, old, new, again)| serde_json::json!({"file": n, "old_sha256": old, "new_sha256": new, "reapply": again}))
-        .collect();
-    let pending: Vec<&str> = plan.pending.iter().map(|f| f.name.as_str()).collect();
-    if args.status || args.dry_run {
-        output::print_json(&serde_json::json!({
-            "status": if args.dry_run { "dry_run" } else { "status" },
-            "app": app, "dir": args.dir.display().to_string(), "seed_set": set,
-            "applied": plan.applied, "pending": pending, "changed": changed_json,
-        }))?;
-        return Ok(0);
-    }
-    if !drift.is_empty() {
-        let lines: Vec<String> = drift
-            .iter()
-            .map(|(n, old, new, _)| {
-                let when = ledger
-                    .get(n)
-                    .map(|a| format!(" (applied {} by {})", a.applied_at, a.applied_by))
-                    .unwrap_or_default();
-                format!(
-                    "{n} changed after it was applied{when}: sha256 {} -> {}",
-                    &old[..12.min(old.len())],
-                    &new[..12.min(new.len())]
-                )
-            })
-            .collect();
-        return Err(Failure::new(Phase::Drift, format!("{} (nothing was applied)", lines.join("; ")))
-            .hint(format!(
-                "put the change in a new file, or re-apply: `uis db seed {app} {} --reapply {}`, or mark the file `-- uis:repeatable` on its first line",
-                args.dir.display(),
-                drift[0].0
-            ))
-            .into());
-    }
-    if plan.pending.is_empty() {
-        note(format!(
-            "uis: nothing to apply: all {} file{} of {} are applied",
-            files.len(),
-            if files.len() == 1 { "" } else { "s" },
-            args.dir.display()
-        ));
-        output::print_json(&serde_json::json!({
-            "status": "ok", "app": app, "applied": [], "skipped": plan.applied, "failed": null,
-            "duration_ms": started.elapsed().as_millis() as u64,
-        }))?;
-        return Ok(0);
-    }
-
-    // The ledger exists and the running role may write it.
-    let mut grantees: Vec<&str> = Vec::new();
-    if login.user != rec.owner && login.user != admin.user {
-        grantees.push(&login.user);
-    }
-    for sql in seed::ledger_ddl(&rec.owner, &grantees) {
-        control.batch_execute(&sql)?;
-    }
-
-    let ep = session.endpoint()?;
-    let mut config = uis_ops::pg::config(&ep, &login, "uis-db-seed");
-    let notices = uis_ops::script::notice_channel(&mut config);
-    let client = session.connect_config(&config, &login)?;
-    let mut runner = Runner::new(
-        client,
-        Box::new(PgConnector::new(config)),
-        Options::default(),
-    )
-    .with_notices(notices);
-    let stdout = std::io::stdout();
-    let mut applied = Vec::new();
-    let mut failed: Option<String> = None;
-    let mut exit = 0;
-    let n = plan.pending.len();
-    for (i, f) in plan.pending.iter().enumerate() {
-        if output::stderr_is_terminal() {
-            note(format!("[{}/{n}] {} ({} bytes)", i + 1, f.name, f.bytes));
-        }
-        let t = Instant::now();
-        let in_tx = f.mode != Mode::NoTransaction;
-        // Inside the file's own transaction the engine may batch statements.
-        runner = runner.caller_transaction(in_tx);
-        let result = (|| -> Result<(), FileError> {
-            if in_tx {
-                runner
-                    .client()
-                    .batch_execute("BEGIN")
-                    .map_err(FileError::Pg)?;
-            }
-            let mut out = stdout.lock();
-            runner
-                .run(
-                    vec![Source::File(f.path.clone())],
-                    &mut out,
-                    &mut std::io::stderr(),
-                )
-                .map_err(|e| FileError::Script(Box::new(e)))?;
-            let _ = out.flush();
-            seed::record(runner.client(), &set, f, t.elapsed().as_millis() as i64)
-                .map_err(FileError::Pg)?;
-            if in_tx {
-                runner
-                    .client()
-                    .batch_execute("COMMIT")
-                    .map_err(FileError::Pg)?;
-            }
-            Ok(())
-        })();
-        match result {
-            Ok(()) => {
-                note(format!(
-                    "uis: applied {} in {} ms",
-                    f.name,
-                    t.elapsed().as_millis()
-                ));
-                applied.push(f.name.clone());
-            }
-            Err(e) => {
-                if in_tx {
-                    let _ = runner.client().batch_execute("ROLLBACK");
-                }
-                let (text, code) = match e {
-                    FileError::Script(se) => {
-                        let mut t = format!("error: {se}");
-                        if let Some(st) = &se.statement {
-                            t.push_str(&format!("\nSTATEMENT:  {st}"));
-                        }
-                        (t, se.exit_code())
-                    }
-                    FileError::Pg(pe) => {
-                        let f2 = Failure::from(pe);
-                        (
-                            format!("error: {}: {}", f.name, f2.detail),
-                            if f2.code == 2 { 2 } else { 3 },
-                        )
-                    }
-                };
-                note(text);
-                note(format!(
-                    "uis: {} was rolled back and not recorded; {} file{} not attempted; fix it and run again: `uis db seed {app} {}`",
-                    f.name,
-                    n - i - 1,
-                    if n - i - 1 == 1 { "" } else { "s" },
-                    args.dir.display()
-                ));
-                failed = Some(f.name.clone());
-                exit = code;
-                break;
-            }
-        }
-    }
-    let summary = serde_json::json!({
-        "status": if failed.is_some() { "error" } else { "ok" },
-        "app": app, "applied": applied, "skipped": plan.applied, "failed": failed,
-        "duration_ms": started.elapsed().as_millis() as u64,
-    });
-    if json_mode || failed.is_none() {
-        output::print_json(&summary)?;
-    }
-    Ok(exit)
-}
-
-enum FileError {
-    Script(Box<uis_ops::script::ScriptError>),
-    Pg(postgres::Error),
 }

@@ -4,13 +4,12 @@
 //! chosen role, then forwards until interrupted.
 
 use clap::Parser;
-use std::net::SocketAddr;
 use std::process::ExitCode;
 use uis_cli::{ClusterArgs, LocatorArgs};
 use uis_ops::Failure;
-use uis_ops::error::Phase;
 use uis_ops::output;
-use uis_ops::session::Session;
+use uis_ops::session::{Session, Who};
+use uis_ops::tunnel;
 
 /// Open a local port to the shared PostgreSQL and keep it open until interrupted.
 ///
@@ -68,67 +67,21 @@ fn run(args: Args) -> anyhow::Result<i32> {
     if let Some(a) = &app {
         uis_ops::app::validate_app(a)?;
     }
-    let (role, user, password, database) = match (&app, args.admin) {
-        (None, true) => {
-            let a = session.admin()?;
-            (
-                "admin".to_string(),
-                a.user,
-                a.password,
-                "postgres".to_string(),
-            )
-        }
-        (Some(app), true) => {
-            let rec = session.app(app)?;
-            let a = session.admin()?;
-            ("admin".to_string(), a.user, a.password, rec.database)
-        }
-        (Some(app), false) => {
-            let rec = session.app(app)?;
-            let kind = args.role.clone().unwrap_or_else(|| "owner".into());
-            let user = rec.resolve_role(&kind);
-            let password = rec.passwords.get(&user).cloned().ok_or_else(|| {
-                Failure::new(
-                    Phase::Store,
-                    format!("no stored password for role {user:?} of app {app:?}"),
-                )
-                .hint(format!(
-                    "see the stored roles with `uis db creds {app} --role ROLE`"
-                ))
-            })?;
-            (kind, user, password, rec.database)
-        }
+    let who = match (&app, args.admin) {
+        (_, true) => Who::Admin,
+        (Some(_), false) => Who::Role(args.role.clone().unwrap_or_else(|| "owner".into())),
         (None, false) => {
             return Err(
                 Failure::usage("give APP (e.g. `uis-db-tunnel railway`), or --admin").into(),
             );
         }
     };
-    let ep = session.endpoint_on(SocketAddr::from(([127, 0, 0, 1], args.port)))?;
-    let url = uis_ops::core::creds::url(&user, &password, &ep.host, ep.port, &database);
-    output::print_json(&serde_json::json!({
-        "app": app,
-        "role": role,
-        "username": user,
-        "database": database,
-        "host": ep.host,
-        "port": ep.port,
-        "database_url": url,
-        "via": session.via(),
-    }))?;
+    let report = tunnel::open(&mut session, app.as_deref(), &who, args.port)?;
+    output::print_json(&serde_json::to_value(&report)?)?;
     output::note(format!(
         "uis: forwarding {}:{} {}; press Ctrl-C to stop",
-        ep.host,
-        ep.port,
-        session.via()
+        report.host, report.port, report.via
     ));
-    session.block_on(async {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("install SIGTERM handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {},
-            _ = term.recv() => {},
-        }
-    });
+    tunnel::wait_for_interrupt(&session);
     Ok(0)
 }

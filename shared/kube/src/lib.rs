@@ -8,6 +8,7 @@
 //! [`cluster::ClusterConfig`] and [`locate::Locator`].
 
 pub mod cluster;
+pub mod exec;
 pub mod locate;
 pub mod rollout;
 pub mod store;

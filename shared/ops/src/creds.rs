@@ -5,10 +5,9 @@
 //! The formats themselves are [`uis_core::creds`]: this module finds the
 //! values.
 
-use crate::session::Session;
+use crate::session::{Session, Who};
 use uis_core::Failure;
 pub use uis_core::creds::{Creds, Format};
-use uis_core::error::Phase;
 
 /// What `uis-db-creds` was asked for.
 #[derive(Debug, Clone, Default)]
@@ -39,59 +38,24 @@ pub fn list(session: &mut Session) -> Result<Vec<String>, Failure> {
 /// failures.
 pub fn run(session: &mut Session, opts: &Options) -> Result<Creds, Failure> {
     let loc = session.locator.clone();
-    let local = loc.local.clone();
-    let in_cluster = (loc.cluster_host(), loc.port);
-    if opts.admin {
-        let database = match &opts.app {
-            Some(a) => session.app(a)?.database,
-            None => "postgres".to_string(),
-        };
-        let admin = session.admin()?;
-        return Ok(Creds {
-            app: opts.app.clone(),
-            role: "admin".into(),
-            username: admin.user,
-            password: admin.password,
-            database,
-            local,
-            cluster: in_cluster,
-            source: admin.source,
-        });
-    }
-    let Some(app) = opts.app.clone() else {
+    if !opts.admin && opts.app.is_none() {
         return Err(Failure::usage(
             "give APP (e.g. `uis-db-creds railway`), or --admin for the superuser",
         ));
+    }
+    let who = match (opts.admin, &opts.role) {
+        (true, _) => Who::Admin,
+        (false, role) => Who::Role(role.clone().unwrap_or_else(|| "owner".into())),
     };
-    let rec = session.app(&app)?;
-    let kind = opts.role.clone().unwrap_or_else(|| "owner".into());
-    let username = rec.resolve_role(&kind);
-    let Some(password) = rec.passwords.get(&username).cloned() else {
-        let known: Vec<&str> = rec.passwords.keys().map(String::as_str).collect();
-        return Err(Failure::new(
-            Phase::Store,
-            format!(
-                "no stored password for role {username:?} of app {app:?} (stored: {})",
-                known.join(", ")
-            ),
-        )
-        .hint(format!(
-            "roles get stored passwords when the suite creates them: `uis db configure {app} --with-roles postgrest` or `uis postgrest deploy {app}`"
-        )));
-    };
+    let found = session.login_for(opts.app.as_deref(), &who, None)?;
     Ok(Creds {
-        app: Some(app.clone()),
-        role: kind,
-        source: format!(
-            "Secret {}/{} key password.{}",
-            loc.namespace,
-            uis_kube::store::secret_name(&app),
-            username
-        ),
-        username,
-        password,
-        database: rec.database.clone(),
-        local,
-        cluster: in_cluster,
+        app: opts.app.clone(),
+        role: found.kind,
+        username: found.login.user,
+        password: found.login.password,
+        database: found.login.database,
+        local: loc.local.clone(),
+        cluster: (loc.cluster_host(), loc.port),
+        source: found.source,
     })
 }

@@ -9,8 +9,10 @@
 pub mod creds;
 pub mod pg;
 pub mod postgrest_state;
+pub mod psql;
 pub mod seed;
 pub mod session;
+pub mod tunnel;
 
 pub use uis_core as core;
 pub use uis_kube as kube;
@@ -20,5 +22,5 @@ pub use uis_script as script;
 // The modules below the operations, under the names the binaries used
 // before the split; the binaries move to the operation modules one by one.
 pub use uis_core::{Failure, app, dotenv, error, output, secret};
-pub use uis_kube::{cluster, locate, rollout, store, tunnel};
+pub use uis_kube::{cluster, locate, rollout, store};
 pub use uis_postgrest::jwt;

@@ -18,6 +18,37 @@ use uis_kube::store::{self, AppRecord};
 use uis_kube::tunnel::Tunnel;
 use uis_kube::{Cluster, ClusterConfig};
 
+/// Whose login a command uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Who {
+    /// The PostgreSQL superuser (`--admin`, `--as admin`).
+    Admin,
+    /// `owner`, a role kind the app stores (`authenticator`, `readonly`
+    /// ...), or a stored role's name.
+    Role(String),
+}
+
+impl Who {
+    /// `admin` is the superuser; anything else a role of the app.
+    pub fn parse(s: &str) -> Who {
+        if s == "admin" {
+            Who::Admin
+        } else {
+            Who::Role(s.to_string())
+        }
+    }
+}
+
+/// A resolved login and where its password came from (never the value).
+#[derive(Clone)]
+pub struct AppLogin {
+    /// `admin`, `owner`, or the role kind or name asked for.
+    pub kind: String,
+    pub login: Login,
+    /// `Secret NS/NAME key KEY`.
+    pub source: String,
+}
+
 pub struct Session {
     rt: tokio::runtime::Runtime,
     cluster_config: ClusterConfig,
@@ -187,48 +218,78 @@ impl Session {
         self.connect(&login, application_name)
     }
 
-    /// The login for `--as owner|admin|ROLE`: the superuser (for the app's
-    /// database, `database`, or `postgres` without an app), or a role whose
-    /// password the app's credential store holds (`owner` by default).
-    pub fn login_as(
+    /// The login of `who` for an app's database: the superuser (password
+    /// from the admin Secret chain) or a role whose password the app's
+    /// credential store holds. The database is `database` when given, else
+    /// the app's, else (the superuser without an app) `postgres`. The one
+    /// place where APP + `--admin`/`--as`/`--role` become a login, for
+    /// creds, tunnel and psql.
+    ///
+    /// Errors: phase `usage` (exit 2) for a role without an app or a role
+    /// name with a control character; `store` when the app is not
+    /// configured or stores no password for the role; `locate` when no
+    /// admin Secret holds the superuser's password; `cluster` for API
+    /// failures.
+    pub fn login_for(
         &mut self,
         app: Option<&str>,
-        as_role: &str,
+        who: &Who,
         database: Option<&str>,
-    ) -> Result<Login, Failure> {
-        uis_core::app::validate_ident("--as", as_role)?;
-        if as_role == "admin" {
-            let admin = self.admin()?;
-            let database = match (database, app) {
-                (Some(d), _) => d.to_string(),
-                (None, Some(app)) => self.app(app)?.database,
-                (None, None) => "postgres".to_string(),
-            };
-            return Ok(Login {
-                user: admin.user,
-                password: admin.password,
-                database,
-            });
-        }
+    ) -> Result<AppLogin, Failure> {
+        let kind = match who {
+            Who::Admin => {
+                let database = match (database, app) {
+                    (Some(d), _) => d.to_string(),
+                    (None, Some(app)) => self.app(app)?.database,
+                    (None, None) => "postgres".to_string(),
+                };
+                let admin = self.admin()?;
+                return Ok(AppLogin {
+                    kind: "admin".into(),
+                    login: Login {
+                        user: admin.user,
+                        password: admin.password,
+                        database,
+                    },
+                    source: admin.source,
+                });
+            }
+            Who::Role(kind) => kind,
+        };
+        uis_core::app::validate_ident("--as", kind)?;
         let Some(app) = app else {
             return Err(Failure::usage(format!(
-                "give APP to run as {as_role:?}, or --as admin for the superuser"
+                "give APP to run as {kind:?}, or --as admin for the superuser"
             )));
         };
         let rec = self.app(app)?;
-        let user = rec.resolve_role(as_role);
+        let user = rec.resolve_role(kind);
         let password = rec.passwords.get(&user).cloned().ok_or_else(|| {
             let stored: Vec<&str> = rec.passwords.keys().map(String::as_str).collect();
             Failure::new(
                 Phase::Store,
-                format!("no stored password for role {user:?} of app {app:?} (stored: {})", stored.join(", ")),
+                format!(
+                    "no stored password for role {user:?} of app {app:?} (stored: {})",
+                    stored.join(", ")
+                ),
             )
-            .hint(format!("run as the owner (default) or the superuser: --as admin (`uis db creds {app} --role ROLE` lists what is stored)"))
+            .hint(format!(
+                "roles get stored passwords when the suite creates them: `uis db configure {app} --with-roles postgrest` or `uis postgrest deploy {app}`; the owner (default) and the superuser (--admin, --as admin) always work"
+            ))
         })?;
-        Ok(Login {
-            user,
-            password,
-            database: database.map(str::to_string).unwrap_or(rec.database),
+        let source = format!(
+            "Secret {}/{} key password.{user}",
+            self.locator.namespace,
+            store::secret_name(app)
+        );
+        Ok(AppLogin {
+            kind: kind.clone(),
+            login: Login {
+                user,
+                password,
+                database: database.map(str::to_string).unwrap_or(rec.database),
+            },
+            source,
         })
     }
 

@@ -1,6 +1,6 @@
 //! Session-level advisory locks that serialize the suite's runs on one app
 //! across machines: configure (`uis-configure:APP`), PostgREST deploy
-//! (`uis-postgrest:APP`) and seed (`uis-seed:...`). The key text is hashed
+//! (`uis-postgrest:APP`) and seed (`uis-seed:APP`). The key text is hashed
 //! with `hashtext` on the server, as before, so runs of older and newer
 //! versions of the suite still exclude each other. The lock lasts until
 //! the session ends (PostgreSQL docs, "Advisory Locks").
@@ -14,7 +14,7 @@ pub enum LockKey {
     Configure(String),
     /// `uis-postgrest:APP`.
     Postgrest(String),
-    /// The seed ledger's key (see `seed::lock_key`).
+    /// `uis-seed:APP`.
     Seed(String),
 }
 
@@ -24,7 +24,7 @@ impl LockKey {
         match self {
             LockKey::Configure(app) => format!("uis-configure:{app}"),
             LockKey::Postgrest(app) => format!("uis-postgrest:{app}"),
-            LockKey::Seed(key) => key.clone(),
+            LockKey::Seed(app) => format!("uis-seed:{app}"),
         }
     }
 }

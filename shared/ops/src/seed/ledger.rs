@@ -229,8 +229,21 @@ pub struct Plan {
     pub applied: Vec<String>,
     /// To apply, in order.
     pub pending: Vec<SeedFile>,
-    /// Applied before with another checksum: (name, old, new, will re-apply).
-    pub changed: Vec<(String, String, String, bool)>,
+    /// Applied before with another checksum.
+    pub changed: Vec<Changed>,
+}
+
+/// A file applied before with another checksum.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Changed {
+    /// Its name.
+    pub file: String,
+    /// The checksum in the ledger.
+    pub old_sha256: String,
+    /// Its checksum now.
+    pub new_sha256: String,
+    /// Whether this run applies it again (`--reapply` or `-- uis:repeatable`).
+    pub reapply: bool,
 }
 
 /// Classifies the files against the ledger. `reapply` names files to run
@@ -245,8 +258,12 @@ pub fn plan(files: &[SeedFile], ledger: &BTreeMap<String, Applied>, reapply: &[S
             Some(a) => {
                 let again = forced || f.mode == Mode::Repeatable;
                 if a.sha256 != f.sha256 {
-                    p.changed
-                        .push((f.name.clone(), a.sha256.clone(), f.sha256.clone(), again));
+                    p.changed.push(Changed {
+                        file: f.name.clone(),
+                        old_sha256: a.sha256.clone(),
+                        new_sha256: f.sha256.clone(),
+                        reapply: again,
+                    });
                 }
                 if again {
                     p.pending.push(f.clone());
@@ -255,11 +272,6 @@ pub fn plan(files: &[SeedFile], ledger: &BTreeMap<String, Applied>, reapply: &[S
         }
     }
     p
-}
-
-/// The advisory lock key of an app's seed runs.
-pub fn lock_key(app: &str) -> String {
-    format!("uis-seed:{app}")
 }
 
 #[cfg(test)]
@@ -306,10 +318,10 @@ mod tests {
         );
         assert_eq!(p.changed.len(), 2);
         assert!(
-            !p.changed[0].3,
+            !p.changed[0].reapply,
             "02 changed and not repeatable: a drift error"
         );
-        assert!(p.changed[1].3, "03 is repeatable");
+        assert!(p.changed[1].reapply, "03 is repeatable");
         let p = plan(&files, &ledger, &["02.sql".into()]);
         assert_eq!(
             p.pending

@@ -1,0 +1,339 @@
+//! `uis-db-seed`: apply a directory of `*.sql` files to an app's database in
+//! byte order of their names, each exactly once, each in its own transaction,
+//! recorded with its SHA-256 in a ledger ([`ledger`]), under a lock (seed
+//! item B.2).
+//!
+//! A file changed after it was applied stops the run before anything is
+//! applied, unless it is marked `-- uis:repeatable` or named in
+//! `reapply`. Status and dry runs change nothing.
+
+pub mod ledger;
+
+pub use ledger::{
+    Applied, Changed, Mode, Plan, SeedFile, ledger_ddl, plan, read_ledger, record, scan,
+};
+
+use crate::pg::lock::{self, LockKey};
+use crate::session::{Session, Who};
+use serde::Serialize;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+use uis_core::Failure;
+use uis_core::error::{Phase, exit};
+use uis_core::output::{note, stderr_is_terminal, warn};
+use uis_script::{Options as ScriptOptions, PgConnector, Runner, ScriptError, Source};
+
+/// What `uis-db-seed` was asked to do.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub app: String,
+    /// The directory of `*.sql` files.
+    pub dir: PathBuf,
+    /// `--as`: `owner`, `admin` or a stored role.
+    pub as_role: String,
+    /// What would be applied; change nothing.
+    pub dry_run: bool,
+    /// What is applied, pending and changed; change nothing.
+    pub status: bool,
+    /// Files to apply again even if applied or changed.
+    pub reapply: Vec<String>,
+    /// Fail at once when another run holds the lock.
+    pub no_wait: bool,
+}
+
+/// `--status` and `--dry-run`: what is applied, pending and changed.
+#[derive(Debug, Serialize)]
+pub struct StatusReport {
+    /// `status` or `dry_run`.
+    pub status: &'static str,
+    pub app: String,
+    pub dir: String,
+    /// The ledger's name for the directory (its last component).
+    pub seed_set: String,
+    pub applied: Vec<String>,
+    pub pending: Vec<String>,
+    pub changed: Vec<Changed>,
+}
+
+/// A run's result.
+#[derive(Debug, Serialize)]
+pub struct RunReport {
+    /// `ok`, or `error` when a file failed.
+    pub status: &'static str,
+    pub app: String,
+    /// Files applied by this run, in order.
+    pub applied: Vec<String>,
+    /// Files already applied with the same checksum.
+    pub skipped: Vec<String>,
+    /// The file that failed (rolled back, not recorded).
+    pub failed: Option<String>,
+    pub duration_ms: u64,
+}
+
+/// What a seed call returns.
+#[derive(Debug)]
+pub enum Report {
+    Status(StatusReport),
+    Run {
+        report: RunReport,
+        /// psql's exit code for the failed file (2 connection lost, 3
+        /// script error), 0 when every file applied.
+        exit: i32,
+    },
+}
+
+/// Scans, checks and plans, then (unless a status or dry run) applies the
+/// pending files, each in its own transaction with its ledger row.
+///
+/// Errors: phase `usage` (a `reapply` name that is not a file of the
+/// directory); `input` (unreadable directory or file); `store`, `locate`,
+/// `cluster` for the logins; `lock` (`no_wait` and another run holds the
+/// lock); `drift` (a file changed after it was applied, nothing applied);
+/// `sql`/`connect` for the ledger. A failing FILE is not an error here: it
+/// is the `Report::Run` with `failed` and `exit` set, its message already
+/// on stderr.
+pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
+    let started = Instant::now();
+    let app = &opts.app;
+    let (files, warnings) = scan(&opts.dir)?;
+    for w in &warnings {
+        warn(w);
+    }
+    for r in &opts.reapply {
+        if !files.iter().any(|f| &f.name == r) {
+            return Err(Failure::usage(format!(
+                "--reapply {r:?}: no such file in {}",
+                opts.dir.display()
+            ))
+            .hint(format!(
+                "give the name of a *.sql file in that directory; `uis db seed {app} {} --status` lists them",
+                opts.dir.display()
+            )));
+        }
+    }
+    let set = opts
+        .dir
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| opts.dir.display().to_string());
+
+    let rec = session.app(app)?;
+    let login = session
+        .login_for(Some(app), &Who::parse(&opts.as_role), None)?
+        .login;
+    let admin = session.admin()?;
+    let mut control = session.connect_admin(&rec.database, "uis-db-seed")?;
+
+    // One seed run per app at a time, for the whole run.
+    if !(opts.status || opts.dry_run) {
+        let key = LockKey::Seed(app.clone());
+        if !lock::try_lock(&mut control, &key)? {
+            if opts.no_wait {
+                return Err(Failure::new(
+                    Phase::Lock,
+                    format!("another seed run of {app:?} is in progress"),
+                )
+                .hint("wait for it, or run again without --no-wait to queue behind it"));
+            }
+            note(format!(
+                "uis: another seed run of {app} is in progress; waiting for it to finish"
+            ));
+            lock::lock(&mut control, &key)?;
+        }
+    }
+
+    let ledger = read_ledger(&mut control, &set)?;
+    let plan = plan(&files, &ledger, &opts.reapply);
+    if opts.status || opts.dry_run {
+        return Ok(Report::Status(StatusReport {
+            status: if opts.dry_run { "dry_run" } else { "status" },
+            app: app.clone(),
+            dir: opts.dir.display().to_string(),
+            seed_set: set,
+            applied: plan.applied,
+            pending: plan.pending.iter().map(|f| f.name.clone()).collect(),
+            changed: plan.changed,
+        }));
+    }
+    let drift: Vec<&Changed> = plan.changed.iter().filter(|c| !c.reapply).collect();
+    if !drift.is_empty() {
+        let lines: Vec<String> = drift
+            .iter()
+            .map(|c| {
+                let when = ledger
+                    .get(&c.file)
+                    .map(|a| format!(" (applied {} by {})", a.applied_at, a.applied_by))
+                    .unwrap_or_default();
+                format!(
+                    "{} changed after it was applied{when}: sha256 {} -> {}",
+                    c.file,
+                    &c.old_sha256[..12.min(c.old_sha256.len())],
+                    &c.new_sha256[..12.min(c.new_sha256.len())]
+                )
+            })
+            .collect();
+        return Err(Failure::new(Phase::Drift, format!("{} (nothing was applied)", lines.join("; ")))
+            .hint(format!(
+                "put the change in a new file, or re-apply: `uis db seed {app} {} --reapply {}`, or mark the file `-- uis:repeatable` on its first line",
+                opts.dir.display(),
+                drift[0].file
+            )));
+    }
+    if plan.pending.is_empty() {
+        note(format!(
+            "uis: nothing to apply: all {} file{} of {} are applied",
+            files.len(),
+            if files.len() == 1 { "" } else { "s" },
+            opts.dir.display()
+        ));
+        return Ok(Report::Run {
+            report: RunReport {
+                status: "ok",
+                app: app.clone(),
+                applied: vec![],
+                skipped: plan.applied,
+                failed: None,
+                duration_ms: started.elapsed().as_millis() as u64,
+            },
+            exit: exit::OK,
+        });
+    }
+
+    // The ledger exists and the running role may write it.
+    let mut grantees: Vec<&str> = Vec::new();
+    if login.user != rec.owner && login.user != admin.user {
+        grantees.push(&login.user);
+    }
+    for sql in ledger_ddl(&rec.owner, &grantees) {
+        control.batch_execute(&sql)?;
+    }
+
+    let ep = session.endpoint()?;
+    let mut config = crate::pg::config(&ep, &login, "uis-db-seed");
+    let notices = uis_script::notice_channel(&mut config);
+    let client = session.connect_config(&config, &login)?;
+    let mut runner = Runner::new(
+        client,
+        Box::new(PgConnector::new(config)),
+        ScriptOptions::default(),
+    )
+    .with_notices(notices);
+    let mut applied = Vec::new();
+    let mut failed: Option<String> = None;
+    let mut code = exit::OK;
+    let n = plan.pending.len();
+    for (i, f) in plan.pending.iter().enumerate() {
+        if stderr_is_terminal() {
+            note(format!("[{}/{n}] {} ({} bytes)", i + 1, f.name, f.bytes));
+        }
+        let t = Instant::now();
+        let in_tx = f.mode != Mode::NoTransaction;
+        // Inside the file's own transaction the engine may batch statements.
+        runner = runner.caller_transaction(in_tx);
+        match apply_file(&mut runner, &set, f, in_tx, t) {
+            Ok(()) => {
+                note(format!(
+                    "uis: applied {} in {} ms",
+                    f.name,
+                    t.elapsed().as_millis()
+                ));
+                applied.push(f.name.clone());
+            }
+            Err(e) => {
+                if in_tx {
+                    let _ = runner.client().batch_execute("ROLLBACK");
+                }
+                let (text, file_code) = match e {
+                    FileError::Script(se) => {
+                        let mut t = format!("error: {se}");
+                        if let Some(st) = &se.statement {
+                            t.push_str(&format!("\nSTATEMENT:  {st}"));
+                        }
+                        (t, se.exit_code())
+                    }
+                    FileError::Pg(pe) => {
+                        let f2 = Failure::from(pe);
+                        (
+                            format!("error: {}: {}", f.name, f2.detail),
+                            if f2.code == exit::CONNECTION_LOST {
+                                exit::CONNECTION_LOST
+                            } else {
+                                exit::SCRIPT
+                            },
+                        )
+                    }
+                };
+                note(text);
+                note(format!(
+                    "uis: {} was rolled back and not recorded; {} file{} not attempted; fix it and run again: `uis db seed {app} {}`",
+                    f.name,
+                    n - i - 1,
+                    if n - i - 1 == 1 { "" } else { "s" },
+                    opts.dir.display()
+                ));
+                failed = Some(f.name.clone());
+                code = file_code;
+                break;
+            }
+        }
+    }
+    Ok(Report::Run {
+        report: RunReport {
+            status: if failed.is_some() { "error" } else { "ok" },
+            app: app.clone(),
+            applied,
+            skipped: plan.applied,
+            failed,
+            duration_ms: started.elapsed().as_millis() as u64,
+        },
+        exit: code,
+    })
+}
+
+/// One file in its transaction (unless `-- uis:no-transaction`), then its
+/// ledger row, then COMMIT.
+fn apply_file(
+    runner: &mut Runner,
+    set: &str,
+    f: &SeedFile,
+    in_tx: bool,
+    started: Instant,
+) -> Result<(), FileError> {
+    if in_tx {
+        runner
+            .client()
+            .batch_execute("BEGIN")
+            .map_err(FileError::Pg)?;
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    runner
+        .run(
+            vec![Source::File(f.path.clone())],
+            &mut out,
+            &mut std::io::stderr(),
+        )
+        .map_err(|e| FileError::Script(Box::new(e)))?;
+    let _ = out.flush();
+    record(
+        runner.client(),
+        set,
+        f,
+        started.elapsed().as_millis() as i64,
+    )
+    .map_err(FileError::Pg)?;
+    if in_tx {
+        runner
+            .client()
+            .batch_execute("COMMIT")
+            .map_err(FileError::Pg)?;
+    }
+    Ok(())
+}
+
+enum FileError {
+    Script(Box<ScriptError>),
+    Pg(postgres::Error),
+}

@@ -1,0 +1,83 @@
+//! `uis-db-tunnel`: a local port that reaches PostgreSQL through a
+//! port-forward over the Kubernetes API, for psql, GUI clients and local
+//! tools (frictions F3, C.2); the forwarding itself is `uis_kube::tunnel`.
+
+use crate::session::{Session, Who};
+use serde::Serialize;
+use std::net::SocketAddr;
+use uis_core::Failure;
+
+/// The open tunnel, as printed: where to connect and as whom (the URL
+/// holds the password: printing it is this command's job).
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub app: Option<String>,
+    /// `admin`, `owner`, or the role kind or name asked for.
+    pub role: String,
+    pub username: String,
+    pub database: String,
+    pub host: String,
+    pub port: u16,
+    pub database_url: String,
+    /// How PostgreSQL is reached (`through a port-forward to pod NS/NAME`).
+    pub via: String,
+}
+
+/// Opens the local port (127.0.0.1:`port`, 0 for any free one) and resolves
+/// the login of `who` for the printed URL. The port forwards until the
+/// session is dropped: call [`wait_for_interrupt`] to keep it open.
+///
+/// Errors: phase `usage` when `--direct` is set (there is nothing to
+/// forward); the login's failures (see [`Session::login_for`]); `tunnel`
+/// or `locate` when the pod cannot be found or the port not bound.
+pub fn open(
+    session: &mut Session,
+    app: Option<&str>,
+    who: &Who,
+    port: u16,
+) -> Result<Report, Failure> {
+    if session.locator.direct.is_some() {
+        return Err(Failure::usage(
+            "--direct makes no tunnel: connect to that address yourself",
+        ));
+    }
+    let found = session.login_for(app, who, None)?;
+    let ep = session.endpoint_on(SocketAddr::from(([127, 0, 0, 1], port)))?;
+    let login = found.login;
+    Ok(Report {
+        app: app.map(str::to_string),
+        role: found.kind,
+        database_url: uis_core::creds::url(
+            &login.user,
+            &login.password,
+            &ep.host,
+            ep.port,
+            &login.database,
+        ),
+        username: login.user,
+        database: login.database,
+        host: ep.host,
+        port: ep.port,
+        via: session.via(),
+    })
+}
+
+/// Blocks until Ctrl-C or SIGTERM, forwarding meanwhile.
+pub fn wait_for_interrupt(session: &Session) {
+    session.block_on(async {
+        #[cfg(unix)]
+        {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("install SIGTERM handler");
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {},
+                _ = term.recv() => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    });
+}

@@ -1,0 +1,745 @@
+//! Running scripts against a server the way `psql -q -v ON_ERROR_STOP=1 -f`
+//! does: statements through the simple query protocol, inline COPY data
+//! through `copy_in`, meta-commands, `\if` branches, `-1` transactions,
+//! and errors located at file:line:column.
+//!
+//! The run loop is here; its seams are their own files: `copy.rs` (COPY
+//! data and `\copy`), `meta.rs` (meta-commands), `batch.rs` (batching
+//! inside transactions) and `errors.rs` (located errors).
+//!
+//! Not for splitting without a server (use [`super::split`]), nor for
+//! choosing where to connect: the caller hands in a `Client` and a
+//! [`Connector`] for `\connect`.
+
+// A ScriptError carries the server's whole report (message, detail, hint,
+// statement); errors are rare and end or interrupt a run, so its size on the
+// Err path costs nothing worth a Box in the public API.
+#![allow(clippy::result_large_err)]
+
+use super::error::{ErrorKind, ScriptError};
+use super::lexer::{CopyKind, Item, LexError, Lexer, Meta, Pos, Statement};
+use super::output::{self, Format, ResultSet};
+use super::vars::{ArgMode, Variables, parse_args, parse_bool, valid_name};
+use postgres::error::{DbError, ErrorPosition};
+use postgres::{Client, SimpleQueryMessage};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+
+mod batch;
+mod copy;
+mod errors;
+mod meta;
+
+use batch::ends_transaction;
+use copy::drain_copy;
+use errors::{SUPPORTED_META, lex_error, pg_error};
+
+/// Where script text comes from; run in the order given.
+pub enum Source {
+    /// A file (`-f`); `\ir` inside it is relative to its directory.
+    File(PathBuf),
+    /// A command string (`-c`). It is split and run statement by
+    /// statement like a file (psql sends one `-c` string as one query).
+    Command(String),
+    /// The process's standard input, named `<stdin>`.
+    Stdin,
+    /// Any reader, with the name errors use for it (tests, embedding).
+    Reader {
+        name: String,
+        reader: Box<dyn BufRead>,
+    },
+}
+
+/// Opens the connection `\connect` asks for. `None` means "keep the
+/// current one" (psql's `-` or an omitted argument); `connect(None, None)`
+/// reopens the current database as the current user (the runner does that
+/// after a COPY fails to start, see `Runner::run`).
+pub trait Connector {
+    fn connect(
+        &mut self,
+        dbname: Option<&str>,
+        user: Option<&str>,
+    ) -> Result<Client, postgres::Error>;
+}
+
+impl<F> Connector for F
+where
+    F: FnMut(Option<&str>, Option<&str>) -> Result<Client, postgres::Error>,
+{
+    fn connect(
+        &mut self,
+        dbname: Option<&str>,
+        user: Option<&str>,
+    ) -> Result<Client, postgres::Error> {
+        self(dbname, user)
+    }
+}
+
+/// A [`Connector`] from a `postgres::Config` (without TLS): `\connect`
+/// changes its dbname/user and remembers them for the next `\connect -`.
+/// Attach a notice callback to the config (or use [`notice_channel`])
+/// before building both the first client and this connector.
+pub struct PgConnector {
+    config: postgres::Config,
+}
+
+impl PgConnector {
+    pub fn new(config: postgres::Config) -> Self {
+        PgConnector { config }
+    }
+}
+
+impl Connector for PgConnector {
+    fn connect(
+        &mut self,
+        dbname: Option<&str>,
+        user: Option<&str>,
+    ) -> Result<Client, postgres::Error> {
+        let mut config = self.config.clone();
+        if let Some(d) = dbname {
+            config.dbname(d);
+        }
+        if let Some(u) = user {
+            config.user(u);
+        }
+        let client = config.connect(postgres::NoTls)?;
+        self.config = config;
+        Ok(client)
+    }
+}
+
+/// Route a config's notices (NOTICE, WARNING, ...) into a channel; give the
+/// receiver to [`Runner::with_notices`] and the runner writes them to its
+/// info writer after each statement, as psql prints them to stderr.
+pub fn notice_channel(config: &mut postgres::Config) -> mpsc::Receiver<DbError> {
+    let (tx, rx) = mpsc::channel();
+    let tx = std::sync::Mutex::new(tx);
+    config.notice_callback(move |n| {
+        if let Ok(tx) = tx.lock() {
+            let _ = tx.send(n);
+        }
+    });
+    rx
+}
+
+/// Run options; the defaults are psql's `-q -v ON_ERROR_STOP=1`.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Stop at the first error (exit 3); off: report each error, go on.
+    pub on_error_stop: bool,
+    /// `-1`: BEGIN first, COMMIT at the end, ROLLBACK on failure.
+    pub single_transaction: bool,
+    pub format: Format,
+    /// Write each statement to the info writer before sending it (`-e`).
+    pub echo: bool,
+    /// Write a command tag per statement to the info writer. The simple
+    /// query API gives only a row count, so the tag is derived from the
+    /// statement's first words (`CREATE TABLE`, `INSERT 0 3`).
+    pub verbose: bool,
+    /// `-v NAME=VALUE`. `ON_ERROR_STOP` here or from `\set` overrides
+    /// `on_error_stop`.
+    pub variables: Variables,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            on_error_stop: true,
+            single_transaction: false,
+            format: Format::Table,
+            echo: false,
+            verbose: false,
+            variables: Variables::new(),
+        }
+    }
+}
+
+/// What a successful run did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Statements sent (each COPY counts once).
+    pub statements: u64,
+    /// Errors reported and passed over (only with `on_error_stop` off).
+    pub errors: u64,
+}
+
+/// `\if` state of one nesting level; only `Taking` runs anything.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cond {
+    Taking,
+    Seeking,
+    Done,
+    Ignoring,
+    ElseTaking,
+    ElseSkipping,
+}
+
+struct Frame<'a> {
+    name: &'a str,
+    dir: Option<&'a Path>,
+    depth: usize,
+}
+
+const MAX_DEPTH: usize = 64;
+
+/// The script engine. See the module docs.
+pub struct Runner {
+    client: Client,
+    connector: Box<dyn Connector + Send>,
+    options: Options,
+    vars: Variables,
+    standard_conforming_strings: bool,
+    restricted: Option<String>,
+    summary: Summary,
+    quit: bool,
+    notices: Option<mpsc::Receiver<DbError>>,
+    batch: Batch,
+}
+
+/// Statements waiting to go to the server as one simple-query message (see
+/// [`Runner::batching`]). Only statements that return no rows, inside a
+/// transaction block, with ON_ERROR_STOP on, are held here.
+#[derive(Default)]
+struct Batch {
+    /// Batching allowed by the caller ([`Runner::batching`]).
+    enabled: bool,
+    /// The caller opened a transaction block before handing the client in.
+    caller_transaction: bool,
+    /// The script ended or left the transaction the run started in (a
+    /// transaction-control statement, `\connect`, a reconnect): from then on
+    /// every statement goes on its own, as in autocommit.
+    left_transaction: bool,
+    statements: Vec<Statement>,
+    /// The statements' texts joined, each ending in `;` and a newline.
+    text: String,
+    /// `SAVEPOINT uis_batch` is open (a batch ended with `RELEASE ...;
+    /// SAVEPOINT ...` because another batch follows).
+    savepoint: bool,
+}
+
+/// Cap per batch: memory stays flat, and a failed batch replays at most
+/// this much.
+const BATCH_MAX_STATEMENTS: usize = 2000;
+const BATCH_MAX_BYTES: usize = 1024 * 1024;
+const SAVEPOINT: &str = "uis_batch";
+
+impl Runner {
+    pub fn new(client: Client, connector: Box<dyn Connector + Send>, options: Options) -> Runner {
+        let vars = options.variables.clone();
+        let mut options = options;
+        if let Some(v) = vars.get("ON_ERROR_STOP").and_then(parse_bool) {
+            options.on_error_stop = v;
+        }
+        Runner {
+            client,
+            connector,
+            options,
+            vars,
+            standard_conforming_strings: true,
+            restricted: None,
+            summary: Summary::default(),
+            quit: false,
+            notices: None,
+            batch: Batch {
+                enabled: true,
+                ..Batch::default()
+            },
+        }
+    }
+
+    /// Whether to send consecutive statements in batches (default on).
+    ///
+    /// Inside a transaction block (`-1`, or [`Runner::caller_transaction`])
+    /// with ON_ERROR_STOP on and neither echo nor verbose, consecutive
+    /// statements that return no rows and may run in a transaction block
+    /// (INSERT/UPDATE/DELETE without RETURNING, CREATE, ALTER, DROP, GRANT,
+    /// COMMENT, SET, DO, ...) go to the server as one simple-query message
+    /// of up to 2,000 statements or 1 MiB, inside `SAVEPOINT uis_batch`.
+    /// Anything else (COPY, meta-commands, statements whose results are
+    /// printed, transaction control, `CONCURRENTLY`, ...) first flushes the
+    /// batch and then runs on its own. Output is the same as unbatched:
+    /// when a batch fails, the runner rolls back to the savepoint, drops the
+    /// batch's notices and replays its statements one by one, so the error
+    /// (and the notices before it) come from the failing statement itself.
+    /// The sync `postgres` client returns only the error of a failed
+    /// multi-statement query, not the completions before it, hence the
+    /// replay. Outside a transaction block nothing is batched: autocommit
+    /// semantics stay those of one statement per round trip.
+    pub fn batching(mut self, on: bool) -> Runner {
+        self.batch.enabled = on;
+        self
+    }
+
+    /// Tell the runner the caller opened a transaction block on the client
+    /// (as `-1` does), so statements may be batched (see
+    /// [`Runner::batching`]). A script that ends that transaction itself
+    /// (COMMIT, ROLLBACK, ...) turns batching off for the rest of the run.
+    pub fn caller_transaction(mut self, on: bool) -> Runner {
+        self.batch.caller_transaction = on;
+        self
+    }
+
+    /// See [`notice_channel`].
+    pub fn with_notices(mut self, rx: mpsc::Receiver<DbError>) -> Runner {
+        self.notices = Some(rx);
+        self
+    }
+
+    /// The current variables (after `\set`/`\unset` in the scripts).
+    pub fn variables(&self) -> &Variables {
+        &self.vars
+    }
+
+    /// The connection (the one `\connect` opened last, if any).
+    pub fn client(&mut self) -> &mut Client {
+        &mut self.client
+    }
+
+    /// Run the sources in order. `out` gets query results, `\echo` and
+    /// `COPY TO STDOUT` data; `info` gets notices, echoed statements, tags,
+    /// and the errors passed over when `on_error_stop` is off.
+    pub fn run(
+        &mut self,
+        sources: Vec<Source>,
+        out: &mut dyn Write,
+        info: &mut dyn Write,
+    ) -> Result<Summary, ScriptError> {
+        self.summary = Summary::default();
+        self.quit = false;
+        self.batch.left_transaction = false;
+        self.batch.savepoint = false;
+        self.batch.statements.clear();
+        self.batch.text.clear();
+        let result = self.run_all(sources, out, info);
+        // A run that stopped early may leave statements behind: drop them.
+        self.batch.statements.clear();
+        self.batch.text.clear();
+        self.batch.savepoint = false;
+        match result {
+            Ok(()) => Ok(self.summary),
+            Err(e) => {
+                if self.options.single_transaction && e.kind != ErrorKind::ConnectionLost {
+                    let _ = self.client.batch_execute("ROLLBACK");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn run_all(
+        &mut self,
+        sources: Vec<Source>,
+        out: &mut dyn Write,
+        info: &mut dyn Write,
+    ) -> Result<(), ScriptError> {
+        let first = match sources.first() {
+            Some(Source::File(p)) => p.display().to_string(),
+            Some(Source::Command(_)) => "<command 1>".into(),
+            Some(Source::Reader { name, .. }) => name.clone(),
+            _ => "<stdin>".into(),
+        };
+        self.sync_standard_conforming_strings()
+            .map_err(|e| pg_error(e, &first, None, Pos::default()))?;
+        if self.options.single_transaction {
+            self.client
+                .batch_execute("BEGIN")
+                .map_err(|e| pg_error(e, &first, None, Pos::default()))?;
+        }
+        let mut commands = 0;
+        for source in sources {
+            if self.quit {
+                break;
+            }
+            match source {
+                Source::File(path) => {
+                    let name = path.display().to_string();
+                    self.run_file(&path, &name, 0, Pos::default(), &name, out, info)?;
+                }
+                Source::Command(text) => {
+                    commands += 1;
+                    let name = format!("<command {commands}>");
+                    let mut r = io::Cursor::new(text.into_bytes());
+                    self.run_stream(
+                        &mut r,
+                        Frame {
+                            name: &name,
+                            dir: None,
+                            depth: 0,
+                        },
+                        out,
+                        info,
+                    )?;
+                }
+                Source::Stdin => {
+                    let stdin = io::stdin();
+                    let mut r = stdin.lock();
+                    self.run_stream(
+                        &mut r,
+                        Frame {
+                            name: "<stdin>",
+                            dir: None,
+                            depth: 0,
+                        },
+                        out,
+                        info,
+                    )?;
+                }
+                Source::Reader { name, mut reader } => {
+                    self.run_stream(
+                        &mut reader,
+                        Frame {
+                            name: &name,
+                            dir: None,
+                            depth: 0,
+                        },
+                        out,
+                        info,
+                    )?;
+                }
+            }
+        }
+        if self.options.single_transaction {
+            self.client
+                .batch_execute("COMMIT")
+                .map_err(|e| pg_error(e, &first, None, Pos::default()))?;
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run_file(
+        &mut self,
+        path: &Path,
+        name: &str,
+        depth: usize,
+        at: Pos,
+        from: &str,
+        out: &mut dyn Write,
+        info: &mut dyn Write,
+    ) -> Result<(), ScriptError> {
+        let file = match std::fs::File::open(path) {
+            Ok(f) => f,
+            Err(e) => {
+                let msg = if at.line == 0 {
+                    e.to_string()
+                } else {
+                    format!("{name}: {e}")
+                };
+                let mut err = ScriptError::new(ErrorKind::Fatal, from, at.line, at.column, msg);
+                if at.line != 0 {
+                    err.hint = Some(
+                        "\\i paths are relative to the current directory, \\ir paths to the including file".into(),
+                    );
+                }
+                return self.fail(err, info);
+            }
+        };
+        let mut r = BufReader::with_capacity(64 * 1024, file);
+        let dir = path.parent();
+        self.run_stream(&mut r, Frame { name, dir, depth }, out, info)
+    }
+
+    /// Record an error: returned (to stop) when ON_ERROR_STOP is on or the
+    /// connection is gone, otherwise written to `info` and counted.
+    fn fail(&mut self, err: ScriptError, info: &mut dyn Write) -> Result<(), ScriptError> {
+        if self.options.on_error_stop || err.kind == ErrorKind::ConnectionLost {
+            return Err(err);
+        }
+        self.summary.errors += 1;
+        let _ = writeln!(info, "{err}");
+        Ok(())
+    }
+
+    fn run_stream(
+        &mut self,
+        r: &mut dyn BufRead,
+        frame: Frame,
+        out: &mut dyn Write,
+        info: &mut dyn Write,
+    ) -> Result<(), ScriptError> {
+        let mut lex = Lexer::new(r);
+        lex.standard_conforming_strings = self.standard_conforming_strings;
+        let mut conds: Vec<(Cond, Pos)> = Vec::new();
+        while !self.quit {
+            let item = match lex.next_item(&self.vars) {
+                Ok(Some(item)) => item,
+                Ok(None) => break,
+                Err(e) => {
+                    // What came before the bad input runs first.
+                    self.flush_batch(false, &mut lex, &frame, out, info)?;
+                    let err = lex_error(e, &frame);
+                    self.fail(err, info)?;
+                    break;
+                }
+            };
+            let active = conds
+                .iter()
+                .all(|(c, _)| matches!(c, Cond::Taking | Cond::ElseTaking));
+            match item {
+                Item::Statement(st) => {
+                    if active && self.batchable(&st) {
+                        let len = st.text.len() + 3;
+                        if !self.batch.statements.is_empty()
+                            && (self.batch.statements.len() >= BATCH_MAX_STATEMENTS
+                                || self.batch.text.len() + len > BATCH_MAX_BYTES)
+                        {
+                            self.flush_batch(true, &mut lex, &frame, out, info)?;
+                        }
+                        self.summary.statements += 1;
+                        self.batch.text.push_str(&st.text);
+                        if !st.text.trim_end().ends_with(';') {
+                            self.batch.text.push_str("\n;");
+                        }
+                        self.batch.text.push('\n');
+                        self.batch.statements.push(st);
+                    } else if active {
+                        self.flush_batch(false, &mut lex, &frame, out, info)?;
+                        if ends_transaction(&st) {
+                            self.batch.left_transaction = true;
+                        }
+                        let r = self.exec(&st, &mut lex, &frame, out, info);
+                        self.drain_notices(info);
+                        if let Err(e) = r {
+                            self.fail(e, info)?;
+                        }
+                    } else if matches!(st.copy, Some(CopyKind::FromStdin { .. })) {
+                        // Skipped branch: its COPY data is not SQL either.
+                        if let Err(e) = drain_copy(&mut lex, &self.vars) {
+                            let err = lex_error(e, &frame);
+                            self.fail(err, info)?;
+                        }
+                    }
+                }
+                Item::Meta(m) => {
+                    self.flush_batch(false, &mut lex, &frame, out, info)?;
+                    if let Err(e) = self.meta(&m, &mut lex, &mut conds, active, &frame, out, info) {
+                        self.fail(e, info)?;
+                    }
+                }
+                // Only reachable after a lexer-level COPY the runner did not
+                // consume; nothing to send.
+                Item::CopyData(_) | Item::CopyEnd => {}
+            }
+        }
+        self.flush_batch(false, &mut lex, &frame, out, info)?;
+        if !self.quit
+            && let Some((_, pos)) = conds.first()
+        {
+            let err = ScriptError::new(
+                ErrorKind::Fatal,
+                frame.name,
+                pos.line,
+                pos.column,
+                "reached end of file without finding closing \\endif",
+            );
+            self.fail(err, info)?;
+        }
+        Ok(())
+    }
+
+    fn drain_notices(&mut self, info: &mut dyn Write) {
+        if let Some(rx) = &self.notices {
+            while let Ok(n) = rx.try_recv() {
+                let _ = writeln!(info, "{}:  {}", n.severity(), n.message());
+            }
+        }
+    }
+
+    fn sync_standard_conforming_strings(&mut self) -> Result<(), postgres::Error> {
+        let rows = self
+            .client
+            .simple_query("SHOW standard_conforming_strings")?;
+        for m in rows {
+            if let SimpleQueryMessage::Row(r) = m {
+                self.standard_conforming_strings = r.get(0) != Some("off");
+            }
+        }
+        Ok(())
+    }
+
+    fn exec(
+        &mut self,
+        st: &Statement,
+        lex: &mut Lexer<&mut dyn BufRead>,
+        frame: &Frame,
+        out: &mut dyn Write,
+        info: &mut dyn Write,
+    ) -> Result<(), ScriptError> {
+        if self.options.echo {
+            let _ = writeln!(info, "{}", st.text);
+        }
+        self.summary.statements += 1;
+        self.exec_counted(st, lex, frame, out, info)
+    }
+
+    /// [`Runner::exec`] without echo and without counting the statement
+    /// (already counted when it joined a batch).
+    fn exec_counted(
+        &mut self,
+        st: &Statement,
+        lex: &mut Lexer<&mut dyn BufRead>,
+        frame: &Frame,
+        out: &mut dyn Write,
+        info: &mut dyn Write,
+    ) -> Result<(), ScriptError> {
+        match st.copy {
+            Some(CopyKind::FromStdin { .. }) => {
+                let n = self.copy_in_from_script(&st.text, lex, frame, st.start, Some(st))?;
+                self.tag(st, n, info);
+            }
+            Some(CopyKind::ToStdout) => {
+                let n = self.copy_out(&st.text, out, frame, st.start, Some(st))?;
+                self.tag(st, n, info);
+            }
+            None => {
+                let types = if self.options.format != Format::Csv && wants_types(st) {
+                    // Only a described statement has column types; the
+                    // simple query protocol's row description has names only.
+                    match self.client.prepare(&st.text) {
+                        Ok(p) => Some(
+                            p.columns()
+                                .iter()
+                                .map(|c| c.type_().clone())
+                                .collect::<Vec<_>>(),
+                        ),
+                        Err(e) => return Err(pg_error(e, frame.name, Some(st), st.start)),
+                    }
+                } else {
+                    None
+                };
+                let msgs = self
+                    .client
+                    .simple_query(&st.text)
+                    .map_err(|e| pg_error(e, frame.name, Some(st), st.start))?;
+                // Notices arrived while the statement ran: before its tag, as psql.
+                self.drain_notices(info);
+                let mut rs: Option<ResultSet> = None;
+                for m in msgs {
+                    match m {
+                        SimpleQueryMessage::RowDescription(cols) => {
+                            rs = Some(ResultSet {
+                                columns: cols.iter().map(|c| c.name().to_owned()).collect(),
+                                types: types.clone().filter(|t| t.len() == cols.len()),
+                                rows: Vec::new(),
+                            });
+                        }
+                        SimpleQueryMessage::Row(row) => {
+                            if let Some(rs) = rs.as_mut() {
+                                rs.rows.push(
+                                    (0..row.len())
+                                        .map(|i| row.get(i).map(str::to_owned))
+                                        .collect(),
+                                );
+                            }
+                        }
+                        SimpleQueryMessage::CommandComplete(n) => {
+                            if let Some(rs) = rs.take() {
+                                output::write(self.options.format, out, &rs).map_err(|e| {
+                                    ScriptError::new(
+                                        ErrorKind::Fatal,
+                                        frame.name,
+                                        st.start.line,
+                                        st.start.column,
+                                        format!("writing output: {e}"),
+                                    )
+                                })?;
+                            }
+                            self.tag(st, n, info);
+                        }
+                        _ => {}
+                    }
+                }
+                if st
+                    .text
+                    .to_ascii_lowercase()
+                    .contains("standard_conforming_strings")
+                {
+                    self.sync_standard_conforming_strings()
+                        .map_err(|e| pg_error(e, frame.name, Some(st), st.start))?;
+                    lex.standard_conforming_strings = self.standard_conforming_strings;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// tokio-postgres 0.7 loses track of the protocol when a COPY fails
+    /// before its data starts (the next requests read the wrong replies),
+    /// so open a fresh session through the connector. Session settings are
+    /// lost; in `-1` mode the new session starts an already failed
+    /// transaction, as psql's would be after the error.
+    fn reset_after_failed_copy_start(&mut self, frame: &Frame, at: Pos) -> Result<(), ScriptError> {
+        match self.connector.connect(None, None) {
+            Ok(client) => {
+                self.batch.left_transaction = true;
+                self.client = client;
+                self.sync_standard_conforming_strings()
+                    .map_err(|e| pg_error(e, frame.name, None, at))?;
+                if self.options.single_transaction && !self.options.on_error_stop {
+                    let _ = self.client.batch_execute("BEGIN");
+                    let _ = self
+                        .client
+                        .batch_execute("SELECT 'the transaction failed at an earlier COPY'::int");
+                }
+                Ok(())
+            }
+            Err(e) => {
+                let mut err = pg_error(e, frame.name, None, at);
+                err.kind = ErrorKind::ConnectionLost;
+                err.message = format!("reconnecting after a failed COPY: {}", err.message);
+                Err(err)
+            }
+        }
+    }
+
+    fn tag(&self, st: &Statement, n: u64, info: &mut dyn Write) {
+        if !self.options.verbose {
+            return;
+        }
+        let words: Vec<String> = st
+            .first_line()
+            .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .filter(|w| !w.is_empty())
+            .take(2)
+            .map(|w| w.to_ascii_uppercase())
+            .collect();
+        let first = words.first().cloned().unwrap_or_default();
+        let tag = match first.as_str() {
+            "INSERT" => format!("INSERT 0 {n}"),
+            "SELECT" | "UPDATE" | "DELETE" | "COPY" | "MERGE" | "FETCH" | "MOVE" => {
+                format!("{first} {n}")
+            }
+            "CREATE" | "ALTER" | "DROP" | "COMMENT" | "GRANT" | "REVOKE" => words.join(" "),
+            _ => first,
+        };
+        let _ = writeln!(info, "{tag}");
+    }
+}
+
+/// ASCII case-insensitive substring test without allocating.
+fn contains_ci(haystack: &str, needle: &str) -> bool {
+    let n = needle.as_bytes();
+    haystack
+        .as_bytes()
+        .windows(n.len())
+        .any(|w| w.eq_ignore_ascii_case(n))
+}
+
+/// Whether to describe the statement first for column types: a single
+/// statement that returns rows.
+fn wants_types(st: &Statement) -> bool {
+    if st.joined {
+        return false;
+    }
+    let first = st
+        .first_line()
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    matches!(
+        first.as_str(),
+        "select" | "values" | "table" | "with" | "show" | "explain" | "fetch"
+    ) || st.text.to_ascii_lowercase().contains("returning")
+}
