@@ -319,3 +319,164 @@ fn a_terminal_gives_no_defaults_and_is_never_read() {
     assert_eq!(status.code(), Some(2), "{text}");
     assert!(text.contains("give APP"), "{text}");
 }
+
+/// Shell constructs and tool flags a Mac lacks: bash 3.2 (macOS's
+/// `/bin/bash`, which `#!/usr/bin/env bash` finds unless Homebrew's is
+/// first) and BSD userland. Each with what to use instead.
+const NOT_ON_A_MAC: &[(&str, &str)] = &[
+    ("declare -A", "associative arrays are bash 4"),
+    ("local -A", "associative arrays are bash 4"),
+    ("typeset -A", "associative arrays are bash 4"),
+    ("declare -n", "namerefs are bash 4.3"),
+    ("local -n", "namerefs are bash 4.3"),
+    ("mapfile", "bash 4: use a while read loop"),
+    ("readarray", "bash 4: use a while read loop"),
+    ("coproc", "bash 4"),
+    ("wait -n", "bash 4.3"),
+    ("|&", "bash 4: use 2>&1 |"),
+    ("&>>", "bash 4: use >>FILE 2>&1"),
+    (",,}", "case conversion is bash 4: use tr"),
+    ("^^}", "case conversion is bash 4: use tr"),
+    ("[-1]", "negative subscripts are bash 4.3"),
+    ("globstar", "bash 4"),
+    ("lastpipe", "bash 4.2"),
+    ("${EPOCH", "bash 5"),
+    ("readlink -f", "GNU only: cd \"$(dirname ...)\" && pwd"),
+    (
+        "sed -i ",
+        "GNU and BSD differ: sed -i.bak ..., then rm the .bak",
+    ),
+    (
+        "sed -i'",
+        "GNU and BSD differ: sed -i.bak ..., then rm the .bak",
+    ),
+    (
+        "sed -i\"",
+        "GNU and BSD differ: sed -i.bak ..., then rm the .bak",
+    ),
+    ("grep -P", "GNU only: grep -E"),
+    ("date -d", "GNU only"),
+    ("stat -c", "GNU only (BSD: stat -f)"),
+    ("stat --", "GNU only"),
+    ("install -D", "GNU only: mkdir -p, then install"),
+    ("cp --", "long options are GNU only (cp -- is fine)"),
+    ("mktemp --", "long options are GNU only"),
+    ("xargs -r", "GNU only"),
+    ("sort -V", "not in every macOS sort"),
+    ("head -n -", "GNU only"),
+    ("-printf", "GNU find only"),
+    ("timeout ", "GNU coreutils only"),
+    ("nproc", "GNU coreutils only: getconf _NPROCESSORS_ONLN"),
+    ("sha256sum", "GNU coreutils only: shasum -a 256"),
+    ("md5sum", "GNU coreutils only"),
+    ("tr -dc", "BSD tr stops on random bytes unless LC_ALL=C"),
+];
+
+/// The lines of `text` (a shell script) that use something of
+/// [`NOT_ON_A_MAC`], as "LINE: `WHAT`: WHY". Full-line comments are skipped;
+/// a word must start the line or follow a non-word character.
+fn not_on_a_mac(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim_start().starts_with('#') {
+            continue;
+        }
+        for (what, why) in NOT_ON_A_MAC {
+            if *what == "cp --" && line.contains("cp -- ") {
+                continue;
+            }
+            if *what == "tr -dc" && line.contains("LC_ALL=C tr -dc") {
+                continue;
+            }
+            let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+            let hit = line.match_indices(what).any(|(i, _)| {
+                let starts = what.starts_with(|c: char| c.is_ascii_alphanumeric());
+                let ends = what.ends_with(|c: char| c.is_ascii_alphanumeric());
+                (!starts || line[..i].chars().next_back().is_none_or(|c| !is_word(c)))
+                    && (!ends
+                        || line[i + what.len()..]
+                            .chars()
+                            .next()
+                            .is_none_or(|c| !is_word(c)))
+            });
+            if hit {
+                found.push(format!("{}: `{what}`: {why}", n + 1));
+            }
+        }
+    }
+    found
+}
+
+/// Every file in the repository (outside target/ and .git/) that starts
+/// with a `#!` naming sh or bash.
+fn shell_scripts(root: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = e.path();
+            let name = e.file_name();
+            if e.file_type().unwrap().is_dir() {
+                if name != "target" && name != ".git" && name != "node_modules" {
+                    stack.push(path);
+                }
+                continue;
+            }
+            let Ok(text) = std::fs::read(&path) else {
+                continue;
+            };
+            let first = text.split(|b| *b == b'\n').next().unwrap_or_default();
+            let first = String::from_utf8_lossy(first);
+            if first.starts_with("#!")
+                && (first.contains("bash") || first.ends_with("/sh") || first.ends_with(" sh"))
+            {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The scripts people run (install.sh, scripts/sandbox, examples/*/onboard.sh,
+/// bench/run, .ci/run...) use only what bash 3.2 and BSD tools share.
+/// shellcheck (in .ci/run) checks the rest.
+#[test]
+fn scripts_use_only_what_bash_3_2_and_bsd_tools_share() {
+    // The check itself finds what it looks for.
+    assert_eq!(
+        not_on_a_mac("here=$(readlink -f .)\n# readlink -f in a comment\nx=${y,,}\n"),
+        vec![
+            "1: `readlink -f`: GNU only: cd \"$(dirname ...)\" && pwd".to_string(),
+            "3: `,,}`: case conversion is bash 4: use tr".to_string(),
+        ]
+    );
+    assert!(not_on_a_mac("nproc_x=1; cp -- a b; LC_ALL=C tr -dc a-z").is_empty());
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let scripts = shell_scripts(&root);
+    for wanted in [
+        "install.sh",
+        "scripts/sandbox",
+        "examples/railway/onboard.sh",
+    ] {
+        assert!(
+            scripts.iter().any(|p| p.ends_with(wanted)),
+            "{wanted} not found among {scripts:?}"
+        );
+    }
+    let mut problems = Vec::new();
+    for path in &scripts {
+        let text = std::fs::read_to_string(path).unwrap();
+        for p in not_on_a_mac(&text) {
+            problems.push(format!(
+                "{}:{p}",
+                path.strip_prefix(&root).unwrap().display()
+            ));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "not on a Mac:\n  {}",
+        problems.join("\n  ")
+    );
+}
