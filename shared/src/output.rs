@@ -124,7 +124,7 @@ pub fn stdin_defaults() -> anyhow::Result<Option<serde_json::Value>> {
 /// True when stdin is a pipe, a regular file or a socket: something another
 /// program or the shell handed over, worth reading for defaults. Decided by
 /// `fstat` on the open descriptor itself (a `dup` of fd 0), so it works where
-/// there is no `/proc` (macOS, the BSDs). A closed fd 0 or a character device
+/// there is no procfs (macOS, the BSDs). A closed fd 0 or a character device
 /// (`/dev/null`, a terminal) is not.
 #[cfg(unix)]
 fn stdin_carries_data() -> bool {
