@@ -145,7 +145,7 @@ def drop_db(name):
 def timed(argv, label, rss=False):
     """Run argv; return (seconds, peak RSS in KiB or None). Fails loudly."""
     if rss:
-        argv = ["/usr/bin/time", "-v"] + argv
+        argv = [os.environ.get("BENCH_GNU_TIME", "/usr/bin/time"), "-v"] + argv
     t0 = time.perf_counter()
     r = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     dt = time.perf_counter() - t0
@@ -374,7 +374,8 @@ def main():
     table = header + body
     print(table)
 
-    mem_kib = int(re.search(r"MemTotal:\s+(\d+)", open("/proc/meminfo").read()).group(1))
+    # Physical memory without /proc/meminfo (the same on Linux and macOS).
+    mem_kib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 1024
     server = version(["psql", "-X", "-At", "-h", "127.0.0.1", "-p", PGPORT, "-U", "postgres", "-d", "postgres", "-c", "SHOW server_version"])
     md = f"""<!-- docs/benchmarks.md: written by bench/run; the numbers of its last full run. -->
 # Benchmarks

@@ -63,6 +63,7 @@ complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_f
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l yes -d 'Confirm --purge'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l dry-run -d 'Print the SQL that would run; change nothing'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l json -d 'Print JSON even on a terminal'
+complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -s h -l help -d 'Print help'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -s V -l version -d 'Print version'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from creds" -l role -d 'The role: owner (default), authenticator, readonly, or a role name in the app\'s store' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from creds" -l format -d 'Output format (default: json)' -r -f -a "json\t''
@@ -86,6 +87,7 @@ complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_f
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from creds" -l cluster -d 'Use the in-cluster address (SERVICE.NAMESPACE.svc.cluster.local:5432) in url, env, libpq, pgpass and jdbc output'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from creds" -l list -d 'List the configured apps instead'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from creds" -l json -d 'Print JSON even on a terminal'
+complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from creds" -s h -l help -d 'Print help'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from creds" -s V -l version -d 'Print version'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from doctor" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from doctor" -l context -d 'The kubeconfig context to use (default: its current-context)' -r
@@ -99,6 +101,7 @@ complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_f
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from doctor" -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from doctor" -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from doctor" -l json -d 'Print JSON even on a terminal'
+complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from doctor" -s h -l help -d 'Print help'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from doctor" -s V -l version -d 'Print version'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from psql" -l as -d 'Who to connect as: owner, admin (the superuser), or a role stored for the app' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from psql" -s d -l database -d 'Database (default: the app\'s; `postgres` for --as admin without APP)' -r
@@ -125,6 +128,7 @@ complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_f
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from psql" -s e -l echo -d 'Print each statement to stderr before running it'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from psql" -l verbose -d 'Print a command tag per statement to stderr'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from psql" -l commit -d 'With --jwt: commit instead of rolling back at the end'
+complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from psql" -s h -l help -d 'Print help'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from psql" -s V -l version -d 'Print version'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from seed" -l as -d 'Who runs the files: owner (default), admin (the superuser), or a stored role' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from seed" -l reapply -d 'Apply this file again even if applied or changed (repeatable)' -r
@@ -143,6 +147,7 @@ complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_f
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from seed" -l status -d 'Print what is applied, pending and changed; change nothing'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from seed" -l no-wait -d 'Fail at once when another seed run of the app holds the lock'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from seed" -l json -d 'Print JSON even on a terminal'
+complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from seed" -s h -l help -d 'Print help'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from seed" -s V -l version -d 'Print version'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from tunnel" -l role -d 'The role whose URL is printed: owner (default), authenticator, readonly or a stored role name' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from tunnel" -l port -d 'Local port to listen on, on 127.0.0.1 (default: any free port)' -r
@@ -158,6 +163,7 @@ complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_f
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from tunnel" -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from tunnel" -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from tunnel" -l admin -d 'Print the superuser\'s URL'
+complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from tunnel" -s h -l help -d 'Print help'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from tunnel" -s V -l version -d 'Print version'
 complete -c uis -n "__fish_uis_using_subcommand jwt; and not __fish_seen_subcommand_from mint" -f -a "mint" -d 'Mint a PostgREST JWT for an app\'s role, verify one, or write an app\'s .env'
 complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l role -d 'The role claim: anon, authenticated, or a role name' -r
@@ -186,6 +192,7 @@ complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_
 complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
 complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
 complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l no-capabilities -d 'No capabilities claim, even for the authenticated role'
+complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -s h -l help -d 'Print help'
 complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -s V -l version -d 'Print version'
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and not __fish_seen_subcommand_from deploy" -f -a "deploy" -d 'Deploy PostgREST for an app: roles, JWT secret, Secret, Deployment, Service, IngressRoute'
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l database -d 'The database (default: the app\'s, from the credential store)' -r
@@ -220,4 +227,5 @@ complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subco
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l purge -d 'Also drop the roles this tool created and delete the Secret'
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l yes -d 'Confirm --purge'
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l json -d 'Print JSON even on a terminal'
+complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -s h -l help -d 'Print help'
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -s V -l version -d 'Print version'

@@ -40,16 +40,8 @@ pub fn run_main(json_mode: bool, body: impl FnOnce() -> anyhow::Result<i32>) -> 
 /// `/dev/null`, and only when the caller asks (binaries ask when their APP
 /// argument is missing, so a loop reading a file never loses its input).
 pub fn stdin_defaults() -> anyhow::Result<Option<serde_json::Value>> {
-    use std::os::unix::fs::FileTypeExt;
     let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        return Ok(None);
-    }
-    let Ok(meta) = std::fs::metadata("/proc/self/fd/0") else {
-        return Ok(None);
-    };
-    let ft = meta.file_type();
-    if !(ft.is_fifo() || ft.is_file() || ft.is_socket()) {
+    if stdin.is_terminal() || !stdin_carries_data() {
         return Ok(None);
     }
     let mut bytes = Vec::new();
@@ -87,6 +79,32 @@ pub fn stdin_defaults() -> anyhow::Result<Option<serde_json::Value>> {
             .hint("pipe the --json output of another uis command, or give APP as an argument")
             .into()),
     }
+}
+
+/// True when stdin is a pipe, a regular file or a socket: something another
+/// program or the shell handed over, worth reading for defaults. Decided by
+/// `fstat` on the open descriptor itself (a `dup` of fd 0), so it works where
+/// there is no procfs (macOS, the BSDs). A closed fd 0 or a character device
+/// (`/dev/null`, a terminal) is not.
+#[cfg(unix)]
+fn stdin_carries_data() -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::FileTypeExt;
+    let Ok(fd) = std::io::stdin().as_fd().try_clone_to_owned() else {
+        return false;
+    };
+    let Ok(meta) = std::fs::File::from(fd).metadata() else {
+        return false;
+    };
+    let ft = meta.file_type();
+    ft.is_fifo() || ft.is_file() || ft.is_socket()
+}
+
+/// Elsewhere any stdin that is not a console is read: `NUL` and a closed
+/// pipe read as empty, and empty input gives no defaults.
+#[cfg(not(unix))]
+fn stdin_carries_data() -> bool {
+    true
 }
 
 /// A string field of the stdin defaults.

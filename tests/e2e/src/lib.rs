@@ -447,3 +447,26 @@ pub fn base64_encode(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
+
+/// A program a test needs, found on PATH. When it is missing the test
+/// fails under CI (`CI` set: `.ci/run` installs it), and elsewhere says
+/// loudly on stderr that it is skipped and returns None.
+#[track_caller]
+pub fn need_tool(name: &str) -> Option<PathBuf> {
+    let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file());
+    if found.is_none() {
+        missing(name);
+    }
+    found
+}
+
+/// Fails the test under CI, else notes on stderr that it is skipped.
+#[track_caller]
+pub fn missing(what: &str) {
+    if std::env::var_os("CI").is_some_and(|v| !v.is_empty()) {
+        panic!("{what} is not available, and CI must run this test (.ci/run installs it)");
+    }
+    eprintln!("note: {what} is not available; SKIPPING this test (it fails under CI)");
+}

@@ -105,10 +105,35 @@ pub fn uis_tree() -> Command {
         };
         let (last, path) = words.split_last().expect("a program has words");
         // A generator runs once: leaking the few names clap needs as 'static is fine.
-        let leaf = stable(def()).name(&*last.clone().leak());
+        let leaf = with_help_flag(stable(def()).name(&*last.clone().leak()));
         root = nest(root, path, leaf, "uis");
     }
     root
+}
+
+/// `cmd` with its `-h`/`--help` as an explicit argument. `uis` defines its
+/// own `--help` and so disables clap's, a setting clap makes global: nested
+/// under `uis`, a binary would lose its `--help` from the completions
+/// (`uis db creds --<TAB>`), though `uis db creds --help` runs it.
+fn with_help_flag(cmd: Command) -> Command {
+    let cmd = if cmd.get_arguments().any(|a| a.get_long() == Some("help")) {
+        cmd
+    } else {
+        cmd.disable_help_flag(true).arg(
+            clap::Arg::new("help")
+                .short('h')
+                .long("help")
+                .action(clap::ArgAction::Help)
+                .help("Print help"),
+        )
+    };
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    names
+        .iter()
+        .fold(cmd, |cmd, name| cmd.mut_subcommand(name, with_help_flag))
 }
 
 fn nest(parent: Command, path: &[String], leaf: Command, prefix: &str) -> Command {
