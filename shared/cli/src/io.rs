@@ -1,7 +1,7 @@
 //! How a binary meets the user around its one operation: the wrapper that
 //! turns its outcome into an exit code and an error message (with UIS's
 //! JSON error object on stdout in JSON mode), and the JSON object piped in
-//! as defaults (DESIGN.md: the fields the previous binary printed become
+//! as defaults (README.md, "The binaries": the fields the previous binary printed become
 //! defaults, flags win).
 
 use std::io::{IsTerminal, Read};
@@ -35,7 +35,7 @@ pub fn run_main(json_mode: bool, body: impl FnOnce() -> anyhow::Result<i32>) -> 
 }
 
 /// The JSON object piped into a binary that reads no SQL or token from stdin
-/// (DESIGN.md: the fields the previous binary printed become defaults, flags
+/// (README.md, "The binaries": the fields the previous binary printed become defaults, flags
 /// win). Read only when stdin is a pipe or a file, never a terminal or
 /// `/dev/null`, and only when the caller asks (binaries ask when their APP
 /// argument is missing, so a loop reading a file never loses its input).

@@ -117,20 +117,53 @@ pub fn validate_object_prefix(field: &str, prefix: &str) -> Result<(), Failure> 
     )))
 }
 
-/// `"name"` with embedded quotes doubled.
+/// `"name"` with embedded quotes doubled (libpq's `PQescapeIdentifier`,
+/// through `postgres_protocol::escape`).
 pub fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
+    postgres_protocol::escape::escape_identifier(name)
 }
 
 /// `'value'` with embedded quotes doubled; backslashes are made safe with the
 /// `E''` form, so the result is correct whatever
-/// `standard_conforming_strings` is.
+/// `standard_conforming_strings` is (libpq's `PQescapeLiteral`, through
+/// `postgres_protocol::escape`, without the space it puts before `E`: the
+/// suite's SQL always has one there already).
 pub fn quote_literal(value: &str) -> String {
-    if value.contains('\\') {
-        format!("E'{}'", value.replace('\\', "\\\\").replace('\'', "''"))
-    } else {
-        format!("'{}'", value.replace('\'', "''"))
+    let quoted = postgres_protocol::escape::escape_literal(value);
+    quoted.trim_start().to_string()
+}
+
+
+/// `HOST:PORT` split, with a usage error naming `field` when malformed.
+pub fn parse_host_port(field: &str, value: &str) -> Result<(String, u16), Failure> {
+    let bad = || {
+        Failure::usage(format!(
+            "invalid {field} {value:?}: expected HOST:PORT, e.g. localhost:35432"
+        ))
+    };
+    let (host, port) = value.rsplit_once(':').ok_or_else(bad)?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() {
+        return Err(bad());
     }
+    if !port.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let port: u16 = port.parse().map_err(|_| bad())?;
+    Ok((host.to_string(), port))
+}
+
+/// The labels every Kubernetes object the suite writes carries
+/// (docs/reference/credential-store.md): `app.kubernetes.io/managed-by: uis` and
+/// `app.kubernetes.io/instance: <app>`.
+pub fn uis_labels(app: &str) -> std::collections::BTreeMap<String, String> {
+    std::collections::BTreeMap::from([
+        (
+            "app.kubernetes.io/managed-by".to_string(),
+            "uis".to_string(),
+        ),
+        ("app.kubernetes.io/instance".to_string(), app.to_string()),
+    ])
 }
 
 #[cfg(test)]
@@ -198,36 +231,4 @@ mod tests {
         assert_eq!(quote_literal("a\\b'"), "E'a\\\\b'''");
         assert_eq!(sql_name("my-shop"), "my_shop");
     }
-}
-
-/// `HOST:PORT` split, with a usage error naming `field` when malformed.
-pub fn parse_host_port(field: &str, value: &str) -> Result<(String, u16), Failure> {
-    let bad = || {
-        Failure::usage(format!(
-            "invalid {field} {value:?}: expected HOST:PORT, e.g. localhost:35432"
-        ))
-    };
-    let (host, port) = value.rsplit_once(':').ok_or_else(bad)?;
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    if host.is_empty() {
-        return Err(bad());
-    }
-    if !port.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad());
-    }
-    let port: u16 = port.parse().map_err(|_| bad())?;
-    Ok((host.to_string(), port))
-}
-
-/// The labels every Kubernetes object the suite writes carries
-/// (DESIGN.md): `app.kubernetes.io/managed-by: uis` and
-/// `app.kubernetes.io/instance: <app>`.
-pub fn uis_labels(app: &str) -> std::collections::BTreeMap<String, String> {
-    std::collections::BTreeMap::from([
-        (
-            "app.kubernetes.io/managed-by".to_string(),
-            "uis".to_string(),
-        ),
-        ("app.kubernetes.io/instance".to_string(), app.to_string()),
-    ])
 }

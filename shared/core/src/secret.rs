@@ -5,19 +5,20 @@
 //! escaping (friction F9: `+` and `/` from base64 broke PostgREST's URI).
 
 use rand::RngExt;
-
-const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+use rand::distr::Alphanumeric;
 
 /// Length of role passwords (about 190 bits).
 pub const PASSWORD_LEN: usize = 32;
 /// Length of JWT secrets (PostgREST needs at least 32).
 pub const JWT_SECRET_LEN: usize = 64;
 
-/// `len` characters of `[A-Za-z0-9]` from the OS-seeded thread RNG.
+/// `len` characters of `[A-Za-z0-9]` from the OS-seeded thread RNG
+/// (rand's `Alphanumeric` distribution: uniform over the 62 characters).
 pub fn generate(len: usize) -> String {
-    let mut rng = rand::rng();
-    (0..len)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+    rand::rng()
+        .sample_iter(Alphanumeric)
+        .take(len)
+        .map(char::from)
         .collect()
 }
 

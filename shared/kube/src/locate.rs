@@ -1,5 +1,5 @@
 //! Where the shared PostgreSQL is and how to become its superuser, with the
-//! UIS defaults of DESIGN.md (pod `app.kubernetes.io/name=postgresql` in
+//! UIS defaults of docs/services/postgresql.md (pod `app.kubernetes.io/name=postgresql` in
 //! `default`, service `postgresql`, superuser `postgres`, password from
 //! Secret `urbalurba-secrets` key `PGPASSWORD`, falling back to Secret
 //! `postgresql` key `postgres-password`), every one overridable.

@@ -32,6 +32,18 @@ pub fn is_available(d: &Deployment) -> bool {
 
 /// Polls (through the watch-free GET, robust on every API server) until the
 /// Deployment is Available or `timeout` passes; then explains.
+///
+/// GET polling rather than `kube::runtime::wait::await_condition`, on
+/// purpose: `await_condition` lists and watches the Deployments of the
+/// namespace, so the least RBAC (`deploy/rbac.yaml`, checked by the rbac
+/// e2e test) would have to grant `list` and `watch` on every Deployment in
+/// `postgrest`, where `get` on the app's own is enough; and every poll is
+/// one call bounded by `--request-timeout` and retried on 429/503/504 like
+/// every other call, where a long-lived watch through a proxy can stall
+/// silently. The back-off (100 ms doubling to 2 s) keeps the load small.
+///
+/// Errors: phase `rollout` when the Deployment is missing or not Available
+/// in time (with the causes [`diagnose`] finds); `cluster` for API failures.
 pub async fn wait_available(
     cluster: &Cluster,
     ns: &str,

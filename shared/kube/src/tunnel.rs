@@ -6,7 +6,7 @@
 //! port.
 //!
 //! Runs on the caller's tokio runtime; the sync `postgres` client must be
-//! created, used and dropped off that runtime (rust-stack.md's runtime rule),
+//! created, used and dropped off that runtime (the `postgres` crate's runtime rule, see `uis_ops::session`),
 //! which the binaries do by calling it from their main thread.
 
 use crate::cluster::Cluster;

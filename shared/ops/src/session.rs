@@ -5,7 +5,7 @@
 //!
 //! The runtime is multi-threaded so the tunnel keeps forwarding on its worker
 //! threads while the caller's thread runs the sync client (the runtime rule of
-//! rust-stack.md: never create, use or drop a `postgres::Client` inside
+//! the `postgres` crate's rule (its `Client` runs its own runtime): never create, use or drop a `postgres::Client` inside
 //! `block_on`).
 
 use crate::pg::{Endpoint, Login};

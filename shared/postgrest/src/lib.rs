@@ -1,4 +1,4 @@
-//! PostgREST per app, as UIS renders it (uis-conventions.md): the Secret
+//! PostgREST per app, as UIS renders it (docs/services/postgrest.md): the Secret
 //! `<app>-postgrest`, and the Deployment, Service and Traefik IngressRoute of
 //! the same name in namespace `postgrest`, labelled
 //! `app.kubernetes.io/name=postgrest`, `app.kubernetes.io/instance=<app>`,

@@ -47,29 +47,17 @@ pub fn valid_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80)
 }
 
-/// A SQL literal, as libpq's `PQescapeLiteral` writes it: quotes doubled,
-/// and with backslashes doubled behind ` E` when there are any (so it is
-/// right whatever `standard_conforming_strings` is).
+/// A SQL literal, as libpq's `PQescapeLiteral` writes it (psql's `:'v'`):
+/// quotes doubled, and with backslashes doubled behind ` E` when there are
+/// any (so it is right whatever `standard_conforming_strings` is). This is
+/// `postgres_protocol::escape::escape_literal`, which mirrors libpq.
 pub fn quote_literal(v: &str) -> String {
-    let has_backslash = v.contains('\\');
-    let mut s = String::with_capacity(v.len() + 4);
-    if has_backslash {
-        s.push_str(" E");
-    }
-    s.push('\'');
-    for c in v.chars() {
-        if c == '\'' || c == '\\' {
-            s.push(c);
-        }
-        s.push(c);
-    }
-    s.push('\'');
-    s
+    postgres_protocol::escape::escape_literal(v)
 }
 
-/// A quoted SQL identifier (`PQescapeIdentifier`).
+/// A quoted identifier (psql's `:"v"`, libpq's `PQescapeIdentifier`).
 pub fn quote_ident(v: &str) -> String {
-    format!("\"{}\"", v.replace('"', "\"\""))
+    postgres_protocol::escape::escape_identifier(v)
 }
 
 /// psql's `ParseVariableBool`: true/false/yes/no (any unique prefix),
