@@ -146,14 +146,16 @@ fn run(mut args: Args) -> anyhow::Result<i32> {
     validate_app(&app)?;
     let exp = match &args.exp {
         Some(e) => Some(
-            jwt::parse_duration(e).map_err(|m| Failure::usage(format!("invalid --exp: {m}")))?,
+            uis_cli::jwt_flags::parse_duration(e)
+                .map_err(|m| Failure::usage(format!("invalid --exp: {m}")))?,
         ),
         None => None,
     };
     let mut extra = Vec::new();
     for c in &args.claim {
         extra.push(
-            jwt::parse_claim_arg(c).map_err(|m| Failure::usage(format!("invalid --claim: {m}")))?,
+            uis_cli::jwt_flags::parse_claim_arg(c)
+                .map_err(|m| Failure::usage(format!("invalid --claim: {m}")))?,
         );
     }
     if let Some(aud) = &args.aud
@@ -172,7 +174,7 @@ fn run(mut args: Args) -> anyhow::Result<i32> {
         extra: extra.clone(),
         ..MintSpec::default()
     })
-    .map_err(claim_conflict)?;
+    .map_err(|c| uis_cli::jwt_flags::claim_conflict(&c))?;
 
     let mut session = Session::new(args.cluster_args.config(), args.locator.locator()?)?;
     let target = if let Some(path) = &args.secret_file {
@@ -355,7 +357,7 @@ fn mint_for(
         capabilities,
         extra,
     };
-    jwt::validate_extra(&spec).map_err(claim_conflict)?;
+    jwt::validate_extra(&spec).map_err(|c| uis_cli::jwt_flags::claim_conflict(&c))?;
     let claims = jwt::claims(&spec, now());
     let token =
         jwt::mint(&target.secret, &claims).map_err(|e| Failure::new(Phase::Jwt, e.to_string()))?;
@@ -627,11 +629,4 @@ fn public_url(session: &mut Session, app: &str) -> Result<Option<String>, Failur
         let end = rest.find("\\.")?;
         Some(format!("http://{}.localhost", &rest[..end]))
     }))
-}
-
-/// A `--claim` that fights the flags (from [`jwt::validate_extra`]).
-fn claim_conflict(m: String) -> Failure {
-    Failure::usage(format!("invalid --claim: {m}")).hint(
-        "role, exp and iat come from --role and --exp; other claims are --claim KEY=JSON, e.g. --claim 'tenant=\"acme\"'",
-    )
 }
