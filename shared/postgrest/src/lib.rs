@@ -320,6 +320,64 @@ pub fn ingress_route(app: &str, url_prefix: &str) -> serde_json::Value {
     })
 }
 
+/// What a deployed app's PostgREST is configured with, read from its Secret.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub app: String,
+    pub jwt_secret: String,
+    pub anon_role: String,
+    pub jwt_aud: Option<String>,
+    pub schemas: Vec<String>,
+    /// The login role of `PGRST_DB_URI`.
+    pub authenticator: String,
+    pub authenticator_password: String,
+    pub database: String,
+    /// Every key of the Secret.
+    pub settings: BTreeMap<String, String>,
+}
+
+impl Config {
+    /// The configuration held in the Secret's `settings` (its decoded
+    /// `data`): the JWT secret, anon role and audience, the schemas, and
+    /// the authenticator's login taken apart from `PGRST_DB_URI`.
+    pub fn from_settings(app: &str, settings: BTreeMap<String, String>) -> Config {
+        let get = |k: &str| settings.get(k).cloned().unwrap_or_default();
+        let uri = get(KEY_DB_URI);
+        let parsed: Option<postgres::Config> = uri.parse().ok();
+        let authenticator = parsed
+            .as_ref()
+            .and_then(|c| c.get_user().map(str::to_string))
+            .unwrap_or_default();
+        let authenticator_password = parsed
+            .as_ref()
+            .and_then(|c| {
+                c.get_password()
+                    .map(|p| String::from_utf8_lossy(p).into_owned())
+            })
+            .unwrap_or_default();
+        let database = parsed
+            .as_ref()
+            .and_then(|c| c.get_dbname().map(str::to_string))
+            .unwrap_or_default();
+        Config {
+            app: app.to_string(),
+            jwt_secret: get(KEY_JWT_SECRET),
+            anon_role: get(KEY_DB_ANON_ROLE),
+            jwt_aud: settings.get(KEY_JWT_AUD).cloned().filter(|a| !a.is_empty()),
+            schemas: get(KEY_DB_SCHEMAS)
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+            authenticator,
+            authenticator_password,
+            database,
+            settings,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -389,63 +447,5 @@ mod tests {
         );
         legacy["spec"]["routes"][0]["match"] = "Host(`example.org`)".into();
         assert_eq!(PublicRoute::of_ingress_route("railway", &legacy), None);
-    }
-}
-
-/// What a deployed app's PostgREST is configured with, read from its Secret.
-#[derive(Debug, Clone)]
-pub struct Config {
-    pub app: String,
-    pub jwt_secret: String,
-    pub anon_role: String,
-    pub jwt_aud: Option<String>,
-    pub schemas: Vec<String>,
-    /// The login role of `PGRST_DB_URI`.
-    pub authenticator: String,
-    pub authenticator_password: String,
-    pub database: String,
-    /// Every key of the Secret.
-    pub settings: BTreeMap<String, String>,
-}
-
-impl Config {
-    /// The configuration held in the Secret's `settings` (its decoded
-    /// `data`): the JWT secret, anon role and audience, the schemas, and
-    /// the authenticator's login taken apart from `PGRST_DB_URI`.
-    pub fn from_settings(app: &str, settings: BTreeMap<String, String>) -> Config {
-        let get = |k: &str| settings.get(k).cloned().unwrap_or_default();
-        let uri = get(KEY_DB_URI);
-        let parsed: Option<postgres::Config> = uri.parse().ok();
-        let authenticator = parsed
-            .as_ref()
-            .and_then(|c| c.get_user().map(str::to_string))
-            .unwrap_or_default();
-        let authenticator_password = parsed
-            .as_ref()
-            .and_then(|c| {
-                c.get_password()
-                    .map(|p| String::from_utf8_lossy(p).into_owned())
-            })
-            .unwrap_or_default();
-        let database = parsed
-            .as_ref()
-            .and_then(|c| c.get_dbname().map(str::to_string))
-            .unwrap_or_default();
-        Config {
-            app: app.to_string(),
-            jwt_secret: get(KEY_JWT_SECRET),
-            anon_role: get(KEY_DB_ANON_ROLE),
-            jwt_aud: settings.get(KEY_JWT_AUD).cloned().filter(|a| !a.is_empty()),
-            schemas: get(KEY_DB_SCHEMAS)
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect(),
-            authenticator,
-            authenticator_password,
-            database,
-            settings,
-        }
     }
 }
