@@ -67,9 +67,10 @@ pub(super) fn checks(
             format!("PGRST_DB_URI parses and {} logs in", config.authenticator),
         );
     } else {
-        let why = match (url_safe, parsed.is_ok(), logs_in) {
-            (false, _, _) => "PGRST_DB_URI's password has characters that are not URL-safe (PostgREST misreads + / : @ in a URI)".to_string(),
-            (true, false, _) => "PGRST_DB_URI does not parse as a connection URI".to_string(),
+        // A URI that does not parse has no password to judge.
+        let why = match (parsed.is_ok(), url_safe, logs_in) {
+            (false, _, _) => "PGRST_DB_URI does not parse as a connection URI".to_string(),
+            (true, false, _) => "PGRST_DB_URI's password has characters that are not URL-safe (PostgREST misreads + / : @ in a URI)".to_string(),
             _ => format!("{} cannot log in with the password in PGRST_DB_URI", config.authenticator),
         };
         r.fail(
