@@ -17,6 +17,7 @@ use uis_ops::kube::ClusterConfig;
 use uis_ops::kube::locate::Locator;
 
 pub mod io;
+pub mod jwt_flags;
 pub use io::{default_list, default_nested_str, default_str, run_main, stdin_defaults};
 
 /// How to reach the Kubernetes API, following kubectl's rules.

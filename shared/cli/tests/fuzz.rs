@@ -32,15 +32,14 @@ use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{Map, Value, json};
 use std::io::BufRead;
+use uis_cli::jwt_flags::{MAX_DURATION, parse_claim_arg, parse_duration};
 use uis_cli::{dns_label, role_name};
 use uis_core::app::parse_host_port;
 use uis_core::app::{
     APP_RULE, NAME_RULE, validate_app, validate_ident, validate_new_name, validate_object_prefix,
 };
 use uis_core::dotenv::{read_value, set_keys};
-use uis_postgrest::jwt::{
-    self, MAX_DURATION, decode_unverified, parse_claim_arg, parse_duration, verify,
-};
+use uis_postgrest::jwt::{self, decode_unverified, verify};
 use uis_script::{Item, Lexer, Meta, Pos, Variables};
 
 /// `cases` unless `PROPTEST_CASES` says otherwise; no regression files.

@@ -7,6 +7,8 @@
 //! one operation named after it and prints the typed report it returns.
 
 pub mod creds;
+pub mod doctor;
+pub mod mint;
 pub mod pg;
 pub mod postgrest_state;
 pub mod psql;

@@ -24,12 +24,8 @@ pub const MIN_SECRET_LEN: usize = 32;
 /// PostgREST tolerates this much clock skew on `exp`, `nbf` and `iat`.
 pub const ALLOWED_SKEW_SECS: i64 = 30;
 
-/// Longest lifetime [`parse_duration`] accepts; longer is almost surely a
-/// typo, and `never` exists for the deliberate case.
-pub const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 86_400);
-
-/// Claims the minting flags own; `--claim` must not set them behind the
-/// flags' back.
+/// Claims minting always sets itself ([`MintSpec::role`], [`MintSpec::exp`],
+/// and `iat`, the minting time); an extra claim must not set them.
 const FLAG_CLAIMS: [&str; 3] = ["role", "iat", "exp"];
 
 /// The header every minted token carries, byte for byte. Written by hand
@@ -86,52 +82,8 @@ pub fn check_secret(secret: &str) -> Result<(), JwtError> {
     Ok(())
 }
 
-/// Parses a token lifetime: a positive whole number with one unit (`90s`,
-/// `15m`, `12h`, `30d`, `10y` where a year is 365 days), or `never` for no
-/// `exp` at all (`Ok(None)`). A bare number is refused: `5` could mean
-/// seconds or days, and guessing wrong mints a token that lives 86 400 times
-/// too long or is dead on arrival.
-pub fn parse_duration(s: &str) -> Result<Option<Duration>, String> {
-    const RULE: &str = "use a positive whole number and a unit s, m, h, d or y (365 days), \
-                        e.g. 90s, 15m, 12h, 30d, 10y, or `never`";
-    if s == "never" {
-        return Ok(None);
-    }
-    if s.is_empty() {
-        return Err(format!("empty duration: {RULE}"));
-    }
-    let unit_at = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (digits, unit) = s.split_at(unit_at);
-    if digits.is_empty() {
-        return Err(format!("invalid duration {s:?}: {RULE}"));
-    }
-    let unit_secs: u64 = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3_600,
-        "d" => 86_400,
-        "y" => 365 * 86_400,
-        "" => return Err(format!("duration {s:?} has no unit: {RULE}")),
-        _ => return Err(format!("invalid duration unit in {s:?}: {RULE}")),
-    };
-    let too_long = || format!("duration {s:?} is longer than 100 years: {RULE}");
-    // Digits only, so a parse failure can only be overflow.
-    let n: u64 = digits.parse().map_err(|_| too_long())?;
-    if n == 0 {
-        return Err(format!(
-            "duration {s:?} is zero: the token would be expired on arrival; {RULE}"
-        ));
-    }
-    let secs = n.checked_mul(unit_secs).ok_or_else(too_long)?;
-    let d = Duration::from_secs(secs);
-    if d > MAX_DURATION {
-        return Err(too_long());
-    }
-    Ok(Some(d))
-}
-
-/// What to put in a minted token. The flags of the minting command map onto
-/// the named fields; `extra` holds `--claim KEY=JSON` pairs in order.
+/// What to put in a minted token: the named claims, then `extra`, further
+/// claims in order (each a key and its JSON value).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MintSpec {
     pub role: String,
@@ -143,33 +95,56 @@ pub struct MintSpec {
     pub extra: Vec<(String, Value)>,
 }
 
-/// Refuses extra claims that would fight the flags: `role`, `iat` and `exp`
-/// always (the flags always set them), `aud`, `sub` and `capabilities` when
-/// the matching flag is also given, and any key given twice. An extra `aud`
-/// without `--aud` is allowed, since it is the only way to mint an array
-/// audience.
-pub fn validate_extra(spec: &MintSpec) -> Result<(), String> {
+/// Why an extra claim of a [`MintSpec`] is refused (see [`validate_extra`]).
+/// Carries the claim's key; a caller names its own flags in the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimConflict {
+    /// `role`, `iat` or `exp`: always set from the named fields.
+    SetByMinting(String),
+    /// `aud`, `sub` or `capabilities` while the named field is also set.
+    AlsoNamed(String),
+    /// The same key twice among the extra claims.
+    Repeated(String),
+}
+
+impl fmt::Display for ClaimConflict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClaimConflict::SetByMinting(k) => write!(f, "claim `{k}` is set by minting itself"),
+            ClaimConflict::AlsoNamed(k) => {
+                write!(f, "claim `{k}` is given twice (named and extra)")
+            }
+            ClaimConflict::Repeated(k) => write!(f, "extra claim `{k}` is given more than once"),
+        }
+    }
+}
+
+impl std::error::Error for ClaimConflict {}
+
+/// Refuses extra claims that would fight the named fields: `role`, `iat`
+/// and `exp` always (minting always sets them), `aud`, `sub` and
+/// `capabilities` when the matching field is also set, and any key given
+/// twice. An extra `aud` without [`MintSpec::aud`] is allowed, since it is
+/// the only way to mint an array audience.
+///
+/// Errors: the first [`ClaimConflict`], in `extra`'s order.
+pub fn validate_extra(spec: &MintSpec) -> Result<(), ClaimConflict> {
     let mut seen: Vec<&str> = Vec::new();
     for (key, _) in &spec.extra {
         if FLAG_CLAIMS.contains(&key.as_str()) {
-            return Err(format!(
-                "--claim {key}=... is not allowed: `{key}` is set by the flags \
-                 (--role, --exp; iat is the minting time)"
-            ));
+            return Err(ClaimConflict::SetByMinting(key.clone()));
         }
-        let flag_set = match key.as_str() {
+        let named = match key.as_str() {
             "aud" => spec.aud.is_some(),
             "sub" => spec.sub.is_some(),
             "capabilities" => spec.capabilities.is_some(),
             _ => false,
         };
-        if flag_set {
-            return Err(format!(
-                "--claim {key}=... conflicts with --{key}: give one or the other"
-            ));
+        if named {
+            return Err(ClaimConflict::AlsoNamed(key.clone()));
         }
         if seen.contains(&key.as_str()) {
-            return Err(format!("--claim {key}=... is given more than once"));
+            return Err(ClaimConflict::Repeated(key.clone()));
         }
         seen.push(key);
     }
@@ -199,44 +174,6 @@ pub fn claims(spec: &MintSpec, now: u64) -> Value {
         m.insert("capabilities".into(), Value::from(caps.clone()));
     }
     Value::Object(m)
-}
-
-/// Parses one `--claim KEY=JSON` argument. The value is JSON so numbers,
-/// booleans, arrays and objects keep their type in the token; a bare word is
-/// therefore refused rather than silently turned into a string.
-pub fn parse_claim_arg(s: &str) -> Result<(String, Value), String> {
-    let Some((key, raw)) = s.split_once('=') else {
-        return Err(format!(
-            "--claim {s:?} has no `=`: use KEY=JSON, e.g. --claim 'tenant=\"acme\"' \
-             or --claim 'level=3'"
-        ));
-    };
-    if key.is_empty() || key.trim() != key {
-        return Err(format!(
-            "--claim {s:?} has an empty or space-padded key: use KEY=JSON, \
-             e.g. --claim 'tenant=\"acme\"'"
-        ));
-    }
-    match serde_json::from_str::<Value>(raw) {
-        Ok(v) => Ok((key.to_string(), v)),
-        Err(e) => {
-            // The example must stay one line whatever the key and value hold.
-            let hint = if raw.is_empty() || raw.contains(char::is_control) {
-                "acme"
-            } else {
-                raw
-            };
-            let key = if key.contains(char::is_control) {
-                "KEY"
-            } else {
-                key
-            };
-            Err(format!(
-                "--claim {key}: the value {raw:?} is not valid JSON ({e}); strings need \
-                 JSON double quotes inside shell quotes, e.g. --claim '{key}=\"{hint}\"'"
-            ))
-        }
-    }
 }
 
 /// Signs `claims` (a JSON object) with HS256 under `secret`. Refuses a secret
@@ -484,45 +421,6 @@ mod tests {
     }
 
     #[test]
-    fn durations_good() {
-        let d = |s| parse_duration(s).unwrap();
-        assert_eq!(d("90s"), Some(Duration::from_secs(90)));
-        assert_eq!(d("15m"), Some(Duration::from_secs(900)));
-        assert_eq!(d("12h"), Some(Duration::from_secs(43_200)));
-        assert_eq!(d("30d"), Some(Duration::from_secs(30 * 86_400)));
-        assert_eq!(d("10y"), Some(Duration::from_secs(3_650 * 86_400)));
-        assert_eq!(d("100y"), Some(MAX_DURATION));
-        assert_eq!(d("never"), None);
-    }
-
-    #[test]
-    fn durations_bad() {
-        for s in [
-            "-1d",
-            "10x",
-            "1000000y",
-            "",
-            "5",
-            "0m",
-            "101y",
-            "d",
-            "1.5h",
-            " 5m",
-            "5m ",
-            "5 m",
-            "+5m",
-            "5mm",
-            "Never",
-            "99999999999999999999999s",
-            "999999999999999999d",
-        ] {
-            let e = parse_duration(s).expect_err(s);
-            assert!(e.contains("e.g. 90s, 15m"), "{s:?}: {e}");
-            assert!(!e.contains('\n'), "{s:?}: one line");
-        }
-    }
-
-    #[test]
     fn claims_minimal_and_full() {
         let c = claims(&spec("web_anon"), NOW);
         assert_eq!(c, json!({"role": "web_anon", "iat": NOW}));
@@ -557,14 +455,17 @@ mod tests {
                 ..spec("r")
             };
             let e = validate_extra(&s).unwrap_err();
-            assert!(e.contains("set by the flags"), "{e}");
+            assert_eq!(e, ClaimConflict::SetByMinting(k.into()));
         }
         let s = MintSpec {
             aud: Some("a".into()),
             extra: vec![("aud".into(), json!(["a", "b"]))],
             ..spec("r")
         };
-        assert!(validate_extra(&s).unwrap_err().contains("--aud"));
+        assert_eq!(
+            validate_extra(&s).unwrap_err(),
+            ClaimConflict::AlsoNamed("aud".into())
+        );
         let s = MintSpec {
             extra: vec![("aud".into(), json!(["a", "b"]))],
             ..spec("r")
@@ -574,38 +475,16 @@ mod tests {
             extra: vec![("t".into(), json!(1)), ("t".into(), json!(2))],
             ..spec("r")
         };
-        assert!(validate_extra(&s).unwrap_err().contains("more than once"));
+        assert_eq!(
+            validate_extra(&s).unwrap_err(),
+            ClaimConflict::Repeated("t".into())
+        );
         // Should validation be skipped, the flags still win.
         let s = MintSpec {
             extra: vec![("role".into(), json!("postgres"))],
             ..spec("r")
         };
         assert_eq!(claims(&s, NOW)["role"], json!("r"));
-    }
-
-    #[test]
-    fn claim_args() {
-        assert_eq!(
-            parse_claim_arg(r#"tenant="acme""#).unwrap(),
-            ("tenant".into(), json!("acme"))
-        );
-        assert_eq!(parse_claim_arg("n=3").unwrap(), ("n".into(), json!(3)));
-        assert_eq!(
-            parse_claim_arg(r#"o={"a":[1,true,null]}"#).unwrap().1,
-            json!({"a": [1, true, null]})
-        );
-        assert_eq!(parse_claim_arg(r#"x="a=b""#).unwrap().1, json!("a=b"));
-        let e = parse_claim_arg("tenant=acme").unwrap_err();
-        assert!(e.contains(r#"--claim 'tenant="acme"'"#), "{e}");
-        assert!(!e.contains('\n'));
-        assert!(
-            parse_claim_arg("tenant=")
-                .unwrap_err()
-                .contains("not valid JSON")
-        );
-        assert!(parse_claim_arg("tenant").unwrap_err().contains("no `=`"));
-        assert!(parse_claim_arg("=1").is_err());
-        assert!(parse_claim_arg(" k=1").is_err());
     }
 
     #[test]

@@ -233,71 +233,91 @@ pub fn service(app: &str) -> Service {
     s
 }
 
-/// The Traefik IngressRoute (`traefik.io/v1alpha1`), entryPoint `web`,
-/// ``HostRegexp(`<prefix>\..+`)`` to the Service's port 3000.
+/// Traefik's IngressRoute custom resource (uis-conventions.md): API group,
+/// version, kind and plural, the one definition every reader and writer of
+/// the resource uses (`uis_kube`'s dynamic API is built from these).
+pub const INGRESS_ROUTE_GROUP: &str = "traefik.io";
+/// See [`INGRESS_ROUTE_GROUP`].
+pub const INGRESS_ROUTE_VERSION: &str = "v1alpha1";
+/// See [`INGRESS_ROUTE_GROUP`].
+pub const INGRESS_ROUTE_KIND: &str = "IngressRoute";
+/// See [`INGRESS_ROUTE_GROUP`].
+pub const INGRESS_ROUTE_PLURAL: &str = "ingressroutes";
+
+/// The IngressRoute annotation holding the host prefix of the public URL,
+/// so readers take the prefix as data instead of parsing the match rule.
+pub const URL_PREFIX_ANNOTATION: &str = "uis.sovereignsky.no/url-prefix";
+
+/// The public route of an app's API: `http://<prefix>.localhost` through
+/// Traefik, matched by ``HostRegexp(`<prefix>\..+`)``. The prefix is kept as
+/// data (in the IngressRoute's [`URL_PREFIX_ANNOTATION`]); the match rule is
+/// only ever built from it, never parsed back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicRoute {
+    /// The host prefix, e.g. `api-railway` (`--url-prefix`; lowercase
+    /// letters, digits and `-` when the suite writes it).
+    pub prefix: String,
+}
+
+impl PublicRoute {
+    /// The route `uis postgrest deploy` makes without `--url-prefix`:
+    /// `api-<app>` (uis-conventions.md).
+    pub fn default_for(app: &str) -> PublicRoute {
+        PublicRoute {
+            prefix: format!("api-{app}"),
+        }
+    }
+
+    /// Traefik's match rule: any host whose first label is the prefix.
+    pub fn match_rule(&self) -> String {
+        format!("HostRegexp(`{}\\..+`)", self.prefix.replace('.', "\\."))
+    }
+
+    /// The URL on the developer's machine: `http://<prefix>.localhost`.
+    pub fn url(&self) -> String {
+        format!("http://{}.localhost", self.prefix)
+    }
+
+    /// The route of an IngressRoute object (as JSON) that [`ingress_route`]
+    /// wrote for `app`: its [`URL_PREFIX_ANNOTATION`]; for an object written
+    /// before the annotation existed, the default route when its first match
+    /// rule is exactly the default's. `None` otherwise (not the suite's route).
+    pub fn of_ingress_route(app: &str, object: &serde_json::Value) -> Option<PublicRoute> {
+        if let Some(prefix) = object["metadata"]["annotations"][URL_PREFIX_ANNOTATION].as_str() {
+            return Some(PublicRoute {
+                prefix: prefix.to_string(),
+            });
+        }
+        let default = PublicRoute::default_for(app);
+        (object["spec"]["routes"][0]["match"].as_str() == Some(default.match_rule().as_str()))
+            .then_some(default)
+    }
+}
+
+/// The Traefik IngressRoute ([`INGRESS_ROUTE_GROUP`]/[`INGRESS_ROUTE_VERSION`]),
+/// entryPoint `web`, ``HostRegexp(`<prefix>\..+`)`` to the Service's port
+/// 3000; the prefix is also kept in the [`URL_PREFIX_ANNOTATION`].
 pub fn ingress_route(app: &str, url_prefix: &str) -> serde_json::Value {
+    let route = PublicRoute {
+        prefix: url_prefix.to_string(),
+    };
     serde_json::json!({
-        "apiVersion": "traefik.io/v1alpha1",
-        "kind": "IngressRoute",
-        "metadata": {"name": name(app), "labels": labels(app)},
+        "apiVersion": format!("{INGRESS_ROUTE_GROUP}/{INGRESS_ROUTE_VERSION}"),
+        "kind": INGRESS_ROUTE_KIND,
+        "metadata": {
+            "name": name(app),
+            "labels": labels(app),
+            "annotations": {URL_PREFIX_ANNOTATION: url_prefix},
+        },
         "spec": {
             "entryPoints": ["web"],
             "routes": [{
-                "match": format!("HostRegexp(`{}\\..+`)", url_prefix.replace('.', "\\.")),
+                "match": route.match_rule(),
                 "kind": "Rule",
                 "services": [{"name": name(app), "port": 3000}],
             }],
         },
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_setting_is_bound_from_the_secret() {
-        let s = settings(
-            "postgresql://a:b@h:5432/d",
-            &["railway".into(), "auth".into()],
-            "anon",
-            &"x".repeat(64),
-            None,
-        );
-        let d = deployment("railway", &s, DEFAULT_IMAGE, 2);
-        let v = serde_json::to_value(&d).unwrap();
-        let env = v["spec"]["template"]["spec"]["containers"][0]["env"]
-            .as_array()
-            .unwrap();
-        assert_eq!(env.len(), s.len());
-        for e in env {
-            assert!(e.get("value").is_none(), "no plain values: {e}");
-            assert_eq!(e["valueFrom"]["secretKeyRef"]["name"], "railway-postgrest");
-        }
-        let names: Vec<&str> = env.iter().map(|e| e["name"].as_str().unwrap()).collect();
-        for k in [KEY_DB_URI, KEY_DB_SCHEMAS, KEY_DB_ANON_ROLE, KEY_JWT_SECRET] {
-            assert!(names.contains(&k), "{k}");
-        }
-        assert_eq!(s[KEY_DB_SCHEMAS], "railway,auth");
-    }
-
-    #[test]
-    fn checksum_follows_every_value() {
-        let a = settings("u", &["s".into()], "anon", "secret-1", None);
-        let b = settings("u", &["s".into()], "anon", "secret-2", None);
-        assert_ne!(checksum(&a), checksum(&b));
-        assert_eq!(checksum(&a), checksum(&a.clone()));
-    }
-
-    #[test]
-    fn ingress_route_matches_uis() {
-        let r = ingress_route("railway", "api-railway");
-        assert_eq!(
-            r["spec"]["routes"][0]["match"],
-            "HostRegexp(`api-railway\\..+`)"
-        );
-        assert_eq!(r["spec"]["entryPoints"][0], "web");
-    }
 }
 
 /// What a deployed app's PostgREST is configured with, read from its Secret.
@@ -355,5 +375,77 @@ impl Config {
             database,
             settings,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_setting_is_bound_from_the_secret() {
+        let s = settings(
+            "postgresql://a:b@h:5432/d",
+            &["railway".into(), "auth".into()],
+            "anon",
+            &"x".repeat(64),
+            None,
+        );
+        let d = deployment("railway", &s, DEFAULT_IMAGE, 2);
+        let v = serde_json::to_value(&d).unwrap();
+        let env = v["spec"]["template"]["spec"]["containers"][0]["env"]
+            .as_array()
+            .unwrap();
+        assert_eq!(env.len(), s.len());
+        for e in env {
+            assert!(e.get("value").is_none(), "no plain values: {e}");
+            assert_eq!(e["valueFrom"]["secretKeyRef"]["name"], "railway-postgrest");
+        }
+        let names: Vec<&str> = env.iter().map(|e| e["name"].as_str().unwrap()).collect();
+        for k in [KEY_DB_URI, KEY_DB_SCHEMAS, KEY_DB_ANON_ROLE, KEY_JWT_SECRET] {
+            assert!(names.contains(&k), "{k}");
+        }
+        assert_eq!(s[KEY_DB_SCHEMAS], "railway,auth");
+    }
+
+    #[test]
+    fn checksum_follows_every_value() {
+        let a = settings("u", &["s".into()], "anon", "secret-1", None);
+        let b = settings("u", &["s".into()], "anon", "secret-2", None);
+        assert_ne!(checksum(&a), checksum(&b));
+        assert_eq!(checksum(&a), checksum(&a.clone()));
+    }
+
+    #[test]
+    fn ingress_route_matches_uis() {
+        let r = ingress_route("railway", "api-railway");
+        assert_eq!(
+            r["spec"]["routes"][0]["match"],
+            "HostRegexp(`api-railway\\..+`)"
+        );
+        assert_eq!(r["spec"]["entryPoints"][0], "web");
+        assert_eq!(r["apiVersion"], "traefik.io/v1alpha1");
+        assert_eq!(r["kind"], "IngressRoute");
+    }
+
+    #[test]
+    fn the_public_route_is_read_as_data() {
+        let custom = ingress_route("railway", "trains");
+        assert_eq!(
+            PublicRoute::of_ingress_route("railway", &custom).map(|r| r.url()),
+            Some("http://trains.localhost".to_string())
+        );
+        // Written before the annotation: only the default rule is recognised.
+        let mut legacy = ingress_route("railway", "api-railway");
+        legacy["metadata"]
+            .as_object_mut()
+            .unwrap()
+            .remove("annotations");
+        assert_eq!(
+            PublicRoute::of_ingress_route("railway", &legacy),
+            Some(PublicRoute::default_for("railway"))
+        );
+        legacy["spec"]["routes"][0]["match"] = "Host(`example.org`)".into();
+        assert_eq!(PublicRoute::of_ingress_route("railway", &legacy), None);
     }
 }

@@ -125,6 +125,19 @@ pub fn role_can_connect(c: &mut Client, db: &str, role: &str) -> R<bool> {
         .get(0))
 }
 
+/// Whether `member` has the privileges of `role`, directly or through
+/// membership: `pg_has_role(member, role, 'MEMBER')`, false when NULL. This
+/// is what PostgREST's `SET ROLE` as the authenticator needs.
+///
+/// Errors: the server's, e.g. SQLSTATE 42704 when `member` does not exist.
+pub fn has_role(c: &mut Client, member: &str, role: &str) -> R<bool> {
+    Ok(c.query_one(
+        "select coalesce(pg_has_role($1, $2, 'MEMBER'), false)",
+        &[&member, &role],
+    )?
+    .get(0))
+}
+
 /// Whether `member` is directly granted `role`.
 pub fn is_member(c: &mut Client, role: &str, member: &str) -> R<bool> {
     Ok(c.query_one(

@@ -1,0 +1,304 @@
+//! `uis-db-doctor`: checks an onboarded app for every failure the customer
+//! investigation met (F1-F11), each as pass / warn / fail with the command or
+//! SQL that fixes it. It only reads (and mints one throwaway anon token to
+//! verify it); it changes nothing.
+//!
+//! Checks that depend on an earlier one (no database, no PostgREST) are
+//! reported as `skip`, so one cause gives one failure. The catalog is read
+//! through [`crate::pg::provision`]'s queries where they exist.
+
+mod postgrest;
+
+use crate::pg::provision;
+use crate::session::Session;
+use serde::Serialize;
+use uis_core::Failure;
+use uis_core::app::quote_ident;
+use uis_kube::store;
+
+/// A check's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Warn,
+    Fail,
+    Skip,
+}
+
+impl Status {
+    /// `pass`, `warn`, `fail` or `skip` (the JSON strings).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+            Status::Skip => "skip",
+        }
+    }
+}
+
+/// One check: its id (e.g. `db-uri`), the friction code it guards (F1-F11,
+/// or `-` for none), the verdict, what was found, and the fix.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub id: &'static str,
+    pub friction: &'static str,
+    pub status: Status,
+    pub message: String,
+    pub fix: Option<String>,
+}
+
+/// Every check in order.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    pub checks: Vec<Check>,
+}
+
+impl Report {
+    fn add(
+        &mut self,
+        id: &'static str,
+        friction: &'static str,
+        status: Status,
+        message: impl Into<String>,
+        fix: Option<String>,
+    ) {
+        self.checks.push(Check {
+            id,
+            friction,
+            status,
+            message: message.into(),
+            fix,
+        });
+    }
+    fn pass(&mut self, id: &'static str, friction: &'static str, message: impl Into<String>) {
+        self.add(id, friction, Status::Pass, message, None);
+    }
+    fn fail(
+        &mut self,
+        id: &'static str,
+        friction: &'static str,
+        message: impl Into<String>,
+        fix: impl Into<String>,
+    ) {
+        self.add(id, friction, Status::Fail, message, Some(fix.into()));
+    }
+    fn skip(&mut self, id: &'static str, friction: &'static str, why: &str) {
+        self.add(id, friction, Status::Skip, why, None);
+    }
+
+    /// How many checks have `status`.
+    pub fn count(&self, status: Status) -> usize {
+        self.checks.iter().filter(|c| c.status == status).count()
+    }
+
+    /// Whether any check failed (the command then exits 1).
+    pub fn failed(&self) -> bool {
+        self.count(Status::Fail) > 0
+    }
+
+    /// The report for people: a line per check (status, id, message), its
+    /// fix below it, then the totals.
+    pub fn text(&self) -> String {
+        let mut t = String::new();
+        for c in &self.checks {
+            t.push_str(&format!(
+                "{:4}  {:14} {}\n",
+                c.status.as_str(),
+                c.id,
+                c.message
+            ));
+            if let Some(fix) = &c.fix {
+                t.push_str(&format!("      {:14} fix: {fix}\n", ""));
+            }
+        }
+        t.push_str(&format!(
+            "{} checks: {} failed, {} warnings\n",
+            self.checks.len(),
+            self.count(Status::Fail),
+            self.count(Status::Warn)
+        ));
+        t
+    }
+}
+
+const POSTGREST_CHECKS: [(&str, &str); 8] = [
+    ("db-uri", "F9"),
+    ("jwt-binding", "F10"),
+    ("anon-role", "F8"),
+    ("rls-roles", "F8"),
+    ("shared-roles", "F8"),
+    ("jwt-secret", "F10"),
+    ("deployment", "F5"),
+    ("anon-token", "F11"),
+];
+
+/// Runs every check for `app` (a valid app name). Never fails: a failure
+/// outside any check (e.g. the tunnel broke) becomes a failed check
+/// `internal`, and an unreachable cluster the failed check `cluster`.
+pub fn run(session: &mut Session, app: &str) -> Report {
+    let mut r = Report::default();
+    if let Err(f) = diagnose(session, app, &mut r) {
+        r.fail(
+            "internal",
+            "-",
+            f.detail.clone(),
+            f.hint.clone().unwrap_or_default(),
+        );
+    }
+    r
+}
+
+fn diagnose(session: &mut Session, app: &str, r: &mut Report) -> Result<(), Failure> {
+    // Cluster.
+    let cluster = match session.cluster() {
+        Ok(c) => c,
+        Err(f) => {
+            r.fail("cluster", "-", f.detail, f.hint.unwrap_or_default());
+            return Ok(());
+        }
+    };
+    let ns = session.locator.namespace.clone();
+    let rec = match session.block_on(store::read(&cluster, &ns, app)) {
+        Ok(rec) => {
+            r.pass(
+                "cluster",
+                "-",
+                format!("the Kubernetes API answers ({})", cluster.origin),
+            );
+            rec
+        }
+        Err(f) => {
+            r.fail("cluster", "-", f.detail, f.hint.unwrap_or_default());
+            return Ok(());
+        }
+    };
+    // F2: the superuser password.
+    match session.admin() {
+        Ok(a) => r.pass(
+            "admin-secret",
+            "F2",
+            format!("superuser password found in {}", a.source),
+        ),
+        Err(f) => {
+            r.fail("admin-secret", "F2", f.detail, f.hint.unwrap_or_default());
+            return Ok(());
+        }
+    }
+    let Some(rec) = rec else {
+        r.fail(
+            "database",
+            "F1",
+            format!(
+                "app {app:?} is not configured (no credential store Secret {ns}/{})",
+                store::secret_name(app)
+            ),
+            format!("uis db configure {app}"),
+        );
+        for (id, fr) in [("owner-privileges", "F1"), ("credential-store", "F6")]
+            .into_iter()
+            .chain(POSTGREST_CHECKS)
+        {
+            r.skip(id, fr, "the app is not configured");
+        }
+        return Ok(());
+    };
+    let mut pg = session.connect_admin("postgres", "uis-db-doctor")?;
+
+    // The database and its owner.
+    let db_owner = provision::database_owner(&mut pg, &rec.database)?;
+    // Whether the owner role is a superuser; `None` when it does not exist.
+    let owner_role = provision::role(&mut pg, &rec.owner)?.map(|info| info.superuser);
+    match (&db_owner, owner_role) {
+        (Some(_), Some(_)) => r.pass(
+            "database",
+            "F1",
+            format!(
+                "database {} and owner role {} exist",
+                rec.database, rec.owner
+            ),
+        ),
+        (None, _) => {
+            r.fail(
+                "database",
+                "F1",
+                format!("database {} does not exist", rec.database),
+                format!("uis db configure {app} --database {}", rec.database),
+            );
+            for (id, fr) in [("owner-privileges", "F1"), ("credential-store", "F6")]
+                .into_iter()
+                .chain(POSTGREST_CHECKS)
+            {
+                r.skip(id, fr, "the database does not exist");
+            }
+            return Ok(());
+        }
+        (Some(_), None) => r.fail(
+            "database",
+            "F1",
+            format!("owner role {} does not exist", rec.owner),
+            format!("uis db configure {app}"),
+        ),
+    }
+    // F1: the owner owns its database (so it can create schemas and trusted extensions) and is no superuser.
+    match (&db_owner, owner_role) {
+        (Some(o), Some(false)) if o == &rec.owner => r.pass(
+            "owner-privileges",
+            "F1",
+            format!("{} owns database {}: it creates schemas and trusted extensions itself; role DDL runs with --as admin", rec.owner, rec.database),
+        ),
+        (Some(_), Some(true)) => r.fail(
+            "owner-privileges",
+            "F1",
+            format!("owner {} is a superuser", rec.owner),
+            format!("ALTER ROLE {} NOSUPERUSER;", quote_ident(&rec.owner)),
+        ),
+        (Some(o), _) => r.fail(
+            "owner-privileges",
+            "F1",
+            format!("database {} is owned by {o}, not by the app's owner {}: the owner cannot create schemas or extensions", rec.database, rec.owner),
+            format!("ALTER DATABASE {} OWNER TO {};", quote_ident(&rec.database), quote_ident(&rec.owner)),
+        ),
+        _ => r.skip("owner-privileges", "F1", "the owner role does not exist"),
+    }
+    // F6: every LOGIN role of the app has a stored, working password.
+    let mut login_roles = vec![rec.owner.clone()];
+    for kind in ["authenticator", "readonly"] {
+        if let Some(role) = rec.roles.get(kind) {
+            login_roles.push(role.clone());
+        }
+    }
+    let mut problems = Vec::new();
+    for role in &login_roles {
+        match rec.passwords.get(role) {
+            None => problems.push(format!("no stored password for {role}")),
+            // The password alone is checked (in `postgres`); CONNECT on the app's database is the owner check's business.
+            Some(pw) if !session.login_works(role, pw, "postgres") => {
+                problems.push(format!("the stored password of {role} does not log in"))
+            }
+            Some(_) => {}
+        }
+    }
+    if problems.is_empty() {
+        r.pass(
+            "credential-store",
+            "F6",
+            format!(
+                "Secret {ns}/{} holds a working password for {}",
+                store::secret_name(app),
+                login_roles.join(", ")
+            ),
+        );
+    } else {
+        r.fail(
+            "credential-store",
+            "F6",
+            problems.join("; "),
+            format!("uis db configure {app}  (re-issues and stores missing or stale passwords)"),
+        );
+    }
+
+    postgrest::checks(session, app, &rec, &mut pg, r)?;
+    Ok(())
+}

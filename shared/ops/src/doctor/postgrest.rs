@@ -1,0 +1,324 @@
+//! The checks of a deployed PostgREST (F5, F8-F11): its `PGRST_DB_URI`, the
+//! Deployment's bindings and rollout, the anon role, RLS policy roles, role
+//! names shared with other apps, the JWT secret and a fresh anon token.
+
+use super::{POSTGREST_CHECKS, Report, Status};
+use crate::pg::provision;
+use crate::session::Session;
+use k8s_openapi::api::apps::v1::Deployment;
+use uis_core::Failure;
+use uis_core::app::quote_ident;
+use uis_core::output::unix_now;
+use uis_kube::store::{self, AppRecord};
+use uis_postgrest::{self as pgrst, jwt};
+
+/// Runs the PostgREST checks after the database checks passed far enough
+/// (`pg`: a superuser connection to `postgres`); every one is `skip` when
+/// PostgREST is not deployed.
+pub(super) fn checks(
+    session: &mut Session,
+    app: &str,
+    rec: &AppRecord,
+    pg: &mut postgres::Client,
+    r: &mut Report,
+) -> Result<(), Failure> {
+    let cluster = session.cluster()?;
+    let Some(config) = session.block_on(crate::postgrest_state::read_config(&cluster, app))? else {
+        for (id, fr) in POSTGREST_CHECKS {
+            r.skip(
+                id,
+                fr,
+                "PostgREST is not deployed (`uis postgrest deploy APP`)",
+            );
+        }
+        return Ok(());
+    };
+    let name = pgrst::name(app);
+    let ns = pgrst::NAMESPACE;
+    // F9: the URI's password is URL-safe and logs in.
+    let uri = config
+        .settings
+        .get(pgrst::KEY_DB_URI)
+        .cloned()
+        .unwrap_or_default();
+    // The password as libpq and PostgREST read it (split at the first `@`
+    // and `:`, then percent-decoded): URL-safe means RFC 3986 unreserved
+    // characters only, which needs no encoding at all.
+    let parsed = uri.parse::<postgres::Config>();
+    let password = parsed
+        .as_ref()
+        .ok()
+        .and_then(|c| c.get_password())
+        .unwrap_or_default();
+    let url_safe = !password.is_empty()
+        && password
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(b));
+    let logs_in = parsed.is_ok()
+        && session.login_works(
+            &config.authenticator,
+            &config.authenticator_password,
+            &config.database,
+        );
+    if url_safe && logs_in {
+        r.pass(
+            "db-uri",
+            "F9",
+            format!("PGRST_DB_URI parses and {} logs in", config.authenticator),
+        );
+    } else {
+        // A URI that does not parse has no password to judge.
+        let why = match (parsed.is_ok(), url_safe, logs_in) {
+            (false, _, _) => "PGRST_DB_URI does not parse as a connection URI".to_string(),
+            (true, false, _) => "PGRST_DB_URI's password has characters that are not URL-safe (PostgREST misreads + / : @ in a URI)".to_string(),
+            _ => format!("{} cannot log in with the password in PGRST_DB_URI", config.authenticator),
+        };
+        r.fail(
+            "db-uri",
+            "F9",
+            why,
+            format!("uis postgrest deploy {app} --rotate-password"),
+        );
+    }
+    // F10: every PGRST_* key is bound from the Secret.
+    let deployment = session.block_on(cluster.get_opt::<Deployment>(ns, &name))?;
+    match &deployment {
+        None => r.fail(
+            "jwt-binding",
+            "F10",
+            format!("Deployment {ns}/{name} does not exist"),
+            format!("uis postgrest deploy {app}"),
+        ),
+        Some(d) => {
+            let env = d
+                .spec
+                .as_ref()
+                .and_then(|s| s.template.spec.as_ref())
+                .and_then(|s| s.containers.first())
+                .and_then(|c| c.env.clone())
+                .unwrap_or_default();
+            let bound = |key: &str| {
+                env.iter().any(|e| {
+                    e.name == key
+                        && e.value_from
+                            .as_ref()
+                            .and_then(|v| v.secret_key_ref.as_ref())
+                            .is_some_and(|s| s.name == name && s.key == key)
+                })
+            };
+            let missing: Vec<&str> = [
+                pgrst::KEY_DB_URI,
+                pgrst::KEY_DB_SCHEMAS,
+                pgrst::KEY_DB_ANON_ROLE,
+                pgrst::KEY_JWT_SECRET,
+            ]
+            .into_iter()
+            .filter(|k| !bound(k))
+            .collect();
+            if missing.is_empty() {
+                r.pass("jwt-binding", "F10", format!("Deployment {name} binds PGRST_JWT_SECRET and the other settings from Secret {name}"));
+            } else {
+                r.fail(
+                    "jwt-binding",
+                    "F10",
+                    format!("Deployment {name} does not bind {} from Secret {name}{}", missing.join(", "), if missing.contains(&pgrst::KEY_JWT_SECRET) { ": every request with a token gets 500 PGRST300 \"Server lacks JWT secret\"" } else { "" }),
+                    format!("uis postgrest deploy {app}  (re-applies the Deployment with every key bound)"),
+                );
+            }
+        }
+    }
+    // The anon role exists and the authenticator can become it.
+    let anon = config.anon_role.clone();
+    // `None` when the anon role or the authenticator does not exist.
+    let anon_ok: Option<bool> = if provision::role(pg, &anon)?.is_some()
+        && provision::role(pg, &config.authenticator)?.is_some()
+    {
+        Some(provision::has_role(pg, &config.authenticator, &anon)?)
+    } else {
+        None
+    };
+    match anon_ok {
+        Some(true) => r.pass(
+            "anon-role",
+            "F8",
+            format!(
+                "anon role {anon} exists and is granted to {}",
+                config.authenticator
+            ),
+        ),
+        Some(false) => r.fail(
+            "anon-role",
+            "F8",
+            format!(
+                "anon role {anon} is not granted to {}: anonymous requests fail with 401",
+                config.authenticator
+            ),
+            format!(
+                "GRANT {} TO {};",
+                quote_ident(&anon),
+                quote_ident(&config.authenticator)
+            ),
+        ),
+        None => r.fail(
+            "anon-role",
+            "F8",
+            format!("anon role {anon} (PGRST_DB_ANON_ROLE) does not exist"),
+            format!("uis postgrest deploy {app} --anon-role NAME  (or create {anon} in your DDL)"),
+        ),
+    }
+    // F8: RLS policies name roles PostgREST will actually use.
+    let mut appdb = session.connect_admin(&config.database, "uis-db-doctor")?;
+    let rows = foreign_policy_roles(&mut appdb, &config.schemas, &config.authenticator)?;
+    if rows.is_empty() {
+        r.pass(
+            "rls-roles",
+            "F8",
+            format!(
+                "every RLS policy in {} names roles {} can become",
+                config.schemas.join(", "),
+                config.authenticator
+            ),
+        );
+    } else {
+        let offenders: Vec<String> = rows
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}.{} policy {:?} TO {}",
+                    p.schema, p.table, p.policy, p.role
+                )
+            })
+            .collect();
+        let roles: std::collections::BTreeSet<&str> =
+            rows.iter().map(|p| p.role.as_str()).collect();
+        r.fail(
+            "rls-roles",
+            "F8",
+            format!(
+                "{} polic{} name roles PostgREST never uses (it runs as {} and {}): {} — requests get 200 OK with empty rows",
+                rows.len(),
+                if rows.len() == 1 { "y" } else { "ies" },
+                anon,
+                rec.roles.get("authenticated").cloned().unwrap_or_else(|| "the authenticated role".into()),
+                offenders.join("; ")
+            ),
+            format!(
+                "deploy with the roles your policies use: `uis postgrest deploy {app} --anon-role {} ...`, or grant them: {}",
+                roles.iter().next().copied().unwrap_or_default(),
+                roles.iter().map(|ro| format!("GRANT {} TO {};", quote_ident(ro), quote_ident(&config.authenticator))).collect::<Vec<_>>().join(" ")
+            ),
+        );
+    }
+    // Roles shared with another app (cluster-wide).
+    let others = session.block_on(store::read_all(&cluster, &session.locator.namespace))?;
+    let mut shared_roles = Vec::new();
+    for other in others.iter().filter(|o| o.app != app) {
+        for role in [&config.authenticator, &anon] {
+            if other.roles.values().any(|x| x == role) || &other.owner == role {
+                shared_roles.push(format!("{role} (also app {})", other.app));
+            }
+        }
+    }
+    if shared_roles.is_empty() {
+        r.pass("shared-roles", "F8", "no role is shared with another app");
+    } else {
+        r.add("shared-roles", "F8", Status::Warn, format!("roles are cluster-wide and shared: {}", shared_roles.join(", ")), Some("give each app its own role names, e.g. the defaults APP_authenticator / APP_web_anon".into()));
+    }
+    // JWT secret length.
+    match jwt::check_secret(&config.jwt_secret) {
+        Ok(()) => r.pass(
+            "jwt-secret",
+            "F10",
+            format!(
+                "the JWT secret has {} characters (PostgREST needs 32+)",
+                config.jwt_secret.len()
+            ),
+        ),
+        Err(e) => r.fail(
+            "jwt-secret",
+            "F10",
+            e.message,
+            format!("uis postgrest deploy {app} --rotate-jwt-secret"),
+        ),
+    }
+    // The rollout.
+    match &deployment {
+        Some(d) if uis_kube::rollout::is_available(d) => r.pass(
+            "deployment",
+            "F5",
+            format!("Deployment {ns}/{name} is Available"),
+        ),
+        Some(_) => {
+            let why = session
+                .block_on(uis_kube::rollout::diagnose(&cluster, ns, &name))
+                .unwrap_or_else(|| "no cause reported".into());
+            r.fail(
+                "deployment",
+                "F5",
+                format!("Deployment {ns}/{name} is not Available: {why}"),
+                format!("uis postgrest deploy {app} --status"),
+            );
+        }
+        None => r.fail(
+            "deployment",
+            "F5",
+            format!("Deployment {ns}/{name} does not exist"),
+            format!("uis postgrest deploy {app}"),
+        ),
+    }
+    // A fresh anon token verifies.
+    let now = unix_now();
+    let spec = jwt::MintSpec {
+        role: anon.clone(),
+        exp: Some(std::time::Duration::from_secs(60)),
+        aud: config.jwt_aud.clone(),
+        ..Default::default()
+    };
+    let verdict = jwt::mint(&config.jwt_secret, &jwt::claims(&spec, now))
+        .and_then(|t| jwt::verify(&config.jwt_secret, &t, config.jwt_aud.as_deref(), now));
+    match verdict {
+        Ok(_) => r.pass("anon-token", "F11", "a freshly minted anon token verifies"),
+        Err(e) => r.fail(
+            "anon-token",
+            "F11",
+            format!("a freshly minted anon token is refused: {e}"),
+            format!("uis postgrest deploy {app} --rotate-jwt-secret"),
+        ),
+    }
+    Ok(())
+}
+
+/// An RLS policy role PostgREST cannot become.
+struct PolicyRole {
+    schema: String,
+    table: String,
+    policy: String,
+    role: String,
+}
+
+/// The policies in `schemas` naming a role that `authenticator` is not a
+/// member of (and that is not the authenticator), by schema, table, policy.
+fn foreign_policy_roles(
+    c: &mut postgres::Client,
+    schemas: &[String],
+    authenticator: &str,
+) -> Result<Vec<PolicyRole>, postgres::Error> {
+    Ok(c.query(
+        "select n.nspname::text, c.relname::text, p.polname::text, r.rolname::text
+           from pg_policy p join pg_class c on c.oid = p.polrelid join pg_namespace n on n.oid = c.relnamespace
+           join pg_roles r on r.oid = any(p.polroles)
+          where n.nspname = any($1)
+            and not coalesce(pg_has_role($2, r.oid, 'MEMBER'), false)
+            and r.rolname <> $2
+          order by 1, 2, 3",
+        &[&schemas, &authenticator],
+    )?
+    .iter()
+    .map(|row| PolicyRole {
+        schema: row.get(0),
+        table: row.get(1),
+        policy: row.get(2),
+        role: row.get(3),
+    })
+    .collect())
+}
