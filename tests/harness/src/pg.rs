@@ -64,12 +64,130 @@ pub struct Pg {
 
 static SHARED: OnceLock<Pg> = OnceLock::new();
 static DB_COUNTER: AtomicU32 = AtomicU32::new(0);
+/// Servers a [`Lease`] gave back, waiting for the next test of this process.
+static IDLE: Mutex<Vec<&'static Pg>> = Mutex::new(Vec::new());
+
+/// A server one test has to itself until the lease is dropped; see
+/// [`Pg::lease`]. Dereferences to the [`Pg`].
+pub struct Lease {
+    pg: &'static Pg,
+}
+
+impl Lease {
+    /// The leased server, for as long as the process lives (the lease only
+    /// says who uses it now).
+    pub fn pg(&self) -> &'static Pg {
+        self.pg
+    }
+}
+
+impl std::ops::Deref for Lease {
+    type Target = Pg;
+    fn deref(&self) -> &Pg {
+        self.pg
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        IDLE.lock().unwrap_or_else(|e| e.into_inner()).push(self.pg);
+    }
+}
 
 impl Pg {
     /// One server per test process, started on first use. Tests share it and
     /// each creates its own database with [`Pg::create_db`].
     pub fn shared() -> &'static Pg {
         SHARED.get_or_init(|| Pg::start().expect("start the throwaway PostgreSQL"))
+    }
+
+    /// A server for one test alone, for tests that make fixed names (an app
+    /// `shop`, its role and database) or compare the whole catalog. Under
+    /// nextest, which runs each test in a process of its own, this is a new
+    /// server per test process, as [`Pg::shared`]. Under `cargo test`, where
+    /// the tests of a binary run on threads of one process, a server given
+    /// back by an ended test is reset ([`Pg::reset`]: every database, role
+    /// and setting a test made is dropped) and lent again, so tests neither
+    /// see each other's objects nor pay for an `initdb` each.
+    pub fn lease() -> Lease {
+        loop {
+            let idle = IDLE.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let Some(pg) = idle else { break };
+            match pg.reset() {
+                Ok(()) => return Lease { pg },
+                // A server a test broke (stopped, or left unreachable) is not
+                // lent again.
+                Err(_) => pg.stop(),
+            }
+        }
+        let pg = Pg::start().expect("start the throwaway PostgreSQL");
+        Lease {
+            pg: Box::leak(Box::new(pg)),
+        }
+    }
+
+    /// Drops what tests made: every database but `postgres` and the
+    /// templates, every role but the bootstrap superuser and the built-in
+    /// `pg_*` roles (with what they own or were granted), every schema of
+    /// the `postgres` database but a fresh `public`, and the settings of
+    /// `ALTER SYSTEM` and `ALTER DATABASE`.
+    pub fn reset(&self) -> Result<()> {
+        let mut c = self.try_connect("postgres")?;
+        let dbs: Vec<String> = c
+            .query(
+                "select datname::text from pg_database where not datistemplate and datname <> 'postgres'",
+                &[],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        for db in dbs {
+            c.batch_execute(&format!(
+                "DROP DATABASE \"{}\" WITH (FORCE)",
+                db.replace('"', "\"\"")
+            ))?;
+        }
+        let roles: Vec<String> = c
+            .query(
+                "select rolname::text from pg_roles where rolname !~ '^pg_' and oid <> 10",
+                &[],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        // Sessions of those roles in `postgres` would hold their objects.
+        c.batch_execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity
+              where pid <> pg_backend_pid() and backend_type = 'client backend'",
+        )?;
+        for role in &roles {
+            let r = role.replace('"', "\"\"");
+            c.batch_execute(&format!("DROP OWNED BY \"{r}\" CASCADE; DROP ROLE \"{r}\""))?;
+        }
+        let schemas: Vec<String> = c
+            .query(
+                "select nspname::text from pg_namespace
+                  where nspname !~ '^pg_' and nspname <> 'information_schema'",
+                &[],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        for schema in schemas {
+            c.batch_execute(&format!(
+                "DROP SCHEMA \"{}\" CASCADE",
+                schema.replace('"', "\"\"")
+            ))?;
+        }
+        c.batch_execute(
+            "CREATE SCHEMA public AUTHORIZATION pg_database_owner;
+             GRANT USAGE ON SCHEMA public TO PUBLIC;
+             ALTER DATABASE postgres RESET ALL;
+             ALTER ROLE postgres RESET ALL;
+             ALTER SYSTEM RESET ALL;
+             SELECT pg_reload_conf();",
+        )?;
+        Ok(())
     }
 
     /// Start a new server of its own.
