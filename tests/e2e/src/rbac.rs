@@ -287,46 +287,12 @@ impl std::fmt::Display for Attrs {
     }
 }
 
-/// `application/x-www-form-urlencoded` decoding.
-pub fn decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                let hex = |c: u8| (c as char).to_digit(16);
-                match (hex(b[i + 1]), hex(b[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push((h * 16 + l) as u8);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
-                }
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-pub fn query_pairs(q: &str) -> Vec<(String, String)> {
-    q.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| match p.split_once('=') {
-            Some((k, v)) => (decode(k), decode(v)),
-            None => (decode(p), String::new()),
-        })
-        .collect()
-}
-
+/// The first value of `key` in the query string `q` (form-decoded, as Go's
+/// `url.ParseQuery`).
 pub fn query_value(q: &str, key: &str) -> Option<String> {
-    query_pairs(q)
-        .into_iter()
+    form_urlencoded::parse(q.as_bytes())
         .find(|(k, _)| k == key)
-        .map(|(_, v)| v)
+        .map(|(_, v)| v.into_owned())
 }
 
 /// Go's strconv.ParseBool, as the list options decoder uses it.
