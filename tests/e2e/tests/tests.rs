@@ -1,6 +1,6 @@
 //! The e2e tests: ONE test binary (`e2e`), one module per area, as ripgrep's
 //! `tests/tests.rs`. One binary links once instead of once per area, and
-//! `cargo nextest run -p uis-e2e -E 'test(=reliability::names::app_uppercase_configure)'`
+//! `cargo nextest run -p uis-e2e -E 'test(=reliability::names::configure_app_uppercase)'`
 //! picks a single test by its module path.
 //!
 //! Adding an area: put its tests in `tests/e2e/tests/AREA.rs` (top-level
