@@ -528,10 +528,17 @@ pub struct Row {
     /// (see [`test_name`]), unless [`Row::named`].
     pub name: String,
     pub case: Case,
-    before: Vec<Box<dyn Fn(&Env)>>,
-    then: Vec<Box<dyn Fn(&Env, &Out)>>,
-    custom: Option<Box<dyn Fn(&Env, &Case)>>,
+    before: Vec<Before>,
+    then: Vec<Then>,
+    custom: Option<Custom>,
 }
+
+/// A row's set-up ([`Row::before`]).
+type Before = Box<dyn Fn(&Env)>;
+/// A row's assertions ([`Row::then`]).
+type Then = Box<dyn Fn(&Env, &Out)>;
+/// A row's own run ([`Row::custom`]).
+type Custom = Box<dyn Fn(&Env, &Case)>;
 
 impl Row {
     /// A row whose test runs `case` with [`check`].
