@@ -1,8 +1,9 @@
 //! The world an integration test runs the suite's binaries in: a throwaway
 //! PostgreSQL the test has to itself (leased, see `uis_harness::Lease`), a
 //! Kubernetes API stand-in of the test's own (seeded like a UIS cluster, so
-//! faults never leak between tests), a kubeconfig and a HOME in a temp dir, and helpers to run the
-//! binaries, the real `kubectl` and the real `psql` and read what they did.
+//! faults never leak between tests), a kubeconfig and a HOME in a temp dir,
+//! and helpers to run the binaries, the real `kubectl` and the real `psql`
+//! and read what they did.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
