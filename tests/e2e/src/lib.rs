@@ -1,13 +1,15 @@
-//! The world an integration test runs the suite's binaries in: the shared
-//! throwaway PostgreSQL of this test process, a Kubernetes API stand-in of
-//! the test's own (seeded like a UIS cluster, so faults never leak between
-//! tests), a kubeconfig and a HOME in a temp dir, and helpers to run the
-//! binaries, the real `kubectl` and the real `psql` and read what they did.
+//! The world an integration test runs the suite's binaries in: a throwaway
+//! PostgreSQL the test has to itself (leased, see `uis_harness::Lease`), a
+//! Kubernetes API stand-in of the test's own (seeded like a UIS cluster, so
+//! faults never leak between tests), a kubeconfig and a HOME in a temp dir,
+//! and helpers to run the binaries, the real `kubectl` and the real `psql`
+//! and read what they did.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 
+pub mod rbac;
 pub mod reliability;
 
 pub use kube_standin::{Reader, StandIn, StandInOptions};
@@ -19,6 +21,8 @@ pub struct Env {
     pub standin: StandIn,
     pub dir: tempfile::TempDir,
     pub kubeconfig: PathBuf,
+    /// The lease of `pg` when [`Env::new`] took one; given back last.
+    lease: Option<uis_harness::Lease>,
 }
 
 /// What a command did.
@@ -177,9 +181,14 @@ pub fn assert_no_known_secret(what: &str, text: &str) {
 }
 
 impl Env {
-    /// A stand-in seeded with the UIS objects, over the shared PostgreSQL.
+    /// A stand-in seeded with the UIS objects, over a PostgreSQL of this
+    /// test's own for as long as the `Env` lives ([`Pg::lease`]: in one
+    /// process, as under `cargo test`, tests do not share objects).
     pub fn new() -> Env {
-        Env::over(Pg::shared())
+        let lease = Pg::lease();
+        let mut env = Env::over(lease.pg());
+        env.lease = Some(lease);
+        env
     }
 
     /// The same over a PostgreSQL of the test's own (for tests that stop
@@ -202,6 +211,7 @@ impl Env {
             standin,
             dir,
             kubeconfig,
+            lease: None,
         }
     }
 

@@ -4,11 +4,20 @@
 //! database and the cluster unchanged, or in the documented partial state),
 //! and record one row per case for `docs/reliability.md`.
 //!
-//! Each test of `tests/reliability.rs` fills a [`Section`]; [`Section::finish`]
-//! renders it as a Markdown table and compares it with the block between
-//! `<!-- reliability:NAME -->` and `<!-- /reliability:NAME -->` in
-//! `docs/reliability.md`. With `UIS_BLESS=1` it rewrites that block instead:
-//! the document is produced by the suite and cannot drift from it.
+//! Each table of the document is a [`Table`]: a function that builds its
+//! [`Row`]s (a [`Case`] each, and how to run it) from a context, without
+//! running anything. From one table, `tests/reliability.rs` makes
+//!
+//! - a test per row ([`run_row`]): a fresh [`Env`], the table's set-up, the
+//!   row's case run and asserted, and its rendered line compared with its
+//!   line of the document, so the first failing row hides no other and one
+//!   row can be run alone;
+//! - a test of the whole table ([`doc_table`]): the rows rendered (with temp
+//!   paths as `$TMP`) and compared with the block between
+//!   `<!-- reliability:NAME -->` and `<!-- /reliability:NAME -->` in
+//!   `docs/reliability.md`. With `UIS_BLESS=1` it rewrites that block
+//!   instead: the document is produced by the suite and cannot drift from it;
+//! - a test that every row has its test ([`same_rows`]).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -111,9 +120,9 @@ impl Case {
     }
 }
 
-/// One row of the document.
+/// One row of the document, as rendered.
 #[derive(Debug, Clone)]
-pub struct Row {
+pub struct DocRow {
     pub kind: Kind,
     pub command: String,
     pub what: String,
@@ -312,10 +321,46 @@ pub fn assert_one_clear_message(out: &Out, says: &[String], context: &str) {
     assert_no_known_secret(context, &out.stderr);
 }
 
+/// Runs a case in `env` and asserts all of it; returns what it did for
+/// further checks (the documented state, when not `Unchanged`).
+#[track_caller]
+pub fn check(env: &Env, case: &Case) -> Out {
+    let before = matches!(case.after, After::Unchanged).then(|| snapshot(env));
+    let mut cmd = env.cmd(&case.bin);
+    cmd.args(&case.args);
+    for (k, v) in &case.envs {
+        cmd.env(k, v);
+    }
+    let (out, _) = run_bounded(&mut cmd, case.stdin.as_deref(), case.max);
+    let context = format!(
+        "{} ({})",
+        display(env.dir.path(), &case.bin, &case.args),
+        case.what
+    );
+    assert_eq!(
+        out.code, case.code,
+        "{context}: exit code {} (wanted {})\nstdout:\n{}\nstderr:\n{}",
+        out.code, case.code, out.stdout, out.stderr
+    );
+    assert_one_clear_message(&out, &case.says, &context);
+    if let Some(before) = before {
+        let after = snapshot(env);
+        assert_eq!(
+            before.cluster, after.cluster,
+            "{context}: the cluster changed"
+        );
+        assert_eq!(
+            before.catalog, after.catalog,
+            "{context}: the database changed"
+        );
+    }
+    out
+}
+
 /// Rows of one part of the document.
 pub struct Section {
     name: String,
-    rows: Vec<Row>,
+    rows: Vec<DocRow>,
     tmp: PathBuf,
 }
 
@@ -330,42 +375,9 @@ impl Section {
         }
     }
 
-    /// Runs a case in `env` and asserts all of it; returns what it did for
-    /// further checks (the documented state, when not `Unchanged`).
-    #[track_caller]
-    pub fn check(&mut self, env: &Env, case: Case) -> Out {
-        let before = matches!(case.after, After::Unchanged).then(|| snapshot(env));
-        let mut cmd = env.cmd(&case.bin);
-        cmd.args(&case.args);
-        for (k, v) in &case.envs {
-            cmd.env(k, v);
-        }
-        let (out, _) = run_bounded(&mut cmd, case.stdin.as_deref(), case.max);
-        let context = format!("{} ({})", self.display(&case.bin, &case.args), case.what);
-        assert_eq!(
-            out.code, case.code,
-            "{context}: exit code {} (wanted {})\nstdout:\n{}\nstderr:\n{}",
-            out.code, case.code, out.stdout, out.stderr
-        );
-        assert_one_clear_message(&out, &case.says, &context);
-        if let Some(before) = before {
-            let after = snapshot(env);
-            assert_eq!(
-                before.cluster, after.cluster,
-                "{context}: the cluster changed"
-            );
-            assert_eq!(
-                before.catalog, after.catalog,
-                "{context}: the database changed"
-            );
-        }
-        self.push(&case, out.code);
-        out
-    }
-
     /// Records a case whose run and assertions the caller did itself.
     pub fn push(&mut self, case: &Case, code: i32) {
-        self.rows.push(Row {
+        self.rows.push(DocRow {
             kind: case.kind,
             command: self.display(&case.bin, &case.args),
             what: case.what.clone(),
@@ -384,27 +396,13 @@ impl Section {
         });
     }
 
-    /// `bin 'arg' ...` as a shell would need it, temp paths as `$TMP` and
-    /// tokens (which differ at each run) as `$TOKEN`.
+    /// `bin 'arg' ...` as [`display`] shows it, with this section's `tmp`.
     pub fn display(&self, bin: &str, args: &[String]) -> String {
-        let tmp = self.tmp.to_string_lossy().into_owned();
-        let mut s = bin.to_string();
-        for a in args {
-            let a = if a.starts_with("eyJ") && a.matches('.').count() == 2 {
-                "$TOKEN".to_string()
-            } else {
-                a.replace(&tmp, "$TMP")
-            };
-            s.push(' ');
-            s.push_str(&shell_quote(&a));
-        }
-        if s.chars().count() > 90 {
-            s = s.chars().take(87).collect::<String>() + "...";
-        }
-        s
+        display(&self.tmp, bin, args)
     }
 
-    fn render(&self) -> String {
+    /// The section as a Markdown table (header, then one line per row).
+    pub fn render(&self) -> String {
         let mut t = String::from(
             "| # | Kind | Command | Input or fault | Exit | Message asserted | State afterwards | Within |\n|---|---|---|---|---|---|---|---|\n",
         );
@@ -431,6 +429,10 @@ impl Section {
         update_doc_block(&self.name, &table);
     }
 }
+
+/// The command that rewrites the document's tables (run it twice when the
+/// number of rows changed: the summary counts the tables).
+pub const BLESS: &str = "UIS_BLESS=1 cargo nextest run -p uis-e2e -E 'test(/^reliability::(.*::table|summary_counts_every_row)$/)'";
 
 /// Checks (or with `UIS_BLESS=1` rewrites) one marked block of
 /// docs/reliability.md.
@@ -461,13 +463,33 @@ pub fn update_doc_block(name: &str, body: &str) {
         return;
     }
     panic!(
-        "docs/reliability.md section {name:?} is not what the suite produced; run\n  UIS_BLESS=1 cargo nextest run -p uis-e2e --test reliability\nand review the diff. The suite produced:\n{body}"
+        "docs/reliability.md section {name:?} is not what the suite produced; run\n  {BLESS}\nand review the diff. The suite produced:\n{body}"
     );
 }
 
 /// The document's path.
 pub fn doc_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/reliability.md")
+}
+
+/// `bin 'arg' ...` as a shell would need it, paths under `tmp` as `$TMP`
+/// and tokens (which differ at each run) as `$TOKEN`; cut at 90 characters.
+pub fn display(tmp: &Path, bin: &str, args: &[String]) -> String {
+    let tmp = tmp.to_string_lossy().into_owned();
+    let mut s = bin.to_string();
+    for a in args {
+        let a = if a.starts_with("eyJ") && a.matches('.').count() == 2 {
+            "$TOKEN".to_string()
+        } else {
+            a.replace(&tmp, "$TMP")
+        };
+        s.push(' ');
+        s.push_str(&shell_quote(&a));
+    }
+    if s.chars().count() > 90 {
+        s = s.chars().take(87).collect::<String>() + "...";
+    }
+    s
 }
 
 fn cell(s: &str) -> String {
@@ -497,4 +519,188 @@ pub fn shell_quote(a: &str) -> String {
         return a.to_string();
     }
     format!("'{}'", a.replace('\'', "'\\''"))
+}
+
+/// One row of a table: the name of its test, the case it documents, and
+/// what its test does besides [`check`]ing the case.
+pub struct Row {
+    /// The test's name: `{binary}_{input}`, e.g. `configure_app_uppercase`
+    /// (see [`test_name`]), unless [`Row::named`].
+    pub name: String,
+    pub case: Case,
+    before: Vec<Before>,
+    then: Vec<Then>,
+    custom: Option<Custom>,
+}
+
+/// A row's set-up ([`Row::before`]).
+type Before = Box<dyn Fn(&Env)>;
+/// A row's assertions ([`Row::then`]).
+type Then = Box<dyn Fn(&Env, &Out)>;
+/// A row's own run ([`Row::custom`]).
+type Custom = Box<dyn Fn(&Env, &Case)>;
+
+impl Row {
+    /// A row whose test runs `case` with [`check`].
+    pub fn check(case: Case) -> Row {
+        Row {
+            name: test_name(&case),
+            case,
+            before: Vec::new(),
+            then: Vec::new(),
+            custom: None,
+        }
+    }
+    /// A row whose test runs and asserts `case` itself, with `run` (a case
+    /// that takes two commands at once, say); the case only documents it.
+    pub fn custom(case: Case, run: impl Fn(&Env, &Case) + 'static) -> Row {
+        Row {
+            custom: Some(Box::new(run)),
+            ..Row::check(case)
+        }
+    }
+    /// Another name for its test.
+    pub fn named(mut self, name: &str) -> Row {
+        self.name = name.to_string();
+        self
+    }
+    /// Something to do before the case runs: inject a fault, edit a Secret.
+    pub fn before(mut self, f: impl Fn(&Env) + 'static) -> Row {
+        self.before.push(Box::new(f));
+        self
+    }
+    /// Assertions after the case ran and passed [`check`] (the stand-in's
+    /// faults are cleared by then).
+    pub fn then(mut self, f: impl Fn(&Env, &Out) + 'static) -> Row {
+        self.then.push(Box::new(f));
+        self
+    }
+
+    /// Runs the row in `env`: its set-up, the case, its assertions.
+    pub fn run(&self, env: &Env) {
+        for f in &self.before {
+            f(env);
+        }
+        if let Some(run) = &self.custom {
+            run(env, &self.case);
+            return;
+        }
+        let out = check(env, &self.case);
+        env.standin.faults().clear();
+        for f in &self.then {
+            f(env, &out);
+        }
+    }
+}
+
+/// `{binary}_{input}` in snake case: the binary without `uis-db-`/`uis-`,
+/// then the words of the case's input (`` `..` `` reads `dotdot`), e.g.
+/// `configure_app_uppercase`, `psql_f_missing_file`.
+pub fn test_name(case: &Case) -> String {
+    let bin = case
+        .bin
+        .strip_prefix("uis-db-")
+        .or_else(|| case.bin.strip_prefix("uis-"))
+        .unwrap_or(&case.bin);
+    let text = format!("{bin} {}", case.what.replace("`..`", "dotdot"));
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    out.trim_end_matches('_').to_string()
+}
+
+/// Where a table's rows are rendered from when nothing runs: their temp
+/// paths start here, and show as `$TMP` as a real run's do.
+pub const DRY_TMP: &str = "/nonexistent/uis-reliability-dry-run";
+
+/// One table of the document.
+pub struct Table<C> {
+    /// Its marker in docs/reliability.md.
+    pub name: &'static str,
+    /// The table's set-up in a fresh env (an app configured, files
+    /// written); returns the context its rows are built from.
+    pub prepare: fn(&Env) -> C,
+    /// The context for rendering without running (paths under [`DRY_TMP`]).
+    pub dry: fn() -> C,
+    /// The rows, in the document's order. Builds cases only: runs nothing.
+    pub rows: fn(&C) -> Vec<Row>,
+}
+
+/// The test of one row: a fresh env, the table's set-up, the row run and
+/// asserted; then its line, rendered as the table renders it, must be the
+/// document's line for that row.
+pub fn run_row<C>(table: &Table<C>, name: &str) {
+    let env = Env::new();
+    let cx = (table.prepare)(&env);
+    let rows = (table.rows)(&cx);
+    let Some(i) = rows.iter().position(|r| r.name == name) else {
+        panic!(
+            "the table {:?} has no row named {name:?} (see its every_row_has_a_test)",
+            table.name
+        )
+    };
+    rows[i].run(&env);
+    let mut s = Section::new(table.name, env.dir.path());
+    for r in &rows {
+        s.push(&r.case, r.case.code);
+    }
+    let rendered = s.render();
+    let line = rendered.lines().nth(2 + i).expect("the row's line");
+    let doc = doc_block(table.name);
+    assert_eq!(
+        doc.lines().nth(2 + i),
+        Some(line),
+        "row {} of the table {:?} in docs/reliability.md is not this row; if the change is deliberate, run\n  {BLESS}",
+        i + 1,
+        table.name
+    );
+}
+
+/// The test of a whole table: its rows rendered without running and
+/// compared with the document (rewritten with `UIS_BLESS=1`).
+pub fn doc_table<C>(table: &Table<C>) {
+    let mut s = Section::new(table.name, Path::new(DRY_TMP));
+    for r in (table.rows)(&(table.dry)()) {
+        s.push(&r.case, r.case.code);
+    }
+    s.finish();
+}
+
+/// Every row of `table` has a test of its name in `tests` (the list the
+/// test module makes its row tests from), in order, and names are unique.
+pub fn same_rows<C>(table: &Table<C>, tests: &[&str]) {
+    let rows: Vec<String> = (table.rows)(&(table.dry)())
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for r in &rows {
+        assert!(
+            seen.insert(r),
+            "two rows of {:?} are named {r:?}: name one with Row::named",
+            table.name
+        );
+    }
+    assert!(
+        rows == tests,
+        "the row tests of the table {:?} are not its rows; list them as:\n    {},",
+        table.name,
+        rows.join(",\n    ")
+    );
+}
+
+/// The body of the block `name` of docs/reliability.md.
+pub fn doc_block(name: &str) -> String {
+    let doc = std::fs::read_to_string(doc_path()).expect("read docs/reliability.md");
+    let open = format!("<!-- reliability:{name} -->\n");
+    let close = format!("<!-- /reliability:{name} -->");
+    let (Some(a), Some(b)) = (doc.find(&open), doc.find(&close)) else {
+        panic!("docs/reliability.md lacks the markers {open:?} and {close:?}");
+    };
+    doc[a + open.len()..b].to_string()
 }

@@ -6,7 +6,7 @@
 
 pub mod pg;
 
-pub use pg::Pg;
+pub use pg::{Lease, Pg};
 
 use std::path::PathBuf;
 

@@ -1,6 +1,14 @@
-//! A throwaway PostgreSQL server for tests: `initdb` into a fresh directory,
+//! A throwaway PostgreSQL server for tests: a fresh data directory,
 //! `postgres` on a free 127.0.0.1 port, scram-sha-256 password login for the
 //! superuser `postgres` with a random password.
+//!
+//! The data directory is a copy of a template made once with `initdb` (per
+//! machine, user and PostgreSQL installation, in
+//! `/tmp/uis-pg-template-*` or the temp dir when not root, under a file
+//! lock): copying takes a third of the time of an `initdb`, and every test
+//! process starts a server. The template's superuser password is replaced
+//! (by a SCRAM verifier made here, so the password never reaches the
+//! server) before the server is handed out.
 //!
 //! Clean-up does not depend on Rust destructors running. The server is
 //! started by a small shell watchdog whose stdin is a pipe from the test
@@ -20,15 +28,14 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-/// The watchdog: runs initdb and postgres, then waits for its stdin to close.
+/// The watchdog: copies the template data directory, runs postgres, then
+/// waits for its stdin to close.
 const WATCHDOG: &str = r#"
-D="$1"; BIN="$2"; PORT="$3"
-if ! "$BIN/initdb" -D "$D/data" -U postgres --pwfile="$D/pwfile" -A scram-sha-256 \
-     -E UTF8 --locale=C --no-sync >"$D/initdb.log" 2>&1; then
+D="$1"; BIN="$2"; PORT="$3"; TEMPLATE="$4"
+if ! cp -a "$TEMPLATE" "$D/data" >"$D/initdb.log" 2>&1 || ! chmod 700 "$D/data"; then
   echo failed > "$D/initdb.failed"
   read _ ; rm -rf "$D"; exit 1
 fi
-rm -f "$D/pwfile"
 start() {
   "$BIN/postgres" -D "$D/data" -h 127.0.0.1 -p "$PORT" -k "$D" \
     -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
@@ -64,12 +71,130 @@ pub struct Pg {
 
 static SHARED: OnceLock<Pg> = OnceLock::new();
 static DB_COUNTER: AtomicU32 = AtomicU32::new(0);
+/// Servers a [`Lease`] gave back, waiting for the next test of this process.
+static IDLE: Mutex<Vec<&'static Pg>> = Mutex::new(Vec::new());
+
+/// A server one test has to itself until the lease is dropped; see
+/// [`Pg::lease`]. Dereferences to the [`Pg`].
+pub struct Lease {
+    pg: &'static Pg,
+}
+
+impl Lease {
+    /// The leased server, for as long as the process lives (the lease only
+    /// says who uses it now).
+    pub fn pg(&self) -> &'static Pg {
+        self.pg
+    }
+}
+
+impl std::ops::Deref for Lease {
+    type Target = Pg;
+    fn deref(&self) -> &Pg {
+        self.pg
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        IDLE.lock().unwrap_or_else(|e| e.into_inner()).push(self.pg);
+    }
+}
 
 impl Pg {
     /// One server per test process, started on first use. Tests share it and
     /// each creates its own database with [`Pg::create_db`].
     pub fn shared() -> &'static Pg {
         SHARED.get_or_init(|| Pg::start().expect("start the throwaway PostgreSQL"))
+    }
+
+    /// A server for one test alone, for tests that make fixed names (an app
+    /// `shop`, its role and database) or compare the whole catalog. Under
+    /// nextest, which runs each test in a process of its own, this is a new
+    /// server per test process, as [`Pg::shared`]. Under `cargo test`, where
+    /// the tests of a binary run on threads of one process, a server given
+    /// back by an ended test is reset ([`Pg::reset`]: every database, role
+    /// and setting a test made is dropped) and lent again, so tests neither
+    /// see each other's objects nor pay for an `initdb` each.
+    pub fn lease() -> Lease {
+        loop {
+            let idle = IDLE.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let Some(pg) = idle else { break };
+            match pg.reset() {
+                Ok(()) => return Lease { pg },
+                // A server a test broke (stopped, or left unreachable) is not
+                // lent again.
+                Err(_) => pg.stop(),
+            }
+        }
+        let pg = Pg::start().expect("start the throwaway PostgreSQL");
+        Lease {
+            pg: Box::leak(Box::new(pg)),
+        }
+    }
+
+    /// Drops what tests made: every database but `postgres` and the
+    /// templates, every role but the bootstrap superuser and the built-in
+    /// `pg_*` roles (with what they own or were granted), every schema of
+    /// the `postgres` database but a fresh `public`, and the settings of
+    /// `ALTER SYSTEM` and `ALTER DATABASE`.
+    pub fn reset(&self) -> Result<()> {
+        let mut c = self.try_connect("postgres")?;
+        let dbs: Vec<String> = c
+            .query(
+                "select datname::text from pg_database where not datistemplate and datname <> 'postgres'",
+                &[],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        for db in dbs {
+            c.batch_execute(&format!(
+                "DROP DATABASE \"{}\" WITH (FORCE)",
+                db.replace('"', "\"\"")
+            ))?;
+        }
+        let roles: Vec<String> = c
+            .query(
+                "select rolname::text from pg_roles where rolname !~ '^pg_' and oid <> 10",
+                &[],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        // Sessions of those roles in `postgres` would hold their objects.
+        c.batch_execute(
+            "select pg_terminate_backend(pid) from pg_stat_activity
+              where pid <> pg_backend_pid() and backend_type = 'client backend'",
+        )?;
+        for role in &roles {
+            let r = role.replace('"', "\"\"");
+            c.batch_execute(&format!("DROP OWNED BY \"{r}\" CASCADE; DROP ROLE \"{r}\""))?;
+        }
+        let schemas: Vec<String> = c
+            .query(
+                "select nspname::text from pg_namespace
+                  where nspname !~ '^pg_' and nspname <> 'information_schema'",
+                &[],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        for schema in schemas {
+            c.batch_execute(&format!(
+                "DROP SCHEMA \"{}\" CASCADE",
+                schema.replace('"', "\"\"")
+            ))?;
+        }
+        c.batch_execute(
+            "CREATE SCHEMA public AUTHORIZATION pg_database_owner;
+             GRANT USAGE ON SCHEMA public TO PUBLIC;
+             ALTER DATABASE postgres RESET ALL;
+             ALTER ROLE postgres RESET ALL;
+             ALTER SYSTEM RESET ALL;
+             SELECT pg_reload_conf();",
+        )?;
+        Ok(())
     }
 
     /// Start a new server of its own.
@@ -86,16 +211,10 @@ impl Pg {
     }
 
     fn start_once(bin_dir: &Path) -> Result<Pg> {
-        let password = random_alnum(32);
+        let template = Template::get(bin_dir)?;
         let as_postgres_user = is_root();
-        let base = if as_postgres_user {
-            PathBuf::from("/tmp")
-        } else {
-            std::env::temp_dir()
-        };
-        let dir = base.join(format!("uis-pg-{}", random_alnum(12).to_lowercase()));
+        let dir = scratch_base().join(format!("uis-pg-{}", random_alnum(12).to_lowercase()));
         std::fs::create_dir(&dir).with_context(|| format!("create {}", dir.display()))?;
-        std::fs::write(dir.join("pwfile"), format!("{password}\n"))?;
         let mut cmd = Command::new("sh");
         if as_postgres_user {
             let (uid, gid) = postgres_ids()?;
@@ -110,6 +229,7 @@ impl Pg {
             .arg(&dir)
             .arg(bin_dir)
             .arg(port.to_string())
+            .arg(template.dir.join("data"))
             .current_dir(&dir)
             .env_remove("PGDATA")
             .stdin(Stdio::piped())
@@ -117,16 +237,22 @@ impl Pg {
             .stderr(Stdio::null());
         let mut child = cmd.spawn().context("spawn the PostgreSQL watchdog (sh)")?;
         let stdin = child.stdin.take().expect("piped stdin");
-        let pg = Pg {
+        let mut pg = Pg {
             host: "127.0.0.1".into(),
             port,
             user: "postgres".into(),
-            password,
+            password: template.password,
             bin_dir: bin_dir.to_path_buf(),
             dir,
             watchdog: Mutex::new(Some((child, stdin))),
         };
         pg.wait_ready()?;
+        // A password of this server's own, sent as a verifier.
+        let password = random_alnum(32);
+        let verifier = postgres_protocol::password::scram_sha_256(password.as_bytes());
+        pg.try_connect("postgres")?
+            .batch_execute(&format!("ALTER ROLE postgres PASSWORD '{verifier}'"))?;
+        pg.password = password;
         Ok(pg)
     }
 
@@ -135,7 +261,7 @@ impl Pg {
         loop {
             if self.dir.join("initdb.failed").exists() {
                 let log = std::fs::read_to_string(self.dir.join("initdb.log")).unwrap_or_default();
-                bail!("initdb failed:\n{log}");
+                bail!("copying the template data directory failed:\n{log}");
             }
             if let Ok(pid) = std::fs::read_to_string(self.dir.join("pid")) {
                 let pid = pid.trim();
@@ -285,6 +411,85 @@ pub fn find_bin_dir() -> Result<PathBuf> {
         "no PostgreSQL server binaries: install them (`apt-get install postgresql`) so that \
          /usr/lib/postgresql/*/bin/initdb exists"
     )
+}
+
+/// Where servers and templates go: `/tmp` when root (the `postgres` user
+/// must reach it), else the temp dir.
+fn scratch_base() -> PathBuf {
+    if is_root() {
+        PathBuf::from("/tmp")
+    } else {
+        std::env::temp_dir()
+    }
+}
+
+/// A data directory made by `initdb` once, copied for each server.
+struct Template {
+    /// Holds `data/` and `password` (the template superuser's).
+    dir: PathBuf,
+    password: String,
+}
+
+impl Template {
+    /// The template for `bin_dir`, made now (under a file lock, so that
+    /// concurrent test processes make it once) when missing.
+    fn get(bin_dir: &Path) -> Result<Template> {
+        // initdb's flags below are part of the name: change one, bump v1.
+        let key: String = format!("v1-{}-u{}", bin_dir.display(), is_root() as u8)
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        let dir = scratch_base().join(format!("uis-pg-template-{key}"));
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.with_extension("lock"))
+            .context("create the PostgreSQL template's lock file")?;
+        lock.lock().context("lock the PostgreSQL template")?;
+        if !dir.join("ready").exists() {
+            Template::make(bin_dir, &dir)?;
+        }
+        let password = std::fs::read_to_string(dir.join("password"))?;
+        Ok(Template { dir, password })
+    }
+
+    fn make(bin_dir: &Path, dir: &Path) -> Result<()> {
+        if dir.exists() {
+            std::fs::remove_dir_all(dir)?;
+        }
+        std::fs::create_dir(dir).with_context(|| format!("create {}", dir.display()))?;
+        let password = random_alnum(32);
+        std::fs::write(dir.join("pwfile"), format!("{password}\n"))?;
+        let mut cmd = Command::new(bin_dir.join("initdb"));
+        if is_root() {
+            let (uid, gid) = postgres_ids()?;
+            chown_tree(dir, uid, gid)?;
+            use std::os::unix::process::CommandExt;
+            cmd.uid(uid).gid(gid);
+        }
+        let out = cmd
+            .arg("-D")
+            .arg(dir.join("data"))
+            .args(["-U", "postgres", "-A", "scram-sha-256", "-E", "UTF8"])
+            .args(["--locale=C", "--no-sync", "--wal-segsize=1"])
+            .arg(format!("--pwfile={}", dir.join("pwfile").display()))
+            .current_dir(dir)
+            .env_remove("PGDATA")
+            .output()
+            .context("run initdb")?;
+        std::fs::remove_file(dir.join("pwfile"))?;
+        if !out.status.success() {
+            bail!(
+                "initdb failed:\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::fs::write(dir.join("password"), &password)?;
+        std::fs::write(dir.join("ready"), "")?;
+        Ok(())
+    }
 }
 
 fn free_port() -> Result<u16> {

@@ -124,19 +124,9 @@ pub struct Query(pub Vec<(String, String)>);
 
 impl Query {
     fn parse(q: Option<&str>) -> Query {
-        let dec = |s: &str| {
-            percent_encoding::percent_decode_str(&s.replace('+', " "))
-                .decode_utf8_lossy()
-                .into_owned()
-        };
         Query(
-            q.unwrap_or_default()
-                .split('&')
-                .filter(|p| !p.is_empty())
-                .map(|p| match p.split_once('=') {
-                    Some((k, v)) => (dec(k), dec(v)),
-                    None => (dec(p), String::new()),
-                })
+            form_urlencoded::parse(q.unwrap_or_default().as_bytes())
+                .into_owned()
                 .collect(),
         )
     }

@@ -8,7 +8,6 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use base64::Engine as _;
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
     KeyPair, KeyUsagePurpose, SanType,
@@ -33,41 +32,24 @@ fn p256() -> Result<KeyPair> {
     KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).context("generating a P-256 key")
 }
 
-/// Builds SEC1 `ECPrivateKey` DER for a P-256 key out of ring's PKCS#8
-/// (whose inner key omits the curve, which Go's parser would reject).
-fn sec1_der(key: &KeyPair) -> Result<Vec<u8>> {
-    let pkcs8 = key.serialized_der();
-    let marker = [0x02, 0x01, 0x01, 0x04, 0x20];
-    let at = pkcs8
-        .windows(marker.len())
-        .position(|w| w == marker)
-        .context("no EC private key inside PKCS#8")?;
-    let scalar = pkcs8
-        .get(at + marker.len()..at + marker.len() + 32)
-        .context("short EC private key")?;
-    let public = key.public_key_raw();
-    anyhow::ensure!(public.len() == 65, "unexpected P-256 public key size");
-    let mut body = vec![0x02, 0x01, 0x01, 0x04, 0x20];
-    body.extend_from_slice(scalar);
-    body.extend_from_slice(&[
-        0xa0, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07,
-    ]);
-    body.extend_from_slice(&[0xa1, 0x44, 0x03, 0x42, 0x00]);
-    body.extend_from_slice(public);
-    let mut out = vec![0x30, body.len() as u8];
-    out.extend_from_slice(&body);
-    Ok(out)
-}
-
-fn pem(label: &str, der: &[u8]) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut s = format!("-----BEGIN {label}-----\n");
-    for chunk in b64.as_bytes().chunks(64) {
-        s.push_str(std::str::from_utf8(chunk).unwrap_or_default());
-        s.push('\n');
+/// The key as SEC1 PEM (`BEGIN EC PRIVATE KEY`) with the curve named in
+/// its parameters, which Go's parser needs (`p256`'s own SEC1 output leaves
+/// them out): read from ring's PKCS#8 by `p256`, written by `sec1`.
+fn sec1_pem(key: &KeyPair) -> Result<String> {
+    use p256::elliptic_curve::sec1::ToEncodedPoint as _;
+    use p256::pkcs8::{AssociatedOid as _, DecodePrivateKey as _};
+    use sec1::der::EncodePem as _;
+    let secret = p256::SecretKey::from_pkcs8_der(&key.serialize_der())
+        .map_err(|e| anyhow::anyhow!("reading a P-256 PKCS#8 key: {e}"))?;
+    let private = secret.to_bytes();
+    let public = secret.public_key().to_encoded_point(false);
+    sec1::EcPrivateKey {
+        private_key: &private,
+        parameters: Some(sec1::EcParameters::NamedCurve(p256::NistP256::OID)),
+        public_key: Some(public.as_bytes()),
     }
-    s.push_str(&format!("-----END {label}-----\n"));
-    s
+    .to_pem(sec1::der::pem::LineEnding::LF)
+    .map_err(|e| anyhow::anyhow!("writing a P-256 key as SEC1: {e}"))
 }
 
 impl Pki {
@@ -108,7 +90,7 @@ impl Pki {
         Ok(Pki {
             ca_pem: ca.pem(),
             client_cert_pem: client_cert.pem(),
-            client_key_pem: pem("EC PRIVATE KEY", &sec1_der(&client_key)?),
+            client_key_pem: sec1_pem(&client_key)?,
             ca_der: ca.der().clone(),
             server_cert_der: server_cert.der().clone(),
             server_key_pkcs8: server_key.serialize_der(),
