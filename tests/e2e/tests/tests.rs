@@ -15,6 +15,7 @@
 //! own anyway.
 
 mod cli;
+mod completions;
 mod configure;
 mod creds;
 mod doctor;
@@ -22,6 +23,7 @@ mod generated;
 mod install;
 mod interactive;
 mod jwt;
+mod portable;
 mod postgrest;
 mod psql;
 mod railway;
