@@ -9,6 +9,7 @@
 pub mod creds;
 pub mod pg;
 pub mod postgrest_state;
+pub mod roles;
 pub mod seed;
 pub mod session;
 
