@@ -345,10 +345,12 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         &mut pg,
         &mut steps,
         &authenticator,
-        RoleShape::Authenticator,
-        Some(&password),
-        set_password,
-        !auth_exists,
+        provision::RoleOptions {
+            shape: RoleShape::Authenticator,
+            password: Some(&password),
+            set_password,
+            fix_attributes: !auth_exists,
+        },
     )? == RoleOutcome::Created
     {
         created.push(authenticator.clone());
@@ -361,15 +363,8 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         ));
     }
     for r in [&anon, &authenticated] {
-        if provision::ensure_role(
-            &mut pg,
-            &mut steps,
-            r,
-            RoleShape::NoLogin,
-            None,
-            false,
-            false,
-        )? == RoleOutcome::Created
+        if provision::ensure_role(&mut pg, &mut steps, r, provision::RoleOptions::nologin())?
+            == RoleOutcome::Created
         {
             created.push(r.clone());
         }

@@ -6,6 +6,7 @@
 //! A binary turns its flags into one of the option structs here, calls the
 //! one operation named after it and prints the typed report it returns.
 
+pub mod configure;
 pub mod creds;
 pub mod pg;
 pub mod postgrest_state;
