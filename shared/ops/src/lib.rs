@@ -8,6 +8,7 @@
 
 pub mod configure;
 pub mod creds;
+pub mod deploy;
 pub mod pg;
 pub mod postgrest_state;
 pub mod roles;
