@@ -286,19 +286,6 @@ pub struct PostgrestRoleArgs {
 }
 
 impl PostgrestRoleArgs {
-    /// (kind, flag) pairs: `authenticator`, `anon`, `authenticated`.
-    pub fn by_kind(&self) -> [(&'static str, &Option<String>); 3] {
-        [
-            ("authenticator", &self.authenticator),
-            ("anon", &self.anon_role),
-            ("authenticated", &self.authenticated_role),
-        ]
-    }
-
-    pub fn any(&self) -> bool {
-        self.by_kind().iter().any(|(_, f)| f.is_some())
-    }
-
     /// Each given name is a valid identifier; errors name the flag.
     pub fn validate(&self) -> Result<(), Failure> {
         self.roles().validate()

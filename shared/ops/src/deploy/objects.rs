@@ -128,7 +128,9 @@ impl Desired {
 /// created; an existing one is applied with `dryRun=All` (nothing is
 /// stored) and the server's answer compared with the stored object on
 /// each one's field. The server fills in its defaults both times, so only
-/// real changes differ.
+/// real changes differ. Every object is read (no early return), so a run
+/// makes the same requests whatever changed (deploy/rbac.yaml grants
+/// exactly these).
 ///
 /// Errors: the API calls' (phase `cluster`).
 pub async fn would_change(
@@ -136,6 +138,7 @@ pub async fn would_change(
     ns: &str,
     objects: &[Desired],
 ) -> Result<bool, Failure> {
+    let mut changed = false;
     for o in objects {
         let api: Api<DynamicObject> = Api::namespaced_with(cluster.client.clone(), ns, &o.resource);
         let kind = &o.resource.kind;
@@ -146,7 +149,8 @@ pub async fn would_change(
             )
             .await?
         else {
-            return Ok(true);
+            changed = true;
+            continue;
         };
         let would = cluster
             .call(
@@ -158,9 +162,7 @@ pub async fn would_change(
                 ),
             )
             .await?;
-        if current.data.get(o.field) != would.data.get(o.field) {
-            return Ok(true);
-        }
+        changed |= current.data.get(o.field) != would.data.get(o.field);
     }
-    Ok(false)
+    Ok(changed)
 }
