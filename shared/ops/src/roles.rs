@@ -160,6 +160,21 @@ mod tests {
     }
 
     #[test]
+    fn postgrest_roles_name_the_flag_of_a_bad_name() {
+        let roles = PostgrestRoles {
+            anon: Some("Bad-Name".into()),
+            ..Default::default()
+        };
+        assert!(roles.any());
+        let err = roles.validate().expect_err("refused");
+        assert_eq!(err.code, 2);
+        assert!(err.detail.contains("--anon-role"), "{}", err.detail);
+        assert!(PostgrestRoles::default().validate().is_ok());
+        let kinds: Vec<&str> = roles.by_kind().iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(kinds, ["authenticator", "anon", "authenticated"]);
+    }
+
+    #[test]
     fn finds_roles_named_by_other_apps_only() {
         let others = [
             rec("a", "a", &[("anon", "anon")]),
