@@ -287,30 +287,17 @@ pub struct PostgrestRoleArgs {
 }
 
 impl PostgrestRoleArgs {
-    /// (kind, flag) pairs: `authenticator`, `anon`, `authenticated`.
-    pub fn by_kind(&self) -> [(&'static str, &Option<String>); 3] {
-        [
-            ("authenticator", &self.authenticator),
-            ("anon", &self.anon_role),
-            ("authenticated", &self.authenticated_role),
-        ]
-    }
-
-    pub fn any(&self) -> bool {
-        self.by_kind().iter().any(|(_, f)| f.is_some())
-    }
-
     /// Each given name is a valid identifier; errors name the flag.
     pub fn validate(&self) -> Result<(), Failure> {
-        for (flag, value) in [
-            ("--authenticator", &self.authenticator),
-            ("--anon-role", &self.anon_role),
-            ("--authenticated-role", &self.authenticated_role),
-        ] {
-            if let Some(v) = value {
-                uis_core::app::validate_new_name(flag, v)?;
-            }
+        self.roles().validate()
+    }
+
+    /// The flags as the operations take them.
+    pub fn roles(&self) -> uis_ops::roles::PostgrestRoles {
+        uis_ops::roles::PostgrestRoles {
+            authenticator: self.authenticator.clone(),
+            anon: self.anon_role.clone(),
+            authenticated: self.authenticated_role.clone(),
         }
-        Ok(())
     }
 }

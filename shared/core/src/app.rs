@@ -133,7 +133,6 @@ pub fn quote_literal(value: &str) -> String {
     quoted.trim_start().to_string()
 }
 
-
 /// `HOST:PORT` split, with a usage error naming `field` when malformed.
 pub fn parse_host_port(field: &str, value: &str) -> Result<(String, u16), Failure> {
     let bad = || {
@@ -164,6 +163,50 @@ pub fn uis_labels(app: &str) -> std::collections::BTreeMap<String, String> {
         ),
         ("app.kubernetes.io/instance".to_string(), app.to_string()),
     ])
+}
+
+/// The kinds of role the suite names for an app. The store keeps role names
+/// by [`RoleKind::as_str`] (`authenticator`, `anon`, `authenticated`,
+/// `readonly`); `owner` is the app's owner role (see `AppRecord::owner`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RoleKind {
+    /// The app's owner (LOGIN): owns the database and schemas.
+    Owner,
+    /// PostgREST's login role (LOGIN NOINHERIT).
+    Authenticator,
+    /// PostgREST's role for requests without a token (NOLOGIN).
+    Anon,
+    /// PostgREST's role for requests with a token (NOLOGIN).
+    Authenticated,
+    /// A LOGIN role with SELECT on the app's schemas.
+    Readonly,
+}
+
+impl RoleKind {
+    /// The three PostgREST roles, in the order of their flags.
+    pub const POSTGREST: [RoleKind; 3] = [
+        RoleKind::Authenticator,
+        RoleKind::Anon,
+        RoleKind::Authenticated,
+    ];
+
+    /// The kind's name, as the credential store, the JSON outputs and
+    /// `--role` spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoleKind::Owner => "owner",
+            RoleKind::Authenticator => "authenticator",
+            RoleKind::Anon => "anon",
+            RoleKind::Authenticated => "authenticated",
+            RoleKind::Readonly => "readonly",
+        }
+    }
+}
+
+impl std::fmt::Display for RoleKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[cfg(test)]

@@ -6,12 +6,15 @@
 //! A binary turns its flags into one of the option structs here, calls the
 //! one operation named after it and prints the typed report it returns.
 
+pub mod configure;
 pub mod creds;
+pub mod deploy;
 pub mod doctor;
 pub mod mint;
 pub mod pg;
 pub mod postgrest_state;
 pub mod psql;
+pub mod roles;
 pub mod seed;
 pub mod session;
 pub mod tunnel;

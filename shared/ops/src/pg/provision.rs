@@ -193,18 +193,52 @@ pub enum RoleOutcome {
     Reused,
 }
 
+/// How [`ensure_role`] treats a role.
+#[derive(Debug, Clone, Copy)]
+pub struct RoleOptions<'a> {
+    /// The attributes it must have.
+    pub shape: RoleShape,
+    /// Its password (LOGIN shapes): set on CREATE, and on an existing role
+    /// when `set_password`.
+    pub password: Option<&'a str>,
+    /// The existing role's password is unknown or wrong: set `password`.
+    pub set_password: bool,
+    /// The role is the suite's (created by it, or the app's owner): plan
+    /// `ALTER ROLE` when its attributes differ from `shape`'s.
+    pub fix_attributes: bool,
+}
+
+impl RoleOptions<'_> {
+    /// A NOLOGIN role (anon, authenticated), created when missing and
+    /// otherwise left as it is.
+    pub fn nologin() -> RoleOptions<'static> {
+        RoleOptions {
+            shape: RoleShape::NoLogin,
+            password: None,
+            set_password: false,
+            fix_attributes: false,
+        }
+    }
+}
+
 /// Plans a role: CREATE when missing; for an existing role created by the
 /// suite, the attributes it must have; a password (LOGIN roles) when
-/// `set_password` says the current one is unknown or wrong.
+/// `set_password` says the current one is unknown or wrong. Passwords are
+/// sent as SCRAM verifiers and shown masked.
+///
+/// Errors: the catalog query's.
 pub fn ensure_role(
     c: &mut Client,
     steps: &mut Vec<Step>,
     name: &str,
-    shape: RoleShape,
-    password: Option<&str>,
-    set_password: bool,
-    fix_attributes: bool,
+    opts: RoleOptions<'_>,
 ) -> R<RoleOutcome> {
+    let RoleOptions {
+        shape,
+        password,
+        set_password,
+        fix_attributes,
+    } = opts;
     let q = quote_ident(name);
     match role(c, name)? {
         None => {

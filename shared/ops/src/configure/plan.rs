@@ -1,0 +1,397 @@
+//! What configure wants ([`Desired`], from the options and the stored
+//! record), the checks before any change ([`validate`]: the catalog and the
+//! other apps), and the SQL plan ([`plan`]).
+
+use super::Options;
+use crate::pg::provision::{self, RoleOptions, RoleOutcome, RoleShape, Step};
+use crate::roles::{self, PasswordFinding};
+use crate::session::Session;
+use postgres::Client;
+use std::collections::BTreeMap;
+use uis_core::Failure;
+use uis_core::app::{RoleKind, quote_ident, sql_name};
+use uis_core::error::Phase;
+use uis_core::output::warn;
+use uis_kube::store::{self, AppRecord};
+
+/// Everything decided before the first change.
+#[derive(Debug, Clone)]
+pub struct Desired {
+    pub app: String,
+    pub database: String,
+    pub owner: String,
+    pub schemas: Vec<String>,
+    pub extensions: Vec<String>,
+    /// The app's named roles (not the owner), by kind.
+    pub roles: BTreeMap<RoleKind, String>,
+}
+
+impl Desired {
+    /// The role of `kind`, when the app has one.
+    pub fn role(&self, kind: RoleKind) -> Option<&String> {
+        self.roles.get(&kind)
+    }
+}
+
+/// The target state: the options over the stored record. A database or
+/// owner other than the stored one is refused; role names come from the
+/// flags, else the store, else the defaults (`store::pick_role`).
+///
+/// Errors: phase `validate` when `--database`/`--owner` differ from the
+/// stored app; `usage` when one name is given to two roles.
+pub fn desired(opts: &Options, existing: Option<&AppRecord>) -> Result<Desired, Failure> {
+    let app = opts.app.as_str();
+    let base = sql_name(app);
+    let database = match (&opts.database, existing) {
+        (Some(d), Some(r)) if d != &r.database => {
+            return Err(Failure::new(
+                Phase::Validate,
+                format!(
+                    "app {app:?} is configured with database {:?}, not {d:?}",
+                    r.database
+                ),
+            )
+            .hint(format!(
+                "leave --database out, or purge first: `uis db configure {app} --purge --yes`"
+            )));
+        }
+        (Some(d), _) => d.clone(),
+        (None, Some(r)) => r.database.clone(),
+        (None, None) => format!("{base}_db"),
+    };
+    let owner = match (&opts.owner, existing) {
+        (Some(o), Some(r)) if o != &r.owner => {
+            return Err(Failure::new(
+                Phase::Validate,
+                format!("app {app:?} is owned by role {:?}, not {o:?}", r.owner),
+            )
+            .hint("leave --owner out"));
+        }
+        (Some(o), _) => o.clone(),
+        (None, Some(r)) => r.owner.clone(),
+        (None, None) => base.clone(),
+    };
+    let mut roles = BTreeMap::new();
+    if opts.postgrest {
+        for (kind, flag) in opts.roles.by_kind() {
+            roles.insert(kind, store::pick_role(flag, existing, app, kind.as_str()));
+        }
+    } else if let Some(r) = existing {
+        for kind in RoleKind::POSTGREST {
+            if let Some(v) = r.roles.get(kind.as_str()) {
+                roles.insert(kind, v.clone());
+            }
+        }
+    }
+    let readonly = RoleKind::Readonly;
+    if opts.readonly {
+        roles.insert(readonly, store::default_role_name(app, readonly.as_str()));
+    } else if let Some(v) = existing.and_then(|r| r.roles.get(readonly.as_str())) {
+        roles.insert(readonly, v.clone());
+    }
+    // The owner first, then the kinds in the store's (alphabetical) order,
+    // so the first repeated name is the one named today.
+    let mut by_name: Vec<(&str, &String)> = roles.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    by_name.sort_by_key(|(k, _)| *k);
+    let names: Vec<&String> = std::iter::once(&owner)
+        .chain(by_name.iter().map(|(_, v)| *v))
+        .collect();
+    for (i, a) in names.iter().enumerate() {
+        if names[..i].contains(a) {
+            return Err(Failure::usage(format!(
+                "role name {a:?} is given for two different roles; give each its own name"
+            )));
+        }
+    }
+    Ok(Desired {
+        app: app.to_string(),
+        database,
+        owner,
+        schemas: opts.schemas.clone(),
+        extensions: opts.extensions.clone(),
+        roles,
+    })
+}
+
+/// The checks before any change: the extensions are available; no other
+/// app owns the owner role or the database (roles shared with another app
+/// are warned about on stderr: roles are cluster-wide); the owner is no
+/// superuser; an existing database is the owner's (or already the app's).
+///
+/// Errors: phase `validate`, each with a hint; `sql` for catalog queries.
+pub fn validate(
+    pg: &mut Client,
+    d: &Desired,
+    others: &[AppRecord],
+    existing: Option<&AppRecord>,
+) -> Result<(), Failure> {
+    for ext in &d.extensions {
+        if !provision::extension_available(pg, ext)? {
+            let all = provision::available_extensions(pg)?;
+            return Err(Failure::new(
+                Phase::Validate,
+                format!("extension {ext:?} is not available on this server (nothing was changed)"),
+            )
+            .hint(format!("available: {}", all.join(", "))));
+        }
+    }
+    // The kinds in the store's (alphabetical) order, as the warnings read.
+    let mut kinds: Vec<(&str, &str)> = d
+        .roles
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    kinds.sort_by_key(|(k, _)| *k);
+    for other in others {
+        let theirs: Vec<&String> = std::iter::once(&other.owner)
+            .chain(other.created_roles.iter())
+            .collect();
+        if theirs.contains(&&d.owner) {
+            return Err(Failure::new(
+                Phase::Validate,
+                format!(
+                    "role {:?} belongs to app {:?} (nothing was changed)",
+                    d.owner, other.app
+                ),
+            )
+            .hint(format!(
+                "choose another owner with --owner, e.g. --owner {}_owner",
+                sql_name(&d.app)
+            )));
+        }
+        if other.database == d.database {
+            return Err(Failure::new(
+                Phase::Validate,
+                format!(
+                    "database {:?} belongs to app {:?} (nothing was changed)",
+                    d.database, other.app
+                ),
+            )
+            .hint("choose another name with --database"));
+        }
+        for (kind, role) in &kinds {
+            let shared = roles::shared_with(std::slice::from_ref(other), &d.app, &[role]);
+            if shared.iter().any(|s| !s.as_owner) {
+                warn(format!(
+                    "role {role} ({kind}) is also used by app {}: roles are cluster-wide, so both apps share its grants",
+                    other.app
+                ));
+            }
+        }
+    }
+    if let Some(info) = provision::role(pg, &d.owner)?
+        && info.superuser
+    {
+        return Err(Failure::new(
+            Phase::Validate,
+            format!(
+                "role {:?} is a superuser; an app owner must not be (nothing was changed)",
+                d.owner
+            ),
+        )
+        .hint("choose another owner with --owner"));
+    }
+    if let Some(owner) = provision::database_owner(pg, &d.database)?
+        && owner != d.owner
+    {
+        let ours = existing.is_some_and(|r| r.database == d.database);
+        if !ours {
+            return Err(Failure::new(
+                Phase::Validate,
+                format!(
+                    "database {:?} already exists and is owned by {owner:?}, not by {:?} (nothing was changed)",
+                    d.database, d.owner
+                ),
+            )
+            .hint(format!(
+                "pass --owner {owner} to adopt it with its owner, or choose another name with --database"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The SQL plan and the warnings about passwords.
+pub struct Plan {
+    pub steps: Vec<Step>,
+    /// Roles the plan creates.
+    pub created: Vec<String>,
+    /// Warnings for stderr (a password set again, or issued for a role
+    /// that had none stored).
+    pub notes: Vec<String>,
+}
+
+/// Plans what is missing: LOGIN roles with their passwords (reconciled
+/// into `rec.passwords`, see [`roles::reconcile_password`]), the NOLOGIN
+/// roles, the database, CONNECT (revoked from PUBLIC), memberships,
+/// schemas, extensions and the readonly grants. `rec` is the record to
+/// store; its schemas are the union of old and new.
+///
+/// Errors: catalog queries (`sql`), connecting to the app's database.
+pub fn plan(
+    session: &mut Session,
+    pg: &mut Client,
+    desired: &Desired,
+    existing: Option<&AppRecord>,
+    rec: &mut AppRecord,
+    rotate: bool,
+) -> Result<Plan, Failure> {
+    let mut login_roles: Vec<(String, RoleShape)> = vec![(desired.owner.clone(), RoleShape::Login)];
+    if let Some(a) = desired.role(RoleKind::Authenticator) {
+        login_roles.push((a.clone(), RoleShape::Authenticator));
+    }
+    if let Some(r) = desired.role(RoleKind::Readonly) {
+        login_roles.push((r.clone(), RoleShape::Login));
+    }
+    let mut set_password: BTreeMap<String, bool> = BTreeMap::new();
+    let mut notes = Vec::new();
+    for (role, _) in &login_roles {
+        let stored = rec.passwords.get(role).cloned();
+        let rotate = rotate && role == &desired.owner;
+        let pw =
+            roles::reconcile_password(session, pg, role, stored.as_deref(), rotate, "postgres")?;
+        match pw.finding {
+            Some(PasswordFinding::StoredNoLongerWorked) => notes.push(format!(
+                "the stored password of role {role} no longer worked; it is set again"
+            )),
+            Some(PasswordFinding::IssuedForExistingRole) => notes.push(format!(
+                "role {role} existed without a stored password; it gets a new one, now stored"
+            )),
+            None => {}
+        }
+        rec.passwords.insert(role.clone(), pw.password);
+        set_password.insert(role.clone(), pw.set);
+    }
+
+    let mut steps: Vec<Step> = Vec::new();
+    let mut created: Vec<String> = Vec::new();
+    for (role, shape) in &login_roles {
+        let fix =
+            existing.is_some_and(|r| r.created_roles.contains(role)) || role == &desired.owner;
+        let outcome = provision::ensure_role(
+            pg,
+            &mut steps,
+            role,
+            RoleOptions {
+                shape: *shape,
+                password: rec.passwords.get(role).map(String::as_str),
+                set_password: set_password[role],
+                fix_attributes: fix,
+            },
+        )?;
+        if outcome == RoleOutcome::Created {
+            created.push(role.clone());
+        }
+    }
+    for kind in [RoleKind::Anon, RoleKind::Authenticated] {
+        if let Some(role) = desired.role(kind)
+            && provision::ensure_role(pg, &mut steps, role, RoleOptions::nologin())?
+                == RoleOutcome::Created
+        {
+            created.push(role.clone());
+        }
+    }
+    let db = desired.database.clone();
+    let db_exists = provision::database_owner(pg, &db)?.is_some();
+    if !db_exists {
+        steps.push(Step::new(
+            None,
+            format!(
+                "CREATE DATABASE {} OWNER {}",
+                quote_ident(&db),
+                quote_ident(&desired.owner)
+            ),
+        ));
+    }
+    if !db_exists || provision::public_can_connect(pg, &db)? {
+        steps.push(Step::new(
+            None,
+            format!(
+                "REVOKE CONNECT ON DATABASE {} FROM PUBLIC",
+                quote_ident(&db)
+            ),
+        ));
+    }
+    for kind in [RoleKind::Authenticator, RoleKind::Readonly] {
+        if let Some(role) = desired.role(kind) {
+            provision::ensure_connect(pg, &mut steps, &db, role, !db_exists)?;
+        }
+    }
+    if let Some(auth) = desired.role(RoleKind::Authenticator) {
+        for kind in [RoleKind::Anon, RoleKind::Authenticated] {
+            if let Some(role) = desired.role(kind) {
+                provision::ensure_member(
+                    pg,
+                    &mut steps,
+                    role,
+                    auth,
+                    created.contains(role) || created.contains(auth),
+                )?;
+            }
+        }
+    }
+    let mut appdb = if db_exists {
+        Some(session.connect_admin(&db, super::APPLICATION)?)
+    } else {
+        None
+    };
+    for schema in &desired.schemas {
+        let owner = match appdb.as_mut() {
+            Some(c) => provision::schema_owner(c, schema)?,
+            None => None,
+        };
+        match owner {
+            // Every new database has `public`, owned by the database owner.
+            None if appdb.is_none() && schema == "public" => {}
+            None => steps.push(Step::new(
+                Some(&db),
+                format!(
+                    "CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}",
+                    quote_ident(schema),
+                    quote_ident(&desired.owner)
+                ),
+            )),
+            Some(o) if o != desired.owner && o != "pg_database_owner" => steps.push(Step::new(
+                Some(&db),
+                format!(
+                    "ALTER SCHEMA {} OWNER TO {}",
+                    quote_ident(schema),
+                    quote_ident(&desired.owner)
+                ),
+            )),
+            Some(_) => {}
+        }
+    }
+    for ext in &desired.extensions {
+        let installed = match appdb.as_mut() {
+            Some(c) => provision::extension_installed(c, ext)?,
+            None => false,
+        };
+        if !installed {
+            steps.push(Step::new(
+                Some(&db),
+                format!("CREATE EXTENSION IF NOT EXISTS {}", quote_ident(ext)),
+            ));
+        }
+    }
+    if let Some(ro) = desired.role(RoleKind::Readonly) {
+        let schemas = if rec.schemas.is_empty() {
+            vec!["public".to_string()]
+        } else {
+            rec.schemas.clone()
+        };
+        provision::ensure_read_grants(
+            appdb.as_mut(),
+            &mut steps,
+            &db,
+            &schemas,
+            &desired.owner,
+            ro,
+        )?;
+    }
+    Ok(Plan {
+        steps,
+        created,
+        notes,
+    })
+}

@@ -1,0 +1,168 @@
+//! PostgREST's cluster objects: the Traefik IngressRoute (a CRD that may be
+//! missing), the namespace, and whether applying the objects would change
+//! them, told by a server-side-apply dry run (`dryRun=All`) compared with
+//! what is stored.
+
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
+use serde_json::Value;
+use uis_core::Failure;
+use uis_core::output::note;
+use uis_kube::Cluster;
+
+/// The IngressRoute's resource (`traefik.io/v1alpha1`, `ingressroutes`).
+pub fn ingress_resource() -> ApiResource {
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("traefik.io", "v1alpha1", "IngressRoute"),
+        "ingressroutes",
+    )
+}
+
+/// Whether the cluster serves IngressRoutes (the Traefik CRD is installed).
+///
+/// Errors: the discovery call's (phase `cluster`); a timeout is reported
+/// as a 504.
+pub async fn ingress_crd_exists(cluster: &Cluster) -> Result<bool, Failure> {
+    match tokio::time::timeout(
+        cluster.timeout,
+        cluster
+            .client
+            .list_api_group_resources("traefik.io/v1alpha1"),
+    )
+    .await
+    {
+        Ok(Ok(list)) => Ok(list.resources.iter().any(|r| r.name == "ingressroutes")),
+        Ok(Err(kube::Error::Api(s))) if s.code == 404 => Ok(false),
+        Ok(Err(e)) => Err(cluster.explain("discovering traefik.io/v1alpha1", e)),
+        Err(_) => Err(cluster.explain(
+            "discovering traefik.io/v1alpha1",
+            kube::Error::Api(Box::new(
+                kube::core::Status::failure("timed out", "Timeout").with_code(504),
+            )),
+        )),
+    }
+}
+
+/// Creates the namespace (labelled as the suite's) when missing.
+///
+/// Errors: the API calls' (phase `cluster`).
+pub async fn ensure_namespace(cluster: &Cluster, ns: &str) -> Result<(), Failure> {
+    let api: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(cluster.client.clone());
+    if cluster
+        .call(&format!("reading Namespace {ns}"), api.get_opt(ns))
+        .await?
+        .is_none()
+    {
+        let obj = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": {"app.kubernetes.io/managed-by": "uis"}}});
+        cluster
+            .call(
+                &format!("creating Namespace {ns}"),
+                api.patch(ns, &PatchParams::apply("uis").force(), &Patch::Apply(obj)),
+            )
+            .await?;
+        note(format!("uis: created namespace {ns}"));
+    }
+    Ok(())
+}
+
+/// Applies the IngressRoute (server-side, field manager `uis`, forced).
+///
+/// Errors: the API call's (phase `cluster`).
+pub async fn apply_ingress(
+    cluster: &Cluster,
+    ns: &str,
+    name: &str,
+    ingress: &Value,
+) -> Result<(), Failure> {
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(cluster.client.clone(), ns, &ingress_resource());
+    cluster
+        .call(
+            &format!("applying IngressRoute {ns}/{name}"),
+            api.patch(
+                name,
+                &PatchParams::apply("uis").force(),
+                &Patch::Apply(ingress.clone()),
+            ),
+        )
+        .await?;
+    Ok(())
+}
+
+/// One object to apply, as JSON with `apiVersion` and `kind`.
+pub struct Desired {
+    pub resource: ApiResource,
+    pub name: String,
+    pub manifest: Value,
+    /// The part that says whether it changed: `data` (Secret) or `spec`.
+    pub field: &'static str,
+}
+
+impl Desired {
+    /// `manifest` of a built-in kind (`v1`/`apps/v1`), compared on `field`.
+    pub fn new(
+        group: &str,
+        version: &str,
+        kind: &str,
+        plural: &str,
+        name: &str,
+        mut manifest: Value,
+        field: &'static str,
+    ) -> Desired {
+        let gvk = GroupVersionKind::gvk(group, version, kind);
+        let resource = ApiResource::from_gvk_with_plural(&gvk, plural);
+        manifest["apiVersion"] = resource.api_version.clone().into();
+        manifest["kind"] = kind.into();
+        if let Some(meta) = manifest.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+            meta.remove("namespace");
+        }
+        Desired {
+            resource,
+            name: name.to_string(),
+            manifest,
+            field,
+        }
+    }
+}
+
+/// Whether applying `objects` would change any: a missing object would be
+/// created; an existing one is applied with `dryRun=All` (nothing is
+/// stored) and the server's answer compared with the stored object on
+/// each one's field. The server fills in its defaults both times, so only
+/// real changes differ. Every object is read (no early return), so a run
+/// makes the same requests whatever changed (deploy/rbac.yaml grants
+/// exactly these).
+///
+/// Errors: the API calls' (phase `cluster`).
+pub async fn would_change(
+    cluster: &Cluster,
+    ns: &str,
+    objects: &[Desired],
+) -> Result<bool, Failure> {
+    let mut changed = false;
+    for o in objects {
+        let api: Api<DynamicObject> = Api::namespaced_with(cluster.client.clone(), ns, &o.resource);
+        let kind = &o.resource.kind;
+        let Some(current) = cluster
+            .call(
+                &format!("reading {kind} {ns}/{}", o.name),
+                api.get_opt(&o.name),
+            )
+            .await?
+        else {
+            changed = true;
+            continue;
+        };
+        let would = cluster
+            .call(
+                &format!("applying {kind} {ns}/{} (dry run)", o.name),
+                api.patch(
+                    &o.name,
+                    &PatchParams::apply("uis").force().dry_run(),
+                    &Patch::Apply(o.manifest.clone()),
+                ),
+            )
+            .await?;
+        changed |= current.data.get(o.field) != would.data.get(o.field);
+    }
+    Ok(changed)
+}
