@@ -16,11 +16,11 @@ use uis_cli::jwt_flags::{claim_conflict, parse_claim_arg, parse_duration};
 use uis_cli::{ClusterArgs, LocatorArgs};
 use uis_ops::Failure;
 use uis_ops::app::validate_app;
-use uis_ops::jwt::{self, MintSpec};
 use uis_ops::mint::{
     self, CapabilityChoice, Lifetime, MintError, RoleClaim, SecretSource, TokenOptions,
 };
 use uis_ops::output::{self, note};
+use uis_ops::postgrest::jwt::{self, MintSpec};
 use uis_ops::session::Session;
 
 /// Mint a PostgREST JWT for an app's role, verify one, or write an app's .env.

@@ -5,7 +5,7 @@
 use serde_json::Value;
 use std::time::Duration;
 use uis_core::Failure;
-use uis_ops::jwt::ClaimConflict;
+use uis_ops::postgrest::jwt::ClaimConflict;
 
 /// Longest lifetime [`parse_duration`] accepts; longer is almost surely a
 /// typo, and `never` exists for the deliberate case.

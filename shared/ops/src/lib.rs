@@ -24,8 +24,5 @@ pub use uis_kube as kube;
 pub use uis_postgrest as postgrest;
 pub use uis_script as script;
 
-// The modules below the operations, under the names the binaries used
-// before the split; the binaries move to the operation modules one by one.
-pub use uis_core::{Failure, app, dotenv, error, output, secret};
-pub use uis_kube::{cluster, locate, rollout, store};
-pub use uis_postgrest::jwt;
+// The vocabulary the binaries check names and print with.
+pub use uis_core::{Failure, app, output};

@@ -260,7 +260,7 @@ fn verify_answers_like_postgrest() {
     // An expired token: the same secret, an `exp` long past (the CLI refuses to mint one).
     let claims =
         serde_json::json!({"role": "ver_web_anon", "exp": 1_000_000_000u64, "aud": "ver-app"});
-    let expired_token = shared::jwt::mint(&secret, &claims).unwrap();
+    let expired_token = uis_postgrest::jwt::mint(&secret, &claims).unwrap();
     let out = env.run("uis-jwt-mint", &["ver", "--verify", &expired_token]);
     out.expect_code(1);
     assert!(
@@ -323,10 +323,10 @@ fn write_env_changes_only_its_four_keys() {
         text.contains("POSTGREST_URL=http://api-envy.localhost\n"),
         "{text}"
     );
-    let secret = shared::dotenv::read_value(&file, "JWT_SECRET").unwrap();
+    let secret = uis_core::dotenv::read_value(&file, "JWT_SECRET").unwrap();
     out.no_secret_on_stderr(&[&secret]);
     assert!(!out.stdout.contains(&secret), "values are not printed");
-    let staff = shared::dotenv::read_value(&file, "POSTGREST_STAFF_JWT").unwrap();
+    let staff = uis_core::dotenv::read_value(&file, "POSTGREST_STAFF_JWT").unwrap();
     assert_eq!(
         claims_of(&staff)["capabilities"],
         serde_json::json!(["a", "b", "c"])

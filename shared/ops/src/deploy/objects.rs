@@ -12,8 +12,12 @@ use uis_kube::Cluster;
 /// The IngressRoute's resource (`traefik.io/v1alpha1`, `ingressroutes`).
 pub fn ingress_resource() -> ApiResource {
     ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk("traefik.io", "v1alpha1", "IngressRoute"),
-        "ingressroutes",
+        &GroupVersionKind::gvk(
+            uis_postgrest::INGRESS_ROUTE_GROUP,
+            uis_postgrest::INGRESS_ROUTE_VERSION,
+            uis_postgrest::INGRESS_ROUTE_KIND,
+        ),
+        uis_postgrest::INGRESS_ROUTE_PLURAL,
     )
 }
 

@@ -211,14 +211,11 @@ pub(super) fn checks(
     }
     // Roles shared with another app (cluster-wide).
     let others = session.block_on(store::read_all(&cluster, &session.locator.namespace))?;
-    let mut shared_roles = Vec::new();
-    for other in others.iter().filter(|o| o.app != app) {
-        for role in [&config.authenticator, &anon] {
-            if other.roles.values().any(|x| x == role) || &other.owner == role {
-                shared_roles.push(format!("{role} (also app {})", other.app));
-            }
-        }
-    }
+    let shared_roles: Vec<String> =
+        crate::roles::shared_with(&others, app, &[&config.authenticator, &anon])
+            .iter()
+            .map(|s| format!("{} (also app {})", s.role, s.other_app))
+            .collect();
     if shared_roles.is_empty() {
         r.pass("shared-roles", "F8", "no role is shared with another app");
     } else {

@@ -426,16 +426,9 @@ pub fn write_env(
 ///
 /// Errors: the cluster client's [`Failure`] when it cannot be made.
 pub fn public_url(session: &mut Session, app: &str) -> Result<Option<String>, Failure> {
-    use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
+    use kube::api::{Api, DynamicObject};
     let cluster = session.cluster()?;
-    let ar = ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk(
-            pgrst::INGRESS_ROUTE_GROUP,
-            pgrst::INGRESS_ROUTE_VERSION,
-            pgrst::INGRESS_ROUTE_KIND,
-        ),
-        pgrst::INGRESS_ROUTE_PLURAL,
-    );
+    let ar = crate::deploy::objects::ingress_resource();
     let api: Api<DynamicObject> =
         Api::namespaced_with(cluster.client.clone(), pgrst::NAMESPACE, &ar);
     let obj = match session.block_on(async {

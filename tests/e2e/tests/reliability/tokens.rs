@@ -28,7 +28,8 @@ fn prepare(env: &Env) -> Cx {
 fn rows(cx: &Cx) -> Vec<Row> {
     let mut rows = Vec::new();
     let secret = &cx.jwt_secret;
-    let sign = |claims: serde_json::Value, key: &str| shared::jwt::mint(key, &claims).unwrap();
+    let sign =
+        |claims: serde_json::Value, key: &str| uis_postgrest::jwt::mint(key, &claims).unwrap();
     let expired = sign(
         json!({"role": "shop_authenticated", "exp": now() - 120}),
         secret,
