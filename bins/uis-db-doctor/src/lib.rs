@@ -26,8 +26,10 @@ use uis_ops::session::Session;
 /// the Deployment binds every PGRST_* key from the Secret (F10); the anon
 /// role exists and is granted to the authenticator; RLS policies name roles
 /// PostgREST can become (F8); role names shared with other apps; the JWT
-/// secret has 32+ characters; the Deployment is Available; a fresh anon
-/// token verifies. Exits 1 when any check fails.
+/// secret has 32+ characters; the Deployment is Available; an anon token
+/// signed as `uis jwt mint` signs it verifies with the secret and audience
+/// the pods receive through their env bindings (F11). Exits 1 when any
+/// check fails.
 #[derive(Parser, Debug)]
 #[command(
     name = "uis-db-doctor",

@@ -10,7 +10,7 @@ use uis_cli::{ClusterArgs, LocatorArgs};
 use uis_ops::Failure;
 use uis_ops::app::validate_app;
 use uis_ops::psql;
-use uis_ops::script::{Format, Source, Variables};
+use uis_ops::script::{Format, Source, Variables, valid_name};
 use uis_ops::session::Session;
 
 /// Run SQL files, commands or stdin on an app's database, psql-compatible.
@@ -129,8 +129,14 @@ fn run(args: Args, given: Vec<(usize, bool, String)>) -> anyhow::Result<i32> {
                 "invalid -v {s:?}: expected NAME=VALUE, e.g. -v schema=railway"
             ))
         })?;
-        if k.is_empty() {
-            return Err(Failure::usage(format!("invalid -v {s:?}: the NAME is empty")).into());
+        // psql refuses names with anything but letters, digits, `_` and
+        // non-ASCII bytes, and the empty name, with exit 1 (psql's
+        // `valid_variable_name`, src/bin/psql/variables.c).
+        if !valid_name(k) {
+            return Err(Failure::usage(format!("invalid variable name: {k:?}"))
+                .hint("psql variable names take letters, digits and _, e.g. -v schema=railway")
+                .code(1)
+                .into());
         }
         variables.set(k, v);
     }

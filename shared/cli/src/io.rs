@@ -39,6 +39,8 @@ pub fn run_main(json_mode: bool, body: impl FnOnce() -> anyhow::Result<i32>) -> 
 /// win). Read only when stdin is a pipe or a file, never a terminal or
 /// `/dev/null`, and only when the caller asks (binaries ask when their APP
 /// argument is missing, so a loop reading a file never loses its input).
+///
+/// Errors: phase `usage` (exit 2) when stdin is not UTF-8 or holds no JSON object; `input` when the previous command printed UIS's error object; an I/O error reading stdin.
 pub fn stdin_defaults() -> anyhow::Result<Option<serde_json::Value>> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() || !stdin_carries_data() {

@@ -16,6 +16,8 @@ pub const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 86_400);
 /// `exp` at all (`Ok(None)`). A bare number is refused: `5` could mean
 /// seconds or days, and guessing wrong mints a token that lives 86 400 times
 /// too long or is dead on arrival.
+///
+/// Errors: a one-line message for clap (shown as the flag's error).
 pub fn parse_duration(s: &str) -> Result<Option<Duration>, String> {
     const RULE: &str = "use a positive whole number and a unit s, m, h, d or y (365 days), \
                         e.g. 90s, 15m, 12h, 30d, 10y, or `never`";
@@ -58,6 +60,8 @@ pub fn parse_duration(s: &str) -> Result<Option<Duration>, String> {
 /// Parses one `--claim KEY=JSON` argument. The value is JSON so numbers,
 /// booleans, arrays and objects keep their type in the token; a bare word is
 /// therefore refused rather than silently turned into a string.
+///
+/// Errors: a one-line message for clap (shown as the flag's error).
 pub fn parse_claim_arg(s: &str) -> Result<(String, Value), String> {
     let Some((key, raw)) = s.split_once('=') else {
         return Err(format!(

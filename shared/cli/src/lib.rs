@@ -209,6 +209,8 @@ impl Default for LocatorArgs {
 /// A clap value parser for namespace and Service names (RFC 1123 labels:
 /// lowercase letters, digits and '-', 1-63, letter or digit at both ends),
 /// so a name can never change which API path is called.
+///
+/// Errors: the rule with an example, for clap to show.
 pub fn dns_label(s: &str) -> Result<String, String> {
     let ok = uis_core::app::fits(
         s,
@@ -225,6 +227,8 @@ pub fn dns_label(s: &str) -> Result<String, String> {
 
 /// A whole number in `range`, or `expected` (which says the range and gives
 /// an example) as the error: the shape of the numeric value parsers.
+///
+/// Errors: `expected`.
 pub fn number_in<T>(s: &str, range: RangeInclusive<T>, expected: &str) -> Result<T, String>
 where
     T: std::str::FromStr + PartialOrd,
@@ -236,6 +240,8 @@ where
 }
 
 /// A clap value parser for whole seconds, 1 to 86400 (a day).
+///
+/// Errors: the range with an example, for clap to show.
 pub fn seconds(s: &str) -> Result<u64, String> {
     number_in(
         s,
@@ -245,6 +251,8 @@ pub fn seconds(s: &str) -> Result<u64, String> {
 }
 
 /// A clap value parser for a TCP port, 1 to 65535.
+///
+/// Errors: the range with an example, for clap to show.
 pub fn port(s: &str) -> Result<u16, String> {
     number_in(
         s,
@@ -255,6 +263,8 @@ pub fn port(s: &str) -> Result<u16, String> {
 
 /// A clap value parser for a local port to listen on: 0 (any free one) to
 /// 65535.
+///
+/// Errors: the range with an example, for clap to show.
 pub fn listen_port(s: &str) -> Result<u16, String> {
     number_in(
         s,
@@ -265,6 +275,8 @@ pub fn listen_port(s: &str) -> Result<u16, String> {
 
 /// A clap value parser for a role name given to log in as or to put in a
 /// token: 1-63 bytes, no control character (it is always quoted in SQL).
+///
+/// Errors: the rule with an example, for clap to show.
 pub fn role_name(s: &str) -> Result<String, String> {
     uis_core::app::validate_ident("role", s)
         .map(|()| s.to_string())

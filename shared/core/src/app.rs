@@ -12,6 +12,8 @@ pub const APP_RULE: &str = "^[a-z][a-z0-9-]{0,40}$";
 
 /// Checks an app name against [`APP_RULE`]; the error (exit 2) names the
 /// field, the rule and a valid example.
+///
+/// Errors: phase `usage` (exit 2).
 pub fn validate_app(name: &str) -> Result<(), Failure> {
     let ok = fits(
         name,
@@ -54,6 +56,8 @@ pub const NAME_RULE: &str = "^[a-z_][a-z0-9_]{0,62}$";
 /// [`NAME_RULE`]: such a name never needs quoting, so it stays the same in
 /// SQL, URLs, `.pgpass`, JDBC strings, JWT `role` claims and PostgREST's
 /// comma-separated settings. The error (exit 2) names the flag and the rule.
+///
+/// Errors: phase `usage` (exit 2).
 pub fn validate_new_name(field: &str, name: &str) -> Result<(), Failure> {
     let ok = fits(
         name,
@@ -91,6 +95,8 @@ fn suggest_name(name: &str) -> String {
 /// Checks a name that refers to something that already exists (a role to
 /// log in as, an extension): 1-63 bytes, no control character. Any other
 /// character is fine because every identifier is quoted.
+///
+/// Errors: phase `usage` (exit 2).
 pub fn validate_ident(field: &str, name: &str) -> Result<(), Failure> {
     if name.is_empty() || name.len() > 63 || name.chars().any(char::is_control) {
         return Err(Failure::usage(format!(
@@ -102,6 +108,8 @@ pub fn validate_ident(field: &str, name: &str) -> Result<(), Failure> {
 
 /// Checks the prefix of a Kubernetes object name (a DNS subdomain): lowercase
 /// letters, digits, '-' and '.', starting with a letter or digit, at most 200.
+///
+/// Errors: phase `usage` (exit 2).
 pub fn validate_object_prefix(field: &str, prefix: &str) -> Result<(), Failure> {
     let ok = fits(
         prefix,
@@ -134,6 +142,8 @@ pub fn quote_literal(value: &str) -> String {
 }
 
 /// `HOST:PORT` split, with a usage error naming `field` when malformed.
+///
+/// Errors: phase `usage` (exit 2) naming `field`.
 pub fn parse_host_port(field: &str, value: &str) -> Result<(String, u16), Failure> {
     let bad = || {
         Failure::usage(format!(

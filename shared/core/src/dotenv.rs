@@ -35,6 +35,10 @@ static TMP_COUNTER: AtomicU32 = AtomicU32::new(0);
 /// in the same directory renamed over the original, so a crash leaves the
 /// old file or the new one, never half of one. A symlink is followed and its
 /// target replaced.
+///
+/// Errors: the I/O error reading or writing the file; `InvalidInput` for
+/// a key that is not a valid name; `InvalidData` when the file has an
+/// unclosed quote (a key written after it could not be read back).
 pub fn set_keys(path: &Path, pairs: &[(&str, &str)]) -> io::Result<Vec<String>> {
     // Deduplicate, keeping first position and last value.
     let mut wanted: Vec<(&str, &str)> = Vec::new();

@@ -19,6 +19,8 @@ pub fn stderr_is_terminal() -> bool {
 }
 
 /// Writes `text` to stdout; a broken pipe is not an error.
+///
+/// Errors: any write error but a broken pipe.
 pub fn print(text: &str) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
@@ -28,6 +30,8 @@ pub fn print(text: &str) -> std::io::Result<()> {
 }
 
 /// One JSON value on one line of stdout.
+///
+/// Errors: as [`print`].
 pub fn print_json(value: &serde_json::Value) -> std::io::Result<()> {
     print(&format!("{value}\n"))
 }

@@ -151,12 +151,16 @@ pub async fn read(
 }
 
 /// Writes (server-side apply, field manager `uis`) an app's record.
+///
+/// Errors: phase `cluster` when the API refuses or does not answer.
 pub async fn write(cluster: &Cluster, namespace: &str, rec: &AppRecord) -> Result<(), Failure> {
     cluster.apply(namespace, &rec.to_secret(namespace)).await?;
     Ok(())
 }
 
 /// Every app's record, for conflict checks across apps.
+///
+/// Errors: phase `cluster` for API failures; `store` when a record does not parse.
 pub async fn read_all(cluster: &Cluster, namespace: &str) -> Result<Vec<AppRecord>, Failure> {
     let mut out = Vec::new();
     for app in list(cluster, namespace).await? {
@@ -168,6 +172,8 @@ pub async fn read_all(cluster: &Cluster, namespace: &str) -> Result<Vec<AppRecor
 }
 
 /// The names of every configured app, sorted.
+///
+/// Errors: phase `cluster` for API failures.
 pub async fn list(cluster: &Cluster, namespace: &str) -> Result<Vec<String>, Failure> {
     let api: Api<Secret> = Api::namespaced(cluster.client.clone(), namespace);
     let what = format!("listing credential Secrets in {namespace}");

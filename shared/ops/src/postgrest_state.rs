@@ -2,11 +2,24 @@
 //! `<app>-postgrest` in namespace `postgrest`, as [`Config`].
 
 use k8s_openapi::api::core::v1::Secret;
+use kube::api::{ApiResource, GroupVersionKind};
 use std::collections::BTreeMap;
 use uis_core::Failure;
 use uis_core::error::Phase;
 use uis_kube::Cluster;
 use uis_postgrest::{Config, KEY_JWT_SECRET, NAMESPACE, name};
+
+/// The IngressRoute's resource (`traefik.io/v1alpha1`, `ingressroutes`).
+pub fn ingress_resource() -> ApiResource {
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk(
+            uis_postgrest::INGRESS_ROUTE_GROUP,
+            uis_postgrest::INGRESS_ROUTE_VERSION,
+            uis_postgrest::INGRESS_ROUTE_KIND,
+        ),
+        uis_postgrest::INGRESS_ROUTE_PLURAL,
+    )
+}
 
 /// Reads `<app>-postgrest`; `None` when PostgREST was never deployed.
 ///

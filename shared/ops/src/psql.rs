@@ -261,6 +261,8 @@ fn interactive_psql(session: &mut Session, login: &Login) -> Result<i32, Failure
 /// A `-f FILE` that cannot be read is a one-line error before anything
 /// connects: missing, a directory, or failing on its first read (a regular
 /// file only: reading a pipe would lose what it holds).
+///
+/// Errors: phase `input` naming the file, with the fix.
 pub fn check_readable(p: &std::path::Path) -> Result<(), Failure> {
     use std::io::Read;
     let fail = |why: String| {

@@ -72,6 +72,8 @@ const MSG_CRYPTO: &str = "JWT cryptographic operation failed";
 const MSG_PARSING_CLAIMS: &str = "Parsing claims failed";
 
 /// Fails exactly when PostgREST would refuse `secret` as `jwt-secret`.
+///
+/// Errors: a [`JwtError`] saying why PostgREST would refuse it.
 pub fn check_secret(secret: &str) -> Result<(), JwtError> {
     if secret.len() < MIN_SECRET_LEN {
         return Err(err(
@@ -178,6 +180,8 @@ pub fn claims(spec: &MintSpec, now: u64) -> Value {
 
 /// Signs `claims` (a JSON object) with HS256 under `secret`. Refuses a secret
 /// PostgREST would refuse, since such a token could never be accepted.
+///
+/// Errors: a [`JwtError`] when the secret is unusable or signing fails.
 pub fn mint(secret: &str, claims: &Value) -> Result<String, JwtError> {
     check_secret(secret)?;
     if !claims.is_object() {
@@ -360,6 +364,8 @@ fn aud_type_error() -> JwtError {
 
 /// The claims of `token` without checking signature or claims: for display
 /// only (e.g. showing what a rejected token says). Never trust the result.
+///
+/// Errors: a [`JwtError`] for a malformed token (PostgREST's PGRST301 texts).
 pub fn decode_unverified(token: &str) -> Result<Value, JwtError> {
     let [_, p64, _] = split3(token)?;
     claims_object(&b64(p64)?)

@@ -52,4 +52,4 @@ pub use error::{ErrorKind, ScriptError};
 pub use lexer::{CopyKind, Item, LexError, Lexer, Meta, Pos, Split, Statement, split};
 pub use output::Format;
 pub use runner::{Connector, Options, PgConnector, Runner, Source, Summary, notice_channel};
-pub use vars::{Variables, parse_bool, quote_ident, quote_literal};
+pub use vars::{Variables, parse_bool, quote_ident, quote_literal, valid_name};

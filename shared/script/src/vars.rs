@@ -90,6 +90,8 @@ pub enum ArgMode {
 /// Split a meta-command's raw arguments as psql does: blanks separate,
 /// `'...'` takes backslash escapes and `''`, `:v`/`:'v'`/`:"v"` interpolate
 /// outside quotes, backquotes are refused.
+///
+/// Errors: a one-line message (an unterminated quote).
 pub fn parse_args(raw: &str, vars: &Variables, mode: ArgMode) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     let b: Vec<char> = raw.chars().collect();

@@ -179,7 +179,9 @@ fn healthy_then_each_injected_friction_fails_exactly_its_check() {
         }
     }
     let (_, m) = doctor(&env);
-    assert_eq!(failing(&m), ["jwt-binding"]);
+    // The pods now receive no secret: the binding check and the token
+    // check (which verifies with what the pods receive) both fail.
+    assert_eq!(failing(&m), ["anon-token", "jwt-binding"]);
     assert!(
         m["jwt-binding"]
             .1
@@ -194,6 +196,52 @@ fn healthy_then_each_injected_friction_fails_exactly_its_check() {
     )
     .ok();
     assert_eq!(failing(&doctor(&env).1), Vec::<String>::new());
+}
+
+/// The anon-token check verifies a token signed as `uis jwt mint` signs it
+/// with the secret the pods really receive, wherever the Deployment's env
+/// binding points: the same value from another Secret passes it (while the
+/// binding check, which asks for the suite's own binding, fails), another
+/// value fails it.
+#[test]
+fn anon_token_verifies_with_the_secret_the_pods_receive() {
+    let env = Env::new();
+    onboard(&env);
+    let ours = env
+        .standin
+        .get("v1", "Secret", Some("postgrest"), "railway-postgrest")
+        .unwrap();
+    let same = ours["data"]["PGRST_JWT_SECRET"].as_str().unwrap().to_string();
+    let other = base64::engine::general_purpose::STANDARD
+        .encode("a-different-secret-of-more-than-32-bytes-0123456789");
+    let bind_to = |secret: &str, value: &str| {
+        env.standin.put(serde_json::json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": secret, "namespace": "postgrest"},
+            "data": {"jwt": value},
+        }));
+        let mut d = env
+            .standin
+            .get("apps/v1", "Deployment", Some("postgrest"), "railway-postgrest")
+            .unwrap();
+        for e in d["spec"]["template"]["spec"]["containers"][0]["env"]
+            .as_array_mut()
+            .unwrap()
+        {
+            if e["name"] == "PGRST_JWT_SECRET" {
+                e["valueFrom"]["secretKeyRef"] = serde_json::json!({"name": secret, "key": "jwt"});
+            }
+        }
+        env.standin.put(d);
+    };
+    bind_to("copy-of-the-secret", &same);
+    let (_, m) = doctor(&env);
+    assert_eq!(failing(&m), ["jwt-binding"], "{m:?}");
+    assert_eq!(m["anon-token"].0, "pass");
+    bind_to("another-secret", &other);
+    let (_, m) = doctor(&env);
+    assert_eq!(failing(&m), ["anon-token", "jwt-binding"], "{m:?}");
+    assert_eq!(m["anon-token"].1, "uis postgrest deploy railway");
 }
 
 #[test]

@@ -3,23 +3,13 @@
 //! them, told by a server-side-apply dry run (`dryRun=All`) compared with
 //! what is stored.
 
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
+use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use serde_json::Value;
 use uis_core::Failure;
 use uis_core::output::note;
 use uis_kube::Cluster;
 
-/// The IngressRoute's resource (`traefik.io/v1alpha1`, `ingressroutes`).
-pub fn ingress_resource() -> ApiResource {
-    ApiResource::from_gvk_with_plural(
-        &GroupVersionKind::gvk(
-            uis_postgrest::INGRESS_ROUTE_GROUP,
-            uis_postgrest::INGRESS_ROUTE_VERSION,
-            uis_postgrest::INGRESS_ROUTE_KIND,
-        ),
-        uis_postgrest::INGRESS_ROUTE_PLURAL,
-    )
-}
+pub use crate::postgrest_state::ingress_resource;
 
 /// Whether the cluster serves IngressRoutes (the Traefik CRD is installed).
 ///

@@ -1,6 +1,7 @@
 //! The checks of a deployed PostgREST (F5, F8-F11): its `PGRST_DB_URI`, the
 //! Deployment's bindings and rollout, the anon role, RLS policy roles, role
-//! names shared with other apps, the JWT secret and a fresh anon token.
+//! names shared with other apps, the JWT secret, and a fresh anon token
+//! verified with the secret the pods receive through their env bindings.
 
 use super::{POSTGREST_CHECKS, Report, Status};
 use crate::pg::provision;
@@ -263,7 +264,26 @@ pub(super) fn checks(
             format!("uis postgrest deploy {app}"),
         ),
     }
-    // A fresh anon token verifies.
+    // A token as `uis jwt mint` signs it (with the Secret's
+    // PGRST_JWT_SECRET) verifies with the secret and audience exactly as
+    // the Deployment's pods receive them through their env bindings:
+    // whatever Secret, key or literal the pod spec names (the jwt-binding
+    // check only asks whether the binding is the suite's own).
+    let pod = deployment.as_ref().map(|d| PodEnv::of(d));
+    let resolved = match &pod {
+        None => Err("the Deployment does not exist, so no pod receives a secret".to_string()),
+        Some(pod) => {
+            let secret = pod.resolve(session, &cluster, ns, pgrst::KEY_JWT_SECRET)?;
+            let aud = pod.resolve(session, &cluster, ns, pgrst::KEY_JWT_AUD)?;
+            match secret {
+                Some((value, from)) => Ok((value, from, aud.map(|a| a.0).filter(|a| !a.is_empty()))),
+                None => Err(format!(
+                    "the pods of Deployment {ns}/{name} receive no {} (PostgREST answers every token with 500 PGRST300)",
+                    pgrst::KEY_JWT_SECRET
+                )),
+            }
+        }
+    };
     let now = unix_now();
     let spec = jwt::MintSpec {
         role: anon.clone(),
@@ -271,18 +291,93 @@ pub(super) fn checks(
         aud: config.jwt_aud.clone(),
         ..Default::default()
     };
-    let verdict = jwt::mint(&config.jwt_secret, &jwt::claims(&spec, now))
-        .and_then(|t| jwt::verify(&config.jwt_secret, &t, config.jwt_aud.as_deref(), now));
+    let verdict = resolved.and_then(|(pod_secret, from, pod_aud)| {
+        jwt::mint(&config.jwt_secret, &jwt::claims(&spec, now))
+            .and_then(|t| jwt::verify(&pod_secret, &t, pod_aud.as_deref(), now))
+            .map(|_| from.clone())
+            .map_err(|e| {
+                format!(
+                    "a token signed as `uis jwt mint` signs it (Secret {ns}/{name} key {}) is refused with the secret the pods receive ({from}): {e}",
+                    pgrst::KEY_JWT_SECRET
+                )
+            })
+    });
     match verdict {
-        Ok(_) => r.pass("anon-token", "F11", "a freshly minted anon token verifies"),
-        Err(e) => r.fail(
+        Ok(from) => r.pass(
             "anon-token",
             "F11",
-            format!("a freshly minted anon token is refused: {e}"),
-            format!("uis postgrest deploy {app} --rotate-jwt-secret"),
+            format!("a freshly minted anon token verifies with the secret the pods receive ({from})"),
+        ),
+        Err(why) => r.fail(
+            "anon-token",
+            "F11",
+            why,
+            format!("uis postgrest deploy {app}"),
         ),
     }
     Ok(())
+}
+
+/// The env of a Deployment's first container, as its pods receive it.
+struct PodEnv {
+    env: Vec<k8s_openapi::api::core::v1::EnvVar>,
+    env_from: Vec<k8s_openapi::api::core::v1::EnvFromSource>,
+}
+
+impl PodEnv {
+    fn of(d: &Deployment) -> PodEnv {
+        let c = d
+            .spec
+            .as_ref()
+            .and_then(|s| s.template.spec.as_ref())
+            .and_then(|s| s.containers.first());
+        PodEnv {
+            env: c.and_then(|c| c.env.clone()).unwrap_or_default(),
+            env_from: c.and_then(|c| c.env_from.clone()).unwrap_or_default(),
+        }
+    }
+
+    /// The value of `var` in the pods and where it comes from, as the
+    /// kubelet resolves it (Kubernetes docs, "Define Environment Variables
+    /// for a Container"): the last `env` entry of that name (a literal
+    /// `value`, or `valueFrom.secretKeyRef`), else the last `envFrom`
+    /// Secret (with its prefix) that has the key. `None` when unset.
+    ///
+    /// Errors: phase `cluster` when a named Secret cannot be read.
+    fn resolve(
+        &self,
+        session: &Session,
+        cluster: &uis_kube::Cluster,
+        ns: &str,
+        var: &str,
+    ) -> Result<Option<(String, String)>, Failure> {
+        let read = |secret: &str, key: &str| -> Result<Option<String>, Failure> {
+            let s = session.block_on(
+                cluster.get_opt::<k8s_openapi::api::core::v1::Secret>(ns, secret),
+            )?;
+            Ok(s.and_then(|s| s.data)
+                .and_then(|d| d.get(key).map(|v| String::from_utf8_lossy(&v.0).into_owned())))
+        };
+        if let Some(e) = self.env.iter().rev().find(|e| e.name == var) {
+            if let Some(v) = &e.value {
+                return Ok(Some((v.clone(), format!("a literal value of {var}"))));
+            }
+            if let Some(r) = e.value_from.as_ref().and_then(|v| v.secret_key_ref.as_ref()) {
+                return Ok(read(&r.name, &r.key)?
+                    .map(|v| (v, format!("Secret {ns}/{} key {}", r.name, r.key))));
+            }
+            return Ok(None);
+        }
+        for src in self.env_from.iter().rev() {
+            let Some(r) = &src.secret_ref else { continue };
+            let prefix = src.prefix.as_deref().unwrap_or("");
+            let Some(key) = var.strip_prefix(prefix) else { continue };
+            if let Some(v) = read(&r.name, key)? {
+                return Ok(Some((v, format!("Secret {ns}/{} key {key} (envFrom)", r.name))));
+            }
+        }
+        Ok(None)
+    }
 }
 
 /// An RLS policy role PostgREST cannot become.

@@ -428,7 +428,7 @@ pub fn write_env(
 pub fn public_url(session: &mut Session, app: &str) -> Result<Option<String>, Failure> {
     use kube::api::{Api, DynamicObject};
     let cluster = session.cluster()?;
-    let ar = crate::deploy::objects::ingress_resource();
+    let ar = crate::postgrest_state::ingress_resource();
     let api: Api<DynamicObject> =
         Api::namespaced_with(cluster.client.clone(), pgrst::NAMESPACE, &ar);
     let obj = match session.block_on(async {

@@ -48,6 +48,8 @@ pub struct Applied {
 
 /// Reads `dir/*.sql` sorted by the bytes of the file name, with checksums
 /// and directives. Warnings (for people) come back beside the files.
+///
+/// Errors: phase `input` for a missing or unreadable directory, a `*.sql` that is not a file, a non-UTF-8 name or content.
 pub fn scan(dir: &Path) -> Result<(Vec<SeedFile>, Vec<String>), Failure> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         Failure::new(Phase::Input, format!("cannot read seed directory {}: {e}", dir.display()))
