@@ -203,15 +203,20 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     }
 
     let ep = session.endpoint()?;
-    let mut config = shared::pg::config(&ep, &login, "uis-db-seed");
-    let notices = shared::script::notice_channel(&mut config);
-    let client = session.connect_config(&config, &login)?;
-    let mut runner = Runner::new(
-        client,
-        Box::new(PgConnector::new(config)),
-        Options::default(),
-    )
-    .with_notices(notices);
+    let config = shared::pg::config(&ep, &login, "uis-db-seed");
+    // A runner on a fresh connection to the app's database.
+    let connect = |session: &mut Session| -> anyhow::Result<Runner> {
+        let mut config = config.clone();
+        let notices = shared::script::notice_channel(&mut config);
+        let client = session.connect_config(&config, &login)?;
+        Ok(Runner::new(
+            client,
+            Box::new(PgConnector::new(config)),
+            Options::default(),
+        )
+        .with_notices(notices))
+    };
+    let mut runner = connect(&mut session)?;
     let stdout = std::io::stdout();
     let mut applied = Vec::new();
     let mut failed: Option<String> = None;
@@ -241,6 +246,20 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
                 )
                 .map_err(|e| FileError::Script(Box::new(e)))?;
             let _ = out.flush();
+            // A file may `\connect` to another database (`pg_dump -C`
+            // output creates its database and connects to it). The ledger
+            // is in the app's database: record there, on a fresh connection.
+            let now: String = runner
+                .client()
+                .query_one("select current_database()", &[])
+                .map_err(FileError::Pg)?
+                .get(0);
+            if now != rec.database {
+                if in_tx {
+                    return Err(FileError::Connected(now));
+                }
+                runner = connect(&mut session).map_err(FileError::Reconnect)?;
+            }
             seed::record(runner.client(), &set, f, t.elapsed().as_millis() as i64)
                 .map_err(FileError::Pg)?;
             if in_tx {
@@ -272,6 +291,17 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
                         }
                         (t, se.exit_code())
                     }
+                    FileError::Connected(db) => (
+                        format!(
+                            "error: {}: `\\connect {db}` inside the file's transaction: what ran before it was rolled back, what ran after it stays in {db}\n  hint: put `-- uis:no-transaction` on its first line to run it as psql would",
+                            f.name
+                        ),
+                        3,
+                    ),
+                    FileError::Reconnect(e) => (
+                        format!("error: {}: reconnecting to {}: {e:#}", f.name, rec.database),
+                        2,
+                    ),
                     FileError::Pg(pe) => {
                         let f2 = Failure::from(pe);
                         (
@@ -308,4 +338,8 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
 enum FileError {
     Script(Box<shared::script::ScriptError>),
     Pg(postgres::Error),
+    /// The file `\connect`ed to this database inside its transaction.
+    Connected(String),
+    /// The fresh connection to the app's database after a `\connect`.
+    Reconnect(anyhow::Error),
 }
