@@ -792,7 +792,7 @@ fn verify(
 fn apply_and_read_back(env: &Env, file: &Path, docs: &[Value]) {
     let path = file.to_string_lossy().into_owned();
     let Some(out) = env.kubectl(&["apply", "--validate=false", "-f", &path]) else {
-        eprintln!("note: kubectl is not installed; {path} is checked without applying it");
+        uis_harness::missing_tool("kubectl", &format!("applying {path}"));
         return;
     };
     out.ok();
@@ -1009,7 +1009,7 @@ fn psql_through_exec(env: &Env) -> bool {
     let Some((code, text)) =
         env.psql_on_a_terminal("/nonexistent", "select 40 + 2 as answer;\n\\q\n")
     else {
-        eprintln!("note: script(1) is not installed; the pods/exec extra is not exercised");
+        uis_harness::missing_tool("script(1) (util-linux)", "the pods/exec extra");
         return false;
     };
     assert_eq!(code, 0, "{text}");
