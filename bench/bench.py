@@ -1,9 +1,14 @@
 # bench/bench.py: the measuring half of bench/run (which builds the binaries,
-# starts one sandbox and stops it). Generates seeded inputs, times
+# starts one sandbox and stops it). Generates seeded inputs (and a pg_dump of
+# the project's fixture database, tests/fixtures/dumps/fixture.sql), times
 # uis-db-psql against psql (direct and through the tunnel with 2 ms added per
-# frame), peak RSS on a large COPY, and uis-db-creds against kubectl; prints a
-# markdown table and writes docs/benchmarks.md. Every process it starts is
-# stopped by PID before it returns.
+# frame), peak RSS on a large COPY, and uis-db-creds against kubectl, and
+# sums the size of the installed release binaries; prints a markdown table
+# and writes docs/benchmarks.md. Every process it starts is stopped by PID
+# before it returns.
+#
+# `bench.py --sizes` only measures the binaries' size and rewrites that
+# section of docs/benchmarks.md (bench/run with BENCH_ONLY=sizes).
 import base64
 import json
 import os
@@ -20,8 +25,8 @@ from datetime import datetime, timezone
 
 ENV = os.environ
 BIN = ENV["UIS_BIN_DIR"]
-SANDBOX = ENV["BENCH_SANDBOX"]
-WORK = ENV["BENCH_WORK"]
+SANDBOX = ENV.get("BENCH_SANDBOX", "")
+WORK = ENV.get("BENCH_WORK", "")
 OUT_MD = ENV["BENCH_OUT"]
 COMMAND = ENV.get("BENCH_COMMAND", "bench/run")
 RUNS = int(ENV.get("BENCH_RUNS", "5"))
@@ -30,12 +35,9 @@ RUNS = int(ENV.get("BENCH_RUNS", "5"))
 TUNNEL_RUNS = int(ENV.get("BENCH_TUNNEL_RUNS", str(RUNS)))
 SMALL = ENV.get("BENCH_SMALL", "") not in ("", "0")
 SCALE = 10 if SMALL else 1
-PGPORT = ENV["PGPORT"]
-# The public corpora live in the shared/ folder beside the project.
-CORPORA = ENV.get(
-    "BENCH_CORPORA",
-    os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "corpora")),
-)
+PGPORT = ENV.get("PGPORT", "")
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+FIXTURE = os.path.join(ROOT, "tests", "fixtures", "dumps", "fixture.sql")
 CREDS_RUNS = 20 if not SMALL else 5
 LATENCY_MS = 2
 
@@ -112,6 +114,79 @@ def gen_ddl(path, n, seed=4):
             defs = ", ".join(f"c{j} {rnd.choice(['int', 'text', 'bigint', 'numeric', 'timestamptz', 'boolean'])}" for j in range(cols))
             f.write(f"CREATE TABLE ddl_{i} (id serial PRIMARY KEY, {defs});\n")
             f.write(f"CREATE INDEX ddl_{i}_c0 ON ddl_{i} (c0);\n")
+
+
+def gen_fixture_dump(path):
+    """pg_dump (plain, the default style) of the fixture database, built
+    here with psql from tests/fixtures/dumps/fixture.sql."""
+    db = fresh_db()
+    env = dict(os.environ, PGHOST="127.0.0.1", PGPORT=str(PGPORT), PGUSER="postgres")
+    r = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db, "-f", FIXTURE], env=env, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"bench: loading {FIXTURE}: {r.stderr}")
+    with open(path, "w") as f:
+        r = subprocess.run(["pg_dump", "-d", db], env=env, stdout=f, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"bench: pg_dump of the fixture: {r.stderr}")
+    drop_db(db)
+
+
+# ---------------------------------------------------------------- sizes
+
+# The binaries install.sh installs: every crate under bins/.
+INSTALLED = sorted(os.listdir(os.path.join(ROOT, "bins")))
+
+
+def release_profile():
+    """The [profile.release] settings of the workspace's Cargo.toml."""
+    text = open(os.path.join(ROOT, "Cargo.toml")).read()
+    m = re.search(r"^\[profile\.release\]\n((?:[^\[\n].*\n?)*)", text, re.M)
+    if not m:
+        return "(defaults)"
+    keys = [line.strip() for line in m.group(1).splitlines() if line.strip() and not line.startswith("#")]
+    return ", ".join(f"`{k}`" for k in keys) or "(defaults)"
+
+
+def sizes_section():
+    rows, total = [], 0
+    for name in INSTALLED:
+        path = uis(name)
+        if not os.path.exists(path):
+            raise SystemExit(f"bench: {path} is not built")
+        size = os.path.getsize(path)
+        total += size
+        rows.append(f"| {name} | {size / 1e6:.1f} MB |")
+    met = "yes" if total <= 60e6 else "no"
+    table = "| Binary | Size |\n|---|---|\n" + "\n".join(rows) + f"\n| **all {len(rows)}** | **{total / 1e6:.1f} MB** (target <= 60 MB: {met}) |\n"
+    log(f"release binaries: {total / 1e6:.1f} MB in all")
+    return f"""{SIZES_OPEN}
+## Release binaries
+
+What `./install.sh` installs: the {len(rows)} binaries of `cargo build --release`
+from {BIN.replace(ROOT + '/', '')}, measured {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} with
+{version(['rustc', '--version'])}. Release profile (Cargo.toml): {release_profile()}.
+Before these settings (`strip = "debuginfo"` only) the nine came to 133 MB.
+
+{table}{SIZES_CLOSE}"""
+
+
+SIZES_OPEN = "<!-- bench:sizes -->"
+SIZES_CLOSE = "<!-- /bench:sizes -->"
+
+
+def write_sizes_only():
+    """Rewrites the sizes section of docs/benchmarks.md, or appends it."""
+    section = sizes_section()
+    doc = open(OUT_MD).read() if os.path.exists(OUT_MD) else ""
+    if SIZES_OPEN in doc and SIZES_CLOSE in doc:
+        a, b = doc.index(SIZES_OPEN), doc.index(SIZES_CLOSE) + len(SIZES_CLOSE)
+        doc = doc[:a] + section + doc[b:]
+    else:
+        doc = doc.rstrip("\n") + "\n\n" + section + "\n"
+    with open(OUT_MD, "w") as f:
+        f.write(doc)
+    print(section)
+    log(f"wrote the sizes section of {OUT_MD}")
 
 
 # ---------------------------------------------------------------- running
@@ -301,13 +376,14 @@ def main():
     gen_copy(f_copy, rows_copy)
     gen_statements(f_stmt, n_stmts)
     gen_ddl(f_ddl, n_ddl)
-    pagila = [os.path.join(CORPORA, "pagila", "pagila-schema.sql"), os.path.join(CORPORA, "pagila", "pagila-data.sql")]
+    f_fixture = os.path.join(inputs, "fixture_dump.sql")
+    gen_fixture_dump(f_fixture)
     mb = os.path.getsize(f_copy) / 1e6
     cases = [
         (f"COPY-heavy ({rows_copy:,} rows, {mb:.0f} MB)", [f_copy]),
         (f"statement-heavy ({n_stmts:,} INSERTs)", [f_stmt]),
         (f"DDL-heavy ({n_ddl:,} CREATE TABLE/INDEX)", [f_ddl]),
-        ("Pagila (schema + data)", pagila),
+        (f"fixture pg_dump ({os.path.getsize(f_fixture) / 1e6:.1f} MB, tests/fixtures/dumps)", [f_fixture]),
     ]
     results = []  # (section, input, ours, theirs, unit, ratio, target, met)
 
@@ -411,6 +487,7 @@ Notes:
   `kubectl get secret urbalurba-secrets -o jsonpath='{{.data.PGPASSWORD}}' | base64 -d`
   with a fresh `--cache-dir` per kubectl run (cold discovery cache).
 """
+    md += "\n" + sizes_section() + "\n"
     with open(OUT_MD, "w") as f:
         f.write(md)
     log(f"wrote {OUT_MD}")
@@ -419,6 +496,9 @@ Notes:
 if __name__ == "__main__":
     # bench/run stops this process by PID with SIGTERM: still stop the tunnel.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    if sys.argv[1:] == ["--sizes"]:
+        write_sizes_only()
+        sys.exit(0)
     try:
         main()
     finally:

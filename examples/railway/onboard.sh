@@ -5,6 +5,7 @@
 #
 #   examples/railway/onboard.sh --sandbox   # starts and stops its own sandbox
 #   examples/railway/onboard.sh             # the current kube context
+#   examples/railway/onboard.sh --dir DIR   # works in DIR and keeps it (DIR/.env)
 #
 # Uses only the suite's commands: no kubectl, psql, base64 or openssl.
 set -euo pipefail
@@ -12,12 +13,15 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 sandbox=false
-for arg in "$@"; do
-  case "$arg" in
+keep=
+while [ $# -gt 0 ]; do
+  case "$1" in
     --sandbox) sandbox=true ;;
-    -h|--help) sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "onboard.sh: unknown argument $arg (use --sandbox or nothing)" >&2; exit 2 ;;
+    --dir) [ $# -ge 2 ] || { echo "onboard.sh: --dir needs a directory" >&2; exit 2; }; keep=$2; shift ;;
+    -h|--help) sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "onboard.sh: unknown argument $1 (use --sandbox, --dir DIR or nothing)" >&2; exit 2 ;;
   esac
+  shift
 done
 
 # The suite: `uis` on PATH (install.sh), else this checkout's build.
@@ -39,9 +43,15 @@ if $sandbox; then
   eval "$("$root/scripts/sandbox" up "$sb")"
 fi
 
-work=$(mktemp -d /tmp/uis-railway.XXXXXX)
-trap_work() { rm -rf "$work"; }
-if $sandbox; then trap '"$root/scripts/sandbox" down "$sb" >/dev/null 2>&1; rm -rf "$sb" "$work"' EXIT; else trap trap_work EXIT; fi
+if [ -n "$keep" ]; then
+  mkdir -p "$keep"
+  work=$(cd "$keep" && pwd)
+  rm -rf "$work/db"
+else
+  work=$(mktemp -d /tmp/uis-railway.XXXXXX)
+  trap_work() { rm -rf "$work"; }
+  if $sandbox; then trap '"$root/scripts/sandbox" down "$sb" >/dev/null 2>&1; rm -rf "$sb" "$work"' EXIT; else trap trap_work EXIT; fi
+fi
 cp -r "$here/db" "$work/db"
 cd "$work"
 
@@ -82,3 +92,4 @@ grep -q '^POSTGREST_STAFF_JWT=' .env && grep -q '^POSTGREST_ANON_JWT=' .env && e
 step "doctor"
 uis db doctor railway >&2
 echo "railway is onboarded" >&2
+[ -z "$keep" ] || echo "the app's .env: $work/.env" >&2

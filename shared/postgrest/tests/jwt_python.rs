@@ -4,7 +4,8 @@
 //! mints. This guards against a mistake shared by our code and the
 //! jsonwebtoken crate (both sides of our own round trip use the crate).
 //!
-//! Not a test of PostgREST itself; skipped, with a note, without python3.
+//! Not a test of PostgREST itself; skipped, with a note, without python3
+//! (under CI, where `.ci/run` installs it, a missing python3 fails).
 
 use std::io::ErrorKind;
 use std::process::Command;
@@ -25,7 +26,7 @@ fn python(script: &str, args: &[&str]) -> Option<String> {
         .output()
     {
         Err(e) if e.kind() == ErrorKind::NotFound => {
-            eprintln!("note: python3 not found; skipping the Python JWT cross-check");
+            uis_harness::missing_tool("python3", "the Python JWT cross-check");
             None
         }
         Err(e) => panic!("running python3: {e}"),

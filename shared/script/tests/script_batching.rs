@@ -1,5 +1,5 @@
-//! Statement batching in the script engine (`Runner::batching`): the public
-//! corpora and broken files run batched and unbatched must give the same
+//! Statement batching in the script engine (`Runner::batching`): the
+//! fixture's pg_dump output and broken files run batched and unbatched must give the same
 //! output, notices, errors (file:line:column, SQLSTATE, statement), exit
 //! codes and databases (pg_dump), and batching must really put many
 //! statements in one round trip inside a transaction and none outside.
@@ -10,7 +10,8 @@ use uis_script::{Options, PgConnector, Runner, ScriptError, Source, Summary, not
 
 mod pg_common;
 
-use pg_common::{config, corpora, dump};
+use pg_common::{config, drop_create_connect, dump, fixture_dump};
+use uis_harness::fixture::Style;
 
 #[derive(Debug)]
 struct Run {
@@ -101,43 +102,26 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 }
 
 #[test]
-fn corpora_load_the_same_batched_and_unbatched() {
+fn dumps_load_the_same_batched_and_unbatched() {
     let pg = Pg::shared();
-    let pagila = corpora().join("pagila");
-    let r = both_ways(
-        pg,
-        "batch_pagila",
-        Tx::Single,
-        &[
-            pagila.join("pagila-schema.sql"),
-            pagila.join("pagila-data.sql"),
-        ],
-    );
-    r.result.unwrap();
-    // Chinook drops, creates and connects to its own database first: run
-    // the rest (tables and 15,000 INSERTs) in the test's databases.
-    let chinook =
-        std::fs::read_to_string(corpora().join("chinook").join("Chinook_PostgreSql.sql")).unwrap();
-    let at = chinook.find("\\c chinook;").unwrap();
-    let rest = chinook[at..].split_once('\n').unwrap().1;
     let tmp = tempfile::tempdir().unwrap();
-    let path = write(tmp.path(), "chinook-tables.sql", rest);
-    let r = both_ways(pg, "batch_chinook", Tx::Single, &[path]);
-    assert!(r.result.unwrap().statements > 50);
-    let r = both_ways(
-        pg,
-        "batch_pgdump15",
-        Tx::Single,
-        &[corpora().join("pgdump15").join("pagila-pgdump15.sql")],
-    );
-    r.result.unwrap();
+    for style in [Style::Plain, Style::Inserts] {
+        let file = fixture_dump(pg, style, tmp.path());
+        let r = both_ways(pg, &format!("batch_{}", style.name()), Tx::Single, &[file]);
+        r.result.unwrap();
+    }
+    // The drop/create/connect file creates and connects to its own
+    // database first: run the rest (tables and multi-row INSERTs) in the
+    // test's databases.
+    let text = std::fs::read_to_string(drop_create_connect()).unwrap();
+    let at = text.find("\\c uis_music;").unwrap();
+    let rest = text[at..].split_once('\n').unwrap().1;
+    let path = write(tmp.path(), "music-tables.sql", rest);
+    let r = both_ways(pg, "batch_music", Tx::Single, &[path]);
+    assert!(r.result.unwrap().statements > 5);
     // Autocommit: nothing batched, same result.
-    let r = both_ways(
-        pg,
-        "batch_pagila_auto",
-        Tx::None,
-        &[pagila.join("pagila-schema.sql")],
-    );
+    let schema = fixture_dump(pg, Style::Clean, tmp.path());
+    let r = both_ways(pg, "batch_clean_auto", Tx::None, &[schema]);
     r.result.unwrap();
 }
 

@@ -1,5 +1,7 @@
-//! The statement splitter, one lexical rule per test, without a server; and
-//! a property test that read boundaries never change what comes out.
+//! The statement splitter, one lexical rule per test, without a server; a
+//! property test that read boundaries never change what comes out; and the
+//! fixture database's pg_dump output (made with the throwaway server, then
+//! split without one) in psql's statements, COPY blocks and meta-commands.
 
 use proptest::prelude::*;
 use uis_script::{CopyKind, Item, LexError, Variables, split};
@@ -7,6 +9,7 @@ mod common;
 
 use common::Chunky;
 use std::io::{BufRead, Read};
+use uis_harness::fixture::{self, Style};
 
 fn items(sql: &str) -> Vec<Item> {
     split(sql.as_bytes())
@@ -503,11 +506,6 @@ fn raw_variable_values_are_lexed_again_like_psql() {
     assert_eq!(s.locate(b), (1, 12));
 }
 
-fn corpus(rel: &str) -> std::io::BufReader<std::fs::File> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpora/").to_owned() + rel;
-    std::io::BufReader::new(std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}")))
-}
-
 /// (statements, COPY FROM STDIN blocks, data lines, meta-commands)
 fn census(r: impl BufRead) -> (usize, usize, usize, Vec<String>) {
     let (mut s, mut c, mut d, mut m) = (0, 0, 0, Vec::new());
@@ -527,21 +525,58 @@ fn census(r: impl BufRead) -> (usize, usize, usize, Vec<String>) {
     (s, c, d, m)
 }
 
+/// The fixture database's dump in `style`, made now by the machine's
+/// pg_dump (the splitting itself needs no server).
+fn fixture_dump(style: Style) -> String {
+    let pg = uis_harness::Pg::shared();
+    let db = fixture::create(pg, &format!("lex_{}", style.name()));
+    fixture::dump(pg, &db, style)
+}
+
+/// The meta-commands pg_dump writes, as `NAME ARGS`, read off its output's
+/// lines (`\restrict KEY` since the 2025 security releases, `\connect`).
+fn dump_metas(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| {
+            ["\\restrict ", "\\unrestrict ", "\\connect "]
+                .iter()
+                .any(|m| l.starts_with(m))
+        })
+        .map(|l| l[1..].to_string())
+        .collect()
+}
+
 #[test]
-fn the_corpora_split_without_a_server() {
-    let (_, copies, lines, metas) = census(corpus("pagila/pagila-data.sql"));
-    assert_eq!(copies, 21);
-    assert!(lines > 16044 + 16049 + 1000, "{lines}");
-    assert!(metas.is_empty());
-    let (statements, copies, _, metas) = census(corpus("pagila/pagila-schema.sql"));
+fn pg_dump_output_splits_as_psql_splits_it() {
+    let text = fixture_dump(Style::Plain);
+    let (statements, copies, lines, metas) = census(text.as_bytes());
+    // One COPY block per table, as many as the dump has COPY lines.
+    let copy_lines = text.lines().filter(|l| l.starts_with("COPY ")).count();
+    assert_eq!(copies, copy_lines);
+    assert!(copies >= 6, "{copies}");
+    // One data line per row: 1,000 items, 3,000 lines, 200 events, ...
+    assert!(lines > 4200, "{lines}");
+    assert!(statements > 100, "{statements}");
+    assert_eq!(metas, dump_metas(&text));
+
+    // --inserts: a string holding a line `\.` is data, not the end of a
+    // COPY, and one statement per row.
+    let text = fixture_dump(Style::Inserts);
+    assert!(text.contains("\n\\.\n"), "the dump has a `\\.` line");
+    let (statements, copies, _, metas) = census(text.as_bytes());
     assert_eq!(copies, 0);
-    assert!(statements > 100);
-    assert!(metas.is_empty());
-    let (_, copies, _, metas) = census(corpus("pgdump15/pagila-pgdump15.sql"));
-    assert_eq!(copies, 21);
-    assert_eq!(metas.len(), 2);
-    assert!(metas[0].starts_with("restrict GugG2e2"));
-    assert!(metas[1].starts_with("unrestrict GugG2e2"));
-    let (_, _, _, metas) = census(corpus("chinook/Chinook_PostgreSql.sql"));
-    assert_eq!(metas, ["c chinook;"]);
+    assert!(statements > 4200, "{statements}");
+    assert_eq!(metas, dump_metas(&text));
+
+    // -C: CREATE DATABASE, then \connect to it.
+    let text = fixture_dump(Style::Create);
+    let (_, copies, _, metas) = census(text.as_bytes());
+    assert_eq!(copies, copy_lines);
+    assert!(metas.iter().any(|m| m.starts_with("connect ")), "{metas:?}");
+    assert_eq!(metas, dump_metas(&text));
+
+    // The hand-written drop/create/connect file: `\c NAME;`.
+    let path = uis_harness::fixture::fixtures_dir().join("dumps/drop-create-connect.sql");
+    let (_, _, _, metas) = census(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    assert_eq!(metas, ["c uis_music;"]);
 }

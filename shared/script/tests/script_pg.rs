@@ -1,5 +1,6 @@
-//! The script engine against a real PostgreSQL: the public corpora load
-//! to psql's counts (and, for Pagila, to the same pg_dump as psql builds),
+//! The script engine against a real PostgreSQL: the fixture database's
+//! pg_dump output (made at test time) and a file that creates and connects
+//! to its own database load to the same database as psql builds,
 //! errors land at the right file:line with the right exit code, and the
 //! meta-commands real files use behave as in psql.
 
@@ -9,7 +10,8 @@ use uis_script::{ErrorKind, Format, Options, PgConnector, Runner, ScriptError, S
 
 mod pg_common;
 
-use pg_common::{config, corpora, dump, tool};
+use pg_common::{config, drop_create_connect, dump, fixture_dump, tool};
+use uis_harness::fixture::{self, Style, assert_same};
 
 struct Run {
     result: Result<Summary, ScriptError>,
@@ -53,111 +55,85 @@ fn table_exists(pg: &Pg, db: &str, table: &str) -> bool {
     count(pg, db, &sql) == 1
 }
 
-fn pagila_counts(pg: &Pg, db: &str) {
-    assert_eq!(count(pg, db, "select count(*) from rental"), 16044);
-    assert_eq!(count(pg, db, "select count(*) from payment"), 16049);
-    assert_eq!(count(pg, db, "select count(*) from film"), 1000);
-    assert_eq!(
-        count(
-            pg,
-            db,
-            "select count(*) from pg_trigger where not tgisinternal"
-        ),
-        15
-    );
-}
-
 #[test]
-fn pagila_loads_in_one_transaction_like_psql() {
+fn fixture_dumps_load_in_one_transaction_like_psql() {
     let pg = Pg::shared();
-    let ours = pg.create_db("script_pagila");
-    let dir = corpora().join("pagila");
-    let r = run(
-        pg,
-        &ours,
-        one_tx(),
-        vec![
-            Source::File(dir.join("pagila-schema.sql")),
-            Source::File(dir.join("pagila-data.sql")),
-        ],
-    );
-    let summary = r.result.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(summary.errors, 0);
-    assert!(summary.statements > 100);
-    assert_eq!(r.info, "", "quiet on success");
-    pagila_counts(pg, &ours);
+    let tmp = tempfile::tempdir().unwrap();
+    for style in [
+        Style::Plain,
+        Style::Inserts,
+        Style::ColumnInserts,
+        Style::Clean,
+    ] {
+        let file = fixture_dump(pg, style, tmp.path());
+        let ours = pg.create_db("script_dump");
+        let r = run(pg, &ours, one_tx(), vec![Source::File(file.clone())]);
+        let summary = r.result.unwrap_or_else(|e| panic!("{style:?}: {e}"));
+        assert_eq!(summary.errors, 0);
+        assert!(summary.statements > 100);
+        assert_eq!(r.info, "", "quiet on success");
 
-    let theirs = pg.create_db("script_pagila_psql");
-    let out = tool(pg, "psql")
-        .args([
-            "-X",
-            "-q",
-            "-1",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-d",
-            &theirs,
-            "-f",
-        ])
-        .arg(dir.join("pagila-schema.sql"))
-        .arg("-f")
-        .arg(dir.join("pagila-data.sql"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    // psql prints set_config's result row; so do we, identically.
-    assert_eq!(r.out, String::from_utf8_lossy(&out.stdout));
-    assert_eq!(dump(pg, &ours), dump(pg, &theirs));
+        let theirs = pg.create_db("script_dump_psql");
+        let out = tool(pg, "psql")
+            .args([
+                "-X",
+                "-q",
+                "-1",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-d",
+                &theirs,
+                "-f",
+            ])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // psql prints set_config's and setval's result rows; so do we, identically.
+        assert_eq!(r.out, String::from_utf8_lossy(&out.stdout), "{style:?}");
+        let by_psql = fixture::snapshot(pg, &theirs);
+        assert!(by_psql.rows() > 4000, "{style:?}");
+        assert_same(
+            &by_psql,
+            "psql",
+            &fixture::snapshot(pg, &ours),
+            &format!("the engine ({style:?})"),
+        );
+        assert_eq!(dump(pg, &ours), dump(pg, &theirs), "{style:?}");
+    }
 }
 
 #[test]
-fn pg_dump_15_file_with_restrict_loads() {
-    let pg = Pg::shared();
-    let db = pg.create_db("script_pgdump15");
-    let r = run(
-        pg,
-        &db,
-        one_tx(),
-        vec![Source::File(corpora().join("pgdump15/pagila-pgdump15.sql"))],
-    );
-    r.result.unwrap_or_else(|e| panic!("{e}"));
-    pagila_counts(pg, &db);
-}
-
-#[test]
-fn chinook_drops_creates_and_connects_on_its_own_server() {
-    // The file hard-codes database `chinook`: a server of its own.
+fn a_file_that_drops_creates_and_connects_on_its_own_server() {
+    // The file hard-codes database `uis_music`: a server of its own.
     let pg = Pg::start().unwrap();
     let r = run(
         &pg,
         "postgres",
         Options::default(),
-        vec![Source::File(
-            corpora().join("chinook/Chinook_PostgreSql.sql"),
-        )],
+        vec![Source::File(drop_create_connect())],
     );
     r.result.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(count(&pg, "chinook", "select count(*) from track"), 3503);
-    assert_eq!(
-        count(&pg, "chinook", "select count(*) from invoice_line"),
-        2240
-    );
+    assert_eq!(count(&pg, "uis_music", "select count(*) from track"), 12);
+    assert_eq!(count(&pg, "uis_music", "select count(*) from artist"), 10);
 }
 
-/// pagila-schema.sql with a failing statement inserted before a known line.
-fn broken_schema(tmp: &Path) -> (PathBuf, u64) {
-    let src = std::fs::read_to_string(corpora().join("pagila/pagila-schema.sql")).unwrap();
+/// The fixture's plain dump with a failing statement inserted before a known
+/// line (after the types and functions, among the tables).
+fn broken_schema(pg: &Pg, tmp: &Path) -> (PathBuf, u64) {
+    let file = fixture_dump(pg, Style::Plain, tmp);
+    let src = std::fs::read_to_string(file).unwrap();
     let mut lines: Vec<&str> = src.lines().collect();
     let at = lines
         .iter()
-        .position(|l| l.starts_with("CREATE TABLE public.actor ("))
+        .position(|l| l.starts_with("CREATE TABLE inventory.item ("))
         .unwrap();
     lines.insert(at, "SELECT * FROM no_such_table;");
-    let path = tmp.join("pagila-schema.sql");
+    let path = tmp.join("broken.sql");
     std::fs::write(&path, lines.join("\n") + "\n").unwrap();
     (path, at as u64 + 1)
 }
@@ -166,7 +142,7 @@ fn broken_schema(tmp: &Path) -> (PathBuf, u64) {
 fn a_broken_corpus_file_fails_at_its_line_and_rolls_back_in_one_transaction() {
     let pg = Pg::shared();
     let tmp = tempfile::tempdir().unwrap();
-    let (path, line) = broken_schema(tmp.path());
+    let (path, line) = broken_schema(pg, tmp.path());
 
     let db = pg.create_db("script_broken_1");
     let e = run(pg, &db, one_tx(), vec![Source::File(path.clone())])
@@ -191,7 +167,7 @@ fn a_broken_corpus_file_fails_at_its_line_and_rolls_back_in_one_transaction() {
         count(
             pg,
             &db,
-            "select count(*) from pg_type where typname = 'mpaa_rating'"
+            "select count(*) from pg_type where typname = 'mood'"
         ),
         0
     );
@@ -206,11 +182,11 @@ fn a_broken_corpus_file_fails_at_its_line_and_rolls_back_in_one_transaction() {
         count(
             pg,
             &db,
-            "select count(*) from pg_type where typname = 'mpaa_rating'"
+            "select count(*) from pg_type where typname = 'mood'"
         ),
         1
     );
-    assert!(!table_exists(pg, &db, "actor"));
+    assert!(!table_exists(pg, &db, "item"));
 }
 
 #[test]

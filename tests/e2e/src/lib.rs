@@ -283,7 +283,7 @@ impl Env {
     }
 
     /// The machine's real kubectl against this env, or `None` (with a note)
-    /// when it is not installed.
+    /// when it is not installed; under CI a missing kubectl fails the test.
     pub fn kubectl(&self, args: &[&str]) -> Option<Out> {
         let path = which_kubectl()?;
         let home = self.path("kubectl-home");
@@ -435,7 +435,7 @@ fn which_kubectl() -> Option<PathBuf> {
             return Some(p);
         }
     }
-    eprintln!("note: kubectl is not installed; skipping the kubectl read-back");
+    uis_harness::missing_tool("kubectl", "the kubectl read-back");
     None
 }
 

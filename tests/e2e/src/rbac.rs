@@ -727,7 +727,7 @@ pub fn verify(
 pub fn apply_and_read_back(env: &Env, file: &Path, docs: &[Value]) {
     let path = file.to_string_lossy().into_owned();
     let Some(out) = env.kubectl(&["apply", "--validate=false", "-f", &path]) else {
-        eprintln!("note: kubectl is not installed; {path} is checked without applying it");
+        uis_harness::missing_tool("kubectl", &format!("applying {path}"));
         return;
     };
     out.ok();

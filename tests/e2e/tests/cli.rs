@@ -45,7 +45,11 @@ fn variable_names_are_refused_as_psql_refuses_them() {
                 .env_remove("PGHOST"),
         );
         let refused_by_psql = oracle.stderr.contains("invalid variable name");
-        assert_eq!(refused_by_psql, !valid, "psql on {name:?}: {}", oracle.stderr);
+        assert_eq!(
+            refused_by_psql, !valid,
+            "psql on {name:?}: {}",
+            oracle.stderr
+        );
         if refused_by_psql {
             assert_eq!(oracle.code, 1, "psql's exit code for {name:?}");
         }

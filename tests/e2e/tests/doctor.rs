@@ -211,7 +211,10 @@ fn anon_token_verifies_with_the_secret_the_pods_receive() {
         .standin
         .get("v1", "Secret", Some("postgrest"), "railway-postgrest")
         .unwrap();
-    let same = ours["data"]["PGRST_JWT_SECRET"].as_str().unwrap().to_string();
+    let same = ours["data"]["PGRST_JWT_SECRET"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let other = base64::engine::general_purpose::STANDARD
         .encode("a-different-secret-of-more-than-32-bytes-0123456789");
     let bind_to = |secret: &str, value: &str| {
@@ -222,7 +225,12 @@ fn anon_token_verifies_with_the_secret_the_pods_receive() {
         }));
         let mut d = env
             .standin
-            .get("apps/v1", "Deployment", Some("postgrest"), "railway-postgrest")
+            .get(
+                "apps/v1",
+                "Deployment",
+                Some("postgrest"),
+                "railway-postgrest",
+            )
             .unwrap();
         for e in d["spec"]["template"]["spec"]["containers"][0]["env"]
             .as_array_mut()

@@ -71,7 +71,7 @@ fn kubectl() -> Option<PathBuf> {
     if p.exists() {
         Some(p)
     } else {
-        eprintln!("note: /usr/bin/kubectl is not installed; skipping the kubectl plugin checks");
+        uis_harness::missing_tool("/usr/bin/kubectl", "the kubectl plugin checks");
         None
     }
 }

@@ -11,7 +11,7 @@ fn local_psql_through_the_tunnel() {
     let path = format!("{}:/usr/bin:/bin", psql_dir.display());
     let Some((code, text)) = env.psql_on_a_terminal(&path, "select 40 + 2 as answer;\n\\q\n")
     else {
-        eprintln!("note: script(1) is not installed; skipping");
+        uis_harness::missing_tool("script(1) (util-linux)", "this test");
         return;
     };
     assert_eq!(code, 0, "{text}");
@@ -33,7 +33,7 @@ fn psql_in_the_pod_when_there_is_no_local_one() {
     let Some((code, text)) =
         env.psql_on_a_terminal("/nonexistent", "select 40 + 2 as answer;\n\\q\n")
     else {
-        eprintln!("note: script(1) is not installed; skipping");
+        uis_harness::missing_tool("script(1) (util-linux)", "this test");
         return;
     };
     assert_eq!(code, 0, "{text}");

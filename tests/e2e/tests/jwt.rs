@@ -73,7 +73,7 @@ fn tokens_verify_with_an_independent_hs256_and_carry_capabilities() {
         ]));
         assert_eq!(out.stdout.trim(), "bad");
     } else {
-        eprintln!("note: python3 unavailable; skipped the hmac cross-check");
+        uis_harness::missing_tool("python3", "the hmac cross-check");
     }
 
     // Staff: every capability, a subset, and an unknown one refused.

@@ -230,7 +230,7 @@ fn psql_through_exec(env: &Env) -> bool {
     let Some((code, text)) =
         env.psql_on_a_terminal("/nonexistent", "select 40 + 2 as answer;\n\\q\n")
     else {
-        eprintln!("note: script(1) is not installed; the pods/exec extra is not exercised");
+        uis_harness::missing_tool("script(1) (util-linux)", "the pods/exec extra");
         return false;
     };
     assert_eq!(code, 0, "{text}");

@@ -1,8 +1,8 @@
 //! uis-db-seed against the stand-in and the real PostgreSQL: order, once,
-//! failures, a tunnel cut mid-file, concurrent runs, drift, and Pagila as
-//! two seed files (issue: seed).
+//! failures, a tunnel cut mid-file, concurrent runs and drift (issue: seed);
+//! pg_dump output as seed files: dumps.rs.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use uis_e2e::Env;
 
@@ -303,29 +303,4 @@ fn an_edited_applied_file_is_drift_and_nothing_applies() {
     let out = seed(&env, &dir, &[]);
     out.ok();
     assert_eq!(names(&out.json()["applied"]), ["07-view.sql"]);
-}
-
-#[test]
-fn pagila_as_two_seed_files() {
-    let env = Env::new();
-    env.run("uis-db-configure", &["shop", "--json"]).ok();
-    let dir = env.path("pagila");
-    std::fs::create_dir_all(&dir).unwrap();
-    let corpora = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpora/pagila");
-    std::fs::copy(corpora.join("pagila-schema.sql"), dir.join("01-schema.sql")).unwrap();
-    std::fs::copy(corpora.join("pagila-data.sql"), dir.join("02-data.sql")).unwrap();
-    let out = seed(&env, &dir, &["--as", "admin"]);
-    out.ok();
-    assert_eq!(
-        names(&out.json()["applied"]),
-        ["01-schema.sql", "02-data.sql"]
-    );
-    let mut c = env.pg.connect("shop_db");
-    for (table, n) in [("rental", 16044i64), ("payment", 16049), ("film", 1000)] {
-        let got: i64 = c
-            .query_one(&format!("select count(*) from public.{table}"), &[])
-            .unwrap()
-            .get(0);
-        assert_eq!(got, n, "{table}");
-    }
 }

@@ -19,6 +19,7 @@ mod completions;
 mod configure;
 mod creds;
 mod doctor;
+mod dumps;
 mod generated;
 mod install;
 mod interactive;
@@ -31,6 +32,7 @@ mod rbac;
 mod reliability;
 mod sandbox;
 mod seed;
+mod try_it;
 mod tutorial;
 
 /// Every `tests/*.rs` file is a module of this binary (a file missing from

@@ -1,9 +1,12 @@
 //! Test support shared by every test crate: a throwaway PostgreSQL server
-//! ([`Pg`]) and the location of the suite's built binaries ([`bin`]).
+//! ([`Pg`]), the location of the suite's built binaries ([`bin`]), the
+//! fixture database and its dumps ([`fixture`]), and what a test does when
+//! a tool it needs is missing ([`missing_tool`]).
 //!
 //! Not for production code: nothing under `shared/` or `bins/` may depend on
 //! this crate.
 
+pub mod fixture;
 pub mod pg;
 
 pub use pg::{Lease, Pg};
@@ -35,4 +38,25 @@ pub fn bin(name: &str) -> PathBuf {
         path.display()
     );
     path
+}
+
+/// Is this a CI run? `CI` set to anything but empty, `0` or `false` (CI
+/// services set `CI=true`).
+pub fn is_ci() -> bool {
+    std::env::var("CI")
+        .map(|v| !matches!(v.trim(), "" | "0" | "false"))
+        .unwrap_or(false)
+}
+
+/// Where a test would skip `skipped` because `tool` is not installed: under
+/// CI ([`is_ci`]) the test fails, since a skip there would pass silently;
+/// elsewhere it says so on stderr and the caller skips.
+#[track_caller]
+pub fn missing_tool(tool: &str, skipped: &str) {
+    assert!(
+        !is_ci(),
+        "{tool} is not installed and CI is set: {skipped} cannot be skipped here \
+         (.ci/run installs what the tests need)"
+    );
+    eprintln!("note: {tool} is not installed; skipping {skipped}");
 }

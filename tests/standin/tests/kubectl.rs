@@ -2,7 +2,7 @@
 //! (discovery, get with jsonpath, server-side apply, list of Deployments,
 //! exec over WebSocket), plus the `kube-standin` binary started the way the
 //! sandbox script starts it. kubectl tests are skipped, with a note, when
-//! kubectl is not on PATH.
+//! kubectl is not on PATH, and fail then when `CI` is set.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -17,6 +17,13 @@ fn have_kubectl() -> bool {
         .map(|p| std::env::split_paths(&p).any(|d| d.join("kubectl").is_file()))
         .unwrap_or(false);
     if !found {
+        // Under CI a skip would pass silently: fail instead (.ci/run makes
+        // sure kubectl is there). The same rule as uis_harness::missing_tool.
+        let ci = std::env::var("CI").is_ok_and(|v| !matches!(v.trim(), "" | "0" | "false"));
+        assert!(
+            !ci,
+            "kubectl is not on PATH and CI is set: the kubectl cross-check cannot be skipped here"
+        );
         eprintln!("note: kubectl is not on PATH; skipping the kubectl cross-check");
     }
     found

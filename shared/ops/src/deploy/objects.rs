@@ -3,7 +3,7 @@
 //! them, told by a server-side-apply dry run (`dryRun=All`) compared with
 //! what is stored.
 
-use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, Patch, PatchParams};
 use serde_json::Value;
 use uis_core::Failure;
 use uis_core::output::note;

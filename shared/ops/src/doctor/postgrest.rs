@@ -276,7 +276,9 @@ pub(super) fn checks(
             let secret = pod.resolve(session, &cluster, ns, pgrst::KEY_JWT_SECRET)?;
             let aud = pod.resolve(session, &cluster, ns, pgrst::KEY_JWT_AUD)?;
             match secret {
-                Some((value, from)) => Ok((value, from, aud.map(|a| a.0).filter(|a| !a.is_empty()))),
+                Some((value, from)) => {
+                    Ok((value, from, aud.map(|a| a.0).filter(|a| !a.is_empty())))
+                }
                 None => Err(format!(
                     "the pods of Deployment {ns}/{name} receive no {} (PostgREST answers every token with 500 PGRST300)",
                     pgrst::KEY_JWT_SECRET
@@ -306,7 +308,9 @@ pub(super) fn checks(
         Ok(from) => r.pass(
             "anon-token",
             "F11",
-            format!("a freshly minted anon token verifies with the secret the pods receive ({from})"),
+            format!(
+                "a freshly minted anon token verifies with the secret the pods receive ({from})"
+            ),
         ),
         Err(why) => r.fail(
             "anon-token",
@@ -352,17 +356,22 @@ impl PodEnv {
         var: &str,
     ) -> Result<Option<(String, String)>, Failure> {
         let read = |secret: &str, key: &str| -> Result<Option<String>, Failure> {
-            let s = session.block_on(
-                cluster.get_opt::<k8s_openapi::api::core::v1::Secret>(ns, secret),
-            )?;
-            Ok(s.and_then(|s| s.data)
-                .and_then(|d| d.get(key).map(|v| String::from_utf8_lossy(&v.0).into_owned())))
+            let s = session
+                .block_on(cluster.get_opt::<k8s_openapi::api::core::v1::Secret>(ns, secret))?;
+            Ok(s.and_then(|s| s.data).and_then(|d| {
+                d.get(key)
+                    .map(|v| String::from_utf8_lossy(&v.0).into_owned())
+            }))
         };
         if let Some(e) = self.env.iter().rev().find(|e| e.name == var) {
             if let Some(v) = &e.value {
                 return Ok(Some((v.clone(), format!("a literal value of {var}"))));
             }
-            if let Some(r) = e.value_from.as_ref().and_then(|v| v.secret_key_ref.as_ref()) {
+            if let Some(r) = e
+                .value_from
+                .as_ref()
+                .and_then(|v| v.secret_key_ref.as_ref())
+            {
                 return Ok(read(&r.name, &r.key)?
                     .map(|v| (v, format!("Secret {ns}/{} key {}", r.name, r.key))));
             }
@@ -371,9 +380,14 @@ impl PodEnv {
         for src in self.env_from.iter().rev() {
             let Some(r) = &src.secret_ref else { continue };
             let prefix = src.prefix.as_deref().unwrap_or("");
-            let Some(key) = var.strip_prefix(prefix) else { continue };
+            let Some(key) = var.strip_prefix(prefix) else {
+                continue;
+            };
             if let Some(v) = read(&r.name, key)? {
-                return Ok(Some((v, format!("Secret {ns}/{} key {key} (envFrom)", r.name))));
+                return Ok(Some((
+                    v,
+                    format!("Secret {ns}/{} key {key} (envFrom)", r.name),
+                )));
             }
         }
         Ok(None)

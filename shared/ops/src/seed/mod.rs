@@ -211,15 +211,20 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
     }
 
     let ep = session.endpoint()?;
-    let mut config = crate::pg::config(&ep, &login, "uis-db-seed");
-    let notices = uis_script::notice_channel(&mut config);
-    let client = session.connect_config(&config, &login)?;
-    let mut runner = Runner::new(
-        client,
-        Box::new(PgConnector::new(config)),
-        ScriptOptions::default(),
-    )
-    .with_notices(notices);
+    let config = crate::pg::config(&ep, &login, "uis-db-seed");
+    // A runner on a fresh connection to the app's database.
+    let connect = |session: &mut Session| -> Result<Runner, Failure> {
+        let mut config = config.clone();
+        let notices = uis_script::notice_channel(&mut config);
+        let client = session.connect_config(&config, &login)?;
+        Ok(Runner::new(
+            client,
+            Box::new(PgConnector::new(config)),
+            ScriptOptions::default(),
+        )
+        .with_notices(notices))
+    };
+    let mut runner = connect(session)?;
     let mut applied = Vec::new();
     let mut failed: Option<String> = None;
     let mut code = exit::OK;
@@ -232,7 +237,32 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         let in_tx = f.mode != Mode::NoTransaction;
         // Inside the file's own transaction the engine may batch statements.
         runner = runner.caller_transaction(in_tx);
-        match apply_file(&mut runner, &set, f, in_tx, t) {
+        let result = apply_file(&mut runner, f, in_tx).and_then(|()| {
+            // A file may `\connect` to another database (`pg_dump -C`
+            // output creates its database and connects to it). The ledger
+            // is in the app's database: record there, on a fresh connection.
+            let now: String = runner
+                .client()
+                .query_one("select current_database()", &[])
+                .map_err(FileError::Pg)?
+                .get(0);
+            if now != rec.database {
+                if in_tx {
+                    return Err(FileError::Connected(now));
+                }
+                runner = connect(session).map_err(FileError::Reconnect)?;
+            }
+            record(runner.client(), &set, f, t.elapsed().as_millis() as i64)
+                .map_err(FileError::Pg)?;
+            if in_tx {
+                runner
+                    .client()
+                    .batch_execute("COMMIT")
+                    .map_err(FileError::Pg)?;
+            }
+            Ok(())
+        });
+        match result {
             Ok(()) => {
                 note(format!(
                     "uis: applied {} in {} ms",
@@ -253,6 +283,17 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
                         }
                         (t, se.exit_code())
                     }
+                    FileError::Connected(db) => (
+                        format!(
+                            "error: {}: `\\connect {db}` inside the file's transaction: what ran before it was rolled back, what ran after it stays in {db}\n  hint: put `-- uis:no-transaction` on its first line to run it as psql would",
+                            f.name
+                        ),
+                        exit::SCRIPT,
+                    ),
+                    FileError::Reconnect(e) => (
+                        format!("error: {}: reconnecting to {}: {e}", f.name, rec.database),
+                        exit::CONNECTION_LOST,
+                    ),
                     FileError::Pg(pe) => {
                         let f2 = Failure::from(pe);
                         (
@@ -292,15 +333,9 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
     })
 }
 
-/// One file in its transaction (unless `-- uis:no-transaction`), then its
-/// ledger row, then COMMIT.
-fn apply_file(
-    runner: &mut Runner,
-    set: &str,
-    f: &SeedFile,
-    in_tx: bool,
-    started: Instant,
-) -> Result<(), FileError> {
+/// One file, in its own transaction unless `-- uis:no-transaction` (the
+/// caller records it in the ledger and commits).
+fn apply_file(runner: &mut Runner, f: &SeedFile, in_tx: bool) -> Result<(), FileError> {
     if in_tx {
         runner
             .client()
@@ -317,23 +352,14 @@ fn apply_file(
         )
         .map_err(|e| FileError::Script(Box::new(e)))?;
     let _ = out.flush();
-    record(
-        runner.client(),
-        set,
-        f,
-        started.elapsed().as_millis() as i64,
-    )
-    .map_err(FileError::Pg)?;
-    if in_tx {
-        runner
-            .client()
-            .batch_execute("COMMIT")
-            .map_err(FileError::Pg)?;
-    }
     Ok(())
 }
 
 enum FileError {
     Script(Box<ScriptError>),
     Pg(postgres::Error),
+    /// The file `\connect`ed to this database inside its transaction.
+    Connected(String),
+    /// The fresh connection to the app's database after a `\connect`.
+    Reconnect(Failure),
 }

@@ -2,14 +2,22 @@
 
 use std::path::PathBuf;
 use std::process::Command;
-use uis_harness::Pg;
+use uis_harness::{Pg, fixture};
 
-/// The public SQL corpora (Pagila, Chinook, pg_dump output).
-pub fn corpora() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/corpora"
-    ))
+/// The fixture database's dump in `style` (`uis_harness::fixture`), made
+/// now by the machine's pg_dump from a fresh copy of the fixture, written to
+/// `dir/NAME.sql`.
+pub fn fixture_dump(pg: &Pg, style: fixture::Style, dir: &std::path::Path) -> PathBuf {
+    let db = fixture::create(pg, &format!("fx_{}", style.name()));
+    let path = dir.join(format!("{}.sql", style.name()));
+    std::fs::write(&path, fixture::dump(pg, &db, style)).unwrap();
+    path
+}
+
+/// The hand-written file that drops, creates and `\c`s its own database
+/// `uis_music` (the Chinook shape).
+pub fn drop_create_connect() -> PathBuf {
+    fixture::fixtures_dir().join("dumps/drop-create-connect.sql")
 }
 
 /// A superuser client configuration for `db`.
