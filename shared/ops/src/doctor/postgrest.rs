@@ -269,7 +269,7 @@ pub(super) fn checks(
     // the Deployment's pods receive them through their env bindings:
     // whatever Secret, key or literal the pod spec names (the jwt-binding
     // check only asks whether the binding is the suite's own).
-    let pod = deployment.as_ref().map(|d| PodEnv::of(d));
+    let pod = deployment.as_ref().map(PodEnv::of);
     let resolved = match &pod {
         None => Err("the Deployment does not exist, so no pod receives a secret".to_string()),
         Some(pod) => {
