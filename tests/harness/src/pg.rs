@@ -74,10 +74,15 @@ impl Pg {
 
     /// Start a new server of its own.
     pub fn start() -> Result<Pg> {
-        let bin_dir = find_bin_dir()?;
+        Self::start_with(&find_bin_dir()?)
+    }
+
+    /// Start a new server from the binaries in `bin_dir` (e.g. one whose
+    /// version matches an older client oracle: see [`Pg::oracle_for_psql`]).
+    pub fn start_with(bin_dir: &Path) -> Result<Pg> {
         let mut last_err = None;
         for _ in 0..3 {
-            match Self::start_once(&bin_dir) {
+            match Self::start_once(bin_dir) {
                 Ok(pg) => return Ok(pg),
                 Err(e) => last_err = Some(e),
             }
@@ -282,6 +287,30 @@ impl Pg {
         out.join("\n")
     }
 
+    /// A server of psql's own major version, when psql is older than 18 and
+    /// this server is 18 or newer; `None` when psql can talk to this one.
+    /// PostgreSQL 18 no longer ends CSV `COPY FROM STDIN` at a `\\.` line;
+    /// psql 18 stops sending that line, older psql still sends it, and the
+    /// server then fails with `invalid input syntax` (PostgreSQL 18 release
+    /// notes, "Prevent COPY FROM from treating \\. as an end-of-file marker
+    /// when reading CSV files"). A script with such a COPY can only be
+    /// played by an older psql against a server of its own version.
+    pub fn oracle_for_psql(&self) -> Option<Pg> {
+        let client = client_major("psql")?;
+        if client >= 18 || self.major() < 18 {
+            return None;
+        }
+        let bin = PathBuf::from(format!("/usr/lib/postgresql/{client}/bin"));
+        eprintln!(
+            "note: psql {client} cannot feed CSV COPY data to PostgreSQL {}: the psql oracle runs against PostgreSQL {client}",
+            self.major()
+        );
+        Some(
+            Pg::start_with(&bin)
+                .unwrap_or_else(|e| panic!("start PostgreSQL {client} for the psql oracle: {e:#}")),
+        )
+    }
+
     /// Creates an empty database with a unique name starting with `prefix`.
     pub fn create_db(&self, prefix: &str) -> String {
         let n = DB_COUNTER.fetch_add(1, Ordering::Relaxed);
@@ -356,6 +385,9 @@ impl Drop for Pg {
 }
 
 /// The catalog reads of [`Pg::catalog_dump`]: one text column each, sorted.
+/// NOT NULL is read from the columns only: PostgreSQL 18 also stores it in
+/// pg_constraint (contype 'n'; 18 release notes, "Store column NOT NULL
+/// specifications in pg_constraint"), older versions do not.
 const CATALOG_QUERIES: &[(&str, &str)] = &[
     (
         "schema",
@@ -372,7 +404,7 @@ const CATALOG_QUERIES: &[(&str, &str)] = &[
     ),
     (
         "constraint",
-        "select format('%s %s %s', k.conrelid::regclass, k.conname, pg_get_constraintdef(k.oid)) from pg_constraint k join pg_namespace n on n.oid = k.connamespace where n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_%' order by 1",
+        "select format('%s %s %s', k.conrelid::regclass, k.conname, pg_get_constraintdef(k.oid)) from pg_constraint k join pg_namespace n on n.oid = k.connamespace where k.contype <> 'n' and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_%' order by 1",
     ),
     (
         "index",
