@@ -310,7 +310,11 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         (row.get(0), row.get(1), row.get(2));
     if !admin_is_superuser {
         // The 'SET' privilege of pg_has_role exists from 16 on.
-        let privilege = if server_version >= 160000 { "SET" } else { "MEMBER" };
+        let privilege = if server_version >= 160000 {
+            "SET"
+        } else {
+            "MEMBER"
+        };
         let can_act_as_owner = !created.contains(&desired.owner)
             && pg
                 .query_one(

@@ -23,6 +23,7 @@ pub fn config(pg: &Pg, db: &str) -> postgres::Config {
 /// A PostgreSQL client tool (`pg_dump`, `psql`) aimed at the server: the
 /// server's bin dir when it has one, else the machine's (the npm server
 /// packages have no client programs).
+#[allow(dead_code)] // script_batching compares dumps only
 pub fn tool(pg: &Pg, name: &str) -> Command {
     let mut c = Command::new(uis_harness::pg::client_tool(name));
     c.envs(pg.libpq_env()).env("PGCONNECT_TIMEOUT", "10");
