@@ -4,6 +4,7 @@
 # the staff tokens see what the RLS policies promise, then the doctor.
 #
 #   examples/railway/onboard.sh --sandbox   # starts and stops its own sandbox
+#   examples/railway/onboard.sh --sandbox --pg-version 17   # ... on PostgreSQL 17
 #   examples/railway/onboard.sh             # the current kube context
 #   examples/railway/onboard.sh --dir DIR   # works in DIR and keeps it (DIR/.env)
 #
@@ -14,15 +15,21 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 sandbox=false
 keep=
+pg_version=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --sandbox) sandbox=true ;;
     --dir) [ $# -ge 2 ] || { echo "onboard.sh: --dir needs a directory" >&2; exit 2; }; keep=$2; shift ;;
-    -h|--help) sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "onboard.sh: unknown argument $1 (use --sandbox, --dir DIR or nothing)" >&2; exit 2 ;;
+    --pg-version) [ $# -ge 2 ] || { echo "onboard.sh: --pg-version needs a version (14 to 18)" >&2; exit 2; }
+      pg_version=(--pg-version "$2"); shift ;;
+    -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "onboard.sh: unknown argument $1 (use --sandbox [--pg-version N], --dir DIR or nothing)" >&2; exit 2 ;;
   esac
   shift
 done
+if [ ${#pg_version[@]} -gt 0 ] && ! $sandbox; then
+  echo "onboard.sh: --pg-version picks the sandbox's PostgreSQL: use it with --sandbox" >&2; exit 2
+fi
 
 # The suite: `uis` on PATH (install.sh), else this checkout's build.
 if ! command -v uis >/dev/null 2>&1; then
@@ -40,7 +47,7 @@ fi
 if $sandbox; then
   sb=$(mktemp -d /tmp/uis-railway-sandbox.XXXXXX)
   trap '"$root/scripts/sandbox" down "$sb" >/dev/null 2>&1; rm -rf "$sb"' EXIT
-  eval "$("$root/scripts/sandbox" up "$sb")"
+  eval "$("$root/scripts/sandbox" up "$sb" ${pg_version[@]+"${pg_version[@]}"})"
 fi
 
 if [ -n "$keep" ]; then

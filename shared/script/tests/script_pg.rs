@@ -685,8 +685,12 @@ fn same_output_as_psql() {
         vec![Source::File(fixture.clone())],
     );
     r.result.unwrap_or_else(|e| panic!("{e}"));
-    let theirs = pg.create_db("script_same_psql");
-    let out = tool(pg, "psql")
+    // On PostgreSQL 18 with an older psql, psql plays the script against a
+    // server of its own version (the fixture has a CSV COPY ended by `\.`).
+    let oracle = pg.oracle_for_psql();
+    let oracle_pg = oracle.as_ref().unwrap_or(pg);
+    let theirs = oracle_pg.create_db("script_same_psql");
+    let out = tool(oracle_pg, "psql")
         .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &theirs, "-f"])
         .arg(&fixture)
         .output()
@@ -703,7 +707,12 @@ fn same_output_as_psql() {
         assert_eq!(a, b, "line {}", i + 1);
     }
     assert_eq!(r.out, psql);
-    assert_eq!(dump(pg, &ours), dump(pg, &theirs));
+    if oracle.is_some() {
+        // Two servers of different versions: compare what both can read.
+        assert_eq!(pg.catalog_dump(&ours), oracle_pg.catalog_dump(&theirs));
+    } else {
+        assert_eq!(dump(pg, &ours), dump(pg, &theirs));
+    }
 }
 
 #[test]

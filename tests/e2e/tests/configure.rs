@@ -436,3 +436,78 @@ fn purge_drops_everything_it_made() {
             .is_none()
     );
 }
+
+/// A non-superuser admin, as managed PostgreSQL has (Azure's admin is
+/// NOSUPERUSER CREATEROLE CREATEDB) and CloudNativePG without superuser
+/// access: configure still gives an owner that owns its database, schema and
+/// extension, on every version (before 16 the admin must be a member of the
+/// owner role to create a database OWNER it, from 16 a member with SET).
+#[test]
+fn a_non_superuser_admin_configures_an_app() {
+    let env = Env::new();
+    let admin_pw = uis_harness::pg::random_alnum(32);
+    uis_e2e::remember_secret(&admin_pw);
+    env.pg
+        .connect("postgres")
+        .batch_execute(&format!(
+            "CREATE ROLE cloudadmin LOGIN NOSUPERUSER CREATEROLE CREATEDB PASSWORD '{admin_pw}'"
+        ))
+        .unwrap();
+    env.standin.put(serde_json::json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "cloudadmin", "namespace": "default"},
+        "data": {"password": uis_e2e::base64_encode(admin_pw.as_bytes())},
+    }));
+    let args = [
+        "shop",
+        "--pg-superuser",
+        "cloudadmin",
+        "--admin-secrets",
+        "cloudadmin/password",
+        "--schemas",
+        "shop",
+        "--extensions",
+        "citext",
+        "--json",
+    ];
+    let out = env.run("uis-db-configure", &args);
+    out.ok().no_secret_on_stderr(&[&admin_pw, &env.pg.password]);
+    let j = out.json();
+    assert_eq!(j["status"], "ok");
+    assert_eq!(j["admin"]["username"], "cloudadmin");
+    let password = j["password"].as_str().unwrap().to_string();
+    let url = format!(
+        "postgresql://shop:{password}@127.0.0.1:{}/shop_db",
+        env.pg.port
+    );
+    let q = env.psql(&[
+        &url,
+        "-At",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-c",
+        "create table shop.items (id int)",
+        "-c",
+        "select current_user, pg_get_userbyid(d.datdba), \
+           (select pg_get_userbyid(nspowner) from pg_namespace where nspname = 'shop'), \
+           (select count(*) from pg_extension where extname = 'citext') \
+         from pg_database d where datname = current_database()",
+    ]);
+    q.ok();
+    // -t leaves out the CREATE TABLE tag; ON_ERROR_STOP and ok() say it ran.
+    assert_eq!(q.stdout.trim(), "shop|shop|shop|1");
+    // The admin stays what it was; it is now a plain member of the owner.
+    let mut c = env.pg.connect("postgres");
+    let row = c
+        .query_one(
+            "select rolsuper, pg_has_role('cloudadmin', 'shop', 'MEMBER') from pg_roles where rolname = 'cloudadmin'",
+            &[],
+        )
+        .unwrap();
+    assert!(!row.get::<_, bool>(0));
+    assert!(row.get::<_, bool>(1));
+    // A re-run changes nothing.
+    let again = env.run("uis-db-configure", &args);
+    again.ok();
+    assert_eq!(again.json()["changes"], serde_json::json!([]));
+}

@@ -22,7 +22,9 @@ fn railway_onboards_end_to_end_in_the_sandbox() {
         .env("UIS_BIN_DIR", &bin_dir)
         .env_remove("KUBECONFIG");
     for (k, _) in std::env::vars() {
-        if k.starts_with("PG") || k.starts_with("UIS_") && k != "UIS_BIN_DIR" {
+        // UIS_PG_VERSION (and its cache) pick the sandbox's server.
+        let keep = ["UIS_BIN_DIR", "UIS_PG_VERSION", "UIS_PG_CACHE"];
+        if k.starts_with("PG") || k.starts_with("UIS_") && !keep.contains(&k.as_str()) {
             cmd.env_remove(k);
         }
     }
@@ -42,5 +44,11 @@ fn railway_onboards_end_to_end_in_the_sandbox() {
         "{}",
         out.stderr
     );
+    if let Ok(v) = std::env::var("UIS_PG_VERSION")
+        && !v.is_empty()
+    {
+        let want = format!("sandbox: PostgreSQL {v}.");
+        assert!(out.stderr.contains(&want), "{want}:\n{}", out.stderr);
+    }
     assert!(took < Duration::from_secs(60), "took {took:?}");
 }

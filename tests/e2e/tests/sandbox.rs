@@ -22,6 +22,13 @@ fn sandbox_up_psql_down_leaves_nothing() {
         uis_e2e::bin("kube-standin").parent().unwrap(),
     ));
     up.ok();
+    // UIS_PG_VERSION (inherited) picks the sandbox's PostgreSQL.
+    if let Ok(v) = std::env::var("UIS_PG_VERSION")
+        && !v.is_empty()
+    {
+        let want = format!("sandbox: PostgreSQL {v}.");
+        assert!(up.stderr.contains(&want), "{want}: {}", up.stderr);
+    }
     for line in up.stdout.lines() {
         assert!(
             line.starts_with("export "),

@@ -199,10 +199,15 @@ impl Pg {
 
     /// Start a new server of its own.
     pub fn start() -> Result<Pg> {
-        let bin_dir = find_bin_dir()?;
+        Self::start_with(&find_bin_dir()?)
+    }
+
+    /// Start a new server from the binaries in `bin_dir` (e.g. one whose
+    /// version matches an older client oracle: see [`Pg::oracle_for_psql`]).
+    pub fn start_with(bin_dir: &Path) -> Result<Pg> {
         let mut last_err = None;
         for _ in 0..3 {
-            match Self::start_once(&bin_dir) {
+            match Self::start_once(bin_dir) {
                 Ok(pg) => return Ok(pg),
                 Err(e) => last_err = Some(e),
             }
@@ -312,6 +317,126 @@ impl Pg {
         )
     }
 
+    /// The server's major version (14, 15, ... from `server_version_num`).
+    pub fn major(&self) -> u32 {
+        let v: String = self
+            .connect("postgres")
+            .query_one("select current_setting('server_version_num')", &[])
+            .expect("server_version_num")
+            .get(0);
+        v.parse::<u32>().expect("a number") / 10000
+    }
+
+    /// Whether the machine's `pg_dump` can dump this server: pg_dump refuses
+    /// servers of a newer major version than its own. `Err` says why not.
+    pub fn pg_dump_fits(&self) -> Result<(), String> {
+        let server = self.major();
+        match client_major("pg_dump") {
+            Some(client) if client >= server => Ok(()),
+            Some(client) => Err(format!(
+                "pg_dump {client} cannot dump a PostgreSQL {server} server \
+                 (no newer postgresql-client in this machine's package sources)"
+            )),
+            None => Err("pg_dump is not installed (apt-get install postgresql-client)".into()),
+        }
+    }
+
+    /// The schema and data of `db` as text, for comparing two databases:
+    /// `pg_dump --no-owner` (without its `\\restrict` lines) when the
+    /// machine's pg_dump can dump this server, else [`Pg::catalog_dump`]
+    /// (pg_dump refuses servers newer than itself, and this machine's
+    /// package sources have no pg_dump newer than 15).
+    pub fn dump(&self, db: &str) -> String {
+        if let Err(why) = self.pg_dump_fits() {
+            eprintln!("note: comparing catalogs and data with SQL instead of pg_dump: {why}");
+            return self.catalog_dump(db);
+        }
+        let out = Command::new(client_tool("pg_dump"))
+            .args(["--no-owner", "-d", db])
+            .envs(self.libpq_env())
+            .env("PGCONNECT_TIMEOUT", "10")
+            .output()
+            .expect("run pg_dump");
+        assert!(
+            out.status.success(),
+            "pg_dump {db}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .expect("pg_dump output is UTF-8")
+            .lines()
+            .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// What `pg_dump` would compare, read with SQL from the catalogs: every
+    /// user schema's columns, constraints, indexes, views, functions,
+    /// triggers, policies, types, sequences, grants, extensions, and each
+    /// table's rows (count and md5 of the sorted rows). No OIDs, so two
+    /// databases built alike give the same text.
+    pub fn catalog_dump(&self, db: &str) -> String {
+        let mut c = self.connect(db);
+        let mut out = Vec::new();
+        for (what, sql) in CATALOG_QUERIES {
+            for row in c
+                .query(*sql, &[])
+                .unwrap_or_else(|e| panic!("catalog query {what} on {db}: {e}"))
+            {
+                out.push(format!("{what}: {}", row.get::<_, String>(0)));
+            }
+        }
+        let tables: Vec<String> = c
+            .query(
+                "select format('%I.%I', n.nspname, k.relname) from pg_class k \
+                 join pg_namespace n on n.oid = k.relnamespace \
+                 where k.relkind in ('r', 'p') and n.nspname not in ('pg_catalog', 'information_schema') \
+                 and n.nspname not like 'pg\\_%' order by 1",
+                &[],
+            )
+            .expect("list tables")
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        for t in tables {
+            let row = c
+                .query_one(
+                    &format!(
+                        "select count(*)::text || ' ' || coalesce(md5(string_agg(x, E'\\n' order by x)), '') \
+                         from (select t::text as x from {t} t) s"
+                    ),
+                    &[],
+                )
+                .unwrap_or_else(|e| panic!("read {t} in {db}: {e}"));
+            out.push(format!("rows {t}: {}", row.get::<_, String>(0)));
+        }
+        out.join("\n")
+    }
+
+    /// A server of psql's own major version, when psql is older than 18 and
+    /// this server is 18 or newer; `None` when psql can talk to this one.
+    /// PostgreSQL 18 no longer ends CSV `COPY FROM STDIN` at a `\\.` line;
+    /// psql 18 stops sending that line, older psql still sends it, and the
+    /// server then fails with `invalid input syntax` (PostgreSQL 18 release
+    /// notes, "Prevent COPY FROM from treating \\. as an end-of-file marker
+    /// when reading CSV files"). A script with such a COPY can only be
+    /// played by an older psql against a server of its own version.
+    pub fn oracle_for_psql(&self) -> Option<Pg> {
+        let client = client_major("psql")?;
+        if client >= 18 || self.major() < 18 {
+            return None;
+        }
+        let bin = PathBuf::from(format!("/usr/lib/postgresql/{client}/bin"));
+        eprintln!(
+            "note: psql {client} cannot feed CSV COPY data to PostgreSQL {}: the psql oracle runs against PostgreSQL {client}",
+            self.major()
+        );
+        Some(
+            Pg::start_with(&bin)
+                .unwrap_or_else(|e| panic!("start PostgreSQL {client} for the psql oracle: {e:#}")),
+        )
+    }
+
     /// Creates an empty database with a unique name starting with `prefix`.
     pub fn create_db(&self, prefix: &str) -> String {
         let n = DB_COUNTER.fetch_add(1, Ordering::Relaxed);
@@ -385,9 +510,97 @@ impl Drop for Pg {
     }
 }
 
-/// The newest `/usr/lib/postgresql/N/bin` holding initdb and postgres, or
-/// the directory of `initdb` on PATH.
+/// The catalog reads of [`Pg::catalog_dump`]: one text column each, sorted.
+/// NOT NULL is read from the columns only: PostgreSQL 18 also stores it in
+/// pg_constraint (contype 'n'; 18 release notes, "Store column NOT NULL
+/// specifications in pg_constraint"), older versions do not.
+const CATALOG_QUERIES: &[(&str, &str)] = &[
+    (
+        "schema",
+        "select format('%s acl=%s', n.nspname, n.nspacl) from pg_namespace n where n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_%' order by 1",
+    ),
+    ("extension", "select extname from pg_extension order by 1"),
+    (
+        "relation",
+        "select format('%I.%I %s acl=%s', n.nspname, k.relname, k.relkind, k.relacl) from pg_class k join pg_namespace n on n.oid = k.relnamespace where n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_%' order by 1",
+    ),
+    (
+        "column",
+        "select format('%s.%s.%s %s %s %s %s', table_schema, table_name, column_name, ordinal_position, data_type, is_nullable, column_default) from information_schema.columns where table_schema not in ('pg_catalog', 'information_schema') order by 1",
+    ),
+    (
+        "constraint",
+        "select format('%s %s %s', k.conrelid::regclass, k.conname, pg_get_constraintdef(k.oid)) from pg_constraint k join pg_namespace n on n.oid = k.connamespace where k.contype <> 'n' and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_%' order by 1",
+    ),
+    (
+        "index",
+        "select format('%s.%s', schemaname, indexdef) from pg_indexes where schemaname not in ('pg_catalog', 'information_schema') order by 1",
+    ),
+    (
+        "view",
+        "select format('%s.%s %s', schemaname, viewname, definition) from pg_views where schemaname not in ('pg_catalog', 'information_schema') order by 1",
+    ),
+    (
+        "function",
+        "select pg_get_functiondef(p.oid) || format(' acl=%s', p.proacl) from pg_proc p join pg_namespace n on n.oid = p.pronamespace where p.prokind in ('f', 'p') and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_%' and not exists (select 1 from pg_depend d where d.objid = p.oid and d.deptype = 'e') order by 1",
+    ),
+    (
+        "aggregate",
+        "select format('%s(%s)', p.oid::regproc, pg_get_function_arguments(p.oid)) from pg_proc p join pg_namespace n on n.oid = p.pronamespace where p.prokind = 'a' and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_%' order by 1",
+    ),
+    (
+        "trigger",
+        "select pg_get_triggerdef(t.oid) from pg_trigger t where not t.tgisinternal order by 1",
+    ),
+    (
+        "policy",
+        "select format('%s.%s %s %s %s %s %s', schemaname, tablename, policyname, permissive, roles, qual, with_check) from pg_policies order by 1",
+    ),
+    (
+        "type",
+        "select format('%s %s %s', t.oid::regtype, t.typtype, (select string_agg(e.enumlabel, ',' order by e.enumsortorder) from pg_enum e where e.enumtypid = t.oid)) from pg_type t join pg_namespace n on n.oid = t.typnamespace where t.typtype in ('e', 'd') and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_%' order by 1",
+    ),
+    (
+        "sequence",
+        "select format('%s.%s %s', schemaname, sequencename, last_value) from pg_sequences order by 1",
+    ),
+    (
+        "default acl",
+        "select format('%s %s %s', defaclrole::regrole, defaclobjtype, defaclacl) from pg_default_acl order by 1",
+    ),
+];
+
+/// The environment variable picking the server's major version.
+pub const VERSION_VAR: &str = "UIS_PG_VERSION";
+
+/// The server binaries: with `UIS_PG_VERSION=N`, those of PostgreSQL N
+/// (`/usr/lib/postgresql/N/bin`, else the cache `scripts/pg-server N` fills;
+/// the two look in the same places); without it, the newest
+/// `/usr/lib/postgresql/N/bin` holding initdb and postgres, or the directory
+/// of `initdb` on PATH. Never downloads: a missing version is an error that
+/// names the script to run.
 pub fn find_bin_dir() -> Result<PathBuf> {
+    if let Some(v) = std::env::var_os(VERSION_VAR).filter(|v| !v.is_empty()) {
+        let v = v.to_string_lossy().into_owned();
+        let major: u32 = v
+            .parse()
+            .ok()
+            .filter(|m| (14..=18).contains(m))
+            .with_context(|| {
+                format!("{VERSION_VAR}={v}: not a PostgreSQL major version from 14 to 18")
+            })?;
+        let mut tried = vec![PathBuf::from(format!("/usr/lib/postgresql/{major}/bin"))];
+        tried.extend(cache_dir().map(|c| c.join(major.to_string()).join("bin")));
+        if let Some(bin) = tried.iter().find(|b| is_server_bin(b)) {
+            return Ok(bin.clone());
+        }
+        let tried: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
+        bail!(
+            "{VERSION_VAR}={major}: no PostgreSQL {major} server binaries in {}; \
+             run `scripts/pg-server {major}` first (it fetches them once)",
+            tried.join(" nor ")
+        );
+    }
     let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .into_iter()
         .flatten()
@@ -395,7 +608,7 @@ pub fn find_bin_dir() -> Result<PathBuf> {
         .filter_map(|e| {
             let v: u32 = e.file_name().to_str()?.parse().ok()?;
             let bin = e.path().join("bin");
-            (bin.join("initdb").exists() && bin.join("postgres").exists()).then_some((v, bin))
+            is_server_bin(&bin).then_some((v, bin))
         })
         .collect();
     versions.sort();
@@ -403,13 +616,13 @@ pub fn find_bin_dir() -> Result<PathBuf> {
         return Ok(bin);
     }
     for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()) {
-        if dir.join("initdb").exists() && dir.join("postgres").exists() {
+        if is_server_bin(&dir) {
             return Ok(dir);
         }
     }
     bail!(
         "no PostgreSQL server binaries: install them (`apt-get install postgresql`) so that \
-         /usr/lib/postgresql/*/bin/initdb exists"
+         /usr/lib/postgresql/*/bin/initdb exists, or set {VERSION_VAR}=N and run `scripts/pg-server N`"
     )
 }
 
@@ -492,6 +705,77 @@ impl Template {
     }
 }
 
+fn is_server_bin(dir: &Path) -> bool {
+    dir.join("initdb").exists() && dir.join("postgres").exists()
+}
+
+/// Where `scripts/pg-server` unpacks server binaries: `UIS_PG_CACHE`, else
+/// `/var/cache/uis/pg` as root (the postgres OS user cannot enter /root),
+/// else `${XDG_CACHE_HOME:-$HOME/.cache}/uis/pg`.
+fn cache_dir() -> Option<PathBuf> {
+    let var = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    if let Some(c) = var("UIS_PG_CACHE") {
+        return Some(c);
+    }
+    if is_root() {
+        return Some(PathBuf::from("/var/cache/uis/pg"));
+    }
+    var("XDG_CACHE_HOME")
+        .or_else(|| var("HOME").map(|h| h.join(".cache")))
+        .map(|c| c.join("uis").join("pg"))
+}
+
+/// A PostgreSQL client program (`psql`, `pg_dump`): the server's bin dir
+/// when it has one (the system packages do; the npm packages do not), else
+/// PATH, else the newest `/usr/lib/postgresql/N/bin` that has it.
+pub fn client_tool(name: &str) -> PathBuf {
+    if let Ok(dir) = find_bin_dir()
+        && dir.join(name).exists()
+    {
+        return dir.join(name);
+    }
+    for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()) {
+        if dir.join(name).exists() {
+            return dir.join(name);
+        }
+    }
+    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let v: u32 = e.file_name().to_str()?.parse().ok()?;
+            let p = e.path().join("bin").join(name);
+            p.exists().then_some((v, p))
+        })
+        .collect();
+    found.sort();
+    found
+        .pop()
+        .map(|(_, p)| p)
+        .unwrap_or_else(|| PathBuf::from(name))
+}
+
+/// The major version of a client program (`pg_dump --version`), if it runs.
+pub fn client_major(name: &str) -> Option<u32> {
+    let out = Command::new(client_tool(name))
+        .arg("--version")
+        .output()
+        .ok()?;
+    // "pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)"
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .nth(2)?
+        .split('.')
+        .next()?
+        .parse()
+        .ok()
+}
+
 fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
@@ -539,6 +823,49 @@ pub fn random_alnum(n: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runs_the_chosen_major_version() {
+        let pg = Pg::start().unwrap();
+        let want = match std::env::var(VERSION_VAR) {
+            Ok(v) if !v.is_empty() => v.parse::<u32>().unwrap(),
+            _ => find_bin_dir()
+                .unwrap()
+                .parent()
+                .and_then(|p| p.file_name())
+                .and_then(|n| n.to_str()?.parse().ok())
+                .unwrap_or_else(|| pg.major()),
+        };
+        assert_eq!(pg.major(), want);
+    }
+
+    #[test]
+    fn catalog_dump_sees_schema_and_data() {
+        let pg = Pg::shared();
+        let a = pg.create_db("cat_a");
+        let b = pg.create_db("cat_b");
+        let ddl = "create schema s; create table s.t (id int primary key, v text); \
+                   create view s.w as select v from s.t; insert into s.t values (1, 'x')";
+        pg.connect(&a).batch_execute(ddl).unwrap();
+        pg.connect(&b).batch_execute(ddl).unwrap();
+        assert_eq!(pg.catalog_dump(&a), pg.catalog_dump(&b));
+        assert!(pg.catalog_dump(&a).contains("rows s.t: 1 "));
+        pg.connect(&b)
+            .batch_execute("update s.t set v = 'y'")
+            .unwrap();
+        assert_ne!(pg.catalog_dump(&a), pg.catalog_dump(&b), "data differs");
+        pg.connect(&b)
+            .batch_execute("alter table s.t add check (id > 0)")
+            .unwrap();
+        pg.connect(&a)
+            .batch_execute("update s.t set v = 'y'")
+            .unwrap();
+        assert_ne!(
+            pg.catalog_dump(&a),
+            pg.catalog_dump(&b),
+            "constraint differs"
+        );
+    }
 
     #[test]
     fn starts_logs_in_with_scram_and_cleans_up() {

@@ -291,6 +291,46 @@ pub fn plan(
             created.push(role.clone());
         }
     }
+    // A non-superuser admin (managed PostgreSQL, CloudNativePG without
+    // superuser access) creates the database and schemas OWNER the app's
+    // owner, so it must be able to act as that role: before PostgreSQL 16 a
+    // member of it ("must be member of role"), from 16 a member with the SET
+    // option ("must be able to SET ROLE"; 16 release notes: "Allow GRANT to
+    // control role inheritance and SET ROLE", and CREATEROLE now grants its
+    // creator ADMIN without SET). `GRANT owner TO admin`, run by the admin,
+    // gives both on every version (SET and INHERIT default to true).
+    let row = pg.query_one(
+        "select current_user::text, rolsuper, current_setting('server_version_num')::int
+           from pg_roles where rolname = current_user",
+        &[],
+    )?;
+    let (admin_role, admin_is_superuser, server_version): (String, bool, i32) =
+        (row.get(0), row.get(1), row.get(2));
+    if !admin_is_superuser {
+        // The 'SET' privilege of pg_has_role exists from 16 on.
+        let privilege = if server_version >= 160000 {
+            "SET"
+        } else {
+            "MEMBER"
+        };
+        let can_act_as_owner = !created.contains(&desired.owner)
+            && pg
+                .query_one(
+                    "select pg_has_role(current_user, $1::text::name, $2)",
+                    &[&desired.owner, &privilege],
+                )?
+                .get::<_, bool>(0);
+        if !can_act_as_owner {
+            steps.push(Step::new(
+                None,
+                format!(
+                    "GRANT {} TO {}",
+                    quote_ident(&desired.owner),
+                    quote_ident(&admin_role)
+                ),
+            ));
+        }
+    }
     let db = desired.database.clone();
     let db_exists = provision::database_owner(pg, &db)?.is_some();
     if !db_exists {

@@ -31,35 +31,18 @@ pub fn config(pg: &Pg, db: &str) -> postgres::Config {
     c
 }
 
-/// A PostgreSQL client tool (`pg_dump`, `psql`) from the server's bin dir,
-/// else /usr/bin, aimed at the server.
+/// A PostgreSQL client tool (`pg_dump`, `psql`) aimed at the server: the
+/// server's bin dir when it has one, else the machine's (the npm server
+/// packages have no client programs).
+#[allow(dead_code)] // script_batching compares dumps only
 pub fn tool(pg: &Pg, name: &str) -> Command {
-    let dir = uis_harness::pg::find_bin_dir().unwrap();
-    let path = if dir.join(name).exists() {
-        dir.join(name)
-    } else {
-        PathBuf::from("/usr/bin").join(name)
-    };
-    let mut c = Command::new(path);
+    let mut c = Command::new(uis_harness::pg::client_tool(name));
     c.envs(pg.libpq_env()).env("PGCONNECT_TIMEOUT", "10");
     c
 }
 
-/// `pg_dump --no-owner` of `db`, without the `\restrict` lines.
+/// `pg_dump --no-owner` of `db` without the `\\restrict` lines, or the same
+/// read from the catalogs when pg_dump cannot dump this server's version.
 pub fn dump(pg: &Pg, db: &str) -> String {
-    let out = tool(pg, "pg_dump")
-        .args(["--no-owner", "-d", db])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    pg.dump(db)
 }
