@@ -475,7 +475,7 @@ Notes:
 - uis-db-psql batches consecutive no-row statements inside the `-1`
   transaction (one simple-query message of up to 2,000 statements or 1 MiB,
   under `SAVEPOINT uis_batch`; see `Runner::batching` in
-  shared/script/src/runner/batch.rs); psql sends one statement per round trip.
+  shared/script/src/runner/); psql sends one statement per round trip.
   That is where the statement-heavy and tunnel gains come from.
 - COPY is bound by the server (direct) or by the link (tunnel): the
   stand-in sleeps per forwarded WebSocket frame, and both sides' frames come
