@@ -83,23 +83,18 @@ pub(super) fn checks(
     }
     // F10: every PGRST_* key is bound from the Secret.
     let deployment = session.block_on(cluster.get_opt::<Deployment>(ns, &name))?;
-    match &deployment {
+    // The first container's env, read once for this check and anon-token's.
+    let pod = deployment.as_ref().map(PodEnv::of);
+    match &pod {
         None => r.fail(
             "jwt-binding",
             "F10",
             format!("Deployment {ns}/{name} does not exist"),
             format!("uis postgrest deploy {app}"),
         ),
-        Some(d) => {
-            let env = d
-                .spec
-                .as_ref()
-                .and_then(|s| s.template.spec.as_ref())
-                .and_then(|s| s.containers.first())
-                .and_then(|c| c.env.clone())
-                .unwrap_or_default();
+        Some(pod) => {
             let bound = |key: &str| {
-                env.iter().any(|e| {
+                pod.env.iter().any(|e| {
                     e.name == key
                         && e.value_from
                             .as_ref()
@@ -269,7 +264,6 @@ pub(super) fn checks(
     // the Deployment's pods receive them through their env bindings:
     // whatever Secret, key or literal the pod spec names (the jwt-binding
     // check only asks whether the binding is the suite's own).
-    let pod = deployment.as_ref().map(PodEnv::of);
     let resolved = match &pod {
         None => Err("the Deployment does not exist, so no pod receives a secret".to_string()),
         Some(pod) => {
