@@ -123,7 +123,7 @@ fn run(args: Args) -> anyhow::Result<i32> {
     let text = if format == Format::Json && tty {
         format!("{:#}\n", found.to_json())
     } else {
-        found.render(format, args.cluster)
+        found.render(format, args.cluster)?
     };
     output::print(&text)?;
     Ok(0)

@@ -4,6 +4,7 @@
 //!
 //! Knows nothing of where the values came from; `uis-db-creds` fills it.
 
+use crate::Failure;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::json;
 
@@ -40,19 +41,33 @@ pub struct Creds {
     pub source: String,
 }
 
-/// `postgresql://user:password@host:port/db`, percent-encoded (F9).
+/// `postgresql://user:password@host:port/db`, percent-encoded (F9), an
+/// IPv6 host in brackets (`[::1]:35432`), as RFC 3986 and every URL reader
+/// (libpq, psycopg, SQLAlchemy, pg-connection-string) require.
 pub fn url(user: &str, password: &str, host: &str, port: u16, db: &str) -> String {
     format!(
         "postgresql://{}:{}@{}:{}/{}",
         utf8_percent_encode(user, COMPONENT),
         utf8_percent_encode(password, COMPONENT),
-        host,
+        url_host(host),
         port,
         utf8_percent_encode(db, COMPONENT)
     )
 }
 
-/// A value quoted for a POSIX shell / `.env` line when it needs it.
+/// A host as a URL authority writes it: an IPv6 address (any host with a
+/// `:`) in brackets, once.
+pub fn url_host(host: &str) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    }
+}
+
+/// A value quoted for a POSIX shell when it needs it: bare when made only of
+/// characters no shell interprets, else in single quotes (a `'` written as
+/// `'\''`), which keep every other byte, newlines included, literally.
 pub fn shell_quote(v: &str) -> String {
     if !v.is_empty()
         && v.bytes()
@@ -64,12 +79,30 @@ pub fn shell_quote(v: &str) -> String {
     }
 }
 
+/// A libpq keyword value: bare when libpq reads it back whole, else in
+/// single quotes with `\\` and `'` backslash-escaped. libpq ends a bare value
+/// at any whitespace (`isspace`: space, tab, newline, CR, FF, VT), so all of
+/// them, an empty value, quotes and backslashes need the quotes.
 fn libpq_quote(v: &str) -> String {
-    if !v.is_empty() && v.bytes().all(|b| !b" '\\".contains(&b)) {
+    if !v.is_empty()
+        && v.bytes()
+            .all(|b| !(b.is_ascii_whitespace() || b == 0x0b || b"'\\".contains(&b)))
+    {
         v.to_string()
     } else {
         format!("'{}'", v.replace('\\', "\\\\").replace('\'', "\\'"))
     }
+}
+
+/// The fields of a pgpass line, in order, for [`pgpass_line`].
+fn pgpass_fields<'a>(host: &'a str, port: &'a str, c: &'a Creds) -> [(&'static str, &'a str); 5] {
+    [
+        ("host", host),
+        ("port", port),
+        ("database", &c.database),
+        ("username", &c.username),
+        ("password", &c.password),
+    ]
 }
 
 fn pgpass_escape(v: &str) -> String {
@@ -107,11 +140,18 @@ impl Creds {
     }
 
     /// The text `--format` prints (with a trailing newline).
-    pub fn render(&self, format: Format, in_cluster: bool) -> String {
+    ///
+    /// Errors: phase `usage` (exit 2) for `pgpass` when a field holds a
+    /// newline or carriage return: a pgpass line cannot carry one (libpq
+    /// reads the file a line at a time and strips a trailing CR); the message
+    /// names the field and the formats that can.
+    pub fn render(&self, format: Format, in_cluster: bool) -> Result<String, Failure> {
         let (h, p) = self.addr(in_cluster);
-        match format {
+        Ok(match format {
             Format::Json => format!("{}\n", self.to_json()),
             Format::Url => format!("{}\n", self.url(in_cluster)),
+            // `export`, so `eval "$(uis db creds APP --format env)"` hands
+            // the variables to the programs run next (psql reads PG*).
             Format::Env => {
                 let vars = [
                     ("DATABASE_URL", self.url(in_cluster)),
@@ -122,7 +162,7 @@ impl Creds {
                     ("PGPASSWORD", self.password.clone()),
                 ];
                 vars.iter()
-                    .map(|(k, v)| format!("{k}={}\n", shell_quote(v)))
+                    .map(|(k, v)| format!("export {k}={}\n", shell_quote(v)))
                     .collect()
             }
             Format::Libpq => format!(
@@ -133,23 +173,28 @@ impl Creds {
                 libpq_quote(&self.username),
                 libpq_quote(&self.password)
             ),
-            Format::Pgpass => format!(
-                "{}:{}:{}:{}:{}\n",
-                pgpass_escape(h),
-                p,
-                pgpass_escape(&self.database),
-                pgpass_escape(&self.username),
-                pgpass_escape(&self.password)
-            ),
+            Format::Pgpass => {
+                let port = p.to_string();
+                let fields = pgpass_fields(h, &port, self);
+                if let Some((name, _)) = fields.iter().find(|(_, v)| v.contains(['\n', '\r'])) {
+                    return Err(Failure::usage(format!(
+                        "the {name} contains a line break, which a pgpass line cannot carry (libpq reads ~/.pgpass a line at a time)"
+                    ))
+                    .hint("use --format json, url, env, libpq or jdbc, which carry any character"));
+                }
+                let mut line = fields.map(|(_, v)| pgpass_escape(v)).join(":");
+                line.push('\n');
+                line
+            }
             Format::Jdbc => format!(
                 "jdbc:postgresql://{}:{}/{}?user={}&password={}\n",
-                h,
+                url_host(h),
                 p,
                 utf8_percent_encode(&self.database, COMPONENT),
                 utf8_percent_encode(&self.username, COMPONENT),
                 utf8_percent_encode(&self.password, COMPONENT)
             ),
-        }
+        })
     }
 }
 
@@ -183,7 +228,12 @@ mod tests {
             assert_eq!(cfg.get_password(), Some(pw.as_bytes()), "{pw}");
             assert_eq!(cfg.get_user(), Some("railway"));
             assert_eq!(cfg.get_dbname(), Some("railway_db"));
-            let cfg: postgres::Config = c.render(Format::Libpq, true).trim().parse().unwrap();
+            let cfg: postgres::Config = c
+                .render(Format::Libpq, true)
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap();
             assert_eq!(cfg.get_password(), Some(pw.as_bytes()), "libpq {pw}");
         }
     }
@@ -192,13 +242,70 @@ mod tests {
     fn formats() {
         let c = sample("pw:x");
         assert_eq!(
-            c.render(Format::Pgpass, false),
+            c.render(Format::Pgpass, false).unwrap(),
             "localhost:35432:railway_db:railway:pw\\:x\n"
         );
-        assert!(c.render(Format::Jdbc, true).starts_with(
+        assert!(c.render(Format::Jdbc, true).unwrap().starts_with(
             "jdbc:postgresql://postgresql.default.svc.cluster.local:5432/railway_db?user=railway&password=pw%3Ax"
         ));
-        assert!(c.render(Format::Env, false).contains("PGPASSWORD=pw:x\n"));
+        assert!(
+            c.render(Format::Env, false)
+                .unwrap()
+                .contains("export PGPASSWORD=pw:x\n")
+        );
         assert_eq!(shell_quote("it's"), "'it'\\''s'");
+    }
+
+    #[test]
+    fn ipv6_hosts_are_bracketed_in_urls() {
+        let mut c = sample("pw");
+        c.local = ("::1".into(), 35432);
+        assert_eq!(
+            c.render(Format::Url, false).unwrap(),
+            "postgresql://railway:pw@[::1]:35432/railway_db\n"
+        );
+        assert!(
+            c.render(Format::Jdbc, false)
+                .unwrap()
+                .starts_with("jdbc:postgresql://[::1]:35432/railway_db?")
+        );
+        let cfg: postgres::Config = c.url(false).parse().unwrap();
+        assert_eq!(cfg.get_ports(), [35432]);
+        // libpq's host keyword takes the bare address.
+        assert!(
+            c.render(Format::Libpq, false)
+                .unwrap()
+                .starts_with("host=::1 port=35432 ")
+        );
+    }
+
+    #[test]
+    fn libpq_quotes_whitespace_quotes_and_backslashes() {
+        for (pw, want) in [
+            ("a\tb", "'a\tb'"),
+            ("a\nb", "'a\nb'"),
+            ("a b", "'a b'"),
+            ("", "''"),
+            ("it's", "'it\\'s'"),
+            ("c:\\d", "'c:\\\\d'"),
+            ("a=b", "a=b"),
+        ] {
+            let line = sample(pw).render(Format::Libpq, false).unwrap();
+            assert!(
+                line.ends_with(&format!(" password={want}\n")),
+                "{pw:?}: {line}"
+            );
+        }
+    }
+
+    #[test]
+    fn pgpass_refuses_line_breaks() {
+        for pw in ["a\nb", "a\r"] {
+            let e = sample(pw).render(Format::Pgpass, false).unwrap_err();
+            assert_eq!(e.code, 2);
+            assert!(e.detail.contains("password"), "{}", e.detail);
+            assert!(!e.detail.contains(pw), "the secret is not in the message");
+            assert!(e.hint.as_deref().unwrap_or("").contains("libpq"));
+        }
     }
 }

@@ -56,6 +56,23 @@ pub fn set_keys(path: &Path, pairs: &[(&str, &str)]) -> io::Result<Vec<String>> 
             None => wanted.push((k, v)),
         }
     }
+    // Every value must have a form all readers read back, before the file
+    // is touched.
+    let mut formatted = Vec::with_capacity(wanted.len());
+    for (k, v) in &wanted {
+        match format_value(v) {
+            Some(f) => formatted.push(f),
+            None => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "the value for {k} contains {}: no quoting carries it unchanged to every .env reader ({READERS})",
+                        unwritable(v).unwrap_or_default()
+                    ),
+                ));
+            }
+        }
+    }
 
     let target = resolve(path);
     let original = match fs::read_to_string(&target) {
@@ -87,12 +104,15 @@ pub fn set_keys(path: &Path, pairs: &[(&str, &str)]) -> io::Result<Vec<String>> 
     let mut out = String::with_capacity(text.len() + 64 * wanted.len());
     let mut seen = vec![false; wanted.len()];
     let mut changed = vec![false; wanted.len()];
+    // Where the last entry kept in `out` starts.
+    let mut last_start = 0;
     for entry in entries {
         let raw = &text[entry.range.clone()];
         let Some((a, idx)) = entry.assignment.as_ref().and_then(|a| {
             let idx = wanted.iter().position(|(k, _)| *k == a.key)?;
             Some((a, idx))
         }) else {
+            last_start = out.len();
             out.push_str(raw);
             continue;
         };
@@ -104,6 +124,7 @@ pub fn set_keys(path: &Path, pairs: &[(&str, &str)]) -> io::Result<Vec<String>> 
             continue; // a later duplicate: dropped
         }
         seen[idx] = true;
+        last_start = out.len();
         if a.value == value {
             out.push_str(raw);
         } else {
@@ -111,23 +132,36 @@ pub fn set_keys(path: &Path, pairs: &[(&str, &str)]) -> io::Result<Vec<String>> 
             out.push_str(&raw[..a.key_start]);
             out.push_str(key);
             out.push('=');
-            out.push_str(&format_value(value));
+            out.push_str(&formatted[idx]);
+            // An inline comment after the value stays.
+            out.push_str(&raw[a.tail.clone()]);
             out.push_str(ending);
         }
     }
 
-    for (idx, (key, value)) in wanted.iter().enumerate() {
+    let mut appended = String::new();
+    for (idx, (key, _)) in wanted.iter().enumerate() {
         if seen[idx] {
             continue;
         }
         changed[idx] = true;
-        if !out.is_empty() && !out.ends_with('\n') {
+        appended.push_str(key);
+        appended.push('=');
+        appended.push_str(&formatted[idx]);
+        appended.push_str(eol);
+    }
+    if !appended.is_empty() {
+        if out.is_empty() || out.ends_with('\n') {
+            out.push_str(&appended);
+        } else if eol == "\r\n" {
+            // A CRLF file without a final line break: the new lines go before
+            // its last line, which keeps its missing line break (a CR after
+            // it would end up in its value for readers that keep CRs).
+            out.insert_str(last_start, &appended);
+        } else {
             out.push_str(eol);
+            out.push_str(&appended);
         }
-        out.push_str(key);
-        out.push('=');
-        out.push_str(&format_value(value));
-        out.push_str(eol);
     }
 
     if original.as_deref() != Some(out.as_str()) {
@@ -139,6 +173,126 @@ pub fn set_keys(path: &Path, pairs: &[(&str, &str)]) -> io::Result<Vec<String>> 
         .filter(|(_, c)| *c)
         .map(|((k, _), _)| (*k).to_string())
         .collect())
+}
+
+/// A place in a `.env` file that the readers of [`READERS`] read
+/// differently, found before an edit so the user hears of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disagreement {
+    /// 1-based line; 0 for the whole file.
+    pub line: usize,
+    /// The key of that line, if any.
+    pub key: Option<String>,
+    /// Which readers disagree and how; never the value.
+    pub why: String,
+}
+
+impl std::fmt::Display for Disagreement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.line, &self.key) {
+            (0, _) => write!(f, "{}", self.why),
+            (n, Some(k)) => write!(f, "line {n} ({k}): {}", self.why),
+            (n, None) => write!(f, "line {n}: {}", self.why),
+        }
+    }
+}
+
+/// The places in the `.env` text `text` where the readers of [`READERS`]
+/// do not agree on a key or its value (measured with dotenv 18,
+/// dotenv-expand 1000, @next/env 16, python-dotenv 1.2 and bash; see
+/// docs/reference/credentials.md). Each is one a person can fix.
+pub fn disagreements(text: &str) -> Vec<Disagreement> {
+    let mut found = Vec::new();
+    if text.contains('\r') {
+        found.push(Disagreement {
+            line: 0,
+            key: None,
+            why: "the file has CRLF line endings: a shell sourcing it (`set -a; . FILE`) keeps a carriage return at the end of every value; the other readers do not".into(),
+        });
+    }
+    let line_of = |at: usize| text[..at].matches('\n').count() + 1;
+    for entry in parse(text) {
+        let raw = &text[entry.range.clone()];
+        let line = line_of(entry.range.start);
+        let Some(a) = &entry.assignment else {
+            continue;
+        };
+        let mut say = |why: &str| {
+            found.push(Disagreement {
+                line,
+                key: Some(a.key.clone()),
+                why: why.to_string(),
+            })
+        };
+        if entry.range.start == 0 && raw.starts_with('\u{feff}') {
+            say(
+                "a byte-order mark precedes the key: python-dotenv reads the key with it (\\ufeff) and a shell fails on the line; dotenv and Next.js skip it (save the file as UTF-8 without BOM)",
+            );
+        }
+        let after_key = raw[a.key_start + a.key.len()..].trim_start_matches([' ', '\t']);
+        if raw[a.key_start + a.key.len()..].starts_with([' ', '\t'])
+            || after_key[1..].starts_with([' ', '\t'])
+        {
+            say(
+                "blanks around `=`: a shell runs the line as a command; the dotenv readers accept it",
+            );
+        }
+        let value_text = after_key[1..].trim_start_matches([' ', '\t']);
+        match value_text.chars().next() {
+            Some('\'') => {
+                if a.value.contains("\\\\") || a.value.ends_with('\\') {
+                    say(
+                        "a backslash in single quotes: python-dotenv reads `\\\\` as one backslash and a trailing one as escaping the quote; the others keep them",
+                    );
+                }
+            }
+            Some('"') => {
+                if value_text.contains('\\') {
+                    say(
+                        "a backslash escape in double quotes: dotenv and Next.js undo only \\n and \\r, python-dotenv undoes more, a shell others",
+                    );
+                }
+                if a.value.contains('`') {
+                    say("a backtick in double quotes: a shell runs it as a command");
+                }
+            }
+            Some('`') => say(
+                "a backtick-quoted value: dotenv and Next.js read it as quoted, python-dotenv keeps the backticks, a shell runs it as a command",
+            ),
+            _ => {
+                let v = a.value.as_str();
+                if v.contains(|c: char| c.is_whitespace() || ";&|<>()`\\\"'".contains(c))
+                    || v.starts_with('~')
+                {
+                    say(
+                        "an unquoted value with blanks or shell characters: a shell sourcing the file reads it differently (quote it)",
+                    );
+                }
+                let hash = value_text
+                    .trim_end_matches(['\r', '\n'])
+                    .char_indices()
+                    .any(|(i, c)| c == '#' && i > 0 && !value_text[..i].ends_with([' ', '\t']));
+                if hash {
+                    say(
+                        "a `#` inside an unquoted value: dotenv and Next.js end the value there, python-dotenv and a shell keep it",
+                    );
+                }
+            }
+        }
+        let expands = a.value.char_indices().any(|(i, c)| {
+            c == '$'
+                && a.value[i + 1..]
+                    .chars()
+                    .next()
+                    .is_some_and(|n| n.is_ascii_alphanumeric() || "_{(".contains(n))
+        });
+        if expands {
+            say(
+                "a `$` variable: dotenv-expand, Next.js and python-dotenv expand it (each its own way), dotenv keeps it",
+            );
+        }
+    }
+    found
 }
 
 /// The value of the first assignment of `key` in the `.env` file at `path`,
@@ -164,28 +318,81 @@ fn is_plain(c: char) -> bool {
     c.is_ascii_alphanumeric() || "_./:@%+=,-".contains(c)
 }
 
-/// Writes `v` bare when that is unambiguous, else double-quoted with the
-/// characters a dotenv reader (or a shell sourcing the file) would interpret
-/// escaped.
-fn format_value(v: &str) -> String {
+/// The readers a value written by [`set_keys`] must reach unchanged; named
+/// in its refusals and in [`disagreements`].
+pub const READERS: &str =
+    "dotenv, dotenv-expand, Next.js (@next/env), python-dotenv and a shell sourcing the file";
+
+/// Why a value cannot be written so that every one of [`READERS`] reads it
+/// back byte for byte: names the character, never the value.
+fn unwritable(v: &str) -> Option<String> {
+    if v.contains('$') {
+        return Some("a `$`, which dotenv-expand, Next.js and python-dotenv expand as a variable (and dotenv-expand even runs `$(...)`) whatever the quoting, while dotenv and a shell in single quotes keep it".into());
+    }
+    if v.contains('\r') {
+        return Some("a carriage return, which every reader turns into a line break".into());
+    }
+    let single = single_quote_blocker(v)?;
+    let double = double_quote_blocker(v)?;
+    Some(format!(
+        "{single} (so it cannot go in single quotes) and {double} (so it cannot go in double quotes)"
+    ))
+}
+
+/// What keeps `v` out of single quotes, which every reader keeps literally
+/// except that python-dotenv undoes `\\` and `\'` there.
+fn single_quote_blocker(v: &str) -> Option<&'static str> {
+    if v.contains('\'') {
+        Some("a `'`")
+    } else if v.contains("\\\\") {
+        Some("two backslashes in a row, which python-dotenv reads as one")
+    } else if v.ends_with('\\') {
+        Some("a backslash at the end, which python-dotenv reads as escaping the closing quote")
+    } else {
+        None
+    }
+}
+
+/// What keeps `v` out of double quotes, where a shell interprets `\`, `$`
+/// and backticks and the dotenv readers each undo different escapes.
+fn double_quote_blocker(v: &str) -> Option<&'static str> {
+    if v.contains('"') {
+        Some("a `\"`")
+    } else if v.contains('\\') {
+        Some("a backslash")
+    } else if v.contains('`') {
+        Some("a backtick")
+    } else {
+        None
+    }
+}
+
+/// Whether [`set_keys`] can write `v`: `Err` says which character no
+/// quoting carries to every one of [`READERS`] (without the value).
+pub fn check_value(v: &str) -> Result<(), String> {
+    match unwritable(v) {
+        Some(why) => Err(why),
+        None => Ok(()),
+    }
+}
+
+/// Writes `v` in the one form every one of [`READERS`] reads back byte for
+/// byte: bare when made of characters none interprets, else in single
+/// quotes (literal everywhere), else in double quotes when it has a `'` but
+/// nothing a double-quoted string interprets. `None` when no form does
+/// ([`check_value`] says why).
+fn format_value(v: &str) -> Option<String> {
     if v.chars().all(is_plain) {
-        return v.to_string();
+        return Some(v.to_string());
     }
-    let mut s = String::with_capacity(v.len() + 2);
-    s.push('"');
-    for c in v.chars() {
-        match c {
-            '"' | '\\' | '$' | '`' => {
-                s.push('\\');
-                s.push(c);
-            }
-            '\n' => s.push_str("\\n"),
-            '\r' => s.push_str("\\r"),
-            _ => s.push(c),
-        }
+    if unwritable(v).is_some() {
+        return None;
     }
-    s.push('"');
-    s
+    if single_quote_blocker(v).is_none() {
+        Some(format!("'{v}'"))
+    } else {
+        Some(format!("\"{v}\""))
+    }
 }
 
 /// One logical line: usually a physical line, more when a quoted value runs
@@ -201,6 +408,9 @@ struct Assignment {
     /// `export `) is kept when the line is rewritten.
     key_start: usize,
     value: String,
+    /// Within the entry: what follows the value on its last line, kept when
+    /// the value is rewritten (blanks and a `# comment`; empty otherwise).
+    tail: std::ops::Range<usize>,
     /// The value opens a quote the file never closes.
     unterminated: bool,
 }
@@ -242,7 +452,13 @@ fn parse(text: &str) -> Vec<Entry> {
 fn parse_assignment(text: &str, start: usize) -> Option<(usize, Assignment)> {
     let line = &text[start..line_end(text, start)];
     let blank = |c: char| c == ' ' || c == '\t';
-    let mut rest = line.trim_start_matches(blank);
+    // A byte-order mark before the first line is not part of the key.
+    let mut rest = if start == 0 {
+        line.strip_prefix('\u{feff}').unwrap_or(line)
+    } else {
+        line
+    };
+    rest = rest.trim_start_matches(blank);
     if let Some(after) = rest.strip_prefix("export")
         && after.starts_with(blank)
     {
@@ -260,13 +476,30 @@ fn parse_assignment(text: &str, start: usize) -> Option<(usize, Assignment)> {
     let value_text = after_key.strip_prefix('=')?.trim_start_matches(blank);
     let value_at = start + (line.len() - value_text.len());
 
-    let (end, value, unterminated) = match value_text.chars().next() {
+    let (end, value, unterminated, tail_at) = match value_text.chars().next() {
         Some(q @ ('"' | '\'')) => match quoted(text, value_at + 1, q) {
-            Some((close, v)) => (line_end(text, close), v, false),
+            Some((close, v)) => (line_end(text, close), v, false, close + 1),
             // Unterminated: read the rest of the line literally.
-            None => (start + line.len(), unquoted(value_text), true),
+            None => {
+                let end = start + line.len();
+                (end, unquoted(value_text), true, end)
+            }
         },
-        _ => (start + line.len(), unquoted(value_text), false),
+        _ => {
+            let v = unquoted(value_text);
+            (start + line.len(), v.clone(), false, value_at + v.len())
+        }
+    };
+    // The tail: to the end of the last line, without its line break; kept
+    // only when it is blanks and perhaps a comment.
+    let body_end = end - line_ending(&text[tail_at.min(end)..end]).len();
+    let tail_text = &text[tail_at.min(body_end)..body_end];
+    let tail = if tail_text.trim_start_matches(blank).is_empty()
+        || (tail_text.starts_with(blank) && tail_text.trim_start_matches(blank).starts_with('#'))
+    {
+        (tail_at.min(body_end) - start)..(body_end - start)
+    } else {
+        0..0
     };
     Some((
         end,
@@ -274,6 +507,7 @@ fn parse_assignment(text: &str, start: usize) -> Option<(usize, Assignment)> {
             key: key.to_string(),
             key_start,
             value,
+            tail,
             unterminated,
         },
     ))
@@ -404,7 +638,7 @@ mod tests {
         let p = d.path().join(".env");
         let changed = set_keys(&p, &[("A", "1"), ("B", "two words")]).unwrap();
         assert_eq!(changed, ["A", "B"]);
-        assert_eq!(fs::read_to_string(&p).unwrap(), "A=1\nB=\"two words\"\n");
+        assert_eq!(fs::read_to_string(&p).unwrap(), "A=1\nB='two words'\n");
         assert_eq!(mode(&p), 0o600);
         // No temporary file left behind.
         assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
@@ -420,7 +654,7 @@ mod tests {
         assert_eq!(changed, ["TOKEN", "ADDED"]);
         assert_eq!(
             fs::read_to_string(&p).unwrap(),
-            "# database\n\nDB_HOST=localhost   # local\n  OTHER='x y'\nTOKEN=new\n#TOKEN=commented\nLAST=1\nADDED=\"a b\"\n"
+            "# database\n\nDB_HOST=localhost   # local\n  OTHER='x y'\nTOKEN=new\n#TOKEN=commented\nLAST=1\nADDED='a b'\n"
         );
         assert_eq!(read_value(&p, "DB_HOST").as_deref(), Some("localhost"));
         assert_eq!(read_value(&p, "OTHER").as_deref(), Some("x y"));
@@ -517,12 +751,14 @@ mod tests {
             "a b",
             "quote\"inside",
             "back\\slash",
-            "$HOME and `cmd`",
+            "`cmd`",
             "two\nlines",
             "hash # not comment",
             "#leading",
             "it's",
             "tab\there",
+            " both ",
+            "é",
         ];
         for v in values {
             set_keys(&p, &[("V", v), ("AFTER", "z")]).unwrap();
@@ -531,8 +767,86 @@ mod tests {
             // Idempotent: the same value is not a change.
             assert!(set_keys(&p, &[("V", v)]).unwrap().is_empty(), "{v:?}");
         }
-        assert_eq!(format_value("abc.DEF_1:/@%+=,-"), "abc.DEF_1:/@%+=,-");
-        assert_eq!(format_value("a\"b\\c$d`e\nf"), r#""a\"b\\c\$d\`e\nf""#);
+        assert_eq!(
+            format_value("abc.DEF_1:/@%+=,-").unwrap(),
+            "abc.DEF_1:/@%+=,-"
+        );
+        assert_eq!(format_value("a\"b\\c`e\nf").unwrap(), "'a\"b\\c`e\nf'");
+        assert_eq!(format_value("it's").unwrap(), "\"it's\"");
+    }
+
+    #[test]
+    fn values_no_form_carries_are_refused_naming_the_character() {
+        let d = dir();
+        let p = d.path().join(".env");
+        fs::write(&p, "A=1\n").unwrap();
+        for (v, names) in [
+            ("pa$word", "`$`"),
+            ("a\rb", "carriage return"),
+            ("it's \"x\"", "`\"`"),
+            ("it's \\", "backslash"),
+            ("c:\\dir\\", "backslash at the end"),
+            ("a\\\\b`", "two backslashes"),
+        ] {
+            let e = set_keys(&p, &[("K", v), ("B", "2")]).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::InvalidInput, "{v:?}");
+            let msg = e.to_string();
+            assert!(msg.contains(names) && msg.contains("for K"), "{v:?}: {msg}");
+            assert!(!msg.contains(v), "the value is not in the message");
+            assert!(check_value(v).is_err());
+        }
+        assert_eq!(fs::read_to_string(&p).unwrap(), "A=1\n");
+    }
+
+    #[test]
+    fn bom_comments_and_crlf_are_kept() {
+        let d = dir();
+        let p = d.path().join(".env");
+        fs::write(&p, "\u{feff}TOKEN=old # the token\nX='y'  # why\n").unwrap();
+        assert_eq!(read_value(&p, "TOKEN").as_deref(), Some("old"));
+        assert_eq!(
+            set_keys(&p, &[("TOKEN", "new"), ("X", "a b")]).unwrap(),
+            ["TOKEN", "X"]
+        );
+        assert_eq!(
+            fs::read_to_string(&p).unwrap(),
+            "\u{feff}TOKEN=new # the token\nX='a b'  # why\n"
+        );
+        // CRLF without a final line break: the last line keeps its value
+        // for readers that keep CRs; the new keys go before it.
+        fs::write(&p, "A=1\r\nB=2").unwrap();
+        set_keys(&p, &[("C", "3")]).unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "A=1\r\nC=3\r\nB=2");
+        set_keys(&p, &[("B", "9"), ("D", "4")]).unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "A=1\r\nC=3\r\nD=4\r\nB=9");
+    }
+
+    #[test]
+    fn disagreements_are_found() {
+        let text = "\u{feff}A=1\r\nB = 2\r\nC='x\\\\y'\r\nD=\"a\\tb\"\r\nE=a b\r\nF=x#y\r\nG=$HOME\r\nH=`x`\r\nOK='fine'  # c\r\n";
+        let found: Vec<(usize, Option<String>)> = disagreements(text)
+            .into_iter()
+            .map(|d| (d.line, d.key))
+            .collect();
+        let key = |s: &str| Some(s.to_string());
+        for want in [
+            (0, None),
+            (1, key("A")),
+            (2, key("B")),
+            (3, key("C")),
+            (4, key("D")),
+            (5, key("E")),
+            (6, key("F")),
+            (7, key("G")),
+            (8, key("H")),
+        ] {
+            assert!(found.contains(&want), "{want:?} in {found:?}");
+        }
+        assert!(
+            !found.iter().any(|(_, k)| k.as_deref() == Some("OK")),
+            "{found:?}"
+        );
+        assert!(disagreements("A=1\nB='x y' # c\nexport C=\"it's\"\n").is_empty());
     }
 
     #[test]
@@ -557,7 +871,7 @@ mod tests {
         assert_eq!(read_value(&p, "B").as_deref(), Some("x#y"));
         assert!(set_keys(&p, &[("A", "1")]).unwrap().is_empty());
         set_keys(&p, &[("A", "2")]).unwrap();
-        assert_eq!(fs::read_to_string(&p).unwrap(), "A=2\nB=x#y\n");
+        assert_eq!(fs::read_to_string(&p).unwrap(), "A=2 # one\nB=x#y\n");
     }
 
     #[test]

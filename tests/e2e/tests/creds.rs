@@ -119,15 +119,15 @@ fn every_format_and_psql_through_the_tunnel() {
     let env_lines = fmt("env", &[]);
     let lines: Vec<&str> = env_lines.lines().collect();
     assert!(
-        lines.contains(&format!("PGUSER={owner}").as_str()),
+        lines.contains(&format!("export PGUSER={owner}").as_str()),
         "{env_lines}"
     );
     assert!(
-        lines.contains(&format!("PGPASSWORD={password}").as_str()),
+        lines.contains(&format!("export PGPASSWORD={password}").as_str()),
         "{env_lines}"
     );
     assert!(
-        env_lines.starts_with("DATABASE_URL=postgresql://"),
+        env_lines.starts_with("export DATABASE_URL=postgresql://"),
         "{env_lines}"
     );
 
