@@ -176,7 +176,7 @@ complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_
 complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l format -d 'Output: the token alone, JSON with token and claims, or NAME=token' -r -f -a "token\t''
 json\t''
 env\t''"
-complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l env-name -d 'Variable name for --format env (default: POSTGREST_ANON_JWT, POSTGREST_STAFF_JWT, POSTGREST_<ROLE>_JWT)' -r
+complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l env-name -d 'Variable name for --format env (default: POSTGREST_ANON_JWT, POSTGREST_STAFF_JWT, POSTGREST_<ROLE>_JWT); not with --write-env, whose names are fixed' -r
 complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l secret-file -d 'Sign with the secret in this file instead of the cluster\'s (offline; no role checks)' -r -F
 complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l write-env -d 'Set POSTGREST_URL, JWT_SECRET, POSTGREST_ANON_JWT and POSTGREST_STAFF_JWT in this .env file, keeping every other line' -r -F
 complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l verify -d 'Verify a token (argument, or - / nothing for stdin) as PostgREST would; print its claims' -r

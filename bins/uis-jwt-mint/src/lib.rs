@@ -69,8 +69,8 @@ pub struct Args {
     /// Output: the token alone, JSON with token and claims, or NAME=token
     #[arg(long, value_enum, default_value = "token")]
     pub format: Format,
-    /// Variable name for --format env (default: POSTGREST_ANON_JWT, POSTGREST_STAFF_JWT, POSTGREST_<ROLE>_JWT)
-    #[arg(long, value_name = "NAME")]
+    /// Variable name for --format env (default: POSTGREST_ANON_JWT, POSTGREST_STAFF_JWT, POSTGREST_<ROLE>_JWT); not with --write-env, whose names are fixed
+    #[arg(long, value_name = "NAME", conflicts_with = "write_env")]
     pub env_name: Option<String>,
     /// Sign with the secret in this file instead of the cluster's (offline; no role checks)
     #[arg(long, value_name = "PATH")]

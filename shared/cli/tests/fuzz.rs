@@ -38,7 +38,7 @@ use uis_core::app::parse_host_port;
 use uis_core::app::{
     APP_RULE, NAME_RULE, validate_app, validate_ident, validate_new_name, validate_object_prefix,
 };
-use uis_core::dotenv::{read_value, set_keys};
+use uis_core::dotenv::{check_value, read_value, set_keys};
 use uis_postgrest::jwt::{self, decode_unverified, verify};
 use uis_script::{Item, Lexer, Meta, Pos, Variables};
 
@@ -1513,6 +1513,20 @@ fn line_ending(s: &str) -> &str {
     }
 }
 
+/// The one form `set_keys` writes a value in: bare when plain, else in
+/// single quotes, else in double quotes.
+fn written_form(v: &str) -> String {
+    if v.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "_./:@%+=,-".contains(c))
+    {
+        v.to_string()
+    } else if !v.contains('\'') && !v.contains("\\\\") && !v.ends_with('\\') {
+        format!("'{v}'")
+    } else {
+        format!("\"{v}\"")
+    }
+}
+
 /// Setting keys in a well-formed file: the reader gets the new values;
 /// every other line is kept byte for byte and in order; the first line
 /// of a set key is rewritten in place (indent and `export ` kept, or
@@ -1544,6 +1558,19 @@ fn check_set_keys(lines: &[EnvLine], pairs: &[(&str, String)]) -> Result<(), Tes
     }
     let want_of = |k: &str| wanted.iter().find(|(wk, _)| *wk == k).map(|(_, v)| *v);
     let pair_refs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    // A value no quoting carries to every .env reader is refused, naming
+    // its key, before the file is touched.
+    if let Some((k, _)) = wanted.iter().find(|(_, v)| check_value(v).is_err()) {
+        let e = set_keys(&path, &pair_refs).unwrap_err();
+        prop_assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
+        prop_assert!(e.to_string().contains(&format!("for {k}")), "{}", e);
+        if lines.is_empty() {
+            prop_assert!(!path.exists());
+        } else {
+            prop_assert_eq!(std::fs::read_to_string(&path).unwrap(), original);
+        }
+        return Ok(());
+    }
     let changed = set_keys(&path, &pair_refs).unwrap();
 
     let want_changed: Vec<String> = wanted
@@ -1562,10 +1589,57 @@ fn check_set_keys(lines: &[EnvLine], pairs: &[(&str, String)]) -> Result<(), Tes
         .collect();
     prop_assert_eq!(&changed, &want_changed);
 
+    let eol = if original.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let appended: Vec<&str> = wanted
+        .iter()
+        .map(|(k, _)| *k)
+        .filter(|k| {
+            !lines
+                .iter()
+                .any(|l| matches!(&l.assign, Some((_, lk, _)) if lk == k))
+        })
+        .collect();
+    // The lines kept (a later duplicate of a set key is dropped).
+    let mut kept_idx = Vec::new();
+    let mut firsts: Vec<&str> = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        if let Some((_, k, _)) = &l.assign
+            && want_of(k).is_some()
+        {
+            if firsts.contains(&k.as_str()) {
+                continue;
+            }
+            firsts.push(k.as_str());
+        }
+        kept_idx.push(i);
+    }
+    // A CRLF file whose last kept line has no line break gets the new keys
+    // before that line.
+    let insert_before = kept_idx.last().copied().filter(|&i| {
+        eol == "\r\n"
+            && !appended.is_empty()
+            && !lines[i].text.is_empty()
+            && line_ending(&lines[i].text).is_empty()
+    });
     let out = std::fs::read_to_string(&path).unwrap();
     let mut rest = out.as_str();
+    let take_appended = |rest: &mut &str| -> Result<(), TestCaseError> {
+        for k in &appended {
+            let new = format!("{k}={}{eol}", written_form(want_of(k).unwrap_or_default()));
+            prop_assert!(rest.starts_with(&new), "appended {:?} in {:?}", new, out);
+            *rest = &rest[new.len()..];
+        }
+        Ok(())
+    };
     let mut seen: Vec<&str> = Vec::new();
-    for l in lines {
+    for (i, l) in lines.iter().enumerate() {
+        if insert_before == Some(i) {
+            take_appended(&mut rest)?;
+        }
         match &l.assign {
             Some((prefix, k, old)) if want_of(k).is_some() => {
                 if seen.contains(&k.as_str()) {
@@ -1581,16 +1655,43 @@ fn check_set_keys(lines: &[EnvLine], pairs: &[(&str, String)]) -> Result<(), Tes
                     );
                     rest = &rest[l.text.len()..];
                 } else {
-                    // One line (the value is escaped onto it), with the
-                    // old line's ending, if it had one.
-                    let end = if line_ending(&l.text).is_empty() {
-                        rest.find(['\r', '\n']).unwrap_or(rest.len())
+                    // The value in its one form (bare, else single quotes,
+                    // else double), then what followed the old value on its
+                    // line (a comment), and the old line's ending.
+                    let v = want_of(k).unwrap_or_default();
+                    let written = if v
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_./:@%+=,-".contains(c))
+                    {
+                        v.to_string()
+                    } else if !v.contains('\'') && !v.contains("\\\\") && !v.ends_with('\\') {
+                        format!("'{v}'")
                     } else {
-                        rest.find('\n').map_or(rest.len(), |i| i + 1)
+                        format!("\"{v}\"")
+                    };
+                    let head = format!("{prefix}{k}={written}");
+                    prop_assert!(
+                        rest.starts_with(&head),
+                        "{:?} replaced by {:?}, not {:?}",
+                        l.text,
+                        rest,
+                        head
+                    );
+                    let after = head.len();
+                    let end = if line_ending(&l.text).is_empty() {
+                        rest[after..]
+                            .find(['\r', '\n'])
+                            .map_or(rest.len(), |i| after + i)
+                    } else {
+                        rest[after..]
+                            .find('\n')
+                            .map_or(rest.len(), |i| after + i + 1)
                     };
                     let new = &rest[..end];
+                    let tail = new[after..].trim_end_matches(['\r', '\n']);
                     prop_assert!(
-                        new.starts_with(&format!("{prefix}{k}=")),
+                        tail.trim_start_matches([' ', '\t']).is_empty()
+                            || tail.trim_start_matches([' ', '\t']).starts_with('#'),
                         "{:?} replaced by {:?}",
                         l.text,
                         new
@@ -1610,34 +1711,17 @@ fn check_set_keys(lines: &[EnvLine], pairs: &[(&str, String)]) -> Result<(), Tes
             }
         }
     }
-    let eol = if original.contains("\r\n") {
-        "\r\n"
-    } else {
-        "\n"
-    };
-    let appended: Vec<&str> = wanted
-        .iter()
-        .map(|(k, _)| *k)
-        .filter(|k| !seen.contains(k))
-        .collect();
-    let kept = &out[..out.len() - rest.len()];
-    if !appended.is_empty() && !kept.is_empty() && !kept.ends_with('\n') {
-        prop_assert!(
-            rest.starts_with(eol),
-            "no line break before the new keys: {:?}",
-            out
-        );
-        rest = &rest[eol.len()..];
-    }
-    for k in appended {
-        let end = rest.find('\n').map_or(rest.len(), |i| i + 1);
-        let new = &rest[..end];
-        prop_assert!(
-            new.starts_with(&format!("{k}=")) && new.ends_with(eol),
-            "appended {:?}",
-            new
-        );
-        rest = &rest[end..];
+    if insert_before.is_none() {
+        let kept = &out[..out.len() - rest.len()];
+        if !appended.is_empty() && !kept.is_empty() && !kept.ends_with('\n') {
+            prop_assert!(
+                rest.starts_with(eol),
+                "no line break before the new keys: {:?}",
+                out
+            );
+            rest = &rest[eol.len()..];
+        }
+        take_appended(&mut rest)?;
     }
     prop_assert_eq!(rest, "", "unexpected text at the end of {:?}", out);
 
@@ -1701,6 +1785,7 @@ proptest! {
         match set_keys(&path, &[(&key, &value)]) {
             Ok(_) => {
                 prop_assert!(valid, "accepted key {:?}", key);
+                prop_assert!(check_value(&value).is_ok(), "accepted a value no quoting carries");
                 if !content.contains(['"', '\'']) {
                     let out = std::fs::read_to_string(&path).unwrap();
                     prop_assert_eq!(read_value(&path, &key), Some(value), "in {:?}", out);
@@ -1713,7 +1798,7 @@ proptest! {
                     prop_assert!(valid, "{}", e);
                     prop_assert!(e.to_string().contains("never closed"), "{}", e);
                 } else {
-                    prop_assert!(!valid, "refused key {:?}: {}", key, e);
+                    prop_assert!(!valid || check_value(&value).is_err(), "refused key {:?}: {}", key, e);
                     prop_assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput);
                 }
             }

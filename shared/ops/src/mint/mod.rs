@@ -402,11 +402,27 @@ pub fn write_env(
         ("POSTGREST_ANON_JWT", anon.token.as_str()),
         ("POSTGREST_STAFF_JWT", staff.token.as_str()),
     ];
+    // Where the file's readers already disagree, say so before the edit
+    // (the edit keeps those lines as they are).
+    if let Ok(text) = std::fs::read_to_string(path) {
+        for d in uis_core::dotenv::disagreements(&text) {
+            note(format!(
+                "uis: warning: {}: {d}; the readers ({}) see different things there",
+                path.display(),
+                uis_core::dotenv::READERS
+            ));
+        }
+    }
     let changed = uis_core::dotenv::set_keys(path, &pairs).map_err(|e| {
-        let hint = if e.kind() == std::io::ErrorKind::InvalidData {
-            format!("close the quote in {}, then run again", path.display())
-        } else {
-            "give a file in an existing directory, e.g. `--write-env .env`".to_string()
+        let hint = match e.kind() {
+            std::io::ErrorKind::InvalidData => {
+                format!("close the quote in {}, then run again", path.display())
+            }
+            std::io::ErrorKind::InvalidInput => format!(
+                "issue a secret without that character: `uis postgrest deploy {} --rotate-jwt-secret`",
+                target.app
+            ),
+            _ => "give a file in an existing directory, e.g. `--write-env .env`".to_string(),
         };
         Failure::new(
             Phase::Write,
