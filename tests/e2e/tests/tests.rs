@@ -15,6 +15,7 @@
 //! own anyway.
 
 mod cli;
+mod clients;
 mod completions;
 mod configure;
 mod creds;
