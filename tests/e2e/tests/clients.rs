@@ -574,3 +574,372 @@ fn every_url_of_configure_json_is_read_exactly_and_logs_in() {
         "no local URL logged in: {found:?}"
     );
 }
+
+/// The keys `uis jwt mint --write-env` manages.
+const MANAGED: [&str; 4] = [
+    "POSTGREST_URL",
+    "JWT_SECRET",
+    "POSTGREST_ANON_JWT",
+    "POSTGREST_STAFF_JWT",
+];
+
+/// The `.env` readers, as named in the answers (`bash` is `set -a; . FILE`).
+const DOTENV_READERS: [&str; 5] = ["dotenv", "dotenv-expand", "next", "python-dotenv", "bash"];
+
+/// A starting `.env` as people have them.
+struct StartFile {
+    name: &'static str,
+    /// `None`: no file yet.
+    text: Option<&'static str>,
+    /// A warning `--write-env` must give about it before the edit.
+    warns: Option<&'static str>,
+    /// Readers that cannot read the written values exactly in such a file
+    /// (the warning says why).
+    inexact: &'static [&'static str],
+    /// Readers whose reading of the other keys an edit may change, because
+    /// they already misread the file (the warning says why).
+    misread: &'static [&'static str],
+}
+
+fn start_files() -> Vec<StartFile> {
+    let f = |name, text, warns, inexact| StartFile {
+        name,
+        text: Some(text),
+        warns,
+        inexact,
+        misread: &[],
+    };
+    vec![
+        StartFile {
+            name: "missing",
+            text: None,
+            warns: None,
+            inexact: &[],
+            misread: &[],
+        },
+        f("empty", "", None, &[]),
+        f(
+            "comments-export-quotes",
+            "# my app\n\nexport NODE_ENV=production\nNAME='single quoted'  # a comment\nTITLE=\"double quoted\"\nJWT_SECRET=old # rotated by uis\n  export POSTGREST_URL='http://old'\n",
+            None,
+            &[],
+        ),
+        f(
+            "variables",
+            "BASE=http://example.test\nAPI=${BASE}/api\nBARE=$BASE/x\nLITERAL='$BASE'\n",
+            Some("`$` variable"),
+            &[],
+        ),
+        f(
+            "multi-line",
+            "CERT=\"-----BEGIN X-----\nabc\n-----END X-----\"\nKEY='line one\nline two'\nPOSTGREST_ANON_JWT=\"old\nvalue\"\nAFTER=1\n",
+            None,
+            &[],
+        ),
+        f(
+            "crlf",
+            "A=1\r\nJWT_SECRET=old\r\nB='x y'\r\n",
+            Some("CRLF line endings"),
+            &["bash"],
+        ),
+        f(
+            "crlf-no-final-newline",
+            "A=1\r\nB=2",
+            Some("CRLF line endings"),
+            &["bash"],
+        ),
+        f("bom-comment", "\u{feff}# settings\nA=1\n", None, &[]),
+        f(
+            "bom-key",
+            "\u{feff}FIRST=1\nSECOND=2\n",
+            Some("byte-order mark"),
+            &[],
+        ),
+        f(
+            "duplicates",
+            "JWT_SECRET=a\nDUP=1\nJWT_SECRET=b\nDUP=2\nPOSTGREST_URL=u\nexport POSTGREST_URL=v\n",
+            None,
+            &[],
+        ),
+        f("no-final-newline", "A=1\nB='two'", None, &[]),
+        // python-dotenv reads `\'` as an escaped quote: WIN runs on until
+        // the next `'` in the file, wherever the edit puts one.
+        StartFile {
+            misread: &["python-dotenv"],
+            ..f(
+                "windows-path",
+                "WIN='C:\\dir\\'\nNEXT=1\n",
+                Some("backslash in single quotes"),
+                &["python-dotenv"],
+            )
+        },
+        f(
+            "unquoted-specials",
+            "HASH=x#y\nSPACED = 1\nTPL=`hello`\n",
+            Some("inside an unquoted value"),
+            &[],
+        ),
+    ]
+}
+
+/// JWT secrets (32+ characters, as PostgREST wants): every printable ASCII
+/// character but `$` and `'` with a tab, a newline and a non-ASCII letter
+/// (single quotes carry it); every one but `$`, `"`, `\` and the backtick,
+/// with a `'` (double quotes carry it); and a generated one (bare).
+fn writable_secrets() -> Vec<String> {
+    let printable = |skip: &str| -> String {
+        (0x20u8..=0x7e)
+            .map(char::from)
+            .filter(|c| !skip.contains(*c))
+            .collect()
+    };
+    vec![
+        format!("{}\tnew\nline é", printable("$'")),
+        format!("{} é\nx", printable("$\"\\`")),
+        uis_harness::pg::random_alnum(40),
+    ]
+}
+
+/// Secrets no quoting carries to every reader, and the character the
+/// refusal must name.
+fn unwritable_secrets() -> Vec<(String, &'static str)> {
+    vec![
+        (
+            format!(
+                "starts-like-a-secret-{}-$HOME",
+                uis_harness::pg::random_alnum(8)
+            ),
+            "`$`",
+        ),
+        (
+            format!("it's \"quoted\" {}", uis_harness::pg::random_alnum(24)),
+            "`\"`",
+        ),
+        (
+            format!("carriage\rreturn {}", uis_harness::pg::random_alnum(24)),
+            "carriage return",
+        ),
+    ]
+}
+
+/// Sets the app's deployed JWT secret (Secret postgrest/APP-postgrest).
+fn set_jwt_secret(env: &Env, app: &str, secret: &str) {
+    let name = format!("{app}-postgrest");
+    let mut s = env
+        .standin
+        .get("v1", "Secret", Some("postgrest"), &name)
+        .expect("the PostgREST Secret");
+    s["data"]["PGRST_JWT_SECRET"] = base64_encode(secret.as_bytes()).into();
+    assert!(!env.standin.put(s).is_null());
+}
+
+/// Every key and value each `.env` reader sees in the file `dir/.env`:
+/// one bash for all `dirs`, plus the Python and Node readers.
+fn read_env_files(
+    env: &Env,
+    clients: &Clients,
+    dirs: &[PathBuf],
+) -> Vec<BTreeMap<String, Option<BTreeMap<String, Value>>>> {
+    let jobs: Vec<Value> = dirs
+        .iter()
+        .map(|d| json!({"kind": "dotenv", "path": d.join(".env")}))
+        .collect();
+    let answers = clients.read(env, &jobs);
+    // bash: `set -a; . ./.env` in a subshell per file, its environment
+    // dumped (minus what bash sets itself).
+    let script = env.path(&format!("source-{}.sh", uis_harness::pg::random_alnum(6)));
+    let mut sh = String::new();
+    for d in dirs {
+        sh.push_str(&format!(
+            "( cd '{0}' && set -a && . ./.env; env -0 > '{0}.bash' ) >/dev/null 2>&1\n",
+            d.display()
+        ));
+    }
+    std::fs::write(&script, sh).unwrap();
+    output(
+        Command::new("bash")
+            .arg(&script)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .stdin(Stdio::null()),
+    );
+    let own = ["PWD", "OLDPWD", "SHLVL", "_", "PATH"];
+    dirs.iter()
+        .zip(answers)
+        .map(|(d, a)| {
+            let mut per: BTreeMap<String, Option<BTreeMap<String, Value>>> = BTreeMap::new();
+            for reader in ["dotenv", "dotenv-expand", "next", "python-dotenv"] {
+                let m = a[reader]
+                    .get("ok")
+                    .and_then(|v| v.as_object())
+                    .map(|o| o.clone().into_iter().collect());
+                per.insert(reader.to_string(), m);
+            }
+            let dump = std::fs::read(format!("{}.bash", d.display())).unwrap_or_default();
+            let mut m = BTreeMap::new();
+            for v in dump.split(|b| *b == 0).filter(|v| !v.is_empty()) {
+                let s = String::from_utf8_lossy(v).to_string();
+                if let Some((k, v)) = s.split_once('=')
+                    && !own.contains(&k)
+                {
+                    m.insert(k.to_string(), Value::from(v));
+                }
+            }
+            per.insert("bash".to_string(), Some(m));
+            per
+        })
+        .collect()
+}
+
+#[test]
+fn write_env_is_read_exactly_by_every_dotenv_reader() {
+    let Some(clients) = clients() else { return };
+    let env = Env::new();
+    let app = "cli-env";
+    env.run("uis-db-configure", &[app, "--schemas", "app", "--json"])
+        .ok();
+    env.run("uis-postgrest-deploy", &[app, "--json"]).ok();
+    let files = start_files();
+    let secrets = writable_secrets();
+    // (file, secret index, case dir)
+    let mut cases = Vec::new();
+    let mut dirs = Vec::new();
+    for (si, secret) in secrets.iter().enumerate() {
+        set_jwt_secret(&env, app, secret);
+        for (fi, f) in files.iter().enumerate() {
+            let dir = env.path(&format!("case-{si}-{fi}"));
+            let before = dir.join("before");
+            let after = dir.join("after");
+            std::fs::create_dir_all(&before).unwrap();
+            std::fs::create_dir_all(&after).unwrap();
+            if let Some(t) = f.text {
+                std::fs::write(before.join(".env"), t).unwrap();
+                std::fs::write(after.join(".env"), t).unwrap();
+            } else {
+                // Read as an empty file by every reader.
+                std::fs::write(before.join(".env"), "").unwrap();
+            }
+            let target = after.join(".env");
+            let out = env.run(
+                "uis-jwt-mint",
+                &[app, "--write-env", target.to_str().unwrap()],
+            );
+            out.ok().no_secret_on_stderr(&[secret]);
+            let warned = out.stderr.contains("readers (");
+            match f.warns {
+                Some(w) => assert!(
+                    out.stderr.contains(w),
+                    "{}: no warning {w:?}: {}",
+                    f.name,
+                    out.stderr
+                ),
+                None => assert!(!warned, "{}: warned: {}", f.name, out.stderr),
+            }
+            cases.push((fi, si));
+            dirs.push(before);
+            dirs.push(after);
+        }
+    }
+    let read = read_env_files(&env, &clients, &dirs);
+    let in_cluster = uis_postgrest::in_cluster_url(app);
+    let mut checked = 0;
+    for (n, &(fi, si)) in cases.iter().enumerate() {
+        let f = &files[fi];
+        let (before, after) = (&read[2 * n], &read[2 * n + 1]);
+        let ctx = format!("file {} with secret {si}", f.name);
+        let mut tokens: BTreeMap<&str, Value> = BTreeMap::new();
+        for reader in DOTENV_READERS {
+            let (Some(b), Some(a)) = (&before[reader], &after[reader]) else {
+                panic!("{ctx}: {reader} cannot read the file: {before:?} {after:?}");
+            };
+            // Every other key as before.
+            let others = |m: &BTreeMap<String, Value>| -> BTreeMap<String, Value> {
+                m.iter()
+                    .filter(|(k, _)| !MANAGED.contains(&k.trim_start_matches('\u{feff}')))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            };
+            if !f.misread.contains(&reader) {
+                assert_eq!(
+                    others(a),
+                    others(b),
+                    "{ctx}: {reader} reads the other keys differently after the edit"
+                );
+            }
+            if f.inexact.contains(&reader) {
+                continue;
+            }
+            // The suite's values exactly.
+            assert_eq!(
+                a.get("JWT_SECRET"),
+                Some(&Value::from(secrets[si].as_str())),
+                "{ctx}: {reader}"
+            );
+            let url = a
+                .get("POSTGREST_URL")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
+            assert!(
+                url == in_cluster || url.starts_with("http://") || url.starts_with("https://"),
+                "{ctx}: {reader}: {url:?}"
+            );
+            for k in ["POSTGREST_ANON_JWT", "POSTGREST_STAFF_JWT", "POSTGREST_URL"] {
+                let v = a.get(k).cloned().unwrap_or(Value::Null);
+                assert!(
+                    k == "POSTGREST_URL"
+                        || v.as_str()
+                            .is_some_and(|t| t.starts_with("eyJ") && t.split('.').count() == 3),
+                    "{ctx}: {reader}: {k} = {v}"
+                );
+                let agreed = tokens.entry(k).or_insert_with(|| v.clone());
+                assert_eq!(&v, agreed, "{ctx}: {reader} reads {k} unlike the others");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= cases.len() * 4, "{checked}");
+}
+
+#[test]
+fn write_env_refuses_a_secret_no_quoting_carries() {
+    let env = Env::new();
+    let app = "cli-refuse";
+    env.run("uis-db-configure", &[app, "--schemas", "app", "--json"])
+        .ok();
+    env.run("uis-postgrest-deploy", &[app, "--json"]).ok();
+    let file = env.path(".env");
+    let before = "# keep\nA=1\r\nJWT_SECRET=old";
+    for (secret, names) in unwritable_secrets() {
+        set_jwt_secret(&env, app, &secret);
+        std::fs::write(&file, before).unwrap();
+        let out = env.run(
+            "uis-jwt-mint",
+            &[app, "--write-env", file.to_str().unwrap()],
+        );
+        out.expect_code(1).no_secret_on_stderr(&[&secret]);
+        assert!(
+            out.stderr.contains(names) && out.stderr.contains("JWT_SECRET"),
+            "{names}: {}",
+            out.stderr
+        );
+        assert!(out.stderr.contains("--rotate-jwt-secret"), "{}", out.stderr);
+        assert_eq!(
+            std::fs::read_to_string(&file).unwrap(),
+            before,
+            "{names}: file changed"
+        );
+    }
+    // --env-name names the --format env variable; --write-env's are fixed.
+    let out = env.run(
+        "uis-jwt-mint",
+        &[
+            app,
+            "--write-env",
+            file.to_str().unwrap(),
+            "--env-name",
+            "X",
+        ],
+    );
+    out.expect_code(2);
+    assert!(out.stderr.contains("--env-name"), "{}", out.stderr);
+}
