@@ -5,7 +5,10 @@
 //! This is for writing and reading back single values. It is not a loader:
 //! it never touches the process environment, expands no `${VAR}`, and knows
 //! only the common dotenv forms (`KEY=v`, `export KEY=v`, `'single'` and
-//! `"double"` quoting, ` #` comments after unquoted values).
+//! `"double"` quoting, ` #` comments after unquoted values). What it writes
+//! is read back exactly by dotenv, dotenv-expand, Next.js, python-dotenv and
+//! bash (docs/reference/credentials.md; tests/e2e/tests/clients.rs);
+//! [`disagreements`] finds where those readers already differ on a file.
 
 use std::fs;
 use std::io::{self, Write as _};
@@ -23,12 +26,20 @@ static TMP_COUNTER: AtomicU32 = AtomicU32::new(0);
 /// Sets each `(key, value)` in the `.env` file at `path` and returns the keys
 /// whose value actually changed, in the order given.
 ///
-/// The first line assigning a key (plain or `export KEY=`, the `export `
+/// Each value is written in the one form every reader of [`READERS`] reads
+/// back byte for byte ([`format_value`]); a value no form carries is refused
+/// before the file is touched ([`check_value`] says why).
+///
+/// The first line assigning a key (plain or `export KEY=`, the `export `,
+/// a byte-order mark before it and an inline `# comment` after the value
 /// kept) is rewritten; later lines assigning the same key are removed, so
 /// the file has one unambiguous value whatever "first wins"/"last wins" rule
 /// its reader uses. Keys not in the file are appended. A line whose value is
 /// already right is left exactly as it was, and an unchanged file is not
 /// rewritten at all. A key given twice in `pairs` takes its last value.
+/// New lines take the file's line ending; in a CRLF file without a final
+/// line break they go before its last line, whose value then stays free of
+/// a CR for readers that keep one.
 ///
 /// A missing file is created with mode 0600; an existing one keeps its mode
 /// (and, where permitted, its owner). The write is atomic: a temporary file
@@ -37,7 +48,9 @@ static TMP_COUNTER: AtomicU32 = AtomicU32::new(0);
 /// target replaced.
 ///
 /// Errors: the I/O error reading or writing the file; `InvalidInput` for
-/// a key that is not a valid name; `InvalidData` when the file has an
+/// a key that is not a valid name or a value no quoting carries to every
+/// reader (naming the key and the character, never the value);
+/// `InvalidData` when the file has an
 /// unclosed quote (a key written after it could not be read back).
 pub fn set_keys(path: &Path, pairs: &[(&str, &str)]) -> io::Result<Vec<String>> {
     // Deduplicate, keeping first position and last value.

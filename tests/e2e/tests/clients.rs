@@ -799,6 +799,7 @@ fn write_env_is_read_exactly_by_every_dotenv_reader() {
     env.run("uis-db-configure", &[app, "--schemas", "app", "--json"])
         .ok();
     env.run("uis-postgrest-deploy", &[app, "--json"]).ok();
+    let direct = format!("127.0.0.1:{}", env.pg.port);
     let files = start_files();
     let secrets = writable_secrets();
     // (file, secret index, case dir)
@@ -820,9 +821,16 @@ fn write_env_is_read_exactly_by_every_dotenv_reader() {
                 std::fs::write(before.join(".env"), "").unwrap();
             }
             let target = after.join(".env");
+            // --direct: straight to the server, no port-forward per run.
             let out = env.run(
                 "uis-jwt-mint",
-                &[app, "--write-env", target.to_str().unwrap()],
+                &[
+                    app,
+                    "--write-env",
+                    target.to_str().unwrap(),
+                    "--direct",
+                    &direct,
+                ],
             );
             out.ok().no_secret_on_stderr(&[secret]);
             let warned = out.stderr.contains("readers (");
