@@ -28,8 +28,8 @@ static TMP_COUNTER: AtomicU32 = AtomicU32::new(0);
 ///
 /// Each value is written in the one form every reader of [`READERS`] reads
 /// back byte for byte (bare, else single quotes, else double quotes); a
-/// value no form carries is refused
-/// before the file is touched ([`check_value`] says why).
+/// value no form carries is refused before the file is touched
+/// ([`check_value`] says why).
 ///
 /// The first line assigning a key (plain or `export KEY=`, the `export `,
 /// a byte-order mark before it and an inline `# comment` after the value
