@@ -8,7 +8,8 @@
 //! the API server, the context and the file, with the fix. Long-lived
 //! streams (port-forward) are deliberately not bounded by a read timeout.
 
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use crate::{auth, proxy};
+use kube::config::Kubeconfig;
 use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -150,8 +151,20 @@ fn home_kubeconfig() -> Option<PathBuf> {
     std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".kube").join("config"))
 }
 
+/// How the kubeconfig rules resolved: files to read, or the in-cluster
+/// service account.
+enum Found {
+    Files(Kubeconfig, String),
+    InCluster,
+}
+
 async fn load_config(args: &ClusterConfig) -> Result<(kube::Config, String), Failure> {
-    let (kubeconfig, files) = if let Some(path) = &args.kubeconfig {
+    // client-go's DeferredLoadingClientConfig: an explicit --kubeconfig
+    // must exist; KUBECONFIG's missing files are skipped (and ~/.kube/config
+    // is not consulted when KUBECONFIG is set); when that leaves no
+    // configuration and this is a pod (KUBERNETES_SERVICE_HOST/PORT set and
+    // the service-account token mounted), the in-cluster config is used.
+    let found = if let Some(path) = &args.kubeconfig {
         if !path.exists() {
             return Err(Failure::new(
                 Phase::Cluster,
@@ -159,7 +172,7 @@ async fn load_config(args: &ClusterConfig) -> Result<(kube::Config, String), Fai
             )
             .hint("pass the path of your cluster's kubeconfig with --kubeconfig, or leave it out to use $KUBECONFIG or ~/.kube/config"));
         }
-        (
+        Found::Files(
             read_files(std::slice::from_ref(path))?,
             path.display().to_string(),
         )
@@ -169,35 +182,47 @@ async fn load_config(args: &ClusterConfig) -> Result<(kube::Config, String), Fai
             .collect();
         let existing: Vec<PathBuf> = all.iter().filter(|p| p.exists()).cloned().collect();
         if existing.is_empty() {
-            let shown: Vec<String> = all.iter().map(|p| p.display().to_string()).collect();
-            return Err(Failure::new(
-                Phase::Cluster,
-                format!("KUBECONFIG names no existing file ({})", shown.join(", ")),
-            )
-            .hint("point KUBECONFIG at your cluster's kubeconfig, or pass --kubeconfig FILE"));
+            if auth::in_cluster_possible() {
+                Found::InCluster
+            } else {
+                let shown: Vec<String> = all.iter().map(|p| p.display().to_string()).collect();
+                return Err(Failure::new(
+                    Phase::Cluster,
+                    format!("KUBECONFIG names no existing file ({})", shown.join(", ")),
+                )
+                .hint("point KUBECONFIG at your cluster's kubeconfig, or pass --kubeconfig FILE"));
+            }
+        } else {
+            let shown: Vec<String> = existing.iter().map(|p| p.display().to_string()).collect();
+            Found::Files(read_files(&existing)?, shown.join(":"))
         }
-        let shown: Vec<String> = existing.iter().map(|p| p.display().to_string()).collect();
-        (read_files(&existing)?, shown.join(":"))
     } else if let Some(path) = home_kubeconfig().filter(|p| p.exists()) {
-        (
+        Found::Files(
             read_files(std::slice::from_ref(&path))?,
             path.display().to_string(),
         )
-    } else if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {
-        let config = kube::Config::incluster().map_err(|e| {
-            Failure::new(
-                Phase::Cluster,
-                format!("cannot use the in-cluster service account: {e}"),
-            )
-            .hint("mount a service account token, or pass --kubeconfig FILE")
-        })?;
-        return Ok((config, "in-cluster service account".to_string()));
+    } else if auth::in_cluster_possible() {
+        Found::InCluster
     } else {
         return Err(Failure::new(
             Phase::Cluster,
             "no kubeconfig: --kubeconfig is not given, KUBECONFIG is unset, ~/.kube/config does not exist, and this is not a pod in a cluster",
         )
         .hint("point KUBECONFIG at your cluster's kubeconfig (Rancher Desktop writes ~/.kube/config), or pass --kubeconfig FILE"));
+    };
+    let (kubeconfig, files) = match found {
+        // An empty configuration counts as none (client-go's IsEmptyConfig).
+        Found::Files(kc, _)
+            if kc.clusters.is_empty()
+                && kc.contexts.is_empty()
+                && args.kubeconfig.is_none()
+                && auth::in_cluster_possible() =>
+        {
+            drop(kc);
+            return in_cluster().await;
+        }
+        Found::Files(kc, files) => (kc, files),
+        Found::InCluster => return in_cluster().await,
     };
 
     let context = match &args.context {
@@ -210,7 +235,12 @@ async fn load_config(args: &ClusterConfig) -> Result<(kube::Config, String), Fai
             .hint("pass --context NAME, or set one with `kubectl config use-context NAME`")
         })?,
     };
-    if !kubeconfig.contexts.iter().any(|c| c.name == context) {
+    let Some(ctx) = kubeconfig
+        .contexts
+        .iter()
+        .find(|c| c.name == context)
+        .and_then(|c| c.context.clone())
+    else {
         let names: Vec<&str> = kubeconfig
             .contexts
             .iter()
@@ -230,21 +260,147 @@ async fn load_config(args: &ClusterConfig) -> Result<(kube::Config, String), Fai
         .hint(
             "pass --context with one of those names; list them with `kubectl config get-contexts`",
         ));
-    }
-    let origin = format!("context {context:?} in {files}");
-    let options = KubeConfigOptions {
-        context: Some(context),
-        ..Default::default()
     };
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
-        .await
-        .map_err(|e| {
-            Failure::new(
-                Phase::Cluster,
-                format!("cannot use {origin}: {}", one_line(&e)),
-            )
+    let origin = format!("context {context:?} in {files}");
+    let bad = |what: String| {
+        Failure::new(Phase::Cluster, format!("cannot use {origin}: {what}"))
             .hint("check it with `kubectl config view --minify`")
-        })?;
+    };
+    let cluster = kubeconfig
+        .clusters
+        .iter()
+        .find(|c| c.name == ctx.cluster)
+        .and_then(|c| c.cluster.clone())
+        .ok_or_else(|| bad(format!("it names cluster {:?}, which the file does not define", ctx.cluster)))?;
+    let server = cluster
+        .server
+        .clone()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| bad(format!("cluster {:?} has no server", ctx.cluster)))?;
+    let url: http::Uri = server
+        .parse()
+        .map_err(|e| bad(format!("the server {server:?} of cluster {:?} is not a URL: {e}", ctx.cluster)))?;
+    let user_name = ctx.user.clone().unwrap_or_default();
+    // client-go does not fail on a missing user: no credentials then.
+    let mut auth_info = kubeconfig
+        .auth_infos
+        .iter()
+        .find(|u| u.name == user_name)
+        .and_then(|u| u.auth_info.clone())
+        .unwrap_or_default();
+    if let Some(exec) = &mut auth_info.exec
+        && exec.provide_cluster_info
+    {
+        exec.cluster = Some(
+            (&cluster)
+                .try_into()
+                .map_err(|e| bad(format!("cluster {:?}: {}", ctx.cluster, one_line(&e))))?,
+        );
+    }
+    auth::resolve(&mut auth_info, &user_name)
+        .await
+        .map_err(|(detail, hint)| Failure::new(Phase::Cluster, detail).hint(hint))?;
+
+    let mut config = kube::Config::new(url);
+    config.default_namespace = ctx.namespace.clone().unwrap_or_else(|| "default".into());
+    config.accept_invalid_certs = cluster.insecure_skip_tls_verify.unwrap_or(false);
+    config.disable_compression = cluster.disable_compression.unwrap_or(false);
+    config.tls_server_name = cluster.tls_server_name.clone();
+    config.root_cert = ca_certs(
+        cluster.certificate_authority_data.as_deref(),
+        cluster.certificate_authority.as_deref(),
+    )
+    .map_err(|e| {
+        Failure::new(
+            Phase::Cluster,
+            format!("cannot use the certificate authority of cluster {:?} ({origin}): {e}", ctx.cluster),
+        )
+        .hint("fix certificate-authority or certificate-authority-data of that cluster (`kubectl config view --minify --raw`)")
+    })?;
+    config.auth_info = auth_info;
+    config.proxy_url = proxy_for(&server, cluster.proxy_url.as_deref(), &origin)?;
+    Ok((config, origin))
+}
+
+/// The proxy for `server` by kubectl's rules ([`crate::proxy`]), as kube
+/// takes it.
+fn proxy_for(
+    server: &str,
+    kubeconfig_proxy: Option<&str>,
+    origin: &str,
+) -> Result<Option<http::Uri>, Failure> {
+    let env = proxy::ProxyEnv::from_env();
+    let chosen = proxy::choose(server, kubeconfig_proxy, &env).map_err(|e| {
+        Failure::new(Phase::Cluster, format!("cannot use the proxy for {origin}: {e}"))
+            .hint("fix proxy-url in the kubeconfig (`kubectl config view --minify`) or HTTPS_PROXY/HTTP_PROXY in the environment")
+    })?;
+    let Some(p) = chosen else {
+        return Ok(None);
+    };
+    let uri = p.url.parse::<http::Uri>().map_err(|e| {
+        Failure::new(
+            Phase::Cluster,
+            format!("cannot use the proxy {} from {}: {e}", p.shown(), p.source),
+        )
+        .hint("write it as scheme://host:port, scheme http, https or socks5")
+    })?;
+    Ok(Some(uri))
+}
+
+/// The DER certificates of a cluster's CA (inline base64 PEM or a file).
+fn ca_certs(data: Option<&str>, file: Option<&str>) -> Result<Option<Vec<Vec<u8>>>, String> {
+    use base64::Engine as _;
+    let pem_bytes = match (data.filter(|d| !d.is_empty()), file.filter(|f| !f.is_empty())) {
+        (Some(d), _) => base64::engine::general_purpose::STANDARD
+            .decode(d.trim())
+            .map_err(|e| format!("certificate-authority-data is not base64: {e}"))?,
+        (None, Some(f)) => std::fs::read(f).map_err(|e| format!("cannot read {f}: {e}"))?,
+        (None, None) => return Ok(None),
+    };
+    let certs: Vec<Vec<u8>> = pem::parse_many(&pem_bytes)
+        .map_err(|e| format!("not PEM: {e}"))?
+        .into_iter()
+        .filter(|p| p.tag() == "CERTIFICATE")
+        .map(|p| p.into_contents())
+        .collect();
+    if certs.is_empty() {
+        return Err("it holds no PEM CERTIFICATE".to_string());
+    }
+    Ok(Some(certs))
+}
+
+/// The in-cluster configuration as client-go builds it: the API server at
+/// `KUBERNETES_SERVICE_HOST:KUBERNETES_SERVICE_PORT`, the mounted
+/// service-account token (trimmed), CA and namespace.
+async fn in_cluster() -> Result<(kube::Config, String), Failure> {
+    let dir = auth::service_account_dir();
+    let origin = format!("in-cluster service account ({})", dir.display());
+    let fail = |what: String| {
+        Failure::new(Phase::Cluster, format!("cannot use the {origin}: {what}"))
+            .hint("mount a service account token (automountServiceAccountToken), or pass --kubeconfig FILE")
+    };
+    let host = std::env::var("KUBERNETES_SERVICE_HOST").unwrap_or_default();
+    let port = std::env::var("KUBERNETES_SERVICE_PORT").unwrap_or_default();
+    let host = if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]")
+    } else {
+        host
+    };
+    let server = format!("https://{host}:{port}");
+    let url: http::Uri = server
+        .parse()
+        .map_err(|e| fail(format!("KUBERNETES_SERVICE_HOST/PORT give no URL ({server}): {e}")))?;
+    let token = auth::read_token_file(&dir.join("token")).map_err(fail)?;
+    let mut config = kube::Config::new(url);
+    let ca = dir.join("ca.crt");
+    config.root_cert = ca_certs(None, Some(&ca.display().to_string())).map_err(fail)?;
+    if let Ok(ns) = std::fs::read_to_string(dir.join("namespace"))
+        && !ns.trim().is_empty()
+    {
+        config.default_namespace = ns.trim().to_string();
+    }
+    config.auth_info.token = Some(token.into());
+    config.proxy_url = proxy_for(&server, None, &origin)?;
     Ok((config, origin))
 }
 
