@@ -58,7 +58,8 @@ static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::ne
 ///
 /// Errors: the file cannot be read, or holds nothing but white space.
 pub fn read_token_file(path: &Path) -> Result<String, String> {
-    let raw = std::fs::read(path).map_err(|e| format!("cannot read token file {}: {e}", path.display()))?;
+    let raw = std::fs::read(path)
+        .map_err(|e| format!("cannot read token file {}: {e}", path.display()))?;
     let text = String::from_utf8(raw)
         .map_err(|_| format!("token file {} is not UTF-8 text", path.display()))?;
     let token = text.trim();
@@ -147,7 +148,8 @@ async fn run_plugin(exec: &ExecConfig, user: &str) -> Result<Cached, (String, St
     let Some(command) = exec.command.clone().filter(|c| !c.is_empty()) else {
         return Err((
             format!("the exec plugin of kubeconfig user {user:?} has no command"),
-            "set users[].user.exec.command in the kubeconfig (`kubectl config view --minify`)".to_string(),
+            "set users[].user.exec.command in the kubeconfig (`kubectl config view --minify`)"
+                .to_string(),
         ));
     };
     let api_version = exec
@@ -200,10 +202,30 @@ async fn run_plugin(exec: &ExecConfig, user: &str) -> Result<Cached, (String, St
     });
     cmd.kill_on_drop(true);
     RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let out = match cmd.output().await {
-        Ok(o) => o,
+    // Not `output()`: tokio's makes stderr a pipe whatever was set.
+    let out = match cmd.spawn() {
+        Ok(mut child) => {
+            use tokio::io::AsyncReadExt as _;
+            let mut stdout = Vec::new();
+            if let Some(mut pipe) = child.stdout.take() {
+                let _ = pipe.read_to_end(&mut stdout).await;
+            }
+            let status = child.wait().await.map_err(|e| {
+                (
+                    format!("getting credentials: exec: executable {command}: {e}"),
+                    format!("check the exec plugin of the kubeconfig user {user:?}"),
+                )
+            })?;
+            std::process::Output {
+                status,
+                stdout,
+                stderr: Vec::new(),
+            }
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut msg = format!("getting credentials: exec: executable {command} not found\n\n{INSTALL_HELP}");
+            let mut msg = format!(
+                "getting credentials: exec: executable {command} not found\n\n{INSTALL_HELP}"
+            );
             if let Some(hint) = exec.install_hint.as_deref().filter(|h| !h.is_empty()) {
                 msg.push_str("\n\n");
                 msg.push_str(hint);
@@ -217,7 +239,9 @@ async fn run_plugin(exec: &ExecConfig, user: &str) -> Result<Cached, (String, St
         }
         Err(e) => {
             return Err((
-                format!("getting credentials: exec: executable {command} could not be started: {e}"),
+                format!(
+                    "getting credentials: exec: executable {command} could not be started: {e}"
+                ),
                 format!(
                     "check that {command} is an executable program (the kubeconfig user {user:?} logs in with it)"
                 ),
@@ -271,12 +295,17 @@ fn parse_credential(stdout: &[u8], api_version: &str) -> Result<Cached, String> 
             .map(str::to_string)
     };
     let expires = match field("expirationTimestamp") {
-        Some(ts) => Some(parse_rfc3339(&ts).ok_or_else(|| {
-            format!("its expirationTimestamp {ts:?} is not an RFC 3339 time")
-        })?),
+        Some(ts) => Some(
+            parse_rfc3339(&ts)
+                .ok_or_else(|| format!("its expirationTimestamp {ts:?} is not an RFC 3339 time"))?,
+        ),
         None => None,
     };
-    let credential = match (field("token"), field("clientCertificateData"), field("clientKeyData")) {
+    let credential = match (
+        field("token"),
+        field("clientCertificateData"),
+        field("clientKeyData"),
+    ) {
         (_, Some(cert_pem), Some(key_pem)) => Credential::Certificate { cert_pem, key_pem },
         (Some(token), _, _) => Credential::Token(token.trim().to_string()),
         _ => {
@@ -303,7 +332,9 @@ fn parse_rfc3339(s: &str) -> Option<SystemTime> {
     let (h, mi, se) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
     let mut rest = &s[19..];
     if let Some(frac) = rest.strip_prefix('.') {
-        let n = frac.find(|c: char| !c.is_ascii_digit()).unwrap_or(frac.len());
+        let n = frac
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(frac.len());
         rest = &frac[n..];
     }
     let offset = match rest {

@@ -48,6 +48,8 @@ pub struct Cluster {
     /// The API server URL.
     pub server: String,
     pub timeout: Duration,
+    /// The proxy every request goes through (credentials hidden), if any.
+    pub proxy: Option<String>,
 }
 
 impl Cluster {
@@ -57,20 +59,37 @@ impl Cluster {
         let timeout = args.request_timeout;
         let (config, origin) = load_config(args).await?;
         let server = config.cluster_url.to_string();
+        let proxy = config.proxy_url.as_ref().map(|u| {
+            proxy::Proxy {
+                url: u.to_string(),
+                source: proxy::ProxySource::Kubeconfig,
+            }
+            .shown()
+        });
         let mut config = config;
         config.connect_timeout = Some(timeout);
         let client = kube::Client::try_from(config).map_err(|e| {
+            let hint = match &e {
+                kube::Error::RustlsTls(_) => {
+                    "check the certificate data of the context's cluster and user (certificate-authority-data, client-certificate-data, client-key-data): `kubectl config view --minify --raw`"
+                }
+                kube::Error::Auth(_) => {
+                    "check the credentials of the context's user (token, tokenFile, exec): `kubectl config view --minify`"
+                }
+                _ => "check the context's cluster, user and proxy-url: `kubectl config view --minify`",
+            };
             Failure::new(
                 Phase::Cluster,
-                format!("cannot build a Kubernetes client for {origin}: {e}"),
+                format!("cannot build a Kubernetes client for {origin}: {}", one_line(&e)),
             )
-            .hint("check the cluster's certificate data in the kubeconfig (`kubectl config view --minify`)")
+            .hint(hint)
         })?;
         Ok(Cluster {
             client,
             origin,
             server,
             timeout,
+            proxy,
         })
     }
 
@@ -112,8 +131,8 @@ impl Cluster {
                 let msg = status.message.clone();
                 let hint = match code {
                     401 => format!(
-                        "the credentials of {} were refused; refresh the kubeconfig (Rancher Desktop: restart it; AKS: `az aks get-credentials`)",
-                        self.origin
+                        "the API server {} refused the credentials of {} (Unauthorized): the token, client certificate or login plugin's credential is wrong or expired; refresh it (Rancher Desktop: restart it; AKS: `az aks get-credentials`, then `kubelogin convert-kubeconfig`; a tokenFile: write a current token into it); `kubectl get ns` on the same kubeconfig fails the same way",
+                        self.server, self.origin
                     ),
                     403 => "ask a cluster admin for this permission, or check it with `kubectl auth can-i`".to_string(),
                     404 => format!(
@@ -133,16 +152,38 @@ impl Cluster {
                 Failure::new(Phase::Cluster, format!("{what}: {msg} (HTTP {code})")).hint(hint)
             }
             other if one_line(&other).contains("deadline has elapsed") => self.timed_out(what),
-            other => Failure::new(
+            kube::Error::Auth(e) => Failure::new(
                 Phase::Cluster,
                 format!(
-                    "cannot reach the Kubernetes API at {} ({}) while {what}: {}",
-                    self.server,
+                    "the credentials of {} cannot be used while {what}: {}",
                     self.origin,
-                    one_line(&other)
+                    one_line(&e)
                 ),
             )
-            .hint("is the cluster running and the context right? `kubectl cluster-info`, `kubectl config get-contexts`"),
+            .hint("check the context's user (token, tokenFile, exec plugin) with `kubectl config view --minify`"),
+            other => {
+                let via = match &self.proxy {
+                    Some(p) => format!(" through the proxy {p}"),
+                    None => String::new(),
+                };
+                let hint = match &self.proxy {
+                    Some(p) => format!(
+                        "is the proxy {p} running and does it allow CONNECT to {}? (kubectl uses the same proxy: `kubectl cluster-info`); the kubeconfig's proxy-url or HTTPS_PROXY/NO_PROXY chose it",
+                        self.server
+                    ),
+                    None => "is the cluster running and the context right? `kubectl cluster-info`, `kubectl config get-contexts`".to_string(),
+                };
+                Failure::new(
+                    Phase::Cluster,
+                    format!(
+                        "cannot reach the Kubernetes API at {}{via} ({}) while {what}: {}",
+                        self.server,
+                        self.origin,
+                        one_line(&other)
+                    ),
+                )
+                .hint(hint)
+            }
         }
     }
 }
@@ -271,15 +312,23 @@ async fn load_config(args: &ClusterConfig) -> Result<(kube::Config, String), Fai
         .iter()
         .find(|c| c.name == ctx.cluster)
         .and_then(|c| c.cluster.clone())
-        .ok_or_else(|| bad(format!("it names cluster {:?}, which the file does not define", ctx.cluster)))?;
+        .ok_or_else(|| {
+            bad(format!(
+                "it names cluster {:?}, which the file does not define",
+                ctx.cluster
+            ))
+        })?;
     let server = cluster
         .server
         .clone()
         .filter(|s| !s.is_empty())
         .ok_or_else(|| bad(format!("cluster {:?} has no server", ctx.cluster)))?;
-    let url: http::Uri = server
-        .parse()
-        .map_err(|e| bad(format!("the server {server:?} of cluster {:?} is not a URL: {e}", ctx.cluster)))?;
+    let url: http::Uri = server.parse().map_err(|e| {
+        bad(format!(
+            "the server {server:?} of cluster {:?} is not a URL: {e}",
+            ctx.cluster
+        ))
+    })?;
     let user_name = ctx.user.clone().unwrap_or_default();
     // client-go does not fail on a missing user: no credentials then.
     let mut auth_info = kubeconfig
@@ -350,7 +399,10 @@ fn proxy_for(
 /// The DER certificates of a cluster's CA (inline base64 PEM or a file).
 fn ca_certs(data: Option<&str>, file: Option<&str>) -> Result<Option<Vec<Vec<u8>>>, String> {
     use base64::Engine as _;
-    let pem_bytes = match (data.filter(|d| !d.is_empty()), file.filter(|f| !f.is_empty())) {
+    let pem_bytes = match (
+        data.filter(|d| !d.is_empty()),
+        file.filter(|f| !f.is_empty()),
+    ) {
         (Some(d), _) => base64::engine::general_purpose::STANDARD
             .decode(d.trim())
             .map_err(|e| format!("certificate-authority-data is not base64: {e}"))?,
@@ -387,9 +439,11 @@ async fn in_cluster() -> Result<(kube::Config, String), Failure> {
         host
     };
     let server = format!("https://{host}:{port}");
-    let url: http::Uri = server
-        .parse()
-        .map_err(|e| fail(format!("KUBERNETES_SERVICE_HOST/PORT give no URL ({server}): {e}")))?;
+    let url: http::Uri = server.parse().map_err(|e| {
+        fail(format!(
+            "KUBERNETES_SERVICE_HOST/PORT give no URL ({server}): {e}"
+        ))
+    })?;
     let token = auth::read_token_file(&dir.join("token")).map_err(fail)?;
     let mut config = kube::Config::new(url);
     let ca = dir.join("ca.crt");

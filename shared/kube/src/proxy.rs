@@ -129,7 +129,10 @@ pub fn choose(
         return Ok(None);
     };
     let authority = rest.split('/').next().unwrap_or("");
-    let authority = authority.rsplit_once('@').map(|(_, h)| h).unwrap_or(authority);
+    let authority = authority
+        .rsplit_once('@')
+        .map(|(_, h)| h)
+        .unwrap_or(authority);
     let (host, port) = split_host_port(authority, if scheme == "https" { "443" } else { "80" });
     if !use_proxy(&host, &port, &env.no_proxy) {
         return Ok(None);
@@ -260,9 +263,13 @@ mod tests {
     #[test]
     fn kubeconfig_proxy_url_wins_over_everything() {
         let e = env(Some("http://envproxy:3128"), "*");
-        let p = choose("https://127.0.0.1:6443", Some("socks5://127.0.0.1:1080"), &e)
-            .unwrap()
-            .unwrap();
+        let p = choose(
+            "https://127.0.0.1:6443",
+            Some("socks5://127.0.0.1:1080"),
+            &e,
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(p.url, "socks5://127.0.0.1:1080");
         assert_eq!(p.source, ProxySource::Kubeconfig);
         assert!(choose("https://x", Some("ftp://p:1"), &e).is_err());
@@ -280,7 +287,10 @@ mod tests {
         );
         // HTTPS_PROXY is not for http:// servers.
         assert_eq!(via("http://10.1.2.3:8080", &e), None);
-        let e = env(Some("http://p:1"), "10.0.0.0/8, ,example.com,.corp.net:6443,");
+        let e = env(
+            Some("http://p:1"),
+            "10.0.0.0/8, ,example.com,.corp.net:6443,",
+        );
         assert_eq!(via("https://10.1.2.3:6443", &e), None);
         assert!(via("https://11.1.2.3:6443", &e).is_some());
         assert_eq!(via("https://example.com", &e), None);
