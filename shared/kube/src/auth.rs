@@ -256,9 +256,8 @@ async fn run_plugin(exec: &ExecConfig, user: &str) -> Result<Cached, (String, St
             .unwrap_or_else(|| "a signal".to_string());
         return Err((
             format!("getting credentials: exec: executable {command} failed with exit code {code}"),
-            format!(
-                "the plugin's own messages (above, on stderr) say why; log in again with it (AKS: `kubelogin`/`az login`, EKS: `aws sso login`), then retry; `kubectl get ns` on the same kubeconfig shows the same failure"
-            ),
+            "the plugin's own messages (above, on stderr) say why; log in again with it (AKS: `kubelogin`/`az login`, EKS: `aws sso login`), then retry; `kubectl get ns` on the same kubeconfig shows the same failure"
+                .to_string(),
         ));
     }
     parse_credential(&out.stdout, &api_version).map_err(|e| {

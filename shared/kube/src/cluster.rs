@@ -195,7 +195,7 @@ fn home_kubeconfig() -> Option<PathBuf> {
 /// How the kubeconfig rules resolved: files to read, or the in-cluster
 /// service account.
 enum Found {
-    Files(Kubeconfig, String),
+    Files(Box<Kubeconfig>, String),
     InCluster,
 }
 
@@ -214,7 +214,7 @@ async fn load_config(args: &ClusterConfig) -> Result<(kube::Config, String), Fai
             .hint("pass the path of your cluster's kubeconfig with --kubeconfig, or leave it out to use $KUBECONFIG or ~/.kube/config"));
         }
         Found::Files(
-            read_files(std::slice::from_ref(path))?,
+            Box::new(read_files(std::slice::from_ref(path))?),
             path.display().to_string(),
         )
     } else if let Some(list) = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
@@ -235,11 +235,11 @@ async fn load_config(args: &ClusterConfig) -> Result<(kube::Config, String), Fai
             }
         } else {
             let shown: Vec<String> = existing.iter().map(|p| p.display().to_string()).collect();
-            Found::Files(read_files(&existing)?, shown.join(":"))
+            Found::Files(Box::new(read_files(&existing)?), shown.join(":"))
         }
     } else if let Some(path) = home_kubeconfig().filter(|p| p.exists()) {
         Found::Files(
-            read_files(std::slice::from_ref(&path))?,
+            Box::new(read_files(std::slice::from_ref(&path))?),
             path.display().to_string(),
         )
     } else if auth::in_cluster_possible() {
@@ -262,7 +262,7 @@ async fn load_config(args: &ClusterConfig) -> Result<(kube::Config, String), Fai
             drop(kc);
             return in_cluster().await;
         }
-        Found::Files(kc, files) => (kc, files),
+        Found::Files(kc, files) => (*kc, files),
         Found::InCluster => return in_cluster().await,
     };
 
