@@ -643,3 +643,125 @@ fn a_stored_role_password_with_a_trailing_line_break_never_reaches_the_role_or_o
     out.ok();
     assert_eq!(out.stdout.trim(), owner);
 }
+
+// ---------------------------------------------------------------------------
+// A tunnel that survives its pod.
+
+/// Replaces pod `from` with `to` (same labels); `forward` says whether the
+/// new pod's port 5432 reaches the PostgreSQL.
+fn replace_pod(env: &Env, from: &str, to: &str, forward: bool) {
+    let mut pod = env
+        .standin
+        .get("v1", "Pod", Some("default"), from)
+        .expect("the pod");
+    assert!(env.standin.delete("v1", "Pod", Some("default"), from));
+    pod["metadata"]["name"] = to.into();
+    pod["metadata"]
+        .as_object_mut()
+        .unwrap()
+        .retain(|k, _| k == "name" || k == "namespace" || k == "labels");
+    pod["metadata"]["labels"]["statefulset.kubernetes.io/pod-name"] = to.into();
+    env.standin.put(pod);
+    if forward {
+        env.standin
+            .set_pod_forward("default", to, 5432, env.pg.addr());
+    }
+}
+
+fn select_one(env: &Env, url: &str) -> Out {
+    env.psql(&[url, "-Atc", "select 1"])
+}
+
+#[test]
+fn the_tunnel_follows_a_replaced_pod_reports_failures_and_exits_when_no_pod_is_left() {
+    let env = Env::new();
+    let log = env.path("tunnel.log");
+    let mut child = env
+        .cmd("uis-db-tunnel")
+        .args(["--admin"])
+        .env("UIS_TUNNEL_NO_POD_TIMEOUT", "4")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("spawn uis-db-tunnel");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .expect("the JSON line");
+    let info: serde_json::Value = serde_json::from_str(&line).expect("JSON");
+    let url = info["database_url"].as_str().unwrap().to_string();
+    let stop = |mut c: Child| {
+        let _ = c.kill();
+        let _ = c.wait();
+    };
+    let first = select_one(&env, &url);
+    if first.code != 0 {
+        stop(child);
+        panic!("{first:?}");
+    }
+    // The pod is deleted and replaced under a new name: the next
+    // connection reaches the new pod, without restarting the tunnel.
+    replace_pod(&env, "postgresql-0", "postgresql-1", true);
+    let out = select_one(&env, &url);
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    if out.code != 0 || !text.contains("default/postgresql-1") {
+        stop(child);
+        panic!("after the pod was replaced: {out:?}\ntunnel stderr:\n{text}");
+    }
+    // A replacement whose port does not answer: the failure is on stderr
+    // at once, naming the pod.
+    replace_pod(&env, "postgresql-1", "postgresql-2", false);
+    let out = select_one(&env, &url);
+    assert_ne!(out.code, 0);
+    let t = Instant::now();
+    let mut text = String::new();
+    while t.elapsed() < Duration::from_secs(5) {
+        text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("port-forward to pod default/postgresql-2") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    if !text.contains("port-forward to pod default/postgresql-2") {
+        stop(child);
+        panic!("no forward failure on stderr:\n{text}");
+    }
+    // No pod at all: a connection is refused with the reason, and after
+    // the timeout (4 s here) the tunnel exits 1 saying why.
+    assert!(
+        env.standin
+            .delete("v1", "Pod", Some("default"), "postgresql-2")
+    );
+    let gone = Instant::now();
+    assert_ne!(select_one(&env, &url).code, 0);
+    let mut status = None;
+    while gone.elapsed() < Duration::from_secs(20) {
+        if let Some(s) = child.try_wait().unwrap() {
+            status = Some(s);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let Some(status) = status else {
+        stop(child);
+        panic!("the tunnel kept running with no pod:\n{text}");
+    };
+    assert_eq!(status.code(), Some(1), "{text}");
+    assert!(
+        gone.elapsed() >= Duration::from_secs(4),
+        "{:?}",
+        gone.elapsed()
+    );
+    assert!(
+        text.contains("no pod to forward a new connection to"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "no pod in namespace default has labels app.kubernetes.io/name=postgresql for 4 s"
+        ),
+        "{text}"
+    );
+    uis_e2e::assert_no_known_secret("the tunnel's stderr", &text);
+}
