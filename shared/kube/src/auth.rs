@@ -76,12 +76,23 @@ pub fn read_token_file(path: &Path) -> Result<String, String> {
 /// Errors (words for a [`uis_core::Failure`]'s detail and hint): the token
 /// file cannot be read; the plugin is missing, fails, or prints no usable
 /// credential.
-pub async fn resolve(auth: &mut AuthInfo, user: &str) -> Result<(), (String, String)> {
+///
+/// Returns when the credential should be fetched again: a minute from now
+/// for a token file (client-go reads it again each minute), the plugin's
+/// `expirationTimestamp` for an exec credential, else never.
+pub async fn resolve(
+    auth: &mut AuthInfo,
+    user: &str,
+) -> Result<Option<SystemTime>, (String, String)> {
+    let mut refresh = None;
     if let Some(file) = auth.token_file.clone().filter(|f| !f.is_empty()) {
         // client-go: the file wins over an inline token when both are set,
         // and it is read again on use; here it is read once per command.
         match read_token_file(Path::new(&file)) {
-            Ok(token) => auth.token = Some(token.into()),
+            Ok(token) => {
+                auth.token = Some(token.into());
+                refresh = Some(SystemTime::now() + Duration::from_secs(60));
+            }
             Err(e) if auth.token.is_none() => {
                 return Err((
                     format!("the kubeconfig user {user:?}: {e}"),
@@ -104,10 +115,10 @@ pub async fn resolve(auth: &mut AuthInfo, user: &str) -> Result<(), (String, Str
         auth.exec = None;
     }
     let Some(exec) = auth.exec.take() else {
-        return Ok(());
+        return Ok(refresh);
     };
-    let credential = exec_credential(&exec, user).await?;
-    match credential {
+    let cached = exec_credential(&exec, user).await?;
+    match cached.credential {
         Credential::Token(t) => auth.token = Some(t.into()),
         Credential::Certificate { cert_pem, key_pem } => {
             use base64::Engine as _;
@@ -118,7 +129,7 @@ pub async fn resolve(auth: &mut AuthInfo, user: &str) -> Result<(), (String, Str
             auth.client_key_data = Some(b64.encode(key_pem).into());
         }
     }
-    Ok(())
+    Ok(cached.expires.map(|t| t - Duration::from_secs(10)))
 }
 
 /// The cache key of a plugin configuration (never printed).
@@ -126,20 +137,20 @@ fn key(exec: &ExecConfig) -> String {
     serde_json::to_string(exec).unwrap_or_default()
 }
 
-async fn exec_credential(exec: &ExecConfig, user: &str) -> Result<Credential, (String, String)> {
+async fn exec_credential(exec: &ExecConfig, user: &str) -> Result<Cached, (String, String)> {
     let key = key(exec);
     let now = SystemTime::now();
     if let Some(c) = cache().lock().expect("not poisoned").get(&key)
         && c.expires.is_none_or(|t| t > now + Duration::from_secs(10))
     {
-        return Ok(c.credential.clone());
+        return Ok(c.clone());
     }
     let cached = run_plugin(exec, user).await?;
     cache()
         .lock()
         .expect("not poisoned")
         .insert(key, cached.clone());
-    Ok(cached.credential)
+    Ok(cached)
 }
 
 const INSTALL_HELP: &str = "It looks like you are trying to use a client-go credential plugin that is not installed.\n\nTo learn more about this feature, consult the documentation available at:\n      https://kubernetes.io/docs/reference/access-authn-authz/authentication/#client-go-credential-plugins";

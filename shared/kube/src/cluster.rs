@@ -50,6 +50,11 @@ pub struct Cluster {
     pub timeout: Duration,
     /// The proxy every request goes through (credentials hidden), if any.
     pub proxy: Option<String>,
+    /// What it was built from, to build it again ([`Cluster::fresh`]).
+    config: ClusterConfig,
+    /// When the credential should be fetched again (a token file's minute,
+    /// an exec credential's expiry).
+    refresh_at: Option<std::time::SystemTime>,
 }
 
 impl Cluster {
@@ -57,7 +62,7 @@ impl Cluster {
     /// nothing is sent to the API server yet.
     pub async fn connect(args: &ClusterConfig) -> Result<Cluster, Failure> {
         let timeout = args.request_timeout;
-        let (config, origin) = load_config(args).await?;
+        let (config, origin, refresh_at) = load_config(args).await?;
         let server = config.cluster_url.to_string();
         let proxy = config.proxy_url.as_ref().map(|u| {
             proxy::Proxy {
@@ -90,7 +95,21 @@ impl Cluster {
             server,
             timeout,
             proxy,
+            config: args.clone(),
+            refresh_at,
         })
+    }
+
+    /// This cluster, or a new client when its credential is due to be
+    /// fetched again (an exec credential near its expiry, a token file
+    /// read over a minute ago), for long-lived users such as the tunnel.
+    ///
+    /// Errors: as [`Cluster::connect`].
+    pub async fn fresh(&self) -> Result<Cluster, Failure> {
+        match self.refresh_at {
+            Some(t) if std::time::SystemTime::now() >= t => Cluster::connect(&self.config).await,
+            _ => Ok(self.clone()),
+        }
     }
 
     /// Runs one API call with the request timeout, mapping errors to a
@@ -199,7 +218,11 @@ enum Found {
     InCluster,
 }
 
-async fn load_config(args: &ClusterConfig) -> Result<(kube::Config, String), Failure> {
+/// The kube configuration, where it came from, and when its credential is
+/// due to be fetched again.
+type Loaded = (kube::Config, String, Option<std::time::SystemTime>);
+
+async fn load_config(args: &ClusterConfig) -> Result<Loaded, Failure> {
     // client-go's DeferredLoadingClientConfig: an explicit --kubeconfig
     // must exist; KUBECONFIG's missing files are skipped (and ~/.kube/config
     // is not consulted when KUBECONFIG is set); when that leaves no
@@ -346,7 +369,7 @@ async fn load_config(args: &ClusterConfig) -> Result<(kube::Config, String), Fai
                 .map_err(|e| bad(format!("cluster {:?}: {}", ctx.cluster, one_line(&e))))?,
         );
     }
-    auth::resolve(&mut auth_info, &user_name)
+    let refresh_at = auth::resolve(&mut auth_info, &user_name)
         .await
         .map_err(|(detail, hint)| Failure::new(Phase::Cluster, detail).hint(hint))?;
 
@@ -368,7 +391,7 @@ async fn load_config(args: &ClusterConfig) -> Result<(kube::Config, String), Fai
     })?;
     config.auth_info = auth_info;
     config.proxy_url = proxy_for(&server, cluster.proxy_url.as_deref(), &origin)?;
-    Ok((config, origin))
+    Ok((config, origin, refresh_at))
 }
 
 /// The proxy for `server` by kubectl's rules ([`crate::proxy`]), as kube
@@ -424,7 +447,7 @@ fn ca_certs(data: Option<&str>, file: Option<&str>) -> Result<Option<Vec<Vec<u8>
 /// The in-cluster configuration as client-go builds it: the API server at
 /// `KUBERNETES_SERVICE_HOST:KUBERNETES_SERVICE_PORT`, the mounted
 /// service-account token (trimmed), CA and namespace.
-async fn in_cluster() -> Result<(kube::Config, String), Failure> {
+async fn in_cluster() -> Result<Loaded, Failure> {
     let dir = auth::service_account_dir();
     let origin = format!("in-cluster service account ({})", dir.display());
     let fail = |what: String| {
@@ -455,7 +478,9 @@ async fn in_cluster() -> Result<(kube::Config, String), Failure> {
     }
     config.auth_info.token = Some(token.into());
     config.proxy_url = proxy_for(&server, None, &origin)?;
-    Ok((config, origin))
+    // The kubelet rotates the projected token: read it again each minute.
+    let refresh_at = std::time::SystemTime::now() + Duration::from_secs(60);
+    Ok((config, origin, Some(refresh_at)))
 }
 
 fn read_files(paths: &[PathBuf]) -> Result<Kubeconfig, Failure> {

@@ -96,7 +96,6 @@ impl Tunnel {
         let addr = listener
             .local_addr()
             .map_err(|e| Failure::new(Phase::Tunnel, e.to_string()))?;
-        let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), namespace);
         let last_error = Arc::new(Mutex::new(None));
         let errors = last_error.clone();
         let pod = pod.to_string();
@@ -104,8 +103,8 @@ impl Tunnel {
         let (gone_tx, gone) = tokio::sync::watch::channel(None);
         let watcher = follow
             .clone()
-            .map(|f| tokio::spawn(watch_selector(pods.clone(), f, gone_tx)));
-        let cluster = cluster.clone();
+            .map(|f| tokio::spawn(watch_selector(cluster.clone(), f, gone_tx)));
+        let mut cluster = cluster.clone();
         let task = tokio::spawn(async move {
             let mut last_pod = pod;
             loop {
@@ -113,6 +112,23 @@ impl Tunnel {
                     continue;
                 };
                 let _ = tcp.set_nodelay(true);
+                // A credential near its expiry (exec plugin, token file) is
+                // fetched again before the next forward.
+                match cluster.fresh().await {
+                    Ok(c) => cluster = c,
+                    Err(e) => {
+                        let msg = format!("cannot renew the cluster credentials: {}", e.detail);
+                        if follow.as_ref().is_some_and(|f| f.report) {
+                            say(&format!(
+                                "uis: {msg}; the connection was closed. {}",
+                                e.hint.clone().unwrap_or_default()
+                            ));
+                        }
+                        *errors.lock().expect("not poisoned") = Some(msg);
+                        drop(tcp);
+                        continue;
+                    }
+                }
                 let target = match &follow {
                     None => last_pod.clone(),
                     Some(f) => match f.locator.pod(&cluster).await {
@@ -140,7 +156,7 @@ impl Tunnel {
                         }
                     },
                 };
-                let pods = pods.clone();
+                let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), &ns);
                 let ns = ns.clone();
                 let errors = errors.clone();
                 let report = follow
@@ -207,7 +223,7 @@ impl Drop for Tunnel {
 /// for longer than the timeout. A failed list (the API unreachable) is not
 /// "no pod" and does not count.
 async fn watch_selector(
-    pods: Api<Pod>,
+    mut cluster: Cluster,
     follow: Follow,
     gone: tokio::sync::watch::Sender<Option<String>>,
 ) {
@@ -218,6 +234,10 @@ async fn watch_selector(
             Duration::from_secs(2).min(follow.no_pod_timeout / 2 + Duration::from_millis(100)),
         )
         .await;
+        if let Ok(c) = cluster.fresh().await {
+            cluster = c;
+        }
+        let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), &follow.locator.namespace);
         let Ok(list) = pods.list(&params).await else {
             continue;
         };

@@ -765,3 +765,62 @@ fn the_tunnel_follows_a_replaced_pod_reports_failures_and_exits_when_no_pod_is_l
     );
     uis_e2e::assert_no_known_secret("the tunnel's stderr", &text);
 }
+
+#[test]
+fn the_tunnel_fetches_an_expiring_exec_credential_again() {
+    let env = Env::new();
+    let script = env.path("short-lived-plugin");
+    let count = env.path("short-lived-runs");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\necho run >> \"$COUNT\"\nexp=$(date -u -d \"@$(( $(date +%s) + 12 ))\" +%Y-%m-%dT%H:%M:%SZ)\nprintf '{\"kind\":\"ExecCredential\",\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",\"status\":{\"token\":\"%s\",\"expirationTimestamp\":\"%s\"}}\\n' \"$TOKEN\" \"$exp\"\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let token = env.standin.token();
+    let user = exec_user(
+        script.to_str().unwrap(),
+        &[],
+        &[("COUNT", count.to_str().unwrap()), ("TOKEN", &token)],
+        "",
+    );
+    let kc = kubeconfig(&env, "kc-short", &user, "");
+    let log = env.path("tunnel-short.log");
+    let mut child = suite(&env, "uis-db-tunnel", &kc)
+        .args(["--admin"])
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("spawn uis-db-tunnel");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .expect("the JSON line");
+    let url = serde_json::from_str::<serde_json::Value>(&line).expect("JSON")["database_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let runs = || {
+        std::fs::read_to_string(&count)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    let before = runs();
+    let first = select_one(&env, &url);
+    // The credential is fetched again 10 s before it expires (12 s).
+    std::thread::sleep(Duration::from_secs(3));
+    let second = select_one(&env, &url);
+    let after = runs();
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(first.code, 0, "{first:?}\n{text}");
+    assert_eq!(second.code, 0, "{second:?}\n{text}");
+    assert_eq!(before, 1, "one run to start the tunnel");
+    assert!(
+        after > before,
+        "the expiring credential was not fetched again"
+    );
+}
