@@ -76,12 +76,13 @@ fn run(args: Args) -> anyhow::Result<i32> {
             );
         }
     };
+    session.report_forward_errors = true;
     let report = tunnel::open(&mut session, app.as_deref(), &who, args.port)?;
     output::print_json(&serde_json::to_value(&report)?)?;
     output::note(format!(
         "uis: forwarding {}:{} {}; press Ctrl-C to stop",
         report.host, report.port, report.via
     ));
-    tunnel::wait_for_interrupt(&session);
+    tunnel::wait_for_interrupt(&session)?;
     Ok(0)
 }

@@ -8,7 +8,8 @@
 //! the API server, the context and the file, with the fix. Long-lived
 //! streams (port-forward) are deliberately not bounded by a read timeout.
 
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use crate::{auth, proxy};
+use kube::config::Kubeconfig;
 use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -47,6 +48,13 @@ pub struct Cluster {
     /// The API server URL.
     pub server: String,
     pub timeout: Duration,
+    /// The proxy every request goes through (credentials hidden), if any.
+    pub proxy: Option<String>,
+    /// What it was built from, to build it again ([`Cluster::fresh`]).
+    config: ClusterConfig,
+    /// When the credential should be fetched again (a token file's minute,
+    /// an exec credential's expiry).
+    refresh_at: Option<std::time::SystemTime>,
 }
 
 impl Cluster {
@@ -54,23 +62,54 @@ impl Cluster {
     /// nothing is sent to the API server yet.
     pub async fn connect(args: &ClusterConfig) -> Result<Cluster, Failure> {
         let timeout = args.request_timeout;
-        let (config, origin) = load_config(args).await?;
+        let (config, origin, refresh_at) = load_config(args).await?;
         let server = config.cluster_url.to_string();
+        let proxy = config.proxy_url.as_ref().map(|u| {
+            proxy::Proxy {
+                url: u.to_string(),
+                source: proxy::ProxySource::Kubeconfig,
+            }
+            .shown()
+        });
         let mut config = config;
         config.connect_timeout = Some(timeout);
         let client = kube::Client::try_from(config).map_err(|e| {
+            let hint = match &e {
+                kube::Error::RustlsTls(_) => {
+                    "check the certificate data of the context's cluster and user (certificate-authority-data, client-certificate-data, client-key-data): `kubectl config view --minify --raw`"
+                }
+                kube::Error::Auth(_) => {
+                    "check the credentials of the context's user (token, tokenFile, exec): `kubectl config view --minify`"
+                }
+                _ => "check the context's cluster, user and proxy-url: `kubectl config view --minify`",
+            };
             Failure::new(
                 Phase::Cluster,
-                format!("cannot build a Kubernetes client for {origin}: {e}"),
+                format!("cannot build a Kubernetes client for {origin}: {}", one_line(&e)),
             )
-            .hint("check the cluster's certificate data in the kubeconfig (`kubectl config view --minify`)")
+            .hint(hint)
         })?;
         Ok(Cluster {
             client,
             origin,
             server,
             timeout,
+            proxy,
+            config: args.clone(),
+            refresh_at,
         })
+    }
+
+    /// This cluster, or a new client when its credential is due to be
+    /// fetched again (an exec credential near its expiry, a token file
+    /// read over a minute ago), for long-lived users such as the tunnel.
+    ///
+    /// Errors: as [`Cluster::connect`].
+    pub async fn fresh(&self) -> Result<Cluster, Failure> {
+        match self.refresh_at {
+            Some(t) if std::time::SystemTime::now() >= t => Cluster::connect(&self.config).await,
+            _ => Ok(self.clone()),
+        }
     }
 
     /// Runs one API call with the request timeout, mapping errors to a
@@ -111,8 +150,8 @@ impl Cluster {
                 let msg = status.message.clone();
                 let hint = match code {
                     401 => format!(
-                        "the credentials of {} were refused; refresh the kubeconfig (Rancher Desktop: restart it; AKS: `az aks get-credentials`)",
-                        self.origin
+                        "the API server {} refused the credentials of {} (Unauthorized): the token, client certificate or login plugin's credential is wrong or expired; refresh it (Rancher Desktop: restart it; AKS: `az aks get-credentials`, then `kubelogin convert-kubeconfig`; a tokenFile: write a current token into it); `kubectl get ns` on the same kubeconfig fails the same way",
+                        self.server, self.origin
                     ),
                     403 => "ask a cluster admin for this permission, or check it with `kubectl auth can-i`".to_string(),
                     404 => format!(
@@ -132,16 +171,38 @@ impl Cluster {
                 Failure::new(Phase::Cluster, format!("{what}: {msg} (HTTP {code})")).hint(hint)
             }
             other if one_line(&other).contains("deadline has elapsed") => self.timed_out(what),
-            other => Failure::new(
+            kube::Error::Auth(e) => Failure::new(
                 Phase::Cluster,
                 format!(
-                    "cannot reach the Kubernetes API at {} ({}) while {what}: {}",
-                    self.server,
+                    "the credentials of {} cannot be used while {what}: {}",
                     self.origin,
-                    one_line(&other)
+                    one_line(&e)
                 ),
             )
-            .hint("is the cluster running and the context right? `kubectl cluster-info`, `kubectl config get-contexts`"),
+            .hint("check the context's user (token, tokenFile, exec plugin) with `kubectl config view --minify`"),
+            other => {
+                let via = match &self.proxy {
+                    Some(p) => format!(" through the proxy {p}"),
+                    None => String::new(),
+                };
+                let hint = match &self.proxy {
+                    Some(p) => format!(
+                        "is the proxy {p} running and does it allow CONNECT to {}? (kubectl uses the same proxy: `kubectl cluster-info`); the kubeconfig's proxy-url or HTTPS_PROXY/NO_PROXY chose it",
+                        self.server
+                    ),
+                    None => "is the cluster running and the context right? `kubectl cluster-info`, `kubectl config get-contexts`".to_string(),
+                };
+                Failure::new(
+                    Phase::Cluster,
+                    format!(
+                        "cannot reach the Kubernetes API at {}{via} ({}) while {what}: {}",
+                        self.server,
+                        self.origin,
+                        one_line(&other)
+                    ),
+                )
+                .hint(hint)
+            }
         }
     }
 }
@@ -150,8 +211,24 @@ fn home_kubeconfig() -> Option<PathBuf> {
     std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".kube").join("config"))
 }
 
-async fn load_config(args: &ClusterConfig) -> Result<(kube::Config, String), Failure> {
-    let (kubeconfig, files) = if let Some(path) = &args.kubeconfig {
+/// How the kubeconfig rules resolved: files to read, or the in-cluster
+/// service account.
+enum Found {
+    Files(Box<Kubeconfig>, String),
+    InCluster,
+}
+
+/// The kube configuration, where it came from, and when its credential is
+/// due to be fetched again.
+type Loaded = (kube::Config, String, Option<std::time::SystemTime>);
+
+async fn load_config(args: &ClusterConfig) -> Result<Loaded, Failure> {
+    // client-go's DeferredLoadingClientConfig: an explicit --kubeconfig
+    // must exist; KUBECONFIG's missing files are skipped (and ~/.kube/config
+    // is not consulted when KUBECONFIG is set); when that leaves no
+    // configuration and this is a pod (KUBERNETES_SERVICE_HOST/PORT set and
+    // the service-account token mounted), the in-cluster config is used.
+    let found = if let Some(path) = &args.kubeconfig {
         if !path.exists() {
             return Err(Failure::new(
                 Phase::Cluster,
@@ -159,8 +236,8 @@ async fn load_config(args: &ClusterConfig) -> Result<(kube::Config, String), Fai
             )
             .hint("pass the path of your cluster's kubeconfig with --kubeconfig, or leave it out to use $KUBECONFIG or ~/.kube/config"));
         }
-        (
-            read_files(std::slice::from_ref(path))?,
+        Found::Files(
+            Box::new(read_files(std::slice::from_ref(path))?),
             path.display().to_string(),
         )
     } else if let Some(list) = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
@@ -169,35 +246,47 @@ async fn load_config(args: &ClusterConfig) -> Result<(kube::Config, String), Fai
             .collect();
         let existing: Vec<PathBuf> = all.iter().filter(|p| p.exists()).cloned().collect();
         if existing.is_empty() {
-            let shown: Vec<String> = all.iter().map(|p| p.display().to_string()).collect();
-            return Err(Failure::new(
-                Phase::Cluster,
-                format!("KUBECONFIG names no existing file ({})", shown.join(", ")),
-            )
-            .hint("point KUBECONFIG at your cluster's kubeconfig, or pass --kubeconfig FILE"));
+            if auth::in_cluster_possible() {
+                Found::InCluster
+            } else {
+                let shown: Vec<String> = all.iter().map(|p| p.display().to_string()).collect();
+                return Err(Failure::new(
+                    Phase::Cluster,
+                    format!("KUBECONFIG names no existing file ({})", shown.join(", ")),
+                )
+                .hint("point KUBECONFIG at your cluster's kubeconfig, or pass --kubeconfig FILE"));
+            }
+        } else {
+            let shown: Vec<String> = existing.iter().map(|p| p.display().to_string()).collect();
+            Found::Files(Box::new(read_files(&existing)?), shown.join(":"))
         }
-        let shown: Vec<String> = existing.iter().map(|p| p.display().to_string()).collect();
-        (read_files(&existing)?, shown.join(":"))
     } else if let Some(path) = home_kubeconfig().filter(|p| p.exists()) {
-        (
-            read_files(std::slice::from_ref(&path))?,
+        Found::Files(
+            Box::new(read_files(std::slice::from_ref(&path))?),
             path.display().to_string(),
         )
-    } else if std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {
-        let config = kube::Config::incluster().map_err(|e| {
-            Failure::new(
-                Phase::Cluster,
-                format!("cannot use the in-cluster service account: {e}"),
-            )
-            .hint("mount a service account token, or pass --kubeconfig FILE")
-        })?;
-        return Ok((config, "in-cluster service account".to_string()));
+    } else if auth::in_cluster_possible() {
+        Found::InCluster
     } else {
         return Err(Failure::new(
             Phase::Cluster,
             "no kubeconfig: --kubeconfig is not given, KUBECONFIG is unset, ~/.kube/config does not exist, and this is not a pod in a cluster",
         )
         .hint("point KUBECONFIG at your cluster's kubeconfig (Rancher Desktop writes ~/.kube/config), or pass --kubeconfig FILE"));
+    };
+    let (kubeconfig, files) = match found {
+        // An empty configuration counts as none (client-go's IsEmptyConfig).
+        Found::Files(kc, _)
+            if kc.clusters.is_empty()
+                && kc.contexts.is_empty()
+                && args.kubeconfig.is_none()
+                && auth::in_cluster_possible() =>
+        {
+            drop(kc);
+            return in_cluster().await;
+        }
+        Found::Files(kc, files) => (*kc, files),
+        Found::InCluster => return in_cluster().await,
     };
 
     let context = match &args.context {
@@ -210,7 +299,12 @@ async fn load_config(args: &ClusterConfig) -> Result<(kube::Config, String), Fai
             .hint("pass --context NAME, or set one with `kubectl config use-context NAME`")
         })?,
     };
-    if !kubeconfig.contexts.iter().any(|c| c.name == context) {
+    let Some(ctx) = kubeconfig
+        .contexts
+        .iter()
+        .find(|c| c.name == context)
+        .and_then(|c| c.context.clone())
+    else {
         let names: Vec<&str> = kubeconfig
             .contexts
             .iter()
@@ -230,22 +324,163 @@ async fn load_config(args: &ClusterConfig) -> Result<(kube::Config, String), Fai
         .hint(
             "pass --context with one of those names; list them with `kubectl config get-contexts`",
         ));
-    }
-    let origin = format!("context {context:?} in {files}");
-    let options = KubeConfigOptions {
-        context: Some(context),
-        ..Default::default()
     };
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
-        .await
-        .map_err(|e| {
-            Failure::new(
-                Phase::Cluster,
-                format!("cannot use {origin}: {}", one_line(&e)),
-            )
+    let origin = format!("context {context:?} in {files}");
+    let bad = |what: String| {
+        Failure::new(Phase::Cluster, format!("cannot use {origin}: {what}"))
             .hint("check it with `kubectl config view --minify`")
+    };
+    let cluster = kubeconfig
+        .clusters
+        .iter()
+        .find(|c| c.name == ctx.cluster)
+        .and_then(|c| c.cluster.clone())
+        .ok_or_else(|| {
+            bad(format!(
+                "it names cluster {:?}, which the file does not define",
+                ctx.cluster
+            ))
         })?;
-    Ok((config, origin))
+    let server = cluster
+        .server
+        .clone()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| bad(format!("cluster {:?} has no server", ctx.cluster)))?;
+    let url: http::Uri = server.parse().map_err(|e| {
+        bad(format!(
+            "the server {server:?} of cluster {:?} is not a URL: {e}",
+            ctx.cluster
+        ))
+    })?;
+    let user_name = ctx.user.clone().unwrap_or_default();
+    // client-go does not fail on a missing user: no credentials then.
+    let mut auth_info = kubeconfig
+        .auth_infos
+        .iter()
+        .find(|u| u.name == user_name)
+        .and_then(|u| u.auth_info.clone())
+        .unwrap_or_default();
+    if let Some(exec) = &mut auth_info.exec
+        && exec.provide_cluster_info
+    {
+        exec.cluster = Some(
+            (&cluster)
+                .try_into()
+                .map_err(|e| bad(format!("cluster {:?}: {}", ctx.cluster, one_line(&e))))?,
+        );
+    }
+    let refresh_at = auth::resolve(&mut auth_info, &user_name)
+        .await
+        .map_err(|(detail, hint)| Failure::new(Phase::Cluster, detail).hint(hint))?;
+
+    let mut config = kube::Config::new(url);
+    config.default_namespace = ctx.namespace.clone().unwrap_or_else(|| "default".into());
+    config.accept_invalid_certs = cluster.insecure_skip_tls_verify.unwrap_or(false);
+    config.disable_compression = cluster.disable_compression.unwrap_or(false);
+    config.tls_server_name = cluster.tls_server_name.clone();
+    config.root_cert = ca_certs(
+        cluster.certificate_authority_data.as_deref(),
+        cluster.certificate_authority.as_deref(),
+    )
+    .map_err(|e| {
+        Failure::new(
+            Phase::Cluster,
+            format!("cannot use the certificate authority of cluster {:?} ({origin}): {e}", ctx.cluster),
+        )
+        .hint("fix certificate-authority or certificate-authority-data of that cluster (`kubectl config view --minify --raw`)")
+    })?;
+    config.auth_info = auth_info;
+    config.proxy_url = proxy_for(&server, cluster.proxy_url.as_deref(), &origin)?;
+    Ok((config, origin, refresh_at))
+}
+
+/// The proxy for `server` by kubectl's rules ([`crate::proxy`]), as kube
+/// takes it.
+fn proxy_for(
+    server: &str,
+    kubeconfig_proxy: Option<&str>,
+    origin: &str,
+) -> Result<Option<http::Uri>, Failure> {
+    let env = proxy::ProxyEnv::from_env();
+    let chosen = proxy::choose(server, kubeconfig_proxy, &env).map_err(|e| {
+        Failure::new(Phase::Cluster, format!("cannot use the proxy for {origin}: {e}"))
+            .hint("fix proxy-url in the kubeconfig (`kubectl config view --minify`) or HTTPS_PROXY/HTTP_PROXY in the environment")
+    })?;
+    let Some(p) = chosen else {
+        return Ok(None);
+    };
+    let uri = p.url.parse::<http::Uri>().map_err(|e| {
+        Failure::new(
+            Phase::Cluster,
+            format!("cannot use the proxy {} from {}: {e}", p.shown(), p.source),
+        )
+        .hint("write it as scheme://host:port, scheme http, https or socks5")
+    })?;
+    Ok(Some(uri))
+}
+
+/// The DER certificates of a cluster's CA (inline base64 PEM or a file).
+fn ca_certs(data: Option<&str>, file: Option<&str>) -> Result<Option<Vec<Vec<u8>>>, String> {
+    use base64::Engine as _;
+    let pem_bytes = match (
+        data.filter(|d| !d.is_empty()),
+        file.filter(|f| !f.is_empty()),
+    ) {
+        (Some(d), _) => base64::engine::general_purpose::STANDARD
+            .decode(d.trim())
+            .map_err(|e| format!("certificate-authority-data is not base64: {e}"))?,
+        (None, Some(f)) => std::fs::read(f).map_err(|e| format!("cannot read {f}: {e}"))?,
+        (None, None) => return Ok(None),
+    };
+    let certs: Vec<Vec<u8>> = pem::parse_many(&pem_bytes)
+        .map_err(|e| format!("not PEM: {e}"))?
+        .into_iter()
+        .filter(|p| p.tag() == "CERTIFICATE")
+        .map(|p| p.into_contents())
+        .collect();
+    if certs.is_empty() {
+        return Err("it holds no PEM CERTIFICATE".to_string());
+    }
+    Ok(Some(certs))
+}
+
+/// The in-cluster configuration as client-go builds it: the API server at
+/// `KUBERNETES_SERVICE_HOST:KUBERNETES_SERVICE_PORT`, the mounted
+/// service-account token (trimmed), CA and namespace.
+async fn in_cluster() -> Result<Loaded, Failure> {
+    let dir = auth::service_account_dir();
+    let origin = format!("in-cluster service account ({})", dir.display());
+    let fail = |what: String| {
+        Failure::new(Phase::Cluster, format!("cannot use the {origin}: {what}"))
+            .hint("mount a service account token (automountServiceAccountToken), or pass --kubeconfig FILE")
+    };
+    let host = std::env::var("KUBERNETES_SERVICE_HOST").unwrap_or_default();
+    let port = std::env::var("KUBERNETES_SERVICE_PORT").unwrap_or_default();
+    let host = if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]")
+    } else {
+        host
+    };
+    let server = format!("https://{host}:{port}");
+    let url: http::Uri = server.parse().map_err(|e| {
+        fail(format!(
+            "KUBERNETES_SERVICE_HOST/PORT give no URL ({server}): {e}"
+        ))
+    })?;
+    let token = auth::read_token_file(&dir.join("token")).map_err(fail)?;
+    let mut config = kube::Config::new(url);
+    let ca = dir.join("ca.crt");
+    config.root_cert = ca_certs(None, Some(&ca.display().to_string())).map_err(fail)?;
+    if let Ok(ns) = std::fs::read_to_string(dir.join("namespace"))
+        && !ns.trim().is_empty()
+    {
+        config.default_namespace = ns.trim().to_string();
+    }
+    config.auth_info.token = Some(token.into());
+    config.proxy_url = proxy_for(&server, None, &origin)?;
+    // The kubelet rotates the projected token: read it again each minute.
+    let refresh_at = std::time::SystemTime::now() + Duration::from_secs(60);
+    Ok((config, origin, Some(refresh_at)))
 }
 
 fn read_files(paths: &[PathBuf]) -> Result<Kubeconfig, Failure> {

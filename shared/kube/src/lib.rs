@@ -7,9 +7,11 @@
 //! Knows no PostgreSQL protocol and no clap: it takes the plain settings in
 //! [`cluster::ClusterConfig`] and [`locate::Locator`].
 
+pub mod auth;
 pub mod cluster;
 pub mod exec;
 pub mod locate;
+pub mod proxy;
 pub mod rollout;
 pub mod store;
 pub mod tunnel;

@@ -55,7 +55,7 @@ impl Locator {
                 .as_ref()
                 .and_then(|s| s.data.as_ref())
                 .and_then(|d| d.get(key))
-                .map(|v| String::from_utf8_lossy(&v.0).to_string());
+                .map(|v| crate::store::secret_value(&self.namespace, name, key, &v.0));
             match (found.is_some(), value) {
                 (_, Some(password)) if !password.is_empty() => {
                     let source = format!("Secret {}/{name} key {key}", self.namespace);

@@ -63,6 +63,21 @@ pub fn pick_role(flag: &Option<String>, rec: Option<&AppRecord>, app: &str, kind
         .unwrap_or_else(|| default_role_name(app, kind))
 }
 
+/// A Secret's value as text, without a trailing line break: `kubectl
+/// create secret --from-file` keeps the file's final `\n` (or `\r\n`),
+/// and a password must never carry one into a role or an output. Says so
+/// on stderr, naming the Secret and key, never the value.
+pub fn secret_value(namespace: &str, secret: &str, key: &str, bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let trimmed = text.trim_end_matches(['\n', '\r']);
+    if trimmed.len() != text.len() {
+        uis_core::output::warn(format!(
+            "Secret {namespace}/{secret} key {key} ends with a line break (as `kubectl create secret --from-file` keeps it); using the value without it. Rewrite it without one: `kubectl create secret generic {secret} -n {namespace} --from-literal={key}=... --dry-run=client -o yaml | kubectl apply -f -`"
+        ));
+    }
+    trimmed.to_string()
+}
+
 /// The store Secret's name for an app.
 pub fn secret_name(app: &str) -> String {
     format!("uis-db-{app}")
@@ -100,8 +115,9 @@ impl AppRecord {
         })?;
         for (k, v) in data {
             if let Some(role) = k.strip_prefix("password.") {
+                let ns = secret.metadata.namespace.as_deref().unwrap_or("?");
                 rec.passwords
-                    .insert(role.to_string(), String::from_utf8_lossy(&v.0).to_string());
+                    .insert(role.to_string(), secret_value(ns, &name, &k, &v.0));
             }
         }
         Ok(rec)

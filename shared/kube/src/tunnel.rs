@@ -5,15 +5,27 @@
 //! if the database were there, and need neither `pods/exec` nor an exposed
 //! port.
 //!
+//! With [`Follow`], the pod is found again (by the locator's selector, a
+//! ready pod first) for every new connection, so the tunnel outlives the
+//! pod it started with: after the pod is deleted and replaced (same or new
+//! name), the next connection reaches the new one. A forward failure is
+//! reported on stderr at once (with the pod's name and what to do) when
+//! asked, and when the selector matches no pod at all for longer than
+//! [`Follow::no_pod_timeout`] (default [`NO_POD_TIMEOUT`], 60 s; the
+//! environment variable `UIS_TUNNEL_NO_POD_TIMEOUT` in seconds overrides it)
+//! the tunnel says so through [`Tunnel::gone`] and its owner exits.
+//!
 //! Runs on the caller's tokio runtime; the sync `postgres` client must be
 //! created, used and dropped off that runtime (the `postgres` crate's runtime rule, see `uis_ops::session`),
 //! which the binaries do by calling it from their main thread.
 
 use crate::cluster::Cluster;
+use crate::locate::Locator;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::Api;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpStream};
 use uis_core::Failure;
 use uis_core::error::Phase;
@@ -25,6 +37,44 @@ pub struct Tunnel {
     addr: SocketAddr,
     last_error: Arc<Mutex<Option<String>>>,
     task: tokio::task::JoinHandle<()>,
+    watcher: Option<tokio::task::JoinHandle<()>>,
+    gone: tokio::sync::watch::Receiver<Option<String>>,
+}
+
+/// How long the selector may match no pod before a following tunnel gives
+/// up (overridden by `UIS_TUNNEL_NO_POD_TIMEOUT`, seconds).
+pub const NO_POD_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Find the pod again for every connection (see the module doc).
+#[derive(Debug, Clone)]
+pub struct Follow {
+    /// Where the pods are and their selector.
+    pub locator: Locator,
+    /// Print each forward failure on stderr as it happens.
+    pub report: bool,
+    /// Give up when the selector matched nothing for this long.
+    pub no_pod_timeout: Duration,
+}
+
+impl Follow {
+    /// Following `locator`'s selector, with the timeout from
+    /// `UIS_TUNNEL_NO_POD_TIMEOUT` or [`NO_POD_TIMEOUT`].
+    pub fn new(locator: &Locator, report: bool) -> Follow {
+        let no_pod_timeout = std::env::var("UIS_TUNNEL_NO_POD_TIMEOUT")
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs)
+            .unwrap_or(NO_POD_TIMEOUT);
+        Follow {
+            locator: locator.clone(),
+            report,
+            no_pod_timeout,
+        }
+    }
+}
+
+fn say(msg: &str) {
+    uis_core::output::note(msg);
 }
 
 impl Tunnel {
@@ -37,6 +87,7 @@ impl Tunnel {
         pod: &str,
         port: u16,
         bind: SocketAddr,
+        follow: Option<Follow>,
     ) -> Result<Tunnel, Failure> {
         let listener = TcpListener::bind(bind).await.map_err(|e| {
             Failure::new(Phase::Tunnel, format!("cannot listen on {bind}: {e}"))
@@ -45,24 +96,80 @@ impl Tunnel {
         let addr = listener
             .local_addr()
             .map_err(|e| Failure::new(Phase::Tunnel, e.to_string()))?;
-        let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), namespace);
         let last_error = Arc::new(Mutex::new(None));
         let errors = last_error.clone();
         let pod = pod.to_string();
         let ns = namespace.to_string();
+        let (gone_tx, gone) = tokio::sync::watch::channel(None);
+        let watcher = follow
+            .clone()
+            .map(|f| tokio::spawn(watch_selector(cluster.clone(), f, gone_tx)));
+        let mut cluster = cluster.clone();
         let task = tokio::spawn(async move {
+            let mut last_pod = pod;
             loop {
                 let Ok((tcp, _)) = listener.accept().await else {
                     continue;
                 };
                 let _ = tcp.set_nodelay(true);
-                let pods = pods.clone();
-                let pod = pod.clone();
+                // A credential near its expiry (exec plugin, token file) is
+                // fetched again before the next forward.
+                match cluster.fresh().await {
+                    Ok(c) => cluster = c,
+                    Err(e) => {
+                        let msg = format!("cannot renew the cluster credentials: {}", e.detail);
+                        if follow.as_ref().is_some_and(|f| f.report) {
+                            say(&format!(
+                                "uis: {msg}; the connection was closed. {}",
+                                e.hint.clone().unwrap_or_default()
+                            ));
+                        }
+                        *errors.lock().expect("not poisoned") = Some(msg);
+                        drop(tcp);
+                        continue;
+                    }
+                }
+                let target = match &follow {
+                    None => last_pod.clone(),
+                    Some(f) => match f.locator.pod(&cluster).await {
+                        Ok(p) => {
+                            if p != last_pod && f.report {
+                                say(&format!(
+                                    "uis: forwarding new connections to pod {ns}/{p} (was {last_pod})"
+                                ));
+                            }
+                            last_pod = p.clone();
+                            p
+                        }
+                        Err(e) => {
+                            let msg =
+                                format!("no pod to forward a new connection to: {}", e.detail);
+                            if f.report {
+                                say(&format!(
+                                    "uis: {msg}; the connection was closed. {}",
+                                    e.hint.clone().unwrap_or_default()
+                                ));
+                            }
+                            *errors.lock().expect("not poisoned") = Some(msg);
+                            drop(tcp);
+                            continue;
+                        }
+                    },
+                };
+                let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), &ns);
                 let ns = ns.clone();
                 let errors = errors.clone();
+                let report = follow
+                    .as_ref()
+                    .map(|f| (f.report, f.locator.selector.clone()));
                 tokio::spawn(async move {
-                    if let Err(e) = forward(pods, &pod, port, tcp).await {
-                        let msg = format!("port-forward to pod {ns}/{pod} port {port}: {e}");
+                    if let Err(e) = forward(pods, &target, port, tcp).await {
+                        let msg = format!("port-forward to pod {ns}/{target} port {port}: {e}");
+                        if let Some((true, selector)) = &report {
+                            say(&format!(
+                                "uis: {msg}; if the pod is restarting, the next connection goes to its replacement once it is ready (`kubectl get pods -n {ns} -l {selector}`)"
+                            ));
+                        }
                         *errors.lock().expect("not poisoned") = Some(msg);
                     }
                 });
@@ -72,7 +179,24 @@ impl Tunnel {
             addr,
             last_error,
             task,
+            watcher,
+            gone,
         })
+    }
+
+    /// Resolves with the reason once a following tunnel gave up (the
+    /// selector matched no pod for longer than its timeout); never for a
+    /// tunnel to a fixed pod.
+    pub async fn gone(&self) -> String {
+        let mut rx = self.gone.clone();
+        loop {
+            if let Some(why) = rx.borrow().clone() {
+                return why;
+            }
+            if rx.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
     }
 
     /// The local address clients connect to.
@@ -89,6 +213,48 @@ impl Tunnel {
 impl Drop for Tunnel {
     fn drop(&mut self) {
         self.task.abort();
+        if let Some(w) = &self.watcher {
+            w.abort();
+        }
+    }
+}
+
+/// Lists the selector's pods every 2 s; sends the reason when none matched
+/// for longer than the timeout. A failed list (the API unreachable) is not
+/// "no pod" and does not count.
+async fn watch_selector(
+    mut cluster: Cluster,
+    follow: Follow,
+    gone: tokio::sync::watch::Sender<Option<String>>,
+) {
+    let params = kube::api::ListParams::default().labels(&follow.locator.selector);
+    let mut since: Option<Instant> = None;
+    loop {
+        tokio::time::sleep(
+            Duration::from_secs(2).min(follow.no_pod_timeout / 2 + Duration::from_millis(100)),
+        )
+        .await;
+        if let Ok(c) = cluster.fresh().await {
+            cluster = c;
+        }
+        let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), &follow.locator.namespace);
+        let Ok(list) = pods.list(&params).await else {
+            continue;
+        };
+        if !list.items.is_empty() {
+            since = None;
+            continue;
+        }
+        let start = *since.get_or_insert_with(Instant::now);
+        if start.elapsed() >= follow.no_pod_timeout {
+            let _ = gone.send(Some(format!(
+                "no pod in namespace {} has labels {} for {} s",
+                follow.locator.namespace,
+                follow.locator.selector,
+                follow.no_pod_timeout.as_secs()
+            )));
+            return;
+        }
     }
 }
 

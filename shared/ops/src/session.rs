@@ -15,7 +15,7 @@ use uis_core::Failure;
 use uis_core::error::Phase;
 use uis_kube::locate::{Admin, Locator};
 use uis_kube::store::{self, AppRecord};
-use uis_kube::tunnel::Tunnel;
+use uis_kube::tunnel::{Follow, Tunnel};
 use uis_kube::{Cluster, ClusterConfig};
 
 /// Whose login a command uses.
@@ -56,6 +56,9 @@ pub struct Session {
     pub locator: Locator,
     admin: Option<Admin>,
     tunnel: Option<(Tunnel, String)>,
+    /// Print each port-forward failure on stderr as it happens (the
+    /// tunnel command; others explain a failed connection instead).
+    pub report_forward_errors: bool,
 }
 
 impl Session {
@@ -76,6 +79,7 @@ impl Session {
             locator,
             admin: None,
             tunnel: None,
+            report_forward_errors: false,
         })
     }
 
@@ -147,9 +151,10 @@ impl Session {
             let pod = self.rt.block_on(self.locator.pod(&cluster))?;
             let ns = self.locator.namespace.clone();
             let port = self.locator.port;
-            let tunnel = self
-                .rt
-                .block_on(async { Tunnel::open(&cluster, &ns, &pod, port, bind).await })?;
+            let tunnel = self.rt.block_on(async {
+                let follow = Follow::new(&self.locator, self.report_forward_errors);
+                Tunnel::open(&cluster, &ns, &pod, port, bind, Some(follow)).await
+            })?;
             self.tunnel = Some((tunnel, pod));
         }
         let (t, _) = self.tunnel.as_ref().expect("set above");
@@ -157,6 +162,15 @@ impl Session {
             host: t.addr().ip().to_string(),
             port: t.addr().port(),
         })
+    }
+
+    /// Resolves with the reason once the tunnel gave up because the pod
+    /// selector matched nothing for too long; pending without a tunnel.
+    pub async fn tunnel_gone(&self) -> String {
+        match &self.tunnel {
+            Some((t, _)) => t.gone().await,
+            None => std::future::pending().await,
+        }
     }
 
     /// Describes the path to the database for messages.

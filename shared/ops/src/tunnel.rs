@@ -62,22 +62,42 @@ pub fn open(
     })
 }
 
-/// Blocks until Ctrl-C or SIGTERM, forwarding meanwhile.
-pub fn wait_for_interrupt(session: &Session) {
-    session.block_on(async {
+/// Blocks until Ctrl-C or SIGTERM, forwarding meanwhile; returns an error
+/// when the tunnel gave up because the pod selector matched no pod for
+/// longer than its timeout (`uis_kube::tunnel::NO_POD_TIMEOUT`, or
+/// `UIS_TUNNEL_NO_POD_TIMEOUT` seconds).
+///
+/// Errors: phase `tunnel` when no pod matched for too long.
+pub fn wait_for_interrupt(session: &Session) -> Result<(), Failure> {
+    let gone = session.block_on(async {
         #[cfg(unix)]
         {
             let mut term =
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
                     .expect("install SIGTERM handler");
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {},
-                _ = term.recv() => {},
+                _ = tokio::signal::ctrl_c() => None,
+                _ = term.recv() => None,
+                why = session.tunnel_gone() => Some(why),
             }
         }
         #[cfg(not(unix))]
         {
-            let _ = tokio::signal::ctrl_c().await;
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => None,
+                why = session.tunnel_gone() => Some(why),
+            }
         }
     });
+    match gone {
+        None => Ok(()),
+        Some(why) => Err(Failure::new(
+            uis_core::error::Phase::Tunnel,
+            format!("the tunnel stopped: {why}"),
+        )
+        .hint(format!(
+            "is PostgreSQL deployed and its pods labelled {}? `kubectl get pods -n {} -l {}`; then start the tunnel again",
+            session.locator.selector, session.locator.namespace, session.locator.selector
+        ))),
+    }
 }

@@ -25,6 +25,7 @@ mod generated;
 mod install;
 mod interactive;
 mod jwt;
+mod kubeaccess;
 mod portable;
 mod postgrest;
 mod psql;

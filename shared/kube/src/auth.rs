@@ -1,0 +1,433 @@
+//! Credentials for the API server as kubectl (client-go) gets them, done
+//! here rather than by kube so the suite behaves as kubectl on the same
+//! kubeconfig:
+//!
+//! - a token file (the user's `tokenFile`, the in-cluster service-account
+//!   token) is read with surrounding white space trimmed, so a file ending
+//!   in `\n` or `\r\n` works (client-go's `strings.TrimSpace`);
+//! - an exec credential plugin (AKS `kubelogin`, EKS `aws eks get-token`)
+//!   runs at most once per process for a given configuration while its
+//!   credential has not expired (`expirationTimestamp`), with stderr going
+//!   straight to the terminal as the plugin writes it, stdin given only when
+//!   it is a terminal, and `KUBERNETES_EXEC_INFO` saying `interactive: true`
+//!   only then. Its failures are told as kubectl tells them
+//!   (`exec: executable X not found` with the `installHint`,
+//!   `exec: executable X failed with exit code N`), never with the plugin's
+//!   arguments, environment or output: those carry client secrets and
+//!   tokens.
+//!
+//! Not for choosing the kubeconfig or the proxy (`cluster`, `proxy`).
+
+use kube::config::{AuthInfo, ExecConfig, ExecInteractiveMode};
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, SystemTime};
+
+/// A credential an exec plugin handed out.
+#[derive(Clone)]
+enum Credential {
+    Token(String),
+    Certificate { cert_pem: String, key_pem: String },
+}
+
+#[derive(Clone)]
+struct Cached {
+    credential: Credential,
+    expires: Option<SystemTime>,
+}
+
+/// One credential per plugin configuration for the life of the process.
+fn cache() -> &'static Mutex<HashMap<String, Cached>> {
+    static CACHE: OnceLock<Mutex<HashMap<String, Cached>>> = OnceLock::new();
+    CACHE.get_or_init(Mutex::default)
+}
+
+/// How many times an exec plugin ran in this process (for tests of the
+/// once-per-command rule and for `--verbose` style notes).
+pub fn plugin_runs() -> usize {
+    RUNS.load(std::sync::atomic::Ordering::Relaxed)
+}
+static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Reads a bearer token file as client-go does: white space around it
+/// trimmed (a file written with `echo` or on Windows ends in `\n` or
+/// `\r\n`).
+///
+/// Errors: the file cannot be read, or holds nothing but white space.
+pub fn read_token_file(path: &Path) -> Result<String, String> {
+    let raw = std::fs::read(path)
+        .map_err(|e| format!("cannot read token file {}: {e}", path.display()))?;
+    let text = String::from_utf8(raw)
+        .map_err(|_| format!("token file {} is not UTF-8 text", path.display()))?;
+    let token = text.trim();
+    if token.is_empty() {
+        return Err(format!("token file {} is empty", path.display()));
+    }
+    Ok(token.to_string())
+}
+
+/// Replaces a user's `tokenFile` and `exec` with the credential they give
+/// (a token, or a client certificate and key), so kube only ever sees
+/// static credentials. `user` names the kubeconfig user in errors.
+///
+/// Errors (words for a [`uis_core::Failure`]'s detail and hint): the token
+/// file cannot be read; the plugin is missing, fails, or prints no usable
+/// credential.
+///
+/// Returns when the credential should be fetched again: a minute from now
+/// for a token file (client-go reads it again each minute), the plugin's
+/// `expirationTimestamp` for an exec credential, else never.
+pub async fn resolve(
+    auth: &mut AuthInfo,
+    user: &str,
+) -> Result<Option<SystemTime>, (String, String)> {
+    let mut refresh = None;
+    if let Some(file) = auth.token_file.clone().filter(|f| !f.is_empty()) {
+        // client-go: the file wins over an inline token when both are set,
+        // and it is read again on use; here it is read once per command.
+        match read_token_file(Path::new(&file)) {
+            Ok(token) => {
+                auth.token = Some(token.into());
+                refresh = Some(SystemTime::now() + Duration::from_secs(60));
+            }
+            Err(e) if auth.token.is_none() => {
+                return Err((
+                    format!("the kubeconfig user {user:?}: {e}"),
+                    format!(
+                        "point tokenFile of user {user:?} at a readable file holding the token (`kubectl config view --minify` shows it)"
+                    ),
+                ));
+            }
+            Err(_) => {}
+        }
+        auth.token_file = None;
+    }
+    // client-go: a token, basic auth or a client certificate in the
+    // kubeconfig is used before any exec plugin (which then never runs).
+    if auth.token.is_some()
+        || auth.username.is_some()
+        || auth.client_certificate.is_some()
+        || auth.client_certificate_data.is_some()
+    {
+        auth.exec = None;
+    }
+    let Some(exec) = auth.exec.take() else {
+        return Ok(refresh);
+    };
+    let cached = exec_credential(&exec, user).await?;
+    match cached.credential {
+        Credential::Token(t) => auth.token = Some(t.into()),
+        Credential::Certificate { cert_pem, key_pem } => {
+            use base64::Engine as _;
+            let b64 = base64::engine::general_purpose::STANDARD;
+            auth.client_certificate = None;
+            auth.client_key = None;
+            auth.client_certificate_data = Some(b64.encode(cert_pem));
+            auth.client_key_data = Some(b64.encode(key_pem).into());
+        }
+    }
+    Ok(cached.expires.map(|t| t - Duration::from_secs(10)))
+}
+
+/// The cache key of a plugin configuration (never printed).
+fn key(exec: &ExecConfig) -> String {
+    serde_json::to_string(exec).unwrap_or_default()
+}
+
+async fn exec_credential(exec: &ExecConfig, user: &str) -> Result<Cached, (String, String)> {
+    let key = key(exec);
+    let now = SystemTime::now();
+    if let Some(c) = cache().lock().expect("not poisoned").get(&key)
+        && c.expires.is_none_or(|t| t > now + Duration::from_secs(10))
+    {
+        return Ok(c.clone());
+    }
+    let cached = run_plugin(exec, user).await?;
+    cache()
+        .lock()
+        .expect("not poisoned")
+        .insert(key, cached.clone());
+    Ok(cached)
+}
+
+const INSTALL_HELP: &str = "It looks like you are trying to use a client-go credential plugin that is not installed.\n\nTo learn more about this feature, consult the documentation available at:\n      https://kubernetes.io/docs/reference/access-authn-authz/authentication/#client-go-credential-plugins";
+
+async fn run_plugin(exec: &ExecConfig, user: &str) -> Result<Cached, (String, String)> {
+    let Some(command) = exec.command.clone().filter(|c| !c.is_empty()) else {
+        return Err((
+            format!("the exec plugin of kubeconfig user {user:?} has no command"),
+            "set users[].user.exec.command in the kubeconfig (`kubectl config view --minify`)"
+                .to_string(),
+        ));
+    };
+    let api_version = exec
+        .api_version
+        .clone()
+        .unwrap_or_else(|| "client.authentication.k8s.io/v1beta1".to_string());
+    let stdin_tty = std::io::stdin().is_terminal();
+    let interactive = match exec.interactive_mode {
+        Some(ExecInteractiveMode::Never) => false,
+        Some(ExecInteractiveMode::Always) => {
+            if !stdin_tty {
+                return Err((
+                    format!(
+                        "getting credentials for kubeconfig user {user:?}: exec plugin cannot support interactive mode: standard input is not a terminal"
+                    ),
+                    "run the command on a terminal (the plugin asks for input), or log in first so the plugin needs none".to_string(),
+                ));
+            }
+            true
+        }
+        _ => stdin_tty,
+    };
+    let mut spec = serde_json::json!({ "interactive": interactive });
+    if exec.provide_cluster_info
+        && let Some(cluster) = &exec.cluster
+    {
+        spec["cluster"] = serde_json::to_value(cluster).unwrap_or_default();
+    }
+    let info = serde_json::json!({
+        "kind": "ExecCredential",
+        "apiVersion": api_version,
+        "spec": spec,
+    });
+    let mut cmd = tokio::process::Command::new(&command);
+    cmd.args(exec.args.iter().flatten());
+    for e in exec.env.iter().flatten() {
+        if let (Some(n), Some(v)) = (e.get("name"), e.get("value")) {
+            cmd.env(n, v);
+        }
+    }
+    cmd.env("KUBERNETES_EXEC_INFO", info.to_string());
+    // The plugin's prompts (a device code, "press enter") reach the
+    // terminal as it writes them; only its stdout is ours.
+    cmd.stderr(Stdio::inherit());
+    cmd.stdout(Stdio::piped());
+    cmd.stdin(if interactive {
+        Stdio::inherit()
+    } else {
+        Stdio::null()
+    });
+    cmd.kill_on_drop(true);
+    RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    // Not `output()`: tokio's makes stderr a pipe whatever was set.
+    let out = match cmd.spawn() {
+        Ok(mut child) => {
+            use tokio::io::AsyncReadExt as _;
+            let mut stdout = Vec::new();
+            if let Some(mut pipe) = child.stdout.take() {
+                let _ = pipe.read_to_end(&mut stdout).await;
+            }
+            let status = child.wait().await.map_err(|e| {
+                (
+                    format!("getting credentials: exec: executable {command}: {e}"),
+                    format!("check the exec plugin of the kubeconfig user {user:?}"),
+                )
+            })?;
+            std::process::Output {
+                status,
+                stdout,
+                stderr: Vec::new(),
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut msg = format!(
+                "getting credentials: exec: executable {command} not found\n\n{INSTALL_HELP}"
+            );
+            if let Some(hint) = exec.install_hint.as_deref().filter(|h| !h.is_empty()) {
+                msg.push_str("\n\n");
+                msg.push_str(hint);
+            }
+            return Err((
+                msg,
+                format!(
+                    "install {command} (the kubeconfig user {user:?} logs in with it) or put it on PATH; kubectl needs it too"
+                ),
+            ));
+        }
+        Err(e) => {
+            return Err((
+                format!(
+                    "getting credentials: exec: executable {command} could not be started: {e}"
+                ),
+                format!(
+                    "check that {command} is an executable program (the kubeconfig user {user:?} logs in with it)"
+                ),
+            ));
+        }
+    };
+    if !out.status.success() {
+        let code = out
+            .status
+            .code()
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| "a signal".to_string());
+        return Err((
+            format!("getting credentials: exec: executable {command} failed with exit code {code}"),
+            "the plugin's own messages (above, on stderr) say why; log in again with it (AKS: `kubelogin`/`az login`, EKS: `aws sso login`), then retry; `kubectl get ns` on the same kubeconfig shows the same failure"
+                .to_string(),
+        ));
+    }
+    parse_credential(&out.stdout, &api_version).map_err(|e| {
+        (
+            format!("getting credentials: exec plugin {command} of kubeconfig user {user:?}: {e}"),
+            "the plugin printed no usable ExecCredential on stdout; update it, or check its apiVersion in the kubeconfig".to_string(),
+        )
+    })
+}
+
+/// Reads the plugin's ExecCredential (JSON). Errors never quote the
+/// output: it holds the credential.
+fn parse_credential(stdout: &[u8], api_version: &str) -> Result<Cached, String> {
+    let v: serde_json::Value = serde_json::from_slice(stdout)
+        .map_err(|_| "its output is not an ExecCredential JSON object".to_string())?;
+    if v.get("kind").and_then(|k| k.as_str()) != Some("ExecCredential") {
+        return Err("its output is not of kind ExecCredential".to_string());
+    }
+    if let Some(got) = v.get("apiVersion").and_then(|k| k.as_str())
+        && got != api_version
+    {
+        return Err(format!(
+            "it answered apiVersion {got}, the kubeconfig asked for {api_version}"
+        ));
+    }
+    let status = v
+        .get("status")
+        .ok_or_else(|| "its ExecCredential has no status".to_string())?;
+    let field = |k: &str| {
+        status
+            .get(k)
+            .and_then(|x| x.as_str())
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let expires = match field("expirationTimestamp") {
+        Some(ts) => Some(
+            parse_rfc3339(&ts)
+                .ok_or_else(|| format!("its expirationTimestamp {ts:?} is not an RFC 3339 time"))?,
+        ),
+        None => None,
+    };
+    let credential = match (
+        field("token"),
+        field("clientCertificateData"),
+        field("clientKeyData"),
+    ) {
+        (_, Some(cert_pem), Some(key_pem)) => Credential::Certificate { cert_pem, key_pem },
+        (Some(token), _, _) => Credential::Token(token.trim().to_string()),
+        _ => {
+            return Err(
+                "its ExecCredential status has neither a token nor clientCertificateData and clientKeyData"
+                    .to_string(),
+            );
+        }
+    };
+    Ok(Cached {
+        credential,
+        expires,
+    })
+}
+
+/// `2026-11-30T07:00:00Z` or with an offset / fraction, as a system time.
+fn parse_rfc3339(s: &str) -> Option<SystemTime> {
+    let s = s.trim();
+    if s.len() < 20 {
+        return None;
+    }
+    let num = |a: usize, b: usize| s.get(a..b)?.parse::<i64>().ok();
+    let (y, mo, d) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    let (h, mi, se) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+    let mut rest = &s[19..];
+    if let Some(frac) = rest.strip_prefix('.') {
+        let n = frac
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(frac.len());
+        rest = &frac[n..];
+    }
+    let offset = match rest {
+        "Z" | "z" => 0,
+        r if r.len() == 6 && (r.starts_with('+') || r.starts_with('-')) => {
+            let sign = if r.starts_with('-') { -1 } else { 1 };
+            let oh: i64 = r.get(1..3)?.parse().ok()?;
+            let om: i64 = r.get(4..6)?.parse().ok()?;
+            sign * (oh * 3600 + om * 60)
+        }
+        _ => return None,
+    };
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y2 = if mo <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + h * 3600 + mi * 60 + se - offset;
+    if secs >= 0 {
+        Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs as u64))
+    } else {
+        Some(SystemTime::UNIX_EPOCH)
+    }
+}
+
+/// The in-cluster service account directory: `UIS_SERVICE_ACCOUNT_DIR`
+/// when set (tests, unusual mounts), else the standard mount.
+pub fn service_account_dir() -> std::path::PathBuf {
+    std::env::var_os("UIS_SERVICE_ACCOUNT_DIR")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| "/var/run/secrets/kubernetes.io/serviceaccount".into())
+}
+
+/// client-go's `inClusterClientConfig.Possible`: both service variables
+/// set and the token file present.
+pub fn in_cluster_possible() -> bool {
+    let set = |n: &str| std::env::var_os(n).is_some_and(|v| !v.is_empty());
+    set("KUBERNETES_SERVICE_HOST")
+        && set("KUBERNETES_SERVICE_PORT")
+        && service_account_dir().join("token").is_file()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_files_are_trimmed() {
+        let dir = std::env::temp_dir().join(format!("uis-kube-token-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, body) in [("lf", "abc\n"), ("crlf", "abc\r\n"), ("none", "abc")] {
+            let p = dir.join(name);
+            std::fs::write(&p, body).unwrap();
+            assert_eq!(read_token_file(&p).unwrap(), "abc");
+        }
+        let p = dir.join("empty");
+        std::fs::write(&p, "\r\n").unwrap();
+        assert!(read_token_file(&p).unwrap_err().contains("empty"));
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn rfc3339_times() {
+        let t = parse_rfc3339("1970-01-02T00:00:01Z").unwrap();
+        assert_eq!(t, SystemTime::UNIX_EPOCH + Duration::from_secs(86_401));
+        let t = parse_rfc3339("2000-03-01T01:00:00.123+01:00").unwrap();
+        assert_eq!(t, SystemTime::UNIX_EPOCH + Duration::from_secs(951_868_800));
+        assert!(parse_rfc3339("tomorrow").is_none());
+    }
+
+    #[test]
+    fn credentials_never_quote_the_output() {
+        let e = parse_credential(b"SECRET-TOKEN", "v").err().unwrap();
+        assert!(!e.contains("SECRET"));
+        let ok = parse_credential(
+            br#"{"kind":"ExecCredential","apiVersion":"v","status":{"token":"t1"}}"#,
+            "v",
+        )
+        .unwrap();
+        assert!(matches!(ok.credential, Credential::Token(t) if t == "t1"));
+    }
+}

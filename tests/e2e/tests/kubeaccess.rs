@@ -1,0 +1,826 @@
+//! Cluster access as kubectl does it (issue 20): bearer-token files with
+//! line breaks, the in-cluster fallback, exec credential plugins, proxies
+//! (a real tinyproxy and microsocks on loopback), Secret values with a
+//! trailing line break, and errors that point the right way. Where the
+//! behaviour is kubectl's, the real kubectl runs on the same kubeconfig in
+//! the same test.
+
+use std::io::BufRead;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use uis_e2e::{Env, Out, base64_encode, need_tool, output};
+
+/// A kubeconfig for `env`'s stand-in with `user` as the user's YAML body
+/// (indented under `user:`) and `cluster_extra` lines under `cluster:`.
+fn kubeconfig(env: &Env, name: &str, user: &str, cluster_extra: &str) -> PathBuf {
+    let path = env.path(name);
+    let text = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: standin\n  cluster:\n    server: {}\n    certificate-authority-data: {}\n{cluster_extra}users:\n- name: standin\n  user:\n{user}contexts:\n- name: standin\n  context:\n    cluster: standin\n    user: standin\n    namespace: default\ncurrent-context: standin\n",
+        env.standin.url(),
+        base64_encode(env.standin.ca_pem().as_bytes()),
+    );
+    std::fs::write(&path, text).expect("write kubeconfig");
+    path
+}
+
+/// A suite binary on `kc` (no proxy variables from the caller).
+fn suite(env: &Env, name: &str, kc: &Path) -> Command {
+    let mut c = env.cmd(name);
+    c.env("KUBECONFIG", kc);
+    for v in proxy_vars() {
+        c.env_remove(v);
+    }
+    c
+}
+
+fn proxy_vars() -> [&'static str; 6] {
+    [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "NO_PROXY",
+        "no_proxy",
+    ]
+}
+
+/// The real kubectl on `kc` (None, with a note, when not installed; a
+/// failure under CI).
+fn kubectl(env: &Env, kc: &Path, args: &[&str], envs: &[(&str, &str)]) -> Option<Out> {
+    let path = need_tool("kubectl")?;
+    let home = env.path("kubectl-home");
+    std::fs::create_dir_all(&home).ok();
+    let mut c = Command::new(path);
+    c.arg("--kubeconfig")
+        .arg(kc)
+        .arg("--cache-dir")
+        .arg(home.join("cache"))
+        .args(args)
+        .env("HOME", &home)
+        .env_remove("KUBECONFIG")
+        .stdin(Stdio::null());
+    for v in proxy_vars() {
+        c.env_remove(v);
+    }
+    for (k, v) in envs {
+        c.env(k, v);
+    }
+    Some(output(&mut c))
+}
+
+const GET_SECRET: [&str; 5] = ["get", "secret", "urbalurba-secrets", "-n", "default"];
+
+// ---------------------------------------------------------------------------
+// Bearer tokens.
+
+#[test]
+fn token_files_ending_in_a_line_break_work_as_in_kubectl() {
+    let env = Env::new();
+    for (name, body) in [("lf", "\n"), ("crlf", "\r\n")] {
+        let file = env.path(&format!("token-{name}"));
+        std::fs::write(&file, format!("{}{body}", env.standin.token())).unwrap();
+        let kc = kubeconfig(
+            &env,
+            &format!("kc-{name}"),
+            &format!("    tokenFile: {}\n", file.display()),
+            "",
+        );
+        let out = output(suite(&env, "uis-db-creds", &kc).args(["--admin", "--json"]));
+        out.ok();
+        assert_eq!(out.json()["password"], env.pg.password.as_str());
+        assert!(!out.stderr.contains(&env.standin.token()));
+        if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &[]) {
+            k.ok();
+        }
+    }
+}
+
+#[test]
+fn a_pod_whose_kubeconfig_is_missing_uses_its_service_account() {
+    let env = Env::new();
+    let sa = env.path("serviceaccount");
+    std::fs::create_dir_all(&sa).unwrap();
+    std::fs::write(sa.join("token"), format!("{}\r\n", env.standin.token())).unwrap();
+    std::fs::write(sa.join("ca.crt"), env.standin.ca_pem()).unwrap();
+    std::fs::write(sa.join("namespace"), "default").unwrap();
+    let port = env.standin.port().to_string();
+    let run = |kubeconfig: &str| {
+        output(
+            env.cmd("uis-db-creds")
+                .args(["--admin", "--json"])
+                .env("KUBECONFIG", kubeconfig)
+                .env("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+                .env("KUBERNETES_SERVICE_PORT", &port)
+                .env("UIS_SERVICE_ACCOUNT_DIR", &sa),
+        )
+    };
+    let missing = env.path("no-such-kubeconfig");
+    let out = run(missing.to_str().unwrap());
+    out.ok();
+    assert_eq!(out.json()["password"], env.pg.password.as_str());
+    // Without the mounted token it is not a pod: the old message stays.
+    std::fs::remove_file(sa.join("token")).unwrap();
+    let out = run(missing.to_str().unwrap());
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains("KUBECONFIG names no existing file"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_refused_token_says_so_and_not_that_the_cluster_is_down() {
+    let env = Env::new();
+    let kc = kubeconfig(&env, "kc-bad", "    token: not-the-right-token\n", "");
+    let out = output(suite(&env, "uis-db-creds", &kc).args(["--admin"]));
+    out.expect_code(1);
+    assert!(out.stderr.contains("Unauthorized"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("refused the credentials"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("is the cluster running"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("not-the-right-token"),
+        "{}",
+        out.stderr
+    );
+    if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &[]) {
+        assert_ne!(k.code, 0);
+        assert!(
+            k.stderr.contains("You must be logged in to the server"),
+            "{}",
+            k.stderr
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Exec credential plugins.
+
+/// A plugin that counts its runs, keeps its KUBERNETES_EXEC_INFO, prompts
+/// on stderr, waits, then prints the stand-in's token.
+fn plugin(env: &Env) -> (PathBuf, PathBuf, PathBuf) {
+    let script = env.path("fake-kubelogin");
+    let count = env.path("plugin-runs");
+    let info = env.path("plugin-info");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\necho run >> \"$COUNT\"\nprintf '%s\\n' \"$KUBERNETES_EXEC_INFO\" > \"$INFO\"\necho 'To sign in, open https://login.example/device and enter the code ABCD-EFGH' >&2\nsleep 1.5\nprintf '{\"kind\":\"ExecCredential\",\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",\"status\":{\"token\":\"%s\",\"expirationTimestamp\":\"2099-01-01T00:00:00Z\"}}\\n' \"$TOKEN\"\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (script, count, info)
+}
+
+fn exec_user(command: &str, args: &[&str], env: &[(&str, &str)], extra: &str) -> String {
+    let mut s = format!(
+        "    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: {command}\n      interactiveMode: IfAvailable\n"
+    );
+    if !args.is_empty() {
+        s.push_str("      args:\n");
+        for a in args {
+            s.push_str(&format!("      - {a:?}\n"));
+        }
+    }
+    if !env.is_empty() {
+        s.push_str("      env:\n");
+        for (n, v) in env {
+            s.push_str(&format!("      - name: {n}\n        value: {v:?}\n"));
+        }
+    }
+    s.push_str(extra);
+    s
+}
+
+#[test]
+fn an_exec_plugin_runs_once_and_its_prompt_shows_at_once() {
+    let env = Env::new();
+    let (script, count, info) = plugin(&env);
+    let token = env.standin.token();
+    let user = exec_user(
+        script.to_str().unwrap(),
+        &["get-token", "--server-id", "abc"],
+        &[
+            ("COUNT", count.to_str().unwrap()),
+            ("INFO", info.to_str().unwrap()),
+            ("TOKEN", &token),
+        ],
+        "",
+    );
+    let kc = kubeconfig(&env, "kc-exec", &user, "");
+    // The prompt reaches stderr while the plugin still runs (it waits
+    // 1.5 s after writing it).
+    let start = Instant::now();
+    let mut child = suite(&env, "uis-db-creds", &kc)
+        .args(["--admin", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in std::io::BufReader::new(stderr).lines() {
+            lines.push((start.elapsed(), line.unwrap_or_default()));
+        }
+        lines
+    });
+    let o = child.wait_with_output().expect("wait");
+    let ended = start.elapsed();
+    let lines = reader.join().unwrap();
+    let text: Vec<&str> = lines.iter().map(|(_, l)| l.as_str()).collect();
+    assert_eq!(o.status.code(), Some(0), "{}", text.join("\n"));
+    let (at, _) = lines
+        .iter()
+        .find(|(_, l)| l.contains("ABCD-EFGH"))
+        .unwrap_or_else(|| panic!("no prompt on stderr: {text:?}"));
+    assert!(
+        ended - *at >= Duration::from_millis(1000),
+        "the prompt came {at:?} after the start, the command ended at {ended:?}: not streamed"
+    );
+    // Once per command, though the command makes several API calls.
+    let runs = std::fs::read_to_string(&count).unwrap();
+    assert_eq!(runs.lines().count(), 1, "plugin runs: {runs:?}");
+    assert!(!text.join("\n").contains(&token));
+    // stdin is not a terminal: interactive false, as kubectl says it.
+    let ours: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&info).unwrap()).unwrap();
+    assert_eq!(ours["spec"]["interactive"], false, "{ours}");
+    assert_eq!(ours["kind"], "ExecCredential");
+    if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &[]) {
+        k.ok();
+        let theirs: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&info).unwrap()).unwrap();
+        assert_eq!(theirs["spec"]["interactive"], ours["spec"]["interactive"]);
+    }
+    // On a terminal (util-linux `script` gives it one) it says true.
+    if need_tool("script").is_some() {
+        std::fs::remove_file(&info).ok();
+        let bin = uis_e2e::bin("uis-db-creds");
+        let line = format!(
+            "KUBECONFIG={} {} --admin --json >/dev/null 2>&1",
+            kc.display(),
+            bin.display()
+        );
+        let o = output(
+            Command::new("script")
+                .args(["-qec", &line, "/dev/null"])
+                .env("HOME", env.dir.path())
+                .env_remove("UIS_SERVICE_ACCOUNT_DIR"),
+        );
+        assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+        let tty: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&info).unwrap()).unwrap();
+        assert_eq!(tty["spec"]["interactive"], true, "{tty}");
+    }
+}
+
+#[test]
+fn a_missing_plugin_says_what_kubectl_says_with_the_install_hint() {
+    let env = Env::new();
+    let user = exec_user(
+        "kubelogin-not-installed",
+        &["get-token", "--client-secret", "PLUGIN-ARG-SECRET"],
+        &[],
+        "      installHint: \"kubelogin is required: https://aka.ms/aks/kubelogin\"\n",
+    );
+    let kc = kubeconfig(&env, "kc-missing", &user, "");
+    let out = output(suite(&env, "uis-db-creds", &kc).args(["--admin"]));
+    out.expect_code(1);
+    for want in [
+        "exec: executable kubelogin-not-installed not found",
+        "It looks like you are trying to use a client-go credential plugin that is not installed.",
+        "kubelogin is required: https://aka.ms/aks/kubelogin",
+    ] {
+        assert!(
+            out.stderr.contains(want),
+            "{want:?} not in:\n{}",
+            out.stderr
+        );
+        if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &[]) {
+            assert!(k.stderr.contains(want), "kubectl: {}", k.stderr);
+        }
+    }
+    assert!(!out.stderr.contains("PLUGIN-ARG-SECRET"), "{}", out.stderr);
+    assert!(!out.stderr.contains("certificate data"), "{}", out.stderr);
+}
+
+#[test]
+fn a_failing_plugin_is_reported_without_its_arguments_or_environment() {
+    let env = Env::new();
+    let script = env.path("failing-plugin");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\necho 'AADSTS70043: the refresh token has expired' >&2\nexit 3\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let user = exec_user(
+        script.to_str().unwrap(),
+        &["--client-secret", "PLUGIN-ARG-SECRET"],
+        &[("AZURE_CLIENT_SECRET", "PLUGIN-ENV-SECRET")],
+        "",
+    );
+    let kc = kubeconfig(&env, "kc-failing", &user, "");
+    let want = format!(
+        "exec: executable {} failed with exit code 3",
+        script.display()
+    );
+    for json in [false, true] {
+        let mut c = suite(&env, "uis-db-creds", &kc);
+        c.arg("--admin");
+        if json {
+            c.arg("--json");
+        }
+        let out = output(&mut c);
+        out.expect_code(1);
+        assert!(out.stderr.contains(&want), "{}", out.stderr);
+        // The plugin's own words reach the terminal.
+        assert!(out.stderr.contains("AADSTS70043"), "{}", out.stderr);
+        for secret in ["PLUGIN-ARG-SECRET", "PLUGIN-ENV-SECRET"] {
+            assert!(!out.stderr.contains(secret), "{}", out.stderr);
+            assert!(!out.stdout.contains(secret), "{}", out.stdout);
+        }
+        assert!(!out.stderr.contains("certificate data"), "{}", out.stderr);
+        if json {
+            assert_eq!(out.json()["status"], "error");
+        }
+    }
+    if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &[]) {
+        assert!(k.stderr.contains(&want), "kubectl: {}", k.stderr);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Proxies.
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A proxy process of the test's own, stopped by its PID.
+struct ProxyProc {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Drop for ProxyProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_listening(port: u16) {
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(10) {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("the proxy did not listen on 127.0.0.1:{port}");
+}
+
+fn tinyproxy(env: &Env) -> Option<ProxyProc> {
+    let bin = need_tool("tinyproxy")?;
+    let port = free_port();
+    let conf = env.path("tinyproxy.conf");
+    let log = env.path("tinyproxy.log");
+    std::fs::write(
+        &conf,
+        format!(
+            "Port {port}\nListen 127.0.0.1\nTimeout 120\nLogFile \"{}\"\nLogLevel Connect\nMaxClients 100\nAllow 127.0.0.1\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    let child = Command::new(bin)
+        .args(["-d", "-c"])
+        .arg(&conf)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start tinyproxy");
+    wait_listening(port);
+    Some(ProxyProc { child, port, log })
+}
+
+fn microsocks(env: &Env) -> Option<ProxyProc> {
+    let bin = need_tool("microsocks")?;
+    let port = free_port();
+    let log = env.path("microsocks.log");
+    let child = Command::new(bin)
+        .args(["-i", "127.0.0.1", "-p", &port.to_string()])
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start microsocks");
+    wait_listening(port);
+    Some(ProxyProc { child, port, log })
+}
+
+fn cert_user(env: &Env) -> String {
+    // The stand-in's own kubeconfig's user block (client certificate).
+    let kc = env.standin.kubeconfig();
+    let start = kc.find("  user:\n").unwrap() + "  user:\n".len();
+    let end = kc.find("contexts:").unwrap();
+    kc[start..end].to_string()
+}
+
+fn connects(log: &Path) -> usize {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains("CONNECT"))
+        .count()
+}
+
+#[test]
+fn kubeconfig_proxy_url_goes_through_a_real_http_proxy_also_for_the_port_forward() {
+    let env = Env::new();
+    let Some(proxy) = tinyproxy(&env) else {
+        return;
+    };
+    let kc = kubeconfig(
+        &env,
+        "kc-http-proxy",
+        &cert_user(&env),
+        &format!("    proxy-url: http://127.0.0.1:{}\n", proxy.port),
+    );
+    let out = output(suite(&env, "uis-db-creds", &kc).args(["--admin", "--json"]));
+    out.ok();
+    assert_eq!(out.json()["password"], env.pg.password.as_str());
+    let after_api = connects(&proxy.log);
+    assert!(after_api >= 1, "no CONNECT in the proxy's log");
+    // The port-forward's WebSocket takes the same way.
+    let out =
+        output(suite(&env, "uis-db-psql", &kc).args(["--as", "admin", "-c", "select 40 + 2"]));
+    out.ok();
+    assert!(out.stdout.contains("42"), "{}", out.stdout);
+    assert!(
+        connects(&proxy.log) > after_api,
+        "the port-forward bypassed the proxy"
+    );
+    if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &[]) {
+        k.ok();
+    }
+    // A proxy-url that does not answer fails both, naming the proxy.
+    drop(proxy);
+    let dead = free_port();
+    let kc = kubeconfig(
+        &env,
+        "kc-dead-proxy",
+        &cert_user(&env),
+        &format!("    proxy-url: http://127.0.0.1:{dead}\n"),
+    );
+    let out = output(suite(&env, "uis-db-creds", &kc).args(["--admin"]));
+    out.expect_code(1);
+    assert!(
+        out.stderr
+            .contains(&format!("proxy http://127.0.0.1:{dead}")),
+        "{}",
+        out.stderr
+    );
+    if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &[]) {
+        assert_ne!(k.code, 0, "kubectl went around the dead proxy");
+    }
+}
+
+#[test]
+fn kubeconfig_proxy_url_socks5_goes_through_a_real_socks_proxy() {
+    let env = Env::new();
+    let Some(proxy) = microsocks(&env) else {
+        return;
+    };
+    let kc = kubeconfig(
+        &env,
+        "kc-socks",
+        &cert_user(&env),
+        &format!("    proxy-url: socks5://127.0.0.1:{}\n", proxy.port),
+    );
+    let out = output(suite(&env, "uis-db-creds", &kc).args(["--admin", "--json"]));
+    out.ok();
+    let out =
+        output(suite(&env, "uis-db-psql", &kc).args(["--as", "admin", "-c", "select 40 + 2"]));
+    out.ok();
+    assert!(out.stdout.contains("42"), "{}", out.stdout);
+    if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &[]) {
+        k.ok();
+    }
+    // Without the proxy the same kubeconfig fails for both: it was used.
+    drop(proxy);
+    let out = output(suite(&env, "uis-db-creds", &kc).args(["--admin"]));
+    out.expect_code(1);
+    assert!(out.stderr.contains("socks5://127.0.0.1"), "{}", out.stderr);
+    if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &[]) {
+        assert_ne!(k.code, 0);
+    }
+}
+
+#[test]
+fn https_proxy_in_the_shell_leaves_a_loopback_cluster_alone() {
+    let env = Env::new();
+    let dead = format!("http://127.0.0.1:{}", free_port());
+    let kc = env.kubeconfig.clone();
+    for vars in [
+        vec![("HTTPS_PROXY", dead.as_str())],
+        vec![
+            ("https_proxy", dead.as_str()),
+            ("NO_PROXY", "127.0.0.1,localhost"),
+        ],
+        vec![("HTTPS_PROXY", dead.as_str()), ("no_proxy", "10.0.0.0/8,,")],
+        vec![
+            ("HTTP_PROXY", dead.as_str()),
+            ("HTTPS_PROXY", "proxy.invalid:3128"),
+        ],
+    ] {
+        let mut c = suite(&env, "uis-db-psql", &kc);
+        c.args(["--as", "admin", "-c", "select 1"]);
+        for (k, v) in &vars {
+            c.env(k, v);
+        }
+        output(&mut c).ok();
+        if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &vars) {
+            k.ok();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Secret values with a trailing line break.
+
+#[test]
+fn a_superuser_password_with_a_trailing_line_break_is_trimmed_with_a_warning() {
+    let env = Env::new();
+    for end in ["\n", "\r\n"] {
+        env.standin.put(serde_json::json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "urbalurba-secrets", "namespace": "default"},
+            "type": "Opaque",
+            "data": {"PGPASSWORD": base64_encode(format!("{}{end}", env.pg.password).as_bytes())},
+        }));
+        let out = env.run("uis-db-creds", &["--admin", "--format", "pgpass"]);
+        out.ok();
+        assert_eq!(out.stdout.lines().count(), 1, "{:?}", out.stdout);
+        assert!(
+            out.stdout
+                .trim_end()
+                .ends_with(&format!(":{}", env.pg.password)),
+            "{:?}",
+            out.stdout
+        );
+        assert!(!out.stdout.contains('\r'));
+        assert!(
+            out.stderr
+                .contains("Secret default/urbalurba-secrets key PGPASSWORD ends with a line break"),
+            "{}",
+            out.stderr
+        );
+        // The superuser logs in with it.
+        let out = env.run("uis-db-psql", &["--as", "admin", "-c", "select 7 * 6"]);
+        out.ok();
+        assert!(out.stdout.contains("42"), "{}", out.stdout);
+    }
+}
+
+#[test]
+fn a_stored_role_password_with_a_trailing_line_break_never_reaches_the_role_or_output() {
+    let env = Env::new();
+    let app = "nl-app";
+    let (owner, db, password) = env.configure_app_by_hand(app);
+    // Put the stored password back with a line break, as `kubectl create
+    // secret --from-file` would.
+    let mut secret = env
+        .standin
+        .get("v1", "Secret", Some("default"), &format!("uis-db-{app}"))
+        .expect("store Secret");
+    secret["data"][format!("password.{owner}")] =
+        base64_encode(format!("{password}\r\n").as_bytes()).into();
+    env.standin.put(secret);
+    for format in ["pgpass", "libpq", "env", "url"] {
+        let out = env.run("uis-db-creds", &[app, "--format", format]);
+        out.ok();
+        assert!(!out.stdout.contains('\r'), "{format}: {:?}", out.stdout);
+        if format != "env" {
+            assert_eq!(out.stdout.lines().count(), 1, "{format}: {:?}", out.stdout);
+        }
+        assert!(out.stdout.contains(&password), "{format}: {:?}", out.stdout);
+        assert!(
+            out.stderr
+                .contains(&format!("key password.{owner} ends with a line break")),
+            "{}",
+            out.stderr
+        );
+    }
+    // A configure re-run keeps the role's password without the line break.
+    env.run("uis-db-configure", &[app, "--database", &db, "--json"])
+        .ok();
+    let url = format!(
+        "postgresql://{owner}:{password}@{}:{}/{db}",
+        env.pg.addr().ip(),
+        env.pg.addr().port()
+    );
+    let out = env.psql(&[&url, "-Atc", "select current_user"]);
+    out.ok();
+    assert_eq!(out.stdout.trim(), owner);
+}
+
+// ---------------------------------------------------------------------------
+// A tunnel that survives its pod.
+
+/// Replaces pod `from` with `to` (same labels); `forward` says whether the
+/// new pod's port 5432 reaches the PostgreSQL.
+fn replace_pod(env: &Env, from: &str, to: &str, forward: bool) {
+    let mut pod = env
+        .standin
+        .get("v1", "Pod", Some("default"), from)
+        .expect("the pod");
+    assert!(env.standin.delete("v1", "Pod", Some("default"), from));
+    pod["metadata"]["name"] = to.into();
+    pod["metadata"]
+        .as_object_mut()
+        .unwrap()
+        .retain(|k, _| k == "name" || k == "namespace" || k == "labels");
+    pod["metadata"]["labels"]["statefulset.kubernetes.io/pod-name"] = to.into();
+    env.standin.put(pod);
+    if forward {
+        env.standin
+            .set_pod_forward("default", to, 5432, env.pg.addr());
+    }
+}
+
+fn select_one(env: &Env, url: &str) -> Out {
+    env.psql(&[url, "-Atc", "select 1"])
+}
+
+#[test]
+fn the_tunnel_follows_a_replaced_pod_reports_failures_and_exits_when_no_pod_is_left() {
+    let env = Env::new();
+    let log = env.path("tunnel.log");
+    let mut child = env
+        .cmd("uis-db-tunnel")
+        .args(["--admin"])
+        .env("UIS_TUNNEL_NO_POD_TIMEOUT", "4")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("spawn uis-db-tunnel");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .expect("the JSON line");
+    let info: serde_json::Value = serde_json::from_str(&line).expect("JSON");
+    let url = info["database_url"].as_str().unwrap().to_string();
+    let stop = |mut c: Child| {
+        let _ = c.kill();
+        let _ = c.wait();
+    };
+    let first = select_one(&env, &url);
+    if first.code != 0 {
+        stop(child);
+        panic!("{first:?}");
+    }
+    // The pod is deleted and replaced under a new name: the next
+    // connection reaches the new pod, without restarting the tunnel.
+    replace_pod(&env, "postgresql-0", "postgresql-1", true);
+    let out = select_one(&env, &url);
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    if out.code != 0 || !text.contains("default/postgresql-1") {
+        stop(child);
+        panic!("after the pod was replaced: {out:?}\ntunnel stderr:\n{text}");
+    }
+    // A replacement whose port does not answer: the failure is on stderr
+    // at once, naming the pod.
+    replace_pod(&env, "postgresql-1", "postgresql-2", false);
+    let out = select_one(&env, &url);
+    assert_ne!(out.code, 0);
+    let t = Instant::now();
+    let mut text = String::new();
+    while t.elapsed() < Duration::from_secs(5) {
+        text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("port-forward to pod default/postgresql-2") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    if !text.contains("port-forward to pod default/postgresql-2") {
+        stop(child);
+        panic!("no forward failure on stderr:\n{text}");
+    }
+    // No pod at all: a connection is refused with the reason, and after
+    // the timeout (4 s here) the tunnel exits 1 saying why.
+    assert!(
+        env.standin
+            .delete("v1", "Pod", Some("default"), "postgresql-2")
+    );
+    let gone = Instant::now();
+    assert_ne!(select_one(&env, &url).code, 0);
+    let mut status = None;
+    while gone.elapsed() < Duration::from_secs(20) {
+        if let Some(s) = child.try_wait().unwrap() {
+            status = Some(s);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let Some(status) = status else {
+        stop(child);
+        panic!("the tunnel kept running with no pod:\n{text}");
+    };
+    assert_eq!(status.code(), Some(1), "{text}");
+    assert!(
+        gone.elapsed() >= Duration::from_secs(4),
+        "{:?}",
+        gone.elapsed()
+    );
+    assert!(
+        text.contains("no pod to forward a new connection to"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "no pod in namespace default has labels app.kubernetes.io/name=postgresql for 4 s"
+        ),
+        "{text}"
+    );
+    uis_e2e::assert_no_known_secret("the tunnel's stderr", &text);
+}
+
+#[test]
+fn the_tunnel_fetches_an_expiring_exec_credential_again() {
+    let env = Env::new();
+    let script = env.path("short-lived-plugin");
+    let count = env.path("short-lived-runs");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\necho run >> \"$COUNT\"\nexp=$(date -u -d \"@$(( $(date +%s) + 12 ))\" +%Y-%m-%dT%H:%M:%SZ)\nprintf '{\"kind\":\"ExecCredential\",\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",\"status\":{\"token\":\"%s\",\"expirationTimestamp\":\"%s\"}}\\n' \"$TOKEN\" \"$exp\"\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let token = env.standin.token();
+    let user = exec_user(
+        script.to_str().unwrap(),
+        &[],
+        &[("COUNT", count.to_str().unwrap()), ("TOKEN", &token)],
+        "",
+    );
+    let kc = kubeconfig(&env, "kc-short", &user, "");
+    let log = env.path("tunnel-short.log");
+    let mut child = suite(&env, "uis-db-tunnel", &kc)
+        .args(["--admin"])
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("spawn uis-db-tunnel");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .expect("the JSON line");
+    let url = serde_json::from_str::<serde_json::Value>(&line).expect("JSON")["database_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let runs = || {
+        std::fs::read_to_string(&count)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    let before = runs();
+    let first = select_one(&env, &url);
+    // The credential is fetched again 10 s before it expires (12 s).
+    std::thread::sleep(Duration::from_secs(3));
+    let second = select_one(&env, &url);
+    let after = runs();
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(first.code, 0, "{first:?}\n{text}");
+    assert_eq!(second.code, 0, "{second:?}\n{text}");
+    assert_eq!(before, 1, "one run to start the tunnel");
+    assert!(
+        after > before,
+        "the expiring credential was not fetched again"
+    );
+}
