@@ -633,18 +633,15 @@ proptest! {
             })
             .collect::<Vec<_>>()
             .concat();
-        if csv && data.matches('"').count() % 2 == 1 {
-            // An open CSV quote swallows the `\.` line: unterminated.
-            prop_assert!(whole.last().is_some_and(|r| r.is_err()));
-        } else {
-            prop_assert_eq!(String::from_utf8_lossy(&copied), data);
-            let last = whole.last();
-            prop_assert!(
-                matches!(last, Some(Ok(Item::Statement(s))) if s.text == "select 2;"),
-                "{:?}",
-                last
-            );
-        }
+        // psql 15 ends the data at the first `\.` line, CSV or not.
+        let _ = csv;
+        prop_assert_eq!(String::from_utf8_lossy(&copied), data);
+        let last = whole.last();
+        prop_assert!(
+            matches!(last, Some(Ok(Item::Statement(s))) if s.text == "select 2;"),
+            "{:?}",
+            last
+        );
     }
 }
 

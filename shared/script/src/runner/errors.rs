@@ -16,6 +16,7 @@ pub(super) fn lex_error(e: LexError, frame: &Frame) -> ScriptError {
             "the input ends inside this {what}: close it (a missing quote, `*/` or `$$` above is the usual cause)"
         ),
         LexError::Invalid { hint, .. } => hint.to_string(),
+        LexError::SettingNeeded { .. } => "this is a bug in the runner: please report it".into(),
     };
     let mut err = ScriptError::new(kind, frame.name, pos.line, pos.column, e.to_string());
     err.hint = Some(hint);

@@ -15,9 +15,11 @@ impl Runner {
         out: &mut dyn Write,
         info: &mut dyn Write,
     ) -> Result<(), ScriptError> {
+        // psql: a failed meta-command is a script error (exit 3 under
+        // ON_ERROR_STOP; reported and passed over without it).
         let fatal = |msg: String| {
             let mut e =
-                ScriptError::new(ErrorKind::Fatal, frame.name, m.pos.line, m.pos.column, msg);
+                ScriptError::new(ErrorKind::Script, frame.name, m.pos.line, m.pos.column, msg);
             e.statement = Some(format!("\\{} {}", m.name, m.args).trim_end().to_owned());
             e
         };
@@ -64,9 +66,16 @@ impl Runner {
                         Some(true) => Cond::Taking,
                         Some(false) => Cond::Seeking,
                         None => {
-                            return Err(fatal(format!(
-                                "unrecognized value \"{expr}\" for \"\\{name} expression\": Boolean expected"
-                            )));
+                            // psql reports it, takes the branch as false
+                            // and goes on, even under ON_ERROR_STOP.
+                            let _ = writeln!(
+                                info,
+                                "{}",
+                                fatal(format!(
+                                    "unrecognized value \"{expr}\" for \"\\{name} expression\": Boolean expected"
+                                ))
+                            );
+                            Cond::Seeking
                         }
                     }
                 };
@@ -240,7 +249,7 @@ impl Runner {
                 Ok(())
             }
             _ => {
-                let mut e = fatal(format!("unsupported meta-command \\{name}"));
+                let mut e = fatal(format!("invalid command \\{name}"));
                 e.hint = Some(format!(
                     "the supported ones: {SUPPORTED_META} (`uis db psql --help`); for others run psql itself"
                 ));

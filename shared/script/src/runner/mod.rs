@@ -190,6 +190,9 @@ pub struct Runner {
     options: Options,
     vars: Variables,
     standard_conforming_strings: bool,
+    /// Whether `standard_conforming_strings` is the server's current value
+    /// (see [`Lexer::scs_verified`]): off after each statement sent.
+    scs_known: bool,
     restricted: Option<String>,
     summary: Summary,
     quit: bool,
@@ -237,6 +240,7 @@ impl Runner {
             options,
             vars,
             standard_conforming_strings: true,
+            scs_known: false,
             restricted: None,
             summary: Summary::default(),
             quit: false,
@@ -339,8 +343,8 @@ impl Runner {
             Some(Source::Reader { name, .. }) => name.clone(),
             _ => "<stdin>".into(),
         };
-        self.sync_standard_conforming_strings()
-            .map_err(|e| pg_error(e, &first, None, Pos::default()))?;
+        // Asked for when first needed (the caller may have changed it).
+        self.scs_known = false;
         if self.options.single_transaction {
             self.client
                 .batch_execute("BEGIN")
@@ -426,7 +430,14 @@ impl Runner {
                 } else {
                     format!("{name}: {e}")
                 };
-                let mut err = ScriptError::new(ErrorKind::Fatal, from, at.line, at.column, msg);
+                // A file named on the command line: psql exits 1; one named
+                // by `\\i`: a meta-command error (exit 3 under ON_ERROR_STOP).
+                let kind = if at.line == 0 {
+                    ErrorKind::Fatal
+                } else {
+                    ErrorKind::Script
+                };
+                let mut err = ScriptError::new(kind, from, at.line, at.column, msg);
                 if at.line != 0 {
                     err.hint = Some(
                         "\\i paths are relative to the current directory, \\ir paths to the including file".into(),
@@ -459,12 +470,31 @@ impl Runner {
         info: &mut dyn Write,
     ) -> Result<(), ScriptError> {
         let mut lex = Lexer::new(r);
-        lex.standard_conforming_strings = self.standard_conforming_strings;
         let mut conds: Vec<(Cond, Pos)> = Vec::new();
         while !self.quit {
+            // What the runner knows of the server's setting (an `\i` may
+            // have run statements since this lexer last looked).
+            lex.standard_conforming_strings = self.standard_conforming_strings;
+            lex.scs_verified = self.scs_known;
             let item = match lex.next_item(&self.vars) {
                 Ok(Some(item)) => item,
                 Ok(None) => break,
+                Err(LexError::SettingNeeded { pos }) => {
+                    // psql knows the setting after every statement (the
+                    // server reports it); here, only where it matters: run
+                    // what waits, then ask.
+                    self.flush_batch(false, &mut lex, &frame, out, info)?;
+                    if let Err(e) = self.sync_standard_conforming_strings() {
+                        if e.as_db_error().is_none() {
+                            return Err(pg_error(e, frame.name, None, pos));
+                        }
+                        // In a failed transaction block SHOW is refused;
+                        // nothing there can have changed the setting since
+                        // the failure.
+                        self.scs_known = true;
+                    }
+                    continue;
+                }
                 Err(e) => {
                     // What came before the bad input runs first.
                     self.flush_batch(false, &mut lex, &frame, out, info)?;
@@ -487,6 +517,7 @@ impl Runner {
                             self.flush_batch(true, &mut lex, &frame, out, info)?;
                         }
                         self.summary.statements += 1;
+                        self.scs_known = false;
                         self.batch.text.push_str(&st.text);
                         if !st.text.trim_end().ends_with(';') {
                             self.batch.text.push_str("\n;");
@@ -527,11 +558,11 @@ impl Runner {
             && let Some((_, pos)) = conds.first()
         {
             let err = ScriptError::new(
-                ErrorKind::Fatal,
+                ErrorKind::Script,
                 frame.name,
                 pos.line,
                 pos.column,
-                "reached end of file without finding closing \\endif",
+                "reached EOF without finding closing \\endif(s)",
             );
             self.fail(err, info)?;
         }
@@ -546,6 +577,8 @@ impl Runner {
         }
     }
 
+    /// Ask the server for `standard_conforming_strings` (the sync client
+    /// does not expose the ParameterStatus reports psql reads).
     fn sync_standard_conforming_strings(&mut self) -> Result<(), postgres::Error> {
         let rows = self
             .client
@@ -555,6 +588,7 @@ impl Runner {
                 self.standard_conforming_strings = r.get(0) != Some("off");
             }
         }
+        self.scs_known = true;
         Ok(())
     }
 
@@ -583,6 +617,8 @@ impl Runner {
         out: &mut dyn Write,
         info: &mut dyn Write,
     ) -> Result<(), ScriptError> {
+        // Whatever it is, it may change standard_conforming_strings.
+        self.scs_known = false;
         match st.copy {
             Some(CopyKind::FromStdin { .. }) => {
                 let n = self.copy_in_from_script(&st.text, lex, frame, st.start, Some(st))?;
@@ -649,15 +685,6 @@ impl Runner {
                         }
                         _ => {}
                     }
-                }
-                if st
-                    .text
-                    .to_ascii_lowercase()
-                    .contains("standard_conforming_strings")
-                {
-                    self.sync_standard_conforming_strings()
-                        .map_err(|e| pg_error(e, frame.name, Some(st), st.start))?;
-                    lex.standard_conforming_strings = self.standard_conforming_strings;
                 }
             }
         }
