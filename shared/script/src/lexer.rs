@@ -67,6 +67,17 @@ impl Statement {
         (pos.line, pos.column + extra)
     }
 
+    /// A statement built by the runner (`\gexec` cells), located at `start`.
+    pub fn synthetic(text: String, start: Pos) -> Statement {
+        Statement {
+            text,
+            start,
+            copy: None,
+            joined: false,
+            map: vec![(0, start)],
+        }
+    }
+
     /// The text of the statement's first line, from its first token.
     pub fn first_line(&self) -> &str {
         // The segment holding the first token: same line, nearest column.
@@ -370,6 +381,15 @@ impl<R: BufRead> Lexer<R> {
     /// The position of the next unread byte.
     pub fn pos(&self) -> Pos {
         self.input.pos
+    }
+
+    /// The query buffer so far as a statement (for `\g` and its kin, which
+    /// end the statement being collected), or `None` when it is empty.
+    pub fn take_statement(&mut self) -> Result<Option<Statement>, LexError> {
+        match self.finish_statement()? {
+            Some(Item::Statement(st)) => Ok(Some(st)),
+            _ => Ok(None),
+        }
     }
 
     /// Treat the lines that follow as COPY data up to `\.` (for

@@ -27,6 +27,7 @@ mod jwt;
 mod portable;
 mod postgrest;
 mod psql;
+mod psql_oracle;
 mod railway;
 mod rbac;
 mod reliability;

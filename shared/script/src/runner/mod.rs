@@ -30,10 +30,12 @@ mod batch;
 mod copy;
 mod errors;
 mod meta;
+mod query;
 
 use batch::ends_transaction;
 use copy::drain_copy;
 use errors::{SUPPORTED_META, lex_error, pg_error};
+use query::Sink;
 
 /// Where script text comes from; run in the order given.
 pub enum Source {
@@ -194,6 +196,14 @@ pub struct Runner {
     /// (see [`Lexer::scs_verified`]): off after each statement sent.
     scs_known: bool,
     restricted: Option<String>,
+    /// psql's printing settings (`\pset`, `\x`, `\t`, `\a`).
+    print: output::Print,
+    /// `\o FILE`: where query results and `\qecho` go instead of `out`.
+    qout: Option<(String, io::BufWriter<std::fs::File>)>,
+    /// `\timing on`.
+    timing: bool,
+    /// The last query sent, which `\g` with an empty buffer sends again.
+    last_query: Option<Statement>,
     summary: Summary,
     quit: bool,
     notices: Option<mpsc::Receiver<DbError>>,
@@ -242,6 +252,10 @@ impl Runner {
             standard_conforming_strings: true,
             scs_known: false,
             restricted: None,
+            print: output::Print::default(),
+            qout: None,
+            timing: false,
+            last_query: None,
             summary: Summary::default(),
             quit: false,
             notices: None,
@@ -315,7 +329,19 @@ impl Runner {
         self.batch.savepoint = false;
         self.batch.statements.clear();
         self.batch.text.clear();
-        let result = self.run_all(sources, out, info);
+        let mut result = self.run_all(sources, out, info);
+        if let Some((name, mut f)) = self.qout.take()
+            && let Err(e) = f.flush()
+            && result.is_ok()
+        {
+            result = Err(ScriptError::new(
+                ErrorKind::Fatal,
+                &name,
+                0,
+                0,
+                format!("writing output: {e}"),
+            ));
+        }
         // A run that stopped early may leave statements behind: drop them.
         self.batch.statements.clear();
         self.batch.text.clear();
@@ -557,13 +583,21 @@ impl Runner {
         if !self.quit
             && let Some((_, pos)) = conds.first()
         {
-            let err = ScriptError::new(
+            // psql reports it at the last line read.
+            let end = lex.pos();
+            let line = if end.column == 1 && end.line > 1 {
+                end.line - 1
+            } else {
+                end.line
+            };
+            let mut err = ScriptError::new(
                 ErrorKind::Script,
                 frame.name,
-                pos.line,
-                pos.column,
+                line,
+                1,
                 "reached EOF without finding closing \\endif(s)",
             );
+            err.hint = Some(format!("the \\if at line {} is not closed", pos.line));
             self.fail(err, info)?;
         }
         Ok(())
@@ -625,67 +659,20 @@ impl Runner {
                 self.tag(st, n, info);
             }
             Some(CopyKind::ToStdout) => {
-                let n = self.copy_out(&st.text, out, frame, st.start, Some(st))?;
+                // To the `\o` file when there is one, as psql.
+                let n = match self.qout.take() {
+                    Some((name, mut f)) => {
+                        let n = self.copy_out(&st.text, &mut f, frame, st.start, Some(st));
+                        self.qout = Some((name, f));
+                        n?
+                    }
+                    None => self.copy_out(&st.text, out, frame, st.start, Some(st))?,
+                };
                 self.tag(st, n, info);
             }
             None => {
-                let types = if self.options.format != Format::Csv && wants_types(st) {
-                    // Only a described statement has column types; the
-                    // simple query protocol's row description has names only.
-                    match self.client.prepare(&st.text) {
-                        Ok(p) => Some(
-                            p.columns()
-                                .iter()
-                                .map(|c| c.type_().clone())
-                                .collect::<Vec<_>>(),
-                        ),
-                        Err(e) => return Err(pg_error(e, frame.name, Some(st), st.start)),
-                    }
-                } else {
-                    None
-                };
-                let msgs = self
-                    .client
-                    .simple_query(&st.text)
-                    .map_err(|e| pg_error(e, frame.name, Some(st), st.start))?;
-                // Notices arrived while the statement ran: before its tag, as psql.
-                self.drain_notices(info);
-                let mut rs: Option<ResultSet> = None;
-                for m in msgs {
-                    match m {
-                        SimpleQueryMessage::RowDescription(cols) => {
-                            rs = Some(ResultSet {
-                                columns: cols.iter().map(|c| c.name().to_owned()).collect(),
-                                types: types.clone().filter(|t| t.len() == cols.len()),
-                                rows: Vec::new(),
-                            });
-                        }
-                        SimpleQueryMessage::Row(row) => {
-                            if let Some(rs) = rs.as_mut() {
-                                rs.rows.push(
-                                    (0..row.len())
-                                        .map(|i| row.get(i).map(str::to_owned))
-                                        .collect(),
-                                );
-                            }
-                        }
-                        SimpleQueryMessage::CommandComplete(n) => {
-                            if let Some(rs) = rs.take() {
-                                output::write(self.options.format, out, &rs).map_err(|e| {
-                                    ScriptError::new(
-                                        ErrorKind::Fatal,
-                                        frame.name,
-                                        st.start.line,
-                                        st.start.column,
-                                        format!("writing output: {e}"),
-                                    )
-                                })?;
-                            }
-                            self.tag(st, n, info);
-                        }
-                        _ => {}
-                    }
-                }
+                self.last_query = Some(st.clone());
+                self.query(st, Sink::Print(None), frame, out, info)?;
             }
         }
         Ok(())
