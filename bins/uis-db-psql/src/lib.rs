@@ -19,9 +19,10 @@ use uis_ops::session::Session;
 /// app's owner (default), the superuser (--as admin) or a role whose password
 /// the suite stores. Stops at the first error (exit 3) and reports
 /// file:line:column, SQLSTATE, message, detail and hint. Supports psql's
-/// \set \unset \echo \i \ir \if \elif \else \endif \connect \restrict
-/// \unrestrict \copy \q and inline COPY data. Exit codes follow psql: 0 ok,
-/// 1 fatal, 2 connection lost, 3 script error.
+/// meta-commands that scripts use (\set \if \i \ir \connect \g \gset
+/// \gexec \copy \pset \x \o ...; the rest, and why, in
+/// docs/reference/psql-differences.md) and inline COPY data. Exit codes
+/// follow psql: 0 ok, 1 fatal, 2 connection lost, 3 script error.
 #[derive(Parser, Debug)]
 #[command(name = "uis-db-psql", version, after_help = EXAMPLES)]
 pub struct Args {

@@ -67,6 +67,17 @@ impl Statement {
         (pos.line, pos.column + extra)
     }
 
+    /// A statement built by the runner (`\gexec` cells), located at `start`.
+    pub fn synthetic(text: String, start: Pos) -> Statement {
+        Statement {
+            text,
+            start,
+            copy: None,
+            joined: false,
+            map: vec![(0, start)],
+        }
+    }
+
     /// The text of the statement's first line, from its first token.
     pub fn first_line(&self) -> &str {
         // The segment holding the first token: same line, nearest column.
@@ -115,6 +126,12 @@ pub enum LexError {
     Io(#[from] io::Error),
     #[error("unterminated {what} starting here")]
     Unterminated { what: &'static str, pos: Pos },
+    /// Not an error: the lexer needs the server's current
+    /// `standard_conforming_strings` to split on from `pos` (see
+    /// [`Lexer::scs_verified`]). Set the field, turn `scs_verified` on and
+    /// call [`Lexer::next_item`] again: it goes on where it stopped.
+    #[error("the value of standard_conforming_strings is needed here")]
+    SettingNeeded { pos: Pos },
     /// Input the lexer cannot take, with what to do about it.
     #[error("{message}")]
     Invalid {
@@ -128,7 +145,9 @@ impl LexError {
     pub fn pos(&self) -> Option<Pos> {
         match self {
             LexError::Io(_) => None,
-            LexError::Unterminated { pos, .. } | LexError::Invalid { pos, .. } => Some(*pos),
+            LexError::Unterminated { pos, .. }
+            | LexError::Invalid { pos, .. }
+            | LexError::SettingNeeded { pos } => Some(*pos),
         }
     }
 }
@@ -289,6 +308,17 @@ pub struct Lexer<R> {
     /// Whether `'...'` strings are standard (no backslash escapes); the
     /// runner updates it from the server after `SET standard_conforming_strings`.
     pub standard_conforming_strings: bool,
+    /// Whether `standard_conforming_strings` is known to be the server's
+    /// current value. When off, the lexer asks for it
+    /// ([`LexError::SettingNeeded`]) before the first place where the
+    /// value changes how the input splits. The runner turns it off after
+    /// each statement it sends (any statement may change the setting:
+    /// `SET`, `RESET`, `COMMIT` after `SET LOCAL`, a function calling
+    /// `set_config`, ...).
+    pub scs_verified: bool,
+    /// Inside a plain string when the lexer stopped for the setting: where
+    /// the string opened.
+    resume_string: Option<Pos>,
     mode: Mode,
     // The statement being collected.
     buf: Vec<u8>,
@@ -327,6 +357,8 @@ impl<R: BufRead> Lexer<R> {
                 virt: Vec::new(),
             },
             standard_conforming_strings: true,
+            scs_verified: true,
+            resume_string: None,
             mode: Mode::Sql,
             buf: Vec::new(),
             map: Vec::new(),
@@ -349,6 +381,15 @@ impl<R: BufRead> Lexer<R> {
     /// The position of the next unread byte.
     pub fn pos(&self) -> Pos {
         self.input.pos
+    }
+
+    /// The query buffer so far as a statement (for `\g` and its kin, which
+    /// end the statement being collected), or `None` when it is empty.
+    pub fn take_statement(&mut self) -> Result<Option<Statement>, LexError> {
+        match self.finish_statement()? {
+            Some(Item::Statement(st)) => Ok(Some(st)),
+            _ => Ok(None),
+        }
     }
 
     /// Treat the lines that follow as COPY data up to `\.` (for
@@ -490,7 +531,7 @@ impl<R: BufRead> Lexer<R> {
     /// end of the input. After an error the lexer yields nothing more.
     pub fn next_item(&mut self, vars: &Variables) -> Result<Option<Item>, LexError> {
         let r = self.next_inner(vars);
-        if r.is_err() {
+        if r.is_err() && !matches!(r, Err(LexError::SettingNeeded { .. })) {
             self.mode = Mode::Done;
         }
         r
@@ -506,6 +547,13 @@ impl<R: BufRead> Lexer<R> {
                 }
                 Mode::CopyData { csv, opened } => return self.copy_chunk(csv, opened).map(Some),
                 Mode::Sql => {}
+            }
+            if let Some(opened) = self.resume_string.take() {
+                // Back after LexError::SettingNeeded: the string goes on
+                // with the setting now known.
+                let escapes = !self.standard_conforming_strings;
+                self.quoted_body(b'\'', escapes, true, "quoted string", opened)?;
+                continue;
             }
             let Some(b) = self.peek(0)? else {
                 self.mode = Mode::Done;
@@ -537,8 +585,7 @@ impl<R: BufRead> Lexer<R> {
                 b'/' if self.peek(1)? == Some(b'*') => self.block_comment()?,
                 b'\'' => {
                     self.token();
-                    let escapes = !self.standard_conforming_strings;
-                    self.quoted(b'\'', escapes, "quoted string")?;
+                    self.plain_string()?;
                 }
                 b'"' => {
                     self.token();
@@ -635,15 +682,60 @@ impl<R: BufRead> Lexer<R> {
         }
     }
 
-    /// A quoted string or identifier, from its opening quote. Returns the
-    /// content (needed only to spot `FORMAT 'csv'`), truncated to 16 bytes.
-    fn quoted(&mut self, q: u8, escapes: bool, what: &'static str) -> Result<Vec<u8>, LexError> {
+    /// A quoted string or identifier, from its opening quote.
+    fn quoted(&mut self, q: u8, escapes: bool, what: &'static str) -> Result<(), LexError> {
         let opened = self.input.pos;
         self.echo();
-        let mut content = Vec::new();
+        self.quoted_body(q, escapes, false, what, opened)
+    }
+
+    /// A `'...'` (or `N'...'`) string, whose backslashes are escapes only
+    /// when `standard_conforming_strings` is off.
+    fn plain_string(&mut self) -> Result<(), LexError> {
+        let opened = self.input.pos;
+        self.echo();
+        let escapes = !self.standard_conforming_strings;
+        self.quoted_body(b'\'', escapes, true, "quoted string", opened)
+    }
+
+    /// The rest of a quoted string or identifier. `scs`: a plain string,
+    /// whose end depends on `standard_conforming_strings`. The two rules
+    /// split differently only at an odd run of backslashes before a `'`;
+    /// there, when the setting is not known to be current
+    /// (`scs_verified` off), the lexer stops with
+    /// [`LexError::SettingNeeded`] before the run, keeping its state, and
+    /// the next call goes on from there with the setting then given.
+    fn quoted_body(
+        &mut self,
+        q: u8,
+        escapes: bool,
+        scs: bool,
+        what: &'static str,
+        opened: Pos,
+    ) -> Result<(), LexError> {
         loop {
             match self.peek(0)? {
                 None => return Err(LexError::Unterminated { what, pos: opened }),
+                Some(b'\\') if scs && !self.scs_verified => {
+                    let mut n = 1;
+                    while self.peek(n)? == Some(b'\\') {
+                        n += 1;
+                    }
+                    if n % 2 == 1 && self.peek(n)? == Some(b'\'') {
+                        self.resume_string = Some(opened);
+                        return Err(LexError::SettingNeeded {
+                            pos: self.input.pos,
+                        });
+                    }
+                    // Both rules take the run (and, when odd, the byte after
+                    // it, not a quote) the same way.
+                    for _ in 0..n {
+                        self.echo();
+                    }
+                    if n % 2 == 1 && escapes && self.peek(0)?.is_some() {
+                        self.echo();
+                    }
+                }
                 Some(b'\\') if escapes => {
                     self.echo();
                     if self.peek(0)?.is_some() {
@@ -655,15 +747,10 @@ impl<R: BufRead> Lexer<R> {
                     if self.peek(0)? == Some(q) {
                         self.echo();
                     } else {
-                        return Ok(content);
+                        return Ok(());
                     }
                 }
-                Some(c) => {
-                    if content.len() < 16 {
-                        content.push(c);
-                    }
-                    self.echo();
-                }
+                Some(_) => self.echo(),
             }
         }
     }
@@ -747,11 +834,15 @@ impl<R: BufRead> Lexer<R> {
                     self.quoted(b'\'', true, "quoted string")?;
                     return Ok(());
                 }
-                b'b' | b'x' | b'n' => {
+                b'n' => {
+                    // psql: `N` then an ordinary string.
                     self.echo();
-                    let escapes =
-                        first.eq_ignore_ascii_case(&b'n') && !self.standard_conforming_strings;
-                    self.quoted(b'\'', escapes, "quoted string")?;
+                    self.plain_string()?;
+                    return Ok(());
+                }
+                b'b' | b'x' => {
+                    self.echo();
+                    self.quoted(b'\'', false, "quoted string")?;
                     return Ok(());
                 }
                 _ => {}
@@ -944,14 +1035,51 @@ impl<R: BufRead> Lexer<R> {
             self.input.bump();
         }
         let mut args = Vec::new();
+        // psql: the arguments end at the end of the line or at an unquoted
+        // backslash; `\\` ends them and the rest of the line is SQL, any
+        // other backslash starts the next meta-command. `\copy` (and the
+        // other OT_WHOLE_LINE commands) take the whole line.
+        let whole_line = matches!(
+            name.as_slice(),
+            b"copy" | b"!" | b"h" | b"help" | b"ef" | b"ev" | b"sf" | b"sv"
+        );
+        let mut quote: Option<u8> = None;
+        let mut at_eol = false;
         while let Some(c) = self.peek(0)? {
-            self.input.bump();
             if c == b'\n' {
+                self.input.bump();
+                at_eol = true;
                 break;
             }
+            match quote {
+                None if c == b'\\' && !whole_line => {
+                    if self.peek(1)? == Some(b'\\') {
+                        self.input.bump();
+                        self.input.bump();
+                    }
+                    break;
+                }
+                None if matches!(c, b'\'' | b'"' | b'`') && !whole_line => quote = Some(c),
+                Some(b'\'') if c == b'\\' => {
+                    // An escape inside '...': the next byte is taken as is.
+                    args.push(c);
+                    self.input.bump();
+                    match self.peek(0)? {
+                        Some(b'\n') | None => continue,
+                        Some(n) => {
+                            args.push(n);
+                            self.input.bump();
+                            continue;
+                        }
+                    }
+                }
+                Some(q) if c == q => quote = None,
+                _ => {}
+            }
             args.push(c);
+            self.input.bump();
         }
-        if args.last() == Some(&b'\r') {
+        if at_eol && args.last() == Some(&b'\r') {
             args.pop();
         }
         // A statement may go on after a meta-command in its middle: what
@@ -972,22 +1100,30 @@ impl<R: BufRead> Lexer<R> {
     }
 
     /// Whole lines of COPY data up to `\.`, never lexed nor interpolated.
-    fn copy_chunk(&mut self, csv: bool, opened: Pos) -> Result<Item, LexError> {
+    ///
+    /// As psql 15's `handleCopyIn`: the data ends at a line that is exactly
+    /// `\.` (with its newline, `\n` or `\r\n`) or at the end of the input,
+    /// whatever the COPY's format: a `\.` line inside a quoted CSV field ends
+    /// the data too (psql does not parse CSV; the server then reports the
+    /// unterminated field). A last line `\.` without a newline is data, as
+    /// in psql (the server judges it). The `\.` line itself is not sent
+    /// (psql 15 sends it; PostgreSQL 18 would take it as CSV data).
+    fn copy_chunk(&mut self, _csv: bool, opened: Pos) -> Result<Item, LexError> {
+        let _ = opened;
         let mut chunk = Vec::with_capacity(CHUNK + 1024);
-        // Whether the data is inside a quoted CSV field at this line start.
-        let mut in_quote = false;
         loop {
             let line_start = chunk.len();
             if !self.input.read_line(&mut chunk)? {
-                return Err(LexError::Unterminated {
-                    what: "COPY data (no \\. line)",
-                    pos: opened,
-                });
+                // End of input: the data ends here, as in psql.
+                if chunk.is_empty() {
+                    self.mode = Mode::Sql;
+                    return Ok(Item::CopyEnd);
+                }
+                self.mode = Mode::CopyEndPending;
+                return Ok(Item::CopyData(chunk));
             }
             let line = &chunk[line_start..];
-            let content = line.strip_suffix(b"\n").unwrap_or(line);
-            let content = content.strip_suffix(b"\r").unwrap_or(content);
-            if content == b"\\." && !in_quote {
+            if line == b"\\.\n" || line == b"\\.\r\n" {
                 chunk.truncate(line_start);
                 if chunk.is_empty() {
                     self.mode = Mode::Sql;
@@ -996,12 +1132,7 @@ impl<R: BufRead> Lexer<R> {
                 self.mode = Mode::CopyEndPending;
                 return Ok(Item::CopyData(chunk));
             }
-            if csv {
-                let quotes = line.iter().filter(|&&b| b == b'"').count();
-                in_quote ^= quotes % 2 == 1;
-            }
-            if chunk.len() >= CHUNK && !in_quote {
-                self.mode = Mode::CopyData { csv, opened };
+            if chunk.len() >= CHUNK {
                 return Ok(Item::CopyData(chunk));
             }
         }

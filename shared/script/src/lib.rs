@@ -14,10 +14,11 @@
 //! statements sent in one round trip (at most 2,000 statements or 1 MiB; see
 //! `Runner::batching`).
 //!
-//! Known differences from psql 15, on purpose or by limitation:
-//! - An unterminated quote, dollar quote, `/* */` comment or COPY data
-//!   block at end of input is an error where it opened, and nothing of it
-//!   is sent (psql sends the half statement, or ends COPY at EOF).
+//! Known differences from psql 15, on purpose or by limitation (the user's
+//! list, with reasons: docs/reference/psql-differences.md):
+//! - An unterminated quote, dollar quote or `/* */` comment at end of input
+//!   is an error where it opened, and nothing of it is sent (psql sends the
+//!   half statement).
 //! - When a COPY itself fails, its data lines are skipped (psql 15 runs
 //!   them as SQL). Because tokio-postgres loses protocol sync after a COPY
 //!   that fails before its data starts, the runner then reconnects through
@@ -25,10 +26,16 @@
 //!   session starts an already-failed transaction, as psql's would be.
 //! - `-c` strings are split and sent statement by statement (psql sends
 //!   one `-c` string as one query, printing only the last result).
-//! - In CSV COPY data, a `\.` line inside a quoted field is data (psql 15
-//!   ends the data there and the server reports an unterminated field).
-//! - Meta-command arguments end at the end of the line (no `\\` separator,
-//!   no second command on the same line); backquotes are refused.
+//! - Inline COPY data ends as in psql 15 (at a `\.` line, whatever the
+//!   format or quoting, or at the end of input), but the `\.` line itself
+//!   is not sent (psql 15 sends it; psql 18 does not, and PostgreSQL 18
+//!   would take it as CSV data).
+//! - `standard_conforming_strings`: psql reads the server's report after
+//!   every statement; the runner asks (`SHOW`) only where the value changes
+//!   how the input splits (an odd run of backslashes before a quote in a
+//!   plain string), after sending what waits. In a failed transaction
+//!   block the server refuses `SHOW`, and the last known value is used.
+//! - Backquoted shell commands in meta-command arguments are refused.
 //! - `\connect` takes only DBNAME and USER (`-` keeps); no host, port or
 //!   connection strings. A failed `\connect` keeps the old connection.
 //! - Notices are printed as `NOTICE:  text` (psql adds `psql:file:line:`).
@@ -39,8 +46,13 @@
 //!   statement); results of `\;`-joined statements are untyped text
 //!   (left-aligned). Widths count characters, not display columns (East
 //!   Asian wide characters misalign); no wrapping to the terminal.
-//! - Only `\set \unset \echo \i \ir \if \elif \else \endif \c \connect
-//!   \restrict \unrestrict \copy \q` exist; any other is an error.
+//! - The meta-commands: `\set \unset \echo \qecho \warn \i \ir \if \elif
+//!   \else \endif \c \connect \g \gx \gset \gexec \x \t \a \pset \o
+//!   \timing \getenv \setenv \restrict \unrestrict \copy \q`, as psql
+//!   runs them, except: `\g`/`\o` to a pipe and `\g (OPTIONS)` are refused;
+//!   `\pset` knows format (aligned, unaligned, csv), null, tuples_only,
+//!   footer, expanded and pager; `\x auto` never expands (no terminal).
+//!   Any other psql meta-command is a script error with its reason.
 
 mod error;
 mod lexer;

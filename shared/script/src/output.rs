@@ -53,12 +53,176 @@ fn numeric(t: &Type) -> bool {
     )
 }
 
-pub(crate) fn write(format: Format, out: &mut dyn Write, rs: &ResultSet) -> io::Result<()> {
-    match format {
-        Format::Table => table(out, rs),
-        Format::Json => json(out, rs),
-        Format::Csv => csv(out, rs),
+/// psql's printing settings that `\pset`, `\x`, `\t`, `\a` and `\gx`
+/// change (the ones the runner supports).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Print {
+    /// `\pset null`: how NULL shows (not in JSON).
+    pub null: String,
+    /// `\x`: one record per block of `name | value` lines.
+    pub expanded: bool,
+    /// `\t`: rows only, no header nor footer.
+    pub tuples_only: bool,
+    /// `\pset footer`: the `(N rows)` line.
+    pub footer: bool,
+    /// `\a`, `\pset format unaligned`: `|`-separated (Table format only).
+    pub unaligned: bool,
+}
+
+impl Default for Print {
+    fn default() -> Self {
+        Print {
+            null: String::new(),
+            expanded: false,
+            tuples_only: false,
+            footer: true,
+            unaligned: false,
+        }
     }
+}
+
+pub(crate) fn write(
+    format: Format,
+    p: &Print,
+    out: &mut dyn Write,
+    rs: &ResultSet,
+) -> io::Result<()> {
+    match format {
+        Format::Table if p.unaligned && p.expanded => unaligned_expanded(out, rs, p, "|", true),
+        Format::Table if p.unaligned => unaligned(out, rs, p),
+        Format::Table if p.expanded => expanded(out, rs, p),
+        Format::Table => table(out, rs, p),
+        Format::Json => json(out, rs),
+        Format::Csv if p.expanded => unaligned_expanded(out, rs, p, ",", false),
+        Format::Csv => csv(out, rs, p),
+    }
+}
+
+fn footer(out: &mut dyn Write, rs: &ResultSet, p: &Print) -> io::Result<()> {
+    if p.footer && !p.tuples_only {
+        let count = rs.rows.len();
+        writeln!(out, "({count} {})", if count == 1 { "row" } else { "rows" })?;
+    }
+    Ok(())
+}
+
+/// psql's unaligned format: `|` between fields, header and footer.
+fn unaligned(out: &mut dyn Write, rs: &ResultSet, p: &Print) -> io::Result<()> {
+    if !p.tuples_only {
+        writeln!(out, "{}", rs.columns.join("|"))?;
+    }
+    for row in &rs.rows {
+        let fields: Vec<&str> = row
+            .iter()
+            .map(|v| v.as_deref().unwrap_or(&p.null))
+            .collect();
+        writeln!(out, "{}", fields.join("|"))?;
+    }
+    footer(out, rs, p)
+}
+
+/// Unaligned (or CSV) expanded: `name|value` lines; unaligned records are
+/// separated by a blank line.
+fn unaligned_expanded(
+    out: &mut dyn Write,
+    rs: &ResultSet,
+    p: &Print,
+    sep: &str,
+    blank_between: bool,
+) -> io::Result<()> {
+    for (i, row) in rs.rows.iter().enumerate() {
+        if i > 0 && blank_between {
+            writeln!(out)?;
+        }
+        for (c, v) in rs.columns.iter().zip(row) {
+            let v = v.as_deref().unwrap_or(&p.null);
+            if sep == "," {
+                writeln!(out, "{},{}", csv_field(c), csv_field(v))?;
+            } else {
+                writeln!(out, "{c}{sep}{v}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// psql's aligned expanded format (`\x`, `\gx`), border 1.
+fn expanded(out: &mut dyn Write, rs: &ResultSet, p: &Print) -> io::Result<()> {
+    if rs.rows.is_empty() {
+        if !p.tuples_only {
+            writeln!(out, "(0 rows)")?;
+            writeln!(out)?;
+        }
+        return Ok(());
+    }
+    let names: Vec<Vec<String>> = rs.columns.iter().map(|c| display_lines(c)).collect();
+    let hwidth = names
+        .iter()
+        .flat_map(|n| n.iter().map(|l| width(l)))
+        .max()
+        .unwrap_or(0);
+    let rows: Vec<Vec<Vec<String>>> = rs
+        .rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|v| display_lines(v.as_deref().unwrap_or(&p.null)))
+                .collect()
+        })
+        .collect();
+    let dwidth = rows
+        .iter()
+        .flat_map(|r| r.iter().flat_map(|c| c.iter().map(|l| width(l))))
+        .max()
+        .unwrap_or(0);
+    for (i, row) in rows.iter().enumerate() {
+        // print.c's print_aligned_vertical_line, border 1.
+        let mut line = String::from("-");
+        let mut reclen: i64 = 0;
+        if !p.tuples_only {
+            let rec = format!("[ RECORD {} ]", i + 1);
+            reclen = rec.len() as i64;
+            line.push_str(&rec);
+        } else if i == 0 {
+            line.clear();
+        }
+        if !p.tuples_only || i > 0 {
+            reclen += 1;
+            for _ in reclen.max(0)..hwidth as i64 {
+                line.push('-');
+            }
+            reclen -= hwidth as i64;
+            for ch in ['-', '+', '-'] {
+                if reclen <= 0 {
+                    line.push(ch);
+                }
+                reclen -= 1;
+            }
+            for _ in reclen.max(0)..dwidth as i64 {
+                line.push('-');
+            }
+            writeln!(out, "{line}")?;
+        }
+        for (name, cell) in names.iter().zip(row) {
+            let height = name.len().max(cell.len()).max(1);
+            for l in 0..height {
+                let mut line = String::new();
+                let n = name.get(l).map(String::as_str).unwrap_or("");
+                pad(&mut line, n, hwidth, Align::Left);
+                line.push_str(if l + 1 < name.len() { "+" } else { " " });
+                line.push_str("| ");
+                if let Some(v) = cell.get(l) {
+                    line.push_str(v);
+                    if l + 1 < cell.len() {
+                        pad(&mut line, "", dwidth - width(v), Align::Left);
+                        line.push('+');
+                    }
+                }
+                writeln!(out, "{line}")?;
+            }
+        }
+    }
+    writeln!(out)
 }
 
 fn width(s: &str) -> usize {
@@ -160,14 +324,14 @@ fn write_row(
     Ok(())
 }
 
-fn table(out: &mut dyn Write, rs: &ResultSet) -> io::Result<()> {
+fn table(out: &mut dyn Write, rs: &ResultSet, p: &Print) -> io::Result<()> {
     let header: Vec<Vec<String>> = rs.columns.iter().map(|c| display_lines(c)).collect();
     let rows: Vec<Vec<Vec<String>>> = rs
         .rows
         .iter()
         .map(|r| {
             r.iter()
-                .map(|v| display_lines(v.as_deref().unwrap_or("")))
+                .map(|v| display_lines(v.as_deref().unwrap_or(&p.null)))
                 .collect()
         })
         .collect();
@@ -190,14 +354,15 @@ fn table(out: &mut dyn Write, rs: &ResultSet) -> io::Result<()> {
         })
         .collect();
     let centered = vec![Align::Center; aligns.len()];
-    write_row(out, &header, &w, &centered, true)?;
-    let dashes: Vec<String> = w.iter().map(|&x| "-".repeat(x + 2)).collect();
-    writeln!(out, "{}", dashes.join("+"))?;
+    if !p.tuples_only {
+        write_row(out, &header, &w, &centered, true)?;
+        let dashes: Vec<String> = w.iter().map(|&x| "-".repeat(x + 2)).collect();
+        writeln!(out, "{}", dashes.join("+"))?;
+    }
     for row in &rows {
         write_row(out, row, &w, &aligns, false)?;
     }
-    let count = rs.rows.len();
-    writeln!(out, "({count} {})", if count == 1 { "row" } else { "rows" })?;
+    footer(out, rs, p)?;
     writeln!(out)
 }
 
@@ -244,13 +409,19 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-fn csv(out: &mut dyn Write, rs: &ResultSet) -> io::Result<()> {
-    let header: Vec<String> = rs.columns.iter().map(|c| csv_field(c)).collect();
-    writeln!(out, "{}", header.join(","))?;
+fn csv(out: &mut dyn Write, rs: &ResultSet, p: &Print) -> io::Result<()> {
+    if !p.tuples_only {
+        let header: Vec<String> = rs.columns.iter().map(|c| csv_field(c)).collect();
+        writeln!(out, "{}", header.join(","))?;
+    }
     for row in &rs.rows {
         let fields: Vec<String> = row
             .iter()
-            .map(|v| v.as_deref().map(csv_field).unwrap_or_default())
+            .map(|v| {
+                v.as_deref()
+                    .map(csv_field)
+                    .unwrap_or_else(|| p.null.clone())
+            })
             .collect();
         writeln!(out, "{}", fields.join(","))?;
     }
@@ -274,7 +445,7 @@ mod tests {
 
     fn render(f: Format) -> String {
         let mut v = Vec::new();
-        write(f, &mut v, &rs()).unwrap();
+        write(f, &Print::default(), &mut v, &rs()).unwrap();
         String::from_utf8(v).unwrap()
     }
 
@@ -291,7 +462,7 @@ mod tests {
         let mut r = rs();
         r.types = Some(vec![Type::INT4, Type::TEXT]);
         let mut v = Vec::new();
-        write(Format::Table, &mut v, &r).unwrap();
+        write(Format::Table, &Print::default(), &mut v, &r).unwrap();
         assert_eq!(
             String::from_utf8(v).unwrap(),
             " id | name  \n----+-------\n  1 | a,\"b\"\n 22 | \n(2 rows)\n\n"
@@ -302,7 +473,7 @@ mod tests {
             vec![Some("1.50".into()), Some("t".into())],
         ];
         let mut v = Vec::new();
-        write(Format::Json, &mut v, &r).unwrap();
+        write(Format::Json, &Print::default(), &mut v, &r).unwrap();
         assert_eq!(
             String::from_utf8(v).unwrap(),
             "{\"id\":\"NaN\",\"name\":{\"a\": [1]}}\n{\"id\":1.50,\"name\":\"t\"}\n"
@@ -329,7 +500,7 @@ mod tests {
             ],
         };
         let mut v = Vec::new();
-        write(Format::Table, &mut v, &r).unwrap();
+        write(Format::Table, &Print::default(), &mut v, &r).unwrap();
         // Captured from psql 15 (`psql -X -q`), with the same values.
         let psql = "·id·|····label·····|··x··\n----+--------------+-----\n··1·|·multi·······+|·1.5\n····|·line,·\"q\"····|·\n·22·|·tab·····here·|····\n··3·|·a···········+|···2\n····|·bb··········+|·\n····|·ccc··········|·\n(3·rows)\n\n";
         assert_eq!(String::from_utf8(v).unwrap(), psql.replace('·', " "));
@@ -339,7 +510,7 @@ mod tests {
             rows: vec![vec![Some("z".into()), Some("x\ny".into())]],
         };
         let mut v = Vec::new();
-        write(Format::Table, &mut v, &r).unwrap();
+        write(Format::Table, &Print::default(), &mut v, &r).unwrap();
         assert_eq!(
             String::from_utf8(v).unwrap(),
             " b | a \n---+---\n z | x+\n   | y\n(1 row)\n\n"

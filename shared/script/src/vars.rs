@@ -163,7 +163,7 @@ pub fn parse_args(raw: &str, vars: &Variables, mode: ArgMode) -> Result<Vec<Stri
                         i += 1;
                     }
                 }
-                '`' => return Err("backquoted shell commands are not supported".into()),
+                '`' => return Err("backquoted shell commands are not run (this engine runs no shell commands): pass the value with -v NAME=VALUE".into()),
                 ':' => {
                     let (text, used) = interpolate(&b[i..], vars);
                     cur.push_str(&text);

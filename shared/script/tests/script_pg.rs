@@ -244,12 +244,6 @@ fn unterminated_quote_dollar_comment_and_copy_send_nothing_of_the_half_statement
             3,
             1,
         ),
-        (
-            "insert into t values (2);\ncopy t from stdin;\n3\n4\n",
-            "COPY data",
-            3,
-            1,
-        ),
     ]
     .into_iter()
     .enumerate()
@@ -320,38 +314,42 @@ insert into :"tbl" values (':greeting' || :'greeting');
 }
 
 #[test]
-fn unsupported_meta_command_is_fatal_and_one_transaction_rolls_back() {
+fn unknown_meta_command_is_a_script_error_and_one_transaction_rolls_back() {
     let pg = Pg::shared();
     let db = pg.create_db("script_meta");
     let e = run(
         pg,
         &db,
         one_tx(),
-        vec![text("m.sql", "create table t (x int);\nselect 1 \\gset\n")],
+        vec![text("m.sql", "create table t (x int);\nselect 1 \\foo\n")],
     )
     .result
     .unwrap_err();
+    // psql: "invalid command \foo", exit 3 under ON_ERROR_STOP.
     assert_eq!(
         (e.kind, e.exit_code(), e.line, e.column),
-        (ErrorKind::Fatal, 1, 2, 10)
+        (ErrorKind::Script, 3, 2, 10)
     );
-    assert!(e.message.contains("unsupported meta-command \\gset"), "{e}");
+    assert!(e.message.contains("invalid command \\foo"), "{e}");
     assert!(!table_exists(pg, &db, "t"));
 }
 
 #[test]
-fn bad_if_and_unterminated_if_are_fatal() {
+fn bad_if_goes_on_and_unterminated_if_is_a_script_error() {
     let pg = Pg::shared();
     let db = pg.create_db("script_badif");
-    let e = run(
+    // psql reports `\if maybe`, takes the branch as false and goes on.
+    let r = run(
         pg,
         &db,
         Options::default(),
-        vec![text("a.sql", "\\if maybe\n\\endif\n")],
-    )
-    .result
-    .unwrap_err();
-    assert_eq!((e.exit_code(), e.line), (1, 1));
+        vec![text(
+            "a.sql",
+            "\\if maybe\n\\echo no\n\\else\n\\echo yes\n\\endif\n",
+        )],
+    );
+    r.result.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.out, "yes\n");
     let e = run(
         pg,
         &db,
@@ -360,7 +358,8 @@ fn bad_if_and_unterminated_if_are_fatal() {
     )
     .result
     .unwrap_err();
-    assert_eq!((e.exit_code(), e.line), (1, 2));
+    // At the last line read, as psql.
+    assert_eq!((e.exit_code(), e.line), (3, 3));
     assert!(e.message.contains("\\endif"), "{e}");
     let e = run(
         pg,
@@ -370,7 +369,7 @@ fn bad_if_and_unterminated_if_are_fatal() {
     )
     .result
     .unwrap_err();
-    assert_eq!(e.exit_code(), 1);
+    assert_eq!(e.exit_code(), 3);
 }
 
 #[test]
@@ -396,7 +395,7 @@ fn restricted_mode_refuses_other_meta_commands() {
     )
     .result
     .unwrap_err();
-    assert_eq!((e.exit_code(), e.line), (1, 2));
+    assert_eq!((e.exit_code(), e.line), (3, 2));
     let e = run(
         pg,
         &db,
@@ -405,7 +404,7 @@ fn restricted_mode_refuses_other_meta_commands() {
     )
     .result
     .unwrap_err();
-    assert_eq!((e.exit_code(), e.line), (1, 2));
+    assert_eq!((e.exit_code(), e.line), (3, 2));
 }
 
 #[test]
@@ -450,7 +449,7 @@ fn copy_in_out_and_client_side_copy() {
     std::fs::write(&csv, "7,\"seven, 7\"\n").unwrap();
     let out_file = tmp.path().join("out.txt");
     let sql = format!(
-        "create table t (n int, s text);\nCOPY t (n, s) FROM STDIN WITH (FORMAT csv);\n1,\"multi\n\\.\nline\"\n2,b;c\n\\.\n\\copy t from '{}' with csv\n\\copy t from stdin\n3\tthree\n\\.\ncopy (select n from t order by n) to stdout;\n\\copy (select s from t where n = 2) to '{}'\n",
+        "create table t (n int, s text);\nCOPY t (n, s) FROM STDIN WITH (FORMAT csv);\n1,\"multi\nline\"\n2,b;c\n\\.\n\\copy t from '{}' with csv\n\\copy t from stdin\n3\tthree\n\\.\ncopy (select n from t order by n) to stdout;\n\\copy (select s from t where n = 2) to '{}'\n",
         csv.display(),
         out_file.display()
     );
@@ -463,7 +462,7 @@ fn copy_in_out_and_client_side_copy() {
         .query_one("select s from t where n = 1", &[])
         .unwrap()
         .get(0);
-    assert_eq!(s, "multi\n\\.\nline");
+    assert_eq!(s, "multi\nline");
 }
 
 #[test]
@@ -542,7 +541,7 @@ fn a_killed_connection_exits_2() {
 }
 
 #[test]
-fn missing_file_is_fatal() {
+fn missing_included_file_is_a_script_error() {
     let pg = Pg::shared();
     let db = pg.create_db("script_missing");
     let e = run(
@@ -553,7 +552,8 @@ fn missing_file_is_fatal() {
     )
     .result
     .unwrap_err();
-    assert_eq!((e.exit_code(), e.file.as_str(), e.line), (1, "m.sql", 2));
+    // psql: exit 3 under ON_ERROR_STOP (a failed meta-command).
+    assert_eq!((e.exit_code(), e.file.as_str(), e.line), (3, "m.sql", 2));
 }
 
 #[test]

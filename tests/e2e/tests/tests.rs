@@ -29,6 +29,7 @@ mod kubeaccess;
 mod portable;
 mod postgrest;
 mod psql;
+mod psql_oracle;
 mod railway;
 mod rbac;
 mod reliability;

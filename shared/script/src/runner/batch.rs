@@ -48,10 +48,11 @@ impl Runner {
             .iter()
             .any(|k| is(first, k)),
         };
-        // CONCURRENTLY cannot run in a transaction block; changing
-        // standard_conforming_strings changes how the next statement lexes.
+        // CONCURRENTLY cannot run in a transaction block. (A statement that
+        // changes standard_conforming_strings may wait here too: the lexer
+        // asks for the setting before the next place where it matters, and
+        // the batch is sent first; see `Lexer::scs_verified`.)
         ok && !contains_ci(&st.text, "concurrently")
-            && !contains_ci(&st.text, "standard_conforming_strings")
     }
 
     /// Send the waiting statements. `more`: another batchable statement

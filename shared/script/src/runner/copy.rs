@@ -154,6 +154,12 @@ impl Runner {
             e
         };
         let spec = parse_copy(&m.args).map_err(|e| bad(format!("\\copy: {e}")))?;
+        if spec.target.eq_ignore_ascii_case("program") && !spec.quoted {
+            return Err(bad(
+                "\\copy ... program: not supported (this engine runs no shell commands); copy from or to a file"
+                    .into(),
+            ));
+        }
         self.summary.statements += 1;
         if spec.from {
             let query = format!("COPY {} FROM STDIN {}", spec.what, spec.options);

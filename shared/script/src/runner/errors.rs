@@ -16,6 +16,7 @@ pub(super) fn lex_error(e: LexError, frame: &Frame) -> ScriptError {
             "the input ends inside this {what}: close it (a missing quote, `*/` or `$$` above is the usual cause)"
         ),
         LexError::Invalid { hint, .. } => hint.to_string(),
+        LexError::SettingNeeded { .. } => "this is a bug in the runner: please report it".into(),
     };
     let mut err = ScriptError::new(kind, frame.name, pos.line, pos.column, e.to_string());
     err.hint = Some(hint);
@@ -23,7 +24,7 @@ pub(super) fn lex_error(e: LexError, frame: &Frame) -> ScriptError {
 }
 
 /// The meta-commands the runner knows, for error hints.
-pub(super) const SUPPORTED_META: &str = "\\if \\elif \\else \\endif \\set \\unset \\echo \\i \\ir \\c \\restrict \\unrestrict \\copy \\q";
+pub(super) const SUPPORTED_META: &str = "\\if \\elif \\else \\endif \\set \\unset \\echo \\qecho \\warn \\i \\ir \\c \\g \\gx \\gset \\gexec \\x \\t \\a \\pset \\o \\timing \\getenv \\setenv \\restrict \\unrestrict \\copy \\q";
 
 /// What to do when the connection went in the middle of a script.
 pub(super) const LOST_HINT: &str = "work committed before this statement is kept, the open transaction was rolled back; run the same command again once the server is reachable";

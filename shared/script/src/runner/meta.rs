@@ -3,6 +3,153 @@
 
 use super::*;
 
+/// psql meta-commands the runner refuses, with why (a script error, exit 3
+/// under ON_ERROR_STOP, as psql's own failures).
+const REFUSED: &[(&str, &str)] = &[
+    ("!", "it runs a shell command"),
+    ("cd", "it changes the working directory of the client"),
+    (
+        "conninfo",
+        "the connection goes through the suite's port-forward, so psql's host and port would mislead; select current_database(), current_user instead",
+    ),
+    ("prompt", "it reads from a terminal"),
+    (
+        "password",
+        "it reads a password from a terminal; use ALTER ROLE ... PASSWORD",
+    ),
+    ("e", "it starts an editor"),
+    ("edit", "it starts an editor"),
+    ("ef", "it starts an editor"),
+    ("ev", "it starts an editor"),
+    ("s", "there is no history in scripts"),
+    ("w", "there is no query buffer to write in scripts"),
+    ("write", "there is no query buffer to write in scripts"),
+    ("p", "there is no query buffer to print in scripts"),
+    ("print", "there is no query buffer to print in scripts"),
+    ("r", "there is no query buffer to reset in scripts"),
+    ("reset", "there is no query buffer to reset in scripts"),
+    ("h", "help is interactive"),
+    ("help", "help is interactive"),
+    ("?", "help is interactive"),
+    ("copyright", "help is interactive"),
+    ("errverbose", "the last error's verbose form is not kept"),
+    ("sf", "describe commands are for interactive use"),
+    ("sv", "describe commands are for interactive use"),
+    ("z", "describe commands are for interactive use"),
+    ("H", "HTML output is not supported"),
+    ("html", "HTML output is not supported"),
+    ("T", "HTML output is not supported"),
+    ("C", "table titles are not supported"),
+    ("f", "field separators other than | are not supported"),
+    ("lo_import", "large objects are not supported"),
+    ("lo_export", "large objects are not supported"),
+    ("lo_list", "large objects are not supported"),
+    ("lo_unlink", "large objects are not supported"),
+    ("bind", "extended-protocol parameters are not supported"),
+    ("crosstabview", "crosstab output is not supported"),
+    ("gdesc", "describe commands are for interactive use"),
+    ("watch", "it repeats a query until interrupted"),
+    ("encoding", "not supported yet"),
+    ("sset", "not supported"),
+];
+
+impl Runner {
+    /// `on`/`off`, or flip when no value (psql's `\t`, `\timing`).
+    fn toggle(&self, v: Option<&String>, now: bool, what: &str) -> Result<bool, String> {
+        match v {
+            None => Ok(!now),
+            Some(v) => parse_bool(v).ok_or_else(|| {
+                format!("unrecognized value \"{v}\" for \"{what}\": Boolean expected")
+            }),
+        }
+    }
+
+    /// `\pset OPTION [VALUE]`, the options the printer knows.
+    fn pset(&mut self, a: &[String]) -> Result<(), String> {
+        let Some(opt) = a.first() else {
+            return Err("\\pset: without arguments (listing the settings) is not supported".into());
+        };
+        let v = a.get(1);
+        let on_off = |now: bool| -> Result<bool, String> {
+            match v {
+                None => Ok(!now),
+                Some(v) => parse_bool(v).ok_or_else(|| {
+                    format!("unrecognized value \"{v}\" for \"{opt}\": Boolean expected")
+                }),
+            }
+        };
+        match opt.as_str() {
+            "format" => match v.map(|v| v.to_ascii_lowercase()).as_deref() {
+                Some(f) if "aligned".starts_with(f) && !f.is_empty() => {
+                    self.print.unaligned = false;
+                    self.options.format = Format::Table;
+                }
+                Some(f) if "unaligned".starts_with(f) && !f.is_empty() => {
+                    self.print.unaligned = true;
+                    self.options.format = Format::Table;
+                }
+                Some("csv") => self.options.format = Format::Csv,
+                Some(f)
+                    if [
+                        "asciidoc",
+                        "html",
+                        "latex",
+                        "latex-longtable",
+                        "troff-ms",
+                        "wrapped",
+                    ]
+                    .contains(&f) =>
+                {
+                    return Err(format!(
+                        "\\pset: format {f} is not supported (aligned, unaligned and csv are)"
+                    ));
+                }
+                Some(f) => {
+                    return Err(format!(
+                        "\\pset: allowed formats are aligned, asciidoc, csv, html, latex, latex-longtable, troff-ms, unaligned, wrapped (got {f})"
+                    ));
+                }
+                None => {}
+            },
+            "null" => self.print.null = v.cloned().unwrap_or_default(),
+            "tuples_only" => self.print.tuples_only = on_off(self.print.tuples_only)?,
+            "footer" => self.print.footer = on_off(self.print.footer)?,
+            "expanded" | "x" => {
+                self.print.expanded = match v {
+                    Some(x) if x.eq_ignore_ascii_case("auto") => false,
+                    _ => on_off(self.print.expanded)?,
+                }
+            }
+            // No pager without a terminal, as psql.
+            "pager" | "pager_min_lines" => {}
+            "border" if v.is_none_or(|b| b == "1") => {}
+            "fieldsep" if v.is_none_or(|f| f == "|") => {}
+            "recordsep" if v.is_none_or(|f| f == "\n") => {}
+            "border"
+            | "fieldsep"
+            | "fieldsep_zero"
+            | "recordsep"
+            | "recordsep_zero"
+            | "linestyle"
+            | "title"
+            | "tableattr"
+            | "numericlocale"
+            | "columns"
+            | "csv_fieldsep"
+            | "unicode_border_linestyle"
+            | "unicode_column_linestyle"
+            | "unicode_header_linestyle"
+            | "xheader_width" => {
+                return Err(format!(
+                    "\\pset: {opt} is not supported (format, null, tuples_only, footer, expanded and pager are)"
+                ));
+            }
+            _ => return Err(format!("\\pset: unknown option: {opt}")),
+        }
+        Ok(())
+    }
+}
+
 impl Runner {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn meta(
@@ -15,9 +162,11 @@ impl Runner {
         out: &mut dyn Write,
         info: &mut dyn Write,
     ) -> Result<(), ScriptError> {
+        // psql: a failed meta-command is a script error (exit 3 under
+        // ON_ERROR_STOP; reported and passed over without it).
         let fatal = |msg: String| {
             let mut e =
-                ScriptError::new(ErrorKind::Fatal, frame.name, m.pos.line, m.pos.column, msg);
+                ScriptError::new(ErrorKind::Script, frame.name, m.pos.line, m.pos.column, msg);
             e.statement = Some(format!("\\{} {}", m.name, m.args).trim_end().to_owned());
             e
         };
@@ -64,9 +213,16 @@ impl Runner {
                         Some(true) => Cond::Taking,
                         Some(false) => Cond::Seeking,
                         None => {
-                            return Err(fatal(format!(
-                                "unrecognized value \"{expr}\" for \"\\{name} expression\": Boolean expected"
-                            )));
+                            // psql reports it, takes the branch as false
+                            // and goes on, even under ON_ERROR_STOP.
+                            let _ = writeln!(
+                                info,
+                                "{}",
+                                fatal(format!(
+                                    "unrecognized value \"{expr}\" for \"\\{name} expression\": Boolean expected"
+                                ))
+                            );
+                            Cond::Seeking
                         }
                     }
                 };
@@ -97,7 +253,154 @@ impl Runner {
                 }
                 Ok(())
             }
+            "g" | "gx" | "gset" | "gexec" if !active => {
+                // The query buffer they would send goes with the branch.
+                lex.take_statement().map_err(|e| lex_error(e, frame))?;
+                Ok(())
+            }
             _ if !active => Ok(()),
+            "g" | "gx" | "gset" | "gexec" => {
+                let a = args(ArgMode::Normal, &self.vars)?;
+                let st = match lex.take_statement().map_err(|e| lex_error(e, frame))? {
+                    Some(st) => st,
+                    // psql sends the previous query again.
+                    None => match self.last_query.clone() {
+                        Some(st) => st,
+                        None => return Ok(()),
+                    },
+                };
+                if a.first()
+                    .is_some_and(|f| f.starts_with('|') || f.starts_with('('))
+                {
+                    return Err(fatal(format!(
+                        "\\{name}: pipes and (OPTIONS) are not supported; write to a file (\\{name} FILE) or set the format with \\pset first"
+                    )));
+                }
+                let sink = match name {
+                    "gset" => Sink::Gset(a.first().cloned().unwrap_or_default()),
+                    "gexec" => Sink::Gexec,
+                    _ => Sink::Print(Some(query::PrintTo {
+                        expanded: name == "gx",
+                        file: a.first().map(PathBuf::from),
+                    })),
+                };
+                if self.options.echo {
+                    let _ = writeln!(info, "{}", st.text);
+                }
+                self.summary.statements += 1;
+                self.scs_known = false;
+                self.last_query = Some(st.clone());
+                let r = self.query(&st, sink, frame, out, info);
+                self.drain_notices(info);
+                r
+            }
+            "x" => {
+                let a = args(ArgMode::Normal, &self.vars)?;
+                self.print.expanded = match a.first().map(String::as_str) {
+                    None => !self.print.expanded,
+                    // Not on a terminal: psql's `auto` never expands.
+                    Some(v) if v.eq_ignore_ascii_case("auto") => false,
+                    Some(v) => parse_bool(v).ok_or_else(|| {
+                        fatal(format!(
+                            "\\x: unrecognized value \"{v}\" for \"expanded\": Boolean expected"
+                        ))
+                    })?,
+                };
+                Ok(())
+            }
+            "t" => {
+                let a = args(ArgMode::Normal, &self.vars)?;
+                self.print.tuples_only = self
+                    .toggle(a.first(), self.print.tuples_only, "tuples_only")
+                    .map_err(fatal)?;
+                Ok(())
+            }
+            "a" => {
+                self.print.unaligned = !self.print.unaligned;
+                if self.options.format == Format::Csv {
+                    self.options.format = Format::Table;
+                }
+                Ok(())
+            }
+            "pset" => {
+                let a = args(ArgMode::Normal, &self.vars)?;
+                self.pset(&a).map_err(fatal)
+            }
+            "qecho" | "warn" => {
+                let mut a = args(ArgMode::Normal, &self.vars)?;
+                let newline = a.first().map(String::as_str) != Some("-n");
+                if !newline {
+                    a.remove(0);
+                }
+                let text = format!("{}{}", a.join(" "), if newline { "\n" } else { "" });
+                let target: &mut dyn Write = match (name, &mut self.qout) {
+                    ("warn", _) => info,
+                    (_, Some((_, f))) => f,
+                    (_, None) => out,
+                };
+                let _ = target.write_all(text.as_bytes());
+                Ok(())
+            }
+            "o" | "out" => {
+                let a = args(ArgMode::Normal, &self.vars)?;
+                if let Some((_, mut f)) = self.qout.take() {
+                    let _ = f.flush();
+                }
+                match a.first() {
+                    None => Ok(()),
+                    Some(f) if f.starts_with('|') => Err(fatal(
+                        "\\o: pipes to commands are not supported; write to a file (\\o FILE)"
+                            .into(),
+                    )),
+                    Some(f) => {
+                        let file =
+                            std::fs::File::create(f).map_err(|e| fatal(format!("{f}: {e}")))?;
+                        self.qout = Some((f.clone(), io::BufWriter::new(file)));
+                        Ok(())
+                    }
+                }
+            }
+            "timing" => {
+                let a = args(ArgMode::Normal, &self.vars)?;
+                self.timing = self
+                    .toggle(a.first(), self.timing, "timing")
+                    .map_err(fatal)?;
+                Ok(())
+            }
+            "getenv" => {
+                let a = args(ArgMode::Normal, &self.vars)?;
+                let (Some(var), Some(env)) = (a.first(), a.get(1)) else {
+                    return Err(fatal("\\getenv: missing required argument".into()));
+                };
+                if !valid_name(var) {
+                    return Err(fatal(format!("invalid variable name: \"{var}\"")));
+                }
+                if let Ok(v) = std::env::var(env) {
+                    self.vars.set(var.clone(), v);
+                }
+                Ok(())
+            }
+            "setenv" => {
+                let a = args(ArgMode::Normal, &self.vars)?;
+                let Some(env) = a.first() else {
+                    return Err(fatal("\\setenv: missing required argument".into()));
+                };
+                if env.contains('=') {
+                    return Err(fatal(
+                        "\\setenv: environment variable name must not contain \"=\"".into(),
+                    ));
+                }
+                // SAFETY: the runner is single-threaded while a script runs;
+                // psql sets its own environment the same way (for \! and
+                // backquotes, which the runner refuses, and \getenv).
+                unsafe {
+                    match a.get(1) {
+                        Some(v) => std::env::set_var(env, v),
+                        None => std::env::remove_var(env),
+                    }
+                }
+                Ok(())
+            }
             "set" => {
                 let a = args(ArgMode::Normal, &self.vars)?;
                 if a.is_empty() {
@@ -239,8 +542,30 @@ impl Runner {
                 self.quit = true;
                 Ok(())
             }
+            _ if REFUSED.iter().any(|(n, _)| *n == name) => {
+                let why = REFUSED
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, w)| *w)
+                    .unwrap_or_default();
+                let mut e = fatal(format!("\\{name} is not supported by this engine: {why}"));
+                e.hint = Some(format!(
+                    "the supported ones: {SUPPORTED_META} (`uis db psql --help`); for others run psql itself"
+                ));
+                Err(e)
+            }
+            _ if name.starts_with('d') || name.starts_with('l') && name != "lo_import" => {
+                let mut e = fatal(format!(
+                    "\\{name} is not supported by this engine: describe commands are for interactive use"
+                ));
+                e.hint = Some(
+                    "query the catalog (information_schema, pg_catalog) instead, or run psql itself"
+                        .into(),
+                );
+                Err(e)
+            }
             _ => {
-                let mut e = fatal(format!("unsupported meta-command \\{name}"));
+                let mut e = fatal(format!("invalid command \\{name}"));
                 e.hint = Some(format!(
                     "the supported ones: {SUPPORTED_META} (`uis db psql --help`); for others run psql itself"
                 ));

@@ -30,10 +30,12 @@ mod batch;
 mod copy;
 mod errors;
 mod meta;
+mod query;
 
 use batch::ends_transaction;
 use copy::drain_copy;
 use errors::{SUPPORTED_META, lex_error, pg_error};
+use query::Sink;
 
 /// Where script text comes from; run in the order given.
 pub enum Source {
@@ -190,7 +192,18 @@ pub struct Runner {
     options: Options,
     vars: Variables,
     standard_conforming_strings: bool,
+    /// Whether `standard_conforming_strings` is the server's current value
+    /// (see [`Lexer::scs_verified`]): off after each statement sent.
+    scs_known: bool,
     restricted: Option<String>,
+    /// psql's printing settings (`\pset`, `\x`, `\t`, `\a`).
+    print: output::Print,
+    /// `\o FILE`: where query results and `\qecho` go instead of `out`.
+    qout: Option<(String, io::BufWriter<std::fs::File>)>,
+    /// `\timing on`.
+    timing: bool,
+    /// The last query sent, which `\g` with an empty buffer sends again.
+    last_query: Option<Statement>,
     summary: Summary,
     quit: bool,
     notices: Option<mpsc::Receiver<DbError>>,
@@ -237,7 +250,12 @@ impl Runner {
             options,
             vars,
             standard_conforming_strings: true,
+            scs_known: false,
             restricted: None,
+            print: output::Print::default(),
+            qout: None,
+            timing: false,
+            last_query: None,
             summary: Summary::default(),
             quit: false,
             notices: None,
@@ -311,7 +329,19 @@ impl Runner {
         self.batch.savepoint = false;
         self.batch.statements.clear();
         self.batch.text.clear();
-        let result = self.run_all(sources, out, info);
+        let mut result = self.run_all(sources, out, info);
+        if let Some((name, mut f)) = self.qout.take()
+            && let Err(e) = f.flush()
+            && result.is_ok()
+        {
+            result = Err(ScriptError::new(
+                ErrorKind::Fatal,
+                &name,
+                0,
+                0,
+                format!("writing output: {e}"),
+            ));
+        }
         // A run that stopped early may leave statements behind: drop them.
         self.batch.statements.clear();
         self.batch.text.clear();
@@ -339,8 +369,8 @@ impl Runner {
             Some(Source::Reader { name, .. }) => name.clone(),
             _ => "<stdin>".into(),
         };
-        self.sync_standard_conforming_strings()
-            .map_err(|e| pg_error(e, &first, None, Pos::default()))?;
+        // Asked for when first needed (the caller may have changed it).
+        self.scs_known = false;
         if self.options.single_transaction {
             self.client
                 .batch_execute("BEGIN")
@@ -426,7 +456,14 @@ impl Runner {
                 } else {
                     format!("{name}: {e}")
                 };
-                let mut err = ScriptError::new(ErrorKind::Fatal, from, at.line, at.column, msg);
+                // A file named on the command line: psql exits 1; one named
+                // by `\\i`: a meta-command error (exit 3 under ON_ERROR_STOP).
+                let kind = if at.line == 0 {
+                    ErrorKind::Fatal
+                } else {
+                    ErrorKind::Script
+                };
+                let mut err = ScriptError::new(kind, from, at.line, at.column, msg);
                 if at.line != 0 {
                     err.hint = Some(
                         "\\i paths are relative to the current directory, \\ir paths to the including file".into(),
@@ -459,12 +496,31 @@ impl Runner {
         info: &mut dyn Write,
     ) -> Result<(), ScriptError> {
         let mut lex = Lexer::new(r);
-        lex.standard_conforming_strings = self.standard_conforming_strings;
         let mut conds: Vec<(Cond, Pos)> = Vec::new();
         while !self.quit {
+            // What the runner knows of the server's setting (an `\i` may
+            // have run statements since this lexer last looked).
+            lex.standard_conforming_strings = self.standard_conforming_strings;
+            lex.scs_verified = self.scs_known;
             let item = match lex.next_item(&self.vars) {
                 Ok(Some(item)) => item,
                 Ok(None) => break,
+                Err(LexError::SettingNeeded { pos }) => {
+                    // psql knows the setting after every statement (the
+                    // server reports it); here, only where it matters: run
+                    // what waits, then ask.
+                    self.flush_batch(false, &mut lex, &frame, out, info)?;
+                    if let Err(e) = self.sync_standard_conforming_strings() {
+                        if e.as_db_error().is_none() {
+                            return Err(pg_error(e, frame.name, None, pos));
+                        }
+                        // In a failed transaction block SHOW is refused;
+                        // nothing there can have changed the setting since
+                        // the failure.
+                        self.scs_known = true;
+                    }
+                    continue;
+                }
                 Err(e) => {
                     // What came before the bad input runs first.
                     self.flush_batch(false, &mut lex, &frame, out, info)?;
@@ -487,6 +543,7 @@ impl Runner {
                             self.flush_batch(true, &mut lex, &frame, out, info)?;
                         }
                         self.summary.statements += 1;
+                        self.scs_known = false;
                         self.batch.text.push_str(&st.text);
                         if !st.text.trim_end().ends_with(';') {
                             self.batch.text.push_str("\n;");
@@ -526,13 +583,21 @@ impl Runner {
         if !self.quit
             && let Some((_, pos)) = conds.first()
         {
-            let err = ScriptError::new(
-                ErrorKind::Fatal,
+            // psql reports it at the last line read.
+            let end = lex.pos();
+            let line = if end.column == 1 && end.line > 1 {
+                end.line - 1
+            } else {
+                end.line
+            };
+            let mut err = ScriptError::new(
+                ErrorKind::Script,
                 frame.name,
-                pos.line,
-                pos.column,
-                "reached end of file without finding closing \\endif",
+                line,
+                1,
+                "reached EOF without finding closing \\endif(s)",
             );
+            err.hint = Some(format!("the \\if at line {} is not closed", pos.line));
             self.fail(err, info)?;
         }
         Ok(())
@@ -546,6 +611,8 @@ impl Runner {
         }
     }
 
+    /// Ask the server for `standard_conforming_strings` (the sync client
+    /// does not expose the ParameterStatus reports psql reads).
     fn sync_standard_conforming_strings(&mut self) -> Result<(), postgres::Error> {
         let rows = self
             .client
@@ -555,6 +622,7 @@ impl Runner {
                 self.standard_conforming_strings = r.get(0) != Some("off");
             }
         }
+        self.scs_known = true;
         Ok(())
     }
 
@@ -583,82 +651,28 @@ impl Runner {
         out: &mut dyn Write,
         info: &mut dyn Write,
     ) -> Result<(), ScriptError> {
+        // Whatever it is, it may change standard_conforming_strings.
+        self.scs_known = false;
         match st.copy {
             Some(CopyKind::FromStdin { .. }) => {
                 let n = self.copy_in_from_script(&st.text, lex, frame, st.start, Some(st))?;
                 self.tag(st, n, info);
             }
             Some(CopyKind::ToStdout) => {
-                let n = self.copy_out(&st.text, out, frame, st.start, Some(st))?;
+                // To the `\o` file when there is one, as psql.
+                let n = match self.qout.take() {
+                    Some((name, mut f)) => {
+                        let n = self.copy_out(&st.text, &mut f, frame, st.start, Some(st));
+                        self.qout = Some((name, f));
+                        n?
+                    }
+                    None => self.copy_out(&st.text, out, frame, st.start, Some(st))?,
+                };
                 self.tag(st, n, info);
             }
             None => {
-                let types = if self.options.format != Format::Csv && wants_types(st) {
-                    // Only a described statement has column types; the
-                    // simple query protocol's row description has names only.
-                    match self.client.prepare(&st.text) {
-                        Ok(p) => Some(
-                            p.columns()
-                                .iter()
-                                .map(|c| c.type_().clone())
-                                .collect::<Vec<_>>(),
-                        ),
-                        Err(e) => return Err(pg_error(e, frame.name, Some(st), st.start)),
-                    }
-                } else {
-                    None
-                };
-                let msgs = self
-                    .client
-                    .simple_query(&st.text)
-                    .map_err(|e| pg_error(e, frame.name, Some(st), st.start))?;
-                // Notices arrived while the statement ran: before its tag, as psql.
-                self.drain_notices(info);
-                let mut rs: Option<ResultSet> = None;
-                for m in msgs {
-                    match m {
-                        SimpleQueryMessage::RowDescription(cols) => {
-                            rs = Some(ResultSet {
-                                columns: cols.iter().map(|c| c.name().to_owned()).collect(),
-                                types: types.clone().filter(|t| t.len() == cols.len()),
-                                rows: Vec::new(),
-                            });
-                        }
-                        SimpleQueryMessage::Row(row) => {
-                            if let Some(rs) = rs.as_mut() {
-                                rs.rows.push(
-                                    (0..row.len())
-                                        .map(|i| row.get(i).map(str::to_owned))
-                                        .collect(),
-                                );
-                            }
-                        }
-                        SimpleQueryMessage::CommandComplete(n) => {
-                            if let Some(rs) = rs.take() {
-                                output::write(self.options.format, out, &rs).map_err(|e| {
-                                    ScriptError::new(
-                                        ErrorKind::Fatal,
-                                        frame.name,
-                                        st.start.line,
-                                        st.start.column,
-                                        format!("writing output: {e}"),
-                                    )
-                                })?;
-                            }
-                            self.tag(st, n, info);
-                        }
-                        _ => {}
-                    }
-                }
-                if st
-                    .text
-                    .to_ascii_lowercase()
-                    .contains("standard_conforming_strings")
-                {
-                    self.sync_standard_conforming_strings()
-                        .map_err(|e| pg_error(e, frame.name, Some(st), st.start))?;
-                    lex.standard_conforming_strings = self.standard_conforming_strings;
-                }
+                self.last_query = Some(st.clone());
+                self.query(st, Sink::Print(None), frame, out, info)?;
             }
         }
         Ok(())

@@ -22,7 +22,7 @@ fn prepare(env: &Env) -> Cx {
     write(&dir.join("latin1.sql"), b"select 'bl\xe5b\xe6r';\n");
     write(&dir.join("nul.sql"), b"select 1;\0\n");
     write(&dir.join("open.sql"), "select 'never closed;\n");
-    write(&dir.join("meta.sql"), "\\gexec\n");
+    write(&dir.join("meta.sql"), "\\foo\n");
     let with_dir = env.path("seed-with-dir");
     write(&with_dir.join("01-a.sql"), "create table a(x int);\n");
     std::fs::create_dir_all(with_dir.join("02-b.sql")).unwrap();
@@ -76,9 +76,9 @@ fn rows(cx: &Cx) -> Vec<Row> {
             "unterminated",
         ),
         (
-            "-f: unsupported meta-command",
+            "-f: invalid meta-command",
             badmeta.as_str(),
-            1,
+            3,
             "meta.sql:1",
         ),
     ] {
