@@ -24,6 +24,7 @@ mod generated;
 mod install;
 mod interactive;
 mod jwt;
+mod managed_admin;
 mod portable;
 mod postgrest;
 mod psql;
