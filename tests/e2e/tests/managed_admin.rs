@@ -191,6 +191,15 @@ fn a_non_superuser_admin_onboards_railway_and_purges_it() {
             .contains("not a superuser"),
         "{admin}"
     );
+    if let Ok(v) = std::env::var("UIS_PG_VERSION")
+        && !v.is_empty()
+    {
+        let want = format!("(PostgreSQL {v}.");
+        assert!(
+            admin["message"].as_str().unwrap().contains(&want),
+            "{want}: {admin}"
+        );
+    }
     assert_eq!(out.code, 0, "{}", out.stderr);
 
     // Purge: PostgREST first, then the database and the roles it created.

@@ -25,6 +25,7 @@ mod install;
 mod interactive;
 mod jwt;
 mod managed_admin;
+mod owner_createrole;
 mod portable;
 mod postgrest;
 mod psql;

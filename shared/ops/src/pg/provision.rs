@@ -224,10 +224,12 @@ pub fn extension_untrusted(c: &mut Client, ext: &str) -> R<bool> {
 /// (setting, its value): Azure's `azure.extensions` (a comma-separated list
 /// of names, any case). Empty on a plain PostgreSQL.
 pub fn extension_allow_lists(c: &mut Client) -> R<Vec<(String, String)>> {
+    // One provider today; a list so RDS-style settings can join it.
+    const SETTINGS: &[&str] = &["azure.extensions"];
     let mut out = Vec::new();
-    for setting in ["azure.extensions"] {
+    for setting in SETTINGS {
         let v: Option<String> = c
-            .query_one("select current_setting($1, true)", &[&setting])?
+            .query_one("select current_setting($1, true)", &[setting])?
             .get(0);
         if let Some(v) = v {
             out.push((setting.to_string(), v));
