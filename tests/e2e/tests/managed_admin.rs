@@ -290,3 +290,65 @@ fn an_untrusted_extension_names_the_allow_list() {
         .get(0);
     assert_eq!(n, 0, "nothing was changed");
 }
+
+/// `uis postgrest deploy` creates PostgREST's roles (default names) and
+/// their grants with the managed admin; doctor passes; purge drops them.
+#[test]
+fn postgrest_deploy_creates_its_roles_with_a_non_superuser_admin() {
+    let env = Env::new();
+    managed(&env, "CREATEDB");
+    run(
+        &env,
+        "uis-db-configure",
+        &["shop", "--schemas", "shop", "--json"],
+    )
+    .ok();
+    run(
+        &env,
+        "uis-db-psql",
+        &[
+            "shop",
+            "-c",
+            "create table shop.items(id int); insert into shop.items values (1), (2)",
+        ],
+    )
+    .ok();
+    let out = run(
+        &env,
+        "uis-postgrest-deploy",
+        &["shop", "--schemas", "shop", "--json"],
+    );
+    out.ok();
+    let anon = run(&env, "uis-jwt-mint", &["shop", "--role", "anon"]);
+    anon.ok();
+    let token = anon.stdout.trim().to_string();
+    let out = run(
+        &env,
+        "uis-db-psql",
+        &[
+            "shop",
+            "--jwt",
+            &token,
+            "-c",
+            "select count(*) from shop.items",
+            "--format",
+            "csv",
+        ],
+    );
+    out.ok();
+    assert_eq!(out.stdout.lines().last(), Some("2"), "{}", out.stdout);
+    let out = run(&env, "uis-db-doctor", &["shop", "--json"]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    run(&env, "uis-postgrest-deploy", &["shop", "--purge", "--yes"]).ok();
+    run(&env, "uis-db-configure", &["shop", "--purge", "--yes"]).ok();
+    let left: i64 = env
+        .pg
+        .connect("postgres")
+        .query_one(
+            "select count(*) from pg_roles where rolname like 'shop%'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0);
+}

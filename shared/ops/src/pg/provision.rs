@@ -360,6 +360,31 @@ pub fn ensure_role(
     }
 }
 
+/// The step before `DROP OWNED BY role` run by a non-superuser admin:
+/// DROP OWNED needs the privileges of the role, which CREATEROLE alone
+/// does not give (before 16 it may grant any role; from 16 it holds ADMIN,
+/// but neither SET nor INHERIT, on the roles it created). Decided when it
+/// runs (undeploy plans without a connection): a superuser, a missing role
+/// or one whose privileges the admin has already changes nothing.
+pub fn grant_to_drop_owned(database: Option<&str>, role: &str) -> Step {
+    let (q, lit) = (quote_ident(role), quote_literal(role));
+    Step {
+        database: database.map(str::to_string),
+        sql: format!(
+            "DO $uis$ BEGIN
+               IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+                  AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {lit})
+                  AND NOT pg_has_role({lit}, 'USAGE') THEN
+                 GRANT {q} TO CURRENT_USER;
+               END IF;
+             END $uis$"
+        ),
+        shown: format!(
+            "GRANT {q} TO CURRENT_USER -- a non-superuser admin only, to drop what it owns"
+        ),
+    }
+}
+
 /// Plans `GRANT role TO member` when missing.
 pub fn ensure_member(
     c: &mut Client,
