@@ -115,7 +115,7 @@ static CREATED: Mutex<Vec<String>> = Mutex::new(Vec::new());
 fn load(pg: &Pg, db: &str) {
     let _one = LOADING.lock().unwrap_or_else(|e| e.into_inner());
     let out = client(pg, "psql")
-        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &db, "-f"])
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db, "-f"])
         .arg(sql_path())
         .output()
         .expect("run psql");
