@@ -352,3 +352,35 @@ fn postgrest_deploy_creates_its_roles_with_a_non_superuser_admin() {
         .get(0);
     assert_eq!(left, 0);
 }
+
+/// From 16, `createrole_self_grant = 'set, inherit'` (as a provider may
+/// set for its admin) makes CREATE ROLE also grant the new role to its
+/// creator: configure's own `GRANT owner TO admin` then meets an existing
+/// membership, and a re-run and the purge still finish. Before 16 the
+/// setting does not exist.
+#[test]
+fn createrole_self_grant_on_16_and_newer() {
+    let env = Env::new();
+    managed(&env, "CREATEDB");
+    let set = env.pg.connect("postgres").batch_execute(&format!(
+        "ALTER ROLE {ADMIN} SET createrole_self_grant = 'set, inherit'"
+    ));
+    let v16: i32 = env
+        .pg
+        .connect("postgres")
+        .query_one("select current_setting('server_version_num')::int", &[])
+        .unwrap()
+        .get(0);
+    if v16 < 160000 {
+        let e = set.expect_err("createrole_self_grant is new in 16");
+        assert!(e.to_string().contains("createrole_self_grant"), "{e}");
+        return;
+    }
+    set.unwrap();
+    let args = ["selfgrant", "--schemas", "selfgrant", "--json"];
+    run(&env, "uis-db-configure", &args).ok();
+    let again = run(&env, "uis-db-configure", &args);
+    again.ok();
+    assert_eq!(again.json()["changes"], serde_json::json!([]));
+    run(&env, "uis-db-configure", &["selfgrant", "--purge", "--yes"]).ok();
+}
