@@ -20,6 +20,8 @@ complete -c uis-db-configure -l pg-superuser -d 'Name of the PostgreSQL superuse
 complete -c uis-db-configure -l admin-secrets -d 'Secrets holding the superuser password, tried in order, as SECRET/KEY[,SECRET/KEY...]' -r
 complete -c uis-db-configure -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
 complete -c uis-db-configure -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
+complete -c uis-db-configure -l owner-createrole -d 'Give the owner CREATEROLE, so role DDL (db/01-roles.sql) runs as the owner; PostgreSQL 16+ only'
+complete -c uis-db-configure -l no-owner-createrole -d 'Remove the owner\'s CREATEROLE (given by --owner-createrole)'
 complete -c uis-db-configure -l rotate -d 'Issue a new owner password and update every Secret that holds it'
 complete -c uis-db-configure -l purge -d 'Drop the database, the roles the suite created and the stored credentials'
 complete -c uis-db-configure -l yes -d 'Confirm --purge'

@@ -18,7 +18,7 @@ use uis_ops::session::Session;
 /// Create an app's database, owner role, schemas and extensions, with stored credentials.
 ///
 /// Creates, when missing: the owner role (LOGIN; no SUPERUSER, CREATEROLE or
-/// CREATEDB), the database owned by it (so the owner can create schemas and
+/// CREATEDB; CREATEROLE with --owner-createrole on PostgreSQL 16+), the database owned by it (so the owner can create schemas and
 /// trusted extensions itself), the schemas owned by it, and the extensions
 /// (created by the superuser, so untrusted ones work too). CONNECT on the
 /// database is revoked from PUBLIC and granted to the app's roles only.
@@ -52,6 +52,16 @@ pub struct Args {
     /// Prefix of that Secret's name
     #[arg(long, value_name = "P", requires = "namespace")]
     pub secret_name_prefix: Option<String>,
+    /// Give the owner CREATEROLE, so role DDL (db/01-roles.sql) runs as the owner; PostgreSQL 16+ only
+    ///
+    /// From 16, a CREATEROLE role manages only the roles it creates and cannot hand out
+    /// attributes or memberships it lacks; before 16 it could grant itself any non-superuser
+    /// role, so the flag is refused there. Kept by re-runs; --no-owner-createrole removes it.
+    #[arg(long, conflicts_with_all = ["purge", "no_owner_createrole"])]
+    pub owner_createrole: bool,
+    /// Remove the owner's CREATEROLE (given by --owner-createrole)
+    #[arg(long, conflicts_with = "purge")]
+    pub no_owner_createrole: bool,
     /// Issue a new owner password and update every Secret that holds it
     #[arg(long, conflicts_with = "purge")]
     pub rotate: bool,
@@ -85,6 +95,7 @@ pub enum RolePattern {
 const EXAMPLES: &str = "Examples:
   uis-db-configure railway --database railway --schemas railway,auth --extensions citext
   uis-db-configure railway --with-roles postgrest --anon-role anon --authenticated-role authenticated --authenticator authenticator
+  uis-db-configure railway --owner-createrole     # PostgreSQL 16+: the owner runs db/01-roles.sql
   uis-db-configure railway --rotate
   uis-db-configure railway --dry-run
   uis-db-configure railway --purge --yes";
@@ -130,6 +141,11 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
                 namespace: n.clone(),
                 prefix: p.clone(),
             }),
+            _ => None,
+        },
+        owner_createrole: match (args.owner_createrole, args.no_owner_createrole) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
             _ => None,
         },
         rotate: args.rotate,

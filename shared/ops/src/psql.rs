@@ -10,7 +10,7 @@
 //! the authenticator, in one transaction with the token's role, claims and
 //! the exposed schemas, rolled back at the end unless `--commit`.
 
-use crate::pg::Login;
+use crate::pg::{Login, hint};
 use crate::postgrest_state;
 use crate::session::{Session, Who};
 use std::io::Write;
@@ -132,6 +132,21 @@ pub fn run(session: &mut Session, mut opts: Options) -> Result<i32, Failure> {
                 && !st.is_empty()
             {
                 text.push_str(&format!("\nSTATEMENT:  {st}"));
+            }
+            // Role or database DDL refused to the app's own role.
+            let own_role = context.is_none() && Who::parse(&opts.as_role) != Who::Admin;
+            if own_role
+                && let Some(what) =
+                    hint::refused(e.sqlstate.as_deref(), &e.message, e.statement.as_deref())
+            {
+                let app = opts.app.as_deref().unwrap_or("APP");
+                let command = if e.file.starts_with('<') {
+                    format!("uis db psql {app} ...")
+                } else {
+                    format!("uis db psql {app} -f {}", e.file)
+                };
+                let h = hint::as_admin(what, app, &command, Some(runner.client()));
+                text.push_str(&format!("\n  hint: {h}"));
             }
             note(text);
             Ok(e.exit_code())

@@ -73,9 +73,11 @@ fn loads_like_psql(style: Style) {
     let env = Env::new();
     let name = style.name();
     let source = fixture::create(env.pg, &format!("fx_{name}"));
-    let expected = fixture::snapshot(env.pg, &source);
-    assert!(expected.rows() > 4000, "the fixture has its rows");
     let text = fixture::dump(env.pg, &source, style);
+    // The rows pg_dump read (on 16+, from a PostgreSQL 15 copy of the
+    // fixture: the machine's pg_dump 15 cannot dump newer servers).
+    let expected = fixture::dumped_snapshot(env.pg, &source);
+    assert!(expected.rows() > 4000, "the fixture has its rows");
     let file = write(env.path(&format!("{name}.sql")), &text);
     let creates = style == Style::Create;
     let again = style == Style::Clean;

@@ -26,6 +26,8 @@ mod install;
 mod interactive;
 mod jwt;
 mod kubeaccess;
+mod managed_admin;
+mod owner_createrole;
 mod portable;
 mod postgrest;
 mod psql;

@@ -11,7 +11,7 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use crate::Pg;
 
@@ -99,9 +99,23 @@ static LOADING: Mutex<()> = Mutex::new(());
 /// with psql; returns its name.
 pub fn create(pg: &Pg, prefix: &str) -> String {
     let db = pg.create_db(prefix);
+    load(pg, &db);
+    CREATED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(db.clone());
+    db
+}
+
+/// The fixture databases [`create`] made, by name: what [`dump_with`] may
+/// remake on the [`dump_server`].
+static CREATED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Loads the fixture into the empty database `db` with psql.
+fn load(pg: &Pg, db: &str) {
     let _one = LOADING.lock().unwrap_or_else(|e| e.into_inner());
     let out = client(pg, "psql")
-        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &db, "-f"])
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db, "-f"])
         .arg(sql_path())
         .output()
         .expect("run psql");
@@ -113,7 +127,6 @@ pub fn create(pg: &Pg, prefix: &str) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    db
 }
 
 /// `pg_dump` of `db` in `style`, as it wrote it (with its `\restrict` lines).
@@ -121,8 +134,66 @@ pub fn dump(pg: &Pg, db: &str, style: Style) -> String {
     dump_with(pg, db, style.args())
 }
 
-/// `pg_dump ARGS -d db`, as it wrote it.
+/// A server of pg_dump's own major version, for dumping the fixture when
+/// the server under test is newer than the machine's pg_dump (pg_dump
+/// refuses newer servers; bookworm has no pg_dump newer than 15). Started
+/// once per process; `None` when pg_dump can dump `pg`.
+fn dump_server(pg: &Pg) -> Option<&'static Pg> {
+    static DUMP: OnceLock<Pg> = OnceLock::new();
+    let why = pg.pg_dump_fits().err()?;
+    Some(DUMP.get_or_init(|| {
+        let client = crate::pg::client_major("pg_dump").unwrap_or_else(|| panic!("{why}"));
+        let bin = PathBuf::from(format!("/usr/lib/postgresql/{client}/bin"));
+        eprintln!(
+            "note: {why}: the fixture is dumped from a PostgreSQL {client} server, made from the same fixture.sql"
+        );
+        Pg::start_with(&bin)
+            .unwrap_or_else(|e| panic!("start PostgreSQL {client} for pg_dump: {e:#}"))
+    }))
+}
+
+/// The [`snapshot`] of the database pg_dump read for [`dump_with`] (call it
+/// after): `db` on `pg`, or its copy on the [`dump_server`] when `pg` is
+/// newer than pg_dump. Its rows are what a load must give back (the two
+/// copies differ in `now()` defaults filled at load time).
+pub fn dumped_snapshot(pg: &Pg, db: &str) -> Snapshot {
+    snapshot(dump_server(pg).unwrap_or(pg), db)
+}
+
+/// `pg_dump ARGS -d db`, as it wrote it. `db` is a fixture database
+/// ([`create`]). When `pg` is newer than pg_dump, the same fixture is made
+/// under the same name on a server of pg_dump's version ([`dump_server`])
+/// and dumped there: pg_dump's plain output of an older server is what a
+/// user loads into a newer one (its `CREATE ... ` and `\connect` name the
+/// same database), and the tests compare the load with the fixture on `pg`.
 pub fn dump_with(pg: &Pg, db: &str, args: &[&str]) -> String {
+    let pg = match dump_server(pg) {
+        None => pg,
+        Some(older) => {
+            assert!(
+                CREATED
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .iter()
+                    .any(|d| d == db),
+                "{db} is not a fixture database: only those can be dumped from PostgreSQL {}",
+                older.major()
+            );
+            let exists = older
+                .connect("postgres")
+                .query_opt("select 1 from pg_database where datname = $1", &[&db])
+                .expect("pg_database")
+                .is_some();
+            if !exists {
+                older
+                    .connect("postgres")
+                    .batch_execute(&format!("CREATE DATABASE \"{db}\""))
+                    .unwrap_or_else(|e| panic!("create database {db}: {e}"));
+                load(older, db);
+            }
+            older
+        }
+    };
     let out = client(pg, "pg_dump")
         .args(args)
         .args(["-d", db])

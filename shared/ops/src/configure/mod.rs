@@ -45,6 +45,10 @@ pub struct Options {
     pub readonly: bool,
     /// Also write Secret `PREFIX-db` with DATABASE_URL in a namespace.
     pub url_secret: Option<UrlSecret>,
+    /// `--owner-createrole` (Some(true)) or `--no-owner-createrole`
+    /// (Some(false)): CREATEROLE for the app's owner, PostgreSQL 16+ only;
+    /// `None` keeps what the owner has.
+    pub owner_createrole: Option<bool>,
     /// Issue a new owner password.
     pub rotate: bool,
     /// Drop everything instead ([`purge`]).
@@ -144,6 +148,9 @@ pub struct Configured {
     pub password: String,
     pub schemas: Vec<String>,
     pub extensions: Vec<String>,
+    /// The owner has CREATEROLE (`--owner-createrole`, PostgreSQL 16+):
+    /// it runs role DDL itself, limited to the roles it creates.
+    pub owner_createrole: bool,
     /// Role names by kind, `owner` included.
     pub roles: BTreeMap<String, String>,
     pub credentials: Stored,
@@ -238,7 +245,7 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         &mut rec,
         opts.rotate,
     )?;
-    let steps = plan.steps;
+    let steps = plan.steps.clone();
     let db = desired.database.clone();
 
     let url_secret = opts
@@ -365,6 +372,7 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         password: owner_pw,
         schemas: rec.schemas.clone(),
         extensions: rec.extensions.clone(),
+        owner_createrole: plan.owner_createrole,
         roles,
         credentials: Stored {
             secret: store_secret,
@@ -378,7 +386,12 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         changes: steps.iter().map(|s| s.shown.clone()).collect(),
         restart,
         next_steps: vec![
-            format!("uis db psql {app} --as admin -f db/01-roles.sql"),
+            if plan.owner_createrole {
+                // The owner runs role DDL itself (CREATEROLE, 16+).
+                format!("uis db psql {app} -f db/01-roles.sql")
+            } else {
+                format!("uis db psql {app} --as admin -f db/01-roles.sql")
+            },
             format!("uis db seed {app} db/ --as admin"),
             format!("uis postgrest deploy {app} --schemas {first_schema}"),
             format!("uis jwt mint {app} --write-env .env"),

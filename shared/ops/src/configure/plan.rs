@@ -24,6 +24,9 @@ pub struct Desired {
     pub extensions: Vec<String>,
     /// The app's named roles (not the owner), by kind.
     pub roles: BTreeMap<RoleKind, String>,
+    /// `--owner-createrole` (true) / `--no-owner-createrole` (false); `None`
+    /// keeps what the owner has (on 16+; before 16 it is always removed).
+    pub owner_createrole: Option<bool>,
 }
 
 impl Desired {
@@ -110,6 +113,7 @@ pub fn desired(opts: &Options, existing: Option<&AppRecord>) -> Result<Desired, 
         schemas: opts.schemas.clone(),
         extensions: opts.extensions.clone(),
         roles,
+        owner_createrole: opts.owner_createrole,
     })
 }
 
@@ -125,6 +129,24 @@ pub fn validate(
     others: &[AppRecord],
     existing: Option<&AppRecord>,
 ) -> Result<(), Failure> {
+    let acting = provision::acting(pg)?;
+    if d.owner_createrole == Some(true) && !acting.v16() {
+        // PostgreSQL 16 release notes: "Restrict the privileges of
+        // CREATEROLE and its ability to modify other roles". Before 16 a
+        // CREATEROLE role may alter and grant any non-superuser role,
+        // pg_execute_server_program and pg_read_server_files included.
+        return Err(Failure::new(
+            Phase::Validate,
+            format!(
+                "--owner-createrole needs PostgreSQL 16 or newer; this server is {} (nothing was changed): before 16 a role with CREATEROLE may grant itself any non-superuser role (pg_execute_server_program, pg_read_server_files) and alter any role it did not create, so the owner could escalate; 16 limits CREATEROLE to the roles it has ADMIN on (16 release notes: \"Restrict the privileges of CREATEROLE and its ability to modify other roles\")",
+                acting.version
+            ),
+        )
+        .hint(format!(
+            "leave --owner-createrole out and run role DDL as the admin: `uis db psql {} --as admin -f db/01-roles.sql`",
+            d.app
+        )));
+    }
     for ext in &d.extensions {
         if !provision::extension_available(pg, ext)? {
             let all = provision::available_extensions(pg)?;
@@ -133,6 +155,28 @@ pub fn validate(
                 format!("extension {ext:?} is not available on this server (nothing was changed)"),
             )
             .hint(format!("available: {}", all.join(", "))));
+        }
+        if !acting.superuser && provision::extension_untrusted(pg, ext)? {
+            let lists = provision::extension_allow_lists(pg)?;
+            let allowed = lists
+                .iter()
+                .any(|(_, v)| v.split(',').any(|e| e.trim().eq_ignore_ascii_case(ext)));
+            if !allowed {
+                let where_ = match lists.first() {
+                    Some((setting, v)) => format!("this server's allow-list {setting} is {v:?}"),
+                    None => "this server has no provider allow-list".to_string(),
+                };
+                return Err(Failure::new(
+                    Phase::Validate,
+                    format!(
+                        "extension {ext:?} is not trusted: only a superuser may create it, and the admin {:?} is not one; {where_} (nothing was changed)",
+                        acting.user
+                    ),
+                )
+                .hint(format!(
+                    "on a managed service add {ext} to the provider's allow-list (Azure: server parameter azure.extensions) and run again; otherwise use a superuser: --pg-superuser NAME --admin-secrets SECRET/KEY"
+                )));
+            }
         }
     }
     // The kinds in the store's (alphabetical) order, as the warnings read.
@@ -219,6 +263,8 @@ pub struct Plan {
     /// Warnings for stderr (a password set again, or issued for a role
     /// that had none stored).
     pub notes: Vec<String>,
+    /// The owner has CREATEROLE after the plan (`--owner-createrole`).
+    pub owner_createrole: bool,
 }
 
 /// Plans what is missing: LOGIN roles with their passwords (reconciled
@@ -236,7 +282,18 @@ pub fn plan(
     rec: &mut AppRecord,
     rotate: bool,
 ) -> Result<Plan, Failure> {
-    let mut login_roles: Vec<(String, RoleShape)> = vec![(desired.owner.clone(), RoleShape::Login)];
+    let acting = provision::acting(pg)?;
+    // The owner's CREATEROLE (`--owner-createrole`, 16+ only: validate
+    // refuses it before). Without the flag a re-run keeps what the owner
+    // has on 16+; before 16 CREATEROLE lets the owner escalate, so it goes.
+    let owner_had = provision::role(pg, &desired.owner)?.is_some_and(|i| i.createrole);
+    let owner_createrole = acting.v16() && desired.owner_createrole.unwrap_or(owner_had);
+    let owner_shape = if owner_createrole {
+        RoleShape::LoginCreaterole
+    } else {
+        RoleShape::Login
+    };
+    let mut login_roles: Vec<(String, RoleShape)> = vec![(desired.owner.clone(), owner_shape)];
     if let Some(a) = desired.role(RoleKind::Authenticator) {
         login_roles.push((a.clone(), RoleShape::Authenticator));
     }
@@ -245,6 +302,12 @@ pub fn plan(
     }
     let mut set_password: BTreeMap<String, bool> = BTreeMap::new();
     let mut notes = Vec::new();
+    if owner_had && !owner_createrole && desired.owner_createrole.is_none() {
+        notes.push(format!(
+            "role {} had CREATEROLE; it is removed: before PostgreSQL 16 CREATEROLE lets the owner grant itself any non-superuser role (this server is {})",
+            desired.owner, acting.version
+        ));
+    }
     for (role, _) in &login_roles {
         let stored = rec.passwords.get(role).cloned();
         let rotate = rotate && role == &desired.owner;
@@ -299,20 +362,10 @@ pub fn plan(
     // control role inheritance and SET ROLE", and CREATEROLE now grants its
     // creator ADMIN without SET). `GRANT owner TO admin`, run by the admin,
     // gives both on every version (SET and INHERIT default to true).
-    let row = pg.query_one(
-        "select current_user::text, rolsuper, current_setting('server_version_num')::int
-           from pg_roles where rolname = current_user",
-        &[],
-    )?;
-    let (admin_role, admin_is_superuser, server_version): (String, bool, i32) =
-        (row.get(0), row.get(1), row.get(2));
-    if !admin_is_superuser {
+    let admin_role = acting.user.clone();
+    if !acting.superuser {
         // The 'SET' privilege of pg_has_role exists from 16 on.
-        let privilege = if server_version >= 160000 {
-            "SET"
-        } else {
-            "MEMBER"
-        };
+        let privilege = if acting.v16() { "SET" } else { "MEMBER" };
         let can_act_as_owner = !created.contains(&desired.owner)
             && pg
                 .query_one(
@@ -433,5 +486,6 @@ pub fn plan(
         steps,
         created,
         notes,
+        owner_createrole,
     })
 }

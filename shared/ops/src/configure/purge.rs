@@ -83,6 +83,7 @@ pub fn run(
     roles.reverse();
     for r in &roles {
         if provision::role(pg, r)?.is_some() {
+            steps.push(provision::grant_to_drop_owned(None, r));
             steps.push(Step::new(None, format!("DROP OWNED BY {}", quote_ident(r))));
             steps.push(Step::new(None, format!("DROP ROLE {}", quote_ident(r))));
         }

@@ -61,6 +61,7 @@ pub fn run(
             .cloned()
             .collect();
         for r in &ours {
+            steps.push(provision::grant_to_drop_owned(None, r));
             let drop_owned = format!("DROP OWNED BY {}", quote_ident(r));
             steps.push(Step::new(Some(&rec.database), drop_owned.clone()));
             steps.push(Step::new(None, drop_owned));

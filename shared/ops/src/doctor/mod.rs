@@ -205,6 +205,7 @@ fn diagnose(session: &mut Session, app: &str, r: &mut Report) -> Result<(), Fail
         return Ok(());
     };
     let mut pg = session.connect_admin("postgres", "uis-db-doctor")?;
+    admin_role(&mut pg, r)?;
 
     // The database and its owner.
     let db_owner = provision::database_owner(&mut pg, &rec.database)?;
@@ -300,5 +301,53 @@ fn diagnose(session: &mut Session, app: &str, r: &mut Report) -> Result<(), Fail
     }
 
     postgrest::checks(session, app, &rec, &mut pg, r)?;
+    Ok(())
+}
+
+/// Whether the admin is a superuser; a non-superuser admin (managed
+/// PostgreSQL, CloudNativePG without superuser access) needs CREATEROLE and
+/// CREATEDB for configure and `postgrest deploy`.
+fn admin_role(pg: &mut postgres::Client, r: &mut Report) -> Result<(), Failure> {
+    let row = pg.query_one(
+        "select current_user::text, rolsuper, rolcreaterole, rolcreatedb,
+                current_setting('server_version')
+           from pg_roles where rolname = current_user",
+        &[],
+    )?;
+    let (user, superuser, createrole, createdb, version): (String, bool, bool, bool, String) =
+        (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
+    if superuser {
+        r.pass(
+            "admin",
+            "-",
+            format!("admin {user} is a superuser (PostgreSQL {version})"),
+        );
+    } else if createrole && createdb {
+        r.pass(
+            "admin",
+            "-",
+            format!("admin {user} is not a superuser, with CREATEROLE and CREATEDB as managed services give (PostgreSQL {version}): configure makes it a member of each app's owner; untrusted extensions need the provider's allow-list"),
+        );
+    } else {
+        let missing: Vec<&str> = [(createrole, "CREATEROLE"), (createdb, "CREATEDB")]
+            .into_iter()
+            .filter(|(has, _)| !has)
+            .map(|(_, a)| a)
+            .collect();
+        r.add(
+            "admin",
+            "-",
+            Status::Warn,
+            format!(
+                "admin {user} is not a superuser and lacks {} (PostgreSQL {version}): configure cannot create the app's roles or database",
+                missing.join(" and ")
+            ),
+            Some(format!(
+                "as the server's superuser: ALTER ROLE {} {}; or name another admin with --pg-superuser NAME --admin-secrets SECRET/KEY",
+                quote_ident(&user),
+                missing.join(" ")
+            )),
+        );
+    }
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! Connection failures become messages that say which login failed and how
 //! to fix it (never the password).
 
+pub mod hint;
 pub mod lock;
 pub mod provision;
 

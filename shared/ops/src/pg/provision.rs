@@ -164,11 +164,88 @@ pub fn extension_installed(c: &mut Client, ext: &str) -> R<bool> {
     )
 }
 
+/// The role a connection runs as, and the server's version: what decides
+/// the SQL a non-superuser admin needs (and may run) and what 16 changed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Acting {
+    pub user: String,
+    pub superuser: bool,
+    pub createrole: bool,
+    pub createdb: bool,
+    /// `server_version_num`, e.g. 160004.
+    pub server_version: i32,
+    /// `server_version`, e.g. `16.4`.
+    pub version: String,
+}
+
+impl Acting {
+    /// PostgreSQL 16 or newer: CREATEROLE manages only the roles it holds
+    /// ADMIN on (16 release notes: "Restrict the privileges of CREATEROLE
+    /// and its ability to modify other roles"), and membership grants carry
+    /// SET and INHERIT options.
+    pub fn v16(&self) -> bool {
+        self.server_version >= 160000
+    }
+}
+
+/// Who `c` runs as, with its attributes and the server's version.
+pub fn acting(c: &mut Client) -> R<Acting> {
+    let row = c.query_one(
+        "select current_user::text, rolsuper, rolcreaterole, rolcreatedb,
+                current_setting('server_version_num')::int, current_setting('server_version')
+           from pg_roles where rolname = current_user",
+        &[],
+    )?;
+    Ok(Acting {
+        user: row.get(0),
+        superuser: row.get(1),
+        createrole: row.get(2),
+        createdb: row.get(3),
+        server_version: row.get(4),
+        version: row.get(5),
+    })
+}
+
+/// Whether only a superuser may create `ext` (its default version is
+/// `superuser` and not `trusted`, PostgreSQL 13+), so a non-superuser admin
+/// cannot, unless the provider's allow-list lets it.
+pub fn extension_untrusted(c: &mut Client, ext: &str) -> R<bool> {
+    Ok(c.query_one(
+        "select coalesce(bool_or(v.superuser and not v.trusted), false)
+           from pg_available_extension_versions v
+           join pg_available_extensions a on a.name = v.name and a.default_version = v.version
+          where v.name = $1",
+        &[&ext],
+    )?
+    .get(0))
+}
+
+/// The providers' extension allow-lists this server has, as
+/// (setting, its value): Azure's `azure.extensions` (a comma-separated list
+/// of names, any case). Empty on a plain PostgreSQL.
+pub fn extension_allow_lists(c: &mut Client) -> R<Vec<(String, String)>> {
+    // One provider today; a list so RDS-style settings can join it.
+    const SETTINGS: &[&str] = &["azure.extensions"];
+    let mut out = Vec::new();
+    for setting in SETTINGS {
+        let v: Option<String> = c
+            .query_one("select current_setting($1, true)", &[setting])?
+            .get(0);
+        if let Some(v) = v {
+            out.push((setting.to_string(), v));
+        }
+    }
+    Ok(out)
+}
+
 /// What a LOGIN role needs, and what NOLOGIN roles need.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum RoleShape {
     /// LOGIN, no SUPERUSER, CREATEROLE or CREATEDB (the app's owner, readonly).
     Login,
+    /// The app's owner with CREATEROLE (`--owner-createrole`, PostgreSQL
+    /// 16+ only): LOGIN NOSUPERUSER NOCREATEDB CREATEROLE.
+    LoginCreaterole,
     /// LOGIN NOINHERIT (PostgREST's authenticator).
     Authenticator,
     /// NOLOGIN (anon, authenticated).
@@ -179,6 +256,7 @@ impl RoleShape {
     fn attributes(self) -> &'static str {
         match self {
             RoleShape::Login => "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE",
+            RoleShape::LoginCreaterole => "LOGIN NOSUPERUSER NOCREATEDB CREATEROLE",
             RoleShape::Authenticator => "LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE",
             RoleShape::NoLogin => "NOLOGIN",
         }
@@ -259,7 +337,7 @@ pub fn ensure_role(
                 let want_login = shape != RoleShape::NoLogin;
                 let ok = info.login == want_login
                     && !info.superuser
-                    && !info.createrole
+                    && info.createrole == (shape == RoleShape::LoginCreaterole)
                     && !info.createdb
                     && (shape != RoleShape::Authenticator || !info.inherit);
                 if !ok {
@@ -279,6 +357,31 @@ pub fn ensure_role(
             }
             Ok(RoleOutcome::Reused)
         }
+    }
+}
+
+/// The step before `DROP OWNED BY role` run by a non-superuser admin:
+/// DROP OWNED needs the privileges of the role, which CREATEROLE alone
+/// does not give (before 16 it may grant any role; from 16 it holds ADMIN,
+/// but neither SET nor INHERIT, on the roles it created). Decided when it
+/// runs (undeploy plans without a connection): a superuser, a missing role
+/// or one whose privileges the admin has already changes nothing.
+pub fn grant_to_drop_owned(database: Option<&str>, role: &str) -> Step {
+    let (q, lit) = (quote_ident(role), quote_literal(role));
+    Step {
+        database: database.map(str::to_string),
+        sql: format!(
+            "DO $uis$ BEGIN
+               IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+                  AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {lit})
+                  AND NOT pg_has_role({lit}, 'USAGE') THEN
+                 GRANT {q} TO CURRENT_USER;
+               END IF;
+             END $uis$"
+        ),
+        shown: format!(
+            "GRANT {q} TO CURRENT_USER -- a non-superuser admin only, to drop what it owns"
+        ),
     }
 }
 
@@ -396,6 +499,42 @@ pub fn ensure_read_grants(
     Ok(())
 }
 
+/// The fix for a step the admin may not run (SQLSTATE 42501), by what the
+/// step does. Every step is safe to run again, so the fix ends with the
+/// same command.
+fn privilege_hint(shown: &str, sqlstate: &str) -> Option<String> {
+    if sqlstate != "42501" {
+        return None;
+    }
+    let again = "then run the same command again (what was done so far is reused)";
+    let fix = if shown.starts_with("CREATE DATABASE") || shown.starts_with("DROP DATABASE") {
+        format!(
+            "the admin role needs CREATEDB (managed services give it to their admin): as the server's superuser `ALTER ROLE <admin> CREATEDB`, or use another admin with --pg-superuser NAME --admin-secrets SECRET/KEY; {again}"
+        )
+    } else if shown.starts_with("CREATE EXTENSION") {
+        format!(
+            "only a superuser may create an untrusted extension: allow it in the provider's allow-list (Azure: server parameter azure.extensions), or use a superuser with --pg-superuser NAME --admin-secrets SECRET/KEY; {again}"
+        )
+    } else if [
+        "CREATE ROLE",
+        "ALTER ROLE",
+        "DROP ROLE",
+        "GRANT",
+        "REVOKE",
+        "DROP OWNED",
+    ]
+    .iter()
+    .any(|p| shown.starts_with(p))
+    {
+        format!(
+            "the admin role needs CREATEROLE, and from PostgreSQL 16 ADMIN on roles it did not create (`GRANT <role> TO <admin> WITH ADMIN OPTION` as the role's creator or a superuser); {again}"
+        )
+    } else {
+        return None;
+    };
+    Some(fix)
+}
+
 /// Runs a plan: `admin` runs maintenance-database steps, `connect(db)` gives
 /// a superuser connection to an app database (opened once per database).
 /// Stops at the first failure, naming the step.
@@ -418,10 +557,16 @@ pub fn run(
         client.batch_execute(&step.sql).map_err(|e| {
             let what = format!("`{}` failed", step.shown);
             match e.as_db_error() {
-                Some(d) => uis_core::Failure::new(
-                    Phase::Sql,
-                    format!("{what}: {} (SQLSTATE {})", d.message(), d.code().code()),
-                ),
+                Some(d) => {
+                    let f = uis_core::Failure::new(
+                        Phase::Sql,
+                        format!("{what}: {} (SQLSTATE {})", d.message(), d.code().code()),
+                    );
+                    match privilege_hint(&step.shown, d.code().code()) {
+                        Some(h) => f.hint(h),
+                        None => f,
+                    }
+                }
                 // The connection went: the steps before this one are done,
                 // and every step is safe to run again.
                 None => uis_core::Failure::from(e).context(what),

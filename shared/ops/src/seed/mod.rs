@@ -13,6 +13,7 @@ pub use ledger::{
     Applied, Changed, Mode, Plan, SeedFile, ledger_ddl, plan, read_ledger, record, scan,
 };
 
+use crate::pg::hint;
 use crate::pg::lock::{self, LockKey};
 use crate::session::{Session, Who};
 use serde::Serialize;
@@ -280,6 +281,18 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
                         let mut t = format!("error: {se}");
                         if let Some(st) = &se.statement {
                             t.push_str(&format!("\nSTATEMENT:  {st}"));
+                        }
+                        // Role or database DDL refused to the app's own role.
+                        if Who::parse(&opts.as_role) != Who::Admin
+                            && let Some(what) = hint::refused(
+                                se.sqlstate.as_deref(),
+                                &se.message,
+                                se.statement.as_deref(),
+                            )
+                        {
+                            let command = format!("uis db seed {app} {}", opts.dir.display());
+                            let h = hint::as_admin(what, app, &command, Some(runner.client()));
+                            t.push_str(&format!("\n  hint: {h}"));
                         }
                         (t, se.exit_code())
                     }
