@@ -148,6 +148,65 @@ impl ClaimPath {
     }
 }
 
+impl ClaimPath {
+    /// Puts `role` in `claims` (an object) where this path reads it, so a
+    /// minted token carries its role where PostgREST looks: nested objects
+    /// for `.key` steps, a one-element array for `[0]` or a final filter the
+    /// role passes.
+    ///
+    /// Errors: a path no minted claim can satisfy (e.g. `[2]`, or a filter
+    /// the role does not pass), or `claims` already holding something else
+    /// on the way.
+    pub fn place(&self, claims: &mut Value, role: &str) -> Result<(), String> {
+        let cant = || {
+            format!(
+                "cannot put role {role:?} where the role claim key {} reads it",
+                self.text
+            )
+        };
+        let mut cur = &mut *claims;
+        for (i, step) in self.steps.iter().enumerate() {
+            let last = i + 1 == self.steps.len();
+            let next = if last {
+                Value::String(role.to_string())
+            } else {
+                match self.steps[i + 1] {
+                    Step::Key(_) => Value::Object(Default::default()),
+                    _ => Value::Array(vec![]),
+                }
+            };
+            cur = match step {
+                Step::Key(k) => {
+                    let o = cur.as_object_mut().ok_or_else(cant)?;
+                    if last {
+                        o.insert(k.clone(), next.clone());
+                    }
+                    o.entry(k.clone()).or_insert(next)
+                }
+                Step::Index(0) => {
+                    let a = cur.as_array_mut().ok_or_else(cant)?;
+                    if !a.is_empty() {
+                        return Err(cant());
+                    }
+                    a.push(next);
+                    &mut a[0]
+                }
+                Step::Filter(..) => {
+                    let a = cur.as_array_mut().ok_or_else(cant)?;
+                    a.push(next);
+                    a.last_mut().ok_or_else(cant)?
+                }
+                Step::Index(_) => return Err(cant()),
+            };
+        }
+        if self.find(claims).and_then(Value::as_str) == Some(role) {
+            Ok(())
+        } else {
+            Err(cant())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,6 +227,22 @@ mod tests {
         assert_eq!(f(".groups[?(@ ==^ \"_x\")]"), Some(json!("staff_x")));
         assert_eq!(f(".groups[?(@ != \"staff_x\")]"), Some(json!("admin_y")));
         assert_eq!(f(".missing"), None);
+        let mut c = json!({"role": "x"});
+        let p = ClaimPath::parse(".realm_access.roles[0]").unwrap();
+        p.place(&mut c, "web_user").unwrap();
+        assert_eq!(
+            c,
+            json!({"role": "x", "realm_access": {"roles": ["web_user"]}})
+        );
+        let p = ClaimPath::parse(".g[?(@ ^== \"app_\")]").unwrap();
+        assert!(p.place(&mut json!({}), "app_user").is_ok());
+        assert!(p.place(&mut json!({}), "other").is_err());
+        assert!(
+            ClaimPath::parse(".a[1]")
+                .unwrap()
+                .place(&mut json!({}), "r")
+                .is_err()
+        );
         for bad in [
             "",
             "role",
