@@ -39,9 +39,11 @@ pub const KEY_JWT_AUD: &str = "PGRST_JWT_AUD";
 pub const KEY_JWT_SECRET_IS_BASE64: &str = "PGRST_JWT_SECRET_IS_BASE64";
 pub const KEY_JWT_ROLE_CLAIM_KEY: &str = "PGRST_JWT_ROLE_CLAIM_KEY";
 pub const KEY_DB_CONFIG: &str = "PGRST_DB_CONFIG";
-/// PostgREST's list of allowed CORS origins. Unset, any origin is allowed:
-/// PostgREST v14.10 `Cors.hs` hands wai-cors `corsOrigins = Nothing` then,
-/// and a list is matched literally, so `*` in it matches no browser.
+/// PostgREST's list of allowed CORS origins. Empty (or unset), any origin
+/// is allowed: PostgREST v14.10 reads an empty value as unset (`Config.hs`
+/// `optString`, `mfilter (/= "")`) and then hands wai-cors `corsOrigins =
+/// Nothing` (`Cors.hs` line 33); a list is matched literally, so `*` in it
+/// matches no browser's `Origin`.
 pub const KEY_CORS_ORIGINS: &str = "PGRST_SERVER_CORS_ALLOWED_ORIGINS";
 
 /// `<app>-postgrest`: the name of the Secret, Deployment, Service and IngressRoute.
@@ -95,18 +97,13 @@ pub fn settings(
     m
 }
 
-/// Restricts CORS to `origins` (`--cors-origins`), or leaves
-/// [`KEY_CORS_ORIGINS`] unset for `None`, which is how PostgREST allows any
-/// origin (a literal `*` would allow none).
+/// Restricts CORS to `origins` (`--cors-origins`), or for `None` writes
+/// [`KEY_CORS_ORIGINS`] empty, which is how PostgREST allows any origin (a
+/// literal `*` would allow none). Written empty rather than left out so a
+/// re-run replaces an older value in the Secret.
 pub fn set_cors_origins(settings: &mut BTreeMap<String, String>, origins: Option<&[String]>) {
-    match origins {
-        Some(list) if !list.is_empty() => {
-            settings.insert(KEY_CORS_ORIGINS.to_string(), list.join(","));
-        }
-        _ => {
-            settings.remove(KEY_CORS_ORIGINS);
-        }
-    }
+    let value = origins.map(|o| o.join(",")).unwrap_or_default();
+    settings.insert(KEY_CORS_ORIGINS.to_string(), value);
 }
 
 /// Checks one `--cors-origins` entry: a browser `Origin` value,

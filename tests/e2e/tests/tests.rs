@@ -24,6 +24,7 @@ mod generated;
 mod install;
 mod interactive;
 mod jwt;
+mod jwt_forms;
 mod portable;
 mod postgrest;
 mod psql;

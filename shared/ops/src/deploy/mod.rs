@@ -361,7 +361,7 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
     let cors = opts.cors_origins.clone().or_else(|| {
         existing_settings
             .get(pgrst::KEY_CORS_ORIGINS)
-            .filter(|v| v.split(',').all(|o| o.trim() != "*"))
+            .filter(|v| !v.is_empty() && v.split(',').all(|o| o.trim() != "*"))
             .map(|v| v.split(',').map(|o| o.trim().to_string()).collect())
     });
     pgrst::set_cors_origins(&mut settings, cors.as_deref());
