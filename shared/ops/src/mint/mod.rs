@@ -183,7 +183,8 @@ pub fn target(
                 .trim_end_matches(['\n', '\r'])
                 .to_string();
             let jwt = JwtConfig {
-                secret: Some(secret).filter(|s| !s.is_empty()),
+                // An empty file is a secret that is too short, not none.
+                secret: Some(secret),
                 secret_is_base64: *base64,
                 role_claim_key: ".role".into(),
                 anon_role: Some("anon".into()),
