@@ -200,6 +200,15 @@ fn plain_secrets_count_bytes_and_base64_secrets_are_decoded() {
     set_setting(&env, &app.name, "PGRST_JWT_SECRET_IS_BASE64", Some("true"));
     let good = hs256(&key, json!({"role": app.authenticated}));
     valid(&verify(&env, &app.name, &good));
+    // A re-deploy keeps both (and binds the flag into the pods).
+    env.run("uis-postgrest-deploy", &[&app.name, "--json"]).ok();
+    assert_eq!(
+        setting(&env, &app.name, "PGRST_JWT_SECRET").as_deref(),
+        Some(&*b64)
+    );
+    let (_, checks) = doctor(&env, &app.name);
+    assert_eq!(checks["anon-token"].0, "pass", "{checks:?}");
+    assert_eq!(checks["jwt-secret"].0, "pass", "{checks:?}");
     assert_eq!(ran_as(&env, &app.name, &good), app.authenticated);
     // Keyed on the base64 text itself: refused.
     let on_text = hs256(b64.as_bytes(), json!({"role": app.anon}));
@@ -229,6 +238,27 @@ fn plain_secrets_count_bytes_and_base64_secrets_are_decoded() {
     );
     let (_, checks) = doctor(&env, &app.name);
     assert_eq!(checks["jwt-secret"].0, "fail", "{checks:?}");
+    // Rotation makes a plain secret, and turns the base64 flag off.
+    env.run(
+        "uis-postgrest-deploy",
+        &[&app.name, "--rotate-jwt-secret", "--json"],
+    )
+    .ok();
+    assert_eq!(
+        setting(&env, &app.name, "PGRST_JWT_SECRET_IS_BASE64").as_deref(),
+        Some("false")
+    );
+    let fresh = setting(&env, &app.name, "PGRST_JWT_SECRET").unwrap();
+    let minted = env.run(
+        "uis-jwt-mint",
+        &[&app.name, "--role", "anon", "--format", "json"],
+    );
+    minted.ok();
+    let j = minted.json();
+    assert_eq!(
+        hs256(fresh.as_bytes(), j["claims"].clone()),
+        j["token"].as_str().unwrap()
+    );
     // Offline: --secret-file with --secret-is-base64.
     let file = env.path("secret.b64");
     std::fs::write(&file, format!("{b64}\n")).unwrap();
@@ -492,6 +522,30 @@ fn role_claims_that_are_not_strings_are_refused_and_a_claim_key_is_honoured() {
     assert_eq!(ran_as(&env, &app.name, &t), app.authenticated);
     let t = hs256(key, json!({"role": app.authenticated}));
     assert_eq!(ran_as(&env, &app.name, &t), app.anon);
+    // A re-deploy keeps the key and binds it into the pods.
+    env.run("uis-postgrest-deploy", &[&app.name, "--json"]).ok();
+    assert_eq!(
+        setting(&env, &app.name, "PGRST_JWT_ROLE_CLAIM_KEY").as_deref(),
+        Some(".realm_access.roles[0]")
+    );
+    let d = env
+        .standin
+        .get(
+            "apps/v1",
+            "Deployment",
+            Some("postgrest"),
+            "claims-postgrest",
+        )
+        .unwrap();
+    assert!(
+        d["spec"]["template"]["spec"]["containers"][0]["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["name"] == "PGRST_JWT_ROLE_CLAIM_KEY"
+                && e["valueFrom"]["secretKeyRef"]["key"] == "PGRST_JWT_ROLE_CLAIM_KEY"),
+        "{d}"
+    );
     let t = hs256(key, json!({"realm_access": {"roles": [7]}}));
     refused(&psql_as(&env, &app.name, &t), "role \"7\" does not exist");
     let minted = env.run(

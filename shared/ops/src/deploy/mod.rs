@@ -365,6 +365,24 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
             .map(|v| v.split(',').map(|o| o.trim().to_string()).collect())
     });
     pgrst::set_cors_origins(&mut settings, cors.as_deref());
+    // JWT settings added to the Secret by hand stay, and are bound into the
+    // pods like the rest. The base64 flag goes with the secret it decodes: a
+    // new (plain) secret sets it to false, since a key left out of a Secret
+    // apply stays in the Secret.
+    for key in [
+        pgrst::KEY_JWT_ROLE_CLAIM_KEY,
+        pgrst::KEY_DB_CONFIG,
+        pgrst::KEY_JWT_SECRET_IS_BASE64,
+    ] {
+        if let Some(v) = existing_settings.get(key) {
+            let v = if key == pgrst::KEY_JWT_SECRET_IS_BASE64 && opts.rotate_jwt_secret {
+                "false".to_string()
+            } else {
+                v.clone()
+            };
+            settings.insert(key.to_string(), v);
+        }
+    }
     let secret_obj = pgrst::secret(&app, &settings);
     let deployment = pgrst::deployment(&app, &settings, &opts.image, opts.replicas);
     let service = pgrst::service(&app);

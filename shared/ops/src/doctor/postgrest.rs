@@ -335,10 +335,22 @@ pub(super) fn checks(
         None => Err("the Deployment does not exist, so no pod receives a secret".to_string()),
         Some(pod) => {
             let secret = pod.resolve(session, &cluster, ns, pgrst::KEY_JWT_SECRET)?;
-            let aud = pod.resolve(session, &cluster, ns, pgrst::KEY_JWT_AUD)?;
+            // The other JWT settings as the pods receive them.
+            let mut pod_env = std::collections::BTreeMap::new();
+            for key in [
+                pgrst::KEY_JWT_AUD,
+                pgrst::KEY_JWT_SECRET_IS_BASE64,
+                pgrst::KEY_JWT_ROLE_CLAIM_KEY,
+                pgrst::KEY_DB_ANON_ROLE,
+            ] {
+                if let Some((v, _)) = pod.resolve(session, &cluster, ns, key)? {
+                    pod_env.insert(key.to_string(), v);
+                }
+            }
             match secret {
                 Some((value, from)) => {
-                    Ok((value, from, aud.map(|a| a.0).filter(|a| !a.is_empty())))
+                    pod_env.insert(pgrst::KEY_JWT_SECRET.to_string(), value);
+                    Ok((pod_env, from))
                 }
                 None => Err(format!(
                     "the pods of Deployment {ns}/{name} receive no {} (PostgREST answers every token with 500 PGRST300)",
@@ -354,14 +366,8 @@ pub(super) fn checks(
         aud: jwt_config.aud.clone(),
         ..Default::default()
     };
-    let verdict = resolved.and_then(|(pod_secret, from, pod_aud)| {
+    let verdict = resolved.and_then(|(pod_env, from)| {
         // What the pods run with: their env, overridden by the database.
-        let mut pod_env = config.settings.clone();
-        pod_env.insert(pgrst::KEY_JWT_SECRET.into(), pod_secret);
-        match pod_aud {
-            Some(a) => pod_env.insert(pgrst::KEY_JWT_AUD.into(), a),
-            None => pod_env.remove(pgrst::KEY_JWT_AUD),
-        };
         let pod_jwt = pgrst::JwtConfig::resolve(&pod_env, &db_rows);
         let from = if jwt_config.from_db.iter().any(|k| k.starts_with("pgrst.jwt_secret")) {
             format!("pgrst.jwt_secret on role {}", config.authenticator)

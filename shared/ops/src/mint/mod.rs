@@ -466,7 +466,15 @@ pub fn write_env(
         public_url(session, &target.app)?.unwrap_or_else(|| pgrst::in_cluster_url(&target.app));
     let pairs = [
         ("POSTGREST_URL", url.as_str()),
-        ("JWT_SECRET", config.jwt_secret.as_str()),
+        // The secret PostgREST runs with (pgrst.jwt_secret wins over the Secret's).
+        (
+            "JWT_SECRET",
+            target
+                .jwt
+                .secret
+                .as_deref()
+                .unwrap_or(config.jwt_secret.as_str()),
+        ),
         ("POSTGREST_ANON_JWT", anon.token.as_str()),
         ("POSTGREST_STAFF_JWT", staff.token.as_str()),
     ];
