@@ -10,6 +10,7 @@ json\t''
 env\t''"
 complete -c uis-jwt-mint -l env-name -d 'Variable name for --format env (default: POSTGREST_ANON_JWT, POSTGREST_STAFF_JWT, POSTGREST_<ROLE>_JWT); not with --write-env, whose names are fixed' -r
 complete -c uis-jwt-mint -l secret-file -d 'Sign with the secret in this file instead of the cluster\'s (offline; no role checks)' -r -F
+complete -c uis-jwt-mint -l key-file -d 'Sign with this private key (PEM or JWK): needed when the secret is a JWK or JWK set of public keys' -r -F
 complete -c uis-jwt-mint -l write-env -d 'Set POSTGREST_URL, JWT_SECRET, POSTGREST_ANON_JWT and POSTGREST_STAFF_JWT in this .env file, keeping every other line' -r -F
 complete -c uis-jwt-mint -l verify -d 'Verify a token (argument, or - / nothing for stdin) as PostgREST would; print its claims' -r
 complete -c uis-jwt-mint -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
@@ -24,5 +25,6 @@ complete -c uis-jwt-mint -l admin-secrets -d 'Secrets holding the superuser pass
 complete -c uis-jwt-mint -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
 complete -c uis-jwt-mint -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
 complete -c uis-jwt-mint -l no-capabilities -d 'No capabilities claim, even for the authenticated role'
+complete -c uis-jwt-mint -l secret-is-base64 -d 'The --secret-file holds base64, as PGRST_JWT_SECRET_IS_BASE64=true (the decoded bytes are the key)'
 complete -c uis-jwt-mint -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c uis-jwt-mint -s V -l version -d 'Print version'

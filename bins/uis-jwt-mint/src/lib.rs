@@ -1,5 +1,5 @@
-//! `uis-jwt-mint`: HS256 tokens signed with the app's deployed PostgREST
-//! secret (friction F11, seed item B.4): the anonymous role, the
+//! `uis-jwt-mint`: tokens signed with the app's deployed PostgREST
+//! secret (or, for a JWK/JWKS secret, the private key of `--key-file`) (friction F11, seed item B.4): the anonymous role, the
 //! authenticated "staff" role with its capabilities read from the app's
 //! `capabilities` table, or any role; `--verify` checks a token exactly as
 //! PostgREST would; `--write-env` wires an app's `.env` in one step.
@@ -25,8 +25,16 @@ use uis_ops::session::Session;
 
 /// Mint a PostgREST JWT for an app's role, verify one, or write an app's .env.
 ///
-/// Signs HS256 with PGRST_JWT_SECRET from Secret APP-postgrest in namespace
-/// postgrest. `--role anon` and `--role authenticated` mean the app's
+/// Signs with the JWT secret PostgREST runs with: PGRST_JWT_SECRET from
+/// Secret APP-postgrest in namespace postgrest, unless a pgrst.jwt_secret
+/// setting on the authenticator role overrides it (PostgREST's in-database
+/// configuration; so do pgrst.jwt_aud, pgrst.jwt_role_claim_key,
+/// pgrst.jwt_secret_is_base64 and pgrst.db_anon_role). A plain secret (32+
+/// bytes), a base64 one (PGRST_JWT_SECRET_IS_BASE64) or an "oct" JWK signs
+/// HS256. A JWK or JWK set of public keys (RSA, EC P-256/P-384, Ed25519)
+/// cannot sign: give the private key with --key-file (RS256, ES256, ES384
+/// or EdDSA). The role goes where PGRST_JWT_ROLE_CLAIM_KEY reads it.
+/// `--role anon` and `--role authenticated` mean the app's
 /// configured anonymous and authenticated roles (e.g. railway_web_anon, or
 /// anon when the customer chose that); any other role is taken literally.
 /// Tokens for the authenticated role carry a `capabilities` array: every row
@@ -75,6 +83,12 @@ pub struct Args {
     /// Sign with the secret in this file instead of the cluster's (offline; no role checks)
     #[arg(long, value_name = "PATH")]
     pub secret_file: Option<PathBuf>,
+    /// The --secret-file holds base64, as PGRST_JWT_SECRET_IS_BASE64=true (the decoded bytes are the key)
+    #[arg(long, requires = "secret_file")]
+    pub secret_is_base64: bool,
+    /// Sign with this private key (PEM or JWK): needed when the secret is a JWK or JWK set of public keys
+    #[arg(long, value_name = "PATH")]
+    pub key_file: Option<PathBuf>,
     /// Set POSTGREST_URL, JWT_SECRET, POSTGREST_ANON_JWT and POSTGREST_STAFF_JWT in this .env file, keeping every other line
     #[arg(long, value_name = "PATH", conflicts_with_all = ["role", "verify", "format"])]
     pub write_env: Option<PathBuf>,
@@ -100,7 +114,8 @@ const EXAMPLES: &str = "Examples:
   uis-jwt-mint railway --role authenticated                          # all capabilities
   uis-jwt-mint railway --role authenticated --capabilities registrations:read --exp 12h
   uis-jwt-mint railway --write-env .env
-  uis-jwt-mint railway --verify \"$TOKEN\"";
+  uis-jwt-mint railway --verify \"$TOKEN\"
+  uis-jwt-mint railway --role authenticated --key-file private.pem   # JWK/JWKS secret";
 
 /// The clap definition, for completions, man pages and the CLI reference.
 pub fn command() -> clap::Command {
@@ -193,10 +208,13 @@ fn run(mut args: Args) -> anyhow::Result<i32> {
 
     let mut session = Session::new(args.cluster_args.config(), args.locator.locator()?)?;
     let source = match &args.secret_file {
-        Some(path) => SecretSource::File(path.clone()),
+        Some(path) => SecretSource::File {
+            path: path.clone(),
+            base64: args.secret_is_base64,
+        },
         None => SecretSource::Cluster,
     };
-    let target = mint::target(&mut session, &app, &source)?;
+    let target = mint::target(&mut session, &app, &source, args.key_file.as_deref())?;
 
     if let Some(token_arg) = &args.verify {
         let token = if token_arg == "-" {

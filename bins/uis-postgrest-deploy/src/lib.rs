@@ -48,9 +48,12 @@ pub struct Args {
     /// Number of PostgREST pods
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = replicas, allow_hyphen_values = true)]
     pub replicas: i32,
-    /// The audience tokens must carry (PGRST_JWT_AUD)
+    /// The audience tokens must carry (PGRST_JWT_AUD): a string, or an RFC 3986 URI when it has ':'
     #[arg(long, value_name = "AUD")]
     pub jwt_aud: Option<String>,
+    /// Only these browser origins may call the API (PGRST_SERVER_CORS_ALLOWED_ORIGINS, e.g. https://app.example.com); default: any origin
+    #[arg(long, value_name = "ORIGIN,...", value_delimiter = ',')]
+    pub cors_origins: Option<Vec<String>>,
     /// Print the SQL and manifests; change nothing
     #[arg(long)]
     pub dry_run: bool,
@@ -149,6 +152,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         image: args.image.clone(),
         replicas: args.replicas,
         jwt_aud: args.jwt_aud.clone(),
+        cors_origins: args.cors_origins.clone(),
         dry_run: args.dry_run,
         wait: !args.no_wait,
         timeout: Duration::from_secs(args.timeout),

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use uis_core::Failure;
 use uis_core::error::Phase;
 use uis_kube::Cluster;
-use uis_postgrest::{Config, KEY_JWT_SECRET, NAMESPACE, name};
+use uis_postgrest::{Config, JwtConfig, KEY_JWT_SECRET, NAMESPACE, name};
 
 /// The IngressRoute's resource (`traefik.io/v1alpha1`, `ingressroutes`).
 pub fn ingress_resource() -> ApiResource {
@@ -67,4 +67,37 @@ pub async fn require_config(cluster: &Cluster, app: &str) -> Result<Config, Fail
         }
         Ok(config)
     })
+}
+
+/// The JWT settings the app's PostgREST runs with ([`JwtConfig`]): its
+/// Secret's `PGRST_*` values, each overridden by a `pgrst.*` setting on the
+/// authenticator role in the app's database (PostgREST's in-database
+/// configuration, read at start-up and on every config reload), unless
+/// `PGRST_DB_CONFIG` is false. `appdb` is a superuser connection to the
+/// app's database.
+///
+/// Errors: phase `sql` when the catalog cannot be read.
+pub fn jwt_config(appdb: &mut postgres::Client, config: &Config) -> Result<JwtConfig, Failure> {
+    let db = if JwtConfig::db_config_enabled(&config.settings) {
+        db_settings(appdb, &config.authenticator)?
+    } else {
+        Vec::new()
+    };
+    Ok(JwtConfig::resolve(&config.settings, &db))
+}
+
+/// The `pgrst.*` settings PostgREST would read for `authenticator`
+/// ([`uis_postgrest::DB_SETTINGS_QUERY`]), names without the prefix.
+///
+/// Errors: phase `sql` when the catalog cannot be read.
+pub fn db_settings(
+    appdb: &mut postgres::Client,
+    authenticator: &str,
+) -> Result<Vec<(String, String)>, Failure> {
+    let names = uis_postgrest::db_setting_params();
+    Ok(appdb
+        .query(uis_postgrest::DB_SETTINGS_QUERY, &[&authenticator, &names])?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect())
 }

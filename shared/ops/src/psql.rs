@@ -175,26 +175,40 @@ fn jwt_login(
     };
     let cluster = session.cluster()?;
     let config = session.block_on(postgrest_state::require_config(&cluster, app))?;
+    // The settings PostgREST runs with: the Secret's, overridden by the
+    // `pgrst.*` settings on the authenticator role.
+    let jwt = {
+        let mut appdb = session.connect_admin(&config.database, "uis-db-psql")?;
+        postgrest_state::jwt_config(&mut appdb, &config)?
+    };
+    let refused = |what: String| {
+        Failure::new(
+            Phase::Jwt,
+            format!("PostgREST would refuse this token: {what}"),
+        )
+        .hint(format!(
+            "mint a fresh one: `uis jwt mint {app} --role anon`"
+        ))
+    };
+    let (keys, claim_path) = jwt.check().map_err(|e| {
+        Failure::new(
+            Phase::Jwt,
+            format!(
+                "PostgREST would not start with the JWT settings of {app:?}: {}",
+                e.message
+            ),
+        )
+        .hint(format!("uis db doctor {app}"))
+    })?;
     let now = uis_core::output::unix_now();
-    let claims =
-        uis_postgrest::jwt::verify(&config.jwt_secret, token, config.jwt_aud.as_deref(), now)
-            .map_err(|e| {
-                Failure::new(
-                    Phase::Jwt,
-                    format!(
-                        "PostgREST would refuse this token: {} ({})",
-                        e.message, e.code
-                    ),
-                )
-                .hint(format!(
-                    "mint a fresh one: `uis jwt mint {app} --role anon`"
-                ))
-            })?;
-    let role = claims
-        .get("role")
-        .and_then(|r| r.as_str())
-        .map(str::to_string)
-        .unwrap_or_else(|| config.anon_role.clone());
+    let claims = uis_postgrest::jwt::verify_with(&keys, token, jwt.aud.as_deref(), now)
+        .map_err(|e| refused(format!("{} ({})", e.message, e.code)))?;
+    // Never the anon role for a role claim that is not a string.
+    let role = uis_postgrest::jwt::request_role(&claims, &claim_path, jwt.anon_role.as_deref())
+        .map_err(|e| refused(e.to_string()))?;
+    // PostgREST puts the role it resolved into the claims it hands over.
+    let mut claims = claims;
+    claims["role"] = role.clone().into();
     let mut path: Vec<String> = config
         .schemas
         .iter()

@@ -1,24 +1,30 @@
-//! PostgREST JWTs: mint HS256 tokens from a secret the caller hands in, and
+//! PostgREST JWTs: mint tokens from the secret the caller hands in, and
 //! verify tokens with the same rules, order and error messages as PostgREST
 //! v13+/v14, so the suite can tell a user *before* they hit the API why a
 //! token would be refused.
 //!
+//! Every form of `jwt-secret` PostgREST accepts is modelled ([`keys`]): a
+//! plain secret, base64 (`jwt-secret-is-base64`), a JWK or a JWK set; so is
+//! the role claim key ([`claim_path`]) and the `jwt-aud` rule ([`uri`]).
+//!
 //! This module is pure: it reads no clock (callers pass `now` in Unix
-//! seconds), no cluster, no file, no environment. It is not a general JWT
-//! library: only the symmetric (plain-secret) form of `jwt-secret` is
-//! modelled, not JWK/JWKS secrets, `jwt-secret-is-base64`, or role-claim
-//! paths other than `.role`.
+//! seconds), no cluster, no file, no environment.
+
+pub mod claim_path;
+pub mod keys;
+pub mod uri;
 
 use std::fmt;
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+use jsonwebtoken::{Algorithm, EncodingKey};
+pub use keys::{KeySet, SecretForm, SigningKey};
 use serde_json::{Map, Value};
 
-/// PostgREST (13.0.0+) refuses to start with a shorter secret. It counts
-/// bytes of the configured value, which for ASCII secrets are characters.
+/// PostgREST (13.0.0+) refuses to start with a shorter plain secret. It
+/// counts bytes (`BS.length`), after base64 decoding when that is on.
 pub const MIN_SECRET_LEN: usize = 32;
 
 /// PostgREST tolerates this much clock skew on `exp`, `nbf` and `iat`.
@@ -71,17 +77,20 @@ const MSG_KEY: &str = "No suitable key or wrong key type";
 const MSG_CRYPTO: &str = "JWT cryptographic operation failed";
 const MSG_PARSING_CLAIMS: &str = "Parsing claims failed";
 
-/// Fails exactly when PostgREST would refuse `secret` as `jwt-secret`.
+/// Fails exactly when PostgREST would refuse `secret` as `jwt-secret`
+/// (with `jwt-secret-is-base64` false).
 ///
 /// Errors: a [`JwtError`] saying why PostgREST would refuse it.
 pub fn check_secret(secret: &str) -> Result<(), JwtError> {
-    if secret.len() < MIN_SECRET_LEN {
-        return Err(err(
-            SECRET,
-            "The JWT secret must be at least 32 characters long.",
-        ));
-    }
-    Ok(())
+    key_set(secret, false).map(|_| ())
+}
+
+/// The keys PostgREST builds from `jwt-secret` ([`keys::parse_secret`]).
+///
+/// Errors: a [`JwtError`] (code `jwt-secret`) with PostgREST's start-up
+/// message.
+pub fn key_set(secret: &str, is_base64: bool) -> Result<KeySet, JwtError> {
+    keys::parse_secret(secret, is_base64).map_err(|m| err(SECRET, m))
 }
 
 /// What to put in a minted token: the named claims, then `extra`, further
@@ -178,23 +187,103 @@ pub fn claims(spec: &MintSpec, now: u64) -> Value {
     Value::Object(m)
 }
 
-/// Signs `claims` (a JSON object) with HS256 under `secret`. Refuses a secret
-/// PostgREST would refuse, since such a token could never be accepted.
+/// Signs `claims` (a JSON object) with HS256 under a plain `secret`.
+/// Refuses a secret PostgREST would refuse, since such a token could never
+/// be accepted.
 ///
 /// Errors: a [`JwtError`] when the secret is unusable or signing fails.
 pub fn mint(secret: &str, claims: &Value) -> Result<String, JwtError> {
-    check_secret(secret)?;
+    mint_with(&key_set(secret, false)?, None, claims)
+}
+
+/// Not a PGRST code: minting needs a key the deployed secret does not hold.
+pub const NEEDS_KEY: &str = "needs-key-file";
+/// Not a PGRST code: this suite cannot check the signature (ES512, Ed448).
+pub const UNCHECKED: &str = "unchecked";
+
+/// Signs `claims` so that PostgREST, configured with `keys`, accepts the
+/// signature: with `signer` (a private key) when given, else with the
+/// set's symmetric key (HS256 unless that key's JWK names HS384/HS512).
+/// A token signed with `signer` is checked against `keys` before it is
+/// returned, and its header names the `kid` of the key it matches.
+///
+/// Errors: [`NEEDS_KEY`] when `keys` hold only public keys and no `signer`
+/// is given, or `signer` matches none of them; PGRST303 for claims that
+/// are not an object.
+pub fn mint_with(
+    keys: &KeySet,
+    signer: Option<&SigningKey>,
+    claims: &Value,
+) -> Result<String, JwtError> {
     if !claims.is_object() {
         return Err(err(CLAIMS, MSG_PARSING_CLAIMS));
     }
     let payload = serde_json::to_vec(claims).map_err(|_| err(CLAIMS, MSG_PARSING_CLAIMS))?;
-    let message = format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(HS256_HEADER),
-        URL_SAFE_NO_PAD.encode(payload)
-    );
-    let key = EncodingKey::from_secret(secret.as_bytes());
-    let sig = jsonwebtoken::crypto::sign(message.as_bytes(), &key, Algorithm::HS256)
+    let header = |alg: &str, kid: Option<&String>| -> String {
+        match kid {
+            None if alg == "HS256" => HS256_HEADER.to_string(),
+            None => format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#),
+            Some(k) => serde_json::json!({"alg": alg, "kid": k, "typ": "JWT"}).to_string(),
+        }
+    };
+    let encode = |h: &str| {
+        format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(h),
+            URL_SAFE_NO_PAD.encode(&payload)
+        )
+    };
+    if let Some(signer) = signer {
+        let Some(matching) = keys.keys.iter().find(|k| signer.matches(k)) else {
+            return Err(err(
+                NEEDS_KEY,
+                format!(
+                    "the --key-file key ({} private) is not the private half of any key of the configured secret, {}: PostgREST would answer 401 \"{MSG_KEY}\"",
+                    signer.alg,
+                    keys.describe()
+                ),
+            ));
+        };
+        let kid = signer.kid.as_ref().or(matching.kid.as_ref());
+        let message = encode(&header(signer.alg, kid));
+        let sig = signer
+            .sign(message.as_bytes())
+            .map_err(|e| err(DECODE, format!("{MSG_CRYPTO}: {e}")))?;
+        let token = format!("{message}.{sig}");
+        // Checked as PostgREST will (kid, use and alg of the deployed key).
+        check_signature(keys, &token)?;
+        return Ok(token);
+    }
+    let Some(key) = keys.symmetric() else {
+        return Err(err(
+            NEEDS_KEY,
+            format!(
+                "the configured secret is {}: PostgREST checks tokens with its public keys and cannot sign; minting needs the matching private key: --key-file PATH (PEM or JWK)",
+                keys.describe()
+            ),
+        ));
+    };
+    let keys::Key {
+        material: keys::Material::Symmetric(bytes),
+        ..
+    } = key
+    else {
+        return Err(err(NEEDS_KEY, "no symmetric key"));
+    };
+    let alg = key
+        .algorithms()
+        .first()
+        .copied()
+        .filter(|_| key.alg.is_some())
+        .unwrap_or("HS256");
+    let algorithm = match alg {
+        "HS384" => Algorithm::HS384,
+        "HS512" => Algorithm::HS512,
+        _ => Algorithm::HS256,
+    };
+    let message = encode(&header(alg, key.kid.as_ref()));
+    let ek = EncodingKey::from_secret(bytes);
+    let sig = jsonwebtoken::crypto::sign(message.as_bytes(), &ek, algorithm)
         .map_err(|e| err(DECODE, format!("{MSG_CRYPTO}: {e}")))?;
     Ok(format!("{message}.{sig}"))
 }
@@ -236,8 +325,23 @@ const KNOWN_JWS_ALGS: [&str; 10] = [
     "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "EdDSA",
 ];
 
-/// Verifies `token` against `secret` at `now` (Unix seconds) the way
-/// PostgREST v13+ does, in its order, and returns the claims.
+/// Verifies `token` against a plain `secret` at `now` (Unix seconds) the
+/// way PostgREST v13+ does, in its order, and returns the claims; see
+/// [`verify_with`].
+///
+/// Errors: the [`JwtError`] PostgREST would answer with.
+pub fn verify(
+    secret: &str,
+    token: &str,
+    expected_aud: Option<&str>,
+    now: u64,
+) -> Result<Value, JwtError> {
+    verify_with(&key_set(secret, false)?, token, expected_aud, now)
+}
+
+/// Verifies `token` against `keys` (any form of `jwt-secret`) at `now`
+/// (Unix seconds) the way PostgREST v13+ does, in its order, and returns
+/// the claims.
 ///
 /// `expected_aud` is PostgREST's `jwt-aud`: when set, a string `aud` must
 /// equal it and an array must contain it; a missing, null or empty `aud`
@@ -246,13 +350,23 @@ const KNOWN_JWS_ALGS: [&str; 10] = [
 /// Deliberately matches PostgREST where it is surprising: `exp`, `nbf` and
 /// `iat` that are JSON numbers but not whole (or out of 64-bit range) count
 /// as 0, so such an `exp` is expired; `null` counts as absent.
-pub fn verify(
-    secret: &str,
+///
+/// Errors: the [`JwtError`] PostgREST would answer with, or [`UNCHECKED`]
+/// for a signature this suite cannot check.
+pub fn verify_with(
+    keys: &KeySet,
     token: &str,
     expected_aud: Option<&str>,
     now: u64,
 ) -> Result<Value, JwtError> {
-    check_secret(secret)?;
+    let payload = check_signature(keys, token)?;
+    let claims = claims_object(&payload)?;
+    check_claims(&claims, expected_aud, now)?;
+    Ok(claims)
+}
+
+/// The signature checks of [`verify_with`]; returns the decoded payload.
+fn check_signature(keys: &KeySet, token: &str) -> Result<Vec<u8>, JwtError> {
     let [h64, p64, s64] = split3(token)?;
 
     // Header: PostgREST's parser needs base64url JSON with a known `alg`;
@@ -270,23 +384,93 @@ pub fn verify(
     if !KNOWN_JWS_ALGS.contains(&alg) || header.get("enc").is_some() {
         return Err(err(DECODE, MSG_CRYPTO));
     }
+    let kid = match header.get("kid") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(k)) => Some(k.as_str()),
+        Some(_) => return Err(err(DECODE, MSG_CRYPTO)),
+    };
     b64(s64)?;
-    if alg != "HS256" {
-        return Err(err(DECODE, MSG_KEY));
-    }
-
-    // jsonwebtoken's HMAC verifier compares in constant time.
+    // jose-jwt: the keys that suit the header (type, alg, kid, use); none
+    // is "no suitable key"; each is tried, none verifying is the same.
     let message = &token[..h64.len() + 1 + p64.len()];
-    let key = DecodingKey::from_secret(secret.as_bytes());
-    let good = jsonwebtoken::crypto::verify(s64, message.as_bytes(), &key, Algorithm::HS256)
-        .map_err(|_| err(DECODE, MSG_CRYPTO))?;
-    if !good {
-        return Err(err(DECODE, MSG_KEY));
+    let mut unchecked = None;
+    for key in keys.keys.iter().filter(|k| k.can_check(alg, kid)) {
+        match keys::check_signature(key, alg, message.as_bytes(), s64) {
+            Ok(true) => return Ok(payload),
+            Ok(false) => {}
+            Err(why) => unchecked = Some(why),
+        }
     }
+    match unchecked {
+        Some(why) => Err(err(UNCHECKED, why)),
+        None => Err(err(DECODE, MSG_KEY)),
+    }
+}
 
-    let claims = claims_object(&payload)?;
-    check_claims(&claims, expected_aud, now)?;
-    Ok(claims)
+/// Why PostgREST would not run a verified token's request as a role.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RoleError {
+    /// The role claim is there but not a JSON string: PostgREST sends its
+    /// JSON text to `SET ROLE`, which fails (no role has such a name).
+    NotString { path: String, value: Value },
+    /// No role claim and no anon role configured.
+    AnonDisabled,
+}
+
+impl RoleError {
+    /// PostgREST's answer: `role "<json>" does not exist` (SQLSTATE 22023,
+    /// HTTP 401), or PGRST302.
+    pub fn postgrest_error(&self) -> JwtError {
+        match self {
+            RoleError::NotString { value, .. } => {
+                err("22023", format!("role \"{value}\" does not exist"))
+            }
+            RoleError::AnonDisabled => err("PGRST302", "Anonymous access is disabled"),
+        }
+    }
+}
+
+impl fmt::Display for RoleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let e = self.postgrest_error();
+        match self {
+            RoleError::NotString { path, value } => write!(
+                f,
+                "the role claim {path} is {value}, not a string: PostgREST runs SET ROLE with its JSON text and answers 401 {} ({})",
+                e.message, e.code
+            ),
+            RoleError::AnonDisabled => write!(
+                f,
+                "the token has no role claim and no anon role is configured: PostgREST answers 401 {} ({})",
+                e.message, e.code
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RoleError {}
+
+/// The role PostgREST runs a verified token's request as: the string at
+/// `path` in `claims`, else (no such claim) the anon role.
+///
+/// Errors: [`RoleError`] for a claim that is not a string, or no claim and
+/// no anon role.
+pub fn request_role(
+    claims: &Value,
+    path: &claim_path::ClaimPath,
+    anon_role: Option<&str>,
+) -> Result<String, RoleError> {
+    match path.find(claims) {
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(other) => Err(RoleError::NotString {
+            path: path.to_string(),
+            value: other.clone(),
+        }),
+        None => anon_role
+            .filter(|a| !a.is_empty())
+            .map(str::to_string)
+            .ok_or(RoleError::AnonDisabled),
+    }
 }
 
 /// PostgREST reads time claims as any JSON number and converts with
@@ -516,6 +700,7 @@ mod tests {
         // our token and see the same claims.
         let c = json!({"role": "r", "iat": NOW});
         let t = tok(c.clone());
+        use jsonwebtoken::DecodingKey;
         let mut v = jsonwebtoken::Validation::new(Algorithm::HS256);
         v.validate_exp = false;
         v.required_spec_claims.clear();

@@ -36,6 +36,15 @@ pub const KEY_DB_SCHEMAS: &str = "PGRST_DB_SCHEMAS";
 pub const KEY_DB_ANON_ROLE: &str = "PGRST_DB_ANON_ROLE";
 pub const KEY_JWT_SECRET: &str = "PGRST_JWT_SECRET";
 pub const KEY_JWT_AUD: &str = "PGRST_JWT_AUD";
+pub const KEY_JWT_SECRET_IS_BASE64: &str = "PGRST_JWT_SECRET_IS_BASE64";
+pub const KEY_JWT_ROLE_CLAIM_KEY: &str = "PGRST_JWT_ROLE_CLAIM_KEY";
+pub const KEY_DB_CONFIG: &str = "PGRST_DB_CONFIG";
+/// PostgREST's list of allowed CORS origins. Empty (or unset), any origin
+/// is allowed: PostgREST v14.10 reads an empty value as unset (`Config.hs`
+/// `optString`, `mfilter (/= "")`) and then hands wai-cors `corsOrigins =
+/// Nothing` (`Cors.hs` line 33); a list is matched literally, so `*` in it
+/// matches no browser's `Origin`.
+pub const KEY_CORS_ORIGINS: &str = "PGRST_SERVER_CORS_ALLOWED_ORIGINS";
 
 /// `<app>-postgrest`: the name of the Secret, Deployment, Service and IngressRoute.
 pub fn name(app: &str) -> String {
@@ -81,15 +90,225 @@ pub fn settings(
         (KEY_JWT_SECRET.to_string(), jwt_secret.to_string()),
         ("PGRST_ADMIN_SERVER_PORT".to_string(), "3001".to_string()),
         ("PGRST_DB_POOL".to_string(), "10".to_string()),
-        (
-            "PGRST_SERVER_CORS_ALLOWED_ORIGINS".to_string(),
-            "*".to_string(),
-        ),
     ]);
     if let Some(aud) = jwt_aud {
         m.insert(KEY_JWT_AUD.to_string(), aud.to_string());
     }
     m
+}
+
+/// Restricts CORS to `origins` (`--cors-origins`), or for `None` writes
+/// [`KEY_CORS_ORIGINS`] empty, which is how PostgREST allows any origin (a
+/// literal `*` would allow none). Written empty rather than left out so a
+/// re-run replaces an older value in the Secret.
+pub fn set_cors_origins(settings: &mut BTreeMap<String, String>, origins: Option<&[String]>) {
+    let value = origins.map(|o| o.join(",")).unwrap_or_default();
+    settings.insert(KEY_CORS_ORIGINS.to_string(), value);
+}
+
+/// Checks one `--cors-origins` entry: a browser `Origin` value,
+/// `scheme://host[:port]`, which PostgREST compares byte for byte (so no
+/// path, no trailing `/`, and no `*`: wildcards are not patterns there).
+///
+/// Errors: why the entry could never match a browser's `Origin` header.
+pub fn check_cors_origin(origin: &str) -> Result<(), String> {
+    if origin.contains('*') {
+        return Err(format!(
+            "{origin:?}: PostgREST compares origins literally, so `*` matches no browser; leave --cors-origins out to allow any origin"
+        ));
+    }
+    let Some((scheme, rest)) = origin.split_once("://") else {
+        return Err(format!(
+            "{origin:?} is not an origin: use scheme://host[:port], e.g. https://app.example.com"
+        ));
+    };
+    let scheme_ok = scheme
+        .bytes()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"+-.".contains(&c));
+    let host_ok = !rest.is_empty()
+        && rest
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"-.:[]_".contains(&c));
+    if !scheme_ok || !host_ok {
+        return Err(format!(
+            "{origin:?} is not an origin a browser sends: use scheme://host[:port] with no path or trailing '/', e.g. https://app.example.com"
+        ));
+    }
+    Ok(())
+}
+
+/// PostgREST's in-database configuration names (v14.10
+/// `Config/Database.hs` `dbSettingsNames`), without the `pgrst.` prefix.
+pub const DB_SETTING_NAMES: [&str; 23] = [
+    "db_aggregates_enabled",
+    "db_anon_role",
+    "db_pre_config",
+    "db_extra_search_path",
+    "db_max_rows",
+    "db_plan_enabled",
+    "db_pre_request",
+    "db_prepared_statements",
+    "db_root_spec",
+    "db_schemas",
+    "db_tx_end",
+    "db_hoisted_tx_settings",
+    "jwt_aud",
+    "jwt_role_claim_key",
+    "jwt_secret",
+    "jwt_secret_is_base64",
+    "jwt_cache_max_lifetime",
+    "openapi_mode",
+    "openapi_security_active",
+    "openapi_server_proxy_uri",
+    "server_cors_allowed_origins",
+    "server_trace_header",
+    "server_timing_enabled",
+];
+
+/// PostgREST's query for its in-database configuration (`queryDbSettings`,
+/// without a `db-pre-config` function): `pgrst.*` settings of the role
+/// named `$1` (the authenticator), set for every database (`ALTER ROLE r
+/// SET`) or for the current one (`ALTER ROLE r IN DATABASE d SET`), the
+/// per-database one winning. A setting on the database alone (`ALTER
+/// DATABASE d SET`) is not read. `$2` is the list of `pgrst.` names.
+pub const DB_SETTINGS_QUERY: &str = "WITH role_setting AS (
+    SELECT setdatabase AS database, unnest(setconfig) AS setting
+      FROM pg_catalog.pg_db_role_setting
+     WHERE setrole = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1)
+       AND setdatabase IN (0, (SELECT oid FROM pg_catalog.pg_database WHERE datname = CURRENT_CATALOG))
+  ), kv_settings AS (
+    SELECT database,
+           substr(setting, 1, strpos(setting, '=') - 1) AS k,
+           substr(setting, strpos(setting, '=') + 1) AS v
+      FROM role_setting
+  )
+  SELECT DISTINCT ON (key) replace(k, 'pgrst.', '') AS key, v AS value
+    FROM kv_settings
+   WHERE k = ANY($2) AND v IS NOT NULL
+   ORDER BY key, database DESC NULLS LAST";
+
+/// `$2` of [`DB_SETTINGS_QUERY`].
+pub fn db_setting_params() -> Vec<String> {
+    DB_SETTING_NAMES
+        .iter()
+        .map(|n| format!("pgrst.{n}"))
+        .collect()
+}
+
+/// PostgREST's `coerceBool` for a setting's text: `true`/`TRUE`/`"true"`,
+/// else a whole number greater than 0; `None` when neither.
+pub fn pgrst_bool(text: &str) -> Option<bool> {
+    let letters: String = text.chars().filter(|c| c.is_alphabetic()).collect();
+    match letters.to_lowercase().as_str() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => text.trim().parse::<i128>().ok().map(|n| n > 0),
+    }
+}
+
+/// The JWT settings PostgREST runs with: each from the in-database
+/// configuration when set there, else from the environment (the Secret),
+/// as `overrideFromDbOrEnvironment` in PostgREST's `Config.hs`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JwtConfig {
+    /// `jwt-secret` as written (before any base64 decoding).
+    pub secret: Option<String>,
+    pub secret_is_base64: bool,
+    pub aud: Option<String>,
+    /// `jwt-role-claim-key` as written (default `.role`).
+    pub role_claim_key: String,
+    pub anon_role: Option<String>,
+    /// The settings that came from the database, as `pgrst.NAME`, sorted.
+    pub from_db: Vec<String>,
+}
+
+impl JwtConfig {
+    /// Resolves `env` (the `PGRST_*` values) and `db` (rows of
+    /// [`DB_SETTINGS_QUERY`], names without the prefix). A setting present
+    /// in the database wins even when empty (an empty string then counts
+    /// as unset, as PostgREST's `optString`).
+    pub fn resolve(env: &BTreeMap<String, String>, db: &[(String, String)]) -> JwtConfig {
+        let mut from_db = Vec::new();
+        let mut get = |name: &str| -> Option<String> {
+            if let Some((_, v)) = db.iter().find(|(k, _)| k == name) {
+                from_db.push(format!("pgrst.{name}"));
+                return Some(v.clone());
+            }
+            env.get(&format!("PGRST_{}", name.to_uppercase())).cloned()
+        };
+        let nonempty = |v: Option<String>| v.filter(|s| !s.is_empty());
+        let secret = nonempty(get("jwt_secret"));
+        let secret_is_base64 = get("jwt_secret_is_base64")
+            .and_then(|v| pgrst_bool(&v))
+            .unwrap_or(false);
+        let aud = nonempty(get("jwt_aud"));
+        let role_claim_key = nonempty(get("jwt_role_claim_key")).unwrap_or_else(|| ".role".into());
+        let anon_role = nonempty(get("db_anon_role"));
+        from_db.sort();
+        JwtConfig {
+            secret,
+            secret_is_base64,
+            aud,
+            role_claim_key,
+            anon_role,
+            from_db,
+        }
+    }
+
+    /// Whether PostgREST reads the in-database configuration at all
+    /// (`PGRST_DB_CONFIG`, default true).
+    pub fn db_config_enabled(env: &BTreeMap<String, String>) -> bool {
+        env.get(KEY_DB_CONFIG)
+            .filter(|v| !v.is_empty())
+            .and_then(|v| pgrst_bool(v))
+            .unwrap_or(true)
+    }
+
+    /// The keys tokens are checked with.
+    ///
+    /// Errors: PostgREST's start-up message (code `jwt-secret`), or
+    /// PGRST300 "Server lacks JWT secret" when none is configured.
+    pub fn keys(&self) -> Result<jwt::KeySet, jwt::JwtError> {
+        match &self.secret {
+            Some(s) => jwt::key_set(s, self.secret_is_base64),
+            None => Err(jwt::JwtError {
+                code: "PGRST300",
+                message: "Server lacks JWT secret".into(),
+            }),
+        }
+    }
+
+    /// The role claim key, parsed.
+    ///
+    /// Errors: PostgREST's start-up message (code `jwt-role-claim-key`).
+    pub fn claim_path(&self) -> Result<jwt::claim_path::ClaimPath, jwt::JwtError> {
+        jwt::claim_path::ClaimPath::parse(&self.role_claim_key).map_err(|m| jwt::JwtError {
+            code: "jwt-role-claim-key",
+            message: m,
+        })
+    }
+
+    /// Every setting PostgREST would refuse to start with: the secret, the
+    /// role claim key, the audience.
+    ///
+    /// Errors: the first such refusal.
+    pub fn check(&self) -> Result<(jwt::KeySet, jwt::claim_path::ClaimPath), jwt::JwtError> {
+        let keys = self.keys()?;
+        let path = self.claim_path()?;
+        if let Some(aud) = &self.aud
+            && !jwt::uri::valid_jwt_aud(aud)
+        {
+            return Err(jwt::JwtError {
+                code: "jwt-aud",
+                message: jwt::uri::MSG_BAD_AUD.into(),
+            });
+        }
+        Ok((keys, path))
+    }
 }
 
 /// SHA-256 over the sorted settings: changes whenever any value changes.

@@ -28,6 +28,7 @@ mod jwt;
 mod kubeaccess;
 mod managed_admin;
 mod owner_createrole;
+mod jwt_forms;
 mod portable;
 mod postgrest;
 mod psql;

@@ -46,6 +46,9 @@ pub struct Options {
     pub image: String,
     pub replicas: i32,
     pub jwt_aud: Option<String>,
+    /// `--cors-origins`: the only origins browsers may call the API from
+    /// (`None`: any origin, PostgREST's default).
+    pub cors_origins: Option<Vec<String>>,
     pub dry_run: bool,
     /// Wait for Available.
     pub wait: bool,
@@ -153,14 +156,19 @@ pub fn validate(opts: &Options) -> Result<(), Failure> {
             "invalid --url-prefix {p:?}: use lowercase letters, digits and '-', e.g. api-railway"
         )));
     }
-    // PostgREST's rule for PGRST_JWT_AUD.
+    // PostgREST's rule for PGRST_JWT_AUD: a value with ':' must be an
+    // RFC 3986 URI (else PostgREST refuses to start).
     if let Some(aud) = &opts.jwt_aud
-        && aud.contains(':')
-        && !aud.contains("://")
+        && !pgrst::jwt::uri::valid_jwt_aud(aud)
     {
         return Err(Failure::usage(format!(
-            "invalid --jwt-aud {aud:?}: PostgREST requires a value with ':' to be a URI, e.g. https://railway.example"
+            "invalid --jwt-aud {aud:?}: {} (a value with ':' must be an RFC 3986 URI, e.g. https://railway.example or urn:example:api)",
+            pgrst::jwt::uri::MSG_BAD_AUD
         )));
+    }
+    for origin in opts.cors_origins.iter().flatten() {
+        pgrst::check_cors_origin(origin)
+            .map_err(|why| Failure::usage(format!("invalid --cors-origins: {why}")))?;
     }
     Ok(())
 }
@@ -313,10 +321,15 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         .collect();
     let jwt_secret = match existing_settings.get(pgrst::KEY_JWT_SECRET) {
         Some(s) if !opts.rotate_jwt_secret => {
-            if s.chars().count() < 32 {
+            // PostgREST's rule, in bytes (after base64 decoding when set).
+            let base64 = existing_settings
+                .get(pgrst::KEY_JWT_SECRET_IS_BASE64)
+                .and_then(|v| pgrst::pgrst_bool(v))
+                .unwrap_or(false);
+            if let Err(e) = pgrst::jwt::key_set(s, base64) {
                 return Err(Failure::new(
                     Phase::Validate,
-                    format!("the JWT secret in Secret {ns}/{name} has {} characters; PostgREST needs at least 32 (nothing was changed)", s.chars().count()),
+                    format!("the JWT secret in Secret {ns}/{name} is refused by PostgREST ({} bytes): {} (nothing was changed)", s.len(), e.message),
                 )
                 .hint(format!("issue a new one: `uis postgrest deploy {app} --rotate-jwt-secret`")));
             }
@@ -336,13 +349,40 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         loc.port,
         &db,
     );
-    let settings = pgrst::settings(
+    let mut settings = pgrst::settings(
         &db_uri,
         &schemas,
         &names.anon,
         &jwt_secret,
         jwt_aud.as_deref(),
     );
+    // CORS: the origins asked for, else those of the last deploy; a legacy
+    // "*" (which PostgREST matches literally, allowing no browser) is dropped.
+    let cors = opts.cors_origins.clone().or_else(|| {
+        existing_settings
+            .get(pgrst::KEY_CORS_ORIGINS)
+            .filter(|v| !v.is_empty() && v.split(',').all(|o| o.trim() != "*"))
+            .map(|v| v.split(',').map(|o| o.trim().to_string()).collect())
+    });
+    pgrst::set_cors_origins(&mut settings, cors.as_deref());
+    // JWT settings added to the Secret by hand stay, and are bound into the
+    // pods like the rest. The base64 flag goes with the secret it decodes: a
+    // new (plain) secret sets it to false, since a key left out of a Secret
+    // apply stays in the Secret.
+    for key in [
+        pgrst::KEY_JWT_ROLE_CLAIM_KEY,
+        pgrst::KEY_DB_CONFIG,
+        pgrst::KEY_JWT_SECRET_IS_BASE64,
+    ] {
+        if let Some(v) = existing_settings.get(key) {
+            let v = if key == pgrst::KEY_JWT_SECRET_IS_BASE64 && opts.rotate_jwt_secret {
+                "false".to_string()
+            } else {
+                v.clone()
+            };
+            settings.insert(key.to_string(), v);
+        }
+    }
     let secret_obj = pgrst::secret(&app, &settings);
     let deployment = pgrst::deployment(&app, &settings, &opts.image, opts.replicas);
     let service = pgrst::service(&app);

@@ -123,13 +123,14 @@ impl Report {
     }
 }
 
-const POSTGREST_CHECKS: [(&str, &str); 8] = [
+const POSTGREST_CHECKS: [(&str, &str); 9] = [
     ("db-uri", "F9"),
     ("jwt-binding", "F10"),
     ("anon-role", "F8"),
     ("rls-roles", "F8"),
     ("shared-roles", "F8"),
     ("jwt-secret", "F10"),
+    ("jwt-db-config", "F10"),
     ("deployment", "F5"),
     ("anon-token", "F11"),
 ];

@@ -217,22 +217,89 @@ pub(super) fn checks(
     } else {
         r.add("shared-roles", "F8", Status::Warn, format!("roles are cluster-wide and shared: {}", shared_roles.join(", ")), Some("give each app its own role names, e.g. the defaults APP_authenticator / APP_web_anon".into()));
     }
-    // JWT secret length.
-    match jwt::check_secret(&config.jwt_secret) {
-        Ok(()) => r.pass(
-            "jwt-secret",
-            "F10",
-            format!(
-                "the JWT secret has {} characters (PostgREST needs 32+)",
-                config.jwt_secret.len()
-            ),
-        ),
+    // The JWT settings PostgREST runs with: the Secret's, overridden by
+    // `pgrst.*` settings on the authenticator role (in-database config).
+    let db_rows = if pgrst::JwtConfig::db_config_enabled(&config.settings) {
+        crate::postgrest_state::db_settings(&mut appdb, &config.authenticator)?
+    } else {
+        Vec::new()
+    };
+    let jwt_config = pgrst::JwtConfig::resolve(&config.settings, &db_rows);
+    match jwt_config.check() {
+        Ok((keys, path)) => {
+            let what = match (&jwt_config.secret, keys.form) {
+                (Some(s), jwt::SecretForm::Plain) => format!("a plain secret of {} bytes (PostgREST needs 32+)", s.len()),
+                _ => keys.describe(),
+            };
+            r.pass(
+                "jwt-secret",
+                "F10",
+                format!("the JWT secret is {what}; role claim key {path}"),
+            );
+        }
         Err(e) => r.fail(
             "jwt-secret",
             "F10",
-            e.message,
-            format!("uis postgrest deploy {app} --rotate-jwt-secret"),
+            format!("PostgREST refuses to start with these JWT settings: {}", e.message),
+            match e.code {
+                "jwt-role-claim-key" => "set PGRST_JWT_ROLE_CLAIM_KEY (or pgrst.jwt_role_claim_key) to a path like .role".to_string(),
+                "jwt-aud" => format!("uis postgrest deploy {app} --jwt-aud VALUE  (a string, or a URI when it has ':')"),
+                _ => format!("uis postgrest deploy {app} --rotate-jwt-secret"),
+            },
         ),
+    }
+    // In-database settings that differ from the Secret: PostgREST uses
+    // them; anything that reads the Secret (an app's .env) does not.
+    let differ: Vec<&(String, String)> = db_rows
+        .iter()
+        .filter(|(k, v)| config.settings.get(&format!("PGRST_{}", k.to_uppercase())) != Some(v))
+        .collect();
+    if differ.is_empty() {
+        r.pass(
+            "jwt-db-config",
+            "F10",
+            if db_rows.is_empty() {
+                format!(
+                    "no pgrst.* setting on role {} overrides Secret {ns}/{name}",
+                    config.authenticator
+                )
+            } else {
+                format!(
+                    "the pgrst.* settings on role {} equal Secret {ns}/{name}'s",
+                    config.authenticator
+                )
+            },
+        );
+    } else {
+        let names: Vec<String> = differ.iter().map(|(k, _)| format!("pgrst.{k}")).collect();
+        let secret_differs = differ.iter().any(|(k, _)| k.starts_with("jwt_secret"));
+        let detail = format!(
+            "PostgREST takes {} from role {} (ALTER ROLE ... SET), not from Secret {ns}/{name}{}; uis jwt mint, --verify and uis db psql --jwt follow the database",
+            names.join(", "),
+            config.authenticator,
+            if secret_differs {
+                ": tokens signed with the Secret's PGRST_JWT_SECRET (e.g. JWT_SECRET in an app's .env) are refused"
+            } else {
+                ""
+            },
+        );
+        let fix = format!(
+            "{} then NOTIFY pgrst, 'reload config';  (or ALTER ROLE ... IN DATABASE {} RESET ...)",
+            differ
+                .iter()
+                .map(|(k, _)| format!(
+                    "ALTER ROLE {} RESET pgrst.{k};",
+                    quote_ident(&config.authenticator)
+                ))
+                .collect::<Vec<_>>()
+                .join(" "),
+            quote_ident(&config.database),
+        );
+        if secret_differs {
+            r.fail("jwt-db-config", "F10", detail, fix);
+        } else {
+            r.add("jwt-db-config", "F10", Status::Warn, detail, Some(fix));
+        }
     }
     // The rollout.
     match &deployment {
@@ -268,10 +335,22 @@ pub(super) fn checks(
         None => Err("the Deployment does not exist, so no pod receives a secret".to_string()),
         Some(pod) => {
             let secret = pod.resolve(session, &cluster, ns, pgrst::KEY_JWT_SECRET)?;
-            let aud = pod.resolve(session, &cluster, ns, pgrst::KEY_JWT_AUD)?;
+            // The other JWT settings as the pods receive them.
+            let mut pod_env = std::collections::BTreeMap::new();
+            for key in [
+                pgrst::KEY_JWT_AUD,
+                pgrst::KEY_JWT_SECRET_IS_BASE64,
+                pgrst::KEY_JWT_ROLE_CLAIM_KEY,
+                pgrst::KEY_DB_ANON_ROLE,
+            ] {
+                if let Some((v, _)) = pod.resolve(session, &cluster, ns, key)? {
+                    pod_env.insert(key.to_string(), v);
+                }
+            }
             match secret {
                 Some((value, from)) => {
-                    Ok((value, from, aud.map(|a| a.0).filter(|a| !a.is_empty())))
+                    pod_env.insert(pgrst::KEY_JWT_SECRET.to_string(), value);
+                    Ok((pod_env, from))
                 }
                 None => Err(format!(
                     "the pods of Deployment {ns}/{name} receive no {} (PostgREST answers every token with 500 PGRST300)",
@@ -282,22 +361,58 @@ pub(super) fn checks(
     };
     let now = unix_now();
     let spec = jwt::MintSpec {
-        role: anon.clone(),
+        role: jwt_config.anon_role.clone().unwrap_or(anon.clone()),
         exp: Some(std::time::Duration::from_secs(60)),
-        aud: config.jwt_aud.clone(),
+        aud: jwt_config.aud.clone(),
         ..Default::default()
     };
-    let verdict = resolved.and_then(|(pod_secret, from, pod_aud)| {
-        jwt::mint(&config.jwt_secret, &jwt::claims(&spec, now))
-            .and_then(|t| jwt::verify(&pod_secret, &t, pod_aud.as_deref(), now))
-            .map(|_| from.clone())
+    let verdict = resolved.and_then(|(pod_env, from)| {
+        // What the pods run with: their env, overridden by the database.
+        let pod_jwt = pgrst::JwtConfig::resolve(&pod_env, &db_rows);
+        let from = if jwt_config.from_db.iter().any(|k| k.starts_with("pgrst.jwt_secret")) {
+            format!("pgrst.jwt_secret on role {}", config.authenticator)
+        } else {
+            from
+        };
+        let mint = || -> Result<String, jwt::JwtError> {
+            let (keys, path) = jwt_config.check()?;
+            let mut claims = jwt::claims(&spec, now);
+            path.place(&mut claims, &spec.role)
+                .map_err(|m| jwt::JwtError { code: "jwt-role-claim-key", message: m })?;
+            jwt::mint_with(&keys, None, &claims)
+        };
+        let token = match mint() {
+            Ok(t) => t,
+            // A public-key secret: only the holder of the private key mints.
+            Err(e) if e.code == jwt::NEEDS_KEY => return Ok(None),
+            Err(e) => return Err(format!("cannot mint a token as `uis jwt mint` does: {e}")),
+        };
+        pod_jwt
+            .check()
+            .and_then(|(keys, path)| {
+                let claims = jwt::verify_with(&keys, &token, pod_jwt.aud.as_deref(), now)?;
+                jwt::request_role(&claims, &path, pod_jwt.anon_role.as_deref())
+                    .map_err(|e| e.postgrest_error())
+            })
+            .map(|_| Some(from.clone()))
             .map_err(|e| {
                 format!(
-                    "a token signed as `uis jwt mint` signs it (Secret {ns}/{name} key {}) is refused with the secret the pods receive ({from}): {e}",
-                    pgrst::KEY_JWT_SECRET
+                    "a token signed as `uis jwt mint` signs it is refused with the secret the pods receive ({from}): {e}"
                 )
             })
     });
+    let verdict = match verdict {
+        Ok(Some(from)) => Ok(from),
+        Ok(None) => {
+            r.skip(
+                "anon-token",
+                "F11",
+                "the JWT secret holds public keys only: a test token needs the private key (`uis jwt mint APP --key-file`)",
+            );
+            return Ok(());
+        }
+        Err(e) => Err(e),
+    };
     match verdict {
         Ok(from) => r.pass(
             "anon-token",

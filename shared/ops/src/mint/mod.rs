@@ -1,5 +1,7 @@
-//! `uis-jwt-mint`: HS256 tokens signed with an app's deployed PostgREST
-//! secret (friction F11, seed item B.4): the anonymous role, the
+//! `uis-jwt-mint`: tokens signed with an app's deployed PostgREST
+//! secret (HS256 for a plain or base64 secret or an `oct` JWK; RS256,
+//! ES256/ES384 or EdDSA with `--key-file` when the secret is a public JWK
+//! or JWK set) (friction F11, seed item B.4): the anonymous role, the
 //! authenticated "staff" role with its capabilities read from the app's
 //! `capabilities` table ([`capabilities`]), or any role; [`verify`] checks a
 //! token exactly as PostgREST would; [`write_env`] wires an app's `.env`.
@@ -21,8 +23,9 @@ use uis_core::Failure;
 use uis_core::app::quote_ident;
 use uis_core::error::Phase;
 use uis_core::output::{note, unix_now};
-use uis_postgrest::jwt::{self, ClaimConflict, MintSpec};
-use uis_postgrest::{self as pgrst, PublicRoute};
+use uis_postgrest::jwt::claim_path::ClaimPath;
+use uis_postgrest::jwt::{self, ClaimConflict, KeySet, MintSpec, SigningKey};
+use uis_postgrest::{self as pgrst, JwtConfig, PublicRoute};
 
 /// Why minting stopped: a [`Failure`], or an extra claim that fights the
 /// token's named claims (the caller names its own flags in that message).
@@ -112,10 +115,12 @@ pub struct TokenOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SecretSource {
     /// Secret `<app>-postgrest` in namespace `postgrest`, with the deployed
-    /// configuration (roles are checked, capabilities read).
+    /// configuration (roles are checked, capabilities read), and the
+    /// `pgrst.*` settings on the authenticator role that PostgREST prefers.
     Cluster,
-    /// This file (offline; no role checks), its trailing newlines removed.
-    File(PathBuf),
+    /// This file (offline; no role checks), its trailing newlines removed;
+    /// `base64` as PostgREST's `jwt-secret-is-base64`.
+    File { path: PathBuf, base64: bool },
 }
 
 /// The deployed configuration, or the offline stand-in from a secret file.
@@ -123,7 +128,12 @@ pub struct Target {
     pub app: String,
     /// `None` offline.
     pub config: Option<pgrst::Config>,
-    secret: String,
+    /// The JWT settings PostgREST runs with (Secret and in-database).
+    pub jwt: JwtConfig,
+    keys: KeySet,
+    claim_path: ClaimPath,
+    /// `--key-file`: the private key for a JWK/JWKS secret.
+    signer: Option<SigningKey>,
     /// The app's authenticated role (`authenticated` offline).
     pub authenticated: String,
 }
@@ -146,15 +156,22 @@ pub struct EnvWritten {
     pub keys: Vec<&'static str>,
 }
 
-/// The signing secret and, from the cluster, the deployed configuration
-/// and the app's authenticated role.
+/// The signing keys and, from the cluster, the deployed configuration and
+/// the app's authenticated role. `key_file` is the private key (PEM or
+/// JWK) to sign with when the secret is a public JWK or JWK set.
 ///
-/// Errors: phase `input` when the secret file cannot be read; `postgrest`
-/// when PostgREST is not deployed; `jwt` when PostgREST would refuse the
-/// secret (rule: [`jwt::check_secret`]); `cluster`/`store` for API failures.
-pub fn target(session: &mut Session, app: &str, source: &SecretSource) -> Result<Target, Failure> {
-    let target = match source {
-        SecretSource::File(path) => {
+/// Errors: phase `input` when the secret or key file cannot be read or the
+/// key is unusable; `postgrest` when PostgREST is not deployed; `jwt` when
+/// PostgREST would refuse the secret, role claim key or audience (rules:
+/// [`JwtConfig::check`]); `cluster`/`store`/`connect`/`sql` for the rest.
+pub fn target(
+    session: &mut Session,
+    app: &str,
+    source: &SecretSource,
+    key_file: Option<&Path>,
+) -> Result<Target, Failure> {
+    let (config, jwt, authenticated) = match source {
+        SecretSource::File { path, base64 } => {
             let secret = std::fs::read_to_string(path)
                 .map_err(|e| {
                     Failure::new(
@@ -165,12 +182,15 @@ pub fn target(session: &mut Session, app: &str, source: &SecretSource) -> Result
                 })?
                 .trim_end_matches(['\n', '\r'])
                 .to_string();
-            Target {
-                app: app.to_string(),
-                config: None,
-                secret,
-                authenticated: "authenticated".into(),
-            }
+            let jwt = JwtConfig {
+                // An empty file is a secret that is too short, not none.
+                secret: Some(secret),
+                secret_is_base64: *base64,
+                role_claim_key: ".role".into(),
+                anon_role: Some("anon".into()),
+                ..JwtConfig::default()
+            };
+            (None, jwt, "authenticated".to_string())
         }
         SecretSource::Cluster => {
             let cluster = session.cluster()?;
@@ -178,31 +198,64 @@ pub fn target(session: &mut Session, app: &str, source: &SecretSource) -> Result
             let rec = session.app_opt(app)?;
             let authenticated =
                 uis_kube::store::pick_role(&None, rec.as_ref(), app, "authenticated");
-            Target {
-                app: app.to_string(),
-                secret: config.jwt_secret.clone(),
-                config: Some(config),
-                authenticated,
+            let mut appdb = session.connect_admin(&config.database, "uis-jwt-mint")?;
+            let jwt = crate::postgrest_state::jwt_config(&mut appdb, &config)?;
+            if !jwt.from_db.is_empty() {
+                note(format!(
+                    "uis: {app}'s PostgREST takes {} from the database (set on role {}), not from its Secret",
+                    jwt.from_db.join(", "),
+                    config.authenticator
+                ));
             }
+            (Some(config), jwt, authenticated)
         }
     };
-    jwt::check_secret(&target.secret).map_err(|e| {
+    let (keys, claim_path) = jwt.check().map_err(|e| {
+        let fix = match e.code {
+            "jwt-role-claim-key" => format!("fix PGRST_JWT_ROLE_CLAIM_KEY (or pgrst.jwt_role_claim_key) of {app}, e.g. `.role`"),
+            "jwt-aud" => format!("fix the audience: `uis postgrest deploy {app} --jwt-aud VALUE` (a string, or a URI when it has ':')"),
+            _ => format!("issue a new secret: `uis postgrest deploy {app} --rotate-jwt-secret`"),
+        };
         Failure::new(
             Phase::Jwt,
-            format!("the JWT secret of {app:?} is refused: {}", e.message),
+            format!("the JWT configuration of {app:?} is refused by PostgREST: {}", e.message),
         )
-        .hint(format!(
-            "issue a new one: `uis postgrest deploy {app} --rotate-jwt-secret`"
-        ))
+        .hint(fix)
     })?;
-    Ok(target)
+    let signer = match key_file {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Failure::new(
+                    Phase::Input,
+                    format!("cannot read --key-file {}: {e}", path.display()),
+                )
+            })?;
+            Some(SigningKey::parse(&text).map_err(|why| {
+                Failure::new(
+                    Phase::Input,
+                    format!("--key-file {}: {why}", path.display()),
+                )
+                .hint("give the private key (PEM: -----BEGIN PRIVATE KEY-----, or a JWK with \"d\") whose public half is in the deployed secret")
+            })?)
+        }
+    };
+    Ok(Target {
+        app: app.to_string(),
+        config,
+        jwt,
+        keys,
+        claim_path,
+        signer,
+        authenticated,
+    })
 }
 
 impl Target {
     /// The role claim `asked` resolves to: offline, the word itself.
     pub fn role(&self, asked: &RoleClaim) -> String {
         match (asked, &self.config) {
-            (RoleClaim::Anon, Some(c)) => c.anon_role.clone(),
+            (RoleClaim::Anon, Some(c)) => self.jwt.anon_role.clone().unwrap_or(c.anon_role.clone()),
             (RoleClaim::Authenticated, Some(_)) => self.authenticated.clone(),
             (RoleClaim::Anon, None) => "anon".into(),
             (RoleClaim::Authenticated, None) => "authenticated".into(),
@@ -215,11 +268,10 @@ impl Target {
     /// `POSTGREST_<ROLE>_JWT` with every other character than ASCII letters
     /// and digits as `_`.
     pub fn env_name(&self, asked: &RoleClaim, role: &str) -> String {
-        let anon = self
-            .config
-            .as_ref()
-            .map(|c| c.anon_role.as_str())
-            .unwrap_or("anon");
+        let anon = match &self.config {
+            Some(_) => self.jwt.anon_role.as_deref().unwrap_or_default(),
+            None => "anon",
+        };
         if *asked == RoleClaim::Anon || role == anon {
             "POSTGREST_ANON_JWT".into()
         } else if *asked == RoleClaim::Authenticated || role == self.authenticated {
@@ -266,8 +318,8 @@ fn mint_with_default(
     default_exp: Option<Duration>,
 ) -> Result<Minted, MintError> {
     let role = target.role(asked);
-    let is_anon =
-        target.config.as_ref().is_some_and(|c| c.anon_role == role) || *asked == RoleClaim::Anon;
+    let is_anon = (target.config.is_some() && target.jwt.anon_role.as_deref() == Some(&role))
+        || *asked == RoleClaim::Anon;
     let is_staff = role == target.authenticated;
     let mut capabilities = None;
     if let Some(config) = &target.config {
@@ -296,18 +348,31 @@ fn mint_with_default(
     let spec = MintSpec {
         role: role.clone(),
         exp,
-        aud: opts
-            .aud
-            .clone()
-            .or_else(|| target.config.as_ref().and_then(|c| c.jwt_aud.clone())),
+        aud: opts.aud.clone().or_else(|| target.jwt.aud.clone()),
         sub: opts.sub.clone(),
         capabilities,
         extra: opts.extra.clone(),
     };
     jwt::validate_extra(&spec).map_err(MintError::Claim)?;
-    let claims = jwt::claims(&spec, unix_now());
-    let token =
-        jwt::mint(&target.secret, &claims).map_err(|e| Failure::new(Phase::Jwt, e.to_string()))?;
+    let mut claims = jwt::claims(&spec, unix_now());
+    // A configured role claim key (e.g. `.realm_access.roles[0]`) is where
+    // PostgREST reads the role: put it there too.
+    target.claim_path.place(&mut claims, &role).map_err(|why| {
+        Failure::new(Phase::Jwt, why).hint(
+            "mint with --claim to build the claim yourself, or use a role claim key like .role",
+        )
+    })?;
+    let token = jwt::mint_with(&target.keys, target.signer.as_ref(), &claims).map_err(|e| {
+        let f = Failure::new(Phase::Jwt, e.message.clone());
+        if e.code == jwt::NEEDS_KEY {
+            f.hint(format!(
+                "uis jwt mint {} --role ROLE --key-file private.pem",
+                target.app
+            ))
+        } else {
+            f
+        }
+    })?;
     Ok(Minted {
         token,
         claims,
@@ -345,24 +410,27 @@ pub fn check_role(
     Ok(())
 }
 
-/// Verifies `token` as PostgREST would (audience from the deployment), and
-/// with the cluster's configuration checks that its role (the anon role
-/// when it has none) can be become. Returns its claims.
+/// Verifies `token` as PostgREST would, with the settings it runs with
+/// (secret in any form, audience, role claim key, anon role), and with the
+/// cluster's configuration checks that its role can be become. Returns
+/// its claims.
 ///
-/// Errors: phase `verify` (PostgREST's message and code); `role` as
-/// [`check_role`]; `connect`/`sql` for the database.
+/// Errors: phase `verify` (PostgREST's message and code, also for a role
+/// claim that is not a string); `role` as [`check_role`];
+/// `connect`/`sql` for the database.
 pub fn verify(session: &mut Session, target: &Target, token: &str) -> Result<Value, Failure> {
-    let aud = target.config.as_ref().and_then(|c| c.jwt_aud.clone());
-    let claims = jwt::verify(&target.secret, token, aud.as_deref(), unix_now()).map_err(|e| {
-        Failure::new(Phase::Verify, format!("{} ({})", e.message, e.code))
-            .hint("mint a new token: `uis jwt mint APP --role ROLE`")
-    })?;
+    let claims = jwt::verify_with(&target.keys, token, target.jwt.aud.as_deref(), unix_now())
+        .map_err(|e| {
+            Failure::new(Phase::Verify, format!("{} ({})", e.message, e.code))
+                .hint("mint a new token: `uis jwt mint APP --role ROLE`")
+        })?;
+    let role = jwt::request_role(&claims, &target.claim_path, target.jwt.anon_role.as_deref())
+        .map_err(|e| {
+            Failure::new(Phase::Verify, e.to_string()).hint(
+                "the role claim must be a JSON string naming a role, e.g. {\"role\":\"web_anon\"}",
+            )
+        })?;
     if let Some(config) = &target.config {
-        let role = claims
-            .get("role")
-            .and_then(|r| r.as_str())
-            .map(str::to_string)
-            .unwrap_or_else(|| config.anon_role.clone());
         let mut pg = session.connect_admin(&config.database, "uis-jwt-mint")?;
         check_role(&mut pg, &config.authenticator, &role, &target.app)?;
     }
@@ -398,7 +466,15 @@ pub fn write_env(
         public_url(session, &target.app)?.unwrap_or_else(|| pgrst::in_cluster_url(&target.app));
     let pairs = [
         ("POSTGREST_URL", url.as_str()),
-        ("JWT_SECRET", config.jwt_secret.as_str()),
+        // The secret PostgREST runs with (pgrst.jwt_secret wins over the Secret's).
+        (
+            "JWT_SECRET",
+            target
+                .jwt
+                .secret
+                .as_deref()
+                .unwrap_or(config.jwt_secret.as_str()),
+        ),
         ("POSTGREST_ANON_JWT", anon.token.as_str()),
         ("POSTGREST_STAFF_JWT", staff.token.as_str()),
     ];
