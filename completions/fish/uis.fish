@@ -196,15 +196,15 @@ complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_
 complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -s V -l version -d 'Print version'
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and not __fish_seen_subcommand_from deploy" -f -a "deploy" -d 'Deploy PostgREST for an app: roles, JWT secret, Secret, Deployment, Service, IngressRoute'
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l database -d 'The database (default: the app\'s, from the credential store)' -r
-complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l schemas -d 'Schemas PostgREST exposes (default: the app\'s schemas, else public)' -r
+complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l schemas -d 'Schemas PostgREST exposes (default: the recorded ones, else the app\'s schemas, else public)' -r
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l authenticator -d 'The login role PostgREST connects as (default: the app\'s, else APP_authenticator)' -r
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l anon-role -d 'The role for requests without a token (default: the app\'s, else APP_web_anon)' -r
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l authenticated-role -d 'The role for requests with a token (default: the app\'s, else APP_authenticated)' -r
-complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l grants -d 'Grants for the anon role: USAGE and SELECT on the schemas (UIS parity), or none (your DDL grants)' -r -f -a "anon-select\t'USAGE on the schemas, SELECT on their tables, default privileges for new tables'
+complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l grants -d 'Grants for the anon role: USAGE and SELECT on the schemas (UIS parity), or none (your DDL grants) [default: the recorded choice, else anon-select]' -r -f -a "anon-select\t'USAGE on the schemas, SELECT on their tables, default privileges for new tables'
 none\t'Nothing: the customer\'s DDL grants what it wants'"
-complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l url-prefix -d 'Host prefix of the public URL http://PREFIX.localhost (default: api-APP)' -r
-complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l image -d 'PostgREST image' -r
-complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l replicas -d 'Number of PostgREST pods' -r
+complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l url-prefix -d 'Host prefix of the public URL http://PREFIX.localhost (default: the recorded one, else api-APP)' -r
+complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l image -d 'PostgREST image (default: the recorded one, else the suite\'s)' -r
+complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l replicas -d 'Number of PostgREST pods (default: the recorded number, else 2)' -r
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l jwt-aud -d 'The audience tokens must carry (PGRST_JWT_AUD)' -r
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l timeout -d 'Seconds to wait for Available' -r
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F

@@ -202,7 +202,10 @@ pub async fn read_live(cluster: &Cluster, app: &str, ingress_crd: bool) -> Resul
         let api: Api<DynamicObject> =
             Api::namespaced_with(cluster.client.clone(), NAMESPACE, &ingress_resource());
         if let Some(obj) = cluster
-            .call(&format!("reading IngressRoute {NAMESPACE}/{n}"), api.get_opt(&n))
+            .call(
+                &format!("reading IngressRoute {NAMESPACE}/{n}"),
+                api.get_opt(&n),
+            )
             .await?
         {
             let v = serde_json::to_value(&obj).unwrap_or_default();

@@ -214,14 +214,22 @@ impl Privileged {
         let holder = self.holder();
         let what = match &self.rule {
             PrivilegeRule::Superuser => format!("{holder} is a superuser"),
-            PrivilegeRule::AppOwner => format!("{holder} is the app's owner (owners bypass row-level security)"),
+            PrivilegeRule::AppOwner => {
+                format!("{holder} is the app's owner (owners bypass row-level security)")
+            }
             PrivilegeRule::DatabaseOwner => format!("{holder} owns the app's database"),
             PrivilegeRule::Attribute(a) => format!("{holder} has {a}"),
             PrivilegeRule::ObjectOwner { example, count } => format!(
                 "{holder} owns {example}{} in the exposed schemas (owners bypass row-level security)",
-                if *count > 1 { format!(" and {} more object(s)", count - 1) } else { String::new() }
+                if *count > 1 {
+                    format!(" and {} more object(s)", count - 1)
+                } else {
+                    String::new()
+                }
             ),
-            PrivilegeRule::Predefined => format!("{holder} is a predefined role that bypasses grants or reaches the server's files"),
+            PrivilegeRule::Predefined => format!(
+                "{holder} is a predefined role that bypasses grants or reaches the server's files"
+            ),
         };
         if self.path.len() == 1 {
             format!("role {what}")
@@ -246,10 +254,14 @@ impl Privileged {
             );
         }
         let role = quote_ident(self.holder());
-        let other = format!("name a role of its own with {flag}, or leave {flag} out for the suite's default (a NOLOGIN role it creates)");
+        let other = format!(
+            "name a role of its own with {flag}, or leave {flag} out for the suite's default (a NOLOGIN role it creates)"
+        );
         match &self.rule {
             PrivilegeRule::Attribute(a) => format!("ALTER ROLE {role} NO{a};  or {other}"),
-            PrivilegeRule::ObjectOwner { .. } => format!("give its objects to the app's owner (`REASSIGN OWNED BY {role} TO <owner>` in the app's database), or {other}"),
+            PrivilegeRule::ObjectOwner { .. } => format!(
+                "give its objects to the app's owner (`REASSIGN OWNED BY {role} TO <owner>` in the app's database), or {other}"
+            ),
             _ => other,
         }
     }

@@ -156,14 +156,7 @@ fn a_superuser_is_refused_as_each_api_role() {
     let env = Env::new();
     let db = configure(&env, "su");
     for flag in ["--anon-role", "--authenticated-role", "--authenticator"] {
-        refused(
-            &env,
-            "su",
-            &db,
-            &[flag, "postgres"],
-            "superuser",
-            "leave",
-        );
+        refused(&env, "su", &db, &[flag, "postgres"], "superuser", "leave");
     }
     // The superuser's password still works: it was never altered.
     let url = format!(
@@ -214,7 +207,11 @@ fn roles_with_bypassrls_createrole_createdb_or_replication_are_refused() {
     let db = configure(&env, "attrs");
     for attr in ["BYPASSRLS", "CREATEROLE", "CREATEDB", "REPLICATION"] {
         let role = format!("r_{}", attr.to_lowercase());
-        sql(&env, "postgres", &format!("create role {role} nologin {attr}"));
+        sql(
+            &env,
+            "postgres",
+            &format!("create role {role} nologin {attr}"),
+        );
         refused(
             &env,
             "attrs",
@@ -262,7 +259,17 @@ fn an_owner_of_objects_in_the_exposed_schemas_is_refused() {
     // Outside the exposed schemas it does not matter.
     let out = env.run(
         "uis-postgrest-deploy",
-        &["objs", "--schemas", "auth", "--anon-role", "fn_owner", "--grants", "none", "--no-wait", "--json"],
+        &[
+            "objs",
+            "--schemas",
+            "auth",
+            "--anon-role",
+            "fn_owner",
+            "--grants",
+            "none",
+            "--no-wait",
+            "--json",
+        ],
     );
     out.ok();
 }
@@ -285,7 +292,10 @@ fn a_member_of_a_privileged_role_through_any_chain_is_refused() {
         "superuser",
         "REVOKE \"postgres\" FROM \"mid\"",
     );
-    let out = env.run("uis-postgrest-deploy", &["chain", "--anon-role", "web", "--json"]);
+    let out = env.run(
+        "uis-postgrest-deploy",
+        &["chain", "--anon-role", "web", "--json"],
+    );
     assert!(
         out.stderr.contains("web -> mid -> postgres"),
         "the chain is named: {}",
@@ -306,7 +316,11 @@ fn a_member_of_a_privileged_role_through_any_chain_is_refused() {
         "REVOKE \"chain\" FROM \"hand_auth\"",
     );
     // A predefined role that reads every table whatever the grants.
-    sql(&env, "postgres", "create role reader nologin; grant pg_read_all_data to reader");
+    sql(
+        &env,
+        "postgres",
+        "create role reader nologin; grant pg_read_all_data to reader",
+    );
     refused(
         &env,
         "chain",
@@ -354,7 +368,9 @@ fn the_suite_never_changes_a_password_it_did_not_issue() {
     sql(
         &env,
         "postgres",
-        &format!("create role ext_auth login noinherit password 'their-own-password-1'; grant connect on database {db} to ext_auth"),
+        &format!(
+            "create role ext_auth login noinherit password 'their-own-password-1'; grant connect on database {db} to ext_auth"
+        ),
     );
     let before = grants(&env, &db);
     let out = env.run(
@@ -399,7 +415,11 @@ fn the_suite_never_changes_a_password_it_did_not_issue() {
     .ok();
     assert_ne!(secret_data(&env, "pw")["PGRST_DB_URI"], uri);
     // Someone sets a password of their own: the suite no longer touches it.
-    sql(&env, "postgres", "alter role ext_auth password 'their-own-password-2'");
+    sql(
+        &env,
+        "postgres",
+        "alter role ext_auth password 'their-own-password-2'",
+    );
     let out = env.run(
         "uis-postgrest-deploy",
         &["pw", "--rotate-password", "--json"],
@@ -436,9 +456,10 @@ fn state(env: &Env, app: &str, db: &str) -> State {
         generation,
         replicas,
         image,
-        url_prefix: get(env, "traefik.io/v1alpha1", "IngressRoute", app).unwrap()["metadata"]
-            ["annotations"]["uis.sovereignsky.no/url-prefix"]
-            .clone(),
+        url_prefix:
+            get(env, "traefik.io/v1alpha1", "IngressRoute", app).unwrap()["metadata"]["annotations"]
+                ["uis.sovereignsky.no/url-prefix"]
+                .clone(),
     }
 }
 
@@ -497,7 +518,10 @@ fn re_runs_keep_every_choice_they_are_not_asked_to_change() {
     let s1 = state(&env, "keep", &db);
     assert_ne!(s1.secret["PGRST_JWT_SECRET"], s0.secret["PGRST_JWT_SECRET"]);
     let mut expect = s0.secret.clone();
-    expect.insert("PGRST_JWT_SECRET".into(), s1.secret["PGRST_JWT_SECRET"].clone());
+    expect.insert(
+        "PGRST_JWT_SECRET".into(),
+        s1.secret["PGRST_JWT_SECRET"].clone(),
+    );
     assert_eq!(s1.secret, expect, "only PGRST_JWT_SECRET changed");
     assert_eq!(s1.grants, s0.grants, "no grant changed");
     assert_eq!(s1.env, s0.env);
@@ -506,7 +530,10 @@ fn re_runs_keep_every_choice_they_are_not_asked_to_change() {
         (&s1.record, s1.replicas, &s1.image, &s1.url_prefix),
         (&s0.record, s0.replicas, &s0.image, &s0.url_prefix)
     );
-    assert!(!anon_reads(&env, &db, anon, "auth.staff"), "anon never reads auth.staff");
+    assert!(
+        !anon_reads(&env, &db, anon, "auth.staff"),
+        "anon never reads auth.staff"
+    );
 
     // --rotate-password: PGRST_DB_URI only.
     env.run(
@@ -558,7 +585,15 @@ fn widening_needs_the_flag_and_dry_run_shows_the_difference() {
     // --dry-run of the widening: the difference, and nothing changes.
     let out = env.run(
         "uis-postgrest-deploy",
-        &["wide", "--schemas", "api,auth", "--grants", "anon-select", "--dry-run", "--json"],
+        &[
+            "wide",
+            "--schemas",
+            "api,auth",
+            "--grants",
+            "anon-select",
+            "--dry-run",
+            "--json",
+        ],
     );
     out.ok();
     let j = out.json();
@@ -579,17 +614,34 @@ fn widening_needs_the_flag_and_dry_run_shows_the_difference() {
         "{}",
         out.stdout
     );
-    assert!(out.stderr.contains("can now read through the API: SELECT on api.trains, SELECT on auth.staff"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("can now read through the API: SELECT on api.trains, SELECT on auth.staff"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(state(&env, "wide", &db), s0, "--dry-run changed nothing");
 
     // Done for real: the same difference, printed; anon reads both.
     let out = env.run(
         "uis-postgrest-deploy",
-        &["wide", "--schemas", "api,auth", "--grants", "anon-select", "--no-wait", "--json"],
+        &[
+            "wide",
+            "--schemas",
+            "api,auth",
+            "--grants",
+            "anon-select",
+            "--no-wait",
+            "--json",
+        ],
     );
     out.ok();
     assert_eq!(out.json()["anon_reads"], j["anon_reads"]);
-    assert!(out.stderr.contains("can now read through the API"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("can now read through the API"),
+        "{}",
+        out.stderr
+    );
     assert!(anon_reads(&env, &db, anon, "auth.staff"));
     assert_eq!(secret_data(&env, "wide")["PGRST_DB_SCHEMAS"], "api,auth");
 
@@ -603,7 +655,12 @@ fn widening_needs_the_flag_and_dry_run_shows_the_difference() {
         out.json()["anon_reads"]["removed"],
         serde_json::json!(["SELECT on auth.staff"])
     );
-    assert!(out.stderr.contains("no longer reads through the API: SELECT on auth.staff"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("no longer reads through the API: SELECT on auth.staff"),
+        "{}",
+        out.stderr
+    );
 
     // A table added later is not granted by a re-run without --grants: the
     // run says so instead.
@@ -613,7 +670,12 @@ fn widening_needs_the_flag_and_dry_run_shows_the_difference() {
     out.ok();
     assert_eq!(grants(&env, &db), before);
     assert!(!anon_reads(&env, &db, anon, "api.later"));
-    assert!(out.stderr.contains("never widens what anon reads") && out.stderr.contains("--grants anon-select"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("never widens what anon reads")
+            && out.stderr.contains("--grants anon-select"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -623,10 +685,7 @@ fn a_deployment_made_before_the_record_is_read_back_not_defaulted() {
     first_deploy(&env, "old");
     // As an older suite left it: no record on the Secret.
     let mut s = get(&env, "v1", "Secret", "old").unwrap();
-    s["metadata"]
-        .as_object_mut()
-        .unwrap()
-        .remove("annotations");
+    s["metadata"].as_object_mut().unwrap().remove("annotations");
     env.standin.put(s);
     let grants_before = grants(&env, &db);
     let (env_before, generation, replicas, image) = deployment(&env, "old");
@@ -642,7 +701,11 @@ fn a_deployment_made_before_the_record_is_read_back_not_defaulted() {
     assert!(!anon_reads(&env, &db, "old_web_anon", "auth.staff"));
     let (env_after, generation_after, replicas_after, image_after) = deployment(&env, "old");
     assert_eq!(env_after, env_before);
-    assert_eq!(generation_after, generation + 1, "the new secret rolls the pods");
+    assert_eq!(
+        generation_after,
+        generation + 1,
+        "the new secret rolls the pods"
+    );
     assert_eq!((replicas_after, image_after), (replicas, image));
     // The record is written now, from what was live.
     let r = record(&env, "old");
@@ -685,9 +748,15 @@ fn doctor_fails_on_privileged_wiring_whoever_made_it() {
     assert_eq!(code, 1);
     assert_eq!(c["status"], "fail", "{c}");
     let msg = c["message"].as_str().unwrap();
-    assert!(msg.contains("doc_authenticator -> postgres") && msg.contains("superuser rule"), "{msg}");
     assert!(
-        c["fix"].as_str().unwrap().contains("REVOKE \"postgres\" FROM \"doc_authenticator\""),
+        msg.contains("doc_authenticator -> postgres") && msg.contains("superuser rule"),
+        "{msg}"
+    );
+    assert!(
+        c["fix"]
+            .as_str()
+            .unwrap()
+            .contains("REVOKE \"postgres\" FROM \"doc_authenticator\""),
         "{c}"
     );
     sql(&env, "postgres", "revoke postgres from doc_authenticator");
@@ -697,7 +766,10 @@ fn doctor_fails_on_privileged_wiring_whoever_made_it() {
     let (code, c) = doctor_api_roles(&env, "doc");
     assert_eq!(code, 1);
     assert!(
-        c["message"].as_str().unwrap().contains("owns table api.trains"),
+        c["message"]
+            .as_str()
+            .unwrap()
+            .contains("owns table api.trains"),
         "{c}"
     );
     sql(&env, &db, "alter table api.trains owner to doc");
@@ -708,7 +780,10 @@ fn doctor_fails_on_privileged_wiring_whoever_made_it() {
     assert_eq!(code, 1);
     assert!(c["message"].as_str().unwrap().contains("BYPASSRLS"), "{c}");
     assert!(
-        c["fix"].as_str().unwrap().contains("ALTER ROLE \"doc_authenticated\" NOBYPASSRLS"),
+        c["fix"]
+            .as_str()
+            .unwrap()
+            .contains("ALTER ROLE \"doc_authenticated\" NOBYPASSRLS"),
         "{c}"
     );
     sql(&env, "postgres", "alter role doc_authenticated nobypassrls");

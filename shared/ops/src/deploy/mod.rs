@@ -19,8 +19,8 @@ pub mod undeploy;
 
 use crate::pg::lock::{self, LockKey};
 use crate::pg::provision;
-pub use crate::postgrest_state::{DeployRecord, Grants};
 use crate::postgrest_state;
+pub use crate::postgrest_state::{DeployRecord, Grants};
 use crate::roles::{self, PostgrestRoles};
 use crate::session::Session;
 use k8s_openapi::api::core::v1::Secret;

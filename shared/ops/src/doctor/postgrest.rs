@@ -198,7 +198,10 @@ pub(super) fn checks(
             format!(
                 "no PostgREST role ({}, {anon}{}) is privileged or a member of a privileged role",
                 config.authenticator,
-                authenticated.as_deref().map(|a| format!(", {a}")).unwrap_or_default()
+                authenticated
+                    .as_deref()
+                    .map(|a| format!(", {a}"))
+                    .unwrap_or_default()
             ),
         );
     } else {
