@@ -79,7 +79,7 @@ pub struct Options {
 pub enum Report {
     /// `--status`: the Deployment is Available.
     Available(Available),
-    DryRun(DryRun),
+    DryRun(Box<DryRun>),
     Deployed(Box<Deployed>),
     UndeployDryRun(undeploy::UndeployDryRun),
     Undeployed(undeploy::Undeployed),
@@ -504,7 +504,7 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         shown_secret.metadata.namespace = Some(ns.into());
         shown_secret.metadata.annotations = Some(record_annotation);
         anon_reads.tell(&names.anon);
-        return Ok(Report::DryRun(DryRun {
+        return Ok(Report::DryRun(Box::new(DryRun {
             status: "dry_run",
             app,
             namespace: ns,
@@ -517,7 +517,7 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
                 with_kind(&service, "v1", "Service"),
                 if crd { ingress.clone() } else { Value::Null },
             ],
-        }));
+        })));
     }
 
     // Store first, then SQL, then the cluster objects.
