@@ -467,6 +467,58 @@ mod tests {
     }
 
     #[test]
+    fn a_privileged_role_is_described_with_its_chain_and_fix() {
+        let direct = Privileged {
+            path: vec!["web".into()],
+            rule: PrivilegeRule::Attribute("BYPASSRLS"),
+        };
+        assert_eq!(direct.describe(), "role web has BYPASSRLS");
+        assert!(
+            direct
+                .fix("--anon-role", "shop")
+                .starts_with("ALTER ROLE \"web\" NOBYPASSRLS;"),
+            "{}",
+            direct.fix("--anon-role", "shop")
+        );
+        let chain = Privileged {
+            path: vec!["web".into(), "mid".into(), "postgres".into()],
+            rule: PrivilegeRule::Superuser,
+        };
+        assert_eq!(chain.role(), "web");
+        assert_eq!(chain.holder(), "postgres");
+        assert_eq!(
+            chain.describe(),
+            "role web is a member of postgres (web -> mid -> postgres), and postgres is a superuser"
+        );
+        // The grant to cut is the last one of the chain.
+        assert!(
+            chain
+                .fix("--anon-role", "shop")
+                .starts_with("REVOKE \"postgres\" FROM \"mid\";"),
+            "{}",
+            chain.fix("--anon-role", "shop")
+        );
+        let owner = Privileged {
+            path: vec!["o".into()],
+            rule: PrivilegeRule::ObjectOwner {
+                example: "table api.t".into(),
+                count: 3,
+            },
+        };
+        assert!(
+            owner
+                .describe()
+                .contains("owns table api.t and 2 more object(s)")
+        );
+        assert!(
+            owner
+                .fix("--authenticated-role", "shop")
+                .contains("REASSIGN OWNED BY \"o\"")
+        );
+        assert_eq!(PrivilegeRule::Predefined.name(), "predefined role");
+    }
+
+    #[test]
     fn finds_roles_named_by_other_apps_only() {
         let others = [
             rec("a", "a", &[("anon", "anon")]),

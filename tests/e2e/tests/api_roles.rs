@@ -676,6 +676,21 @@ fn widening_needs_the_flag_and_dry_run_shows_the_difference() {
         "{}",
         out.stderr
     );
+
+    // A new anon role gets the recorded grants (its flag asks for it), and
+    // the difference is against what the old anon role read.
+    let out = env.run(
+        "uis-postgrest-deploy",
+        &["wide", "--anon-role", "wide_reader", "--no-wait", "--json"],
+    );
+    out.ok();
+    assert_eq!(
+        out.json()["anon_reads"],
+        serde_json::json!({"added": ["SELECT on api.later"], "removed": []})
+    );
+    assert!(anon_reads(&env, &db, "wide_reader", "api.trains"));
+    assert_eq!(record(&env, "wide")["anon"], "wide_reader");
+    assert_eq!(record(&env, "wide")["grants"], "anon-select");
 }
 
 #[test]

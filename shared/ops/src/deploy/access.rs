@@ -68,35 +68,31 @@ fn relations(c: &mut Client, anon: &str, schemas: &[String]) -> Result<Vec<Relat
         .collect())
 }
 
-/// What anon reads with `before` exposed and today's grants, against what
-/// it reads with `after` exposed once the grants planned for `granted`
-/// (USAGE and SELECT on everything there) have run.
+/// What the anon role reads with `before`'s schemas exposed and today's
+/// grants (role and schemas), against what the anon role of `after` reads
+/// with its schemas exposed once the grants planned for `granted` (USAGE
+/// and SELECT on everything there) have run.
 ///
 /// Errors: the catalog query's.
 pub fn anon_reads(
     c: &mut Client,
-    anon: &str,
-    before: &[String],
-    after: &[String],
+    before: (&str, &[String]),
+    after: (&str, &[String]),
     granted: &[String],
 ) -> Result<AnonReads, Failure> {
-    let all: Vec<String> = before
-        .iter()
-        .chain(after)
-        .cloned()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    let rels = relations(c, anon, &all)?;
-    let reads = |exposed: &[String], granted: &[String]| -> BTreeSet<String> {
-        rels.iter()
-            .filter(|r| exposed.contains(&r.schema))
+    let reads = |c: &mut Client,
+                 anon: &str,
+                 exposed: &[String],
+                 granted: &[String]|
+     -> Result<BTreeSet<String>, Failure> {
+        Ok(relations(c, anon, exposed)?
+            .into_iter()
             .filter(|r| granted.contains(&r.schema) || (r.usage && r.select))
-            .map(|r| r.shown.clone())
-            .collect()
+            .map(|r| r.shown)
+            .collect())
     };
-    let was = reads(before, &[]);
-    let will = reads(after, granted);
+    let was = reads(c, before.0, before.1, &[])?;
+    let will = reads(c, after.0, after.1, granted)?;
     Ok(AnonReads {
         added: will.difference(&was).cloned().collect(),
         removed: was.difference(&will).cloned().collect(),

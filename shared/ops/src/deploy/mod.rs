@@ -23,7 +23,6 @@ use crate::postgrest_state;
 pub use crate::postgrest_state::{DeployRecord, Grants};
 use crate::roles::{self, PostgrestRoles};
 use crate::session::Session;
-use k8s_openapi::api::core::v1::Secret;
 use plan::RoleNames;
 use serde::Serialize;
 use serde_json::Value;
@@ -358,7 +357,11 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         }
         (None, None) => Grants::AnonSelect,
     };
-    let grants_asked = !live.deployed() || opts.grants.is_some() || !opts.schemas.is_empty();
+    // A new anon role (--anon-role) gets the recorded grants too: asked.
+    let anon_changed = recorded.as_ref().is_some_and(|r| r.anon != names.anon)
+        || legacy.as_ref().is_some_and(|c| c.anon_role != names.anon);
+    let grants_asked =
+        !live.deployed() || opts.grants.is_some() || !opts.schemas.is_empty() || anon_changed;
     let anon_select = grants == Grants::AnonSelect && grants_asked;
     if grants == Grants::AnonSelect && !grants_asked {
         let mut missing = Vec::new();
@@ -413,7 +416,18 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         Vec::new()
     };
     let granted: &[String] = if anon_select { &schemas } else { &[] };
-    let anon_reads = access::anon_reads(&mut appdb, &names.anon, &before, &schemas, granted)?;
+    let before_anon = recorded
+        .as_ref()
+        .map(|r| r.anon.clone())
+        .or_else(|| legacy.as_ref().map(|c| c.anon_role.clone()))
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(|| names.anon.clone());
+    let anon_reads = access::anon_reads(
+        &mut appdb,
+        (&before_anon, &before),
+        (&names.anon, &schemas),
+        granted,
+    )?;
     drop(appdb);
     let steps = &plan.steps;
     let password = plan.password.clone();
@@ -435,13 +449,7 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
     }
 
     // The JWT secret: kept across runs, enforced at 32+ characters.
-    let existing_secret = session.block_on(cluster.get_opt::<Secret>(ns, &name))?;
-    let existing_settings: BTreeMap<String, String> = existing_secret
-        .and_then(|s| s.data)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(k, v)| (k, String::from_utf8_lossy(&v.0).into_owned()))
-        .collect();
+    let existing_settings = &live.settings;
     let jwt_secret = match existing_settings.get(pgrst::KEY_JWT_SECRET) {
         Some(s) if !opts.rotate_jwt_secret => {
             if s.chars().count() < 32 {
