@@ -1,15 +1,14 @@
 complete -c uis-postgrest-deploy -l database -d 'The database (default: the app\'s, from the credential store)' -r
-complete -c uis-postgrest-deploy -l schemas -d 'Schemas PostgREST exposes (default: the app\'s schemas, else public)' -r
+complete -c uis-postgrest-deploy -l schemas -d 'Schemas PostgREST exposes (default: the recorded ones, else the app\'s schemas, else public)' -r
 complete -c uis-postgrest-deploy -l authenticator -d 'The login role PostgREST connects as (default: the app\'s, else APP_authenticator)' -r
 complete -c uis-postgrest-deploy -l anon-role -d 'The role for requests without a token (default: the app\'s, else APP_web_anon)' -r
 complete -c uis-postgrest-deploy -l authenticated-role -d 'The role for requests with a token (default: the app\'s, else APP_authenticated)' -r
-complete -c uis-postgrest-deploy -l grants -d 'Grants for the anon role: USAGE and SELECT on the schemas (UIS parity), or none (your DDL grants)' -r -f -a "anon-select\t'USAGE on the schemas, SELECT on their tables, default privileges for new tables'
+complete -c uis-postgrest-deploy -l grants -d 'Grants for the anon role: USAGE and SELECT on the schemas (UIS parity), or none (your DDL grants) [default: the recorded choice, else anon-select]' -r -f -a "anon-select\t'USAGE on the schemas, SELECT on their tables, default privileges for new tables'
 none\t'Nothing: the customer\'s DDL grants what it wants'"
-complete -c uis-postgrest-deploy -l url-prefix -d 'Host prefix of the public URL http://PREFIX.localhost (default: api-APP)' -r
-complete -c uis-postgrest-deploy -l image -d 'PostgREST image' -r
-complete -c uis-postgrest-deploy -l replicas -d 'Number of PostgREST pods' -r
-complete -c uis-postgrest-deploy -l jwt-aud -d 'The audience tokens must carry (PGRST_JWT_AUD): a string, or an RFC 3986 URI when it has \':\'' -r
-complete -c uis-postgrest-deploy -l cors-origins -d 'Only these browser origins may call the API (PGRST_SERVER_CORS_ALLOWED_ORIGINS, e.g. https://app.example.com); default: any origin' -r
+complete -c uis-postgrest-deploy -l url-prefix -d 'Host prefix of the public URL http://PREFIX.localhost (default: the recorded one, else api-APP)' -r
+complete -c uis-postgrest-deploy -l image -d 'PostgREST image (default: the recorded one, else the suite\'s)' -r
+complete -c uis-postgrest-deploy -l replicas -d 'Number of PostgREST pods (default: the recorded number, else 2)' -r
+complete -c uis-postgrest-deploy -l jwt-aud -d 'The audience tokens must carry (PGRST_JWT_AUD)' -r
 complete -c uis-postgrest-deploy -l timeout -d 'Seconds to wait for Available' -r
 complete -c uis-postgrest-deploy -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c uis-postgrest-deploy -l context -d 'The kubeconfig context to use (default: its current-context)' -r

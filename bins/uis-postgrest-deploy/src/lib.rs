@@ -12,7 +12,6 @@ use uis_cli::{ClusterArgs, LocatorArgs, PostgrestRoleArgs};
 use uis_ops::Failure;
 use uis_ops::deploy::{self, Report};
 use uis_ops::output;
-use uis_ops::postgrest as pgrst;
 use uis_ops::session::Session;
 
 /// Deploy PostgREST for an app: roles, JWT secret, Secret, Deployment, Service, IngressRoute.
@@ -22,7 +21,13 @@ use uis_ops::session::Session;
 /// and a Deployment, Service and Traefik IngressRoute named APP-postgrest
 /// whose every PGRST_* setting is a secretKeyRef into it. Creates the
 /// authenticator (LOGIN NOINHERIT, stored password), anon and authenticated
-/// roles when missing and reuses existing ones. Waits for Available.
+/// roles when missing and reuses existing ones (never a privileged one: a
+/// superuser, the app's or database's owner, a role with BYPASSRLS,
+/// CREATEROLE, CREATEDB or REPLICATION, an owner of objects in the schemas,
+/// or a member of any of these). Waits for Available.
+///
+/// Records what it was given on the Secret: a re-run keeps every choice
+/// whose flag it is not given.
 #[derive(Parser, Debug)]
 #[command(name = "uis-postgrest-deploy", version, after_help = EXAMPLES)]
 pub struct Args {
@@ -31,24 +36,24 @@ pub struct Args {
     /// The database (default: the app's, from the credential store)
     #[arg(long, value_name = "DB")]
     pub database: Option<String>,
-    /// Schemas PostgREST exposes (default: the app's schemas, else public)
+    /// Schemas PostgREST exposes (default: the recorded ones, else the app's schemas, else public)
     #[arg(long, value_name = "S1,S2", value_delimiter = ',')]
     pub schemas: Vec<String>,
     #[command(flatten)]
     pub roles: PostgrestRoleArgs,
-    /// Grants for the anon role: USAGE and SELECT on the schemas (UIS parity), or none (your DDL grants)
-    #[arg(long, value_enum, default_value = "anon-select")]
-    pub grants: Grants,
-    /// Host prefix of the public URL http://PREFIX.localhost (default: api-APP)
+    /// Grants for the anon role: USAGE and SELECT on the schemas (UIS parity), or none (your DDL grants) [default: the recorded choice, else anon-select]
+    #[arg(long, value_enum)]
+    pub grants: Option<Grants>,
+    /// Host prefix of the public URL http://PREFIX.localhost (default: the recorded one, else api-APP)
     #[arg(long, value_name = "P")]
     pub url_prefix: Option<String>,
-    /// PostgREST image
-    #[arg(long, value_name = "IMG", default_value = pgrst::DEFAULT_IMAGE)]
-    pub image: String,
-    /// Number of PostgREST pods
-    #[arg(long, value_name = "N", default_value_t = 2, value_parser = replicas, allow_hyphen_values = true)]
-    pub replicas: i32,
-    /// The audience tokens must carry (PGRST_JWT_AUD): a string, or an RFC 3986 URI when it has ':'
+    /// PostgREST image (default: the recorded one, else the suite's)
+    #[arg(long, value_name = "IMG")]
+    pub image: Option<String>,
+    /// Number of PostgREST pods (default: the recorded number, else 2)
+    #[arg(long, value_name = "N", value_parser = replicas, allow_hyphen_values = true)]
+    pub replicas: Option<i32>,
+    /// The audience tokens must carry (PGRST_JWT_AUD): a string, or an RFC 3986 URI when it has ':' (default: the recorded one)
     #[arg(long, value_name = "AUD")]
     pub jwt_aud: Option<String>,
     /// Only these browser origins may call the API (PGRST_SERVER_CORS_ALLOWED_ORIGINS, e.g. https://app.example.com); default: any origin
@@ -102,7 +107,7 @@ pub enum Grants {
 const EXAMPLES: &str = "Examples:
   uis-postgrest-deploy railway --schemas railway
   uis-postgrest-deploy railway --schemas railway --authenticator authenticator --anon-role anon --authenticated-role authenticated --grants none
-  uis-postgrest-deploy railway --rotate-jwt-secret
+  uis-postgrest-deploy railway --rotate-jwt-secret   (keeps every other choice)
   uis-postgrest-deploy railway --status
   uis-postgrest-deploy railway --undeploy";
 
@@ -147,7 +152,10 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         database: args.database.clone(),
         schemas: args.schemas.clone(),
         roles: args.roles.roles(),
-        anon_select: args.grants == Grants::AnonSelect,
+        grants: args.grants.map(|g| match g {
+            Grants::AnonSelect => deploy::Grants::AnonSelect,
+            Grants::None => deploy::Grants::None,
+        }),
         url_prefix: args.url_prefix.clone(),
         image: args.image.clone(),
         replicas: args.replicas,

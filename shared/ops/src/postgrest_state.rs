@@ -1,13 +1,20 @@
 //! A deployed app's PostgREST read back from the cluster: its Secret
-//! `<app>-postgrest` in namespace `postgrest`, as [`Config`].
+//! `<app>-postgrest` in namespace `postgrest`, as [`Config`]; and what the
+//! deploy was given ([`DeployRecord`], kept as an annotation on that
+//! Secret) with the live objects a re-run starts from ([`Live`]).
 
+use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::{ApiResource, GroupVersionKind};
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use uis_core::Failure;
 use uis_core::error::Phase;
 use uis_kube::Cluster;
-use uis_postgrest::{Config, JwtConfig, KEY_JWT_SECRET, NAMESPACE, name};
+use uis_postgrest::{
+    Config, DEPLOY_RECORD_ANNOTATION, JwtConfig, KEY_DB_SCHEMAS, KEY_JWT_SECRET, NAMESPACE,
+    PublicRoute, name,
+};
 
 /// The IngressRoute's resource (`traefik.io/v1alpha1`, `ingressroutes`).
 pub fn ingress_resource() -> ApiResource {
@@ -100,4 +107,144 @@ pub fn db_settings(
         .iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect())
+}
+
+/// What the anon role is granted by the deploy (`--grants`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Grants {
+    /// USAGE on the schemas, SELECT on their tables, default privileges for
+    /// the owner's future tables.
+    AnonSelect,
+    /// Nothing: the customer's DDL grants what it wants.
+    None,
+}
+
+impl Grants {
+    /// `anon-select` or `none`, as the flag spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grants::AnonSelect => "anon-select",
+            Grants::None => "none",
+        }
+    }
+}
+
+/// What `uis postgrest deploy` was given, after defaults: kept as JSON in
+/// the annotation [`DEPLOY_RECORD_ANNOTATION`] of Secret `<app>-postgrest`
+/// (it survives `--undeploy`; `--purge` deletes it with the Secret). A
+/// re-run takes each value from its flag when given, else from here, so
+/// `--rotate-jwt-secret`, `--rotate-password`, `--replicas N` or no flag
+/// at all keep every other choice (docs/security.md, "What a re-run may
+/// change").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeployRecord {
+    pub schemas: Vec<String>,
+    pub grants: Grants,
+    pub authenticator: String,
+    pub anon: String,
+    pub authenticated: String,
+    pub url_prefix: String,
+    #[serde(default)]
+    pub jwt_aud: Option<String>,
+    pub image: String,
+    pub replicas: i32,
+    /// `--cors-origins` (PGRST_SERVER_CORS_ALLOWED_ORIGINS): kept like the
+    /// others once that flag records it; `None`: PostgREST's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cors_origins: Option<Vec<String>>,
+}
+
+impl DeployRecord {
+    /// The annotation's value.
+    pub fn to_annotation(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// An app's PostgREST objects as a re-run finds them: the Secret's
+/// settings and record, and what the Deployment and IngressRoute say (for
+/// a deployment made before the record existed).
+#[derive(Debug, Clone, Default)]
+pub struct Live {
+    /// The Secret's decoded data (empty without the Secret).
+    pub settings: BTreeMap<String, String>,
+    /// The record annotation, when the Secret has a readable one.
+    pub record: Option<DeployRecord>,
+    /// The Deployment's image, replicas and PGRST_DB_SCHEMAS (a literal
+    /// env value wins over the Secret's, as in the pods).
+    pub image: Option<String>,
+    pub replicas: Option<i32>,
+    pub schemas: Option<Vec<String>>,
+    /// The IngressRoute's host prefix.
+    pub url_prefix: Option<String>,
+}
+
+impl Live {
+    /// Whether anything of an earlier deploy is there.
+    pub fn deployed(&self) -> bool {
+        !self.settings.is_empty() || self.record.is_some() || self.image.is_some()
+    }
+}
+
+fn split_schemas(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Reads the Secret, the Deployment and (when `ingress_crd`) the
+/// IngressRoute `<app>-postgrest`.
+///
+/// Errors: the API calls' (phase `cluster`).
+pub async fn read_live(cluster: &Cluster, app: &str, ingress_crd: bool) -> Result<Live, Failure> {
+    let n = name(app);
+    let mut live = Live::default();
+    if let Some(secret) = cluster.get_opt::<Secret>(NAMESPACE, &n).await? {
+        live.record = secret
+            .metadata
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(DEPLOY_RECORD_ANNOTATION))
+            .and_then(|v| serde_json::from_str(v).ok());
+        live.settings = secret
+            .data
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k, String::from_utf8_lossy(&v.0).into_owned()))
+            .collect();
+        live.schemas = live.settings.get(KEY_DB_SCHEMAS).map(|s| split_schemas(s));
+    }
+    if let Some(d) = cluster.get_opt::<Deployment>(NAMESPACE, &n).await? {
+        let spec = d.spec.as_ref();
+        live.replicas = spec.and_then(|s| s.replicas);
+        let container = spec
+            .and_then(|s| s.template.spec.as_ref())
+            .and_then(|s| s.containers.first());
+        live.image = container.and_then(|c| c.image.clone());
+        if let Some(v) = container
+            .and_then(|c| c.env.as_ref())
+            .and_then(|env| env.iter().rev().find(|e| e.name == KEY_DB_SCHEMAS))
+            .and_then(|e| e.value.as_ref())
+        {
+            live.schemas = Some(split_schemas(v));
+        }
+    }
+    if ingress_crd {
+        let api: Api<DynamicObject> =
+            Api::namespaced_with(cluster.client.clone(), NAMESPACE, &ingress_resource());
+        if let Some(obj) = cluster
+            .call(
+                &format!("reading IngressRoute {NAMESPACE}/{n}"),
+                api.get_opt(&n),
+            )
+            .await?
+        {
+            let v = serde_json::to_value(&obj).unwrap_or_default();
+            live.url_prefix = PublicRoute::of_ingress_route(app, &v).map(|r| r.prefix);
+        }
+    }
+    Ok(live)
 }

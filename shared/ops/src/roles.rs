@@ -2,12 +2,15 @@
 //! names as asked for ([`PostgrestRoles`]), the one password reconciliation
 //! configure and deploy share ([`reconcile_password`]), and the one
 //! shared-role check (roles are cluster-wide: one app's role names may be
-//! another app's) that configure, deploy and doctor make ([`shared_with`]).
+//! another app's) that configure, deploy and doctor make ([`shared_with`]),
+//! and the one rule that PostgREST's roles are never privileged
+//! ([`privileged`], used by deploy to refuse and by doctor to fail), with
+//! the rule for whose password the suite may set ([`password_authority`]).
 
 use crate::session::Session;
 use postgres::Client;
 use uis_core::Failure;
-use uis_core::app::RoleKind;
+use uis_core::app::{RoleKind, quote_ident};
 use uis_kube::store::AppRecord;
 
 /// PostgREST's role names as asked for (`--authenticator`, `--anon-role`,
@@ -143,6 +146,295 @@ pub fn shared_with(others: &[AppRecord], app: &str, roles: &[&str]) -> Vec<Share
     found
 }
 
+/// Why a role may not serve PostgREST (docs/security.md, "API roles").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrivilegeRule {
+    /// `rolsuper`: every request would run as the superuser.
+    Superuser,
+    /// The app's owner: owns the tables, so row-level security is skipped.
+    AppOwner,
+    /// The owner of the app's database.
+    DatabaseOwner,
+    /// BYPASSRLS, CREATEROLE, CREATEDB or REPLICATION.
+    Attribute(&'static str),
+    /// Owns the schema or objects in an exposed schema (owners bypass RLS
+    /// and may alter or drop what they own): one example and how many.
+    ObjectOwner { example: String, count: i64 },
+    /// A predefined role that bypasses grants or reaches the server's
+    /// files (`pg_read_all_data`, `pg_write_all_data`, ...).
+    Predefined,
+}
+
+/// The predefined roles that count as privileged: they read or write every
+/// table whatever the grants, or read, write or run files on the server.
+pub const PRIVILEGED_PREDEFINED: [&str; 5] = [
+    "pg_read_all_data",
+    "pg_write_all_data",
+    "pg_read_server_files",
+    "pg_write_server_files",
+    "pg_execute_server_program",
+];
+
+impl PrivilegeRule {
+    /// The rule's short name, as refusals and doctor print it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            PrivilegeRule::Superuser => "superuser",
+            PrivilegeRule::AppOwner => "app owner",
+            PrivilegeRule::DatabaseOwner => "database owner",
+            PrivilegeRule::Attribute(a) => a,
+            PrivilegeRule::ObjectOwner { .. } => "object owner",
+            PrivilegeRule::Predefined => "predefined role",
+        }
+    }
+}
+
+/// One way an API role is privileged: `path` runs from the API role to the
+/// role that holds the privilege (`path.len() == 1`: the role itself; else
+/// through memberships, each role a member of the next).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Privileged {
+    pub path: Vec<String>,
+    pub rule: PrivilegeRule,
+}
+
+impl Privileged {
+    /// The API role.
+    pub fn role(&self) -> &str {
+        &self.path[0]
+    }
+
+    /// The role that holds the privilege.
+    pub fn holder(&self) -> &str {
+        self.path.last().map(String::as_str).unwrap_or_default()
+    }
+
+    /// What is wrong, in a sentence without the flag.
+    pub fn describe(&self) -> String {
+        let holder = self.holder();
+        let what = match &self.rule {
+            PrivilegeRule::Superuser => format!("{holder} is a superuser"),
+            PrivilegeRule::AppOwner => {
+                format!("{holder} is the app's owner (owners bypass row-level security)")
+            }
+            PrivilegeRule::DatabaseOwner => format!("{holder} owns the app's database"),
+            PrivilegeRule::Attribute(a) => format!("{holder} has {a}"),
+            PrivilegeRule::ObjectOwner { example, count } => format!(
+                "{holder} owns {example}{} in the exposed schemas (owners bypass row-level security)",
+                if *count > 1 {
+                    format!(" and {} more object(s)", count - 1)
+                } else {
+                    String::new()
+                }
+            ),
+            PrivilegeRule::Predefined => format!(
+                "{holder} is a predefined role that bypasses grants or reaches the server's files"
+            ),
+        };
+        if self.path.len() == 1 {
+            format!("role {what}")
+        } else {
+            format!(
+                "role {} is a member of {holder} ({}), and {what}",
+                self.role(),
+                self.path.join(" -> ")
+            )
+        }
+    }
+
+    /// The fix: cut the membership that reaches the privilege (the last
+    /// grant on the path), else take the privilege away or use another role.
+    pub fn fix(&self, flag: &str, app: &str) -> String {
+        let n = self.path.len();
+        if n > 1 {
+            return format!(
+                "REVOKE {} FROM {};  (as admin: `uis db psql {app} --as admin -c '...'`), or name another role with {flag}",
+                quote_ident(&self.path[n - 1]),
+                quote_ident(&self.path[n - 2])
+            );
+        }
+        let role = quote_ident(self.holder());
+        let other = format!(
+            "name a role of its own with {flag}, or leave {flag} out for the suite's default (a NOLOGIN role it creates)"
+        );
+        match &self.rule {
+            PrivilegeRule::Attribute(a) => format!("ALTER ROLE {role} NO{a};  or {other}"),
+            PrivilegeRule::ObjectOwner { .. } => format!(
+                "give its objects to the app's owner (`REASSIGN OWNED BY {role} TO <owner>` in the app's database), or {other}"
+            ),
+            _ => other,
+        }
+    }
+}
+
+/// The app's side of [`privileged`]: whose ownership counts.
+pub struct ApiContext<'a> {
+    /// The app's owner role.
+    pub app_owner: &'a str,
+    /// The app's database (its owner counts).
+    pub database: &'a str,
+    /// The exposed schemas (owners of objects in them count).
+    pub schemas: &'a [String],
+}
+
+/// Every way `role` is privileged (empty: fit to be anon, authenticated or
+/// authenticator): the role itself, and every role it is a member of
+/// through any chain of `pg_auth_members` (whatever the PostgreSQL 16+
+/// INHERIT and SET options of each grant: a grant without SET still passes
+/// its privileges on when it inherits, one without INHERIT still lets the
+/// member `SET ROLE`, which is what PostgREST does, and one with neither is
+/// one `GRANT ... WITH` away; `pg_has_role(.., 'MEMBER')` counts them all
+/// too), checked against the rules of [`PrivilegeRule`]. Shortest chains
+/// first, one finding per holder and rule. `c` is a connection to the
+/// app's database (ownership is per database). A role that does not exist
+/// has no findings.
+///
+/// Errors: the catalog queries'.
+pub fn privileged(
+    c: &mut Client,
+    role: &str,
+    ctx: &ApiContext<'_>,
+) -> Result<Vec<Privileged>, postgres::Error> {
+    let rows = c.query(
+        "with recursive chain(oid, path) as (
+             select r.oid, array[r.oid] from pg_roles r where r.rolname = $1
+             union all
+             select m.roleid, c.path || m.roleid
+               from pg_auth_members m join chain c on m.member = c.oid
+              where m.roleid <> all(c.path)
+         ), shortest as (
+             select distinct on (oid) oid, path from chain order by oid, array_length(path, 1)
+         )
+         select (select array_agg(x.rolname::text order by u.ord)
+                   from unnest(s.path) with ordinality u(o, ord) join pg_roles x on x.oid = u.o),
+                r.rolname::text, r.rolsuper, r.rolbypassrls, r.rolcreaterole, r.rolcreatedb, r.rolreplication
+           from shortest s join pg_roles r on r.oid = s.oid
+          order by array_length(s.path, 1), r.rolname",
+        &[&role],
+    )?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let db_owner = crate::pg::provision::database_owner(c, ctx.database)?;
+    // Owners of the schemas and of every object in them, by owner.
+    let owners: Vec<(String, String, i64)> = c
+        .query(
+            "select pg_get_userbyid(owner)::text, min(what), count(*) from (
+                 select n.nspowner as owner, 'schema ' || quote_ident(n.nspname) as what
+                   from pg_namespace n where n.nspname = any($1)
+                 union all
+                 select c.relowner, case c.relkind when 'S' then 'sequence ' when 'v' then 'view ' when 'm' then 'materialized view ' else 'table ' end
+                        || quote_ident(n.nspname) || '.' || quote_ident(c.relname)
+                   from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                  where n.nspname = any($1) and c.relkind in ('r', 'p', 'v', 'm', 'f', 'S')
+                 union all
+                 select p.proowner, 'function ' || p.oid::regprocedure::text
+                   from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+                  where n.nspname = any($1)
+             ) o group by owner",
+            &[&ctx.schemas],
+        )?
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    let mut found = Vec::new();
+    for r in &rows {
+        let path: Vec<String> = r.get(0);
+        let name: String = r.get(1);
+        let mut rules = Vec::new();
+        if r.get::<_, bool>(2) {
+            rules.push(PrivilegeRule::Superuser);
+        }
+        if name == ctx.app_owner {
+            rules.push(PrivilegeRule::AppOwner);
+        }
+        if db_owner.as_deref() == Some(name.as_str()) && name != ctx.app_owner {
+            rules.push(PrivilegeRule::DatabaseOwner);
+        }
+        for (i, attr) in ["BYPASSRLS", "CREATEROLE", "CREATEDB", "REPLICATION"]
+            .into_iter()
+            .enumerate()
+        {
+            if r.get::<_, bool>(3 + i) {
+                rules.push(PrivilegeRule::Attribute(attr));
+            }
+        }
+        if name != ctx.app_owner
+            && let Some((_, example, count)) = owners.iter().find(|(o, _, _)| o == &name)
+        {
+            rules.push(PrivilegeRule::ObjectOwner {
+                example: example.clone(),
+                count: *count,
+            });
+        }
+        if PRIVILEGED_PREDEFINED.contains(&name.as_str()) {
+            rules.push(PrivilegeRule::Predefined);
+        }
+        for rule in rules {
+            found.push(Privileged {
+                path: path.clone(),
+                rule,
+            });
+        }
+    }
+    Ok(found)
+}
+
+/// Whether the suite may set the password of an existing LOGIN role it is
+/// asked to use as the authenticator. Never a superuser's; otherwise only
+/// a role the suite created for this app (`created`), a role whose current
+/// password the suite issued (`stored`: the app's store holds it and it
+/// still logs in, so setting it again changes nothing anyone else holds),
+/// or a role with no password at all (its first password locks nobody out:
+/// whoever logs in without one keeps doing so).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordAuthority {
+    /// The suite created the role for this app.
+    Created,
+    /// The role has no password yet.
+    NoPassword,
+    /// The role has a password the suite did not issue (or it cannot tell).
+    Foreign,
+    /// The role is a superuser.
+    Superuser,
+}
+
+/// [`PasswordAuthority`] of an existing role. `created`: the app's record
+/// lists it among the roles the suite created. Reading `pg_authid` needs a
+/// superuser; when the admin cannot, the password is taken as present.
+///
+/// Errors: the catalog query's (other than permission denied on
+/// `pg_authid`).
+pub fn password_authority(
+    c: &mut Client,
+    role: &str,
+    created: bool,
+) -> Result<PasswordAuthority, postgres::Error> {
+    let superuser: bool = c
+        .query_opt("select rolsuper from pg_roles where rolname = $1", &[&role])?
+        .map(|r| r.get(0))
+        .unwrap_or(false);
+    if superuser {
+        return Ok(PasswordAuthority::Superuser);
+    }
+    if created {
+        return Ok(PasswordAuthority::Created);
+    }
+    let has_password = match c.query_opt(
+        "select rolpassword is not null from pg_authid where rolname = $1",
+        &[&role],
+    ) {
+        Ok(row) => row.map(|r| r.get::<_, bool>(0)).unwrap_or(false),
+        Err(e) if e.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) => true,
+        Err(e) => return Err(e),
+    };
+    Ok(if has_password {
+        PasswordAuthority::Foreign
+    } else {
+        PasswordAuthority::NoPassword
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,6 +464,58 @@ mod tests {
         assert!(PostgrestRoles::default().validate().is_ok());
         let kinds: Vec<&str> = roles.by_kind().iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(kinds, ["authenticator", "anon", "authenticated"]);
+    }
+
+    #[test]
+    fn a_privileged_role_is_described_with_its_chain_and_fix() {
+        let direct = Privileged {
+            path: vec!["web".into()],
+            rule: PrivilegeRule::Attribute("BYPASSRLS"),
+        };
+        assert_eq!(direct.describe(), "role web has BYPASSRLS");
+        assert!(
+            direct
+                .fix("--anon-role", "shop")
+                .starts_with("ALTER ROLE \"web\" NOBYPASSRLS;"),
+            "{}",
+            direct.fix("--anon-role", "shop")
+        );
+        let chain = Privileged {
+            path: vec!["web".into(), "mid".into(), "postgres".into()],
+            rule: PrivilegeRule::Superuser,
+        };
+        assert_eq!(chain.role(), "web");
+        assert_eq!(chain.holder(), "postgres");
+        assert_eq!(
+            chain.describe(),
+            "role web is a member of postgres (web -> mid -> postgres), and postgres is a superuser"
+        );
+        // The grant to cut is the last one of the chain.
+        assert!(
+            chain
+                .fix("--anon-role", "shop")
+                .starts_with("REVOKE \"postgres\" FROM \"mid\";"),
+            "{}",
+            chain.fix("--anon-role", "shop")
+        );
+        let owner = Privileged {
+            path: vec!["o".into()],
+            rule: PrivilegeRule::ObjectOwner {
+                example: "table api.t".into(),
+                count: 3,
+            },
+        };
+        assert!(
+            owner
+                .describe()
+                .contains("owns table api.t and 2 more object(s)")
+        );
+        assert!(
+            owner
+                .fix("--authenticated-role", "shop")
+                .contains("REASSIGN OWNED BY \"o\"")
+        );
+        assert_eq!(PrivilegeRule::Predefined.name(), "predefined role");
     }
 
     #[test]

@@ -30,6 +30,10 @@ pub const NAMESPACE: &str = "postgrest";
 /// The pod-template annotation holding the Secret's checksum.
 pub const CHECKSUM_ANNOTATION: &str = "uis.sovereignsky.no/secret-checksum";
 
+/// The Secret's annotation holding what `uis postgrest deploy` was given
+/// (JSON, `uis_ops::postgrest_state::DeployRecord`), so a re-run keeps it.
+pub const DEPLOY_RECORD_ANNOTATION: &str = "uis.sovereignsky.no/deploy-options";
+
 /// Keys of the Secret.
 pub const KEY_DB_URI: &str = "PGRST_DB_URI";
 pub const KEY_DB_SCHEMAS: &str = "PGRST_DB_SCHEMAS";

@@ -14,6 +14,7 @@
 //! `uis_harness::pg::Pg::lease`); nextest runs every test in a process of its
 //! own anyway.
 
+mod api_roles;
 mod cli;
 mod clients;
 mod completions;

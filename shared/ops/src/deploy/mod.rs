@@ -4,17 +4,25 @@
 //! Nothing is left to patch by hand: every `PGRST_*` value is bound from the
 //! Secret, the customer's own role names are honoured, and a re-run changes
 //! nothing. The SQL is [`plan`], the cluster objects [`objects`], removal
-//! [`undeploy`].
+//! [`undeploy`], what anon can read before and after [`access`].
+//!
+//! Two rules hold on every run (docs/security.md, "PostgREST's roles and
+//! re-runs"): the three API roles are never privileged
+//! ([`roles::privileged`]), and a re-run changes only what its flags ask:
+//! every choice is recorded ([`DeployRecord`]) and taken from the record
+//! when its flag is not given.
 
+pub mod access;
 pub mod objects;
 pub mod plan;
 pub mod undeploy;
 
 use crate::pg::lock::{self, LockKey};
 use crate::pg::provision;
+use crate::postgrest_state;
+pub use crate::postgrest_state::{DeployRecord, Grants};
 use crate::roles::{self, PostgrestRoles};
 use crate::session::Session;
-use k8s_openapi::api::core::v1::Secret;
 use plan::RoleNames;
 use serde::Serialize;
 use serde_json::Value;
@@ -36,15 +44,20 @@ pub struct Options {
     pub app: String,
     /// `--database`: must be the app's.
     pub database: Option<String>,
-    /// Exposed schemas (default: the app's, else `public`).
+    /// Exposed schemas; empty: the recorded ones, else the app's, else
+    /// `public`.
     pub schemas: Vec<String>,
+    /// Role names; `None`: the recorded, else the app's, else the default.
     pub roles: PostgrestRoles,
-    /// Grant anon USAGE and SELECT on the schemas (`--grants anon-select`).
-    pub anon_select: bool,
-    /// Host prefix of `http://PREFIX.localhost` (default `api-APP`).
+    /// `--grants`; `None`: the recorded choice, else `anon-select`.
+    pub grants: Option<Grants>,
+    /// Host prefix of `http://PREFIX.localhost` (`None`: the recorded one,
+    /// else `api-APP`).
     pub url_prefix: Option<String>,
-    pub image: String,
-    pub replicas: i32,
+    /// `None`: the recorded image, else [`pgrst::DEFAULT_IMAGE`].
+    pub image: Option<String>,
+    /// `None`: the recorded number, else 2.
+    pub replicas: Option<i32>,
     pub jwt_aud: Option<String>,
     /// `--cors-origins`: the only origins browsers may call the API from
     /// (`None`: any origin, PostgREST's default).
@@ -68,7 +81,7 @@ pub struct Options {
 pub enum Report {
     /// `--status`: the Deployment is Available.
     Available(Available),
-    DryRun(DryRun),
+    DryRun(Box<DryRun>),
     Deployed(Box<Deployed>),
     UndeployDryRun(undeploy::UndeployDryRun),
     Undeployed(undeploy::Undeployed),
@@ -90,6 +103,11 @@ pub struct DryRun {
     pub app: String,
     pub namespace: &'static str,
     pub sql: Vec<String>,
+    /// What the anon role would newly read, or no longer read, through the
+    /// API.
+    pub anon_reads: access::AnonReads,
+    /// What the deploy would record (and a later re-run keep).
+    pub record: DeployRecord,
     /// Secret, Deployment, Service, IngressRoute (`null` without the CRD).
     pub manifests: Vec<Value>,
 }
@@ -118,6 +136,12 @@ pub struct Deployed {
     /// `http://PREFIX.localhost`; `None` without the IngressRoute CRD.
     pub public_url: Option<String>,
     pub jwt_aud: Option<String>,
+    /// `anon-select` or `none`.
+    pub grants: &'static str,
+    pub image: String,
+    pub replicas: i32,
+    /// What the anon role newly reads, or no longer reads, through the API.
+    pub anon_reads: access::AnonReads,
     pub available: bool,
     pub created_roles: Vec<String>,
     pub changes: Vec<String>,
@@ -219,17 +243,44 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         .hint(format!("leave --database out, or configure that database: `uis db configure {app} --database {d}`")));
     }
     let db = rec.database.clone();
+    let mut pg = session.connect_admin("postgres", APPLICATION)?;
+    lock::lock(&mut pg, &LockKey::Postgrest(app.clone()))?;
+    // What an earlier deploy left: its record, else the live objects.
+    let crd = session.block_on(objects::ingress_crd_exists(&cluster))?;
+    let live = session.block_on(postgrest_state::read_live(&cluster, &app, crd))?;
+    let recorded = live.record.clone();
+    let legacy = (recorded.is_none() && live.deployed())
+        .then(|| pgrst::Config::from_settings(&app, live.settings.clone()));
     let schemas = if !opts.schemas.is_empty() {
         opts.schemas.clone()
+    } else if let Some(r) = &recorded {
+        r.schemas.clone()
+    } else if let Some(s) = live.schemas.clone().filter(|s| !s.is_empty()) {
+        s
     } else if !rec.schemas.is_empty() {
         rec.schemas.clone()
     } else {
         vec!["public".to_string()]
     };
-    let [authenticator, anon, authenticated] = opts
-        .roles
-        .by_kind()
-        .map(|(kind, flag)| store::pick_role(flag, Some(&rec), &app, kind.as_str()));
+    let [authenticator, anon, authenticated] = opts.roles.by_kind().map(|(kind, flag)| {
+        let from_record = recorded.as_ref().map(|r| match kind {
+            RoleKind::Authenticator => r.authenticator.clone(),
+            RoleKind::Anon => r.anon.clone(),
+            _ => r.authenticated.clone(),
+        });
+        let from_live = legacy
+            .as_ref()
+            .map(|c| match kind {
+                RoleKind::Authenticator => c.authenticator.clone(),
+                RoleKind::Anon => c.anon_role.clone(),
+                _ => String::new(),
+            })
+            .filter(|r| !r.is_empty());
+        flag.clone()
+            .or(from_record)
+            .or(from_live)
+            .unwrap_or_else(|| store::pick_role(&None, Some(&rec), &app, kind.as_str()))
+    });
     if authenticator == anon || authenticator == authenticated || anon == authenticated {
         return Err(Failure::usage(
             "--authenticator, --anon-role and --authenticated-role must be three different roles",
@@ -243,10 +294,20 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
     let url_prefix = opts
         .url_prefix
         .clone()
+        .or_else(|| recorded.as_ref().map(|r| r.url_prefix.clone()))
+        .or_else(|| live.url_prefix.clone())
         .unwrap_or_else(|| format!("api-{app}"));
-
-    let mut pg = session.connect_admin("postgres", APPLICATION)?;
-    lock::lock(&mut pg, &LockKey::Postgrest(app.clone()))?;
+    let image = opts
+        .image
+        .clone()
+        .or_else(|| recorded.as_ref().map(|r| r.image.clone()))
+        .or_else(|| live.image.clone())
+        .unwrap_or_else(|| pgrst::DEFAULT_IMAGE.to_string());
+    let replicas = opts
+        .replicas
+        .or_else(|| recorded.as_ref().map(|r| r.replicas))
+        .or(live.replicas)
+        .unwrap_or(2);
 
     // Validate before any change: the database and schemas exist.
     if provision::database_owner(&mut pg, &db)?.is_none() {
@@ -263,6 +324,70 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         if provision::schema_owner(&mut appdb, s)?.is_none() {
             return Err(Failure::new(Phase::Validate, format!("schema {s:?} does not exist in database {db:?} (nothing was changed)"))
                 .hint(format!("create it: `uis db configure {app} --schemas {s}` or in your DDL (`uis db psql {app} -c 'CREATE SCHEMA {s}'`)")));
+        }
+    }
+    // API roles are never privileged: refused before any change.
+    let ctx = roles::ApiContext {
+        app_owner: &rec.owner,
+        database: &db,
+        schemas: &schemas,
+    };
+    for (flag, role) in [
+        ("--anon-role", &names.anon),
+        ("--authenticated-role", &names.authenticated),
+        ("--authenticator", &names.authenticator),
+    ] {
+        if let Some(p) = roles::privileged(&mut appdb, role, &ctx)?.first() {
+            return Err(Failure::new(
+                Phase::Role,
+                format!(
+                    "{flag} {role}: refused, PostgREST's roles are never privileged ({} rule): {}; every request would run with that privilege (nothing was changed)",
+                    p.rule.name(),
+                    p.describe()
+                ),
+            )
+            .hint(p.fix(flag, &app)));
+        }
+    }
+    // The grants: the flag, else the record, else (a deployment made before
+    // the record) what the catalog shows, else anon-select. Grants are
+    // planned only on a first deploy or when --grants or --schemas is given:
+    // a re-run without them never widens what anon reads.
+    let grants = match (opts.grants, &recorded) {
+        (Some(g), _) => g,
+        (None, Some(r)) => r.grants,
+        (None, None) if live.deployed() => {
+            if access::reads_everything(&mut appdb, &names.anon, &schemas)? {
+                Grants::AnonSelect
+            } else {
+                Grants::None
+            }
+        }
+        (None, None) => Grants::AnonSelect,
+    };
+    // A new anon role (--anon-role) gets the recorded grants too: asked.
+    let anon_changed = recorded.as_ref().is_some_and(|r| r.anon != names.anon)
+        || legacy.as_ref().is_some_and(|c| c.anon_role != names.anon);
+    let grants_asked =
+        !live.deployed() || opts.grants.is_some() || !opts.schemas.is_empty() || anon_changed;
+    let anon_select = grants == Grants::AnonSelect && grants_asked;
+    if grants == Grants::AnonSelect && !grants_asked {
+        let mut missing = Vec::new();
+        provision::ensure_read_grants(
+            Some(&mut appdb),
+            &mut missing,
+            &db,
+            &schemas,
+            &rec.owner,
+            &names.anon,
+        )?;
+        if !missing.is_empty() {
+            note(format!(
+                "uis: {} lacks {} of the anon-select grants (e.g. `{}`); a re-run without --grants or --schemas never widens what anon reads: grant them with `uis postgrest deploy {app} --grants anon-select`",
+                names.anon,
+                missing.len(),
+                missing[0].shown
+            ));
         }
     }
     // Roles are cluster-wide: say so when another app's PostgREST uses one.
@@ -288,8 +413,28 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
             owner: &rec.owner,
             stored_password: rec.passwords.get(&names.authenticator).map(String::as_str),
             rotate_password: opts.rotate_password,
-            anon_select: opts.anon_select,
+            anon_select,
+            authenticator_created: rec.created_roles.contains(&names.authenticator),
         },
+    )?;
+    // What anon reads through the API before and after this run.
+    let before: Vec<String> = if live.deployed() {
+        live.schemas.clone().unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let granted: &[String] = if anon_select { &schemas } else { &[] };
+    let before_anon = recorded
+        .as_ref()
+        .map(|r| r.anon.clone())
+        .or_else(|| legacy.as_ref().map(|c| c.anon_role.clone()))
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(|| names.anon.clone());
+    let anon_reads = access::anon_reads(
+        &mut appdb,
+        (&before_anon, &before),
+        (&names.anon, &schemas),
+        granted,
     )?;
     drop(appdb);
     let steps = &plan.steps;
@@ -312,13 +457,7 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
     }
 
     // The JWT secret: kept across runs, enforced at 32+ characters.
-    let existing_secret = session.block_on(cluster.get_opt::<Secret>(ns, &name))?;
-    let existing_settings: BTreeMap<String, String> = existing_secret
-        .and_then(|s| s.data)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(k, v)| (k, String::from_utf8_lossy(&v.0).into_owned()))
-        .collect();
+    let existing_settings = &live.settings;
     let jwt_secret = match existing_settings.get(pgrst::KEY_JWT_SECRET) {
         Some(s) if !opts.rotate_jwt_secret => {
             // PostgREST's rule, in bytes (after base64 decoding when set).
@@ -341,6 +480,27 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         .jwt_aud
         .clone()
         .or_else(|| existing_settings.get(pgrst::KEY_JWT_AUD).cloned());
+    // CORS: the origins asked for, else the recorded ones, else those of the
+    // last deploy's Secret; a legacy "*" (which PostgREST matches literally,
+    // allowing no browser) is dropped.
+    let cors = opts.cors_origins.clone().or_else(|| recorded.as_ref().and_then(|r| r.cors_origins.clone())).or_else(|| {
+        existing_settings
+            .get(pgrst::KEY_CORS_ORIGINS)
+            .filter(|v| !v.is_empty() && v.split(',').all(|o| o.trim() != "*"))
+            .map(|v| v.split(',').map(|o| o.trim().to_string()).collect())
+    });
+    let record = DeployRecord {
+        schemas: schemas.clone(),
+        grants,
+        authenticator: names.authenticator.clone(),
+        anon: names.anon.clone(),
+        authenticated: names.authenticated.clone(),
+        url_prefix: url_prefix.clone(),
+        jwt_aud: jwt_aud.clone(),
+        image: image.clone(),
+        replicas,
+        cors_origins: cors.clone(),
+    };
     let loc = session.locator.clone();
     let db_uri = uis_core::creds::url(
         &names.authenticator,
@@ -356,14 +516,6 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         &jwt_secret,
         jwt_aud.as_deref(),
     );
-    // CORS: the origins asked for, else those of the last deploy; a legacy
-    // "*" (which PostgREST matches literally, allowing no browser) is dropped.
-    let cors = opts.cors_origins.clone().or_else(|| {
-        existing_settings
-            .get(pgrst::KEY_CORS_ORIGINS)
-            .filter(|v| !v.is_empty() && v.split(',').all(|o| o.trim() != "*"))
-            .map(|v| v.split(',').map(|o| o.trim().to_string()).collect())
-    });
     pgrst::set_cors_origins(&mut settings, cors.as_deref());
     // JWT settings added to the Secret by hand stay, and are bound into the
     // pods like the rest. The base64 flag goes with the secret it decodes: a
@@ -383,10 +535,14 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
             settings.insert(key.to_string(), v);
         }
     }
-    let secret_obj = pgrst::secret(&app, &settings);
-    let deployment = pgrst::deployment(&app, &settings, &opts.image, opts.replicas);
+    let record_annotation = BTreeMap::from([(
+        pgrst::DEPLOY_RECORD_ANNOTATION.to_string(),
+        record.to_annotation(),
+    )]);
+    let mut secret_obj = pgrst::secret(&app, &settings);
+    secret_obj.metadata.annotations = Some(record_annotation.clone());
+    let deployment = pgrst::deployment(&app, &settings, &image, replicas);
     let service = pgrst::service(&app);
-    let crd = session.block_on(objects::ingress_crd_exists(&cluster))?;
     let ingress = pgrst::ingress_route(&app, &url_prefix);
 
     if opts.dry_run {
@@ -395,18 +551,22 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         masked.insert(pgrst::KEY_DB_URI.into(), db_uri.replace(&password, "***"));
         let mut shown_secret = pgrst::secret(&app, &masked);
         shown_secret.metadata.namespace = Some(ns.into());
-        return Ok(Report::DryRun(DryRun {
+        shown_secret.metadata.annotations = Some(record_annotation);
+        anon_reads.tell(&names.anon);
+        return Ok(Report::DryRun(Box::new(DryRun {
             status: "dry_run",
             app,
             namespace: ns,
             sql: steps.iter().map(|s| s.shown.clone()).collect(),
+            anon_reads,
+            record,
             manifests: vec![
                 with_kind(&shown_secret, "v1", "Secret"),
                 with_kind(&deployment, "apps/v1", "Deployment"),
                 with_kind(&service, "v1", "Service"),
                 if crd { ingress.clone() } else { Value::Null },
             ],
-        }));
+        })));
     }
 
     // Store first, then SQL, then the cluster objects.
@@ -423,6 +583,7 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
     for n in &plan.notes {
         warn(n);
     }
+    anon_reads.tell(&names.anon);
     // Whether the objects change, by a server-side-apply dry run.
     let mut desired = vec![
         objects::Desired::new(
@@ -536,6 +697,10 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         in_cluster_url: pgrst::in_cluster_url(&app),
         public_url: crd.then(|| format!("http://{url_prefix}.localhost")),
         jwt_aud,
+        grants: grants.as_str(),
+        image,
+        replicas,
+        anon_reads,
         available: opts.wait,
         created_roles: plan.created.clone(),
         changes: steps.iter().map(|s| s.shown.clone()).collect(),

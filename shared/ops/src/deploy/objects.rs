@@ -121,7 +121,8 @@ impl Desired {
 /// Whether applying `objects` would change any: a missing object would be
 /// created; an existing one is applied with `dryRun=All` (nothing is
 /// stored) and the server's answer compared with the stored object on
-/// each one's field. The server fills in its defaults both times, so only
+/// each one's field and on its annotations. The server fills in its
+/// defaults both times, so only
 /// real changes differ. Every object is read (no early return), so a run
 /// makes the same requests whatever changed (deploy/rbac.yaml grants
 /// exactly these).
@@ -156,7 +157,9 @@ pub async fn would_change(
                 ),
             )
             .await?;
-        changed |= current.data.get(o.field) != would.data.get(o.field);
+        // The annotations too: the Secret's holds the deploy record.
+        changed |= current.data.get(o.field) != would.data.get(o.field)
+            || current.metadata.annotations != would.metadata.annotations;
     }
     Ok(changed)
 }

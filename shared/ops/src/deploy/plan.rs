@@ -1,13 +1,16 @@
 //! Deploy's SQL plan: the authenticator (LOGIN NOINHERIT, its password
-//! reconciled by [`roles::reconcile_password`]), the anon and authenticated
-//! roles, their memberships, CONNECT, and the anon role's read grants.
+//! reconciled by [`roles::reconcile_password`], and set only on a role the
+//! suite may set it on, [`roles::password_authority`]), the anon and
+//! authenticated roles, their memberships, CONNECT, and the anon role's read
+//! grants.
 
 use crate::pg::provision::{self, RoleOptions, RoleOutcome, RoleShape, Step};
-use crate::roles::{self, PasswordFinding};
+use crate::roles::{self, PasswordAuthority, PasswordFinding};
 use crate::session::Session;
 use postgres::Client;
 use uis_core::Failure;
 use uis_core::app::quote_ident;
+use uis_core::error::Phase;
 
 /// PostgREST's three role names, resolved.
 #[derive(Debug, Clone)]
@@ -29,6 +32,9 @@ pub struct PlanInput<'a> {
     pub rotate_password: bool,
     /// Grant anon USAGE and SELECT (`--grants anon-select`).
     pub anon_select: bool,
+    /// The app's record lists the authenticator among the roles the suite
+    /// created.
+    pub authenticator_created: bool,
 }
 
 /// The plan, the authenticator's password and the warnings about it.
@@ -64,6 +70,43 @@ pub fn plan(
         input.rotate_password,
         input.database,
     )?;
+    // The suite sets a password only where it may: never a superuser's,
+    // never one it did not issue on a role it did not create.
+    if pw.set && auth_exists {
+        let authority = roles::password_authority(pg, authenticator, input.authenticator_created)?;
+        let issued_by_suite = authority == PasswordAuthority::Foreign
+            && input.rotate_password
+            && input
+                .stored_password
+                .is_some_and(|p| session.login_works(authenticator, p, input.database));
+        if matches!(
+            authority,
+            PasswordAuthority::Superuser | PasswordAuthority::Foreign
+        ) && !issued_by_suite
+        {
+            let (why, fix) = if authority == PasswordAuthority::Superuser {
+                (
+                    "it is a superuser".to_string(),
+                    "leave --authenticator out: the suite creates APP_authenticator (LOGIN NOINHERIT) for PostgREST".to_string(),
+                )
+            } else {
+                (
+                    "it already has a password the suite did not issue (other clients may log in with it)".to_string(),
+                    format!(
+                        "leave --authenticator out (the suite creates and owns its own), or, if nothing logs in as {authenticator}, clear its password as admin (`ALTER ROLE {} PASSWORD NULL;`) and re-run: the suite then issues and stores one",
+                        quote_ident(authenticator)
+                    ),
+                )
+            };
+            return Err(Failure::new(
+                Phase::Role,
+                format!(
+                    "--authenticator {authenticator}: refused, the suite never changes the password of a role it did not create: {why} (nothing was changed)"
+                ),
+            )
+            .hint(fix));
+        }
+    }
     let mut notes = Vec::new();
     match pw.finding {
         Some(PasswordFinding::StoredNoLongerWorked) => notes.push(format!(

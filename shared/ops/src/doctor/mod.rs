@@ -127,6 +127,7 @@ const POSTGREST_CHECKS: [(&str, &str); 9] = [
     ("db-uri", "F9"),
     ("jwt-binding", "F10"),
     ("anon-role", "F8"),
+    ("api-roles", "-"),
     ("rls-roles", "F8"),
     ("shared-roles", "F8"),
     ("jwt-secret", "F10"),

@@ -1,5 +1,6 @@
 //! The checks of a deployed PostgREST (F5, F8-F11): its `PGRST_DB_URI`, the
-//! Deployment's bindings and rollout, the anon role, RLS policy roles, role
+//! Deployment's bindings and rollout, the anon role, no privileged API
+//! role ([`crate::roles::privileged`]), RLS policy roles, role
 //! names shared with other apps, the JWT secret, and a fresh anon token
 //! verified with the secret the pods receive through their env bindings.
 
@@ -162,8 +163,69 @@ pub(super) fn checks(
             format!("uis postgrest deploy {app} --anon-role NAME  (or create {anon} in your DDL)"),
         ),
     }
-    // F8: RLS policies name roles PostgREST will actually use.
+    // API roles are never privileged, whoever wired them (docs/security.md).
     let mut appdb = session.connect_admin(&config.database, "uis-db-doctor")?;
+    let ctx = crate::roles::ApiContext {
+        app_owner: &rec.owner,
+        database: &config.database,
+        schemas: &config.schemas,
+    };
+    let authenticated = rec.roles.get("authenticated").cloned();
+    let mut findings = Vec::new();
+    for (flag, role) in [
+        ("--anon-role", Some(&anon)),
+        ("--authenticated-role", authenticated.as_ref()),
+        ("--authenticator", Some(&config.authenticator)),
+    ] {
+        let Some(role) = role.filter(|r| !r.is_empty()) else {
+            continue;
+        };
+        for p in crate::roles::privileged(&mut appdb, role, &ctx)? {
+            // The authenticator reaches anon's and authenticated's
+            // privileges through its grants of them: said once, for them.
+            let via_api_role = p.path[1..]
+                .iter()
+                .any(|r| r == &anon || Some(r) == authenticated.as_ref());
+            if !via_api_role {
+                findings.push((flag, p));
+            }
+        }
+    }
+    if findings.is_empty() {
+        r.pass(
+            "api-roles",
+            "-",
+            format!(
+                "no PostgREST role ({}, {anon}{}) is privileged or a member of a privileged role",
+                config.authenticator,
+                authenticated
+                    .as_deref()
+                    .map(|a| format!(", {a}"))
+                    .unwrap_or_default()
+            ),
+        );
+    } else {
+        r.fail(
+            "api-roles",
+            "-",
+            format!(
+                "PostgREST's roles must never be privileged, and every request runs as one of them: {}",
+                findings
+                    .iter()
+                    .map(|(_, p)| format!("{} ({} rule)", p.describe(), p.rule.name()))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            findings
+                .iter()
+                .map(|(flag, p)| p.fix(flag, app))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect::<Vec<_>>()
+                .join("; "),
+        );
+    }
+    // F8: RLS policies name roles PostgREST will actually use.
     let rows = foreign_policy_roles(&mut appdb, &config.schemas, &config.authenticator)?;
     if rows.is_empty() {
         r.pass(
