@@ -483,12 +483,16 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
     // CORS: the origins asked for, else the recorded ones, else those of the
     // last deploy's Secret; a legacy "*" (which PostgREST matches literally,
     // allowing no browser) is dropped.
-    let cors = opts.cors_origins.clone().or_else(|| recorded.as_ref().and_then(|r| r.cors_origins.clone())).or_else(|| {
-        existing_settings
-            .get(pgrst::KEY_CORS_ORIGINS)
-            .filter(|v| !v.is_empty() && v.split(',').all(|o| o.trim() != "*"))
-            .map(|v| v.split(',').map(|o| o.trim().to_string()).collect())
-    });
+    let cors = opts
+        .cors_origins
+        .clone()
+        .or_else(|| recorded.as_ref().and_then(|r| r.cors_origins.clone()))
+        .or_else(|| {
+            existing_settings
+                .get(pgrst::KEY_CORS_ORIGINS)
+                .filter(|v| !v.is_empty() && v.split(',').all(|o| o.trim() != "*"))
+                .map(|v| v.split(',').map(|o| o.trim().to_string()).collect())
+        });
     let record = DeployRecord {
         schemas: schemas.clone(),
         grants,
