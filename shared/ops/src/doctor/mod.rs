@@ -123,7 +123,7 @@ impl Report {
     }
 }
 
-const POSTGREST_CHECKS: [(&str, &str); 9] = [
+const POSTGREST_CHECKS: [(&str, &str); 10] = [
     ("db-uri", "F9"),
     ("jwt-binding", "F10"),
     ("anon-role", "F8"),
