@@ -8,7 +8,8 @@ none\t'Nothing: the customer\'s DDL grants what it wants'"
 complete -c uis-postgrest-deploy -l url-prefix -d 'Host prefix of the public URL http://PREFIX.localhost (default: the recorded one, else api-APP)' -r
 complete -c uis-postgrest-deploy -l image -d 'PostgREST image (default: the recorded one, else the suite\'s)' -r
 complete -c uis-postgrest-deploy -l replicas -d 'Number of PostgREST pods (default: the recorded number, else 2)' -r
-complete -c uis-postgrest-deploy -l jwt-aud -d 'The audience tokens must carry (PGRST_JWT_AUD)' -r
+complete -c uis-postgrest-deploy -l jwt-aud -d 'The audience tokens must carry (PGRST_JWT_AUD): a string, or an RFC 3986 URI when it has \':\' (default: the recorded one)' -r
+complete -c uis-postgrest-deploy -l cors-origins -d 'Only these browser origins may call the API (PGRST_SERVER_CORS_ALLOWED_ORIGINS, e.g. https://app.example.com); default: any origin' -r
 complete -c uis-postgrest-deploy -l timeout -d 'Seconds to wait for Available' -r
 complete -c uis-postgrest-deploy -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c uis-postgrest-deploy -l context -d 'The kubeconfig context to use (default: its current-context)' -r

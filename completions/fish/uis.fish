@@ -58,6 +58,8 @@ complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_f
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l admin-secrets -d 'Secrets holding the superuser password, tried in order, as SECRET/KEY[,SECRET/KEY...]' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
+complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l owner-createrole -d 'Give the owner CREATEROLE, so role DDL (db/01-roles.sql) runs as the owner; PostgreSQL 16+ only'
+complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l no-owner-createrole -d 'Remove the owner\'s CREATEROLE (given by --owner-createrole)'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l rotate -d 'Issue a new owner password and update every Secret that holds it'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l purge -d 'Drop the database, the roles the suite created and the stored credentials'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l yes -d 'Confirm --purge'
@@ -176,8 +178,9 @@ complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_
 complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l format -d 'Output: the token alone, JSON with token and claims, or NAME=token' -r -f -a "token\t''
 json\t''
 env\t''"
-complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l env-name -d 'Variable name for --format env (default: POSTGREST_ANON_JWT, POSTGREST_STAFF_JWT, POSTGREST_<ROLE>_JWT)' -r
+complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l env-name -d 'Variable name for --format env (default: POSTGREST_ANON_JWT, POSTGREST_STAFF_JWT, POSTGREST_<ROLE>_JWT); not with --write-env, whose names are fixed' -r
 complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l secret-file -d 'Sign with the secret in this file instead of the cluster\'s (offline; no role checks)' -r -F
+complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l key-file -d 'Sign with this private key (PEM or JWK): needed when the secret is a JWK or JWK set of public keys' -r -F
 complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l write-env -d 'Set POSTGREST_URL, JWT_SECRET, POSTGREST_ANON_JWT and POSTGREST_STAFF_JWT in this .env file, keeping every other line' -r -F
 complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l verify -d 'Verify a token (argument, or - / nothing for stdin) as PostgREST would; print its claims' -r
 complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
@@ -192,6 +195,7 @@ complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_
 complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
 complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
 complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l no-capabilities -d 'No capabilities claim, even for the authenticated role'
+complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l secret-is-base64 -d 'The --secret-file holds base64, as PGRST_JWT_SECRET_IS_BASE64=true (the decoded bytes are the key)'
 complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -s h -l help -d 'Print help'
 complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -s V -l version -d 'Print version'
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and not __fish_seen_subcommand_from deploy" -f -a "deploy" -d 'Deploy PostgREST for an app: roles, JWT secret, Secret, Deployment, Service, IngressRoute'
@@ -205,7 +209,8 @@ none\t'Nothing: the customer\'s DDL grants what it wants'"
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l url-prefix -d 'Host prefix of the public URL http://PREFIX.localhost (default: the recorded one, else api-APP)' -r
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l image -d 'PostgREST image (default: the recorded one, else the suite\'s)' -r
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l replicas -d 'Number of PostgREST pods (default: the recorded number, else 2)' -r
-complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l jwt-aud -d 'The audience tokens must carry (PGRST_JWT_AUD)' -r
+complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l jwt-aud -d 'The audience tokens must carry (PGRST_JWT_AUD): a string, or an RFC 3986 URI when it has \':\' (default: the recorded one)' -r
+complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l cors-origins -d 'Only these browser origins may call the API (PGRST_SERVER_CORS_ALLOWED_ORIGINS, e.g. https://app.example.com); default: any origin' -r
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l timeout -d 'Seconds to wait for Available' -r
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l context -d 'The kubeconfig context to use (default: its current-context)' -r
