@@ -34,6 +34,7 @@ mod sandbox;
 mod seed;
 mod try_it;
 mod tutorial;
+mod uis_today;
 
 /// Every `tests/*.rs` file is a module of this binary (a file missing from
 /// the list above would silently never run).

@@ -219,6 +219,9 @@ pub struct Plan {
     /// Warnings for stderr (a password set again, or issued for a role
     /// that had none stored).
     pub notes: Vec<String>,
+    /// The owner role existed and gets a NEW password (`--rotate`, or none
+    /// stored or adopted): the Secrets holding it change, workloads restart.
+    pub owner_password_changed: bool,
 }
 
 /// Plans what is missing: LOGIN roles with their passwords (reconciled
@@ -245,6 +248,7 @@ pub fn plan(
     }
     let mut set_password: BTreeMap<String, bool> = BTreeMap::new();
     let mut notes = Vec::new();
+    let mut owner_password_changed = false;
     for (role, _) in &login_roles {
         let stored = rec.passwords.get(role).cloned();
         let rotate = rotate && role == &desired.owner;
@@ -258,6 +262,10 @@ pub fn plan(
                 "role {role} existed without a stored password; it gets a new one, now stored"
             )),
             None => {}
+        }
+        if role == &desired.owner {
+            owner_password_changed =
+                pw.set && pw.finding != Some(PasswordFinding::StoredNoLongerWorked);
         }
         rec.passwords.insert(role.clone(), pw.password);
         set_password.insert(role.clone(), pw.set);
@@ -429,9 +437,69 @@ pub fn plan(
             ro,
         )?;
     }
+    // What the superuser creates in the app's database (a schema file run
+    // `--as admin`: schemas, tables, sequences, functions) is usable by the
+    // owner without grants written by the user: default privileges of the
+    // admin role, for the whole database (every schema, present and future).
+    ensure_admin_default_privileges(appdb.as_mut(), &mut steps, &db, &admin_role, &desired.owner)?;
     Ok(Plan {
         steps,
         created,
         notes,
+        owner_password_changed,
     })
+}
+
+/// The object kinds of `ALTER DEFAULT PRIVILEGES` and the `pg_default_acl`
+/// `defaclobjtype` letter of each.
+const DEFAULT_PRIVILEGES: [(&str, &str, &str); 4] = [
+    ("TABLES", "r", "ALL"),
+    ("SEQUENCES", "S", "ALL"),
+    ("FUNCTIONS", "f", "EXECUTE"),
+    ("SCHEMAS", "n", "ALL"),
+];
+
+/// `ALTER DEFAULT PRIVILEGES FOR ROLE admin GRANT ... TO owner` in the app's
+/// database for tables, sequences, functions and schemas, unless the admin's
+/// default ACL there already names the owner. `appdb` is `None` when the
+/// database does not exist yet (everything is planned).
+///
+/// Errors: the catalog query's (phase `sql`).
+pub fn ensure_admin_default_privileges(
+    appdb: Option<&mut Client>,
+    steps: &mut Vec<Step>,
+    db: &str,
+    admin: &str,
+    owner: &str,
+) -> Result<(), Failure> {
+    if admin == owner {
+        return Ok(());
+    }
+    let mut have: Vec<String> = Vec::new();
+    if let Some(c) = appdb {
+        for row in c.query(
+            "select d.defaclobjtype::text from pg_default_acl d
+               join pg_roles r on r.oid = d.defaclrole
+              where r.rolname = $1 and d.defaclnamespace = 0
+                and exists (select 1 from aclexplode(d.defaclacl) a
+                             where a.grantee = (select oid from pg_roles where rolname = $2))",
+            &[&admin, &owner],
+        )? {
+            have.push(row.get(0));
+        }
+    }
+    for (kind, letter, privilege) in DEFAULT_PRIVILEGES {
+        if have.iter().any(|h| h == letter) {
+            continue;
+        }
+        steps.push(Step::new(
+            Some(db),
+            format!(
+                "ALTER DEFAULT PRIVILEGES FOR ROLE {} GRANT {privilege} ON {kind} TO {}",
+                quote_ident(admin),
+                quote_ident(owner)
+            ),
+        ));
+    }
+    Ok(())
 }
