@@ -17,6 +17,7 @@
 mod cli;
 mod completions;
 mod configure;
+mod contrib_uis;
 mod creds;
 mod doctor;
 mod dumps;
@@ -34,6 +35,7 @@ mod sandbox;
 mod seed;
 mod try_it;
 mod tutorial;
+mod tutorial_investigation;
 mod uis_today;
 
 /// Every `tests/*.rs` file is a module of this binary (a file missing from

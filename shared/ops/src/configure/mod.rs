@@ -224,10 +224,13 @@ pub fn validate(opts: &Options) -> Result<(), Failure> {
     for n in &opts.extensions {
         validate_ident("extension", n)?;
     }
-    for (field, n) in [("--database", &opts.database), ("--owner", &opts.owner)] {
-        if let Some(n) = n {
-            validate_new_name(field, n)?;
-        }
+    // An existing database may have any name UIS allows (checked again
+    // with the stricter rule once it is known the suite creates it).
+    if let Some(d) = &opts.database {
+        uis_core::app::validate_uis_name("--database", d)?;
+    }
+    if let Some(n) = &opts.owner {
+        validate_new_name("--owner", n)?;
     }
     if let Some(u) = &opts.url_secret {
         validate_object_prefix("--secret-name-prefix", &u.prefix)?;
@@ -268,6 +271,10 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         .filter(|r| r.app != app)
         .collect();
     plan::validate(&mut pg, &desired, &others, existing.as_ref())?;
+    if provision::database_owner(&mut pg, &desired.database)?.is_none() {
+        // The suite creates it: the stricter rule.
+        validate_new_name("--database", &desired.database)?;
+    }
 
     let mut rec = existing.clone().unwrap_or_default();
     rec.app = app.clone();
