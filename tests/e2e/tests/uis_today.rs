@@ -461,3 +461,78 @@ fn configure_json_parses_with_uis_field_names() {
         assert_eq!(p.status, v["status"].as_str().unwrap());
     }
 }
+
+#[test]
+fn postgrest_manifests_match_uis_template_today() {
+    let env = Env::new();
+    env.standin.register_ingressroute_crd();
+    env.run("uis-db-configure", &["shop", "--json"]).ok();
+    let manifests = |env: &Env| {
+        let out = env.run("uis-postgrest-deploy", &["shop", "--dry-run", "--json"]);
+        out.ok();
+        out.json()["manifests"].as_array().unwrap().clone()
+    };
+    let set_domain = |domain: &str| {
+        let mut s = env
+            .standin
+            .get("v1", "Secret", Some("default"), "urbalurba-secrets")
+            .unwrap();
+        s["data"]["BASE_DOMAIN_CLOUDFLARE"] = base64_encode(domain.as_bytes()).into();
+        if let Some(m) = s["metadata"].as_object_mut() {
+            m.retain(|k, _| k == "name" || k == "namespace" || k == "labels");
+        }
+        env.standin.put(s);
+    };
+    for (domain, want) in [
+        ("example.org", Some("https://api-shop.example.org")),
+        ("your-domain.com", None),
+        ("dev.localhost", None),
+        ("", None),
+    ] {
+        set_domain(domain);
+        let m = manifests(&env);
+        let secret = &m[0];
+        assert_eq!(
+            secret["stringData"]["PGRST_OPENAPI_SERVER_PROXY_URI"].as_str(),
+            want,
+            "{domain}"
+        );
+        let dep = &m[1];
+        let env_vars = dep["spec"]["template"]["spec"]["containers"][0]["env"]
+            .as_array()
+            .unwrap();
+        let proxy = env_vars
+            .iter()
+            .find(|e| e["name"] == "PGRST_OPENAPI_SERVER_PROXY_URI")
+            .expect("bound");
+        assert_eq!(proxy["valueFrom"]["secretKeyRef"]["optional"], true);
+        let jwt = env_vars
+            .iter()
+            .find(|e| e["name"] == "PGRST_JWT_SECRET")
+            .expect("the JWT secret stays bound");
+        assert_eq!(jwt["valueFrom"]["secretKeyRef"]["name"], "shop-postgrest");
+        let a = &dep["spec"]["template"]["metadata"]["annotations"];
+        assert_eq!(
+            (
+                &a["prometheus.io/scrape"],
+                &a["prometheus.io/port"],
+                &a["prometheus.io/path"]
+            ),
+            (&"true".into(), &"3001".into(), &"/metrics".into())
+        );
+        let ports: Vec<(String, i64)> = m[2]["spec"]["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["name"].as_str().unwrap().into(),
+                    p["port"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(ports, [("api".into(), 3000), ("admin".into(), 3001)]);
+        assert_eq!(m[3]["metadata"]["namespace"], "postgrest");
+        assert_eq!(m[3]["spec"]["routes"][0]["services"][0]["port"], 3000);
+    }
+}
