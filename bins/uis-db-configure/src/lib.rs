@@ -87,7 +87,8 @@ pub struct Args {
 pub enum RolePattern {
     /// APP_authenticator (LOGIN NOINHERIT), APP_web_anon and APP_authenticated (NOLOGIN, granted to it)
     Postgrest,
-    /// APP_readonly (LOGIN) with SELECT on the schemas' tables, now and later
+    /// APP_readonly (LOGIN) with SELECT on the schemas' tables, now and later (also `read-only`, the investigation's spelling)
+    #[value(alias = "read-only")]
     Readonly,
 }
 
@@ -205,7 +206,7 @@ fn print(report: &Report, json_mode: bool) -> anyhow::Result<()> {
                 if n == 1 { "" } else { "s" },
                 output::mask(pw),
                 c.app,
-                c.local.database_url.replace(pw, &output::mask(pw)),
+                c.localhost.database_url.replace(pw, &output::mask(pw)),
                 c.cluster.database_url.replace(pw, &output::mask(pw)),
             );
             if !c.restart.is_empty() {

@@ -252,9 +252,10 @@ pub async fn url_secret(
 /// Every Secret labelled `app.kubernetes.io/managed-by=uis` whose
 /// `DATABASE_URL` logs in as `user` (to `database`, when given), in every
 /// namespace; when listing across namespaces is refused (403), in
-/// `fallback_namespace` only. Sorted by `NS/NAME`.
+/// `fallback_namespace` only; when that is refused too, none. Sorted by
+/// `NS/NAME`.
 ///
-/// Errors: phase `cluster` for other API failures.
+/// Errors: none today (kept a `Result` for the callers' `?`).
 pub async fn find_url_secrets(
     cluster: &Cluster,
     user: &str,
@@ -272,11 +273,17 @@ pub async fn find_url_secrets(
     {
         Ok(l) => l.items,
         Err(_) => {
+            // Refused across namespaces: the database namespace; refused
+            // there too: nothing found (the caller reports the app as not
+            // configured, which is what it can tell).
             let api: Api<Secret> = Api::namespaced(cluster.client.clone(), fallback_namespace);
             let what = format!(
                 "listing Secrets labelled app.kubernetes.io/managed-by=uis in {fallback_namespace}"
             );
-            cluster.call(&what, api.list(&lp)).await?.items
+            match cluster.call(&what, api.list(&lp)).await {
+                Ok(l) => l.items,
+                Err(_) => Vec::new(),
+            }
         }
     };
     let mut found: Vec<UrlSecret> = items

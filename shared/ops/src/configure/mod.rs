@@ -443,7 +443,9 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
             }
             let mut connect = |d: &str| session.connect_admin(d, APPLICATION);
             let undone = provision::run(&undo, &mut pg, &mut connect);
-            if existing.is_none() && created_db {
+            // The store goes only when everything in it was made by this run
+            // (a password set on an existing role must stay kept).
+            if existing.is_none() && created_db && plan.created.contains(&desired.owner) {
                 let _ = session.block_on(cluster.delete::<Secret>(&ns, &store::secret_name(&app)));
             } else if let Some(old) = &existing {
                 let _ = session.block_on(store::write(&cluster, &ns, old));

@@ -258,10 +258,14 @@ pub fn plan(
             Some(PasswordFinding::StoredNoLongerWorked) => notes.push(format!(
                 "the stored password of role {role} no longer worked; it is set again"
             )),
-            Some(PasswordFinding::IssuedForExistingRole) => notes.push(format!(
-                "role {role} existed without a stored password; it gets a new one, now stored"
-            )),
-            None => {}
+            // The owner's new password is reported by the caller, in one
+            // line with the Secrets and workloads it touches.
+            Some(PasswordFinding::IssuedForExistingRole) if role != &desired.owner => {
+                notes.push(format!(
+                    "role {role} existed without a stored password; it gets a new one, now stored"
+                ))
+            }
+            Some(PasswordFinding::IssuedForExistingRole) | None => {}
         }
         if role == &desired.owner {
             owner_password_changed =
