@@ -3,12 +3,13 @@ complete -c uis-db-configure -l owner -d 'Owner role name (default: APP with \'-
 complete -c uis-db-configure -l schemas -d 'Schemas to create, owned by the owner' -r
 complete -c uis-db-configure -l extensions -d 'Extensions to create (by the superuser)' -r
 complete -c uis-db-configure -l with-roles -d 'Role patterns to create too' -r -f -a "postgrest\t'APP_authenticator (LOGIN NOINHERIT), APP_web_anon and APP_authenticated (NOLOGIN, granted to it)'
-readonly\t'APP_readonly (LOGIN) with SELECT on the schemas\' tables, now and later'"
+readonly\t'APP_readonly (LOGIN) with SELECT on the schemas\' tables, now and later (also `read-only`, the investigation\'s spelling)'"
 complete -c uis-db-configure -l authenticator -d 'The login role PostgREST connects as (default: the app\'s, else APP_authenticator)' -r
 complete -c uis-db-configure -l anon-role -d 'The role for requests without a token (default: the app\'s, else APP_web_anon)' -r
 complete -c uis-db-configure -l authenticated-role -d 'The role for requests with a token (default: the app\'s, else APP_authenticated)' -r
-complete -c uis-db-configure -l namespace -d 'Also write Secret PREFIX-db with DATABASE_URL in this namespace (UIS compatibility)' -r
+complete -c uis-db-configure -l namespace -d 'Also write Secret PREFIX-db with DATABASE_URL in this namespace, created when missing (UIS compatibility)' -r
 complete -c uis-db-configure -l secret-name-prefix -d 'Prefix of that Secret\'s name' -r
+complete -c uis-db-configure -l init-file -d 'SQL applied as the owner after creation, on every run (`-`: stdin); on a failure a database and roles this run created are removed' -r
 complete -c uis-db-configure -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c uis-db-configure -l context -d 'The kubeconfig context to use (default: its current-context)' -r
 complete -c uis-db-configure -l request-timeout -d 'Seconds to wait for any one Kubernetes API call' -r

@@ -10,5 +10,6 @@ complete -c uis-db-doctor -l admin-secrets -d 'Secrets holding the superuser pas
 complete -c uis-db-doctor -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
 complete -c uis-db-doctor -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
 complete -c uis-db-doctor -l json -d 'Print JSON even on a terminal'
+complete -c uis-db-doctor -l server -d 'Check the server only, no app: the cluster, the superuser\'s Secret and login (`uis postgresql verify`)'
 complete -c uis-db-doctor -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c uis-db-doctor -s V -l version -d 'Print version'

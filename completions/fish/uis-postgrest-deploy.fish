@@ -28,6 +28,7 @@ complete -c uis-postgrest-deploy -l rotate-jwt-secret -d 'Issue a new JWT secret
 complete -c uis-postgrest-deploy -l rotate-password -d 'Issue a new authenticator password'
 complete -c uis-postgrest-deploy -l status -d 'Only wait for the existing Deployment and report its state; change nothing'
 complete -c uis-postgrest-deploy -l undeploy -d 'Remove Deployment, Service and IngressRoute (keep the Secret and the roles)'
+complete -c uis-postgrest-deploy -l secret-only -d 'Roles, JWT secret and Secret only: no Deployment, Service or IngressRoute (`./uis configure postgrest`)'
 complete -c uis-postgrest-deploy -l purge -d 'Also drop the roles this tool created and delete the Secret'
 complete -c uis-postgrest-deploy -l yes -d 'Confirm --purge'
 complete -c uis-postgrest-deploy -l json -d 'Print JSON even on a terminal'

@@ -41,12 +41,13 @@ complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_f
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l schemas -d 'Schemas to create, owned by the owner' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l extensions -d 'Extensions to create (by the superuser)' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l with-roles -d 'Role patterns to create too' -r -f -a "postgrest\t'APP_authenticator (LOGIN NOINHERIT), APP_web_anon and APP_authenticated (NOLOGIN, granted to it)'
-readonly\t'APP_readonly (LOGIN) with SELECT on the schemas\' tables, now and later'"
+readonly\t'APP_readonly (LOGIN) with SELECT on the schemas\' tables, now and later (also `read-only`, the investigation\'s spelling)'"
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l authenticator -d 'The login role PostgREST connects as (default: the app\'s, else APP_authenticator)' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l anon-role -d 'The role for requests without a token (default: the app\'s, else APP_web_anon)' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l authenticated-role -d 'The role for requests with a token (default: the app\'s, else APP_authenticated)' -r
-complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l namespace -d 'Also write Secret PREFIX-db with DATABASE_URL in this namespace (UIS compatibility)' -r
+complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l namespace -d 'Also write Secret PREFIX-db with DATABASE_URL in this namespace, created when missing (UIS compatibility)' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l secret-name-prefix -d 'Prefix of that Secret\'s name' -r
+complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l init-file -d 'SQL applied as the owner after creation, on every run (`-`: stdin); on a failure a database and roles this run created are removed' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l context -d 'The kubeconfig context to use (default: its current-context)' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l request-timeout -d 'Seconds to wait for any one Kubernetes API call' -r
@@ -103,6 +104,7 @@ complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_f
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from doctor" -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from doctor" -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from doctor" -l json -d 'Print JSON even on a terminal'
+complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from doctor" -l server -d 'Check the server only, no app: the cluster, the superuser\'s Secret and login (`uis postgresql verify`)'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from doctor" -s h -l help -d 'Print help'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from doctor" -s V -l version -d 'Print version'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from psql" -l as -d 'Who to connect as: owner, admin (the superuser), or a role stored for the app' -r
@@ -229,6 +231,7 @@ complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subco
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l rotate-password -d 'Issue a new authenticator password'
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l status -d 'Only wait for the existing Deployment and report its state; change nothing'
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l undeploy -d 'Remove Deployment, Service and IngressRoute (keep the Secret and the roles)'
+complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l secret-only -d 'Roles, JWT secret and Secret only: no Deployment, Service or IngressRoute (`./uis configure postgrest`)'
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l purge -d 'Also drop the roles this tool created and delete the Secret'
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l yes -d 'Confirm --purge'
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l json -d 'Print JSON even on a terminal'

@@ -23,7 +23,13 @@ use uis_ops::session::Session;
 /// (created by the superuser, so untrusted ones work too). CONNECT on the
 /// database is revoked from PUBLIC and granted to the app's roles only.
 /// Passwords are 32 characters of [A-Za-z0-9], kept in Secret uis-db-APP in
-/// the database namespace and never reset by a re-run.
+/// the database namespace and never reset by a re-run. An owner role that
+/// exists without a stored password (an app `./uis configure postgresql`
+/// made) keeps the password found in the Secret UIS wrote (PREFIX-db, or any
+/// Secret labelled app.kubernetes.io/managed-by=uis whose DATABASE_URL names
+/// the role and database) when it logs in; a new one is issued only with
+/// --rotate or when none works, said on stderr, with the Secrets updated and
+/// the workloads to restart.
 #[derive(Parser, Debug)]
 #[command(name = "uis-db-configure", version, after_help = EXAMPLES)]
 pub struct Args {
@@ -46,7 +52,7 @@ pub struct Args {
     pub with_roles: Vec<RolePattern>,
     #[command(flatten)]
     pub roles: PostgrestRoleArgs,
-    /// Also write Secret PREFIX-db with DATABASE_URL in this namespace (UIS compatibility)
+    /// Also write Secret PREFIX-db with DATABASE_URL in this namespace, created when missing (UIS compatibility)
     #[arg(long, value_name = "NS", requires = "secret_name_prefix", value_parser = uis_cli::dns_label)]
     pub namespace: Option<String>,
     /// Prefix of that Secret's name
@@ -74,6 +80,9 @@ pub struct Args {
     /// Print the SQL that would run; change nothing
     #[arg(long)]
     pub dry_run: bool,
+    /// SQL applied as the owner after creation, on every run (`-`: stdin); on a failure a database and roles this run created are removed
+    #[arg(long, value_name = "PATH|-", conflicts_with = "purge")]
+    pub init_file: Option<String>,
     /// Print JSON even on a terminal
     #[arg(long)]
     pub json: bool,
@@ -88,7 +97,8 @@ pub struct Args {
 pub enum RolePattern {
     /// APP_authenticator (LOGIN NOINHERIT), APP_web_anon and APP_authenticated (NOLOGIN, granted to it)
     Postgrest,
-    /// APP_readonly (LOGIN) with SELECT on the schemas' tables, now and later
+    /// APP_readonly (LOGIN) with SELECT on the schemas' tables, now and later (also `read-only`, the investigation's spelling)
+    #[value(alias = "read-only")]
     Readonly,
 }
 
@@ -107,12 +117,18 @@ pub fn command() -> clap::Command {
 
 /// Parses the process arguments and runs.
 pub fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = Args::parse_from(uis_cli::uis_forms::rewrite(std::env::args_os()));
     let json_mode = args.json || !output::stdout_is_terminal();
     uis_cli::run_main(json_mode, || run(args, json_mode))
 }
 
 fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
+    if args.app.is_none() && args.init_file.as_deref() == Some("-") {
+        return Err(Failure::usage(
+            "--init-file - reads SQL from stdin, so APP cannot come from piped JSON: give APP (or --app)",
+        )
+        .into());
+    }
     if args.app.is_none() {
         let defaults = uis_cli::stdin_defaults()?;
         args.app = uis_cli::default_str(&defaults, "app");
@@ -125,6 +141,23 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     }
     let Some(app) = args.app.clone() else {
         return Err(Failure::usage("give APP, e.g. `uis-db-configure railway`").into());
+    };
+    let init = match args.init_file.as_deref() {
+        None => None,
+        Some("-") => {
+            let mut sql = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut sql)
+                .map_err(|e| Failure::usage(format!("--init-file -: cannot read stdin: {e}")))?;
+            Some(configure::InitSql {
+                name: "<stdin>".into(),
+                sql,
+            })
+        }
+        Some(path) => Some(configure::InitSql {
+            name: path.to_string(),
+            sql: std::fs::read_to_string(path)
+                .map_err(|e| Failure::usage(format!("--init-file {path}: {e}")))?,
+        }),
     };
     let roles = args.roles.roles();
     let opts = configure::Options {
@@ -152,6 +185,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         purge: args.purge,
         yes: args.yes,
         dry_run: args.dry_run,
+        init,
     };
     configure::validate(&opts)?;
     let mut session = Session::new(args.cluster_args.config(), args.locator.locator()?)?;
@@ -188,7 +222,7 @@ fn print(report: &Report, json_mode: bool) -> anyhow::Result<()> {
                 if n == 1 { "" } else { "s" },
                 output::mask(pw),
                 c.app,
-                c.local.database_url.replace(pw, &output::mask(pw)),
+                c.localhost.database_url.replace(pw, &output::mask(pw)),
                 c.cluster.database_url.replace(pw, &output::mask(pw)),
             );
             if !c.restart.is_empty() {

@@ -28,8 +28,8 @@ use uis_ops::session::Session;
 /// PostgREST can become (F8); role names shared with other apps; the JWT
 /// secret has 32+ characters; the Deployment is Available; an anon token
 /// signed as `uis jwt mint` signs it verifies with the secret and audience
-/// the pods receive through their env bindings (F11). Exits 1 when any
-/// check fails.
+/// the pods receive through their env bindings (F11); the owner can write
+/// every table in the app's schemas (warn). Exits 1 when any check fails.
 #[derive(Parser, Debug)]
 #[command(
     name = "uis-db-doctor",
@@ -42,6 +42,9 @@ pub struct Args {
     /// Print JSON even on a terminal
     #[arg(long)]
     pub json: bool,
+    /// Check the server only, no app: the cluster, the superuser's Secret and login (`uis postgresql verify`)
+    #[arg(long, conflicts_with = "app")]
+    pub server: bool,
     #[command(flatten)]
     pub cluster_args: ClusterArgs,
     #[command(flatten)]
@@ -55,12 +58,25 @@ pub fn command() -> clap::Command {
 
 /// Parses the process arguments and runs.
 pub fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = Args::parse_from(uis_cli::uis_forms::rewrite(std::env::args_os()));
     let json_mode = args.json || !output::stdout_is_terminal();
     uis_cli::run_main(json_mode, || run(args, json_mode))
 }
 
 fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
+    if args.server {
+        let mut session = Session::new(args.cluster_args.config(), args.locator.locator()?)?;
+        let report = doctor::run_server(&mut session);
+        if json_mode {
+            output::print_json(&json!({
+                "status": if report.failed() { Status::Fail } else { Status::Pass },
+                "checks": report.checks,
+            }))?;
+        } else {
+            output::print(&report.text())?;
+        }
+        return Ok(if report.failed() { 1 } else { 0 });
+    }
     if args.app.is_none() {
         args.app = uis_cli::default_str(&uis_cli::stdin_defaults()?, "app");
     }

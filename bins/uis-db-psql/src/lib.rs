@@ -96,7 +96,7 @@ pub fn command() -> clap::Command {
 
 /// Parses the process arguments and runs.
 pub fn main() -> ExitCode {
-    let matches = command().get_matches();
+    let matches = command().get_matches_from(uis_cli::uis_forms::rewrite(std::env::args_os()));
     let args = match Args::from_arg_matches(&matches) {
         Ok(a) => a,
         Err(e) => e.exit(),

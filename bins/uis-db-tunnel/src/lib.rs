@@ -48,7 +48,7 @@ pub fn command() -> clap::Command {
 
 /// Parses the process arguments and runs.
 pub fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = Args::parse_from(uis_cli::uis_forms::rewrite(std::env::args_os()));
     uis_cli::run_main(true, || run(args))
 }
 

@@ -124,7 +124,7 @@ pub fn command() -> clap::Command {
 
 /// Parses the process arguments and runs.
 pub fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = Args::parse_from(uis_cli::uis_forms::rewrite(std::env::args_os()));
     let json_mode = args.format == Format::Json
         || args.verify.is_some()
         || args.write_env.is_some()

@@ -80,6 +80,9 @@ pub struct Args {
     /// Remove Deployment, Service and IngressRoute (keep the Secret and the roles)
     #[arg(long)]
     pub undeploy: bool,
+    /// Roles, JWT secret and Secret only: no Deployment, Service or IngressRoute (`./uis configure postgrest`)
+    #[arg(long, conflicts_with_all = ["undeploy", "purge", "status"])]
+    pub secret_only: bool,
     /// Also drop the roles this tool created and delete the Secret
     #[arg(long)]
     pub purge: bool,
@@ -118,7 +121,7 @@ pub fn command() -> clap::Command {
 
 /// Parses the process arguments and runs.
 pub fn main() -> ExitCode {
-    let args = Args::parse();
+    let args = Args::parse_from(uis_cli::uis_forms::rewrite(std::env::args_os()));
     let json_mode = args.json || !output::stdout_is_terminal();
     uis_cli::run_main(json_mode, || run(args, json_mode))
 }
@@ -168,6 +171,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         rotate_password: args.rotate_password,
         status: args.status,
         undeploy: args.undeploy,
+        secret_only: args.secret_only,
         purge: args.purge,
         yes: args.yes,
     };

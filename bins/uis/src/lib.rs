@@ -30,7 +30,9 @@ const ABOUT: &str =
 
 const LONG_ABOUT: &str = "Run the commands of the uis suite: `uis db creds ARGS...` runs the program uis-db-creds.
 
-A command is any executable named uis-WORD[-WORD...] beside this uis binary or on PATH. `uis A B C ARGS...` runs uis-A-B-C, else uis-A-B, else uis-A (the longest name wins, as with kubectl and git plugins), with the remaining arguments; the program's exit code, output and signals are passed through unchanged. `uis`, `uis help` and `uis --help` list the commands found.";
+A command is any executable named uis-WORD[-WORD...] beside this uis binary or on PATH. `uis A B C ARGS...` runs uis-A-B-C, else uis-A-B, else uis-A (the longest name wins, as with kubectl and git plugins), with the remaining arguments; the program's exit code, output and signals are passed through unchanged. `uis`, `uis help` and `uis --help` list the commands found.
+
+UIS's own command forms work too, through a built-in alias table used when no program fits (the longest alias wins; a program always wins over an alias): `uis configure postgresql` runs `uis db configure`, `uis configure postgrest` runs `uis postgrest deploy --secret-only`, `uis deploy postgrest` runs `uis postgrest deploy`, `uis undeploy postgrest` runs `uis postgrest deploy --undeploy`, `uis db jwt mint` runs `uis jwt mint`, `uis secrets get postgres-admin` runs `uis db creds --admin`, `uis connect postgresql [DB]` runs `uis db psql --as admin [-d DB]`, `uis postgresql verify` runs `uis db doctor --server`, `uis postgrest verify` runs `uis db doctor`. Every program takes `--app NAME` for its APP and ignores a `postgresql` service word before it and `--service WORD`: `uis db psql postgresql --app railway --as admin -f 01-roles.sql`.";
 
 const AFTER_HELP: &str = "Examples:
   uis help                          # the commands found, with their descriptions
@@ -182,6 +184,17 @@ impl Catalog {
     /// Runs `uis ARGS...` (with `extra` appended, for `uis help A B`), by exec.
     /// Returns only when there is nothing to run.
     fn run(&self, args: &[OsString], extra: &[OsString], help: bool) -> ExitCode {
+        let expanded;
+        let args = match self.resolve(args) {
+            Some(_) => args,
+            None => match expand_alias(ALIASES, args) {
+                Some(a) => {
+                    expanded = a;
+                    &expanded[..]
+                }
+                None => args,
+            },
+        };
         if let Some((path, n)) = self.resolve(args) {
             let err = std::process::Command::new(&path)
                 .args(&args[n..])
@@ -320,6 +333,55 @@ impl Catalog {
             .zip(describe_all(found))
             .collect()
     }
+}
+
+/// The alias table (bins/uis/aliases.txt): UIS's command forms as the
+/// suite's.
+pub const ALIASES: &str = include_str!("../aliases.txt");
+
+/// The aliases of `table`: `(left words, right words and arguments)`.
+pub fn aliases(table: &str) -> Vec<(Vec<String>, Vec<String>)> {
+    table
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| {
+            let (left, right) = l.split_once('=')?;
+            Some((
+                left.split_whitespace().map(str::to_string).collect(),
+                right.split_whitespace().map(str::to_string).collect(),
+            ))
+        })
+        .collect()
+}
+
+/// `args` with the longest alias of `table` that they start with expanded,
+/// or `None` when none fits.
+pub fn expand_alias(table: &str, args: &[OsString]) -> Option<Vec<OsString>> {
+    let (left, right) = aliases(table)
+        .into_iter()
+        .filter(|(left, _)| {
+            left.len() <= args.len() && left.iter().zip(args).all(|(w, a)| a == w.as_str())
+        })
+        .max_by_key(|(left, _)| left.len())?;
+    let mut rest: Vec<OsString> = args[left.len()..].to_vec();
+    let mut out: Vec<OsString> = Vec::new();
+    for w in &right {
+        if let Some(flag) = w.strip_suffix('?') {
+            if rest
+                .first()
+                .is_some_and(|a| !a.to_string_lossy().starts_with('-'))
+            {
+                let v = rest.remove(0);
+                out.push(flag.into());
+                out.push(v);
+            }
+        } else {
+            out.push(w.into());
+        }
+    }
+    out.extend(rest);
+    Some(out)
 }
 
 /// The `help` row of the listing.
@@ -537,6 +599,60 @@ pub fn first_paragraph(help: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn uis_forms_expand_through_the_alias_table() {
+        let x = |s: &str| {
+            let args: Vec<OsString> = s.split(' ').map(OsString::from).collect();
+            expand_alias(ALIASES, &args).map(|v| {
+                v.iter()
+                    .map(|a| a.to_string_lossy().to_string())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+        };
+        let cases = [
+            (
+                "configure postgresql --app railway --database railway --json",
+                "db configure --app railway --database railway --json",
+            ),
+            (
+                "configure postgrest --app railway --schemas railway --url-prefix api-railway",
+                "postgrest deploy --secret-only --app railway --schemas railway --url-prefix api-railway",
+            ),
+            (
+                "deploy postgrest --app railway",
+                "postgrest deploy --app railway",
+            ),
+            (
+                "undeploy postgrest --app railway",
+                "postgrest deploy --undeploy --app railway",
+            ),
+            (
+                "db jwt mint --app railway --role anon --exp 10y",
+                "jwt mint --app railway --role anon --exp 10y",
+            ),
+            (
+                "secrets get postgres-admin --service postgresql",
+                "db creds --admin --service postgresql",
+            ),
+            ("connect postgresql", "db psql --as admin"),
+            (
+                "connect postgresql railway",
+                "db psql --as admin -d railway",
+            ),
+            ("postgresql verify", "db doctor --server"),
+            ("postgrest verify --app railway", "db doctor --app railway"),
+        ];
+        for (from, to) in cases {
+            assert_eq!(x(from).as_deref(), Some(to), "{from}");
+        }
+        assert_eq!(x("db creds railway"), None);
+        for (left, right) in aliases(ALIASES) {
+            assert!(!left.is_empty() && !right.is_empty());
+        }
+    }
+
     use super::*;
 
     fn catalog(names: &[&str]) -> Catalog {

@@ -74,6 +74,32 @@ pub fn validate_new_name(field: &str, name: &str) -> Result<(), Failure> {
     )))
 }
 
+/// The rule of UIS's `./uis configure postgresql` for database names, as
+/// shown in errors: an existing database of that shape (`atlas-t`) is used
+/// as it is, always quoted; a database the suite creates follows
+/// [`NAME_RULE`].
+pub const UIS_NAME_RULE: &str = "^[A-Za-z0-9_-]{1,63}$";
+
+/// Checks a name that may name an existing object UIS made (a database)
+/// against [`UIS_NAME_RULE`].
+///
+/// Errors: phase `usage` (exit 2).
+pub fn validate_uis_name(field: &str, name: &str) -> Result<(), Failure> {
+    let ok = fits(
+        name,
+        63,
+        |c| c.is_ascii_alphanumeric() || c == '_' || c == '-',
+        |c| c.is_ascii_alphanumeric() || c == '_' || c == '-',
+    );
+    if ok {
+        return Ok(());
+    }
+    Err(Failure::usage(format!(
+        "invalid {field} {name:?}: names must match {UIS_NAME_RULE} (an existing database UIS made, such as `atlas-t`), and {NAME_RULE} for one the suite creates, e.g. `{}`",
+        suggest_name(name)
+    )))
+}
+
 /// A valid name close to `name`, for error messages.
 fn suggest_name(name: &str) -> String {
     let mut s: String = name
@@ -270,6 +296,12 @@ mod tests {
             assert!(e.detail.contains(NAME_RULE), "{}", e.detail);
             let suggested = e.detail.rsplit('`').nth(1).unwrap();
             assert!(validate_new_name("x", suggested).is_ok(), "{suggested}");
+        }
+        for ok in ["atlas-t", "Atlas_T", "a", "1-x"] {
+            assert!(validate_uis_name("--database", ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "a b", "a.b", "a\"b", &"a".repeat(64)] {
+            assert!(validate_uis_name("--database", bad).is_err(), "{bad}");
         }
         assert!(validate_ident("--as", "Staff Member").is_ok());
         assert!(validate_ident("--as", "a\nb").is_err());

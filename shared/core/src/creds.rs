@@ -65,6 +65,51 @@ pub fn url_host(host: &str) -> String {
     }
 }
 
+/// The parts of a `postgres://` or `postgresql://` URL with a login, as
+/// `./uis configure postgresql` writes it into `DATABASE_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedUrl {
+    pub user: String,
+    pub password: String,
+    pub host: String,
+    pub port: u16,
+    pub database: String,
+}
+
+/// Parses `postgresql://user:password@host[:port]/db[?params]` (user,
+/// password and database percent-decoded; port 5432 when left out);
+/// `None` for anything else (no password, another scheme).
+pub fn parse_url(url: &str) -> Option<ParsedUrl> {
+    let rest = url
+        .strip_prefix("postgresql://")
+        .or_else(|| url.strip_prefix("postgres://"))?;
+    let (userinfo, rest) = rest.rsplit_once('@')?;
+    let (user, password) = userinfo.split_once(':')?;
+    let (hostport, path) = rest.split_once('/')?;
+    let database = path.split(['?', '#']).next().unwrap_or_default();
+    let (host, port) = match hostport.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(']') || hostport.starts_with('[') => {
+            (h.to_string(), p.parse().ok()?)
+        }
+        _ => (hostport.to_string(), 5432),
+    };
+    let dec = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8()
+            .ok()
+            .map(|c| c.to_string())
+    };
+    let parsed = ParsedUrl {
+        user: dec(user)?,
+        password: dec(password)?,
+        host,
+        port,
+        database: dec(database)?,
+    };
+    (!parsed.user.is_empty() && !parsed.password.is_empty() && !parsed.database.is_empty())
+        .then_some(parsed)
+}
+
 /// A value quoted for a POSIX shell when it needs it: bare when made only of
 /// characters no shell interprets, else in single quotes (a `'` written as
 /// `'\''`), which keep every other byte, newlines included, literally.
@@ -201,6 +246,32 @@ impl Creds {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_the_urls_uis_writes() {
+        let u = parse_url(&url(
+            "legacy",
+            "p+/w",
+            "postgresql.default.svc.cluster.local",
+            5432,
+            "atlas-t",
+        ))
+        .unwrap();
+        assert_eq!(
+            (
+                u.user.as_str(),
+                u.password.as_str(),
+                u.database.as_str(),
+                u.port
+            ),
+            ("legacy", "p+/w", "atlas-t", 5432)
+        );
+        assert_eq!(u.host, "postgresql.default.svc.cluster.local");
+        let u = parse_url("postgres://a:b@h/d?sslmode=disable").unwrap();
+        assert_eq!((u.port, u.database.as_str()), (5432, "d"));
+        assert!(parse_url("postgresql://a@h:5432/d").is_none());
+        assert!(parse_url("mysql://a:b@h:1/d").is_none());
+    }
 
     fn sample(pw: &str) -> Creds {
         Creds {

@@ -44,6 +44,10 @@ pub struct AppRecord {
     /// Passwords by role name; stored as separate keys, never in `app.json`.
     #[serde(skip)]
     pub passwords: BTreeMap<String, String>,
+    /// For a record made from a Secret `./uis configure postgresql` wrote
+    /// (see [`adopt`]), that Secret as `NS/NAME`; never stored.
+    #[serde(skip)]
+    pub adopted_from: Option<String>,
 }
 
 /// The default name of a role kind for an app: `railway_authenticator`,
@@ -213,4 +217,129 @@ pub async fn list(cluster: &Cluster, namespace: &str) -> Result<Vec<String>, Fai
     apps.sort();
     apps.dedup();
     Ok(apps)
+}
+
+/// The label `./uis configure postgresql` puts on the `<prefix>-db` Secret.
+pub const UIS_SELECTOR: &str = "app.kubernetes.io/managed-by=uis";
+
+/// A `DATABASE_URL` found in a Secret UIS wrote (`./uis configure
+/// postgresql --namespace NS --secret-name-prefix P` writes `NS/P-db`).
+#[derive(Debug, Clone)]
+pub struct UrlSecret {
+    pub namespace: String,
+    pub name: String,
+    pub url: uis_core::creds::ParsedUrl,
+}
+
+impl UrlSecret {
+    /// `NS/NAME`.
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+
+    fn from_secret(s: &Secret) -> Option<UrlSecret> {
+        let v = s.data.as_ref()?.get("DATABASE_URL")?;
+        Some(UrlSecret {
+            namespace: s.metadata.namespace.clone()?,
+            name: s.metadata.name.clone()?,
+            url: uis_core::creds::parse_url(std::str::from_utf8(&v.0).ok()?)?,
+        })
+    }
+}
+
+/// Secret `NS/NAME`'s `DATABASE_URL`, `None` when the Secret or the key is
+/// missing or the URL has no login.
+///
+/// Errors: phase `cluster` for API failures.
+pub async fn url_secret(
+    cluster: &Cluster,
+    namespace: &str,
+    name: &str,
+) -> Result<Option<UrlSecret>, Failure> {
+    let api: Api<Secret> = Api::namespaced(cluster.client.clone(), namespace);
+    let what = format!("reading Secret {namespace}/{name}");
+    Ok(cluster
+        .call(&what, api.get_opt(name))
+        .await?
+        .as_ref()
+        .and_then(UrlSecret::from_secret))
+}
+
+/// Every Secret labelled `app.kubernetes.io/managed-by=uis` whose
+/// `DATABASE_URL` logs in as `user` (to `database`, when given), in every
+/// namespace; when listing across namespaces is refused (403), in
+/// `fallback_namespace` only; when that is refused too, none. Sorted by
+/// `NS/NAME`.
+///
+/// Errors: none today (kept a `Result` for the callers' `?`).
+pub async fn find_url_secrets(
+    cluster: &Cluster,
+    user: &str,
+    database: Option<&str>,
+    fallback_namespace: &str,
+) -> Result<Vec<UrlSecret>, Failure> {
+    let lp = ListParams::default().labels(UIS_SELECTOR);
+    let all: Api<Secret> = Api::all(cluster.client.clone());
+    let items = match cluster
+        .call(
+            "listing Secrets labelled app.kubernetes.io/managed-by=uis in every namespace",
+            all.list(&lp),
+        )
+        .await
+    {
+        Ok(l) => l.items,
+        Err(_) => {
+            // Refused across namespaces: the database namespace; refused
+            // there too: nothing found (the caller reports the app as not
+            // configured, which is what it can tell).
+            let api: Api<Secret> = Api::namespaced(cluster.client.clone(), fallback_namespace);
+            let what = format!(
+                "listing Secrets labelled app.kubernetes.io/managed-by=uis in {fallback_namespace}"
+            );
+            match cluster.call(&what, api.list(&lp)).await {
+                Ok(l) => l.items,
+                Err(_) => Vec::new(),
+            }
+        }
+    };
+    let mut found: Vec<UrlSecret> = items
+        .iter()
+        .filter_map(UrlSecret::from_secret)
+        .filter(|u| u.url.user == user && database.is_none_or(|d| u.url.database == d))
+        .collect();
+    found.sort_by_key(UrlSecret::id);
+    Ok(found)
+}
+
+/// A record for an app the suite never configured but `./uis configure
+/// postgresql` did: from the first Secret [`find_url_secrets`] finds for
+/// the app's role (APP with `-` as `_`), preferring UIS's default database
+/// `<role>_db`. Only read, never stored; `None` when there is no such
+/// Secret.
+///
+/// Errors: [`find_url_secrets`]'s.
+pub async fn adopt(
+    cluster: &Cluster,
+    namespace: &str,
+    app: &str,
+) -> Result<Option<AppRecord>, Failure> {
+    let user = uis_core::app::sql_name(app);
+    let found = find_url_secrets(cluster, &user, None, namespace).await?;
+    let default_db = format!("{user}_db");
+    let Some(pick) = found
+        .iter()
+        .find(|u| u.url.database == default_db)
+        .or(found.first())
+    else {
+        return Ok(None);
+    };
+    Ok(Some(AppRecord {
+        app: app.to_string(),
+        database: pick.url.database.clone(),
+        owner: user.clone(),
+        url_secrets: vec![pick.id()],
+        passwords: BTreeMap::from([(user, pick.url.password.clone())]),
+        adopted_from: Some(pick.id()),
+        ..Default::default()
+    }))
 }

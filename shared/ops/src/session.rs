@@ -125,11 +125,25 @@ impl Session {
         })
     }
 
-    /// The app's record, `None` when never configured.
+    /// The app's record, `None` when never configured. An app the suite
+    /// never configured but `./uis configure postgresql --namespace NS
+    /// --secret-name-prefix P` did is read from the `DATABASE_URL` of the
+    /// Secret UIS wrote ([`store::adopt`]): used as found, never stored
+    /// here (`uis db configure APP` stores it, after checking it logs in).
     pub fn app_opt(&mut self, app: &str) -> Result<Option<AppRecord>, Failure> {
         let cluster = self.cluster()?;
         let ns = self.locator.namespace.clone();
-        self.rt.block_on(store::read(&cluster, &ns, app))
+        if let Some(rec) = self.rt.block_on(store::read(&cluster, &ns, app))? {
+            return Ok(Some(rec));
+        }
+        let adopted = self.rt.block_on(store::adopt(&cluster, &ns, app))?;
+        if let Some(r) = &adopted {
+            uis_core::output::note(format!(
+                "uis: app {app} is not in the suite's store; using the login ./uis configure wrote in Secret {} (DATABASE_URL); `uis db configure {app}` adopts it",
+                r.adopted_from.as_deref().unwrap_or_default()
+            ));
+        }
+        Ok(adopted)
     }
 
     /// Where the sync client connects: `--direct`, or the tunnel (opened on
@@ -291,11 +305,14 @@ impl Session {
                 "roles get stored passwords when the suite creates them: `uis db configure {app} --with-roles postgrest` or `uis postgrest deploy {app}`; the owner (default) and the superuser (--admin, --as admin) always work"
             ))
         })?;
-        let source = format!(
-            "Secret {}/{} key password.{user}",
-            self.locator.namespace,
-            store::secret_name(app)
-        );
+        let source = match &rec.adopted_from {
+            Some(id) => format!("Secret {id} key DATABASE_URL"),
+            None => format!(
+                "Secret {}/{} key password.{user}",
+                self.locator.namespace,
+                store::secret_name(app)
+            ),
+        };
         Ok(AppLogin {
             kind: kind.clone(),
             login: Login {

@@ -49,6 +49,39 @@ pub const KEY_DB_CONFIG: &str = "PGRST_DB_CONFIG";
 /// Nothing` (`Cors.hs` line 33); a list is matched literally, so `*` in it
 /// matches no browser's `Origin`.
 pub const KEY_CORS_ORIGINS: &str = "PGRST_SERVER_CORS_ALLOWED_ORIGINS";
+/// The public URL PostgREST puts in its OpenAPI output; in the Secret only
+/// when [`openapi_server_proxy_uri`] derives one, bound `optional: true`.
+pub const KEY_OPENAPI_PROXY_URI: &str = "PGRST_OPENAPI_SERVER_PROXY_URI";
+
+/// The Secret and key where UIS keeps the installation's public domain.
+pub const BASE_DOMAIN_SECRET: &str = "urbalurba-secrets";
+/// See [`BASE_DOMAIN_SECRET`].
+pub const BASE_DOMAIN_KEY: &str = "BASE_DOMAIN_CLOUDFLARE";
+
+/// `https://<url-prefix>.<domain>`, as UIS's configure-postgrest.sh derives
+/// `PGRST_OPENAPI_SERVER_PROXY_URI` from `BASE_DOMAIN_CLOUDFLARE`; `None`
+/// for no domain, an empty one, UIS's placeholder `your-domain.com`,
+/// `localhost` or any `*.localhost`.
+pub fn openapi_server_proxy_uri(url_prefix: &str, base_domain: Option<&str>) -> Option<String> {
+    let d = base_domain?
+        .trim()
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    if d.is_empty() || d == "your-domain.com" || d == "localhost" || d.ends_with(".localhost") {
+        return None;
+    }
+    Some(format!("https://{url_prefix}.{d}"))
+}
+
+/// The pod-template annotations Prometheus scrapes PostgREST's admin port
+/// by, as UIS's template sets them.
+pub fn prometheus_annotations() -> [(&'static str, &'static str); 3] {
+    [
+        ("prometheus.io/scrape", "true"),
+        ("prometheus.io/port", "3001"),
+        ("prometheus.io/path", "/metrics"),
+    ]
+}
 
 /// `<app>-postgrest`: the name of the Secret, Deployment, Service and IngressRoute.
 pub fn name(app: &str) -> String {
@@ -346,15 +379,22 @@ pub fn deployment(
     image: &str,
     replicas: i32,
 ) -> Deployment {
-    let env: Vec<EnvVar> = settings
-        .keys()
-        .map(|k| EnvVar {
-            name: k.clone(),
+    // Every setting, and the OpenAPI proxy URI as UIS binds it: optional,
+    // so the pod starts whether or not the Secret has it.
+    let mut keys: Vec<(&str, bool)> = settings.keys().map(|k| (k.as_str(), false)).collect();
+    if !settings.contains_key(KEY_OPENAPI_PROXY_URI) {
+        keys.push((KEY_OPENAPI_PROXY_URI, true));
+        keys.sort();
+    }
+    let env: Vec<EnvVar> = keys
+        .into_iter()
+        .map(|(k, optional)| EnvVar {
+            name: k.to_string(),
             value_from: Some(EnvVarSource {
                 secret_key_ref: Some(SecretKeySelector {
                     name: name(app),
-                    key: k.clone(),
-                    optional: Some(false),
+                    key: k.to_string(),
+                    optional: Some(optional || k == KEY_OPENAPI_PROXY_URI),
                 }),
                 ..Default::default()
             }),
@@ -412,10 +452,11 @@ pub fn deployment(
     template.metadata = Some(Default::default());
     if let Some(m) = template.metadata.as_mut() {
         m.labels = Some(labels(app));
-        m.annotations = Some(BTreeMap::from([(
-            CHECKSUM_ANNOTATION.to_string(),
-            checksum(settings),
-        )]));
+        let mut a = BTreeMap::from([(CHECKSUM_ANNOTATION.to_string(), checksum(settings))]);
+        for (k, v) in prometheus_annotations() {
+            a.insert(k.to_string(), v.to_string());
+        }
+        m.annotations = Some(a);
     }
     let mut d = Deployment {
         spec: Some(DeploymentSpec {
@@ -434,19 +475,22 @@ pub fn deployment(
     d
 }
 
-/// The ClusterIP Service on port 3000.
+/// The ClusterIP Service: the API on port 3000 and, as UIS publishes it,
+/// the admin server (`/live`, `/ready`, `/metrics`) on 3001. The
+/// IngressRoute routes 3000 only.
 pub fn service(app: &str) -> Service {
+    let port = |n: &str, p: i32| ServicePort {
+        name: Some(n.into()),
+        port: p,
+        target_port: Some(IntOrString::Int(p)),
+        protocol: Some("TCP".into()),
+        ..Default::default()
+    };
     let mut s = Service {
         spec: Some(ServiceSpec {
             type_: Some("ClusterIP".into()),
             selector: Some(selector(app)),
-            ports: Some(vec![ServicePort {
-                name: Some("http".into()),
-                port: 3000,
-                target_port: Some(IntOrString::Int(3000)),
-                protocol: Some("TCP".into()),
-                ..Default::default()
-            }]),
+            ports: Some(vec![port("api", 3000), port("admin", 3001)]),
             ..Default::default()
         }),
         ..Default::default()
@@ -619,16 +663,57 @@ mod tests {
         let env = v["spec"]["template"]["spec"]["containers"][0]["env"]
             .as_array()
             .unwrap();
-        assert_eq!(env.len(), s.len());
+        // Every setting, and the optional OpenAPI proxy URI.
+        assert_eq!(env.len(), s.len() + 1);
         for e in env {
             assert!(e.get("value").is_none(), "no plain values: {e}");
             assert_eq!(e["valueFrom"]["secretKeyRef"]["name"], "railway-postgrest");
+            let optional = e["name"] == KEY_OPENAPI_PROXY_URI;
+            assert_eq!(e["valueFrom"]["secretKeyRef"]["optional"], optional, "{e}");
         }
+        let a = &v["spec"]["template"]["metadata"]["annotations"];
+        assert_eq!(a["prometheus.io/scrape"], "true");
+        assert_eq!(a["prometheus.io/port"], "3001");
+        assert_eq!(a["prometheus.io/path"], "/metrics");
+        let svc = serde_json::to_value(service("railway")).unwrap();
+        let ports: Vec<(String, i64)> = svc["spec"]["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["name"].as_str().unwrap().to_string(),
+                    p["port"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            ports,
+            [("api".to_string(), 3000), ("admin".to_string(), 3001)]
+        );
         let names: Vec<&str> = env.iter().map(|e| e["name"].as_str().unwrap()).collect();
         for k in [KEY_DB_URI, KEY_DB_SCHEMAS, KEY_DB_ANON_ROLE, KEY_JWT_SECRET] {
             assert!(names.contains(&k), "{k}");
         }
         assert_eq!(s[KEY_DB_SCHEMAS], "railway,auth");
+    }
+
+    #[test]
+    fn openapi_proxy_uri_as_uis_derives_it() {
+        let u = |d: Option<&str>| openapi_server_proxy_uri("api-railway", d);
+        assert_eq!(
+            u(Some("example.org")).as_deref(),
+            Some("https://api-railway.example.org")
+        );
+        for none in [
+            None,
+            Some(""),
+            Some("your-domain.com"),
+            Some("localhost"),
+            Some("dev.localhost"),
+        ] {
+            assert_eq!(u(none), None, "{none:?}");
+        }
     }
 
     #[test]

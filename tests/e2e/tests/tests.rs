@@ -19,6 +19,7 @@ mod cli;
 mod clients;
 mod completions;
 mod configure;
+mod contrib_uis;
 mod creds;
 mod doctor;
 mod dumps;
@@ -41,6 +42,8 @@ mod sandbox;
 mod seed;
 mod try_it;
 mod tutorial;
+mod tutorial_investigation;
+mod uis_today;
 
 /// Every `tests/*.rs` file is a module of this binary (a file missing from
 /// the list above would silently never run).

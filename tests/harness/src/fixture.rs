@@ -318,11 +318,31 @@ pub fn snapshot(pg: &Pg, db: &str) -> Snapshot {
     // Superusers bypass RLS anyway; be explicit for FORCE'd tables.
     c.batch_execute("SET row_security = off")
         .expect("row_security");
+    // The database's owner (an app's owner role, named after the app) as
+    // `<db owner>` in ACLs, so loads into two apps' databases compare:
+    // `uis db configure` grants the owner default privileges on what the
+    // superuser creates there.
+    let owner: Option<String> = c
+        .query_one(
+            "select r.rolname::text from pg_database d join pg_roles r on r.oid = d.datdba
+              where d.datname = current_database() and not r.rolsuper",
+            &[],
+        )
+        .ok()
+        .map(|r| r.get(0));
     let catalog = c
         .query(CATALOG, &[])
         .expect("catalog snapshot")
         .iter()
-        .map(|r| r.get::<_, String>(0))
+        .map(|r| {
+            let line = r.get::<_, String>(0);
+            match &owner {
+                Some(o) => line
+                    .replace(&format!("{{{o}="), "{<db owner>=")
+                    .replace(&format!(",{o}="), ",<db owner>="),
+                None => line,
+            }
+        })
         .collect();
     let tables: Vec<String> = c
         .query(TABLES, &[])

@@ -24,6 +24,10 @@ use uis_core::app::{validate_app, validate_ident, validate_new_name, validate_ob
 use uis_core::output::{note, warn};
 use uis_kube::store::{self, AppRecord};
 
+/// The host UIS prints in `local` (`./uis configure postgresql --json`):
+/// the exposed port as containers on the laptop reach it.
+pub const UIS_LOCAL_HOST: &str = "host.docker.internal";
+
 /// The `application_name` of configure's connections.
 pub const APPLICATION: &str = "uis-db-configure";
 
@@ -57,6 +61,18 @@ pub struct Options {
     pub yes: bool,
     /// Plan only.
     pub dry_run: bool,
+    /// `--init-file PATH|-`: SQL applied as the owner after creation.
+    pub init: Option<InitSql>,
+}
+
+/// An init file's SQL (`--init-file PATH|-`), as UIS applies it: as the app's
+/// owner, in the app's database, after the database exists; again on every
+/// run (init files must be idempotent).
+#[derive(Debug, Clone)]
+pub struct InitSql {
+    /// `PATH`, or `<stdin>`.
+    pub name: String,
+    pub sql: String,
 }
 
 /// A UIS-compatibility Secret holding the owner's DATABASE_URL.
@@ -133,19 +149,47 @@ pub struct AdminUsed {
     pub retrieve: &'static str,
 }
 
-/// The JSON of a run (a drop-in for `./uis configure postgresql --json`,
-/// plus `admin`, `roles` and `next_steps`).
+/// The JSON of a run (a drop-in for `./uis configure postgresql --json`:
+/// its fields `status`, `service`, `local` (host.docker.internal and the
+/// exposed port, as UIS prints it), `cluster`, `database`, `username`,
+/// `password`, `secret_name`, `secret_namespace`, `env_var`,
+/// `init_applied`, `rotated`, `message`; plus the suite's own: `localhost`
+/// (the host-side form), `admin`, `roles`, `credentials`, `next_steps`...).
 #[derive(Debug, Clone, Serialize)]
 pub struct Configured {
     /// `ok` or `already_configured`.
     pub status: &'static str,
     pub service: &'static str,
     pub app: String,
+    /// As UIS prints it: `host.docker.internal` and the exposed port.
     pub local: Address,
+    /// The same from the host (`--local-address`, default localhost:35432).
+    pub localhost: Address,
     pub cluster: Address,
     pub database: String,
     pub username: String,
     pub password: String,
+    /// The `<prefix>-db` Secret written (`--namespace`/`--secret-name-prefix`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_namespace: Option<String>,
+    /// Its key: `DATABASE_URL`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env_var: Option<&'static str>,
+    /// Whether `--init-file` ran.
+    pub init_applied: bool,
+    /// Whether the owner got a new password this run.
+    pub rotated: bool,
+    /// On a re-run, what happened, in one line (as UIS prints it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Where the password was read from when it was adopted (`NS/NAME`
+    /// of the Secret `./uis configure` wrote).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adopted_from: Option<String>,
+    /// The Secrets holding the owner's password that this run wrote.
+    pub secrets_updated: Vec<String>,
     pub schemas: Vec<String>,
     pub extensions: Vec<String>,
     /// The owner has CREATEROLE (`--owner-createrole`, PostgreSQL 16+):
@@ -157,8 +201,12 @@ pub struct Configured {
     pub admin: AdminUsed,
     /// The statements run, as shown.
     pub changes: Vec<String>,
-    /// Workloads that read the old password (`deployment/NAME -n NS`).
+    /// Workloads that read the old password (`deployment/NAME -n NS`,
+    /// `statefulset/...`, `cronjob/...`): they must restart.
     pub restart: Vec<String>,
+    /// Kinds that could not be listed for `restart` (`statefulsets in NS`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub restart_unchecked: Vec<String>,
     pub next_steps: Vec<String>,
 }
 
@@ -183,10 +231,13 @@ pub fn validate(opts: &Options) -> Result<(), Failure> {
     for n in &opts.extensions {
         validate_ident("extension", n)?;
     }
-    for (field, n) in [("--database", &opts.database), ("--owner", &opts.owner)] {
-        if let Some(n) = n {
-            validate_new_name(field, n)?;
-        }
+    // An existing database may have any name UIS allows (checked again
+    // with the stricter rule once it is known the suite creates it).
+    if let Some(d) = &opts.database {
+        uis_core::app::validate_uis_name("--database", d)?;
+    }
+    if let Some(n) = &opts.owner {
+        validate_new_name("--owner", n)?;
     }
     if let Some(u) = &opts.url_secret {
         validate_object_prefix("--secret-name-prefix", &u.prefix)?;
@@ -227,6 +278,10 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         .filter(|r| r.app != app)
         .collect();
     plan::validate(&mut pg, &desired, &others, existing.as_ref())?;
+    if provision::database_owner(&mut pg, &desired.database)?.is_none() {
+        // The suite creates it: the stricter rule.
+        validate_new_name("--database", &desired.database)?;
+    }
 
     let mut rec = existing.clone().unwrap_or_default();
     rec.app = app.clone();
@@ -236,6 +291,55 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
     merge_unique(&mut rec.extensions, &desired.extensions);
     for (k, v) in &desired.roles {
         rec.roles.insert(k.as_str().to_string(), v.clone());
+    }
+    // Adopt, never silently rotate: an owner role that exists without a
+    // stored password (an app `./uis configure postgresql` made) keeps the
+    // password UIS wrote, when it still logs in.
+    let mut adopted_from = None;
+    if !opts.rotate
+        && !rec.passwords.contains_key(&desired.owner)
+        && provision::role(&mut pg, &desired.owner)?.is_some()
+    {
+        let mut candidates = Vec::new();
+        if let Some(u) = &opts.url_secret {
+            let name = format!("{}-db", u.prefix);
+            if let Some(found) =
+                session.block_on(store::url_secret(&cluster, &u.namespace, &name))?
+            {
+                candidates.push(found);
+            }
+        }
+        candidates.extend(session.block_on(store::find_url_secrets(
+            &cluster,
+            &desired.owner,
+            Some(&desired.database),
+            &ns,
+        ))?);
+        let db_exists = provision::database_owner(&mut pg, &desired.database)?.is_some();
+        let check_db = if db_exists {
+            desired.database.as_str()
+        } else {
+            "postgres"
+        };
+        for c in candidates {
+            if c.url.user != desired.owner || c.url.database != desired.database {
+                continue;
+            }
+            if session.login_works(&desired.owner, &c.url.password, check_db) {
+                note(format!(
+                    "uis: role {} keeps its password: adopted from Secret {} (DATABASE_URL), where ./uis configure wrote it",
+                    desired.owner,
+                    c.id()
+                ));
+                rec.passwords
+                    .insert(desired.owner.clone(), c.url.password.clone());
+                if !rec.url_secrets.contains(&c.id()) {
+                    rec.url_secrets.push(c.id());
+                }
+                adopted_from = Some(c.id());
+                break;
+            }
+        }
     }
     let plan = plan::plan(
         session,
@@ -263,6 +367,9 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
             rec.created_roles.push(r.clone());
         }
     }
+    // The owner's password changes on an existing role: --rotate, or no
+    // working one could be found.
+    let rotated = plan.owner_password_changed;
     let store_changed = existing.as_ref() != Some(&rec)
         || existing.as_ref().map(|e| &e.passwords) != Some(&rec.passwords);
     let store_secret = format!("{ns}/{}", store::secret_name(&app));
@@ -315,9 +422,78 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         warn(n);
     }
 
+    // --init-file, as the owner, in the app's database.
+    let mut init_applied = false;
+    if let Some(init) = &opts.init {
+        let login = crate::pg::Login {
+            user: desired.owner.clone(),
+            password: owner_pw.clone(),
+            database: db.clone(),
+        };
+        if let Err(e) = run_init(session, &login, init) {
+            let created_db = steps.iter().any(|s| s.sql.starts_with("CREATE DATABASE "));
+            let mut undo = Vec::new();
+            if created_db {
+                undo.push(provision::Step::new(
+                    None,
+                    format!(
+                        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                        uis_core::app::quote_ident(&db)
+                    ),
+                ));
+            }
+            for r in plan.created.iter().rev() {
+                undo.push(provision::Step::new(
+                    None,
+                    format!("DROP ROLE IF EXISTS {}", uis_core::app::quote_ident(r)),
+                ));
+            }
+            let mut connect = |d: &str| session.connect_admin(d, APPLICATION);
+            let undone = provision::run(&undo, &mut pg, &mut connect);
+            // The store goes only when everything in it was made by this run
+            // (a password set on an existing role must stay kept).
+            if existing.is_none() && created_db && plan.created.contains(&desired.owner) {
+                let _ = session.block_on(cluster.delete::<Secret>(&ns, &store::secret_name(&app)));
+            } else if let Some(old) = &existing {
+                let _ = session.block_on(store::write(&cluster, &ns, old));
+            }
+            let what = if created_db {
+                format!(
+                    "; the database {db} and the roles this run created ({}) were removed",
+                    plan.created.join(", ")
+                )
+            } else {
+                String::new()
+            };
+            let mut f = Failure::new(
+                uis_core::error::Phase::Sql,
+                format!("--init-file {}: {}{what}", init.name, e.detail),
+            )
+            .hint("fix the file and run the same command again (init files run on every run: keep them idempotent)");
+            if let Err(u) = undone {
+                f.detail
+                    .push_str(&format!("; removing them failed too: {}", u.detail));
+            }
+            return Err(f);
+        }
+        init_applied = true;
+        note(format!(
+            "uis: applied --init-file {} as {}",
+            init.name, desired.owner
+        ));
+    }
+
     // UIS compatibility Secrets, and the workloads that read them.
     let mut restart = Vec::new();
-    if opts.rotate || url_secret.is_some() {
+    let mut restart_unchecked = Vec::new();
+    let mut secrets_updated = Vec::new();
+    if store_changed {
+        secrets_updated.push(store_secret.clone());
+    }
+    if let Some((n, _)) = &url_secret {
+        session.block_on(crate::deploy::objects::ensure_namespace(&cluster, n))?;
+    }
+    if rotated || url_secret.is_some() {
         for id in &rec.url_secrets {
             let Some((n, s)) = id.split_once('/') else {
                 continue;
@@ -333,17 +509,69 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
             secret.metadata.name = Some(s.to_string());
             secret.metadata.labels = Some(uis_core::app::uis_labels(&app));
             session.block_on(cluster.apply(n, &secret))?;
-            if opts.rotate {
-                restart.extend(session.block_on(restart::deployments_using(&cluster, n, s))?);
-            }
+            secrets_updated.push(id.clone());
         }
     }
+    if rotated {
+        let mut seen = Vec::new();
+        for id in &secrets_updated {
+            let Some((n, s)) = id.split_once('/') else {
+                continue;
+            };
+            if seen.contains(id) {
+                continue;
+            }
+            seen.push(id.clone());
+            for w in session.block_on(restart::workloads_using(
+                &cluster,
+                n,
+                s,
+                &mut restart_unchecked,
+            ))? {
+                if !restart.contains(&w) {
+                    restart.push(w);
+                }
+            }
+        }
+        let why = if opts.rotate {
+            "--rotate"
+        } else {
+            "no working password was found for it"
+        };
+        let restart_text = if restart.is_empty() {
+            "no workload found reading them".to_string()
+        } else {
+            format!("restart {}", restart.join(", "))
+        };
+        warn(format!(
+            "role {} has a NEW password ({why}); Secrets updated: {}; {restart_text}",
+            desired.owner,
+            secrets_updated.join(", ")
+        ));
+    }
 
+    let db_created = steps.iter().any(|s| s.sql.starts_with("CREATE DATABASE "));
     let status = if steps.is_empty() && !store_changed {
         "already_configured"
     } else {
         "ok"
     };
+    // UIS's `message` on a re-run: the database was there already.
+    let message = (!db_created).then(|| {
+        let pw = if rotated {
+            "password rotated"
+        } else if adopted_from.is_some() {
+            "existing password adopted"
+        } else {
+            "existing password reused"
+        };
+        let init = if init_applied {
+            "; init file re-applied"
+        } else {
+            ""
+        };
+        format!("database {db} already exists; {pw}{init}")
+    });
     let mut roles = BTreeMap::new();
     roles.insert("owner".to_string(), desired.owner.clone());
     for (k, v) in &rec.roles {
@@ -358,6 +586,17 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         status,
         service: "postgresql",
         local: Address {
+            host: UIS_LOCAL_HOST.to_string(),
+            port: loc.local.1,
+            database_url: uis_core::creds::url(
+                &desired.owner,
+                &owner_pw,
+                UIS_LOCAL_HOST,
+                loc.local.1,
+                &db,
+            ),
+        },
+        localhost: Address {
             host: loc.local.0.clone(),
             port: loc.local.1,
             database_url: local_url,
@@ -370,6 +609,14 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         database: db,
         username: desired.owner.clone(),
         password: owner_pw,
+        secret_name: url_secret.as_ref().map(|(_, s)| s.clone()),
+        secret_namespace: url_secret.as_ref().map(|(n, _)| n.clone()),
+        env_var: url_secret.as_ref().map(|_| "DATABASE_URL"),
+        init_applied,
+        rotated,
+        message,
+        adopted_from,
+        secrets_updated,
         schemas: rec.schemas.clone(),
         extensions: rec.extensions.clone(),
         owner_createrole: plan.owner_createrole,
@@ -385,6 +632,7 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         },
         changes: steps.iter().map(|s| s.shown.clone()).collect(),
         restart,
+        restart_unchecked,
         next_steps: vec![
             if plan.owner_createrole {
                 // The owner runs role DDL itself (CREATEROLE, 16+).
@@ -406,4 +654,40 @@ fn merge_unique(into: &mut Vec<String>, more: &[String]) {
             into.push(m.clone());
         }
     }
+}
+
+/// Runs the init SQL as `login` with the suite's psql-compatible engine,
+/// its output on stderr (stdout is the JSON), stopping at the first error.
+fn run_init(
+    session: &mut Session,
+    login: &crate::pg::Login,
+    init: &InitSql,
+) -> Result<(), Failure> {
+    let ep = session.endpoint()?;
+    let config = crate::pg::config(&ep, login, APPLICATION);
+    let client = session.connect_config(&config, login)?;
+    let mut runner = uis_script::Runner::new(
+        client,
+        Box::new(uis_script::PgConnector::new(config)),
+        uis_script::Options::default(),
+    );
+    let mut err = std::io::stderr();
+    let mut out = std::io::stderr();
+    runner
+        .run(
+            vec![uis_script::Source::Command(init.sql.clone())],
+            &mut out,
+            &mut err,
+        )
+        .map(|_| ())
+        .map_err(|e| {
+            let mut d = e.to_string();
+            if let Some(st) = &e.statement {
+                d.push_str(&format!(
+                    " (statement: {})",
+                    st.lines().next().unwrap_or_default()
+                ));
+            }
+            Failure::new(uis_core::error::Phase::Sql, d)
+        })
 }

@@ -265,6 +265,9 @@ pub struct Plan {
     pub notes: Vec<String>,
     /// The owner has CREATEROLE after the plan (`--owner-createrole`).
     pub owner_createrole: bool,
+    /// The owner role existed and gets a NEW password (`--rotate`, or none
+    /// stored or adopted): the Secrets holding it change, workloads restart.
+    pub owner_password_changed: bool,
 }
 
 /// Plans what is missing: LOGIN roles with their passwords (reconciled
@@ -308,6 +311,7 @@ pub fn plan(
             desired.owner, acting.version
         ));
     }
+    let mut owner_password_changed = false;
     for (role, _) in &login_roles {
         let stored = rec.passwords.get(role).cloned();
         let rotate = rotate && role == &desired.owner;
@@ -317,10 +321,18 @@ pub fn plan(
             Some(PasswordFinding::StoredNoLongerWorked) => notes.push(format!(
                 "the stored password of role {role} no longer worked; it is set again"
             )),
-            Some(PasswordFinding::IssuedForExistingRole) => notes.push(format!(
-                "role {role} existed without a stored password; it gets a new one, now stored"
-            )),
-            None => {}
+            // The owner's new password is reported by the caller, in one
+            // line with the Secrets and workloads it touches.
+            Some(PasswordFinding::IssuedForExistingRole) if role != &desired.owner => {
+                notes.push(format!(
+                    "role {role} existed without a stored password; it gets a new one, now stored"
+                ))
+            }
+            Some(PasswordFinding::IssuedForExistingRole) | None => {}
+        }
+        if role == &desired.owner {
+            owner_password_changed =
+                pw.set && pw.finding != Some(PasswordFinding::StoredNoLongerWorked);
         }
         rec.passwords.insert(role.clone(), pw.password);
         set_password.insert(role.clone(), pw.set);
@@ -482,10 +494,70 @@ pub fn plan(
             ro,
         )?;
     }
+    // What the superuser creates in the app's database (a schema file run
+    // `--as admin`: schemas, tables, sequences, functions) is usable by the
+    // owner without grants written by the user: default privileges of the
+    // admin role, for the whole database (every schema, present and future).
+    ensure_admin_default_privileges(appdb.as_mut(), &mut steps, &db, &admin_role, &desired.owner)?;
     Ok(Plan {
         steps,
         created,
         notes,
         owner_createrole,
+        owner_password_changed,
     })
+}
+
+/// The object kinds of `ALTER DEFAULT PRIVILEGES` and the `pg_default_acl`
+/// `defaclobjtype` letter of each.
+const DEFAULT_PRIVILEGES: [(&str, &str, &str); 4] = [
+    ("TABLES", "r", "ALL"),
+    ("SEQUENCES", "S", "ALL"),
+    ("FUNCTIONS", "f", "EXECUTE"),
+    ("SCHEMAS", "n", "ALL"),
+];
+
+/// `ALTER DEFAULT PRIVILEGES FOR ROLE admin GRANT ... TO owner` in the app's
+/// database for tables, sequences, functions and schemas, unless the admin's
+/// default ACL there already names the owner. `appdb` is `None` when the
+/// database does not exist yet (everything is planned).
+///
+/// Errors: the catalog query's (phase `sql`).
+pub fn ensure_admin_default_privileges(
+    appdb: Option<&mut Client>,
+    steps: &mut Vec<Step>,
+    db: &str,
+    admin: &str,
+    owner: &str,
+) -> Result<(), Failure> {
+    if admin == owner {
+        return Ok(());
+    }
+    let mut have: Vec<String> = Vec::new();
+    if let Some(c) = appdb {
+        for row in c.query(
+            "select d.defaclobjtype::text from pg_default_acl d
+               join pg_roles r on r.oid = d.defaclrole
+              where r.rolname = $1 and d.defaclnamespace = 0
+                and exists (select 1 from aclexplode(d.defaclacl) a
+                             where a.grantee = (select oid from pg_roles where rolname = $2))",
+            &[&admin, &owner],
+        )? {
+            have.push(row.get(0));
+        }
+    }
+    for (kind, letter, privilege) in DEFAULT_PRIVILEGES {
+        if have.iter().any(|h| h == letter) {
+            continue;
+        }
+        steps.push(Step::new(
+            Some(db),
+            format!(
+                "ALTER DEFAULT PRIVILEGES FOR ROLE {} GRANT {privilege} ON {kind} TO {}",
+                quote_ident(admin),
+                quote_ident(owner)
+            ),
+        ));
+    }
+    Ok(())
 }

@@ -3,9 +3,8 @@
 //! .secretKeyRef`, `envFrom[].secretRef`, `volumes[].secret` and projected
 //! volumes' `sources[].secret`, in containers and init containers.
 //!
-//! Only Deployments are listed: the suite's RBAC (deploy/rbac.yaml) grants
-//! `list` on Deployments, not on StatefulSets or CronJobs; [`uses_secret`]
-//! takes any pod spec, so adding them is a listing and an RBAC rule.
+//! Deployments, StatefulSets and CronJobs are listed; a kind the caller may
+//! not list is reported as unchecked rather than failing the run.
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::PodSpec;
@@ -52,38 +51,80 @@ pub fn uses_secret(spec: &PodSpec, secret: &str) -> bool {
     })
 }
 
-/// The Deployments in `ns` whose pods read Secret `secret`, as
-/// `deployment/NAME -n NS`.
+/// The Deployments, StatefulSets and CronJobs in `ns` whose pods read
+/// Secret `secret`, as `deployment/NAME -n NS` (`statefulset/...`,
+/// `cronjob/...`). A kind the caller may not list (403, as with
+/// deploy/rbac.yaml, which grants list on none of them in other
+/// namespaces) is named in `unlisted` as `statefulsets in NS` instead.
 ///
-/// Errors: the API call's (phase `cluster`).
-pub async fn deployments_using(
+/// Errors: other API failures (phase `cluster`).
+pub async fn workloads_using(
     cluster: &Cluster,
     ns: &str,
     secret: &str,
+    unlisted: &mut Vec<String>,
 ) -> Result<Vec<String>, Failure> {
-    let api: kube::Api<Deployment> = kube::Api::namespaced(cluster.client.clone(), ns);
-    let list = cluster
+    use k8s_openapi::api::apps::v1::StatefulSet;
+    use k8s_openapi::api::batch::v1::CronJob;
+    let client = cluster.client.clone();
+    let mut out = Vec::new();
+    let lp = kube::api::ListParams::default();
+    let refused = |f: &Failure| f.detail.contains("(HTTP 403)");
+    let deployments: kube::Api<Deployment> = kube::Api::namespaced(client.clone(), ns);
+    match cluster
         .call(
             &format!("listing Deployments in {ns}"),
-            api.list(&Default::default()),
+            deployments.list(&lp),
         )
-        .await?;
-    Ok(list
-        .items
-        .iter()
-        .filter(|d| {
-            d.spec
-                .as_ref()
-                .and_then(|s| s.template.spec.as_ref())
-                .is_some_and(|p| uses_secret(p, secret))
-        })
-        .filter_map(|d| {
-            d.metadata
-                .name
-                .clone()
-                .map(|n| format!("deployment/{n} -n {ns}"))
-        })
-        .collect())
+        .await
+    {
+        Ok(l) => out.extend(l.items.iter().filter_map(|d| {
+            let spec = d.spec.as_ref()?.template.spec.as_ref()?;
+            let n = d.metadata.name.as_ref()?;
+            uses_secret(spec, secret).then(|| format!("deployment/{n} -n {ns}"))
+        })),
+        Err(f) if refused(&f) => unlisted.push(format!("deployments in {ns}")),
+        Err(f) => return Err(f),
+    }
+    let sets: kube::Api<StatefulSet> = kube::Api::namespaced(client.clone(), ns);
+    match cluster
+        .call(&format!("listing StatefulSets in {ns}"), sets.list(&lp))
+        .await
+    {
+        Ok(l) => out.extend(l.items.iter().filter_map(|d| {
+            let spec = d.spec.as_ref()?.template.spec.as_ref()?;
+            let n = d.metadata.name.as_ref()?;
+            uses_secret(spec, secret).then(|| format!("statefulset/{n} -n {ns}"))
+        })),
+        Err(f) if refused(&f) || f.detail.contains("(HTTP 404)") => {
+            unlisted.push(format!("statefulsets in {ns}"))
+        }
+        Err(f) => return Err(f),
+    }
+    let jobs: kube::Api<CronJob> = kube::Api::namespaced(client, ns);
+    match cluster
+        .call(&format!("listing CronJobs in {ns}"), jobs.list(&lp))
+        .await
+    {
+        Ok(l) => out.extend(l.items.iter().filter_map(|d| {
+            let spec = d
+                .spec
+                .as_ref()?
+                .job_template
+                .spec
+                .as_ref()?
+                .template
+                .spec
+                .as_ref()?;
+            let n = d.metadata.name.as_ref()?;
+            uses_secret(spec, secret).then(|| format!("cronjob/{n} -n {ns}"))
+        })),
+        Err(f) if refused(&f) || f.detail.contains("(HTTP 404)") => {
+            unlisted.push(format!("cronjobs in {ns}"))
+        }
+        Err(f) => return Err(f),
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

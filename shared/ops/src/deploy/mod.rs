@@ -74,6 +74,9 @@ pub struct Options {
     pub purge: bool,
     /// `--purge` is confirmed.
     pub yes: bool,
+    /// Roles, JWT secret and Secret only; no Deployment, Service or
+    /// IngressRoute (what `./uis configure postgrest` does).
+    pub secret_only: bool,
 }
 
 /// What a run did.
@@ -539,6 +542,20 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
             settings.insert(key.to_string(), v);
         }
     }
+    // PGRST_OPENAPI_SERVER_PROXY_URI as UIS derives it, from the domain in
+    // urbalurba-secrets (unreadable or missing: none, as UIS leaves it).
+    let base_domain = session
+        .block_on(cluster.get_opt::<k8s_openapi::api::core::v1::Secret>(
+            &loc.namespace,
+            pgrst::BASE_DOMAIN_SECRET,
+        ))
+        .ok()
+        .flatten()
+        .and_then(|s| s.data?.get(pgrst::BASE_DOMAIN_KEY).cloned())
+        .map(|b| String::from_utf8_lossy(&b.0).into_owned());
+    if let Some(uri) = pgrst::openapi_server_proxy_uri(&url_prefix, base_domain.as_deref()) {
+        settings.insert(pgrst::KEY_OPENAPI_PROXY_URI.into(), uri);
+    }
     let record_annotation = BTreeMap::from([(
         pgrst::DEPLOY_RECORD_ANNOTATION.to_string(),
         record.to_annotation(),
@@ -568,7 +585,13 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
                 with_kind(&shown_secret, "v1", "Secret"),
                 with_kind(&deployment, "apps/v1", "Deployment"),
                 with_kind(&service, "v1", "Service"),
-                if crd { ingress.clone() } else { Value::Null },
+                if crd {
+                    let mut i = ingress.clone();
+                    i["metadata"]["namespace"] = ns.into();
+                    i
+                } else {
+                    Value::Null
+                },
             ],
         })));
     }
@@ -618,7 +641,10 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
             "spec",
         ),
     ];
-    if crd {
+    if opts.secret_only {
+        desired.truncate(1);
+    }
+    if crd && !opts.secret_only {
         desired.push(objects::Desired {
             resource: objects::ingress_resource(),
             name: name.clone(),
@@ -642,6 +668,9 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
             .await
             .map_err(|f| said(f, &done))?;
         done.push("the Secret");
+        if opts.secret_only {
+            return Ok::<(), Failure>(());
+        }
         cluster
             .apply(ns, &deployment)
             .await
@@ -659,12 +688,17 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         }
         Ok::<(), Failure>(())
     })?;
-    if !crd {
+    if !crd && !opts.secret_only {
         note(
             "uis: the Traefik IngressRoute CRD (ingressroutes.traefik.io) is not installed: no IngressRoute was made; the API is reachable in the cluster only",
         );
     }
-    if opts.wait {
+    if opts.secret_only {
+        note(format!(
+            "uis: roles and Secret {ns}/{name} are ready; no Deployment was made (--secret-only): `uis postgrest deploy {app}` deploys it"
+        ));
+    }
+    if opts.wait && !opts.secret_only {
         note(format!(
             "uis: waiting up to {} s for deployment/{name} in {ns} to become Available",
             opts.timeout.as_secs()
@@ -705,7 +739,7 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         image,
         replicas,
         anon_reads,
-        available: opts.wait,
+        available: opts.wait && !opts.secret_only,
         created_roles: plan.created.clone(),
         changes: steps.iter().map(|s| s.shown.clone()).collect(),
         next_steps: vec![

@@ -14,7 +14,7 @@ use crate::session::Session;
 use serde::Serialize;
 use uis_core::Failure;
 use uis_core::app::quote_ident;
-use uis_kube::store;
+use uis_kube::store::{self, AppRecord};
 
 /// A check's verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -162,7 +162,9 @@ fn diagnose(session: &mut Session, app: &str, r: &mut Report) -> Result<(), Fail
         }
     };
     let ns = session.locator.namespace.clone();
-    let rec = match session.block_on(store::read(&cluster, &ns, app)) {
+    // An app `./uis configure postgresql` made and the suite never stored
+    // is read from the Secret UIS wrote (`Session::app_opt`).
+    let rec = match session.app_opt(app) {
         Ok(rec) => {
             r.pass(
                 "cluster",
@@ -283,7 +285,18 @@ fn diagnose(session: &mut Session, app: &str, r: &mut Report) -> Result<(), Fail
             Some(_) => {}
         }
     }
-    if problems.is_empty() {
+    if let Some(from) = &rec.adopted_from {
+        r.add(
+            "credential-store",
+            "F6",
+            Status::Warn,
+            format!(
+                "app {app} is not in the suite's store: its login is read from Secret {from} (DATABASE_URL), as ./uis configure wrote it{}",
+                if problems.is_empty() { "" } else { "; " }
+            ) + &problems.join("; "),
+            Some(format!("uis db configure {app}  (adopts the password: checks it logs in and stores it)")),
+        );
+    } else if problems.is_empty() {
         r.pass(
             "credential-store",
             "F6",
@@ -302,6 +315,7 @@ fn diagnose(session: &mut Session, app: &str, r: &mut Report) -> Result<(), Fail
         );
     }
 
+    owner_writes(session, &rec, r)?;
     postgrest::checks(session, app, &rec, &mut pg, r)?;
     Ok(())
 }
@@ -352,4 +366,96 @@ fn admin_role(pg: &mut postgres::Client, r: &mut Report) -> Result<(), Failure> 
         );
     }
     Ok(())
+}
+/// Warns about tables in the app's schemas (every schema of its database
+/// but the system ones) its owner cannot write: made by the superuser (a
+/// schema file run `--as admin`) in a database configured before `uis db
+/// configure` set the admin's default privileges, or revoked since.
+fn owner_writes(session: &mut Session, rec: &AppRecord, r: &mut Report) -> Result<(), Failure> {
+    let mut c = session.connect_admin(&rec.database, "uis-db-doctor")?;
+    let rows = c.query(
+        "select format('%I.%I', n.nspname, t.relname)
+           from pg_class t join pg_namespace n on n.oid = t.relnamespace
+          where t.relkind in ('r', 'p')
+            and n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast')
+            and n.nspname not like 'pg\\_%'
+            and n.nspname <> 'uis'
+            and exists (select 1 from pg_roles where rolname = $1)
+            and not has_table_privilege($1::text, t.oid, 'INSERT, UPDATE, DELETE')
+          order by 1",
+        &[&rec.owner],
+    )?;
+    let tables: Vec<String> = rows.iter().map(|row| row.get(0)).collect();
+    if tables.is_empty() {
+        r.pass(
+            "owner-writes",
+            "F1",
+            format!("{} can write every table in the app's schemas", rec.owner),
+        );
+        return Ok(());
+    }
+    let shown: Vec<&str> = tables.iter().take(5).map(String::as_str).collect();
+    let more = if tables.len() > 5 {
+        format!(" and {} more", tables.len() - 5)
+    } else {
+        String::new()
+    };
+    r.add(
+        "owner-writes",
+        "F1",
+        Status::Warn,
+        format!(
+            "{} cannot write {} table(s) in the app's schemas: {}{more}; seeds run as the owner fail there",
+            rec.owner,
+            tables.len(),
+            shown.join(", ")
+        ),
+        Some(format!(
+            "uis db psql {} --as admin -c 'GRANT ALL ON ALL TABLES IN SCHEMA <schema> TO {}'  (uis db configure sets default privileges so this does not recur)",
+            rec.app,
+            quote_ident(&rec.owner)
+        )),
+    );
+    Ok(())
+}
+
+/// `uis db doctor --server` (`uis postgresql verify`): the checks that need
+/// no app: the cluster answers, the superuser's Secret is found (F2), and
+/// the superuser logs in.
+pub fn run_server(session: &mut Session) -> Report {
+    let mut r = Report::default();
+    let cluster = match session.cluster() {
+        Ok(c) => c,
+        Err(f) => {
+            r.fail("cluster", "-", f.detail, f.hint.unwrap_or_default());
+            return r;
+        }
+    };
+    r.pass(
+        "cluster",
+        "-",
+        format!("the Kubernetes API answers ({})", cluster.origin),
+    );
+    match session.admin() {
+        Ok(a) => r.pass(
+            "admin-secret",
+            "F2",
+            format!("superuser password found in {}", a.source),
+        ),
+        Err(f) => {
+            r.fail("admin-secret", "F2", f.detail, f.hint.unwrap_or_default());
+            return r;
+        }
+    }
+    match session
+        .connect_admin("postgres", "uis-db-doctor")
+        .and_then(|mut c| Ok(c.query_one("select version()", &[])?.get::<_, String>(0)))
+    {
+        Ok(v) => {
+            let via = session.via();
+            r.pass("server", "F3", format!("the superuser logs in {via}: {v}"))
+        }
+        Err(f) => r.fail("server", "F3", f.detail, f.hint.unwrap_or_default()),
+    }
+    r
 }
