@@ -452,7 +452,7 @@ table!(
     psql_f_not_utf_8_latin_1,
     psql_f_a_nul_byte,
     psql_f_unterminated_quoted_string,
-    psql_f_unsupported_meta_command,
+    psql_f_invalid_meta_command,
     psql_f_one_32_mib_line,
     psql_stdin_one_32_mib_line,
     psql_stdin_not_utf_8,
