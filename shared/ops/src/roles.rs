@@ -393,15 +393,20 @@ pub enum PasswordAuthority {
     Created,
     /// The role has no password yet.
     NoPassword,
-    /// The role has a password the suite did not issue (or it cannot tell).
+    /// The role has a password the suite did not issue.
     Foreign,
+    /// The admin is not a superuser and cannot read `pg_authid`, so whether
+    /// the role has a password of its own cannot be told: treated as
+    /// [`PasswordAuthority::Foreign`], with its own message.
+    Unknown,
     /// The role is a superuser.
     Superuser,
 }
 
 /// [`PasswordAuthority`] of an existing role. `created`: the app's record
 /// lists it among the roles the suite created. Reading `pg_authid` needs a
-/// superuser; when the admin cannot, the password is taken as present.
+/// superuser; when the admin cannot, the answer is
+/// [`PasswordAuthority::Unknown`].
 ///
 /// Errors: the catalog query's (other than permission denied on
 /// `pg_authid`).
@@ -425,7 +430,9 @@ pub fn password_authority(
         &[&role],
     ) {
         Ok(row) => row.map(|r| r.get::<_, bool>(0)).unwrap_or(false),
-        Err(e) if e.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) => true,
+        Err(e) if e.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) => {
+            return Ok(PasswordAuthority::Unknown);
+        }
         Err(e) => return Err(e),
     };
     Ok(if has_password {

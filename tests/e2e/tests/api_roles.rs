@@ -805,3 +805,64 @@ fn doctor_fails_on_privileged_wiring_whoever_made_it() {
     let (_, c) = doctor_api_roles(&env, "doc");
     assert_eq!(c["status"], "pass", "{c}");
 }
+
+/// `uis db configure --with-roles postgrest` follows the same rules as the
+/// deploy: privileged API roles are refused before any change, and an
+/// existing authenticator with a password of its own keeps it.
+#[test]
+fn configure_with_roles_postgrest_follows_the_same_rules() {
+    let env = Env::new();
+    let db = configure(&env, "cw");
+    for flag in ["--anon-role", "--authenticated-role", "--authenticator"] {
+        let before = grants(&env, &db);
+        let out = env.run(
+            "uis-db-configure",
+            &["cw", "--with-roles", "postgrest", flag, "postgres", "--json"],
+        );
+        out.expect_code(1).no_secret_on_stderr(&[&env.pg.password]);
+        let j = out.json();
+        assert_eq!(j["phase"], "role", "{flag}: {}", out.stdout);
+        assert!(
+            j["detail"].as_str().unwrap().contains("(superuser rule)"),
+            "{flag}: {}",
+            out.stdout
+        );
+        assert_eq!(grants(&env, &db), before, "{flag}: nothing changed");
+    }
+    // The app's owner as anon: refused too.
+    let out = env.run(
+        "uis-db-configure",
+        &["cw", "--with-roles", "postgrest", "--anon-role", "cw", "--json"],
+    );
+    out.expect_code(1);
+    assert_eq!(out.json()["phase"], "role", "{}", out.stdout);
+    // An authenticator with its own password: refused, the password works.
+    sql(
+        &env,
+        "postgres",
+        "create role ext_cw login noinherit password 'their-own-password-3'",
+    );
+    let out = env.run(
+        "uis-db-configure",
+        &["cw", "--with-roles", "postgrest", "--authenticator", "ext_cw", "--json"],
+    );
+    out.expect_code(1);
+    let j = out.json();
+    assert_eq!(j["phase"], "role", "{}", out.stdout);
+    assert!(
+        j["hint"].as_str().unwrap().contains("PASSWORD NULL"),
+        "{}",
+        out.stdout
+    );
+    let theirs = format!(
+        "postgresql://ext_cw:their-own-password-3@127.0.0.1:{}/postgres",
+        env.pg.port
+    );
+    env.psql(&[&theirs, "-c", "select 1"]).ok();
+    // The default roles (created by the suite) still work.
+    env.run(
+        "uis-db-configure",
+        &["cw", "--with-roles", "postgrest", "--json"],
+    )
+    .ok();
+}

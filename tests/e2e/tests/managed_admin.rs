@@ -115,15 +115,15 @@ fn a_non_superuser_admin_onboards_railway_and_purges_it() {
     .no_secret_on_stderr(&secrets);
     let seeds = format!("{db}/seeds");
     run(&env, "uis-db-seed", &["railway", &seeds, "--json"]).ok();
-    let out = run(
-        &env,
-        "uis-postgrest-deploy",
-        &[
-            "railway",
-            "--schemas",
-            "railway",
-            "--authenticator",
-            "authenticator",
+    // The DDL's own `authenticator`: this admin cannot read pg_authid, so it
+    // cannot tell whether that role has a password of its own; the suite
+    // never changes one it did not issue, so it refuses and says why.
+    let deploy = |authenticator: Option<&str>| {
+        let mut args = vec!["railway", "--schemas", "railway"];
+        if let Some(a) = authenticator {
+            args.extend(["--authenticator", a]);
+        }
+        args.extend([
             "--anon-role",
             "anon",
             "--authenticated-role",
@@ -131,8 +131,22 @@ fn a_non_superuser_admin_onboards_railway_and_purges_it() {
             "--grants",
             "none",
             "--json",
-        ],
+        ]);
+        run(&env, "uis-postgrest-deploy", &args)
+    };
+    let out = deploy(Some("authenticator"));
+    out.expect_code(1).no_secret_on_stderr(&secrets);
+    assert_eq!(out.json()["phase"], "role", "{}", out.stdout);
+    assert!(
+        out.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("cannot read whether the role has a password"),
+        "{}",
+        out.stdout
     );
+    // The suite's own authenticator (railway_authenticator) it can own.
+    let out = deploy(None);
     out.ok().no_secret_on_stderr(&secrets);
 
     let mint = |args: &[&str]| {
@@ -161,7 +175,7 @@ fn a_non_superuser_admin_onboards_railway_and_purges_it() {
             "-c",
             "CREATE ROLE railway_report NOLOGIN",
             "-c",
-            "GRANT railway_report TO authenticator",
+            "GRANT railway_report TO railway_authenticator",
             "-c",
             "select current_user, current_setting('is_superuser')",
         ],

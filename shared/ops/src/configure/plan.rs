@@ -4,7 +4,7 @@
 
 use super::Options;
 use crate::pg::provision::{self, RoleOptions, RoleOutcome, RoleShape, Step};
-use crate::roles::{self, PasswordFinding};
+use crate::roles::{self, PasswordAuthority, PasswordFinding};
 use crate::session::Session;
 use postgres::Client;
 use std::collections::BTreeMap;
@@ -303,6 +303,7 @@ pub fn plan(
     if let Some(r) = desired.role(RoleKind::Readonly) {
         login_roles.push((r.clone(), RoleShape::Login));
     }
+    api_roles_fit(session, pg, desired, existing, rec)?;
     let mut set_password: BTreeMap<String, bool> = BTreeMap::new();
     let mut notes = Vec::new();
     if owner_had && !owner_createrole && desired.owner_createrole.is_none() {
@@ -558,6 +559,109 @@ pub fn ensure_admin_default_privileges(
                 quote_ident(owner)
             ),
         ));
+    }
+    Ok(())
+}
+
+/// `--with-roles postgrest` follows `uis postgrest deploy`'s rules for the
+/// roles PostgREST uses (docs/security.md, "PostgREST's roles"): an existing
+/// anon, authenticated or authenticator role that is privileged (superuser,
+/// the app's or the database's owner, BYPASSRLS/CREATEROLE/CREATEDB/
+/// REPLICATION, an owner of objects in the app's schemas, or a member of
+/// any of these) is refused, and the suite never sets the password of an
+/// existing authenticator it did not create and whose password it did not
+/// issue, nor a superuser's.
+///
+/// Errors: phase `role` with the rule and the fix; `sql` for the catalog.
+fn api_roles_fit(
+    session: &mut Session,
+    pg: &mut Client,
+    d: &Desired,
+    existing: Option<&AppRecord>,
+    rec: &AppRecord,
+) -> Result<(), Failure> {
+    let api: Vec<(RoleKind, &String)> = [
+        RoleKind::Anon,
+        RoleKind::Authenticated,
+        RoleKind::Authenticator,
+    ]
+    .into_iter()
+    .filter_map(|k| d.role(k).map(|r| (k, r)))
+    .filter(|(_, r)| !existing.is_some_and(|e| e.created_roles.contains(r)))
+    .collect();
+    if api.is_empty() {
+        return Ok(());
+    }
+    let mut schemas = d.schemas.clone();
+    for s in existing.map(|e| e.schemas.clone()).unwrap_or_default() {
+        if !schemas.contains(&s) {
+            schemas.push(s);
+        }
+    }
+    // Ownership is per database: read it in the app's database when it
+    // exists (a new database holds no objects yet).
+    let mut appdb = match provision::database_owner(pg, &d.database)? {
+        Some(_) => Some(session.connect_admin(&d.database, super::APPLICATION)?),
+        None => None,
+    };
+    let ctx = roles::ApiContext {
+        app_owner: &d.owner,
+        database: &d.database,
+        schemas: &schemas,
+    };
+    for (kind, role) in &api {
+        let flag = match kind {
+            RoleKind::Anon => "--anon-role",
+            RoleKind::Authenticated => "--authenticated-role",
+            _ => "--authenticator",
+        };
+        let c = appdb.as_mut().unwrap_or(pg);
+        if let Some(p) = roles::privileged(c, role, &ctx)?.first() {
+            return Err(Failure::new(
+                Phase::Role,
+                format!(
+                    "{flag} {role}: refused, PostgREST's roles are never privileged ({} rule): {}; every request would run with that privilege (nothing was changed)",
+                    p.rule.name(),
+                    p.describe()
+                ),
+            )
+            .hint(p.fix(flag, &d.app)));
+        }
+        if *kind != RoleKind::Authenticator || provision::role(c, role)?.is_none() {
+            continue;
+        }
+        let stored_works = rec
+            .passwords
+            .get(*role)
+            .cloned()
+            .is_some_and(|pw| session.login_works(role, &pw, &d.database));
+        match roles::password_authority(c, role, false)? {
+            PasswordAuthority::Superuser => {
+                return Err(Failure::new(
+                    Phase::Role,
+                    format!("--authenticator {role}: refused, it is a superuser; the suite never sets a superuser's password (nothing was changed)"),
+                )
+                .hint("leave --authenticator out: the suite creates APP_authenticator (LOGIN NOINHERIT) for PostgREST"));
+            }
+            PasswordAuthority::Unknown if !stored_works => {
+                return Err(Failure::new(
+                    Phase::Role,
+                    format!("--authenticator {role}: refused, the admin is not a superuser, so it cannot read whether the role has a password of its own (pg_authid); the suite never changes the password of a role it did not create (nothing was changed)"),
+                )
+                .hint("leave --authenticator out: the suite creates APP_authenticator (LOGIN NOINHERIT) for PostgREST and owns its password; or run configure once with a superuser admin"));
+            }
+            PasswordAuthority::Foreign if !stored_works => {
+                return Err(Failure::new(
+                    Phase::Role,
+                    format!("--authenticator {role}: refused, it already has a password the suite did not issue (other clients may log in with it); the suite never changes the password of a role it did not create (nothing was changed)"),
+                )
+                .hint(format!(
+                    "leave --authenticator out (the suite creates and owns its own), or, if nothing logs in as {role}, clear its password as admin (`ALTER ROLE {} PASSWORD NULL;`) and re-run: the suite then issues and stores one",
+                    quote_ident(role)
+                )));
+            }
+            _ => {}
+        }
     }
     Ok(())
 }

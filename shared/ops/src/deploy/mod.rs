@@ -483,19 +483,17 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         .jwt_aud
         .clone()
         .or_else(|| existing_settings.get(pgrst::KEY_JWT_AUD).cloned());
-    // CORS: the origins asked for, else the recorded ones, else those of the
-    // last deploy's Secret; a legacy "*" (which PostgREST matches literally,
-    // allowing no browser) is dropped.
-    let cors = opts
-        .cors_origins
-        .clone()
-        .or_else(|| recorded.as_ref().and_then(|r| r.cors_origins.clone()))
-        .or_else(|| {
-            existing_settings
-                .get(pgrst::KEY_CORS_ORIGINS)
-                .filter(|v| !v.is_empty() && v.split(',').all(|o| o.trim() != "*"))
-                .map(|v| v.split(',').map(|o| o.trim().to_string()).collect())
-        });
+    // CORS: the origins asked for, else those of the Secret the pods read
+    // (a legacy "*", which PostgREST matches literally, allowing no browser,
+    // is dropped), else the recorded ones.
+    let cors = match (&opts.cors_origins, existing_settings.get(pgrst::KEY_CORS_ORIGINS)) {
+        (Some(o), _) => Some(o.clone()),
+        // What the pods run with: the Secret's value (a hand edit stays).
+        (None, Some(v)) => Some(v)
+            .filter(|v| !v.is_empty() && v.split(',').all(|o| o.trim() != "*"))
+            .map(|v| v.split(',').map(|o| o.trim().to_string()).collect()),
+        (None, None) => recorded.as_ref().and_then(|r| r.cors_origins.clone()),
+    };
     let record = DeployRecord {
         schemas: schemas.clone(),
         grants,

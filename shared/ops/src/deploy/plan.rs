@@ -74,17 +74,25 @@ pub fn plan(
     // never one it did not issue on a role it did not create.
     if pw.set && auth_exists {
         let authority = roles::password_authority(pg, authenticator, input.authenticator_created)?;
-        let issued_by_suite = authority == PasswordAuthority::Foreign
+        let issued_by_suite = matches!(
+            authority,
+            PasswordAuthority::Foreign | PasswordAuthority::Unknown
+        )
             && input.rotate_password
             && input
                 .stored_password
                 .is_some_and(|p| session.login_works(authenticator, p, input.database));
         if matches!(
             authority,
-            PasswordAuthority::Superuser | PasswordAuthority::Foreign
+            PasswordAuthority::Superuser | PasswordAuthority::Foreign | PasswordAuthority::Unknown
         ) && !issued_by_suite
         {
-            let (why, fix) = if authority == PasswordAuthority::Superuser {
+            let (why, fix) = if authority == PasswordAuthority::Unknown {
+                (
+                    "the admin is not a superuser, so it cannot read whether the role has a password of its own (pg_authid)".to_string(),
+                    "leave --authenticator out: the suite creates APP_authenticator (LOGIN NOINHERIT) for PostgREST and owns its password; or run the deploy once with a superuser admin".to_string(),
+                )
+            } else if authority == PasswordAuthority::Superuser {
                 (
                     "it is a superuser".to_string(),
                     "leave --authenticator out: the suite creates APP_authenticator (LOGIN NOINHERIT) for PostgREST".to_string(),
