@@ -102,6 +102,19 @@ impl Pane {
         }
     }
 
+    /// The pane terminal's settings now (`stty -g` on it, from outside).
+    fn settings(&self) -> String {
+        let tty = self.tmux(&["display-message", "-p", "#{pane_tty}"]);
+        let tty = std::fs::File::open(tty.trim()).expect("open the pane's terminal");
+        let out = Command::new("/bin/stty")
+            .arg("-g")
+            .stdin(tty)
+            .output()
+            .expect("run stty");
+        assert!(out.status.success(), "stty -g on the pane's terminal");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
     /// Waits for psql's prompt to be the last thing on the pane.
     fn wait_for_prompt(&self, limit: Duration) -> String {
         self.wait_for("psql's prompt", limit, |t| {
@@ -277,6 +290,12 @@ fn a_signal_puts_the_terminal_back() {
         return;
     };
     let text = pane.text();
+    let before = value(&text, "BEFORE").expect("settings before");
+    assert_ne!(
+        pane.settings(),
+        before,
+        "the local terminal is in raw mode during the session"
+    );
     let pid = value(&text, "PID").expect("the program's pid");
     let status = Command::new("/bin/kill")
         .args(["-TERM", &pid])
@@ -285,7 +304,6 @@ fn a_signal_puts_the_terminal_back() {
     assert!(status.success());
     let text = pane.wait_for("the program's end", STEP, |t| t.contains("AFTER="));
     assert_eq!(value(&text, "EXIT").as_deref(), Some("143"), "{text}");
-    let before = value(&text, "BEFORE").expect("settings before");
     assert_eq!(
         value(&text, "AFTER").as_deref(),
         Some(before.as_str()),
