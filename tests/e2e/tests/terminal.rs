@@ -310,3 +310,33 @@ fn a_signal_puts_the_terminal_back() {
         "the terminal's settings are put back after SIGTERM:\n{text}"
     );
 }
+
+/// kubectl on the same kubeconfig and the same stand-in: `kubectl exec -it`
+/// gets the window's size to the pod's terminal too (the stand-in's
+/// pseudo-terminal and resize handling are what kubectl expects).
+#[test]
+fn kubectl_exec_it_sees_the_same_size() {
+    let env = Env::new();
+    let Some(kubectl) = ["/usr/bin/kubectl", "/usr/local/bin/kubectl"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+    else {
+        uis_harness::missing_tool("kubectl", "the kubectl exec -it comparison");
+        return;
+    };
+    let line = format!(
+        "/usr/bin/env HOME={} {} --kubeconfig {} exec -it -n default postgresql-0 -- sh -c 'stty size; echo KUBECTL-DONE'; exec /bin/sleep 900",
+        q(&env.dir.path().display().to_string()),
+        q(kubectl),
+        q(&env.kubeconfig.display().to_string()),
+    );
+    let Some(pane) = Pane::start(env.dir.path(), 100, 30, &line) else {
+        uis_harness::missing_tool("tmux", "the kubectl exec -it comparison");
+        return;
+    };
+    let text = pane.wait_for("kubectl's output", START, |t| t.contains("KUBECTL-DONE"));
+    assert!(
+        text.lines().any(|l| l.trim() == "30 100"),
+        "kubectl exec -it: the pod's terminal is the window's size:\n{text}"
+    );
+}
