@@ -17,6 +17,12 @@ use uis_core::error::Phase;
 /// The password travels as the first line of stdin, never in argv, and
 /// only after the pod's shell has turned its terminal's echo off.
 ///
+/// As `kubectl exec -it`: when stdin is a terminal it is in raw mode for
+/// the session (put back on every way out: the end, an error, a panic's
+/// unwinding, SIGTERM/SIGHUP/SIGINT, which return 128 + the signal), so
+/// keys (Ctrl-C and Ctrl-D included) go to psql as bytes; the terminal's
+/// size is sent at the start and on every SIGWINCH.
+///
 /// Errors: phase `cluster` when exec is refused; `exec` when the stream
 /// lacks stdin/stdout, the shell does not start within 30 s, or a write
 /// fails.
