@@ -40,6 +40,7 @@ mod rbac;
 mod reliability;
 mod sandbox;
 mod seed;
+mod terminal;
 mod try_it;
 mod tutorial;
 mod tutorial_investigation;

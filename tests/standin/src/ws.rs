@@ -4,6 +4,9 @@
 //! to a configured TCP target (after the 3-byte port headers on channels 2i
 //! and 2i+1); exec runs the command on the host for exec-enabled pods, with
 //! channels 0 stdin, 1 stdout, 2 stderr, 3 status, 4 resize, 255 close.
+//! With `tty=true` the command gets a real pseudo-terminal (its own session,
+//! the terminal as its controlling one, so Ctrl-C from the client is a
+//! SIGINT), and resize messages (`{"Width":..,"Height":..}`) set its size.
 //! Tunnel faults (drop after N bytes, per-frame latency) are applied here.
 
 use std::net::SocketAddr;
@@ -355,16 +358,37 @@ async fn exec(ws: Ws, command: Vec<String>, env: Vec<(String, String)>, opts: Ex
     let (sink, mut stream) = ws.split();
     let (tx, writer_task) = writer(sink);
     let mut cmd = tokio::process::Command::new(&command[0]);
-    cmd.args(&command[1..])
-        .envs(env)
-        .stdin(if opts.stdin {
+    cmd.args(&command[1..]).envs(env).kill_on_drop(true);
+    let pty = if opts.tty {
+        match open_pty(&mut cmd) {
+            Ok(master) => Some(master),
+            Err(e) => {
+                let msg = format!(
+                    "Internal error occurred: the stand-in could not open a pseudo-terminal: {e}"
+                );
+                let mut st =
+                    status_failure(msg.clone(), "InternalError", json!([{"message": msg}]));
+                st["code"] = json!(500);
+                let _ = tx.send(frame(3, st.to_string().as_bytes()));
+                let _ = tx.send(Message::Close(Some(CloseFrame {
+                    code: CloseCode::Normal,
+                    reason: "".into(),
+                })));
+                drop(tx);
+                let _ = tokio::time::timeout(Duration::from_secs(2), writer_task).await;
+                return;
+            }
+        }
+    } else {
+        cmd.stdin(if opts.stdin {
             std::process::Stdio::piped()
         } else {
             std::process::Stdio::null()
         })
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true);
+        .stderr(std::process::Stdio::piped());
+        None
+    };
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
@@ -389,13 +413,34 @@ async fn exec(ws: Ws, command: Vec<String>, env: Vec<(String, String)>, opts: Ex
             return;
         }
     };
-    let mut stdin = child.stdin.take();
-    let out = child.stdout.take();
-    let err = child.stderr.take();
+    // The parent's copies of the terminal's child side go with `cmd`, so
+    // reading the master side ends (EIO) once the process and its
+    // children have closed theirs.
+    drop(cmd);
+    type Reader = Box<dyn tokio::io::AsyncRead + Unpin + Send>;
+    type Writer = Box<dyn tokio::io::AsyncWrite + Unpin + Send>;
+    let (mut stdin, out, err): (Option<Writer>, Option<Reader>, Option<Reader>) = match &pty {
+        Some(master) => {
+            let reader = master.try_clone().map(std::fs::File::from);
+            let writer = master.try_clone().map(std::fs::File::from);
+            match (reader, writer) {
+                (Ok(r), Ok(w)) => (
+                    opts.stdin
+                        .then(|| Box::new(tokio::fs::File::from_std(w)) as Writer),
+                    Some(Box::new(tokio::fs::File::from_std(r)) as Reader),
+                    None,
+                ),
+                _ => (None, None, None),
+            }
+        }
+        None => (
+            child.stdin.take().map(|w| Box::new(w) as Writer),
+            child.stdout.take().map(|r| Box::new(r) as Reader),
+            child.stderr.take().map(|r| Box::new(r) as Reader),
+        ),
+    };
     let err_ch = if opts.tty { 1 } else { 2 };
-    let pump = |r: Option<Box<dyn tokio::io::AsyncRead + Unpin + Send>>,
-                ch: u8,
-                tx: mpsc::UnboundedSender<Message>| async move {
+    let pump = |r: Option<Reader>, ch: u8, tx: mpsc::UnboundedSender<Message>| async move {
         let Some(mut r) = r else { return };
         let mut buf = vec![0u8; 16 * 1024];
         while let Ok(n) = r.read(&mut buf).await {
@@ -408,11 +453,9 @@ async fn exec(ws: Ws, command: Vec<String>, env: Vec<(String, String)>, opts: Ex
     let done = Arc::new(Notify::new());
     let done2 = done.clone();
     let proc_task = tokio::spawn(async move {
-        let o = out.map(|o| Box::new(o) as Box<dyn tokio::io::AsyncRead + Unpin + Send>);
-        let e = err.map(|e| Box::new(e) as Box<dyn tokio::io::AsyncRead + Unpin + Send>);
         tokio::join!(
-            pump(o, 1, proc_tx.clone()),
-            pump(e, err_ch, proc_tx.clone())
+            pump(out, 1, proc_tx.clone()),
+            pump(err, err_ch, proc_tx.clone())
         );
         let status = match child.wait().await {
             Ok(s) if s.success() => json!({"metadata": {}, "status": "Success"}),
@@ -454,6 +497,11 @@ async fn exec(ws: Ws, command: Vec<String>, env: Vec<(String, String)>, opts: Ex
                                 stdin = None;
                             }
                     }
+                    4 => {
+                        if let Some(master) = &pty {
+                            resize(master, &b[1..]);
+                        }
+                    }
                     255 if opts.v5 && b.get(1) == Some(&0) => {
                         if let Some(mut w) = stdin.take() {
                             let _ = w.shutdown().await;
@@ -477,4 +525,62 @@ async fn exec(ws: Ws, command: Vec<String>, env: Vec<(String, String)>, opts: Ex
     })
     .await;
     let _ = tokio::time::timeout(Duration::from_secs(2), writer_task).await;
+}
+
+/// Opens a pseudo-terminal and sets `cmd` up to run on it: its child side
+/// as stdin, stdout and stderr, in a new session whose controlling
+/// terminal it is. Returns the master side (80x24 until resized).
+fn open_pty(cmd: &mut tokio::process::Command) -> std::io::Result<std::os::fd::OwnedFd> {
+    use rustix::fs::{Mode, OFlags, open};
+    use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
+    let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY | OpenptFlags::CLOEXEC)?;
+    grantpt(&master)?;
+    unlockpt(&master)?;
+    let name = ptsname(&master, Vec::new())?;
+    let child_side = open(
+        name.as_c_str(),
+        OFlags::RDWR | OFlags::NOCTTY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    rustix::termios::tcsetwinsize(
+        &master,
+        rustix::termios::Winsize {
+            ws_row: 24,
+            ws_col: 80,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        },
+    )?;
+    cmd.stdin(child_side.try_clone()?)
+        .stdout(child_side.try_clone()?)
+        .stderr(child_side);
+    // SAFETY: between fork and exec only async-signal-safe system calls
+    // are made (setsid, ioctl), with no allocation.
+    unsafe {
+        cmd.pre_exec(|| {
+            rustix::process::setsid()?;
+            rustix::process::ioctl_tiocsctty(rustix::stdio::stdin())?;
+            Ok(())
+        });
+    }
+    Ok(master)
+}
+
+/// Applies a resize message (`{"Width":..,"Height":..}`) to the terminal.
+fn resize(master: &std::os::fd::OwnedFd, msg: &[u8]) {
+    let Ok(size) = serde_json::from_slice::<Value>(msg) else {
+        return;
+    };
+    let dim = |k: &str| size[k].as_u64().and_then(|v| u16::try_from(v).ok());
+    if let (Some(cols), Some(rows)) = (dim("Width"), dim("Height")) {
+        let _ = rustix::termios::tcsetwinsize(
+            master,
+            rustix::termios::Winsize {
+                ws_row: rows,
+                ws_col: cols,
+                ws_xpixel: 0,
+                ws_ypixel: 0,
+            },
+        );
+    }
 }
