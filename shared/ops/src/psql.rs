@@ -93,6 +93,10 @@ pub fn run(session: &mut Session, mut opts: Options) -> Result<i32, Failure> {
         echo: opts.echo,
         verbose: opts.verbose,
         variables: std::mem::take(&mut opts.variables),
+        // As libpq: the script's bytes are in this encoding.
+        client_encoding: std::env::var("PGCLIENTENCODING")
+            .ok()
+            .filter(|e| !e.is_empty()),
     };
     let mut runner = Runner::new(client, Box::new(PgConnector::new(config)), options)
         .with_notices(notices)

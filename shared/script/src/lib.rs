@@ -42,12 +42,14 @@
 //! - Only `\set \unset \echo \i \ir \if \elif \else \endif \c \connect
 //!   \restrict \unrestrict \copy \q` exist; any other is an error.
 
+mod encoding;
 mod error;
 mod lexer;
 mod output;
 mod runner;
 mod vars;
 
+pub use encoding::ClientEncoding;
 pub use error::{ErrorKind, ScriptError};
 pub use lexer::{CopyKind, Item, LexError, Lexer, Meta, Pos, Split, Statement, split};
 pub use output::Format;

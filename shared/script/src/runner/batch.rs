@@ -52,6 +52,9 @@ impl Runner {
         // standard_conforming_strings changes how the next statement lexes.
         ok && !contains_ci(&st.text, "concurrently")
             && !contains_ci(&st.text, "standard_conforming_strings")
+            // The statements after it are converted from the new encoding.
+            && !self.may_change_client_encoding(st)
+            && st.undecodable.is_none()
     }
 
     /// Send the waiting statements. `more`: another batchable statement

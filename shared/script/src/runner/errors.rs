@@ -55,6 +55,10 @@ pub(super) fn pg_error(
         err.sqlstate = Some(db.code().code().to_owned());
         err.detail = db.detail().map(str::to_owned);
         err.hint = db.hint().map(str::to_owned);
+        if let Some(ErrorPosition::Internal { query, .. }) = db.position() {
+            err.query = Some(query.clone());
+        }
+        err.context = db.where_().map(str::to_owned);
         if lost && err.hint.is_none() {
             err.hint = Some(LOST_HINT.into());
         }
