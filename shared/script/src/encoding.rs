@@ -141,7 +141,11 @@ impl ClientEncoding {
                         (Kind::C1Then(_), 0x80..0xA0) => out.push(c as u32 as u8),
                         _ => {
                             let (bytes, _, bad) = rs.encode(s);
-                            if bad { out.push(b'?') } else { out.extend_from_slice(&bytes) }
+                            if bad {
+                                out.push(b'?')
+                            } else {
+                                out.extend_from_slice(&bytes)
+                            }
                         }
                     }
                 }

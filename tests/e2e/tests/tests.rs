@@ -32,6 +32,7 @@ mod rbac;
 mod reliability;
 mod sandbox;
 mod seed;
+mod sql_files;
 mod try_it;
 mod tutorial;
 

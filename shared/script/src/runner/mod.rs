@@ -700,7 +700,11 @@ impl Runner {
                                     // the client encoding.
                                     let mut buf = Vec::new();
                                     output::write(self.options.format, &mut buf, &rs).and_then(
-                                        |()| out.write_all(&enc.encode(&String::from_utf8_lossy(&buf))),
+                                        |()| {
+                                            out.write_all(
+                                                &enc.encode(&String::from_utf8_lossy(&buf)),
+                                            )
+                                        },
                                     )
                                 };
                                 written.map_err(|e| {
@@ -739,7 +743,8 @@ impl Runner {
     /// After a COPY that failed before its data started, the session goes
     /// on as psql's does (its settings and temporary tables stay): the
     /// client ended the COPY request with CopyFail and Sync, and the server
-    /// is ready again. Only a connection that really closed ends the run
+    /// is ready again (with the workspace's patched tokio-postgres, see
+    /// `vendor/tokio-postgres`). Only a connection that really closed ends the run
     /// (exit 2), said as such.
     fn after_failed_copy_start(&mut self, err: &ScriptError) -> Result<(), ScriptError> {
         if err.kind == ErrorKind::ConnectionLost || self.client.is_closed() {
