@@ -443,11 +443,23 @@ impl<R: BufRead> Lexer<R> {
             });
         }
         let raw = std::mem::take(&mut self.buf);
-        let (text, map, undecodable) = match decode_mapped(self.encoding, &raw, &self.map) {
-            Some((text, map)) => (text, map, None),
-            None => {
-                let text = String::from_utf8_lossy(&raw).into_owned();
-                (text, std::mem::take(&mut self.map), Some(raw))
+        let (text, map, undecodable) = if self.encoding.is_utf8() {
+            // The usual case: the bytes become the text, no copy.
+            match String::from_utf8(raw) {
+                Ok(text) => (text, std::mem::take(&mut self.map), None),
+                Err(e) => {
+                    let raw = e.into_bytes();
+                    let text = String::from_utf8_lossy(&raw).into_owned();
+                    (text, std::mem::take(&mut self.map), Some(raw))
+                }
+            }
+        } else {
+            match decode_mapped(self.encoding, &raw, &self.map) {
+                Some((text, map)) => (text, map, None),
+                None => {
+                    let text = String::from_utf8_lossy(&raw).into_owned();
+                    (text, std::mem::take(&mut self.map), Some(raw))
+                }
             }
         };
         self.map.clear();

@@ -19,10 +19,9 @@
 //!   block at end of input is an error where it opened, and nothing of it
 //!   is sent (psql sends the half statement, or ends COPY at EOF).
 //! - When a COPY itself fails, its data lines are skipped (psql 15 runs
-//!   them as SQL). Because tokio-postgres loses protocol sync after a COPY
-//!   that fails before its data starts, the runner then reconnects through
-//!   the [`Connector`]: session settings (`SET`) are lost; with `-1` the new
-//!   session starts an already-failed transaction, as psql's would be.
+//!   them as SQL). The session goes on as psql's (settings and temporary
+//!   tables kept; the workspace patches tokio-postgres for that, see
+//!   `vendor/tokio-postgres`).
 //! - `-c` strings are split and sent statement by statement (psql sends
 //!   one `-c` string as one query, printing only the last result).
 //! - In CSV COPY data, a `\.` line inside a quoted field is data (psql 15
@@ -31,7 +30,20 @@
 //!   no second command on the same line); backquotes are refused.
 //! - `\connect` takes only DBNAME and USER (`-` keeps); no host, port or
 //!   connection strings. A failed `\connect` keeps the old connection.
-//! - Notices are printed as `NOTICE:  text` (psql adds `psql:file:line:`).
+//! - Notices are printed as `NOTICE:  text` with DETAIL, HINT and QUERY
+//!   as psql prints them (psql adds `psql:file:line:` before the first
+//!   line); errors add QUERY and CONTEXT after DETAIL and HINT, as psql.
+//! - Client encodings: the wire stays UTF-8 and the script's bytes are
+//!   converted from the encoding the script sets (`SET client_encoding`,
+//!   `SET NAMES`, `\encoding`, `PGCLIENTENCODING`), so the server stores
+//!   what psql's would. Only UTF8, SQL_ASCII and the single-byte encodings
+//!   (LATIN1-10, ISO_8859_5-8, WIN866, WIN874, WIN1250-1258, KOI8R/U) are
+//!   supported; the others are refused. `SHOW client_encoding` in the
+//!   script says UTF8; server messages on stderr and COPY TO STDOUT data
+//!   stay UTF-8 (psql prints them in the client encoding; query results
+//!   and `\echo` are converted). A `SET client_encoding` that a later
+//!   ROLLBACK undoes in psql stays in effect, and `RESET ALL` goes back
+//!   to UTF8 even under `PGCLIENTENCODING`.
 //! - Command tags (verbose) are derived from the statement's first words
 //!   plus the row count, since the client does not expose the server's tag.
 //! - Tables and JSON: column types come from describing the statement

@@ -759,9 +759,8 @@ impl Runner {
     }
 
     /// Whether `st` may have changed the session's `client_encoding`: it
-    /// names it (`SET client_encoding`, `set_config(...)`, `RESET ALL`
-    /// does not, see below), is `SET NAMES`, `RESET ALL`, or ends a
-    /// transaction after the script changed the encoding.
+    /// names it (`SET client_encoding`, `set_config(...)`), or is `SET
+    /// NAMES`, `RESET ALL` or `DISCARD ALL`.
     pub(super) fn may_change_client_encoding(&self, st: &Statement) -> bool {
         let first = st.first_line().trim_start();
         let word = |w: &str| {
@@ -776,7 +775,6 @@ impl Runner {
             || (word("set") && contains_ci(&st.text, "names"))
             || (word("reset") && contains_ci(&st.text, "all"))
             || (word("discard") && contains_ci(&st.text, "all"))
-            || (!self.encoding.is_utf8() && (word("rollback") || word("abort")))
     }
 
     /// Follow the session's `client_encoding` after a statement that may
