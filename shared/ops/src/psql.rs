@@ -137,9 +137,25 @@ pub fn run(session: &mut Session, mut opts: Options) -> Result<i32, Failure> {
             {
                 text.push_str(&format!("\nSTATEMENT:  {st}"));
             }
+            if let Some(hint) = uis_hint(&e) {
+                text.push_str(&format!("\n  hint: {hint}"));
+            }
             note(text);
             Ok(e.exit_code())
         }
+    }
+}
+
+/// uis's advice for a script error the server's message leaves open
+/// (printed after the server's fields, as `  hint:`).
+fn uis_hint(e: &script::ScriptError) -> Option<String> {
+    match e.sqlstate.as_deref() {
+        // invalid byte sequence / no equivalent: the file's encoding.
+        Some("22021") | Some("22P05") => Some(format!(
+            "{} is not in the client encoding: save it as UTF-8 (e.g. `iconv -f LATIN1 -t UTF-8 FILE > FILE.utf8`), or say its encoding before the text: `SET client_encoding = 'LATIN1';`",
+            e.file
+        )),
+        _ => None,
     }
 }
 

@@ -62,7 +62,7 @@ impl<'a> Case<'a> {
 /// The server's lines of stderr, whoever printed them: without psql's
 /// `psql:FILE:LINE: ` and uis's `error: FILE:LINE:COL: ` prefixes, the
 /// SQLSTATE uis appends, psql's `LINE n:` excerpt and caret, and uis's
-/// STATEMENT line.
+/// STATEMENT line and own `  hint:` advice.
 fn server_lines(stderr: &str) -> Vec<String> {
     let mut v = Vec::new();
     let mut skip_caret = false;
@@ -78,7 +78,7 @@ fn server_lines(stderr: &str) -> Vec<String> {
             continue;
         }
         // uis's own notes (which login it used).
-        if l.starts_with("STATEMENT:  ") || l.starts_with("uis: ") {
+        if l.starts_with("STATEMENT:  ") || l.starts_with("uis: ") || l.starts_with("  hint: ") {
             continue;
         }
         let mut l = l.strip_prefix("error: ").unwrap_or(l).to_string();

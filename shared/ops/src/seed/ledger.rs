@@ -101,9 +101,28 @@ pub fn scan(dir: &Path) -> Result<(Vec<SeedFile>, Vec<String>), Failure> {
                 format!("cannot read {}: {e}; nothing was applied", path.display()),
             )
         })?;
-        // Not checked for UTF-8 here: a file may declare its encoding
-        // (`SET client_encoding`), and bytes invalid in the encoding in
-        // effect fail at their statement, as with psql.
+        // A file that is not UTF-8 and does not say its encoding is refused
+        // before anything is applied; one that says it (`SET
+        // client_encoding`, `SET NAMES`, `\encoding`, PGCLIENTENCODING)
+        // is converted as psql's server would.
+        if let Err(e) = std::str::from_utf8(&bytes)
+            && !declares_encoding(&bytes)
+        {
+            let at = e.valid_up_to();
+            let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
+            return Err(Failure::new(
+                Phase::Input,
+                format!(
+                    "{}:{line}: not valid UTF-8 (byte {}); nothing was applied",
+                    path.display(),
+                    at + 1
+                ),
+            )
+            .hint(format!(
+                "save it as UTF-8, e.g. `iconv -f LATIN1 -t UTF-8 {0} > {0}.utf8 && mv {0}.utf8 {0}`, or say its encoding on its first line: `SET client_encoding = 'LATIN1';`",
+                path.display()
+            )));
+        }
         let text = bytes.strip_prefix(BOM).unwrap_or(&bytes);
         let first = text.split(|b| *b == b'\n').next().unwrap_or_default();
         let first = String::from_utf8_lossy(first).trim().to_lowercase();
@@ -127,6 +146,22 @@ pub fn scan(dir: &Path) -> Result<(Vec<SeedFile>, Vec<String>), Failure> {
 }
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Whether a file's bytes may be in another encoding than UTF-8 on
+/// purpose: it sets one, or PGCLIENTENCODING does.
+fn declares_encoding(bytes: &[u8]) -> bool {
+    let env = std::env::var("PGCLIENTENCODING").unwrap_or_default();
+    if !env.is_empty() && !env.eq_ignore_ascii_case("utf8") && !env.eq_ignore_ascii_case("unicode")
+    {
+        return true;
+    }
+    let has = |needle: &[u8]| {
+        bytes
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+    };
+    has(b"client_encoding") || has(b"set names") || has(b"\\encoding")
+}
 
 fn hex(digest: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
