@@ -93,6 +93,10 @@ pub fn run(session: &mut Session, mut opts: Options) -> Result<i32, Failure> {
         echo: opts.echo,
         verbose: opts.verbose,
         variables: std::mem::take(&mut opts.variables),
+        // As libpq: the script's bytes are in this encoding.
+        client_encoding: std::env::var("PGCLIENTENCODING")
+            .ok()
+            .filter(|e| !e.is_empty()),
     };
     let mut runner = Runner::new(client, Box::new(PgConnector::new(config)), options)
         .with_notices(notices)
@@ -133,6 +137,9 @@ pub fn run(session: &mut Session, mut opts: Options) -> Result<i32, Failure> {
             {
                 text.push_str(&format!("\nSTATEMENT:  {st}"));
             }
+            if let Some(hint) = uis_hint(&e) {
+                text.push_str(&format!("\n  hint: {hint}"));
+            }
             // Role or database DDL refused to the app's own role.
             let own_role = context.is_none() && Who::parse(&opts.as_role) != Who::Admin;
             if own_role
@@ -151,6 +158,19 @@ pub fn run(session: &mut Session, mut opts: Options) -> Result<i32, Failure> {
             note(text);
             Ok(e.exit_code())
         }
+    }
+}
+
+/// uis's advice for a script error the server's message leaves open
+/// (printed after the server's fields, as `  hint:`).
+fn uis_hint(e: &script::ScriptError) -> Option<String> {
+    match e.sqlstate.as_deref() {
+        // invalid byte sequence / no equivalent: the file's encoding.
+        Some("22021") | Some("22P05") => Some(format!(
+            "{} is not in the client encoding: save it as UTF-8 (e.g. `iconv -f LATIN1 -t UTF-8 FILE > FILE.utf8`), or say its encoding before the text: `SET client_encoding = 'LATIN1';`",
+            e.file
+        )),
+        _ => None,
     }
 }
 

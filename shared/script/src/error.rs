@@ -33,6 +33,12 @@ pub struct ScriptError {
     pub message: String,
     pub detail: Option<String>,
     pub hint: Option<String>,
+    /// The server's QUERY field: the statement inside a function that
+    /// failed (psql prints it at default verbosity).
+    pub query: Option<String>,
+    /// The server's CONTEXT field: where the error happened, e.g.
+    /// `COPY t, line 217, column c: "n/a"` or a PL/pgSQL call stack.
+    pub context: Option<String>,
     /// The first line of the statement (or meta-command) that failed.
     pub statement: Option<String>,
 }
@@ -54,6 +60,8 @@ impl ScriptError {
             message: message.into(),
             detail: None,
             hint: None,
+            query: None,
+            context: None,
             statement: None,
         }
     }
@@ -86,6 +94,13 @@ impl fmt::Display for ScriptError {
         }
         if let Some(h) = &self.hint {
             write!(f, "\nHINT:  {h}")?;
+        }
+        // psql's order at default verbosity: DETAIL, HINT, QUERY, CONTEXT.
+        if let Some(q) = &self.query {
+            write!(f, "\nQUERY:  {q}")?;
+        }
+        if let Some(c) = &self.context {
+            write!(f, "\nCONTEXT:  {c}")?;
         }
         Ok(())
     }

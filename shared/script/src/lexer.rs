@@ -8,6 +8,7 @@
 //! server state it needs (`standard_conforming_strings`) is a public field
 //! the runner keeps in sync.
 
+use super::encoding::{ClientEncoding, decode_mapped};
 use super::vars::{Variables, quote_ident, quote_literal};
 use std::io::{self, BufRead};
 
@@ -40,6 +41,10 @@ pub struct Statement {
     pub copy: Option<CopyKind>,
     /// Whether `\;` joined several statements into this one request.
     pub joined: bool,
+    /// The statement's bytes when they are not valid in the client
+    /// encoding (`text` then holds them decoded lossily, for messages):
+    /// the server reports that error, as it would to psql.
+    pub undecodable: Option<Vec<u8>>,
     /// (byte offset in `text`, source position of that byte): one entry
     /// per source line and per interpolated variable, enough to turn a
     /// server error position back into a file position.
@@ -319,6 +324,9 @@ pub struct Lexer<R> {
     /// Inside a plain string when the lexer stopped for the setting: where
     /// the string opened.
     resume_string: Option<Pos>,
+    /// The encoding the input's bytes are in (psql's client encoding); the
+    /// runner keeps it in step with `SET client_encoding` and `\encoding`.
+    pub encoding: ClientEncoding,
     mode: Mode,
     // The statement being collected.
     buf: Vec<u8>,
@@ -359,6 +367,7 @@ impl<R: BufRead> Lexer<R> {
             standard_conforming_strings: true,
             scs_verified: true,
             resume_string: None,
+            encoding: ClientEncoding::UTF8,
             mode: Mode::Sql,
             buf: Vec::new(),
             map: Vec::new(),
@@ -390,6 +399,21 @@ impl<R: BufRead> Lexer<R> {
             Some(Item::Statement(st)) => Ok(Some(st)),
             _ => Ok(None),
         }
+    }
+
+    /// Skip a UTF-8 byte-order mark at the very start of the input, as psql
+    /// does on a file's first line when the client encoding is UTF8; the
+    /// position stays line 1, column 1.
+    pub fn skip_bom(&mut self) -> Result<(), LexError> {
+        if self.input.pos.offset == 0
+            && self.peek(0)? == Some(0xEF)
+            && self.peek(1)? == Some(0xBB)
+            && self.peek(2)? == Some(0xBF)
+        {
+            self.input.at += 3;
+            self.input.pos.offset += 3;
+        }
+        Ok(())
     }
 
     /// Treat the lines that follow as COPY data up to `\.` (for
@@ -459,16 +483,27 @@ impl<R: BufRead> Lexer<R> {
                 pos: start,
             });
         }
-        let text = match String::from_utf8(std::mem::take(&mut self.buf)) {
-            Ok(t) => t,
-            Err(_) => {
-                return Err(LexError::Invalid {
-                    message: "statement is not valid UTF-8".into(),
-                    hint: UTF8_HINT,
-                    pos: start,
-                });
+        let raw = std::mem::take(&mut self.buf);
+        let (text, map, undecodable) = if self.encoding.is_utf8() {
+            // The usual case: the bytes become the text, no copy.
+            match String::from_utf8(raw) {
+                Ok(text) => (text, std::mem::take(&mut self.map), None),
+                Err(e) => {
+                    let raw = e.into_bytes();
+                    let text = String::from_utf8_lossy(&raw).into_owned();
+                    (text, std::mem::take(&mut self.map), Some(raw))
+                }
+            }
+        } else {
+            match decode_mapped(self.encoding, &raw, &self.map) {
+                Some((text, map)) => (text, map, None),
+                None => {
+                    let text = String::from_utf8_lossy(&raw).into_owned();
+                    (text, std::mem::take(&mut self.map), Some(raw))
+                }
             }
         };
+        self.map.clear();
         let copy = if !self.first_word_copy {
             None
         } else if self.from_stdin {
@@ -478,7 +513,6 @@ impl<R: BufRead> Lexer<R> {
         } else {
             None
         };
-        let map = std::mem::take(&mut self.map);
         let joined = self.joined;
         self.reset_statement();
         if let Some(CopyKind::FromStdin { csv }) = copy {
@@ -490,6 +524,7 @@ impl<R: BufRead> Lexer<R> {
             start,
             copy,
             joined,
+            undecodable,
             map,
         })))
     }
@@ -951,7 +986,8 @@ impl<R: BufRead> Lexer<R> {
                         for _ in 0..=n {
                             self.input.bump();
                         }
-                        self.push_generated(text.as_bytes(), pos);
+                        let bytes = self.encoding.encode(&text);
+                        self.push_generated(&bytes, pos);
                         return Ok(());
                     }
                     // Unset: psql leaves the text as is.
@@ -1002,7 +1038,8 @@ impl<R: BufRead> Lexer<R> {
                     }
                     // psql lexes a raw value again: its quotes and
                     // semicolons count, as if written in place.
-                    self.input.insert(&name, v.as_bytes());
+                    let bytes = self.encoding.encode(v);
+                    self.input.insert(&name, &bytes);
                 } else {
                     for _ in 0..n {
                         self.echo();
@@ -1085,9 +1122,10 @@ impl<R: BufRead> Lexer<R> {
         // A statement may go on after a meta-command in its middle: what
         // follows starts a new position segment (the next line).
         self.new_segment = true;
+        let encoding = self.encoding;
         let to_string = |v: Vec<u8>| {
-            String::from_utf8(v).map_err(|_| LexError::Invalid {
-                message: "meta-command is not valid UTF-8".into(),
+            encoding.decode(&v).ok_or_else(|| LexError::Invalid {
+                message: format!("meta-command is not valid {}", encoding.name),
                 hint: UTF8_HINT,
                 pos,
             })

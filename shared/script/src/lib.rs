@@ -20,10 +20,9 @@
 //!   is an error where it opened, and nothing of it is sent (psql sends the
 //!   half statement).
 //! - When a COPY itself fails, its data lines are skipped (psql 15 runs
-//!   them as SQL). Because tokio-postgres loses protocol sync after a COPY
-//!   that fails before its data starts, the runner then reconnects through
-//!   the [`Connector`]: session settings (`SET`) are lost; with `-1` the new
-//!   session starts an already-failed transaction, as psql's would be.
+//!   them as SQL). The session goes on as psql's (settings and temporary
+//!   tables kept; the workspace patches tokio-postgres for that, see
+//!   `vendor/tokio-postgres`).
 //! - `-c` strings are split and sent statement by statement (psql sends
 //!   one `-c` string as one query, printing only the last result).
 //! - Inline COPY data ends as in psql 15 (at a `\.` line, whatever the
@@ -38,7 +37,20 @@
 //! - Backquoted shell commands in meta-command arguments are refused.
 //! - `\connect` takes only DBNAME and USER (`-` keeps); no host, port or
 //!   connection strings. A failed `\connect` keeps the old connection.
-//! - Notices are printed as `NOTICE:  text` (psql adds `psql:file:line:`).
+//! - Notices are printed as `NOTICE:  text` with DETAIL, HINT and QUERY
+//!   as psql prints them (psql adds `psql:file:line:` before the first
+//!   line); errors add QUERY and CONTEXT after DETAIL and HINT, as psql.
+//! - Client encodings: the wire stays UTF-8 and the script's bytes are
+//!   converted from the encoding the script sets (`SET client_encoding`,
+//!   `SET NAMES`, `\encoding`, `PGCLIENTENCODING`), so the server stores
+//!   what psql's would. Only UTF8, SQL_ASCII and the single-byte encodings
+//!   (LATIN1-10, ISO_8859_5-8, WIN866, WIN874, WIN1250-1258, KOI8R/U) are
+//!   supported; the others are refused. `SHOW client_encoding` in the
+//!   script says UTF8; server messages on stderr and COPY TO STDOUT data
+//!   stay UTF-8 (psql prints them in the client encoding; query results
+//!   and `\echo` are converted). A `SET client_encoding` that a later
+//!   ROLLBACK undoes in psql stays in effect, and `RESET ALL` goes back
+//!   to UTF8 even under `PGCLIENTENCODING`.
 //! - Command tags (verbose) are derived from the statement's first words
 //!   plus the row count, since the client does not expose the server's tag.
 //! - Tables and JSON: column types come from describing the statement
@@ -54,12 +66,14 @@
 //!   footer, expanded and pager; `\x auto` never expands (no terminal).
 //!   Any other psql meta-command is a script error with its reason.
 
+mod encoding;
 mod error;
 mod lexer;
 mod output;
 mod runner;
 mod vars;
 
+pub use encoding::ClientEncoding;
 pub use error::{ErrorKind, ScriptError};
 pub use lexer::{CopyKind, Item, LexError, Lexer, Meta, Pos, Split, Statement, split};
 pub use output::Format;

@@ -41,6 +41,7 @@ mod reliability;
 mod sandbox;
 mod seed;
 mod terminal;
+mod sql_files;
 mod try_it;
 mod tutorial;
 mod tutorial_investigation;

@@ -33,9 +33,22 @@ pub enum Mode {
 pub struct SeedFile {
     pub name: String,
     pub path: PathBuf,
+    /// The checksum recorded: SHA-256 of the text with a leading UTF-8 BOM
+    /// dropped and CRLF line ends read as LF (see [`checksum`]).
     pub sha256: String,
+    /// SHA-256 of the raw bytes, the checksum ledgers written before line
+    /// ends were normalized hold; a row with it still matches.
+    pub raw_sha256: String,
     pub bytes: u64,
     pub mode: Mode,
+}
+
+impl SeedFile {
+    /// Whether a ledger checksum is this file's: the current checksum, or
+    /// the raw-bytes one ledgers written before hold.
+    pub fn matches(&self, recorded: &str) -> bool {
+        recorded == self.sha256 || recorded == self.raw_sha256
+    }
 }
 
 /// A ledger row.
@@ -88,7 +101,13 @@ pub fn scan(dir: &Path) -> Result<(Vec<SeedFile>, Vec<String>), Failure> {
                 format!("cannot read {}: {e}; nothing was applied", path.display()),
             )
         })?;
-        if let Err(e) = std::str::from_utf8(&bytes) {
+        // A file that is not UTF-8 and does not say its encoding is refused
+        // before anything is applied; one that says it (`SET
+        // client_encoding`, `SET NAMES`, `\encoding`, PGCLIENTENCODING)
+        // is converted as psql's server would.
+        if let Err(e) = std::str::from_utf8(&bytes)
+            && !declares_encoding(&bytes)
+        {
             let at = e.valid_up_to();
             let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
             return Err(Failure::new(
@@ -100,11 +119,12 @@ pub fn scan(dir: &Path) -> Result<(Vec<SeedFile>, Vec<String>), Failure> {
                 ),
             )
             .hint(format!(
-                "save it as UTF-8, e.g. `iconv -f LATIN1 -t UTF-8 {0} > {0}.utf8 && mv {0}.utf8 {0}`",
+                "save it as UTF-8, e.g. `iconv -f LATIN1 -t UTF-8 {0} > {0}.utf8 && mv {0}.utf8 {0}`, or say its encoding on its first line: `SET client_encoding = 'LATIN1';`",
                 path.display()
             )));
         }
-        let first = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+        let text = bytes.strip_prefix(BOM).unwrap_or(&bytes);
+        let first = text.split(|b| *b == b'\n').next().unwrap_or_default();
         let first = String::from_utf8_lossy(first).trim().to_lowercase();
         let mode = match first.as_str() {
             "-- uis:no-transaction" => Mode::NoTransaction,
@@ -112,10 +132,8 @@ pub fn scan(dir: &Path) -> Result<(Vec<SeedFile>, Vec<String>), Failure> {
             _ => Mode::Once,
         };
         files.push(SeedFile {
-            sha256: Sha256::digest(&bytes)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect(),
+            sha256: checksum(&bytes),
+            raw_sha256: hex(&Sha256::digest(&bytes)),
             bytes: bytes.len() as u64,
             name,
             path,
@@ -125,6 +143,50 @@ pub fn scan(dir: &Path) -> Result<(Vec<SeedFile>, Vec<String>), Failure> {
     files.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
     let warnings = sort_warnings(&files);
     Ok((files, warnings))
+}
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Whether a file's bytes may be in another encoding than UTF-8 on
+/// purpose: it sets one, or PGCLIENTENCODING does.
+fn declares_encoding(bytes: &[u8]) -> bool {
+    let env = std::env::var("PGCLIENTENCODING").unwrap_or_default();
+    if !env.is_empty() && !env.eq_ignore_ascii_case("utf8") && !env.eq_ignore_ascii_case("unicode")
+    {
+        return true;
+    }
+    let has = |needle: &[u8]| {
+        bytes
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+    };
+    has(b"client_encoding") || has(b"set names") || has(b"\\encoding")
+}
+
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A seed file's checksum: SHA-256 of its bytes after dropping a leading
+/// UTF-8 byte-order mark and reading each CRLF as LF, so re-saving a file
+/// with other line ends or with/without a BOM is not a change, while any
+/// other byte is. Flyway's checksum ignores the same (it is a CRC32 of the
+/// lines as `BufferedReader.readLine` returns them, BOM stripped from the
+/// first), but also every line end and a final newline; this keeps line
+/// structure, so joining two lines is a change. For a file with LF line
+/// ends and no BOM it is `sha256sum FILE`.
+pub fn checksum(bytes: &[u8]) -> String {
+    let text = bytes.strip_prefix(BOM).unwrap_or(bytes);
+    let mut h = Sha256::new();
+    let mut from = 0;
+    for (i, w) in text.windows(2).enumerate() {
+        if w == b"\r\n" {
+            h.update(&text[from..i]);
+            from = i + 1;
+        }
+    }
+    h.update(&text[from..]);
+    hex(&h.finalize())
 }
 
 /// Names whose numeric prefixes have different widths sort surprisingly:
@@ -209,19 +271,30 @@ pub fn read_ledger(
 
 /// Records (or re-records) a file in the ledger, on the connection that ran
 /// it, inside its transaction.
+///
+/// The file may have changed the session (`SET ROLE`, `SET SESSION
+/// AUTHORIZATION`, `search_path`, temporary tables): first the session goes
+/// back to the login's clean state, as the next file's psql would start,
+/// so the row is written, and `applied_by` recorded, as `login`. One round
+/// trip for all of it.
 pub fn record(
     c: &mut postgres::Client,
     set: &str,
     f: &SeedFile,
     duration_ms: i64,
+    login: &str,
 ) -> Result<(), postgres::Error> {
-    c.execute(
-        "insert into uis.seed_ledger (seed_set, file_name, sha256, duration_ms) values ($1, $2, $3, $4)
+    let sql = format!(
+        "RESET SESSION AUTHORIZATION; RESET ALL; DISCARD TEMP;
+         insert into uis.seed_ledger (seed_set, file_name, sha256, duration_ms, applied_by) values ({}, {}, {}, {duration_ms}, {})
          on conflict (seed_set, file_name) do update set sha256 = excluded.sha256, applied_at = now(),
-           applied_by = current_user, duration_ms = excluded.duration_ms",
-        &[&set, &f.name, &f.sha256, &duration_ms],
-    )?;
-    Ok(())
+           applied_by = excluded.applied_by, duration_ms = excluded.duration_ms",
+        quote_literal(set),
+        quote_literal(&f.name),
+        quote_literal(&f.sha256),
+        quote_literal(login),
+    );
+    c.batch_execute(&sql)
 }
 
 /// What a run would do.
@@ -256,10 +329,10 @@ pub fn plan(files: &[SeedFile], ledger: &BTreeMap<String, Applied>, reapply: &[S
         let forced = reapply.iter().any(|r| r == &f.name);
         match ledger.get(&f.name) {
             None => p.pending.push(f.clone()),
-            Some(a) if a.sha256 == f.sha256 && !forced => p.applied.push(f.name.clone()),
+            Some(a) if f.matches(&a.sha256) && !forced => p.applied.push(f.name.clone()),
             Some(a) => {
                 let again = forced || f.mode == Mode::Repeatable;
-                if a.sha256 != f.sha256 {
+                if !f.matches(&a.sha256) {
                     p.changed.push(Changed {
                         file: f.name.clone(),
                         old_sha256: a.sha256.clone(),
@@ -285,6 +358,7 @@ mod tests {
             name: name.into(),
             path: name.into(),
             sha256: sha.into(),
+            raw_sha256: format!("raw-{sha}"),
             bytes: 1,
             mode,
         }
@@ -332,6 +406,42 @@ mod tests {
                 .collect::<Vec<_>>(),
             ["02.sql", "03.sql", "04.sql"]
         );
+    }
+
+    #[test]
+    fn line_ends_and_bom_are_not_changes() {
+        let lf = checksum(b"create table t(x int);\ninsert into t values (1);\n");
+        assert_eq!(
+            lf,
+            hex(&Sha256::digest(
+                b"create table t(x int);\ninsert into t values (1);\n"
+            )),
+            "an LF file without BOM: sha256sum FILE"
+        );
+        assert_eq!(
+            checksum(b"create table t(x int);\r\ninsert into t values (1);\r\n"),
+            lf
+        );
+        assert_eq!(
+            checksum(b"\xEF\xBB\xBFcreate table t(x int);\ninsert into t values (1);\r\n"),
+            lf
+        );
+        assert_ne!(
+            checksum(b"create table t(x int);\ninsert into t values (2);\n"),
+            lf
+        );
+        assert_ne!(
+            checksum(b"create table t(x int);insert into t values (1);\n"),
+            lf,
+            "joining lines is a change"
+        );
+        assert_ne!(
+            checksum(b"create table t(x int);\rinsert into t values (1);\n"),
+            lf,
+            "a lone CR is content"
+        );
+        let old = file("01.sql", "new", Mode::Once);
+        assert!(old.matches("new") && old.matches("raw-new") && !old.matches("x"));
     }
 
     #[test]

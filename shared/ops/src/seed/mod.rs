@@ -218,12 +218,14 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         let mut config = config.clone();
         let notices = uis_script::notice_channel(&mut config);
         let client = session.connect_config(&config, &login)?;
-        Ok(Runner::new(
-            client,
-            Box::new(PgConnector::new(config)),
-            ScriptOptions::default(),
-        )
-        .with_notices(notices))
+        let options = ScriptOptions {
+            // As libpq: each file's bytes are in this encoding.
+            client_encoding: std::env::var("PGCLIENTENCODING")
+                .ok()
+                .filter(|e| !e.is_empty()),
+            ..ScriptOptions::default()
+        };
+        Ok(Runner::new(client, Box::new(PgConnector::new(config)), options).with_notices(notices))
     };
     let mut runner = connect(session)?;
     let mut applied = Vec::new();
@@ -238,6 +240,10 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         let in_tx = f.mode != Mode::NoTransaction;
         // Inside the file's own transaction the engine may batch statements.
         runner = runner.caller_transaction(in_tx);
+        // Each file starts as psql run on it alone would: no variables,
+        // encoding or settings left by the previous file (the session's
+        // were reset when that file was recorded, see `record`).
+        runner.reset_script_state();
         let result = apply_file(&mut runner, f, in_tx).and_then(|()| {
             // A file may `\connect` to another database (`pg_dump -C`
             // output creates its database and connects to it). The ledger
@@ -253,8 +259,14 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
                 }
                 runner = connect(session).map_err(FileError::Reconnect)?;
             }
-            record(runner.client(), &set, f, t.elapsed().as_millis() as i64)
-                .map_err(FileError::Pg)?;
+            record(
+                runner.client(),
+                &set,
+                f,
+                t.elapsed().as_millis() as i64,
+                &login.user,
+            )
+            .map_err(FileError::Pg)?;
             if in_tx {
                 runner
                     .client()

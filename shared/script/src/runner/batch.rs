@@ -53,6 +53,9 @@ impl Runner {
         // asks for the setting before the next place where it matters, and
         // the batch is sent first; see `Lexer::scs_verified`.)
         ok && !contains_ci(&st.text, "concurrently")
+            // The statements after it are converted from the new encoding.
+            && !self.may_change_client_encoding(st)
+            && st.undecodable.is_none()
     }
 
     /// Send the waiting statements. `more`: another batchable statement

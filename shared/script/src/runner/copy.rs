@@ -20,8 +20,7 @@ impl Runner {
         // Unlike psql 15, never read the data lines as SQL.
         let drained = drain_copy(lex, &self.vars);
         let err = pg_error(e, frame.name, st, at);
-        self.reset_after_failed_copy_start(frame, at)?;
-        lex.standard_conforming_strings = self.standard_conforming_strings;
+        self.after_failed_copy_start(&err)?;
         if let Err(le) = drained {
             return Err(lex_error(le, frame));
         }
@@ -42,6 +41,30 @@ pub(super) fn feed_copy(
     loop {
         match lex.next_item(vars) {
             Ok(Some(Item::CopyData(chunk))) => {
+                // Whole lines of a single-byte encoding: decoded alone.
+                let chunk = if lex.encoding.is_utf8() {
+                    chunk
+                } else {
+                    match lex.encoding.decode(&chunk) {
+                        Some(text) => text.into_bytes(),
+                        None => {
+                            drop(w);
+                            let _ = drain_copy(lex, vars);
+                            let mut e = ScriptError::new(
+                                ErrorKind::Script,
+                                frame.name,
+                                at.line,
+                                at.column,
+                                format!(
+                                    "COPY data has a byte with no character in encoding {}",
+                                    lex.encoding.name
+                                ),
+                            );
+                            e.sqlstate = Some("22P05".into());
+                            return Err(e);
+                        }
+                    }
+                };
                 if write_err.is_none()
                     && let Err(e) = w.write_all(&chunk)
                 {
@@ -85,7 +108,7 @@ impl Runner {
             Err(e) => e,
         };
         let err = pg_error(e, frame.name, None, at);
-        self.reset_after_failed_copy_start(frame, at)?;
+        self.after_failed_copy_start(&err)?;
         Err(err)
     }
 }

@@ -24,7 +24,7 @@ pub(super) fn lex_error(e: LexError, frame: &Frame) -> ScriptError {
 }
 
 /// The meta-commands the runner knows, for error hints.
-pub(super) const SUPPORTED_META: &str = "\\if \\elif \\else \\endif \\set \\unset \\echo \\qecho \\warn \\i \\ir \\c \\g \\gx \\gset \\gexec \\x \\t \\a \\pset \\o \\timing \\getenv \\setenv \\restrict \\unrestrict \\copy \\q";
+pub(super) const SUPPORTED_META: &str = "\\if \\elif \\else \\endif \\set \\unset \\echo \\qecho \\warn \\i \\ir \\c \\g \\gx \\gset \\gexec \\x \\t \\a \\pset \\o \\timing \\getenv \\setenv \\encoding \\restrict \\unrestrict \\copy \\q";
 
 /// What to do when the connection went in the middle of a script.
 pub(super) const LOST_HINT: &str = "work committed before this statement is kept, the open transaction was rolled back; run the same command again once the server is reachable";
@@ -56,6 +56,10 @@ pub(super) fn pg_error(
         err.sqlstate = Some(db.code().code().to_owned());
         err.detail = db.detail().map(str::to_owned);
         err.hint = db.hint().map(str::to_owned);
+        if let Some(ErrorPosition::Internal { query, .. }) = db.position() {
+            err.query = Some(query.clone());
+        }
+        err.context = db.where_().map(str::to_owned);
         if lost && err.hint.is_none() {
             err.hint = Some(LOST_HINT.into());
         }

@@ -49,7 +49,6 @@ const REFUSED: &[(&str, &str)] = &[
     ("crosstabview", "crosstab output is not supported"),
     ("gdesc", "describe commands are for interactive use"),
     ("watch", "it repeats a query until interrupted"),
-    ("encoding", "not supported yet"),
     ("sset", "not supported"),
 ];
 
@@ -443,7 +442,9 @@ impl Runner {
                 if !newline {
                     a.remove(0);
                 }
-                let _ = write!(out, "{}{}", a.join(" "), if newline { "\n" } else { "" });
+                let text = format!("{}{}", a.join(" "), if newline { "\n" } else { "" });
+                // The file's own bytes, as psql echoes them.
+                let _ = out.write_all(&self.encoding.encode(&text));
                 Ok(())
             }
             "i" | "include" | "ir" | "include_relative" => {
@@ -538,6 +539,25 @@ impl Runner {
                 }
             }
             "copy" => self.meta_copy(m, lex, frame, out),
+            "encoding" => {
+                let a = args(ArgMode::Normal, &self.vars)?;
+                match a.first() {
+                    // psql prints the current encoding.
+                    None => {
+                        let _ = writeln!(out, "{}", self.encoding.name);
+                        Ok(())
+                    }
+                    Some(enc) => {
+                        self.set_client_encoding(enc, frame.name, m.pos)
+                            .map_err(|mut e| {
+                                e.kind = ErrorKind::Fatal;
+                                e
+                            })?;
+                        lex.encoding = self.encoding;
+                        Ok(())
+                    }
+                }
+            }
             "q" | "quit" => {
                 self.quit = true;
                 Ok(())

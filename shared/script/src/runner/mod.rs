@@ -16,6 +16,7 @@
 // Err path costs nothing worth a Box in the public API.
 #![allow(clippy::result_large_err)]
 
+use super::encoding::ClientEncoding;
 use super::error::{ErrorKind, ScriptError};
 use super::lexer::{CopyKind, Item, LexError, Lexer, Meta, Pos, Statement};
 use super::output::{self, Format, ResultSet};
@@ -142,6 +143,9 @@ pub struct Options {
     /// `-v NAME=VALUE`. `ON_ERROR_STOP` here or from `\set` overrides
     /// `on_error_stop`.
     pub variables: Variables,
+    /// The client encoding the input starts in (psql's `PGCLIENTENCODING`);
+    /// `None`: UTF8.
+    pub client_encoding: Option<String>,
 }
 
 impl Default for Options {
@@ -153,6 +157,7 @@ impl Default for Options {
             echo: false,
             verbose: false,
             variables: Variables::new(),
+            client_encoding: None,
         }
     }
 }
@@ -204,6 +209,11 @@ pub struct Runner {
     timing: bool,
     /// The last query sent, which `\g` with an empty buffer sends again.
     last_query: Option<Statement>,
+    /// The script's client encoding (see `encoding.rs`): the wire stays
+    /// UTF-8, the script's bytes are converted from this.
+    encoding: ClientEncoding,
+    /// `Options::on_error_stop` as given (before `-v`/`\set`).
+    initial_on_error_stop: bool,
     summary: Summary,
     quit: bool,
     notices: Option<mpsc::Receiver<DbError>>,
@@ -240,6 +250,7 @@ const SAVEPOINT: &str = "uis_batch";
 impl Runner {
     pub fn new(client: Client, connector: Box<dyn Connector + Send>, options: Options) -> Runner {
         let vars = options.variables.clone();
+        let initial_on_error_stop = options.on_error_stop;
         let mut options = options;
         if let Some(v) = vars.get("ON_ERROR_STOP").and_then(parse_bool) {
             options.on_error_stop = v;
@@ -256,6 +267,8 @@ impl Runner {
             qout: None,
             timing: false,
             last_query: None,
+            encoding: ClientEncoding::UTF8,
+            initial_on_error_stop,
             summary: Summary::default(),
             quit: false,
             notices: None,
@@ -298,6 +311,23 @@ impl Runner {
         self
     }
 
+    /// Forget what earlier runs' scripts set on the runner's side:
+    /// variables (back to [`Options::variables`]), ON_ERROR_STOP, the client
+    /// encoding, `\restrict`, and the assumed `standard_conforming_strings`,
+    /// so the next run starts as a new psql would. The caller resets the
+    /// server session (`RESET ALL`, `RESET SESSION AUTHORIZATION`, ...).
+    pub fn reset_script_state(&mut self) {
+        self.vars = self.options.variables.clone();
+        self.options.on_error_stop = self
+            .vars
+            .get("ON_ERROR_STOP")
+            .and_then(parse_bool)
+            .unwrap_or(self.initial_on_error_stop);
+        self.encoding = ClientEncoding::UTF8;
+        self.standard_conforming_strings = true;
+        self.restricted = None;
+    }
+
     /// See [`notice_channel`].
     pub fn with_notices(mut self, rx: mpsc::Receiver<DbError>) -> Runner {
         self.notices = Some(rx);
@@ -329,7 +359,11 @@ impl Runner {
         self.batch.savepoint = false;
         self.batch.statements.clear();
         self.batch.text.clear();
-        let mut result = self.run_all(sources, out, info);
+        let result = match self.options.client_encoding.clone() {
+            Some(enc) => self.set_client_encoding(&enc, "<PGCLIENTENCODING>", Pos::default()),
+            None => Ok(()),
+        };
+        let mut result = result.and_then(|()| self.run_all(sources, out, info));
         if let Some((name, mut f)) = self.qout.take()
             && let Err(e) = f.flush()
             && result.is_ok()
@@ -496,6 +530,15 @@ impl Runner {
         info: &mut dyn Write,
     ) -> Result<(), ScriptError> {
         let mut lex = Lexer::new(r);
+        lex.encoding = self.encoding;
+        // psql drops a byte-order mark on the first line of each file (and
+        // stdin) when the client encoding is UTF8; not in `-c` strings.
+        if self.encoding.name == "UTF8"
+            && !frame.name.starts_with("<command")
+            && let Err(e) = lex.skip_bom()
+        {
+            return self.fail(lex_error(e, &frame), info);
+        }
         let mut conds: Vec<(Cond, Pos)> = Vec::new();
         while !self.quit {
             // What the runner knows of the server's setting (an `\i` may
@@ -606,7 +649,18 @@ impl Runner {
     fn drain_notices(&mut self, info: &mut dyn Write) {
         if let Some(rx) = &self.notices {
             while let Ok(n) = rx.try_recv() {
+                // psql's fields for a notice at default verbosity: no
+                // CONTEXT (libpq shows it for errors only).
                 let _ = writeln!(info, "{}:  {}", n.severity(), n.message());
+                if let Some(d) = n.detail() {
+                    let _ = writeln!(info, "DETAIL:  {d}");
+                }
+                if let Some(h) = n.hint() {
+                    let _ = writeln!(info, "HINT:  {h}");
+                }
+                if let Some(ErrorPosition::Internal { query, .. }) = n.position() {
+                    let _ = writeln!(info, "QUERY:  {query}");
+                }
             }
         }
     }
@@ -651,6 +705,9 @@ impl Runner {
         out: &mut dyn Write,
         info: &mut dyn Write,
     ) -> Result<(), ScriptError> {
+        if let Some(raw) = &st.undecodable {
+            return self.reject_undecodable(st, raw, lex, frame);
+        }
         // Whatever it is, it may change standard_conforming_strings.
         self.scs_known = false;
         match st.copy {
@@ -673,38 +730,140 @@ impl Runner {
             None => {
                 self.last_query = Some(st.clone());
                 self.query(st, Sink::Print(None), frame, out, info)?;
+                if self.may_change_client_encoding(st) {
+                    self.sync_client_encoding(frame.name, st.start)?;
+                    lex.encoding = self.encoding;
+                }
             }
         }
         Ok(())
     }
 
-    /// tokio-postgres 0.7 loses track of the protocol when a COPY fails
-    /// before its data starts (the next requests read the wrong replies),
-    /// so open a fresh session through the connector. Session settings are
-    /// lost; in `-1` mode the new session starts an already failed
-    /// transaction, as psql's would be after the error.
-    fn reset_after_failed_copy_start(&mut self, frame: &Frame, at: Pos) -> Result<(), ScriptError> {
-        match self.connector.connect(None, None) {
-            Ok(client) => {
-                self.batch.left_transaction = true;
-                self.client = client;
-                self.sync_standard_conforming_strings()
-                    .map_err(|e| pg_error(e, frame.name, None, at))?;
-                if self.options.single_transaction && !self.options.on_error_stop {
-                    let _ = self.client.batch_execute("BEGIN");
-                    let _ = self
-                        .client
-                        .batch_execute("SELECT 'the transaction failed at an earlier COPY'::int");
-                }
+    /// After a COPY that failed before its data started, the session goes
+    /// on as psql's does (its settings and temporary tables stay): the
+    /// client ended the COPY request with CopyFail and Sync, and the server
+    /// is ready again (with the workspace's patched tokio-postgres, see
+    /// `vendor/tokio-postgres`). Only a connection that really closed ends the run
+    /// (exit 2), said as such.
+    fn after_failed_copy_start(&mut self, err: &ScriptError) -> Result<(), ScriptError> {
+        if err.kind == ErrorKind::ConnectionLost || self.client.is_closed() {
+            let mut lost = err.clone();
+            lost.kind = ErrorKind::ConnectionLost;
+            if lost.hint.is_none() {
+                lost.hint = Some(errors::LOST_HINT.into());
+            }
+            return Err(lost);
+        }
+        Ok(())
+    }
+
+    /// Whether `st` may have changed the session's `client_encoding`: it
+    /// names it (`SET client_encoding`, `set_config(...)`), or is `SET
+    /// NAMES`, `RESET ALL` or `DISCARD ALL`.
+    pub(super) fn may_change_client_encoding(&self, st: &Statement) -> bool {
+        let first = st.first_line().trim_start();
+        let word = |w: &str| {
+            first.len() >= w.len()
+                && first[..w.len()].eq_ignore_ascii_case(w)
+                && first[w.len()..]
+                    .chars()
+                    .next()
+                    .is_none_or(|c| !c.is_ascii_alphanumeric() && c != '_')
+        };
+        contains_ci(&st.text, "client_encoding")
+            || (word("set") && contains_ci(&st.text, "names"))
+            || (word("reset") && contains_ci(&st.text, "all"))
+            || (word("discard") && contains_ci(&st.text, "all"))
+    }
+
+    /// Follow the session's `client_encoding` after a statement that may
+    /// have changed it: the script's bytes are converted from it from now
+    /// on, and the session goes back to UTF8 (the client decodes UTF-8).
+    /// One extra round trip, only after such statements.
+    pub(super) fn sync_client_encoding(&mut self, file: &str, at: Pos) -> Result<(), ScriptError> {
+        let rows = self
+            .client
+            .simple_query("SHOW client_encoding")
+            .map_err(|e| pg_error(e, file, None, at))?;
+        let name = rows
+            .iter()
+            .find_map(|m| match m {
+                SimpleQueryMessage::Row(r) => r.get(0).map(str::to_owned),
+                _ => None,
+            })
+            .unwrap_or_else(|| "UTF8".into());
+        if name == "UTF8" {
+            self.encoding = ClientEncoding::UTF8;
+            return Ok(());
+        }
+        let back = self.client.batch_execute("SET client_encoding = 'UTF8'");
+        back.map_err(|e| pg_error(e, file, None, at))?;
+        match ClientEncoding::from_pg_name(&name) {
+            Ok(enc) => {
+                self.encoding = enc;
                 Ok(())
             }
-            Err(e) => {
-                let mut err = pg_error(e, frame.name, None, at);
-                err.kind = ErrorKind::ConnectionLost;
-                err.message = format!("reconnecting after a failed COPY: {}", err.message);
+            Err(msg) => {
+                let mut err = ScriptError::new(ErrorKind::Fatal, file, at.line, at.column, msg);
+                err.hint = Some(format!(
+                    "convert the file to UTF-8 (e.g. `iconv -f {name} -t UTF-8 FILE`) and drop the encoding setting"
+                ));
                 Err(err)
             }
         }
+    }
+
+    /// `\encoding NAME` and `PGCLIENTENCODING`: set it on the session (the
+    /// server checks the name), then follow it.
+    pub(super) fn set_client_encoding(
+        &mut self,
+        name: &str,
+        file: &str,
+        at: Pos,
+    ) -> Result<(), ScriptError> {
+        let sql = format!(
+            "SET client_encoding TO {}",
+            super::vars::quote_literal(name)
+        );
+        self.client.batch_execute(&sql).map_err(|e| {
+            let mut err = pg_error(e, file, None, at);
+            err.kind = ErrorKind::Fatal;
+            err
+        })?;
+        self.sync_client_encoding(file, at)
+    }
+
+    /// A statement whose bytes are not valid in the client encoding: psql
+    /// sends it and the server refuses it; ask the server to convert the
+    /// same bytes, so the error (its text, SQLSTATE, and an aborted
+    /// transaction) is the server's own.
+    fn reject_undecodable(
+        &mut self,
+        st: &Statement,
+        raw: &[u8],
+        lex: &mut Lexer<&mut dyn BufRead>,
+        frame: &Frame,
+    ) -> Result<(), ScriptError> {
+        if matches!(st.copy, Some(CopyKind::FromStdin { .. })) {
+            drain_copy(lex, &self.vars).map_err(|e| lex_error(e, frame))?;
+        }
+        let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+        let probe = format!(
+            "SELECT convert_from('\\x{hex}'::bytea, '{}')",
+            self.encoding.name
+        );
+        let mut err = match self.client.simple_query(&probe) {
+            Err(e) => pg_error(e, frame.name, None, st.start),
+            Ok(_) => ScriptError::new(
+                ErrorKind::Script,
+                frame.name,
+                st.start.line,
+                st.start.column,
+                format!("statement is not valid {}", self.encoding.name),
+            ),
+        };
+        err.statement = Some(st.first_line().to_owned());
+        Err(err)
     }
 
     fn tag(&self, st: &Statement, n: u64, info: &mut dyn Write) {

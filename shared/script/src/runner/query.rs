@@ -134,13 +134,24 @@ impl Runner {
                                 if to.as_ref().is_some_and(|t| t.expanded) {
                                     print.expanded = true;
                                 }
+                                let enc = self.encoding;
+                                let format = self.options.format;
                                 let target: &mut dyn Write = match (&mut file, &mut self.qout) {
                                     (Some(f), _) => f,
                                     (None, Some((_, f))) => f,
                                     (None, None) => &mut *out,
                                 };
-                                output::write(self.options.format, &print, target, &rs)
-                                    .map_err(write_err)?;
+                                if enc.is_utf8() {
+                                    output::write(format, &print, target, &rs)
+                                } else {
+                                    // psql prints what the server sends in the
+                                    // client encoding.
+                                    let mut buf = Vec::new();
+                                    output::write(format, &print, &mut buf, &rs).and_then(|()| {
+                                        target.write_all(&enc.encode(&String::from_utf8_lossy(&buf)))
+                                    })
+                                }
+                                .map_err(write_err)?;
                             }
                             _ => last = Some(rs),
                         }

@@ -66,7 +66,8 @@ fn rows(cx: &Cx) -> Vec<Row> {
             "-f: not UTF-8 (Latin-1)",
             latin1.as_str(),
             3,
-            "not valid UTF-8",
+            // The server's error for those bytes, as psql gets it.
+            "invalid byte sequence for encoding \"UTF8\"",
         ),
         ("-f: a NUL byte", nul.as_str(), 3, "nul.sql:1"),
         (
@@ -123,7 +124,7 @@ fn rows(cx: &Cx) -> Vec<Row> {
         )
         .stdin(b"create table t(x text);\ninsert into t values ('\xff');\n".to_vec())
         .code(3)
-        .says(&["<stdin>:2", "not valid UTF-8"]),
+        .says(&["<stdin>:2", "invalid byte sequence for encoding"]),
     ));
     for (what, args, says) in [
         (
