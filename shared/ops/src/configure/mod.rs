@@ -226,7 +226,9 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         .into_iter()
         .filter(|r| r.app != app)
         .collect();
-    plan::validate(&mut pg, &desired, &others, existing.as_ref())?;
+    // Who the admin is and the server's version (one query, reused).
+    let acting = provision::acting(&mut pg)?;
+    let owner_info = plan::validate(&mut pg, &acting, &desired, &others, existing.as_ref())?;
 
     let mut rec = existing.clone().unwrap_or_default();
     rec.app = app.clone();
@@ -240,6 +242,8 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
     let plan = plan::plan(
         session,
         &mut pg,
+        &acting,
+        owner_info.as_ref(),
         &desired,
         existing.as_ref(),
         &mut rec,
