@@ -228,7 +228,7 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         .collect();
     // Who the admin is and the server's version (one query, reused).
     let acting = provision::acting(&mut pg)?;
-    let owner_info = plan::validate(&mut pg, &acting, &desired, &others, existing.as_ref())?;
+    let found = plan::validate(&mut pg, &acting, &desired, &others, existing.as_ref())?;
 
     let mut rec = existing.clone().unwrap_or_default();
     rec.app = app.clone();
@@ -242,8 +242,7 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
     let plan = plan::plan(
         session,
         &mut pg,
-        &acting,
-        owner_info.as_ref(),
+        &found,
         &desired,
         existing.as_ref(),
         &mut rec,

@@ -122,7 +122,7 @@ pub fn desired(opts: &Options, existing: Option<&AppRecord>) -> Result<Desired, 
 /// are warned about on stderr: roles are cluster-wide); the owner is no
 /// superuser; an existing database is the owner's (or already the app's).
 ///
-/// Returns the owner role's attributes when it exists (for [`plan`]).
+/// Returns what [`plan`] reuses: the admin and the owner role's attributes.
 ///
 /// Errors: phase `validate`, each with a hint; `sql` for catalog queries.
 pub fn validate(
@@ -131,7 +131,7 @@ pub fn validate(
     d: &Desired,
     others: &[AppRecord],
     existing: Option<&AppRecord>,
-) -> Result<Option<RoleInfo>, Failure> {
+) -> Result<Found, Failure> {
     if d.owner_createrole == Some(true) && !acting.v16() {
         // PostgreSQL 16 release notes: "Restrict the privileges of
         // CREATEROLE and its ability to modify other roles". Before 16 a
@@ -255,7 +255,19 @@ pub fn validate(
             )));
         }
     }
-    Ok(owner_info)
+    Ok(Found {
+        acting: acting.clone(),
+        owner: owner_info,
+    })
+}
+
+/// What [`validate`] read that [`plan`] needs again.
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// The admin and the server's version.
+    pub acting: Acting,
+    /// The owner role's attributes, when it exists.
+    pub owner: Option<RoleInfo>,
 }
 
 /// The SQL plan and the warnings about passwords.
@@ -280,8 +292,7 @@ pub struct Plan {
 pub fn plan(
     session: &mut Session,
     pg: &mut Client,
-    acting: &Acting,
-    owner_info: Option<&RoleInfo>,
+    found: &Found,
     desired: &Desired,
     existing: Option<&AppRecord>,
     rec: &mut AppRecord,
@@ -290,7 +301,8 @@ pub fn plan(
     // The owner's CREATEROLE (`--owner-createrole`, 16+ only: validate
     // refuses it before). Without the flag a re-run keeps what the owner
     // has on 16+; before 16 CREATEROLE lets the owner escalate, so it goes.
-    let owner_had = owner_info.is_some_and(|i| i.createrole);
+    let acting = &found.acting;
+    let owner_had = found.owner.as_ref().is_some_and(|i| i.createrole);
     let owner_createrole = acting.v16() && desired.owner_createrole.unwrap_or(owner_had);
     let owner_shape = if owner_createrole {
         RoleShape::LoginCreaterole
