@@ -80,6 +80,7 @@ impl Statement {
             copy: None,
             joined: false,
             map: vec![(0, start)],
+            undecodable: None,
         }
     }
 

@@ -817,7 +817,14 @@ fn configure_with_roles_postgrest_follows_the_same_rules() {
         let before = grants(&env, &db);
         let out = env.run(
             "uis-db-configure",
-            &["cw", "--with-roles", "postgrest", flag, "postgres", "--json"],
+            &[
+                "cw",
+                "--with-roles",
+                "postgrest",
+                flag,
+                "postgres",
+                "--json",
+            ],
         );
         out.expect_code(1).no_secret_on_stderr(&[&env.pg.password]);
         let j = out.json();
@@ -832,7 +839,14 @@ fn configure_with_roles_postgrest_follows_the_same_rules() {
     // The app's owner as anon: refused too.
     let out = env.run(
         "uis-db-configure",
-        &["cw", "--with-roles", "postgrest", "--anon-role", "cw", "--json"],
+        &[
+            "cw",
+            "--with-roles",
+            "postgrest",
+            "--anon-role",
+            "cw",
+            "--json",
+        ],
     );
     out.expect_code(1);
     assert_eq!(out.json()["phase"], "role", "{}", out.stdout);
@@ -844,7 +858,14 @@ fn configure_with_roles_postgrest_follows_the_same_rules() {
     );
     let out = env.run(
         "uis-db-configure",
-        &["cw", "--with-roles", "postgrest", "--authenticator", "ext_cw", "--json"],
+        &[
+            "cw",
+            "--with-roles",
+            "postgrest",
+            "--authenticator",
+            "ext_cw",
+            "--json",
+        ],
     );
     out.expect_code(1);
     let j = out.json();

@@ -387,7 +387,11 @@ fn createrole_self_grant_on_16_and_newer() {
         .get(0);
     if v16 < 160000 {
         let e = set.expect_err("createrole_self_grant is new in 16");
-        assert!(e.to_string().contains("createrole_self_grant"), "{e}");
+        let m = e.as_db_error().map(|d| d.message().to_string());
+        assert!(
+            m.as_deref().unwrap_or("").contains("createrole_self_grant"),
+            "{e:?}"
+        );
         return;
     }
     set.unwrap();

@@ -277,7 +277,9 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         .into_iter()
         .filter(|r| r.app != app)
         .collect();
-    plan::validate(&mut pg, &desired, &others, existing.as_ref())?;
+    // Who the admin is and the server's version (one query, reused).
+    let acting = provision::acting(&mut pg)?;
+    let found = plan::validate(&mut pg, &acting, &desired, &others, existing.as_ref())?;
     if provision::database_owner(&mut pg, &desired.database)?.is_none() {
         // The suite creates it: the stricter rule.
         validate_new_name("--database", &desired.database)?;
@@ -344,6 +346,7 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
     let plan = plan::plan(
         session,
         &mut pg,
+        &found,
         &desired,
         existing.as_ref(),
         &mut rec,

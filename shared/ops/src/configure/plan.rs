@@ -3,7 +3,7 @@
 //! other apps), and the SQL plan ([`plan`]).
 
 use super::Options;
-use crate::pg::provision::{self, RoleOptions, RoleOutcome, RoleShape, Step};
+use crate::pg::provision::{self, Acting, RoleInfo, RoleOptions, RoleOutcome, RoleShape, Step};
 use crate::roles::{self, PasswordAuthority, PasswordFinding};
 use crate::session::Session;
 use postgres::Client;
@@ -122,14 +122,16 @@ pub fn desired(opts: &Options, existing: Option<&AppRecord>) -> Result<Desired, 
 /// are warned about on stderr: roles are cluster-wide); the owner is no
 /// superuser; an existing database is the owner's (or already the app's).
 ///
+/// Returns what [`plan`] reuses: the admin and the owner role's attributes.
+///
 /// Errors: phase `validate`, each with a hint; `sql` for catalog queries.
 pub fn validate(
     pg: &mut Client,
+    acting: &Acting,
     d: &Desired,
     others: &[AppRecord],
     existing: Option<&AppRecord>,
-) -> Result<(), Failure> {
-    let acting = provision::acting(pg)?;
+) -> Result<Found, Failure> {
     if d.owner_createrole == Some(true) && !acting.v16() {
         // PostgreSQL 16 release notes: "Restrict the privileges of
         // CREATEROLE and its ability to modify other roles". Before 16 a
@@ -139,7 +141,7 @@ pub fn validate(
             Phase::Validate,
             format!(
                 "--owner-createrole needs PostgreSQL 16 or newer; this server is {} (nothing was changed): before 16 a role with CREATEROLE may grant itself any non-superuser role (pg_execute_server_program, pg_read_server_files) and alter any role it did not create, so the owner could escalate; 16 limits CREATEROLE to the roles it has ADMIN on (16 release notes: \"Restrict the privileges of CREATEROLE and its ability to modify other roles\")",
-                acting.version
+                acting.version()
             ),
         )
         .hint(format!(
@@ -223,7 +225,8 @@ pub fn validate(
             }
         }
     }
-    if let Some(info) = provision::role(pg, &d.owner)?
+    let owner_info = provision::role(pg, &d.owner)?;
+    if let Some(info) = &owner_info
         && info.superuser
     {
         return Err(Failure::new(
@@ -252,7 +255,19 @@ pub fn validate(
             )));
         }
     }
-    Ok(())
+    Ok(Found {
+        acting: acting.clone(),
+        owner: owner_info,
+    })
+}
+
+/// What [`validate`] read that [`plan`] needs again.
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// The admin and the server's version.
+    pub acting: Acting,
+    /// The owner role's attributes, when it exists.
+    pub owner: Option<RoleInfo>,
 }
 
 /// The SQL plan and the warnings about passwords.
@@ -280,16 +295,17 @@ pub struct Plan {
 pub fn plan(
     session: &mut Session,
     pg: &mut Client,
+    found: &Found,
     desired: &Desired,
     existing: Option<&AppRecord>,
     rec: &mut AppRecord,
     rotate: bool,
 ) -> Result<Plan, Failure> {
-    let acting = provision::acting(pg)?;
     // The owner's CREATEROLE (`--owner-createrole`, 16+ only: validate
     // refuses it before). Without the flag a re-run keeps what the owner
     // has on 16+; before 16 CREATEROLE lets the owner escalate, so it goes.
-    let owner_had = provision::role(pg, &desired.owner)?.is_some_and(|i| i.createrole);
+    let acting = &found.acting;
+    let owner_had = found.owner.as_ref().is_some_and(|i| i.createrole);
     let owner_createrole = acting.v16() && desired.owner_createrole.unwrap_or(owner_had);
     let owner_shape = if owner_createrole {
         RoleShape::LoginCreaterole
@@ -309,7 +325,7 @@ pub fn plan(
     if owner_had && !owner_createrole && desired.owner_createrole.is_none() {
         notes.push(format!(
             "role {} had CREATEROLE; it is removed: before PostgreSQL 16 CREATEROLE lets the owner grant itself any non-superuser role (this server is {})",
-            desired.owner, acting.version
+            desired.owner, acting.version()
         ));
     }
     let mut owner_password_changed = false;

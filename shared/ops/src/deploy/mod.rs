@@ -486,7 +486,10 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
     // CORS: the origins asked for, else those of the Secret the pods read
     // (a legacy "*", which PostgREST matches literally, allowing no browser,
     // is dropped), else the recorded ones.
-    let cors = match (&opts.cors_origins, existing_settings.get(pgrst::KEY_CORS_ORIGINS)) {
+    let cors = match (
+        &opts.cors_origins,
+        existing_settings.get(pgrst::KEY_CORS_ORIGINS),
+    ) {
         (Some(o), _) => Some(o.clone()),
         // What the pods run with: the Secret's value (a hand edit stays).
         (None, Some(v)) => Some(v)

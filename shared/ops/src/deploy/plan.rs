@@ -77,8 +77,7 @@ pub fn plan(
         let issued_by_suite = matches!(
             authority,
             PasswordAuthority::Foreign | PasswordAuthority::Unknown
-        )
-            && input.rotate_password
+        ) && input.rotate_password
             && input
                 .stored_password
                 .is_some_and(|p| session.login_works(authenticator, p, input.database));

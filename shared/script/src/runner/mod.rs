@@ -324,8 +324,19 @@ impl Runner {
             .and_then(parse_bool)
             .unwrap_or(self.initial_on_error_stop);
         self.encoding = ClientEncoding::UTF8;
+        // RESET ALL returns it to the login's default: asked again where it
+        // matters.
         self.standard_conforming_strings = true;
+        self.scs_known = false;
         self.restricted = None;
+        // `\pset`, `\x`, `\t`, `\a`, `\timing` and `\o` end with their file,
+        // as with psql run once per file.
+        self.print = output::Print::default();
+        self.timing = false;
+        self.last_query = None;
+        if let Some((_, mut f)) = self.qout.take() {
+            let _ = f.flush();
+        }
     }
 
     /// See [`notice_channel`].

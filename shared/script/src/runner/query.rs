@@ -148,7 +148,8 @@ impl Runner {
                                     // client encoding.
                                     let mut buf = Vec::new();
                                     output::write(format, &print, &mut buf, &rs).and_then(|()| {
-                                        target.write_all(&enc.encode(&String::from_utf8_lossy(&buf)))
+                                        target
+                                            .write_all(&enc.encode(&String::from_utf8_lossy(&buf)))
                                     })
                                 }
                                 .map_err(write_err)?;
