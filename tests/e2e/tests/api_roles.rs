@@ -836,7 +836,8 @@ fn configure_with_roles_postgrest_follows_the_same_rules() {
         );
         assert_eq!(grants(&env, &db), before, "{flag}: nothing changed");
     }
-    // The app's owner as anon: refused too.
+    // The app's owner as anon: refused too (a usage error: one name for
+    // two roles).
     let out = env.run(
         "uis-db-configure",
         &[
@@ -848,8 +849,8 @@ fn configure_with_roles_postgrest_follows_the_same_rules() {
             "--json",
         ],
     );
-    out.expect_code(1);
-    assert_eq!(out.json()["phase"], "role", "{}", out.stdout);
+    out.expect_code(2);
+    assert_eq!(out.json()["phase"], "usage", "{}", out.stdout);
     // An authenticator with its own password: refused, the password works.
     sql(
         &env,
