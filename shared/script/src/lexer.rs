@@ -42,7 +42,8 @@ pub struct Statement {
     /// Whether `\;` joined several statements into this one request.
     pub joined: bool,
     /// The statement's bytes when they are not valid in the client
-    /// encoding (`text` then holds them decoded lossily, for messages):
+    /// encoding (`text` then holds them with `?` for each byte that is not
+    /// UTF-8, one for one, for messages and positions):
     /// the server reports that error, as it would to psql.
     pub undecodable: Option<Vec<u8>>,
     /// (byte offset in `text`, source position of that byte): one entry
@@ -491,17 +492,21 @@ impl<R: BufRead> Lexer<R> {
                 Ok(text) => (text, std::mem::take(&mut self.map), None),
                 Err(e) => {
                     let raw = e.into_bytes();
-                    let text = String::from_utf8_lossy(&raw).into_owned();
-                    (text, std::mem::take(&mut self.map), Some(raw))
+                    (
+                        same_length_lossy(&raw),
+                        std::mem::take(&mut self.map),
+                        Some(raw),
+                    )
                 }
             }
         } else {
             match decode_mapped(self.encoding, &raw, &self.map) {
                 Some((text, map)) => (text, map, None),
-                None => {
-                    let text = String::from_utf8_lossy(&raw).into_owned();
-                    (text, std::mem::take(&mut self.map), Some(raw))
-                }
+                None => (
+                    same_length_lossy(&raw),
+                    std::mem::take(&mut self.map),
+                    Some(raw),
+                ),
             }
         };
         self.map.clear();
@@ -1212,4 +1217,17 @@ impl<R: BufRead> Iterator for Split<R> {
     fn next(&mut self) -> Option<Self::Item> {
         self.lexer.next_item(&self.vars).transpose()
     }
+}
+
+/// `raw` as text for messages and positions, each byte that is not part of
+/// valid UTF-8 written as `?`: one byte for one, so the statement's
+/// position map (byte offsets into `raw`) stays valid for the text. The
+/// bytes themselves go to the server as they are (`Statement::undecodable`).
+fn same_length_lossy(raw: &[u8]) -> String {
+    let mut text = String::with_capacity(raw.len());
+    for chunk in raw.utf8_chunks() {
+        text.push_str(chunk.valid());
+        text.extend(std::iter::repeat_n('?', chunk.invalid().len()));
+    }
+    text
 }

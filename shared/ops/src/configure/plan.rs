@@ -608,6 +608,23 @@ fn api_roles_fit(
     if api.is_empty() {
         return Ok(());
     }
+    // Roles that do not exist yet are the suite's to create: one query.
+    let names: Vec<&str> = api.iter().map(|(_, r)| r.as_str()).collect();
+    let present: Vec<String> = pg
+        .query(
+            "select rolname::text from pg_roles where rolname = any($1)",
+            &[&names],
+        )?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let api: Vec<(RoleKind, &String)> = api
+        .into_iter()
+        .filter(|(_, r)| present.contains(r))
+        .collect();
+    if api.is_empty() {
+        return Ok(());
+    }
     let mut schemas = d.schemas.clone();
     for s in existing.map(|e| e.schemas.clone()).unwrap_or_default() {
         if !schemas.contains(&s) {
@@ -643,7 +660,7 @@ fn api_roles_fit(
             )
             .hint(p.fix(flag, &d.app)));
         }
-        if *kind != RoleKind::Authenticator || provision::role(c, role)?.is_none() {
+        if *kind != RoleKind::Authenticator {
             continue;
         }
         let stored_works = rec
