@@ -11,6 +11,7 @@ use crate::session::Session;
 use postgres::Client;
 use uis_core::Failure;
 use uis_core::app::{RoleKind, quote_ident};
+use uis_core::error::Phase;
 use uis_kube::store::AppRecord;
 
 /// PostgREST's role names as asked for (`--authenticator`, `--anon-role`,
@@ -265,6 +266,23 @@ impl Privileged {
             _ => other,
         }
     }
+
+    /// The refusal configure and deploy give for this finding on the API
+    /// role named with `flag` (`--anon-role`, `--authenticated-role`,
+    /// `--authenticator`) for `app`: phase `role`, the rule, what is wrong
+    /// and [`Privileged::fix`] as the hint.
+    pub fn refusal(&self, flag: &str, app: &str) -> Failure {
+        Failure::new(
+            Phase::Role,
+            format!(
+                "{flag} {}: refused, PostgREST's roles are never privileged ({} rule): {}; every request would run with that privilege (nothing was changed)",
+                self.role(),
+                self.rule.name(),
+                self.describe()
+            ),
+        )
+        .hint(self.fix(flag, app))
+    }
 }
 
 /// The app's side of [`privileged`]: whose ownership counts.
@@ -401,6 +419,46 @@ pub enum PasswordAuthority {
     Unknown,
     /// The role is a superuser.
     Superuser,
+}
+
+impl PasswordAuthority {
+    /// The refusal to set the password of `role`, the `--authenticator`,
+    /// when this authority forbids it (a superuser; a password the suite did
+    /// not issue; one the admin cannot read), else `None` (the suite created
+    /// the role, or it has no password). The caller decides the exception:
+    /// a stored password that still logs in was the suite's to set. `again`
+    /// names what to re-run with a superuser admin in the hint ("configure",
+    /// "the deploy").
+    pub fn refusal(self, role: &str, again: &str) -> Option<Failure> {
+        let creates = "leave --authenticator out: the suite creates APP_authenticator (LOGIN NOINHERIT) for PostgREST";
+        let (why, hint) = match self {
+            PasswordAuthority::Created | PasswordAuthority::NoPassword => return None,
+            PasswordAuthority::Superuser => (
+                "it is a superuser; the suite never sets a superuser's password",
+                creates.to_string(),
+            ),
+            PasswordAuthority::Unknown => (
+                "the admin is not a superuser, so it cannot read whether the role has a password of its own (pg_authid); the suite never changes the password of a role it did not create",
+                format!(
+                    "{creates} and owns its password; or run {again} once with a superuser admin"
+                ),
+            ),
+            PasswordAuthority::Foreign => (
+                "it already has a password the suite did not issue (other clients may log in with it); the suite never changes the password of a role it did not create",
+                format!(
+                    "leave --authenticator out (the suite creates and owns its own), or, if nothing logs in as {role}, clear its password as admin (`ALTER ROLE {} PASSWORD NULL;`) and re-run: the suite then issues and stores one",
+                    quote_ident(role)
+                ),
+            ),
+        };
+        Some(
+            Failure::new(
+                Phase::Role,
+                format!("--authenticator {role}: refused, {why} (nothing was changed)"),
+            )
+            .hint(hint),
+        )
+    }
 }
 
 /// [`PasswordAuthority`] of an existing role. `created`: the app's record

@@ -332,12 +332,7 @@ fn a_member_of_a_privileged_role_through_any_chain_is_refused() {
     // A membership that does not inherit still counts: SET ROLE (what
     // PostgREST does) reaches it. PostgreSQL 16+ puts the options on the
     // grant; before, INHERIT is the member's attribute.
-    let version: i32 = env
-        .pg
-        .connect("postgres")
-        .query_one("select current_setting('server_version_num')::int", &[])
-        .unwrap()
-        .get(0);
+    let version: u32 = env.pg.server_version_num();
     if version >= 160000 {
         sql(
             &env,

@@ -379,12 +379,7 @@ fn createrole_self_grant_on_16_and_newer() {
     let set = env.pg.connect("postgres").batch_execute(&format!(
         "ALTER ROLE {ADMIN} SET createrole_self_grant = 'set, inherit'"
     ));
-    let v16: i32 = env
-        .pg
-        .connect("postgres")
-        .query_one("select current_setting('server_version_num')::int", &[])
-        .unwrap()
-        .get(0);
+    let v16: u32 = env.pg.server_version_num();
     if v16 < 160000 {
         let e = set.expect_err("createrole_self_grant is new in 16");
         let m = e.as_db_error().map(|d| d.message().to_string());

@@ -8,14 +8,6 @@
 
 use uis_e2e::Env;
 
-fn server_version(env: &Env) -> i32 {
-    env.pg
-        .connect("postgres")
-        .query_one("select current_setting('server_version_num')::int", &[])
-        .unwrap()
-        .get(0)
-}
-
 fn roles_sql() -> String {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../examples/railway/db/01-roles.sql");
@@ -36,7 +28,7 @@ fn createrole(env: &Env, role: &str) -> bool {
 #[test]
 fn owner_createrole_on_16_and_newer_refused_before() {
     let env = Env::new();
-    let v16 = server_version(&env) >= 160000;
+    let v16 = env.pg.server_version_num() >= 160000;
     let args = [
         "railway",
         "--database",
@@ -132,7 +124,7 @@ fn owner_createrole_on_16_and_newer_refused_before() {
 #[test]
 fn role_and_database_ddl_as_the_owner_hint_at_as_admin() {
     let env = Env::new();
-    let v16 = server_version(&env) >= 160000;
+    let v16 = env.pg.server_version_num() >= 160000;
     env.run(
         "uis-db-configure",
         &["shop", "--database", "shop", "--schemas", "shop", "--json"],

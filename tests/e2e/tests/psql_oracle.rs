@@ -153,17 +153,28 @@ fn psql_messages(stderr: &str) -> Vec<(String, String, bool)> {
 /// Runs `sql` through psql and uis-db-psql and compares them. Returns
 /// both outputs for further checks.
 fn same(env: &Env, name: &str, sql: &str, mode: Mode) -> (Out, Out) {
-    same_with(env, name, sql.as_bytes(), mode, &[])
+    same_with(env, env.pg, name, sql.as_bytes(), mode, &[])
 }
 
-fn same_with(env: &Env, name: &str, sql: &[u8], mode: Mode, extra: &[&str]) -> (Out, Out) {
+/// [`same`] with psql run on `oracle` (the test's server, or a server of
+/// psql's own version where the test's server behaves differently on
+/// purpose) and uis-db-psql on the test's server, with `extra` arguments
+/// for both.
+fn same_with(
+    env: &Env,
+    oracle: &uis_harness::Pg,
+    name: &str,
+    sql: &[u8],
+    mode: Mode,
+    extra: &[&str],
+) -> (Out, Out) {
     let dir = env.path(&format!("oracle-{name}"));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("input.sql");
     std::fs::write(&file, sql).unwrap();
     let ours_db = env.pg.create_db("o_uis");
-    let theirs_db = env.pg.create_db("o_psql");
-    let theirs = psql(env, &theirs_db, &file, mode, extra);
+    let theirs_db = oracle.create_db("o_psql");
+    let theirs = psql_on(oracle, &theirs_db, &file, mode, extra);
     let ours = uis(env, &ours_db, &file, mode, extra);
     let input = String::from_utf8_lossy(sql);
     assert_eq!(
@@ -196,7 +207,7 @@ fn same_with(env: &Env, name: &str, sql: &[u8], mode: Mode, extra: &[&str]) -> (
         );
     }
     assert_same(
-        &fixture::snapshot(env.pg, &theirs_db),
+        &fixture::snapshot(oracle, &theirs_db),
         "psql",
         &fixture::snapshot(env.pg, &ours_db),
         &format!("uis-db-psql ({name})"),
@@ -381,12 +392,7 @@ fn copy_data_ends_where_psql_ends_it() {
     // while the oracle here is psql 15, which still does. On 18+ the CSV
     // cases are compared with psql 15 on a PostgreSQL 15 server, the
     // pairing whose behaviour uis keeps (docs/reference/psql-differences.md).
-    let server: i32 = env
-        .pg
-        .connect("postgres")
-        .query_one("select current_setting('server_version_num')::int", &[])
-        .unwrap()
-        .get(0);
+    let server: u32 = env.pg.server_version_num();
     let mut older: Option<uis_harness::Pg> = None;
     for (name, sql, mode) in cases {
         let csv_marker = sql.to_ascii_lowercase().contains("csv") && sql.contains("\\.\n");
@@ -397,7 +403,7 @@ fn copy_data_ends_where_psql_ends_it() {
                 eprintln!("{name}: compared with psql {major} on a PostgreSQL {major} server (18+ takes psql {major}'s `\\.` as CSV data)");
                 uis_harness::Pg::start_with(&bin).expect("a PostgreSQL server of psql's version")
             });
-            same_as_older_server(&env, old, name, sql, *mode);
+            same_with(&env, old, name, sql.as_bytes(), *mode, &[]);
         } else {
             same(&env, name, sql, *mode);
         }
@@ -619,24 +625,4 @@ fn invalid_variable_names_are_refused_as_psql() {
             ours.stderr
         );
     }
-}
-
-/// psql on `older` (a server of psql's own version) and uis-db-psql on the
-/// test's server: the same exit code and output.
-fn same_as_older_server(env: &Env, older: &uis_harness::Pg, name: &str, sql: &str, mode: Mode) {
-    let dir = env.path(&format!("oracle-old-{name}"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("input.sql");
-    std::fs::write(&file, sql).unwrap();
-    let ours_db = env.pg.create_db("o_uis");
-    let theirs_db = older.create_db("o_psql");
-    let theirs = psql_on(older, &theirs_db, &file, mode, &[]);
-    let ours = uis(env, &ours_db, &file, mode, &[]);
-    assert_eq!(
-        (ours.code, ours.stdout.as_str()),
-        (theirs.code, theirs.stdout.as_str()),
-        "{name}: uis-db-psql exits and prints as psql on its own version does\n--- input:\n{sql}\n--- psql stderr:\n{}\n--- uis stderr:\n{}",
-        theirs.stderr,
-        ours.stderr
-    );
 }

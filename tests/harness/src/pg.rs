@@ -317,14 +317,21 @@ impl Pg {
         )
     }
 
-    /// The server's major version (14, 15, ... from `server_version_num`).
-    pub fn major(&self) -> u32 {
+    /// The server's `server_version_num`: major * 10000 + minor (e.g.
+    /// 150014 for 15.14; PostgreSQL 10+ numbering), for tests that follow
+    /// a version's release notes.
+    pub fn server_version_num(&self) -> u32 {
         let v: String = self
             .connect("postgres")
             .query_one("select current_setting('server_version_num')", &[])
             .expect("server_version_num")
             .get(0);
-        v.parse::<u32>().expect("a number") / 10000
+        v.parse::<u32>().expect("a number")
+    }
+
+    /// The server's major version (14, 15, ... from `server_version_num`).
+    pub fn major(&self) -> u32 {
+        self.server_version_num() / 10000
     }
 
     /// Whether the machine's `pg_dump` can dump this server: pg_dump refuses

@@ -280,7 +280,7 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
     // Who the admin is and the server's version (one query, reused).
     let acting = provision::acting(&mut pg)?;
     let found = plan::validate(&mut pg, &acting, &desired, &others, existing.as_ref())?;
-    if provision::database_owner(&mut pg, &desired.database)?.is_none() {
+    if found.database_owner.is_none() {
         // The suite creates it: the stricter rule.
         validate_new_name("--database", &desired.database)?;
     }
@@ -317,8 +317,7 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
             Some(&desired.database),
             &ns,
         ))?);
-        let db_exists = provision::database_owner(&mut pg, &desired.database)?.is_some();
-        let check_db = if db_exists {
+        let check_db = if found.database_owner.is_some() {
             desired.database.as_str()
         } else {
             "postgres"

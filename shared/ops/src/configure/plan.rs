@@ -238,8 +238,9 @@ pub fn validate(
         )
         .hint("choose another owner with --owner"));
     }
-    if let Some(owner) = provision::database_owner(pg, &d.database)?
-        && owner != d.owner
+    let database_owner = provision::database_owner(pg, &d.database)?;
+    if let Some(owner) = &database_owner
+        && *owner != d.owner
     {
         let ours = existing.is_some_and(|r| r.database == d.database);
         if !ours {
@@ -258,6 +259,7 @@ pub fn validate(
     Ok(Found {
         acting: acting.clone(),
         owner: owner_info,
+        database_owner,
     })
 }
 
@@ -268,6 +270,9 @@ pub struct Found {
     pub acting: Acting,
     /// The owner role's attributes, when it exists.
     pub owner: Option<RoleInfo>,
+    /// The owner of the app's database, when it exists (read once: nothing
+    /// changes before the plan runs, under the configure lock).
+    pub database_owner: Option<String>,
 }
 
 /// The SQL plan and the warnings about passwords.
@@ -319,7 +324,7 @@ pub fn plan(
     if let Some(r) = desired.role(RoleKind::Readonly) {
         login_roles.push((r.clone(), RoleShape::Login));
     }
-    api_roles_fit(session, pg, desired, existing, rec)?;
+    api_roles_fit(session, pg, found, desired, existing, rec)?;
     let mut set_password: BTreeMap<String, bool> = BTreeMap::new();
     let mut notes = Vec::new();
     if owner_had && !owner_createrole && desired.owner_createrole.is_none() {
@@ -414,7 +419,7 @@ pub fn plan(
         }
     }
     let db = desired.database.clone();
-    let db_exists = provision::database_owner(pg, &db)?.is_some();
+    let db_exists = found.database_owner.is_some();
     if !db_exists {
         steps.push(Step::new(
             None,
@@ -592,6 +597,7 @@ pub fn ensure_admin_default_privileges(
 fn api_roles_fit(
     session: &mut Session,
     pg: &mut Client,
+    found: &Found,
     d: &Desired,
     existing: Option<&AppRecord>,
     rec: &AppRecord,
@@ -633,7 +639,7 @@ fn api_roles_fit(
     }
     // Ownership is per database: read it in the app's database when it
     // exists (a new database holds no objects yet).
-    let mut appdb = match provision::database_owner(pg, &d.database)? {
+    let mut appdb = match found.database_owner {
         Some(_) => Some(session.connect_admin(&d.database, super::APPLICATION)?),
         None => None,
     };
@@ -650,15 +656,7 @@ fn api_roles_fit(
         };
         let c = appdb.as_mut().unwrap_or(pg);
         if let Some(p) = roles::privileged(c, role, &ctx)?.first() {
-            return Err(Failure::new(
-                Phase::Role,
-                format!(
-                    "{flag} {role}: refused, PostgREST's roles are never privileged ({} rule): {}; every request would run with that privilege (nothing was changed)",
-                    p.rule.name(),
-                    p.describe()
-                ),
-            )
-            .hint(p.fix(flag, &d.app)));
+            return Err(p.refusal(flag, &d.app));
         }
         if *kind != RoleKind::Authenticator {
             continue;
@@ -668,32 +666,13 @@ fn api_roles_fit(
             .get(*role)
             .cloned()
             .is_some_and(|pw| session.login_works(role, &pw, &d.database));
-        match roles::password_authority(c, role, false)? {
-            PasswordAuthority::Superuser => {
-                return Err(Failure::new(
-                    Phase::Role,
-                    format!("--authenticator {role}: refused, it is a superuser; the suite never sets a superuser's password (nothing was changed)"),
-                )
-                .hint("leave --authenticator out: the suite creates APP_authenticator (LOGIN NOINHERIT) for PostgREST"));
-            }
-            PasswordAuthority::Unknown if !stored_works => {
-                return Err(Failure::new(
-                    Phase::Role,
-                    format!("--authenticator {role}: refused, the admin is not a superuser, so it cannot read whether the role has a password of its own (pg_authid); the suite never changes the password of a role it did not create (nothing was changed)"),
-                )
-                .hint("leave --authenticator out: the suite creates APP_authenticator (LOGIN NOINHERIT) for PostgREST and owns its password; or run configure once with a superuser admin"));
-            }
-            PasswordAuthority::Foreign if !stored_works => {
-                return Err(Failure::new(
-                    Phase::Role,
-                    format!("--authenticator {role}: refused, it already has a password the suite did not issue (other clients may log in with it); the suite never changes the password of a role it did not create (nothing was changed)"),
-                )
-                .hint(format!(
-                    "leave --authenticator out (the suite creates and owns its own), or, if nothing logs in as {role}, clear its password as admin (`ALTER ROLE {} PASSWORD NULL;`) and re-run: the suite then issues and stores one",
-                    quote_ident(role)
-                )));
-            }
-            _ => {}
+        let authority = roles::password_authority(c, role, false)?;
+        // A stored password that still logs in was the suite's to set; a
+        // superuser's never is.
+        if let Some(refusal) = authority.refusal(role, "configure")
+            && (authority == PasswordAuthority::Superuser || !stored_works)
+        {
+            return Err(refusal);
         }
     }
     Ok(())

@@ -341,15 +341,7 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         ("--authenticator", &names.authenticator),
     ] {
         if let Some(p) = roles::privileged(&mut appdb, role, &ctx)?.first() {
-            return Err(Failure::new(
-                Phase::Role,
-                format!(
-                    "{flag} {role}: refused, PostgREST's roles are never privileged ({} rule): {}; every request would run with that privilege (nothing was changed)",
-                    p.rule.name(),
-                    p.describe()
-                ),
-            )
-            .hint(p.fix(flag, &app)));
+            return Err(p.refusal(flag, &app));
         }
     }
     // The grants: the flag, else the record, else (a deployment made before

@@ -10,7 +10,6 @@ use crate::session::Session;
 use postgres::Client;
 use uis_core::Failure;
 use uis_core::app::quote_ident;
-use uis_core::error::Phase;
 
 /// PostgREST's three role names, resolved.
 #[derive(Debug, Clone)]
@@ -81,37 +80,10 @@ pub fn plan(
             && input
                 .stored_password
                 .is_some_and(|p| session.login_works(authenticator, p, input.database));
-        if matches!(
-            authority,
-            PasswordAuthority::Superuser | PasswordAuthority::Foreign | PasswordAuthority::Unknown
-        ) && !issued_by_suite
+        if let Some(refusal) = authority.refusal(authenticator, "the deploy")
+            && !issued_by_suite
         {
-            let (why, fix) = if authority == PasswordAuthority::Unknown {
-                (
-                    "the admin is not a superuser, so it cannot read whether the role has a password of its own (pg_authid)".to_string(),
-                    "leave --authenticator out: the suite creates APP_authenticator (LOGIN NOINHERIT) for PostgREST and owns its password; or run the deploy once with a superuser admin".to_string(),
-                )
-            } else if authority == PasswordAuthority::Superuser {
-                (
-                    "it is a superuser".to_string(),
-                    "leave --authenticator out: the suite creates APP_authenticator (LOGIN NOINHERIT) for PostgREST".to_string(),
-                )
-            } else {
-                (
-                    "it already has a password the suite did not issue (other clients may log in with it)".to_string(),
-                    format!(
-                        "leave --authenticator out (the suite creates and owns its own), or, if nothing logs in as {authenticator}, clear its password as admin (`ALTER ROLE {} PASSWORD NULL;`) and re-run: the suite then issues and stores one",
-                        quote_ident(authenticator)
-                    ),
-                )
-            };
-            return Err(Failure::new(
-                Phase::Role,
-                format!(
-                    "--authenticator {authenticator}: refused, the suite never changes the password of a role it did not create: {why} (nothing was changed)"
-                ),
-            )
-            .hint(fix));
+            return Err(refusal);
         }
     }
     let mut notes = Vec::new();

@@ -88,7 +88,7 @@ fn rows(cx: &Cx) -> Vec<Row> {
 
     // configure and deploy of new apps, cut at several points: a re-run
     // converges to one run's state.
-    for n in [1_000u64, 3_000, 4_500, 6_000] {
+    for n in [1_000u64, 3_000, 4_500, 5_500] {
         let app = format!("cut{n}");
         let case = Case::fault(
             format!("tunnel dropped after {n} bytes"),
@@ -380,7 +380,7 @@ fn rows(cx: &Cx) -> Vec<Row> {
 /// The cut of configure that lands after its first write (the passwords
 /// stored, or a role made): with one PostgreSQL per test the byte counts
 /// are the same at each run.
-const PARTIAL_CUT: u64 = 6_000;
+const PARTIAL_CUT: u64 = 5_500;
 
 /// Restarts the test's PostgreSQL after `secs` seconds, on a thread.
 fn restart_in(env: &Env, secs: f64) -> std::thread::JoinHandle<()> {
@@ -399,7 +399,7 @@ table!(
     configure_tunnel_dropped_after_1000_bytes,
     configure_tunnel_dropped_after_3000_bytes,
     configure_tunnel_dropped_after_4500_bytes,
-    configure_tunnel_dropped_after_6000_bytes,
+    configure_tunnel_dropped_after_5500_bytes,
     postgrest_deploy_tunnel_dropped_after_2000_bytes,
     postgrest_deploy_tunnel_dropped_after_4000_bytes,
     psql_tunnel_dropped_after_200000_bytes_of_1_f,
