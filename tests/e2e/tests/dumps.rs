@@ -96,6 +96,10 @@ fn loads_like_psql(style: Style) {
     // psql.
     let psql_db = app_db(&env, &format!("d-{name}-psql"));
     let theirs = psql_load(&env, &psql_db, &[], &file);
+    if creates && theirs.code != 0 {
+        fails_like_psql(&env, &source, &file, &theirs);
+        return;
+    }
     theirs.ok();
     if again {
         psql_load(&env, &psql_db, &[], &file).ok();
@@ -165,6 +169,102 @@ fn loads_like_psql(style: Style) {
         .unwrap()
         .get(0);
     assert_eq!(ledger, 1);
+}
+
+/// A `-C` dump that psql cannot load: uis-db-psql and uis-db-seed fail as
+/// psql does, at the same line with the same error, and create nothing.
+/// The one known case: pg_dump writes the `CREATE DATABASE` options of its
+/// own version, and pg_dump 15+ writes `LOCALE_PROVIDER` (the option came
+/// with PostgreSQL 15, release notes: "Allow ICU collations to be set as the
+/// default for clusters and databases"), which a PostgreSQL 14 server
+/// rejects; any other failure of psql fails the test.
+fn fails_like_psql(env: &Env, source: &str, file: &Path, theirs: &Out) {
+    let server = env.pg.major();
+    let dump = uis_harness::pg::client_major("pg_dump").expect("pg_dump's version");
+    assert!(
+        server < dump,
+        "psql could not load pg_dump {dump}'s -C dump into PostgreSQL {server}:\n{}",
+        theirs.stderr
+    );
+    // psql: `psql:FILE:LINE: ERROR:  TEXT`.
+    let (line, text) = theirs
+        .stderr
+        .lines()
+        .find_map(|l| {
+            let (place, text) = l.split_once(": ERROR:  ")?;
+            Some((place.rsplit(':').next()?.to_string(), text.to_string()))
+        })
+        .unwrap_or_else(|| panic!("psql names the error:\n{}", theirs.stderr));
+    eprintln!(
+        "note: pg_dump {dump}'s -C dump does not load into PostgreSQL {server} (psql: {text} at line {line}); uis-db-psql and uis-db-seed are compared with psql's failure"
+    );
+    let exists = |db: &str| {
+        env.pg
+            .connect("postgres")
+            .query_opt("select 1 from pg_database where datname = $1", &[&db])
+            .unwrap()
+            .is_some()
+    };
+    assert!(!exists(source), "psql's failed load created {source}");
+    let at_line = |out: &Out| {
+        out.stderr
+            .lines()
+            .any(|l| l.contains(&text) && l.contains(&format!(":{line}:")))
+    };
+    let app = "d-create-uis";
+    app_db(env, app);
+    let ours = uis_load(env, &[app], file);
+    assert_eq!(
+        (ours.code, ours.stdout.as_str()),
+        (theirs.code, theirs.stdout.as_str()),
+        "uis-db-psql exits and prints as psql does; stderr:\n{}",
+        ours.stderr
+    );
+    assert!(
+        at_line(&ours),
+        "uis-db-psql stops where psql stops ({text} at line {line}):\n{}",
+        ours.stderr
+    );
+    assert!(
+        !exists(source),
+        "uis-db-psql's failed load created {source}"
+    );
+    let app = "d-create-seed";
+    let seed_db = app_db(env, app);
+    let dir = env.path("seed-create");
+    let text_of_file = std::fs::read_to_string(file).unwrap();
+    // The header line moves the dump's lines down by one.
+    write(
+        dir.join("01-dump.sql"),
+        &format!("-- uis:no-transaction\n{text_of_file}"),
+    );
+    let out = seed(env, app, &dir, &[]);
+    assert_ne!(out.code, 0, "uis-db-seed fails as psql does");
+    let seeded_line = line.parse::<usize>().unwrap() + 1;
+    assert!(
+        out.stderr
+            .lines()
+            .any(|l| l.contains(&text) && l.contains(&format!(":{seeded_line}:"))),
+        "uis-db-seed stops where psql stops ({text}):\n{}",
+        out.stderr
+    );
+    assert!(
+        !exists(source),
+        "uis-db-seed's failed load created {source}"
+    );
+    let mut c = env.pg.connect(&seed_db);
+    let has_ledger: bool = c
+        .query_one("select to_regclass('uis.seed_ledger') is not null", &[])
+        .unwrap()
+        .get(0);
+    let ledger: i64 = if has_ledger {
+        c.query_one("select count(*) from uis.seed_ledger", &[])
+            .unwrap()
+            .get(0)
+    } else {
+        0
+    };
+    assert_eq!(ledger, 0, "a file that failed is not in the ledger");
 }
 
 #[test]

@@ -313,7 +313,12 @@ fn a_signal_puts_the_terminal_back() {
 
 /// kubectl on the same kubeconfig and the same stand-in: `kubectl exec -it`
 /// gets the window's size to the pod's terminal too (the stand-in's
-/// pseudo-terminal and resize handling are what kubectl expects).
+/// pseudo-terminal and resize handling are what kubectl expects). kubectl
+/// sends the size as its first resize message once the stream is up, so,
+/// as with a kubelet, the command may start at the terminal's default
+/// (80x24) and see the window's size a moment later: the pod's shell reads
+/// the size until it changes from the default (for up to 30 s), and it
+/// must then be the window's.
 #[test]
 fn kubectl_exec_it_sees_the_same_size() {
     let env = Env::new();
@@ -325,7 +330,7 @@ fn kubectl_exec_it_sees_the_same_size() {
         return;
     };
     let line = format!(
-        "/usr/bin/env HOME={} {} --kubeconfig {} exec -it -n default postgresql-0 -- sh -c 'stty size; echo KUBECTL-DONE'; exec /bin/sleep 900",
+        "/usr/bin/env HOME={} {} --kubeconfig {} exec -it -n default postgresql-0 -- sh -c 'i=0; while [ \"$(stty size)\" = \"24 80\" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; stty size; echo KUBECTL-DONE'; exec /bin/sleep 900",
         q(&env.dir.path().display().to_string()),
         q(kubectl),
         q(&env.kubeconfig.display().to_string()),
