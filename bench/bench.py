@@ -40,6 +40,9 @@ ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
 FIXTURE = os.path.join(ROOT, "tests", "fixtures", "dumps", "fixture.sql")
 CREDS_RUNS = 20 if not SMALL else 5
 LATENCY_MS = 2
+# Which sections to run (BENCH_ROWS=ab: only a. and b.); a partial run prints
+# its table and leaves docs/benchmarks.md alone.
+ROWS = ENV.get("BENCH_ROWS", "abcde")
 
 started = []  # Popen objects to stop at the end
 
@@ -261,7 +264,9 @@ def compare(files, direct, tunnel_port, label):
         db = fresh_db()
         theirs.append(timed(psql_argv(db, files, PGPORT if direct else tunnel_port), f"psql {label}")[0])
         drop_db(db)
-        log(f"{label} run {i + 1}/{runs}: uis-db-psql {ours[-1]:.2f}s, psql {theirs[-1]:.2f}s")
+        log(f"{label} run {i + 1}/{runs}: uis-db-psql {ours[-1]:.2f}s, psql {theirs[-1]:.2f}s, ratio {ours[-1] / theirs[-1]:.3f}")
+    ratios = [o / t for o, t in zip(ours, theirs)]
+    log(f"{label}: median ratio {statistics.median(ours) / statistics.median(theirs):.3f}, per-run ratios {min(ratios):.3f}..{max(ratios):.3f}")
     return statistics.median(ours), statistics.median(theirs)
 
 
@@ -392,29 +397,43 @@ def main():
         results.append((section, name, f"{ours:.3f} s", f"{theirs:.3f} s", f"{ratio:.2f}x", target, ratio))
 
     set_latency(0)
-    for name, files in cases:
+    for name, files in cases if "a" in ROWS else []:
         ours, theirs = compare(files, True, None, f"direct {name}")
         ratio_row("a. direct, vs psql", name, ours, theirs, "<= 1.0x")
 
-    set_latency(LATENCY_MS)
-    try:
-        port = start_tunnel()
-        log(f"uis-db-tunnel --admin listening on {port}")
-        for name, files in cases:
-            ours, theirs = compare(files, False, port, f"tunnel {name}")
-            target = "<= 0.2x (5x faster)" if name.startswith("statement") else "<= 1.0x"
-            ratio_row(f"b. tunnel +{LATENCY_MS} ms/frame, vs psql via uis-db-tunnel", name, ours, theirs, target)
-    finally:
-        stop_all()
-        set_latency(0)
+    if "b" in ROWS:
+        set_latency(LATENCY_MS)
+        try:
+            port = start_tunnel()
+            log(f"uis-db-tunnel --admin listening on {port}")
+            for name, files in cases:
+                ours, theirs = compare(files, False, port, f"tunnel {name}")
+                target = "<= 0.2x (5x faster)" if name.startswith("statement") else "<= 1.0x"
+                ratio_row(f"b. tunnel +{LATENCY_MS} ms/frame, vs psql via uis-db-tunnel", name, ours, theirs, target)
+        finally:
+            stop_all()
+            set_latency(0)
 
-    if SMALL:
-        big, big_name = f_copy, f"COPY-heavy ({mb:.0f} MB; BENCH_SMALL: no 1 GB file)"
-    else:
-        big = os.path.join(WORK, "copy_1gb.sql")
-        log("generating the 1 GB COPY file")
-        gen_big_copy(big, 1_000_000_000)
-        big_name = f"COPY {os.path.getsize(big) / 1e9:.2f} GB"
+    if "c" in ROWS:
+        if SMALL:
+            big, big_name = f_copy, f"COPY-heavy ({mb:.0f} MB; BENCH_SMALL: no 1 GB file)"
+        else:
+            big = os.path.join(WORK, "copy_1gb.sql")
+            log("generating the 1 GB COPY file")
+            gen_big_copy(big, 1_000_000_000)
+            big_name = f"COPY {os.path.getsize(big) / 1e9:.2f} GB"
+        rss_row(big, big_name, big != f_copy, results)
+    if "d" in ROWS:
+        ours, theirs = creds_compare()
+        ratio_row("d. admin password, vs kubectl get secret | base64 -d", f"median of {CREDS_RUNS} cold runs", ours, theirs, "<= 0.5x")
+    if "e" in ROWS:
+        t = onboard_time()
+        results.append(("e. whole Railway onboarding", "examples/railway/onboard.sh --sandbox", f"{t:.1f} s", "-", "-", "< 60 s", t / 60))
+    write_table(results)
+
+
+def rss_row(big, big_name, generated, results):
+    """Row c.: peak RSS of both sides loading `big` (removed after when `generated`)."""
     try:
         db = fresh_db()
         t_ours, rss_ours = timed(uis_psql_argv(db, [big], True), "uis-db-psql RSS", rss=True)
@@ -423,17 +442,14 @@ def main():
         t_theirs, rss_theirs = timed(psql_argv(db, [big], PGPORT), "psql RSS", rss=True)
         drop_db(db)
     finally:
-        if big != f_copy:
+        if generated:
             os.unlink(big)
     log(f"RSS: uis-db-psql {rss_ours} KiB in {t_ours:.1f}s, psql {rss_theirs} KiB in {t_theirs:.1f}s")
     results.append(("c. peak RSS, direct", big_name, f"{rss_ours / 1024:.1f} MiB ({t_ours:.1f} s)", f"{rss_theirs / 1024:.1f} MiB ({t_theirs:.1f} s)", f"{rss_ours / rss_theirs:.2f}x", "< 64 MiB", rss_ours / 1024 / 64))
 
-    ours, theirs = creds_compare()
-    ratio_row("d. admin password, vs kubectl get secret | base64 -d", f"median of {CREDS_RUNS} cold runs", ours, theirs, "<= 0.5x")
 
-    t = onboard_time()
-    results.append(("e. whole Railway onboarding", "examples/railway/onboard.sh --sandbox", f"{t:.1f} s", "-", "-", "< 60 s", t / 60))
-
+def write_table(results):
+    """Prints the table and, after a full run, writes docs/benchmarks.md."""
     header = "| Benchmark | Input | uis | psql / kubectl | Ratio | Target | Met |\n|---|---|---|---|---|---|---|\n"
     body = ""
     for section, name, ours, theirs, ratio, target, value in results:
@@ -449,6 +465,9 @@ def main():
         body += f"| {section} | {name} | {ours} | {theirs} | {ratio} | {target} | {'yes' if met else 'no'} |\n"
     table = header + body
     print(table)
+    if ROWS != "abcde":
+        log(f"BENCH_ROWS={ROWS}: a partial run; {OUT_MD} is left as it is")
+        return
 
     # Physical memory without /proc/meminfo (the same on Linux and macOS).
     mem_kib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 1024
