@@ -186,7 +186,18 @@ impl Cluster {
                     Some(p) => format!(" through the proxy {p}"),
                     None => String::new(),
                 };
+                let text = one_line(&other);
+                // The TLS to an https:// proxy failed on its certificate:
+                // like client-go, the suite checks it against the cluster's
+                // certificate authority (the system roots when the
+                // kubeconfig gives none), and tls-server-name applies too.
+                let proxy_cert = self.proxy.as_deref().is_some_and(|p| p.starts_with("https://"))
+                    && text.contains("failed to create underlying connection")
+                    && text.contains("certificate");
                 let hint = match &self.proxy {
+                    Some(p) if proxy_cert => format!(
+                        "the certificate of the proxy {p} is checked as kubectl checks it: against the cluster's certificate-authority(-data) (the system roots when the kubeconfig gives none), by the proxy's host name (or the cluster's tls-server-name); add the CA that signed the proxy's certificate to certificate-authority-data (a PEM bundle may hold several); `kubectl get ns` on the same kubeconfig fails the same way"
+                    ),
                     Some(p) => format!(
                         "is the proxy {p} running and does it allow CONNECT to {}? (kubectl uses the same proxy: `kubectl cluster-info`); the kubeconfig's proxy-url or HTTPS_PROXY/NO_PROXY chose it",
                         self.server
@@ -197,9 +208,7 @@ impl Cluster {
                     Phase::Cluster,
                     format!(
                         "cannot reach the Kubernetes API at {}{via} ({}) while {what}: {}",
-                        self.server,
-                        self.origin,
-                        one_line(&other)
+                        self.server, self.origin, text
                     ),
                 )
                 .hint(hint)
