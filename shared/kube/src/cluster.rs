@@ -126,7 +126,8 @@ impl Cluster {
         }
     }
 
-    fn timed_out(&self, what: &str) -> Failure {
+    /// A call that did not answer within the timeout, said as such.
+    pub fn timed_out(&self, what: &str) -> Failure {
         Failure::new(
             Phase::Cluster,
             format!(
@@ -185,7 +186,18 @@ impl Cluster {
                     Some(p) => format!(" through the proxy {p}"),
                     None => String::new(),
                 };
+                let text = one_line(&other);
+                // The TLS to an https:// proxy failed on its certificate:
+                // like client-go, the suite checks it against the cluster's
+                // certificate authority (the system roots when the
+                // kubeconfig gives none), and tls-server-name applies too.
+                let proxy_cert = self.proxy.as_deref().is_some_and(|p| p.starts_with("https://"))
+                    && text.contains("failed to create underlying connection")
+                    && text.contains("certificate");
                 let hint = match &self.proxy {
+                    Some(p) if proxy_cert => format!(
+                        "the certificate of the proxy {p} is checked as kubectl checks it: against the cluster's certificate-authority(-data) (the system roots when the kubeconfig gives none), by the proxy's host name (or the cluster's tls-server-name); add the CA that signed the proxy's certificate to certificate-authority-data (a PEM bundle may hold several); `kubectl get ns` on the same kubeconfig fails the same way"
+                    ),
                     Some(p) => format!(
                         "is the proxy {p} running and does it allow CONNECT to {}? (kubectl uses the same proxy: `kubectl cluster-info`); the kubeconfig's proxy-url or HTTPS_PROXY/NO_PROXY chose it",
                         self.server
@@ -196,9 +208,7 @@ impl Cluster {
                     Phase::Cluster,
                     format!(
                         "cannot reach the Kubernetes API at {}{via} ({}) while {what}: {}",
-                        self.server,
-                        self.origin,
-                        one_line(&other)
+                        self.server, self.origin, text
                     ),
                 )
                 .hint(hint)
@@ -506,10 +516,59 @@ fn read_files(paths: &[PathBuf]) -> Result<Kubeconfig, Failure> {
     Ok(merged.unwrap_or_default())
 }
 
+/// The API server's words for a change to an immutable Secret or
+/// ConfigMap (422 Invalid; pkg/apis/core/validation, `ValidateSecretUpdate`).
+pub const IMMUTABLE_REFUSAL: &str = "field is immutable when `immutable` is set";
+
+/// The command that recreates an immutable Secret without the mark and
+/// with every value it holds: `kubectl replace --force` deletes it and
+/// creates it again from what `kubectl get` printed (kubectl clears the
+/// resourceVersion; the server gives a new uid). Values are never printed:
+/// they go from one kubectl to the other through the pipe.
+pub fn recreate_secret_command(namespace: &str, name: &str) -> String {
+    format!(
+        "kubectl get secret {name} -n {namespace} -o yaml | sed '/^immutable: true$/d' | kubectl replace --force --validate=false -f -"
+    )
+}
+
 impl Cluster {
     /// Server-side apply (field manager `uis`, forced) of a namespaced
     /// object; creates it when missing.
+    ///
+    /// Errors: [`Cluster::write_refused`]'s for a refused write (an
+    /// immutable Secret, 403), else [`Cluster::explain`]'s.
     pub async fn apply<K>(&self, namespace: &str, obj: &K) -> Result<K, Failure>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+            + serde::Serialize
+            + serde::de::DeserializeOwned
+            + Clone
+            + std::fmt::Debug,
+        K::DynamicType: Default,
+    {
+        self.apply_with(namespace, obj, false).await
+    }
+
+    /// The same request as [`Cluster::apply`] with `dryRun=All`: the API
+    /// server runs authorization, admission (webhooks included: every
+    /// admissionregistration/v1 webhook declares its dry-run behaviour)
+    /// and validation, and stores nothing. So a write that would be
+    /// refused is refused here, before anything it depends on changes.
+    ///
+    /// Errors: as [`Cluster::apply`].
+    pub async fn apply_dry_run<K>(&self, namespace: &str, obj: &K) -> Result<K, Failure>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+            + serde::Serialize
+            + serde::de::DeserializeOwned
+            + Clone
+            + std::fmt::Debug,
+        K::DynamicType: Default,
+    {
+        self.apply_with(namespace, obj, true).await
+    }
+
+    async fn apply_with<K>(&self, namespace: &str, obj: &K, dry_run: bool) -> Result<K, Failure>
     where
         K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
             + serde::Serialize
@@ -530,16 +589,72 @@ impl Cluster {
             meta.remove("resourceVersion");
             meta.remove("managedFields");
         }
-        let what = format!("applying {} {namespace}/{name}", K::kind(&dt));
-        self.call(
-            &what,
-            api.patch(
-                &name,
-                &kube::api::PatchParams::apply("uis").force(),
-                &kube::api::Patch::Apply(value),
-            ),
+        let kind = K::kind(&dt).to_string();
+        let dry = if dry_run { " (dry run)" } else { "" };
+        let what = format!("applying {kind} {namespace}/{name}{dry}");
+        let mut params = kube::api::PatchParams::apply("uis").force();
+        if dry_run {
+            params = params.dry_run();
+        }
+        match tokio::time::timeout(
+            self.timeout,
+            api.patch(&name, &params, &kube::api::Patch::Apply(value)),
         )
         .await
+        {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => {
+                Err(self.write_refused(&kind, &K::plural(&dt), namespace, &name, &what, e))
+            }
+            Err(_) => Err(self.timed_out(&what)),
+        }
+    }
+
+    /// A refused write of `kind` (`plural`, the resource) `namespace/name`,
+    /// said with the remedy that works: an immutable Secret names the
+    /// command that recreates it ([`recreate_secret_command`]), a 403 the
+    /// permission to ask for and how to check it. Any other error is
+    /// [`Cluster::explain`]'s.
+    pub fn write_refused(
+        &self,
+        kind: &str,
+        plural: &str,
+        namespace: &str,
+        name: &str,
+        what: &str,
+        e: kube::Error,
+    ) -> Failure {
+        let kube::Error::Api(status) = &e else {
+            return self.explain(what, e);
+        };
+        let msg = status.message.clone();
+        let code = status.code;
+        if code == 422 && msg.contains(IMMUTABLE_REFUSAL) {
+            let fix = if kind == "Secret" {
+                format!(
+                    "recreate it without the mark, keeping its values: `{}`; then run the same command again",
+                    recreate_secret_command(namespace, name)
+                )
+            } else {
+                format!(
+                    "delete it and create it again without `immutable: true` (`kubectl get {plural} {name} -n {namespace} -o yaml`, edit, `kubectl replace --force -f FILE`); then run the same command again"
+                )
+            };
+            return Failure::new(
+                Phase::Cluster,
+                format!(
+                    "{kind} {namespace}/{name} is immutable (`immutable: true`): the API server refuses any change to its values ({msg}, HTTP 422)"
+                ),
+            )
+            .hint(fix);
+        }
+        if code == 403 {
+            return Failure::new(Phase::Cluster, format!("{what}: {msg} (HTTP 403)")).hint(format!(
+                "the account of {} may not write {kind} {namespace}/{name}: check with `kubectl auth can-i patch {plural} -n {namespace}`; a cluster admin grants it (deploy/rbac.yaml is the Role the suite needs)",
+                self.origin
+            ));
+        }
+        self.explain(what, e)
     }
 
     /// Gets a namespaced object, `None` when missing.

@@ -536,6 +536,225 @@ fn kubeconfig_proxy_url_socks5_goes_through_a_real_socks_proxy() {
     }
 }
 
+/// Runs `cmd` to the end, panicking with its stderr when it fails.
+fn run_ok(cmd: &mut Command, what: &str) {
+    let out = output(cmd);
+    assert_eq!(out.code, 0, "{what}: {}", out.stderr);
+}
+
+/// An https:// proxy: a TLS front (socat `OPENSSL-LISTEN`) on loopback
+/// before `inner` (tinyproxy), with a certificate for 127.0.0.1 signed by a
+/// CA made here with the openssl command. Returns the front and the CA's
+/// PEM. `None` (a failure under CI) when socat or openssl is missing.
+fn tls_front(env: &Env, inner: u16) -> Option<(ProxyProc, String)> {
+    let openssl = need_tool("openssl")?;
+    let socat = need_tool("socat")?;
+    let dir = env.path("tls-proxy");
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = |f: &str| dir.join(f).display().to_string();
+    std::fs::write(
+        p("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    run_ok(
+        Command::new(&openssl)
+            .args(["req", "-x509"])
+            .args(ec)
+            .args(["-keyout", &p("ca.key"), "-out", &p("ca.pem"), "-days", "2"])
+            .args(["-subj", "/CN=uis-test-proxy-ca"])
+            .args(["-addext", "basicConstraints=critical,CA:TRUE"])
+            .args(["-addext", "keyUsage=critical,keyCertSign,cRLSign"]),
+        "openssl: the proxy's CA",
+    );
+    run_ok(
+        Command::new(&openssl)
+            .arg("req")
+            .args(ec)
+            .args(["-keyout", &p("proxy.key"), "-out", &p("proxy.csr")])
+            .args(["-subj", "/CN=uis-test-proxy"]),
+        "openssl: the proxy's key",
+    );
+    run_ok(
+        Command::new(&openssl)
+            .args(["x509", "-req", "-in", &p("proxy.csr"), "-CA", &p("ca.pem")])
+            .args(["-CAkey", &p("ca.key"), "-CAcreateserial", "-days", "2"])
+            .args(["-out", &p("proxy.pem"), "-extfile", &p("ext.cnf")]),
+        "openssl: the proxy's certificate",
+    );
+    let port = free_port();
+    let log = env.path("socat.log");
+    let child = Command::new(socat)
+        .arg(format!(
+            "OPENSSL-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,cert={},key={},verify=0",
+            p("proxy.pem"),
+            p("proxy.key")
+        ))
+        .arg(format!("TCP:127.0.0.1:{inner}"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("start socat");
+    wait_listening(port);
+    let ca = std::fs::read_to_string(p("ca.pem")).unwrap();
+    Some((ProxyProc { child, port, log }, ca))
+}
+
+#[test]
+fn kubeconfig_proxy_url_https_goes_through_a_tls_proxy_trusted_as_kubectl_trusts_it() {
+    let env = Env::new();
+    let Some(proxy) = tinyproxy(&env) else {
+        return;
+    };
+    let Some((front, proxy_ca)) = tls_front(&env, proxy.port) else {
+        return;
+    };
+    let extra = format!("    proxy-url: https://127.0.0.1:{}\n", front.port);
+    // client-go checks an https proxy's certificate with the cluster's TLS
+    // settings (Go's Transport.TLSClientConfig): the kubeconfig's CA, so
+    // the proxy's CA joins the cluster's in certificate-authority-data.
+    let kc = kubeconfig(&env, "kc-https-proxy", &cert_user(&env), &extra);
+    let cluster_ca = base64_encode(env.standin.ca_pem().as_bytes());
+    let bundle = base64_encode(format!("{}{proxy_ca}", env.standin.ca_pem()).as_bytes());
+    let text = std::fs::read_to_string(&kc).unwrap();
+    std::fs::write(&kc, text.replace(&cluster_ca, &bundle)).unwrap();
+    let before = connects(&proxy.log);
+    let out = output(suite(&env, "uis-db-creds", &kc).args(["--admin", "--json"]));
+    out.ok();
+    assert_eq!(out.json()["password"], env.pg.password.as_str());
+    let after_api = connects(&proxy.log);
+    assert!(after_api > before, "no CONNECT through the TLS front");
+    let out =
+        output(suite(&env, "uis-db-psql", &kc).args(["--as", "admin", "-c", "select 40 + 2"]));
+    out.ok();
+    assert!(out.stdout.contains("42"), "{}", out.stdout);
+    assert!(
+        connects(&proxy.log) > after_api,
+        "the port-forward bypassed the proxy"
+    );
+    let before_kubectl = connects(&proxy.log);
+    if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &[]) {
+        k.ok();
+        assert!(connects(&proxy.log) > before_kubectl, "kubectl went around");
+    }
+    // Without the proxy's CA both refuse the proxy's certificate.
+    let kc = kubeconfig(&env, "kc-https-proxy-untrusted", &cert_user(&env), &extra);
+    let out = output(suite(&env, "uis-db-creds", &kc).args(["--admin"]));
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains(&format!(
+            "the certificate of the proxy https://127.0.0.1:{}",
+            front.port
+        )) && out.stderr.contains("certificate-authority-data"),
+        "{}",
+        out.stderr
+    );
+    if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &[]) {
+        assert_ne!(k.code, 0, "kubectl trusted the proxy");
+        assert!(
+            k.stderr.contains("certificate signed by unknown authority"),
+            "{}",
+            k.stderr
+        );
+    }
+}
+
+#[test]
+fn proxy_variables_are_used_for_a_cluster_host_and_no_proxy_bypasses_them() {
+    let env = Env::new();
+    let Some(proxy) = tinyproxy(&env) else {
+        return;
+    };
+    // kubectl (Go's http.ProxyFromEnvironment) and the suite never proxy
+    // localhost or a loopback address, so the cluster is named 0.0.0.0: not
+    // loopback by that rule, yet on Linux a connection to it reaches the
+    // local host, where the stand-in listens (on 127.0.0.1 only). Its
+    // certificate names 127.0.0.1: tls-server-name says so.
+    let kc = kubeconfig(
+        &env,
+        "kc-env-proxy",
+        &cert_user(&env),
+        "    tls-server-name: 127.0.0.1\n",
+    );
+    let text = std::fs::read_to_string(&kc).unwrap();
+    std::fs::write(
+        &kc,
+        text.replace("server: https://127.0.0.1:", "server: https://0.0.0.0:"),
+    )
+    .unwrap();
+    let url = format!("http://127.0.0.1:{}", proxy.port);
+    let no_scheme = format!("127.0.0.1:{}", proxy.port);
+    let cases: Vec<(Vec<(&str, &str)>, bool)> = vec![
+        (vec![("HTTPS_PROXY", url.as_str())], true),
+        (vec![("https_proxy", no_scheme.as_str())], true),
+        (
+            vec![("HTTPS_PROXY", url.as_str()), ("NO_PROXY", "0.0.0.0")],
+            false,
+        ),
+        (
+            vec![
+                ("https_proxy", url.as_str()),
+                ("no_proxy", "10.0.0.0/8, 0.0.0.0/8"),
+            ],
+            false,
+        ),
+        (
+            vec![("HTTPS_PROXY", url.as_str()), ("no_proxy", "*")],
+            false,
+        ),
+        // HTTP_PROXY is for http:// servers only.
+        (vec![("HTTP_PROXY", url.as_str())], false),
+    ];
+    for (vars, proxied) in cases {
+        let before = connects(&proxy.log);
+        let mut c = suite(&env, "uis-db-psql", &kc);
+        c.args(["--as", "admin", "-c", "select 40 + 2"]);
+        for (k, v) in &vars {
+            c.env(k, v);
+        }
+        let out = output(&mut c);
+        assert_eq!(out.code, 0, "{vars:?}: {}", out.stderr);
+        assert!(out.stdout.contains("42"), "{}", out.stdout);
+        assert_eq!(
+            connects(&proxy.log) > before,
+            proxied,
+            "{vars:?}: the suite {} the proxy",
+            if proxied { "bypassed" } else { "went through" }
+        );
+        let before = connects(&proxy.log);
+        if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &vars) {
+            assert_eq!(k.code, 0, "{vars:?}: kubectl: {}", k.stderr);
+            assert_eq!(
+                connects(&proxy.log) > before,
+                proxied,
+                "{vars:?}: kubectl {} the proxy",
+                if proxied { "bypassed" } else { "went through" }
+            );
+        }
+    }
+    // A proxy variable naming a dead proxy fails both: it was used.
+    let dead = format!("http://127.0.0.1:{}", free_port());
+    let vars = [("HTTPS_PROXY", dead.as_str())];
+    let out = output(
+        suite(&env, "uis-db-creds", &kc)
+            .args(["--admin"])
+            .env("HTTPS_PROXY", &dead),
+    );
+    out.expect_code(1);
+    assert!(out.stderr.contains(&dead), "{}", out.stderr);
+    if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &vars) {
+        assert_ne!(k.code, 0, "kubectl went around the dead proxy");
+    }
+}
+
 #[test]
 fn https_proxy_in_the_shell_leaves_a_loopback_cluster_alone() {
     let env = Env::new();

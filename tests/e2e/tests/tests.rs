@@ -38,6 +38,7 @@ mod psql_oracle;
 mod railway;
 mod rbac;
 mod reliability;
+mod rotation;
 mod sandbox;
 mod seed;
 mod sql_files;

@@ -784,6 +784,9 @@ impl Store {
             new["metadata"]["generation"] = json!(g);
         }
         self.defaults(r, ns, &mut new, Some(&old));
+        if !status_only {
+            check_immutable(r, name, &old, &new)?;
+        }
         if opts.dry_run {
             return Ok(new);
         }
@@ -812,6 +815,63 @@ impl Store {
     pub fn namespaces(&self) -> ResourceInfo {
         builtin_resources().swap_remove(0)
     }
+}
+
+/// An immutable Secret or ConfigMap (`immutable: true`) keeps its data
+/// and the mark itself; its metadata may change. The checks and the
+/// message are the API server's (`ValidateSecretUpdate`,
+/// `ValidateConfigMapUpdate` in pkg/apis/core/validation): 422 Invalid,
+/// `Secret "NAME" is invalid: data: Forbidden: field is immutable when
+/// `immutable` is set`, on dry runs too (validation runs before the
+/// dry-run check).
+fn check_immutable(r: &ResourceInfo, name: &str, old: &Value, new: &Value) -> Result<(), ApiError> {
+    let fields: &[&str] = match (r.group.as_str(), r.plural.as_str()) {
+        ("", "secrets") => &["data"],
+        ("", "configmaps") => &["data", "binaryData"],
+        _ => return Ok(()),
+    };
+    if old.get("immutable").and_then(Value::as_bool) != Some(true) {
+        return Ok(());
+    }
+    const MSG: &str = "field is immutable when `immutable` is set";
+    let mut bad = Vec::new();
+    if new.get("immutable").and_then(Value::as_bool) != Some(true) {
+        bad.push("immutable");
+    }
+    let empty = json!({});
+    for f in fields {
+        let norm = |v: &Value| -> Value {
+            match v.get(*f) {
+                None | Some(Value::Null) => empty.clone(),
+                Some(x) => x.clone(),
+            }
+        };
+        if norm(old) != norm(new) {
+            bad.push(*f);
+        }
+    }
+    if bad.is_empty() {
+        return Ok(());
+    }
+    let parts: Vec<String> = bad
+        .iter()
+        .map(|f| format!("{f}: Forbidden: {MSG}"))
+        .collect();
+    let joined = if parts.len() == 1 {
+        parts[0].clone()
+    } else {
+        format!("[{}]", parts.join(", "))
+    };
+    let causes: Vec<Value> = bad
+        .iter()
+        .map(|f| json!({"reason": "FieldValueForbidden", "message": format!("Forbidden: {MSG}"), "field": f}))
+        .collect();
+    Err(ApiError {
+        code: 422,
+        reason: "Invalid".into(),
+        message: format!("{} \"{name}\" is invalid: {joined}", r.kind),
+        details: Some(json!({"name": name, "kind": r.kind, "causes": causes})),
+    })
 }
 
 fn check_type(r: &ResourceInfo, obj: &Value) -> Result<(), ApiError> {

@@ -411,6 +411,36 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         &db,
     );
 
+    // The URL Secrets this run writes after the SQL, tried first: a
+    // server-side-apply dry run of each, in a namespace that exists. A
+    // write the cluster refuses (an immutable Secret, RBAC, a webhook)
+    // stops the run here, before the owner's password changes, so the
+    // role keeps the password those Secrets hold (docs/security.md,
+    // "Rotation").
+    if let Some((n, _)) = &url_secret {
+        session.block_on(crate::deploy::objects::ensure_namespace(&cluster, n))?;
+    }
+    let url_secrets: Vec<(String, Secret)> = if rotated || url_secret.is_some() {
+        rec.url_secrets
+            .iter()
+            .filter_map(|id| id.split_once('/'))
+            .map(|(n, s)| (n.to_string(), url_secret_object(&app, s, &cluster_url)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for (n, secret) in &url_secrets {
+        session
+            .block_on(cluster.apply_dry_run(n, secret))
+            .map_err(|mut f| {
+                f.detail.push_str(&format!(
+                    "; nothing was changed: role {} keeps its password and the Secrets their values",
+                    desired.owner
+                ));
+                f
+            })?;
+    }
+
     // Store first: a password is never set before it is kept.
     if store_changed {
         session.block_on(store::write(&cluster, &ns, &rec))?;
@@ -492,27 +522,12 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
     if store_changed {
         secrets_updated.push(store_secret.clone());
     }
-    if let Some((n, _)) = &url_secret {
-        session.block_on(crate::deploy::objects::ensure_namespace(&cluster, n))?;
-    }
-    if rotated || url_secret.is_some() {
-        for id in &rec.url_secrets {
-            let Some((n, s)) = id.split_once('/') else {
-                continue;
-            };
-            let mut secret = Secret {
-                string_data: Some(BTreeMap::from([(
-                    "DATABASE_URL".to_string(),
-                    cluster_url.clone(),
-                )])),
-                type_: Some("Opaque".into()),
-                ..Default::default()
-            };
-            secret.metadata.name = Some(s.to_string());
-            secret.metadata.labels = Some(uis_core::app::uis_labels(&app));
-            session.block_on(cluster.apply(n, &secret))?;
-            secrets_updated.push(id.clone());
-        }
+    for (n, secret) in &url_secrets {
+        session.block_on(cluster.apply(n, secret))?;
+        secrets_updated.push(format!(
+            "{n}/{}",
+            secret.metadata.name.clone().unwrap_or_default()
+        ));
     }
     if rotated {
         let mut seen = Vec::new();
@@ -648,6 +663,21 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         ],
         app,
     })))
+}
+
+/// The UIS-compatibility Secret `name` with the owner's `DATABASE_URL`.
+fn url_secret_object(app: &str, name: &str, url: &str) -> Secret {
+    let mut secret = Secret {
+        string_data: Some(BTreeMap::from([(
+            "DATABASE_URL".to_string(),
+            url.to_string(),
+        )])),
+        type_: Some("Opaque".into()),
+        ..Default::default()
+    };
+    secret.metadata.name = Some(name.to_string());
+    secret.metadata.labels = Some(uis_core::app::uis_labels(app));
+    secret
 }
 
 fn merge_unique(into: &mut Vec<String>, more: &[String]) {

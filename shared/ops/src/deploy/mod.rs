@@ -589,22 +589,12 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         })));
     }
 
-    // Store first, then SQL, then the cluster objects.
-    let store_changed = new_rec != rec || new_rec.passwords != rec.passwords;
-    if store_changed {
-        session.block_on(store::write(&cluster, &loc.namespace, &new_rec))?;
-    }
-    let mut connect = |d: &str| session.connect_admin(d, APPLICATION);
-    provision::run(steps, &mut pg, &mut connect)?;
-    drop(pg);
-    for s in steps {
-        note(format!("uis: {}", s.shown));
-    }
-    for n in &plan.notes {
-        warn(n);
-    }
-    anon_reads.tell(&names.anon);
-    // Whether the objects change, by a server-side-apply dry run.
+    // Every write that follows the SQL is tried first: a server-side-apply
+    // dry run of the same objects, in a namespace that exists. A write the
+    // cluster refuses (an immutable Secret, RBAC, a webhook) stops the run
+    // here, before a password changes, so the role keeps the password the
+    // Secret holds (docs/security.md, "Rotation"). The same dry run says
+    // whether the objects change.
     let mut desired = vec![
         objects::Desired::new(
             "",
@@ -645,7 +635,31 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
             field: "spec",
         });
     }
-    let objects_changed = session.block_on(objects::would_change(&cluster, ns, &desired))?;
+    session.block_on(objects::ensure_namespace(&cluster, ns))?;
+    let objects_changed = session
+        .block_on(objects::would_change(&cluster, ns, &desired))
+        .map_err(|mut f| {
+            f.detail.push_str(&format!(
+                "; nothing was changed: role {} keeps its password and the Secrets their values",
+                names.authenticator
+            ));
+            f
+        })?;
+    // Then the store, the SQL and the cluster objects.
+    let store_changed = new_rec != rec || new_rec.passwords != rec.passwords;
+    if store_changed {
+        session.block_on(store::write(&cluster, &loc.namespace, &new_rec))?;
+    }
+    let mut connect = |d: &str| session.connect_admin(d, APPLICATION);
+    provision::run(steps, &mut pg, &mut connect)?;
+    drop(pg);
+    for s in steps {
+        note(format!("uis: {}", s.shown));
+    }
+    for n in &plan.notes {
+        warn(n);
+    }
+    anon_reads.tell(&names.anon);
     // What is done so far, for an error in the middle of the objects.
     let mut done = vec!["the database roles and grants (their passwords stored first)"];
     session.block_on(async {
@@ -653,9 +667,6 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
             detail: format!("{} (already done: {})", f.detail, done.join(", ")),
             ..f
         };
-        objects::ensure_namespace(&cluster, ns)
-            .await
-            .map_err(|f| said(f, &done))?;
         cluster
             .apply(ns, &secret_obj)
             .await

@@ -118,16 +118,20 @@ impl Desired {
     }
 }
 
-/// Whether applying `objects` would change any: a missing object would be
-/// created; an existing one is applied with `dryRun=All` (nothing is
-/// stored) and the server's answer compared with the stored object on
-/// each one's field and on its annotations. The server fills in its
-/// defaults both times, so only
-/// real changes differ. Every object is read (no early return), so a run
-/// makes the same requests whatever changed (deploy/rbac.yaml grants
-/// exactly these).
+/// Whether applying `objects` would change any, and whether every one of
+/// those writes would be accepted: each is applied with `dryRun=All`
+/// (nothing is stored; authorization, admission and validation run as for
+/// the real write), a missing one too (it would be created). An existing
+/// object is compared with the server's answer on its field and on its
+/// annotations; the server fills in its defaults both times, so only real
+/// changes differ. Every object is read and tried (no early return), so a
+/// run makes the same requests whatever changed (deploy/rbac.yaml grants
+/// exactly these). Deploy calls it before any change, in a namespace that
+/// exists, so a write the cluster refuses (an immutable Secret, a 403, a
+/// webhook) stops the run before a password changes.
 ///
-/// Errors: the API calls' (phase `cluster`).
+/// Errors: the API calls' (phase `cluster`); a refused write as
+/// [`uis_kube::Cluster::write_refused`] says it.
 pub async fn would_change(
     cluster: &Cluster,
     ns: &str,
@@ -137,26 +141,33 @@ pub async fn would_change(
     for o in objects {
         let api: Api<DynamicObject> = Api::namespaced_with(cluster.client.clone(), ns, &o.resource);
         let kind = &o.resource.kind;
-        let Some(current) = cluster
+        let current = cluster
             .call(
                 &format!("reading {kind} {ns}/{}", o.name),
                 api.get_opt(&o.name),
             )
-            .await?
-        else {
+            .await?;
+        let what = format!("applying {kind} {ns}/{} (dry run)", o.name);
+        let would = match tokio::time::timeout(
+            cluster.timeout,
+            api.patch(
+                &o.name,
+                &PatchParams::apply("uis").force().dry_run(),
+                &Patch::Apply(o.manifest.clone()),
+            ),
+        )
+        .await
+        {
+            Ok(Ok(w)) => w,
+            Ok(Err(e)) => {
+                return Err(cluster.write_refused(kind, &o.resource.plural, ns, &o.name, &what, e));
+            }
+            Err(_) => return Err(cluster.timed_out(&what)),
+        };
+        let Some(current) = current else {
             changed = true;
             continue;
         };
-        let would = cluster
-            .call(
-                &format!("applying {kind} {ns}/{} (dry run)", o.name),
-                api.patch(
-                    &o.name,
-                    &PatchParams::apply("uis").force().dry_run(),
-                    &Patch::Apply(o.manifest.clone()),
-                ),
-            )
-            .await?;
         // The annotations too: the Secret's holds the deploy record.
         changed |= current.data.get(o.field) != would.data.get(o.field)
             || current.metadata.annotations != would.metadata.annotations;

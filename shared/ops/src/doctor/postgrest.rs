@@ -37,6 +37,19 @@ pub(super) fn checks(
     };
     let name = pgrst::name(app);
     let ns = pgrst::NAMESPACE;
+    // An immutable Secret refuses every change to its values, so a fix
+    // that rotates what it holds must recreate it first ([`writing_secret`]).
+    let immutable = session
+        .block_on(cluster.get_opt::<k8s_openapi::api::core::v1::Secret>(ns, &name))?
+        .and_then(|s| s.immutable)
+        .unwrap_or(false);
+    let immutable_note = if immutable {
+        format!(
+            "; Secret {ns}/{name} is immutable (`immutable: true`), so a rotation must recreate it first"
+        )
+    } else {
+        String::new()
+    };
     // F9: the URI's password is URL-safe and logs in.
     let uri = config
         .settings
@@ -78,8 +91,13 @@ pub(super) fn checks(
         r.fail(
             "db-uri",
             "F9",
-            why,
-            format!("uis postgrest deploy {app} --rotate-password"),
+            format!("{why}{immutable_note}"),
+            writing_secret(
+                immutable,
+                ns,
+                &name,
+                format!("uis postgrest deploy {app} --rotate-password"),
+            ),
         );
     }
     // F10: every PGRST_* key is bound from the Secret.
@@ -302,11 +320,11 @@ pub(super) fn checks(
         Err(e) => r.fail(
             "jwt-secret",
             "F10",
-            format!("PostgREST refuses to start with these JWT settings: {}", e.message),
+            format!("PostgREST refuses to start with these JWT settings: {}{immutable_note}", e.message),
             match e.code {
                 "jwt-role-claim-key" => "set PGRST_JWT_ROLE_CLAIM_KEY (or pgrst.jwt_role_claim_key) to a path like .role".to_string(),
-                "jwt-aud" => format!("uis postgrest deploy {app} --jwt-aud VALUE  (a string, or a URI when it has ':')"),
-                _ => format!("uis postgrest deploy {app} --rotate-jwt-secret"),
+                "jwt-aud" => writing_secret(immutable, ns, &name, format!("uis postgrest deploy {app} --jwt-aud VALUE  (a string, or a URI when it has ':')")),
+                _ => writing_secret(immutable, ns, &name, format!("uis postgrest deploy {app} --rotate-jwt-secret")),
             },
         ),
     }
@@ -598,4 +616,20 @@ fn foreign_policy_roles(
         role: row.get(3),
     })
     .collect())
+}
+
+/// `cmd`, a command that writes new values into Secret `ns/name`, as a fix
+/// that works: the API server refuses any change to the values of an
+/// immutable Secret (`immutable: true`), and the mark cannot be taken off,
+/// so the fix first recreates the Secret without it, keeping its values
+/// ([`uis_kube::cluster::recreate_secret_command`]), then runs `cmd`.
+fn writing_secret(immutable: bool, ns: &str, name: &str, cmd: String) -> String {
+    if immutable {
+        format!(
+            "{} && {cmd}",
+            uis_kube::cluster::recreate_secret_command(ns, name)
+        )
+    } else {
+        cmd
+    }
 }

@@ -230,11 +230,12 @@ fn rows(cx: &Cx) -> Vec<Row> {
         )
         .before(slow),
     );
-    // A Deployment write fails after the database side was done: partial,
-    // said plainly, and a re-run completes it.
+    // A Deployment write the API refuses: every write is tried first (a
+    // server-side-apply dry run, before the database side), so nothing is
+    // done, the error says so, and a re-run completes it.
     let case = Case::fault("API answers 500 writing the Deployment (new app)", "uis-postgrest-deploy", &["shop2"])
-        .says(&["500", "already done: the database roles and grants", "the Secret", "safe to run again"])
-        .after("roles and Secret `shop2-postgrest` written, no Deployment; the error says so; a re-run completes (checked)");
+        .says(&["500", "(dry run)", "nothing was changed", "safe to run again"])
+        .after("nothing written: no roles, no Secret `shop2-postgrest`, no Deployment (its dry run, before any change, was refused); the error says so; a re-run completes (checked)");
     rows.push(
         Row::check(case)
             .before(|env| {
@@ -261,8 +262,8 @@ fn rows(cx: &Cx) -> Vec<Row> {
                 assert!(
                     env.standin
                         .get("v1", "Secret", Some("postgrest"), "shop2-postgrest")
-                        .is_some(),
-                    "the Secret was written"
+                        .is_none(),
+                    "no Secret was written"
                 );
                 assert_eq!(
                     count(
@@ -270,8 +271,8 @@ fn rows(cx: &Cx) -> Vec<Row> {
                         "postgres",
                         "select count(*) from pg_roles where rolname = 'shop2_authenticator'"
                     ),
-                    1,
-                    "the roles were made"
+                    0,
+                    "no role was made"
                 );
                 env.run("uis-postgrest-deploy", &["shop2"]).ok();
                 assert!(
