@@ -127,6 +127,36 @@ fn install_use_and_uninstall() {
                 .is_file()
         );
     }
+    // The bash file UIS's CLI sources (docs/integration/uis.md), as
+    // shipped, not executable (it is sourced), and working from there: a
+    // bash that sources the installed copy runs the installed programs.
+    let sourced = prefix.join("share/uis-suite/uis-suite.bash");
+    assert_eq!(
+        std::fs::read(&sourced).expect("share/uis-suite/uis-suite.bash installed"),
+        std::fs::read(root().join("contrib/uis/uis-suite.bash")).unwrap(),
+        "the installed file is contrib/uis/uis-suite.bash"
+    );
+    let mode = std::fs::metadata(&sourced).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644, "sourced, not run: {mode:o}");
+    let out = output(in_prefix(&bin, &home, "bash").args([
+        "-c",
+        "set -eu; . \"$1\"; uis_suite_run db creds --help; uis_suite_commands",
+        "bash",
+        sourced.to_str().unwrap(),
+    ]));
+    out.ok();
+    assert!(out.stdout.contains("Usage: uis-db-creds"), "{}", out.stdout);
+    assert!(
+        out.stdout.lines().any(|l| l == "db configure"),
+        "uis_suite_commands lists the installed programs:\n{}",
+        out.stdout
+    );
+    let out = install_sh(&["--prefix", p, "--from", from.to_str().unwrap()]);
+    assert!(
+        out.stderr.contains("share/uis-suite/uis-suite.bash"),
+        "install.sh names where the file went:\n{}",
+        out.stderr
+    );
     let installed = files_under(&prefix);
 
     // Re-running is safe and installs the same set.
