@@ -373,9 +373,13 @@ fn dispatch_passes_arguments_stdin_exit_codes_and_signals_through() {
     std::fs::remove_file(plugins.join("uis-zz-sleep")).unwrap();
 
     // The suite's own binary (beside uis): exit codes and stdin pass through.
-    let out = output(&mut run(&["db", "creds", "Bad"]));
+    let out = output(&mut run(&["db", "creds", "Bad.app"]));
     out.expect_code(2);
-    assert!(out.stderr.contains("invalid APP \"Bad\""), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("invalid APP \"Bad.app\""),
+        "{}",
+        out.stderr
+    );
     let mut child = run(&["db", "creds"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -386,11 +390,11 @@ fn dispatch_passes_arguments_stdin_exit_codes_and_signals_through() {
         .stdin
         .take()
         .unwrap()
-        .write_all(b"{\"app\":\"Bad\"}\n")
+        .write_all(b"{\"app\":\"Bad.app\"}\n")
         .unwrap();
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(2), "piped JSON reached uis-db-creds");
-    assert!(String::from_utf8_lossy(&o.stderr).contains("invalid APP \"Bad\""));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("invalid APP \"Bad.app\""));
 
     // Third-party programs on PATH are listed too.
     let out = output(&mut run(&["help"]));

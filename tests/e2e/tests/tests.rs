@@ -38,6 +38,7 @@ mod psql_oracle;
 mod railway;
 mod rbac;
 mod reliability;
+mod role_spec;
 mod sandbox;
 mod seed;
 mod sql_files;
@@ -45,6 +46,7 @@ mod terminal;
 mod try_it;
 mod tutorial;
 mod tutorial_investigation;
+mod uis_names;
 mod uis_today;
 
 /// Every `tests/*.rs` file is a module of this binary (a file missing from
