@@ -2,7 +2,9 @@
 # install.sh: builds the uis suite and installs, under a prefix (default
 # ~/.local): every uis/uis-* binary in PREFIX/bin, a kubectl plugin link
 # kubectl-uis_a_b -> uis-a-b for each (so `kubectl uis-a-b` works), the bash,
-# zsh and fish completions and the man pages. It records every path it
+# zsh and fish completions, the man pages, and contrib/uis/uis-suite.bash
+# (the file UIS's own CLI sources to run the suite; docs/integration/uis.md)
+# in PREFIX/share/uis-suite/. It records every path it
 # installed in PREFIX/share/uis/installed.txt; `--uninstall` removes exactly
 # those paths and nothing else. Re-running is safe.
 #
@@ -16,7 +18,9 @@ Usage: ./install.sh [--prefix DIR] [--no-build | --from DIR]
        ./install.sh --uninstall [--prefix DIR]
 
 Builds the uis suite (cargo build --release --locked) and installs its
-binaries, kubectl plugin links, shell completions and man pages under PREFIX.
+binaries, kubectl plugin links, shell completions and man pages under PREFIX,
+and PREFIX/share/uis-suite/uis-suite.bash, the file UIS's own CLI (./uis)
+sources to run the suite's commands (docs/integration/uis.md).
 
 Options:
   --prefix DIR   Install under DIR (default: ~/.local): DIR/bin, DIR/share/...
@@ -172,7 +176,8 @@ bash_dir="$prefix/share/bash-completion/completions"
 zsh_dir="$prefix/share/zsh/site-functions"
 fish_dir="$prefix/share/fish/vendor_completions.d"
 man_dir="$prefix/share/man/man1"
-for d in "$bindir" "$bash_dir" "$zsh_dir" "$fish_dir" "$man_dir" "$(dirname "$manifest")"; do
+contrib_dir="$prefix/share/uis-suite"
+for d in "$bindir" "$bash_dir" "$zsh_dir" "$fish_dir" "$man_dir" "$contrib_dir" "$(dirname "$manifest")"; do
   make_dir "$d"
 done
 
@@ -201,12 +206,17 @@ for name in "${names[@]}"; do
   fi
 done
 
+# The bash file UIS's CLI sources (docs/integration/uis.md); sourced, not
+# run, so not executable.
+[ -f "$root/contrib/uis/uis-suite.bash" ] || die "$root/contrib/uis/uis-suite.bash is missing; run install.sh from the uis source tree"
+put "$root/contrib/uis/uis-suite.bash" "$contrib_dir/uis-suite.bash" 0644
+
 record "f $manifest"
 if ! { printf '%s\n' "${entries[@]}" >"$manifest.tmp.$$" && mv -f -- "$manifest.tmp.$$" "$manifest"; }; then
   die "cannot write $manifest; choose a writable prefix with --prefix DIR"
 fi
 
-echo "installed into $prefix: $count_bin binaries, $count_link kubectl plugin links, $count_comp completions, $count_man man pages" >&2
+echo "installed into $prefix: $count_bin binaries, $count_link kubectl plugin links, $count_comp completions, $count_man man pages, $contrib_dir/uis-suite.bash (for ./uis)" >&2
 echo "  remove them with: $root/install.sh --uninstall --prefix $prefix" >&2
 case ":${PATH:-}:" in
   *":$bindir:"*) ;;

@@ -2,8 +2,7 @@ complete -c uis-db-configure -l database -d 'Database name (default: APP with \'
 complete -c uis-db-configure -l owner -d 'Owner role name (default: APP with \'-\' as \'_\')' -r
 complete -c uis-db-configure -l schemas -d 'Schemas to create, owned by the owner' -r
 complete -c uis-db-configure -l extensions -d 'Extensions to create (by the superuser)' -r
-complete -c uis-db-configure -l with-roles -d 'Role patterns to create too' -r -f -a "postgrest\t'APP_authenticator (LOGIN NOINHERIT), APP_web_anon and APP_authenticated (NOLOGIN, granted to it)'
-readonly\t'APP_readonly (LOGIN) with SELECT on the schemas\' tables, now and later (also `read-only`, the investigation\'s spelling)'"
+complete -c uis-db-configure -l with-roles -d 'Roles to create too: postgrest, readonly (or read-only), or FILE.sql, a role spec run as the admin' -r
 complete -c uis-db-configure -l authenticator -d 'The login role PostgREST connects as (default: the app\'s, else APP_authenticator)' -r
 complete -c uis-db-configure -l anon-role -d 'The role for requests without a token (default: the app\'s, else APP_web_anon)' -r
 complete -c uis-db-configure -l authenticated-role -d 'The role for requests with a token (default: the app\'s, else APP_authenticated)' -r

@@ -7,7 +7,7 @@
 //! The flags become [`configure::Options`]; the behaviour is
 //! [`uis_ops::configure`]; this file prints its report.
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
 use std::process::ExitCode;
 use uis_cli::{ClusterArgs, LocatorArgs, PostgrestRoleArgs};
 use uis_ops::Failure;
@@ -33,7 +33,7 @@ use uis_ops::session::Session;
 #[derive(Parser, Debug)]
 #[command(name = "uis-db-configure", version, after_help = EXAMPLES)]
 pub struct Args {
-    /// The app (^[a-z][a-z0-9-]{0,40}$); read from piped JSON when left out
+    /// The app (^[a-z][a-z0-9-]{0,40}$ for a new one; one UIS made keeps its name, ^[A-Za-z0-9_-]{1,63}$); read from piped JSON when left out
     pub app: Option<String>,
     /// Database name (default: APP with '-' as '_', then `_db`)
     #[arg(long, value_name = "DB")]
@@ -47,8 +47,15 @@ pub struct Args {
     /// Extensions to create (by the superuser)
     #[arg(long, value_name = "E1,E2", value_delimiter = ',')]
     pub extensions: Vec<String>,
-    /// Role patterns to create too
-    #[arg(long, value_name = "PATTERN", value_delimiter = ',', value_enum)]
+    /// Roles to create too: postgrest, readonly (or read-only), or FILE.sql, a role spec run as the admin
+    ///
+    /// postgrest: APP_authenticator (LOGIN NOINHERIT), APP_web_anon and APP_authenticated
+    /// (NOLOGIN, granted to it). readonly: APP_readonly (LOGIN) with SELECT on the schemas'
+    /// tables, now and later. FILE.sql (a path ending in .sql): run as the admin in the app's
+    /// database, in one transaction, once per content (its SHA-256 is stored; a changed file
+    /// runs again); every LOGIN role it creates gets an issued password, stored (`uis db creds
+    /// APP --role ROLE`); roles that existed before it ran are never touched.
+    #[arg(long, value_name = "PATTERN|FILE.sql", value_delimiter = ',', value_parser = parse_role_pattern)]
     pub with_roles: Vec<RolePattern>,
     #[command(flatten)]
     pub roles: PostgrestRoleArgs,
@@ -92,19 +99,36 @@ pub struct Args {
     pub locator: LocatorArgs,
 }
 
-/// Named role patterns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// What `--with-roles` takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RolePattern {
     /// APP_authenticator (LOGIN NOINHERIT), APP_web_anon and APP_authenticated (NOLOGIN, granted to it)
     Postgrest,
     /// APP_readonly (LOGIN) with SELECT on the schemas' tables, now and later (also `read-only`, the investigation's spelling)
-    #[value(alias = "read-only")]
     Readonly,
+    /// A role spec file (a path ending in `.sql`), run as the admin.
+    File(String),
+}
+
+/// `postgrest`, `readonly`/`read-only`, or a path ending in `.sql`.
+fn parse_role_pattern(s: &str) -> Result<RolePattern, String> {
+    match s {
+        "postgrest" => Ok(RolePattern::Postgrest),
+        "readonly" | "read-only" => Ok(RolePattern::Readonly),
+        f if f.len() > 4 && f.to_ascii_lowercase().ends_with(".sql") => {
+            Ok(RolePattern::File(f.to_string()))
+        }
+        _ => Err(
+            "expected postgrest, readonly (or read-only), or a role spec file ending in .sql, e.g. `--with-roles db/01-roles.sql`"
+                .to_string(),
+        ),
+    }
 }
 
 const EXAMPLES: &str = "Examples:
   uis-db-configure railway --database railway --schemas railway,auth --extensions citext
   uis-db-configure railway --with-roles postgrest --anon-role anon --authenticated-role authenticated --authenticator authenticator
+  uis-db-configure railway --with-roles db/01-roles.sql   # its LOGIN roles get stored passwords
   uis-db-configure railway --owner-createrole     # PostgreSQL 16+: the owner runs db/01-roles.sql
   uis-db-configure railway --rotate
   uis-db-configure railway --dry-run
@@ -159,6 +183,29 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
                 .map_err(|e| Failure::usage(format!("--init-file {path}: {e}")))?,
         }),
     };
+    let role_spec = match args
+        .with_roles
+        .iter()
+        .filter_map(|r| match r {
+            RolePattern::File(f) => Some(f),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [] => None,
+        [path] => Some(configure::role_spec::RoleSpec {
+            name: path.to_string(),
+            sql: std::fs::read_to_string(path)
+                .map_err(|e| Failure::usage(format!("--with-roles {path}: {e}")))?,
+        }),
+        _ => {
+            return Err(Failure::usage(
+                "--with-roles takes one role spec file; put the roles in one file, or run configure once per file",
+            )
+            .into());
+        }
+    };
     let roles = args.roles.roles();
     let opts = configure::Options {
         app,
@@ -169,6 +216,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         postgrest: roles.any() || args.with_roles.contains(&RolePattern::Postgrest),
         roles,
         readonly: args.with_roles.contains(&RolePattern::Readonly),
+        role_spec,
         url_secret: match (&args.namespace, &args.secret_name_prefix) {
             (Some(n), Some(p)) => Some(configure::UrlSecret {
                 namespace: n.clone(),
@@ -203,7 +251,9 @@ fn print(report: &Report, json_mode: bool) -> anyhow::Result<()> {
                 d.app
             );
             for s in &d.steps {
-                text.push_str(&format!("\\connect {}\n{};\n", s.database, s.sql));
+                // A meta-command (`\i FILE`) takes no `;`.
+                let end = if s.sql.starts_with('\\') { "" } else { ";" };
+                text.push_str(&format!("\\connect {}\n{}{end}\n", s.database, s.sql));
             }
             if d.steps.is_empty() {
                 text.push_str("-- nothing to do: already configured\n");
@@ -229,6 +279,22 @@ fn print(report: &Report, json_mode: bool) -> anyhow::Result<()> {
                 t.push_str(&format!(
                     "  restart:  {} (they read the old password)\n",
                     c.restart.join(", ")
+                ));
+            }
+            if let Some(spec) = &c.role_spec {
+                t.push_str(&format!(
+                    "  roles:    {} ({}): {}\n",
+                    spec.file,
+                    if spec.applied {
+                        "applied"
+                    } else {
+                        "applied before, not run again"
+                    },
+                    spec.roles
+                        .iter()
+                        .map(|r| format!("{} ({})", r.role, r.password.as_str()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ));
             }
             t.push_str("next:\n");

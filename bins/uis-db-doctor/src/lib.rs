@@ -12,7 +12,7 @@ use serde_json::json;
 use std::process::ExitCode;
 use uis_cli::{ClusterArgs, LocatorArgs};
 use uis_ops::Failure;
-use uis_ops::app::validate_app;
+use uis_ops::app::validate_existing_app;
 use uis_ops::doctor::{self, Status};
 use uis_ops::output;
 use uis_ops::session::Session;
@@ -83,7 +83,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     let Some(app) = args.app.clone() else {
         return Err(Failure::usage("give APP, e.g. `uis-db-doctor railway`").into());
     };
-    validate_app(&app)?;
+    validate_existing_app(&app)?;
     let mut session = Session::new(args.cluster_args.config(), args.locator.locator()?)?;
     let report = doctor::run(&mut session, &app);
     if json_mode {

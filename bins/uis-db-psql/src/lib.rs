@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use uis_cli::{ClusterArgs, LocatorArgs};
 use uis_ops::Failure;
-use uis_ops::app::validate_app;
+use uis_ops::app::validate_existing_app;
 use uis_ops::psql;
 use uis_ops::script::{Format, Source, Variables, valid_name};
 use uis_ops::session::Session;
@@ -121,7 +121,7 @@ fn ordered_sources(m: &ArgMatches) -> Vec<(usize, bool, String)> {
 
 fn run(args: Args, given: Vec<(usize, bool, String)>) -> anyhow::Result<i32> {
     if let Some(app) = &args.app {
-        validate_app(app)?;
+        validate_existing_app(app)?;
     }
     let mut variables = Variables::new();
     for s in &args.set {

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use uis_cli::{ClusterArgs, LocatorArgs};
 use uis_ops::Failure;
-use uis_ops::app::validate_app;
+use uis_ops::app::validate_existing_app;
 use uis_ops::output;
 use uis_ops::seed;
 use uis_ops::session::Session;
@@ -77,7 +77,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     let Some(app) = args.app.clone() else {
         return Err(Failure::usage("give APP, e.g. `uis-db-seed railway db/`").into());
     };
-    validate_app(&app)?;
+    validate_existing_app(&app)?;
     let opts = seed::Options {
         app,
         dir: args.dir,

@@ -65,7 +65,7 @@ fn run(args: Args) -> anyhow::Result<i32> {
         None => uis_cli::default_str(&uis_cli::stdin_defaults()?, "app"),
     };
     if let Some(a) = &app {
-        uis_ops::app::validate_app(a)?;
+        uis_ops::app::validate_existing_app(a)?;
     }
     let who = match (&app, args.admin) {
         (_, true) => Who::Admin,

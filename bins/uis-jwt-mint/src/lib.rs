@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use uis_cli::jwt_flags::{claim_conflict, parse_claim_arg, parse_duration};
 use uis_cli::{ClusterArgs, LocatorArgs};
 use uis_ops::Failure;
-use uis_ops::app::validate_app;
+use uis_ops::app::validate_existing_app;
 use uis_ops::mint::{
     self, CapabilityChoice, Lifetime, MintError, RoleClaim, SecretSource, TokenOptions,
 };
@@ -186,7 +186,7 @@ fn run(mut args: Args) -> anyhow::Result<i32> {
     let Some(app) = args.app.clone() else {
         return Err(Failure::usage("give APP, e.g. `uis-jwt-mint railway --role anon`").into());
     };
-    validate_app(&app)?;
+    validate_existing_app(&app)?;
     let opts = token_options(&args)?;
     if let Some(aud) = &args.aud
         && aud.is_empty()

@@ -31,6 +31,56 @@ pub fn validate_app(name: &str) -> Result<(), Failure> {
     }
 }
 
+/// The rule for an app that exists already, made by `./uis configure
+/// postgresql` (whose app and database names are `[A-Za-z0-9_-]+`, always
+/// quoted) or by the suite, as shown in errors. Every command takes such a
+/// name; [`APP_RULE`] stays the rule for an app the suite creates
+/// (`uis db configure` of a new app), so the SQL and Kubernetes names it
+/// derives never need quoting or mapping. Documented in
+/// docs/reference/names.md.
+pub const EXISTING_APP_RULE: &str = "^[A-Za-z0-9_-]{1,63}$";
+
+/// Checks an app name against [`EXISTING_APP_RULE`] (and that it holds a
+/// letter or digit, so [`kube_name`] is not empty): the check of every
+/// command before it looks the app up. The error (exit 2) names both
+/// rules and a valid example.
+///
+/// Errors: phase `usage` (exit 2).
+pub fn validate_existing_app(name: &str) -> Result<(), Failure> {
+    let ok = fits(
+        name,
+        63,
+        |c| c.is_ascii_alphanumeric() || c == '_' || c == '-',
+        |c| c.is_ascii_alphanumeric() || c == '_' || c == '-',
+    ) && name.chars().any(|c| c.is_ascii_alphanumeric());
+    if ok {
+        Ok(())
+    } else {
+        Err(Failure::usage(format!(
+            "invalid APP {:?}: app names must match {EXISTING_APP_RULE} with a letter or digit (an app `./uis configure postgresql` made, such as `Atlas_T`), and {APP_RULE} for an app the suite creates, e.g. `railway` or `my-shop`",
+            name
+        )))
+    }
+}
+
+/// The form of an app name in Kubernetes object names and label values
+/// (DNS-1123: lowercase letters, digits and '-', starting and ending with
+/// a letter or digit): lowercase, `_` as `-`, leading and trailing `-`
+/// dropped. `railway` -> `railway`, `Atlas_T` -> `atlas-t`. The identity
+/// for every [`APP_RULE`] name. Two apps may map to the same form
+/// (`Atlas_T` and `atlas-t`); the credential store refuses the second
+/// (`uis_kube::store::read`), since it records the app's own name.
+///
+/// Used for the store Secret `uis-db-<kube_name>`, PostgREST's
+/// `<kube_name>-postgrest` objects, the default URL prefix
+/// `api-<kube_name>` and the `app.kubernetes.io/instance` label.
+pub fn kube_name(app: &str) -> String {
+    app.to_ascii_lowercase()
+        .replace('_', "-")
+        .trim_matches('-')
+        .to_string()
+}
+
 /// Whether `s` is 1 to `max` bytes, starts with a character `first`
 /// accepts and holds only characters `rest` accepts: the shape of every
 /// name rule here.
@@ -190,14 +240,15 @@ pub fn parse_host_port(field: &str, value: &str) -> Result<(String, u16), Failur
 
 /// The labels every Kubernetes object the suite writes carries
 /// (docs/reference/credential-store.md): `app.kubernetes.io/managed-by: uis` and
-/// `app.kubernetes.io/instance: <app>`.
+/// `app.kubernetes.io/instance: <app>` (the app's [`kube_name`]: a label
+/// value takes no `_` at either end).
 pub fn uis_labels(app: &str) -> std::collections::BTreeMap<String, String> {
     std::collections::BTreeMap::from([
         (
             "app.kubernetes.io/managed-by".to_string(),
             "uis".to_string(),
         ),
-        ("app.kubernetes.io/instance".to_string(), app.to_string()),
+        ("app.kubernetes.io/instance".to_string(), kube_name(app)),
     ])
 }
 
@@ -271,6 +322,36 @@ mod tests {
             assert_eq!(e.code, 2);
             assert!(e.detail.contains(APP_RULE), "{}", e.detail);
         }
+    }
+
+    #[test]
+    fn existing_app_names_and_their_kubernetes_form() {
+        for (app, kube) in [
+            ("railway", "railway"),
+            ("my-shop", "my-shop"),
+            ("Atlas_T", "atlas-t"),
+            ("atlas-t", "atlas-t"),
+            ("_x_", "x"),
+            ("1app", "1app"),
+            (&"A".repeat(63), &"a".repeat(63)),
+        ] {
+            assert!(validate_existing_app(app).is_ok(), "{app}");
+            assert_eq!(kube_name(app), kube, "{app}");
+            assert!(
+                validate_object_prefix("k", &kube_name(app)).is_ok(),
+                "{app}"
+            );
+        }
+        for bad in ["", "-", "_-_", "a b", "a.b", "a\"b", "ø", &"a".repeat(64)] {
+            let e = validate_existing_app(bad).unwrap_err();
+            assert_eq!(e.code, 2);
+            assert!(e.detail.contains(EXISTING_APP_RULE), "{}", e.detail);
+            assert!(e.detail.contains(APP_RULE), "{}", e.detail);
+        }
+        assert_eq!(
+            uis_labels("Atlas_T")["app.kubernetes.io/instance"],
+            "atlas-t"
+        );
     }
 
     #[test]

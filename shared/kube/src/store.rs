@@ -41,6 +41,12 @@ pub struct AppRecord {
     /// by `--rotate`.
     #[serde(default)]
     pub url_secrets: Vec<String>,
+    /// The `--with-roles FILE.sql` role specs applied, in order: each
+    /// file's content hash and the roles it created (also in
+    /// `created_roles`); a re-run with the same content does not run it
+    /// again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub role_specs: Vec<RoleSpecRecord>,
     /// Passwords by role name; stored as separate keys, never in `app.json`.
     #[serde(skip)]
     pub passwords: BTreeMap<String, String>,
@@ -48,6 +54,18 @@ pub struct AppRecord {
     /// (see [`adopt`]), that Secret as `NS/NAME`; never stored.
     #[serde(skip)]
     pub adopted_from: Option<String>,
+}
+
+/// A role spec `uis db configure --with-roles FILE.sql` ran.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct RoleSpecRecord {
+    /// The path as given.
+    pub file: String,
+    /// SHA-256 of its content, lowercase hex.
+    pub sha256: String,
+    /// The roles it created (absent before it ran).
+    #[serde(default)]
+    pub roles: Vec<String>,
 }
 
 /// The default name of a role kind for an app: `railway_authenticator`,
@@ -82,9 +100,11 @@ pub fn secret_value(namespace: &str, secret: &str, key: &str, bytes: &[u8]) -> S
     trimmed.to_string()
 }
 
-/// The store Secret's name for an app.
+/// The store Secret's name for an app: `uis-db-<kube name>`, the app's
+/// name lowercased with `_` as `-` ([`uis_core::app::kube_name`]):
+/// `uis-db-railway`, `uis-db-atlas-t` for `Atlas_T`.
 pub fn secret_name(app: &str) -> String {
-    format!("uis-db-{app}")
+    format!("uis-db-{}", uis_core::app::kube_name(app))
 }
 
 impl AppRecord {
@@ -157,6 +177,11 @@ impl AppRecord {
 }
 
 /// Reads an app's record, `None` when the app was never configured.
+///
+/// Errors: phase `cluster` for API failures; `store` when the record does
+/// not parse; `validate` when the Secret holds another app whose name maps
+/// to the same Kubernetes name (`Atlas_T` and `atlas-t` both use
+/// `uis-db-atlas-t`): the two cannot both be configured.
 pub async fn read(
     cluster: &Cluster,
     namespace: &str,
@@ -165,9 +190,37 @@ pub async fn read(
     let api: Api<Secret> = Api::namespaced(cluster.client.clone(), namespace);
     let what = format!("reading Secret {namespace}/{}", secret_name(app));
     match cluster.call(&what, api.get_opt(&secret_name(app))).await? {
-        Some(s) => AppRecord::from_secret(&s).map(Some),
+        Some(s) => {
+            let rec = AppRecord::from_secret(&s)?;
+            check_same_app(namespace, app, &rec)?;
+            Ok(Some(rec))
+        }
         None => Ok(None),
     }
+}
+
+/// The record in `uis-db-<kube name>` is `app`'s, not another app's with
+/// the same Kubernetes name.
+///
+/// Errors: phase `validate`, naming both apps and the shared name.
+pub fn check_same_app(namespace: &str, app: &str, rec: &AppRecord) -> Result<(), Failure> {
+    if rec.app.is_empty() || rec.app == app {
+        return Ok(());
+    }
+    Err(Failure::new(
+        Phase::Validate,
+        format!(
+            "app {app:?} and app {:?} map to the same Kubernetes names (lowercase, '_' as '-': {:?}), and Secret {namespace}/{} already holds {:?} (nothing was changed)",
+            rec.app,
+            uis_core::app::kube_name(app),
+            secret_name(app),
+            rec.app
+        ),
+    )
+    .hint(format!(
+        "use the configured app, `{}`; two apps whose names differ only in case or '_'/'-' cannot both be configured",
+        rec.app
+    )))
 }
 
 /// Writes (server-side apply, field manager `uis`) an app's record.
@@ -203,15 +256,27 @@ pub async fn list(cluster: &Cluster, namespace: &str) -> Result<Vec<String>, Fai
             api.list(&ListParams::default().labels(STORE_SELECTOR)),
         )
         .await?;
+    // The app's own name is in app.json (the instance label holds its
+    // Kubernetes form, `atlas-t` for `Atlas_T`); the label for a record
+    // that does not parse.
     let mut apps: Vec<String> = list
         .items
         .iter()
         .filter_map(|s| {
-            s.metadata
-                .labels
-                .as_ref()?
-                .get("app.kubernetes.io/instance")
-                .cloned()
+            let from_record = s
+                .data
+                .as_ref()
+                .and_then(|d| d.get("app.json"))
+                .and_then(|j| serde_json::from_slice::<AppRecord>(&j.0).ok())
+                .map(|r| r.app)
+                .filter(|a| !a.is_empty());
+            from_record.or_else(|| {
+                s.metadata
+                    .labels
+                    .as_ref()?
+                    .get("app.kubernetes.io/instance")
+                    .cloned()
+            })
         })
         .collect();
     apps.sort();

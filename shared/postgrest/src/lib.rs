@@ -83,9 +83,30 @@ pub fn prometheus_annotations() -> [(&'static str, &'static str); 3] {
     ]
 }
 
-/// `<app>-postgrest`: the name of the Secret, Deployment, Service and IngressRoute.
+/// `<app>-postgrest`: the name of the Secret, Deployment, Service and
+/// IngressRoute, with the app's Kubernetes form
+/// ([`uis_core::app::kube_name`]: `Atlas_T` -> `atlas-t-postgrest`).
 pub fn name(app: &str) -> String {
-    format!("{app}-postgrest")
+    format!("{}-postgrest", uis_core::app::kube_name(app))
+}
+
+/// The longest Kubernetes form of an app name that [`name`] fits a
+/// Service name with (a DNS-1123 label: at most 63).
+pub const MAX_KUBE_APP: usize = 63 - "-postgrest".len();
+
+/// Checks that the app's objects can be named: the Service
+/// `<kube name>-postgrest` is a DNS label of at most 63 characters.
+///
+/// Errors: phase `usage` (exit 2) naming the name and the limit.
+pub fn check_app_name(app: &str) -> Result<(), uis_core::Failure> {
+    let kube = uis_core::app::kube_name(app);
+    if kube.len() > MAX_KUBE_APP {
+        return Err(uis_core::Failure::usage(format!(
+            "invalid APP {app:?}: PostgREST's Service would be named {:?}, longer than the 63 characters of a Kubernetes Service name; apps with PostgREST have at most {MAX_KUBE_APP} characters",
+            name(app)
+        )));
+    }
+    Ok(())
 }
 
 /// The labels of every object: the suite's own ([`uis_core::app::uis_labels`])
@@ -103,7 +124,10 @@ fn selector(app: &str) -> BTreeMap<String, String> {
             "app.kubernetes.io/name".to_string(),
             "postgrest".to_string(),
         ),
-        ("app.kubernetes.io/instance".to_string(), app.to_string()),
+        (
+            "app.kubernetes.io/instance".to_string(),
+            uis_core::app::kube_name(app),
+        ),
     ])
 }
 
@@ -528,10 +552,11 @@ pub struct PublicRoute {
 
 impl PublicRoute {
     /// The route `uis postgrest deploy` makes without `--url-prefix`:
-    /// `api-<app>` (uis-conventions.md).
+    /// `api-<app>` (uis-conventions.md), with the app's Kubernetes form
+    /// (a host name is lowercase: `Atlas_T` -> `api-atlas-t`).
     pub fn default_for(app: &str) -> PublicRoute {
         PublicRoute {
-            prefix: format!("api-{app}"),
+            prefix: format!("api-{}", uis_core::app::kube_name(app)),
         }
     }
 

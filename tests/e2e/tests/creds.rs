@@ -173,7 +173,16 @@ fn admin_url_through_the_tunnel_runs_a_query() {
 fn bad_app_names_are_usage_errors() {
     let env = Env::new();
     let long = "a".repeat(64);
-    for bad in ["Railway", "my app", "a;b", "a'b", "../x", "", long.as_str()] {
+    // `Railway` is a name UIS allows (an existing app): looked up, not refused.
+    for bad in [
+        "Rail.way",
+        "my app",
+        "a;b",
+        "a'b",
+        "../x",
+        "",
+        long.as_str(),
+    ] {
         let out = env.run("uis-db-creds", &[bad]);
         out.expect_code(2);
         assert!(

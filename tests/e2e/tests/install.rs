@@ -127,6 +127,36 @@ fn install_use_and_uninstall() {
                 .is_file()
         );
     }
+    // The bash file UIS's CLI sources (docs/integration/uis.md), as
+    // shipped, not executable (it is sourced), and working from there: a
+    // bash that sources the installed copy runs the installed programs.
+    let sourced = prefix.join("share/uis-suite/uis-suite.bash");
+    assert_eq!(
+        std::fs::read(&sourced).expect("share/uis-suite/uis-suite.bash installed"),
+        std::fs::read(root().join("contrib/uis/uis-suite.bash")).unwrap(),
+        "the installed file is contrib/uis/uis-suite.bash"
+    );
+    let mode = std::fs::metadata(&sourced).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644, "sourced, not run: {mode:o}");
+    let out = output(in_prefix(&bin, &home, "bash").args([
+        "-c",
+        "set -eu; . \"$1\"; uis_suite_run db creds --help; uis_suite_commands",
+        "bash",
+        sourced.to_str().unwrap(),
+    ]));
+    out.ok();
+    assert!(out.stdout.contains("Usage: uis-db-creds"), "{}", out.stdout);
+    assert!(
+        out.stdout.lines().any(|l| l == "db configure"),
+        "uis_suite_commands lists the installed programs:\n{}",
+        out.stdout
+    );
+    let out = install_sh(&["--prefix", p, "--from", from.to_str().unwrap()]);
+    assert!(
+        out.stderr.contains("share/uis-suite/uis-suite.bash"),
+        "install.sh names where the file went:\n{}",
+        out.stderr
+    );
     let installed = files_under(&prefix);
 
     // Re-running is safe and installs the same set.
@@ -343,9 +373,13 @@ fn dispatch_passes_arguments_stdin_exit_codes_and_signals_through() {
     std::fs::remove_file(plugins.join("uis-zz-sleep")).unwrap();
 
     // The suite's own binary (beside uis): exit codes and stdin pass through.
-    let out = output(&mut run(&["db", "creds", "Bad"]));
+    let out = output(&mut run(&["db", "creds", "Bad.app"]));
     out.expect_code(2);
-    assert!(out.stderr.contains("invalid APP \"Bad\""), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("invalid APP \"Bad.app\""),
+        "{}",
+        out.stderr
+    );
     let mut child = run(&["db", "creds"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -356,11 +390,11 @@ fn dispatch_passes_arguments_stdin_exit_codes_and_signals_through() {
         .stdin
         .take()
         .unwrap()
-        .write_all(b"{\"app\":\"Bad\"}\n")
+        .write_all(b"{\"app\":\"Bad.app\"}\n")
         .unwrap();
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(2), "piped JSON reached uis-db-creds");
-    assert!(String::from_utf8_lossy(&o.stderr).contains("invalid APP \"Bad\""));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("invalid APP \"Bad.app\""));
 
     // Third-party programs on PATH are listed too.
     let out = output(&mut run(&["help"]));

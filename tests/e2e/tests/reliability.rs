@@ -88,6 +88,7 @@ impl Cx {
 }
 
 const APP_RULE: &str = "^[a-z][a-z0-9-]{0,40}$";
+const EXISTING_APP_RULE: &str = "^[A-Za-z0-9_-]{1,63}$";
 const NAME_RULE: &str = "^[a-z_][a-z0-9_]{0,62}$";
 
 /// The bad names tried wherever a name is read.

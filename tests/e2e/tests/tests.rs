@@ -39,6 +39,7 @@ mod railway;
 mod rbac;
 mod reliability;
 mod rotation;
+mod role_spec;
 mod sandbox;
 mod seed;
 mod sql_files;
@@ -46,6 +47,7 @@ mod terminal;
 mod try_it;
 mod tutorial;
 mod tutorial_investigation;
+mod uis_names;
 mod uis_today;
 
 /// Every `tests/*.rs` file is a module of this binary (a file missing from

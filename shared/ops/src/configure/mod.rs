@@ -11,6 +11,7 @@
 pub mod plan;
 pub mod purge;
 pub mod restart;
+pub mod role_spec;
 
 use crate::pg::lock::{self, LockKey};
 use crate::pg::provision;
@@ -20,7 +21,9 @@ use k8s_openapi::api::core::v1::Secret;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use uis_core::Failure;
-use uis_core::app::{validate_app, validate_ident, validate_new_name, validate_object_prefix};
+use uis_core::app::{
+    validate_app, validate_existing_app, validate_ident, validate_new_name, validate_object_prefix,
+};
 use uis_core::output::{note, warn};
 use uis_kube::store::{self, AppRecord};
 
@@ -47,6 +50,8 @@ pub struct Options {
     pub roles: PostgrestRoles,
     /// Create the readonly role (`--with-roles readonly`).
     pub readonly: bool,
+    /// `--with-roles FILE.sql`: a role spec run as the admin ([`role_spec`]).
+    pub role_spec: Option<role_spec::RoleSpec>,
     /// Also write Secret `PREFIX-db` with DATABASE_URL in a namespace.
     pub url_secret: Option<UrlSecret>,
     /// `--owner-createrole` (Some(true)) or `--no-owner-createrole`
@@ -201,6 +206,10 @@ pub struct Configured {
     pub admin: AdminUsed,
     /// The statements run, as shown.
     pub changes: Vec<String>,
+    /// `--with-roles FILE.sql`: whether it ran and each role's password
+    /// (issued, kept...), never the password itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_spec: Option<role_spec::SpecReport>,
     /// Workloads that read the old password (`deployment/NAME -n NS`,
     /// `statefulset/...`, `cronjob/...`): they must restart.
     pub restart: Vec<String>,
@@ -216,7 +225,9 @@ pub struct Configured {
 /// or `--purge` without `--yes`.
 pub fn validate(opts: &Options) -> Result<(), Failure> {
     let app = &opts.app;
-    validate_app(app)?;
+    // Any app UIS allows here; the stricter rule for a new app is checked
+    // in `run`, once the catalog says whether the app exists.
+    validate_existing_app(app)?;
     if opts.purge && !opts.yes {
         return Err(Failure::usage(format!(
             "--purge drops database and roles of {app:?} for good; nothing was changed"
@@ -270,7 +281,7 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         return purge::run(session, &mut pg, &app, existing, opts.dry_run);
     }
 
-    let desired = plan::desired(opts, existing.as_ref())?;
+    let mut desired = plan::desired(opts, existing.as_ref())?;
     // Validate against the catalog and the other apps before any change.
     let others: Vec<AppRecord> = session
         .block_on(store::read_all(&cluster, &ns))?
@@ -279,7 +290,33 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         .collect();
     // Who the admin is and the server's version (one query, reused).
     let acting = provision::acting(&mut pg)?;
-    let found = plan::validate(&mut pg, &acting, &desired, &others, existing.as_ref())?;
+    let mut found = plan::validate(&mut pg, &acting, &desired, &others, existing.as_ref())?;
+    // An app `./uis configure postgresql` made (its owner role exists, it
+    // is not in the store): its database is the one its Secret's
+    // DATABASE_URL names (`atlas-t`), not the default `<role>_db`, unless
+    // --database or --owner say otherwise.
+    if existing.is_none()
+        && found.owner.is_some()
+        && opts.database.is_none()
+        && opts.owner.is_none()
+        && let Some(adopted) = session.block_on(store::adopt(&cluster, &ns, &app))?
+        && adopted.database != desired.database
+    {
+        desired = plan::desired(
+            &Options {
+                database: Some(adopted.database),
+                ..opts.clone()
+            },
+            None,
+        )?;
+        found = plan::validate(&mut pg, &acting, &desired, &others, None)?;
+    }
+    if existing.is_none() && found.owner.is_none() {
+        // A new app: the suite creates its names, so the stricter rule
+        // (docs/reference/names.md). An app whose owner role exists (one
+        // `./uis configure postgresql` made, `Atlas_T`) keeps its name.
+        validate_app(&app)?;
+    }
     if found.database_owner.is_none() {
         // The suite creates it: the stricter rule.
         validate_new_name("--database", &desired.database)?;
@@ -377,22 +414,36 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
     let store_secret = format!("{ns}/{}", store::secret_name(&app));
 
     if opts.dry_run {
+        let mut shown: Vec<ShownStep> = steps
+            .iter()
+            .map(|s| ShownStep {
+                database: s.database.clone().unwrap_or_else(|| "postgres".into()),
+                sql: s.shown.clone(),
+            })
+            .collect();
+        let spec_runs = opts
+            .role_spec
+            .as_ref()
+            .filter(|spec| !role_spec::already_applied(&rec, spec));
+        if let Some(spec) = spec_runs {
+            shown.push(ShownStep {
+                database: db.clone(),
+                sql: format!(
+                    "\\i {} -- as the admin, in one transaction; the LOGIN roles it creates get issued, stored passwords",
+                    spec.name
+                ),
+            });
+        }
         return Ok(Report::DryRun(DryRun {
             status: "dry_run",
             app,
             database: db,
-            sql: steps.iter().map(|s| s.shown.clone()).collect(),
+            sql: shown.iter().map(|s| s.sql.clone()).collect(),
             store: StoreChange {
                 secret: store_secret,
-                would_change: store_changed,
+                would_change: store_changed || spec_runs.is_some(),
             },
-            steps: steps
-                .iter()
-                .map(|s| ShownStep {
-                    database: s.database.clone().unwrap_or_else(|| "postgres".into()),
-                    sql: s.shown.clone(),
-                })
-                .collect(),
+            steps: shown,
         }));
     }
 
@@ -454,6 +505,34 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         warn(n);
     }
 
+    // What a failure of --with-roles FILE or --init-file removes: on the
+    // create path, the database and the roles this run created.
+    let created_db = steps.iter().any(|s| s.sql.starts_with("CREATE DATABASE "));
+    let undo = Undo {
+        app: &app,
+        ns: &ns,
+        db: &db,
+        owner: &desired.owner,
+        created_db,
+        existing: existing.as_ref(),
+    };
+
+    // --with-roles FILE.sql, as the admin, in the app's database.
+    let mut spec_report = None;
+    let mut created_roles = plan.created.clone();
+    if let Some(spec) = &opts.role_spec {
+        let mut write = |s: &mut Session, r: &AppRecord| s.block_on(store::write(&cluster, &ns, r));
+        match role_spec::apply(session, &mut pg, &db, spec, &mut rec, &mut write) {
+            Ok(a) => {
+                created_roles.extend(a.created_now);
+                spec_report = Some(a.report);
+            }
+            Err(e) => {
+                return Err(undo.run(session, &mut pg, &cluster, &created_roles, e));
+            }
+        }
+    }
+
     // --init-file, as the owner, in the app's database.
     let mut init_applied = false;
     if let Some(init) = &opts.init {
@@ -463,50 +542,12 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
             database: db.clone(),
         };
         if let Err(e) = run_init(session, &login, init) {
-            let created_db = steps.iter().any(|s| s.sql.starts_with("CREATE DATABASE "));
-            let mut undo = Vec::new();
-            if created_db {
-                undo.push(provision::Step::new(
-                    None,
-                    format!(
-                        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                        uis_core::app::quote_ident(&db)
-                    ),
-                ));
-            }
-            for r in plan.created.iter().rev() {
-                undo.push(provision::Step::new(
-                    None,
-                    format!("DROP ROLE IF EXISTS {}", uis_core::app::quote_ident(r)),
-                ));
-            }
-            let mut connect = |d: &str| session.connect_admin(d, APPLICATION);
-            let undone = provision::run(&undo, &mut pg, &mut connect);
-            // The store goes only when everything in it was made by this run
-            // (a password set on an existing role must stay kept).
-            if existing.is_none() && created_db && plan.created.contains(&desired.owner) {
-                let _ = session.block_on(cluster.delete::<Secret>(&ns, &store::secret_name(&app)));
-            } else if let Some(old) = &existing {
-                let _ = session.block_on(store::write(&cluster, &ns, old));
-            }
-            let what = if created_db {
-                format!(
-                    "; the database {db} and the roles this run created ({}) were removed",
-                    plan.created.join(", ")
-                )
-            } else {
-                String::new()
-            };
-            let mut f = Failure::new(
+            let f = Failure::new(
                 uis_core::error::Phase::Sql,
-                format!("--init-file {}: {}{what}", init.name, e.detail),
+                format!("--init-file {}: {}", init.name, e.detail),
             )
             .hint("fix the file and run the same command again (init files run on every run: keep them idempotent)");
-            if let Err(u) = undone {
-                f.detail
-                    .push_str(&format!("; removing them failed too: {}", u.detail));
-            }
-            return Err(f);
+            return Err(undo.run(session, &mut pg, &cluster, &created_roles, f));
         }
         init_applied = true;
         note(format!(
@@ -567,8 +608,17 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         ));
     }
 
-    let db_created = steps.iter().any(|s| s.sql.starts_with("CREATE DATABASE "));
-    let status = if steps.is_empty() && !store_changed {
+    let db_created = created_db;
+    let spec_changed = spec_report.as_ref().is_some_and(|r| {
+        r.applied
+            || r.roles.iter().any(|x| {
+                matches!(
+                    x.password,
+                    role_spec::PasswordAction::Issued | role_spec::PasswordAction::SetAgain
+                )
+            })
+    });
+    let status = if steps.is_empty() && !store_changed && !spec_changed {
         "already_configured"
     } else {
         "ok"
@@ -648,6 +698,7 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
             retrieve: "uis db creds --admin",
         },
         changes: steps.iter().map(|s| s.shown.clone()).collect(),
+        role_spec: spec_report,
         restart,
         restart_unchecked,
         next_steps: vec![
@@ -678,6 +729,73 @@ fn url_secret_object(app: &str, name: &str, url: &str) -> Secret {
     secret.metadata.name = Some(name.to_string());
     secret.metadata.labels = Some(uis_core::app::uis_labels(app));
     secret
+/// Undoing a failed run's creations (`--with-roles FILE`, `--init-file`):
+/// on the create path the database goes; the roles this run created go;
+/// the store goes when everything in it was made by this run, else the
+/// record before the run is written back.
+struct Undo<'a> {
+    app: &'a str,
+    ns: &'a str,
+    db: &'a str,
+    owner: &'a str,
+    created_db: bool,
+    existing: Option<&'a AppRecord>,
+}
+
+impl Undo<'_> {
+    /// Undoes, and returns `failure` with what was removed (and what could
+    /// not be) added to its detail.
+    fn run(
+        &self,
+        session: &mut Session,
+        pg: &mut postgres::Client,
+        cluster: &uis_kube::cluster::Cluster,
+        created_roles: &[String],
+        mut failure: Failure,
+    ) -> Failure {
+        let db = self.db;
+        let mut undo = Vec::new();
+        if self.created_db {
+            undo.push(provision::Step::new(
+                None,
+                format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    uis_core::app::quote_ident(db)
+                ),
+            ));
+        }
+        for r in created_roles.iter().rev() {
+            undo.push(provision::Step::new(
+                None,
+                format!("DROP ROLE IF EXISTS {}", uis_core::app::quote_ident(r)),
+            ));
+        }
+        let mut connect = |d: &str| session.connect_admin(d, APPLICATION);
+        let undone = provision::run(&undo, pg, &mut connect);
+        // The store goes only when everything in it was made by this run
+        // (a password set on an existing role must stay kept).
+        if self.existing.is_none()
+            && self.created_db
+            && created_roles.iter().any(|r| r == self.owner)
+        {
+            let _ =
+                session.block_on(cluster.delete::<Secret>(self.ns, &store::secret_name(self.app)));
+        } else if let Some(old) = self.existing {
+            let _ = session.block_on(store::write(cluster, self.ns, old));
+        }
+        if self.created_db {
+            failure.detail.push_str(&format!(
+                "; the database {db} and the roles this run created ({}) were removed",
+                created_roles.join(", ")
+            ));
+        }
+        if let Err(u) = undone {
+            failure
+                .detail
+                .push_str(&format!("; removing them failed too: {}", u.detail));
+        }
+        failure
+    }
 }
 
 fn merge_unique(into: &mut Vec<String>, more: &[String]) {

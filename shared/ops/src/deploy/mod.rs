@@ -29,7 +29,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
 use uis_core::Failure;
-use uis_core::app::{RoleKind, validate_app, validate_ident, validate_new_name};
+use uis_core::app::{RoleKind, validate_existing_app, validate_ident, validate_new_name};
 use uis_core::error::Phase;
 use uis_core::output::{note, warn};
 use uis_kube::store;
@@ -157,7 +157,8 @@ pub struct Deployed {
 /// `--yes`.
 pub fn validate(opts: &Options) -> Result<(), Failure> {
     let app = &opts.app;
-    validate_app(app)?;
+    validate_existing_app(app)?;
+    pgrst::check_app_name(app)?;
     if opts.purge && !opts.yes {
         return Err(Failure::usage(format!(
             "--purge drops the PostgREST roles and Secret of {app:?}; nothing was changed"
@@ -299,7 +300,7 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         .clone()
         .or_else(|| recorded.as_ref().map(|r| r.url_prefix.clone()))
         .or_else(|| live.url_prefix.clone())
-        .unwrap_or_else(|| format!("api-{app}"));
+        .unwrap_or_else(|| pgrst::PublicRoute::default_for(&app).prefix);
     let image = opts
         .image
         .clone()

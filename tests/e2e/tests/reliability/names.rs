@@ -30,10 +30,31 @@ fn rows(cx: &Cx) -> Vec<Row> {
             ("uis-jwt-mint", vec![n, "--role", "web_anon"]),
             ("uis-db-doctor", vec![n]),
         ];
+        // A name UIS allows (`Shop`, `1app`) is looked up: not configured
+        // here. `uis-db-configure` of such a new app refuses it with the
+        // stricter rule of the names the suite creates (docs/reference/names.md).
+        let uis_allows = name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            && !name.is_empty()
+            && name.len() <= 63;
         for (bin, args) in per_bin {
-            rows.push(Row::check(
-                Case::bad(format!("APP: {what}"), bin, &args).says(&["invalid APP", APP_RULE]),
-            ));
+            let case = Case::bad(format!("APP: {what}"), bin, &args);
+            rows.push(match (uis_allows, bin) {
+                (true, "uis-db-configure") => Row::check(case.says(&["invalid APP", APP_RULE])),
+                // doctor reports it as its failing `database` check, in
+                // its JSON on stdout, with the fix.
+                (true, "uis-db-doctor") => Row::custom(
+                    case.code(1)
+                        .says(&["is not configured", "uis db configure"]),
+                    doctor_not_configured,
+                ),
+                (true, "uis-jwt-mint") => {
+                    Row::check(case.code(1).says(&["is not deployed", "hint:"]))
+                }
+                (true, _) => Row::check(case.code(1).says(&["is not configured", "hint:"])),
+                (false, _) => Row::check(case.says(&["invalid APP", EXISTING_APP_RULE])),
+            });
         }
     }
     // Names the suite creates.
@@ -286,3 +307,31 @@ table!(
     creds_pg_namespace_a_path,
     creds_pg_service_uppercase,
 );
+
+/// `uis-db-doctor APP` of an app that is not configured: exit 1, the
+/// `database` check fails naming the fix, nothing changes.
+fn doctor_not_configured(env: &Env, case: &Case) {
+    let before = uis_e2e::reliability::snapshot(env);
+    let args: Vec<&str> = case.args.iter().map(String::as_str).collect();
+    let out = env.run(&case.bin, &args);
+    out.expect_code(case.code);
+    let j = out.json();
+    let db = j["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "database")
+        .cloned()
+        .unwrap_or_else(|| panic!("a database check: {j}"));
+    assert_eq!(db["status"], "fail", "{j}");
+    let message = db["message"].as_str().unwrap_or_default();
+    let fix = db["fix"].as_str().unwrap_or_default();
+    for (text, part) in [(message, &case.says[0]), (fix, &case.says[1])] {
+        assert!(text.contains(part.as_str()), "{part:?} in {j}");
+    }
+    assert_eq!(fix, format!("uis db configure {}", case.args[0]));
+    let after = uis_e2e::reliability::snapshot(env);
+    assert_eq!(before.cluster, after.cluster, "the cluster changed");
+    assert_eq!(before.catalog, after.catalog, "the database changed");
+    uis_e2e::assert_no_known_secret(&case.bin, &out.stderr);
+}
