@@ -112,6 +112,13 @@ fn explain_connect(e: &postgres::Error, tls: &tls::Tls, login: &Login, via: &str
             )
             .hint(wanted);
         }
+        if db.code().code() == "28000" && db.message().contains("certificate") {
+            return Failure::new(
+                Phase::Connect,
+                format!("PostgreSQL refused {:?}: {}", login.user, db.message()),
+            )
+            .hint("pg_hba asks for a client certificate (method cert): give it with --sslcert FILE --sslkey FILE (PGSSLCERT, PGSSLKEY), its CN the role's name");
+        }
         let (detail, hint) = match db.code().code() {
             "28P01" => (
                 format!("password authentication failed for role {:?}", login.user),
