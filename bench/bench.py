@@ -7,6 +7,13 @@
 # and writes docs/benchmarks.md. Every process it starts is stopped by PID
 # before it returns.
 #
+# The TLS rows (issue 22) turn `ssl = on` in the sandbox's server (a
+# self-signed certificate made with the openssl CLI) after the plain rows,
+# and time sslmode=require, direct and through the tunnel: against psql with
+# the same sslmode, and against the suite itself with sslmode=disable (the
+# cost of TLS). BENCH_ONLY=tls runs only those and prints them, without
+# rewriting docs/benchmarks.md.
+#
 # `bench.py --sizes` only measures the binaries' size and rewrites that
 # section of docs/benchmarks.md (bench/run with BENCH_ONLY=sizes).
 import base64
@@ -42,7 +49,8 @@ CREDS_RUNS = 20 if not SMALL else 5
 LATENCY_MS = 2
 # Which sections to run (BENCH_ROWS=ab: only a. and b.); a partial run prints
 # its table and leaves docs/benchmarks.md alone.
-ROWS = ENV.get("BENCH_ROWS", "abcde")
+ALL_ROWS = "abcdefghi"
+ROWS = ENV.get("BENCH_ROWS", ALL_ROWS)
 
 started = []  # Popen objects to stop at the end
 
@@ -220,12 +228,14 @@ def drop_db(name):
     admin_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def timed(argv, label, rss=False):
-    """Run argv; return (seconds, peak RSS in KiB or None). Fails loudly."""
+def timed(argv, label, rss=False, env=None):
+    """Run argv (with `env` added to the environment); return (seconds,
+    peak RSS in KiB or None). Fails loudly."""
     if rss:
         argv = [os.environ.get("BENCH_GNU_TIME", "/usr/bin/time"), "-v"] + argv
+    full_env = dict(os.environ, **(env or {}))
     t0 = time.perf_counter()
-    r = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    r = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=full_env)
     dt = time.perf_counter() - t0
     if r.returncode != 0:
         raise SystemExit(f"bench: {label} failed ({r.returncode}): {' '.join(argv)}\n{r.stderr[-3000:]}")
@@ -252,22 +262,109 @@ def psql_argv(db, files, port):
     return argv
 
 
-def compare(files, direct, tunnel_port, label):
+def compare(files, direct, tunnel_port, label, sslmode=None):
     """Median seconds of RUNS (TUNNEL_RUNS through the tunnel) runs each
-    side, a fresh database per run; the sides alternate so drift hits both."""
+    side, a fresh database per run; the sides alternate so drift hits both.
+    With `sslmode`, both sides get it (PGSSLMODE: the suite reads it as
+    libpq does)."""
     ours, theirs = [], []
     runs = RUNS if direct else TUNNEL_RUNS
+    env = {"PGSSLMODE": sslmode} if sslmode else None
     for i in range(runs):
         db = fresh_db()
-        ours.append(timed(uis_psql_argv(db, files, direct), f"uis-db-psql {label}")[0])
+        ours.append(timed(uis_psql_argv(db, files, direct), f"uis-db-psql {label}", env=env)[0])
         drop_db(db)
         db = fresh_db()
-        theirs.append(timed(psql_argv(db, files, PGPORT if direct else tunnel_port), f"psql {label}")[0])
+        theirs.append(timed(psql_argv(db, files, PGPORT if direct else tunnel_port), f"psql {label}", env=env)[0])
         drop_db(db)
         log(f"{label} run {i + 1}/{runs}: uis-db-psql {ours[-1]:.2f}s, psql {theirs[-1]:.2f}s, ratio {ours[-1] / theirs[-1]:.3f}")
     ratios = [o / t for o, t in zip(ours, theirs)]
     log(f"{label}: median ratio {statistics.median(ours) / statistics.median(theirs):.3f}, per-run ratios {min(ratios):.3f}..{max(ratios):.3f}")
     return statistics.median(ours), statistics.median(theirs)
+
+
+def compare_sslmodes(files, direct, label, a="require", b="disable"):
+    """The suite against itself: median seconds with sslmode `a` and with
+    `b`, alternating, a fresh database per run."""
+    with_a, with_b = [], []
+    runs = RUNS if direct else TUNNEL_RUNS
+    for i in range(runs):
+        for mode, acc in ((a, with_a), (b, with_b)):
+            db = fresh_db()
+            acc.append(timed(uis_psql_argv(db, files, direct), f"uis-db-psql {label} {mode}", env={"PGSSLMODE": mode})[0])
+            drop_db(db)
+        log(f"{label} run {i + 1}/{runs}: sslmode {a} {with_a[-1]:.2f}s, {b} {with_b[-1]:.2f}s")
+    return statistics.median(with_a), statistics.median(with_b)
+
+
+def enable_tls():
+    """ssl = on in the sandbox's server with a self-signed certificate
+    (openssl CLI, P-256) in WORK, owned by the server's OS user; reloads and
+    checks that a psql with sslmode=require is encrypted."""
+    crt, key = os.path.join(WORK, "server.crt"), os.path.join(WORK, "server.key")
+    r = subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-keyout", key, "-out", crt, "-days", "2", "-subj", "/CN=localhost"],
+        capture_output=True, text=True,
+    )
+    if r.returncode != 0:
+        raise SystemExit(f"bench: openssl req: {r.stderr}")
+    os.chmod(key, 0o600)
+    os.chmod(crt, 0o644)
+    if os.geteuid() == 0:
+        import pwd
+        pw = pwd.getpwnam("postgres")
+        for f in (crt, key):
+            os.chown(f, pw.pw_uid, pw.pw_gid)
+    admin_sql(f"ALTER SYSTEM SET ssl_cert_file = '{crt}'")
+    admin_sql(f"ALTER SYSTEM SET ssl_key_file = '{key}'")
+    admin_sql("ALTER SYSTEM SET ssl = on")
+    admin_sql("SELECT pg_reload_conf()")
+    for _ in range(100):
+        r = subprocess.run(
+            ["psql", "-X", "-At", "-h", "127.0.0.1", "-p", PGPORT, "-U", "postgres", "-d", "postgres",
+             "-c", "select ssl from pg_stat_ssl where pid = pg_backend_pid()"],
+            capture_output=True, text=True, env=dict(os.environ, PGSSLMODE="require"),
+        )
+        if r.returncode == 0 and r.stdout.strip() == "t":
+            log("ssl = on in the sandbox's server")
+            return
+        time.sleep(0.1)
+    raise SystemExit(f"bench: ssl did not turn on: {r.stderr}")
+
+
+def disable_tls():
+    admin_sql("ALTER SYSTEM RESET ssl")
+    admin_sql("SELECT pg_reload_conf()")
+
+
+def tls_rows(cases, ratio_row):
+    """The TLS rows: COPY-heavy and statement-heavy with sslmode=require,
+    direct and through the tunnel, against psql with the same sslmode
+    (<= 1.0x) and against the suite with sslmode=disable (<= 1.1x)."""
+    tls_cases = [c for c in cases if c[0].startswith(("COPY", "statement"))]
+    enable_tls()
+    try:
+        set_latency(0)
+        for name, files in tls_cases:
+            ours, theirs = compare(files, True, None, f"direct TLS {name}", sslmode="require")
+            ratio_row("f. direct, sslmode=require, vs psql sslmode=require", name, ours, theirs, "<= 1.0x")
+            with_tls, without = compare_sslmodes(files, True, f"direct {name}")
+            ratio_row("g. direct, TLS cost: uis sslmode=require vs disable", name, with_tls, without, "<= 1.1x")
+        set_latency(LATENCY_MS)
+        try:
+            port = start_tunnel()
+            for name, files in tls_cases:
+                ours, theirs = compare(files, False, port, f"tunnel TLS {name}", sslmode="require")
+                target = "<= 0.2x (5x faster)" if name.startswith("statement") else "<= 1.0x"
+                ratio_row(f"h. tunnel +{LATENCY_MS} ms/frame, sslmode=require, vs psql sslmode=require via uis-db-tunnel", name, ours, theirs, target)
+                with_tls, without = compare_sslmodes(files, False, f"tunnel {name}")
+                ratio_row(f"i. tunnel +{LATENCY_MS} ms/frame, TLS cost: uis sslmode=require vs disable", name, with_tls, without, "<= 1.1x")
+        finally:
+            stop_all()
+            set_latency(0)
+    finally:
+        disable_tls()
 
 
 def standin_curl_args():
@@ -396,6 +493,13 @@ def main():
         ratio = ours / theirs
         results.append((section, name, f"{ours:.3f} s", f"{theirs:.3f} s", f"{ratio:.2f}x", target, ratio))
 
+    if ENV.get("BENCH_ONLY") == "tls":
+        tls_rows(cases, ratio_row)
+        print("| Benchmark | Input | uis | other | Ratio | Target |\n|---|---|---|---|---|---|")
+        for section, name, ours, theirs, ratio, target, _ in results:
+            print(f"| {section} | {name} | {ours} | {theirs} | {ratio} | {target} |")
+        return
+
     set_latency(0)
     for name, files in cases if "a" in ROWS else []:
         ours, theirs = compare(files, True, None, f"direct {name}")
@@ -414,6 +518,8 @@ def main():
             stop_all()
             set_latency(0)
 
+    if any(r in ROWS for r in "fghi"):
+        tls_rows(cases, ratio_row)
     if "c" in ROWS:
         if SMALL:
             big, big_name = f_copy, f"COPY-heavy ({mb:.0f} MB; BENCH_SMALL: no 1 GB file)"
@@ -457,6 +563,8 @@ def write_table(results):
             met = value <= 0.2
         elif target.startswith("<= 0.5x"):
             met = value <= 0.5
+        elif target.startswith("<= 1.1x"):
+            met = value <= 1.1
         elif target.startswith("< 64") or target.startswith("< 60"):
             met = value < 1.0
         else:
@@ -465,7 +573,7 @@ def write_table(results):
         body += f"| {section} | {name} | {ours} | {theirs} | {ratio} | {target} | {'yes' if met else 'no'} |\n"
     table = header + body
     print(table)
-    if ROWS != "abcde":
+    if ROWS != ALL_ROWS:
         log(f"BENCH_ROWS={ROWS}: a partial run; {OUT_MD} is left as it is")
         return
 
@@ -502,6 +610,10 @@ Notes:
   construction.
 - The machine may be shared (other builds running): single runs
   (`BENCH_RUNS=1`) of a second or less are noisy; trust medians of 5.
+- f.-i. run with `ssl = on` in the server (a self-signed P-256
+  certificate) and `PGSSLMODE=require` for both sides; g. and i. compare
+  the suite with itself at `sslmode=disable` on the same server (the
+  cost of TLS, target at most 10%).
 - d. is `uis-db-creds --admin` against
   `kubectl get secret urbalurba-secrets -o jsonpath='{{.data.PGPASSWORD}}' | base64 -d`
   with a fresh `--cache-dir` per kubectl run (cold discovery cache).

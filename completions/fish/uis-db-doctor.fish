@@ -9,6 +9,17 @@ complete -c uis-db-doctor -l pg-superuser -d 'Name of the PostgreSQL superuser' 
 complete -c uis-db-doctor -l admin-secrets -d 'Secrets holding the superuser password, tried in order, as SECRET/KEY[,SECRET/KEY...]' -r
 complete -c uis-db-doctor -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
 complete -c uis-db-doctor -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
+complete -c uis-db-doctor -l sslmode -d 'TLS to PostgreSQL as libpq\'s sslmode: disable, allow, prefer (default), require, verify-ca, verify-full' -r -f -a "disable\t''
+allow\t''
+prefer\t''
+require\t''
+verify-ca\t''
+verify-full\t''"
+complete -c uis-db-doctor -l sslrootcert -d 'PEM file of the CA certificate(s) that signed the server\'s, or `system` for the system\'s trusted roots (default: ~/.postgresql/root.crt if it exists)' -r
+complete -c uis-db-doctor -l sslrootcert-secret -d 'Read the CA certificate from a Secret: [NS/]NAME[/KEY], key ca.crt by default (CloudNativePG: CLUSTER-ca)' -r
+complete -c uis-db-doctor -l sslcert -d 'PEM client certificate to send (default: ~/.postgresql/postgresql.crt if it exists)' -r -F
+complete -c uis-db-doctor -l sslkey -d 'PEM private key of --sslcert (default: ~/.postgresql/postgresql.key)' -r -F
+complete -c uis-db-doctor -l tls-server-name -d 'The name the server certificate must carry for verify-full, and the SNI (default: the --direct host; through the port-forward SERVICE.NAMESPACE.svc.cluster.local)' -r
 complete -c uis-db-doctor -l json -d 'Print JSON even on a terminal'
 complete -c uis-db-doctor -l server -d 'Check the server only, no app: the cluster, the superuser\'s Secret and login (`uis postgresql verify`)'
 complete -c uis-db-doctor -s h -l help -d 'Print help (see more with \'--help\')'

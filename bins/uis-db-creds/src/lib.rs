@@ -120,6 +120,19 @@ fn run(args: Args) -> anyhow::Result<i32> {
     };
     let found = creds::run(&mut session, &opts)?;
     let format = args.format.map(Format::from).unwrap_or(Format::Json);
+    if format == Format::Pgpass && !found.tls.entries().is_empty() {
+        // A pgpass line has host:port:database:user:password only.
+        let vars: Vec<String> = found
+            .tls
+            .entries()
+            .iter()
+            .map(|(_, env, v)| format!("{env}={}", uis_ops::creds::shell_quote(v)))
+            .collect();
+        output::note(format!(
+            "uis: a pgpass line cannot carry TLS settings; set them for libpq with {}",
+            vars.join(" ")
+        ));
+    }
     let text = if format == Format::Json && tty {
         format!("{:#}\n", found.to_json())
     } else {

@@ -136,6 +136,106 @@ pub struct LocatorArgs {
         hide_env_values = true
     )]
     pub direct: Option<String>,
+    #[command(flatten)]
+    pub tls: TlsArgs,
+}
+
+/// TLS to PostgreSQL, with libpq's names, values and variables (libpq docs
+/// 34.1.2 "Parameter Key Words" and 34.19 "SSL Support"): `--sslmode`
+/// (`PGSSLMODE`), `--sslrootcert` (`PGSSLROOTCERT`), `--sslcert`
+/// (`PGSSLCERT`), `--sslkey` (`PGSSLKEY`); plus where the CA may come from
+/// in the cluster and the name to check through the port-forward.
+#[derive(Args, Debug, Clone, Default)]
+pub struct TlsArgs {
+    /// TLS to PostgreSQL as libpq's sslmode: disable, allow, prefer (default), require, verify-ca, verify-full
+    #[arg(
+        long,
+        global = true,
+        value_name = "MODE",
+        value_parser = ssl_mode_parser(),
+        env = "PGSSLMODE",
+        hide_env_values = true
+    )]
+    pub sslmode: Option<uis_core::tls::SslMode>,
+    /// PEM file of the CA certificate(s) that signed the server's, or `system` for the system's trusted roots (default: ~/.postgresql/root.crt if it exists)
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "PGSSLROOTCERT",
+        hide_env_values = true,
+        conflicts_with = "sslrootcert_secret"
+    )]
+    pub sslrootcert: Option<String>,
+    /// Read the CA certificate from a Secret: [NS/]NAME[/KEY], key ca.crt by default (CloudNativePG: CLUSTER-ca)
+    #[arg(
+        long,
+        global = true,
+        value_name = "[NS/]NAME[/KEY]",
+        value_parser = secret_ref,
+        env = "UIS_SSLROOTCERT_SECRET",
+        hide_env_values = true
+    )]
+    pub sslrootcert_secret: Option<uis_core::tls::SecretRef>,
+    /// PEM client certificate to send (default: ~/.postgresql/postgresql.crt if it exists)
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "PGSSLCERT",
+        hide_env_values = true
+    )]
+    pub sslcert: Option<PathBuf>,
+    /// PEM private key of --sslcert (default: ~/.postgresql/postgresql.key)
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "PGSSLKEY",
+        hide_env_values = true
+    )]
+    pub sslkey: Option<PathBuf>,
+    /// The name the server certificate must carry for verify-full, and the SNI (default: the --direct host; through the port-forward SERVICE.NAMESPACE.svc.cluster.local)
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME",
+        env = "UIS_TLS_SERVER_NAME",
+        hide_env_values = true
+    )]
+    pub tls_server_name: Option<String>,
+}
+
+impl TlsArgs {
+    /// The settings these flags describe.
+    pub fn options(&self) -> uis_core::tls::TlsOptions {
+        uis_core::tls::TlsOptions {
+            mode: self.sslmode,
+            root_cert: self
+                .sslrootcert
+                .as_deref()
+                .map(uis_core::tls::RootCert::parse),
+            root_cert_secret: self.sslrootcert_secret.clone(),
+            client_cert: self.sslcert.clone(),
+            client_key: self.sslkey.clone(),
+            server_name: self.tls_server_name.clone(),
+        }
+    }
+}
+
+/// A clap value parser for libpq's sslmode values, listing them for help
+/// and completions.
+pub fn ssl_mode_parser() -> impl clap::builder::TypedValueParser<Value = uis_core::tls::SslMode> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(uis_core::tls::SslMode::ALL.map(|m| m.as_str()))
+        .map(|s| uis_core::tls::SslMode::parse(&s).expect("one of the possible values"))
+}
+
+/// A clap value parser for `[NS/]NAME[/KEY]`.
+///
+/// Errors: the accepted shapes with an example, for clap to show.
+pub fn secret_ref(s: &str) -> Result<uis_core::tls::SecretRef, String> {
+    uis_core::tls::SecretRef::parse(s)
 }
 
 impl ClusterArgs {
@@ -188,6 +288,7 @@ impl LocatorArgs {
                 .as_deref()
                 .map(|d| parse_host_port("--direct", d))
                 .transpose()?,
+            tls: a.tls.options(),
         })
     }
 }
@@ -203,6 +304,7 @@ impl Default for LocatorArgs {
             admin_secrets: "urbalurba-secrets/PGPASSWORD,postgresql/postgres-password".into(),
             local_address: "localhost:35432".into(),
             direct: None,
+            tls: TlsArgs::default(),
         }
     }
 }

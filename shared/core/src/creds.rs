@@ -39,7 +39,81 @@ pub struct Creds {
     pub cluster: (String, u16),
     /// Where the password came from.
     pub source: String,
+    /// The TLS settings asked for (flags or `PGSSL*`), carried by every
+    /// format that can; empty when none was given (libpq's defaults).
+    pub tls: TlsParams,
 }
+
+/// The libpq TLS keywords a credential carries: only those given, so a
+/// login with libpq's defaults (`sslmode=prefer`) prints no `sslmode`, as
+/// psql users write URLs, and one with `--sslmode verify-full
+/// --sslrootcert ca.crt` prints both. Values are libpq's (the paths as
+/// given).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsParams {
+    pub sslmode: Option<crate::tls::SslMode>,
+    /// A file path or `system`.
+    pub sslrootcert: Option<String>,
+    pub sslcert: Option<String>,
+    pub sslkey: Option<String>,
+}
+
+impl TlsParams {
+    /// What `opts` asked for. A CA read from a Secret has no path a tool
+    /// could use, so it is left out (see docs/security.md).
+    pub fn from_options(opts: &crate::tls::TlsOptions) -> TlsParams {
+        use crate::tls::RootCert;
+        TlsParams {
+            sslmode: opts.mode,
+            sslrootcert: match &opts.root_cert {
+                Some(RootCert::File(p)) => Some(p.display().to_string()),
+                Some(RootCert::System) => Some("system".into()),
+                _ => None,
+            },
+            sslcert: opts.client_cert.as_ref().map(|p| p.display().to_string()),
+            sslkey: opts.client_key.as_ref().map(|p| p.display().to_string()),
+        }
+    }
+
+    /// (libpq keyword, environment variable, value) for each given.
+    pub fn entries(&self) -> Vec<(&'static str, &'static str, String)> {
+        let mut v = Vec::new();
+        if let Some(m) = self.sslmode {
+            v.push(("sslmode", "PGSSLMODE", m.as_str().to_string()));
+        }
+        for (kw, env, val) in [
+            ("sslrootcert", "PGSSLROOTCERT", &self.sslrootcert),
+            ("sslcert", "PGSSLCERT", &self.sslcert),
+            ("sslkey", "PGSSLKEY", &self.sslkey),
+        ] {
+            if let Some(val) = val {
+                v.push((kw, env, val.clone()));
+            }
+        }
+        v
+    }
+
+    /// `?k=v&...` for a URL (values percent-encoded), empty when none.
+    fn query(&self, keys: &[&str]) -> String {
+        let pairs: Vec<String> = self
+            .entries()
+            .into_iter()
+            .filter(|(k, _, _)| keys.contains(k))
+            .map(|(k, _, v)| format!("{k}={}", utf8_percent_encode(&v, COMPONENT)))
+            .collect();
+        if pairs.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", pairs.join("&"))
+        }
+    }
+}
+
+/// Every libpq TLS keyword (URL query parameters libpq accepts).
+const LIBPQ_TLS_KEYS: &[&str] = &["sslmode", "sslrootcert", "sslcert", "sslkey"];
+/// Those pgjdbc reads the same way (its `sslcert`/`sslkey` want a DER
+/// PKCS#8 key by default, so they are left out: docs/security.md).
+const JDBC_TLS_KEYS: &[&str] = &["sslmode", "sslrootcert"];
 
 /// `postgresql://user:password@host:port/db`, percent-encoded (F9), an
 /// IPv6 host in brackets (`[::1]:35432`), as RFC 3986 and every URL reader
@@ -164,15 +238,17 @@ impl Creds {
         (h.as_str(), *p)
     }
 
-    /// The URL for the local or the in-cluster address.
+    /// The URL for the local or the in-cluster address, with the TLS
+    /// keywords given as query parameters (`?sslmode=verify-full&...`).
     pub fn url(&self, in_cluster: bool) -> String {
         let (h, p) = self.addr(in_cluster);
-        url(&self.username, &self.password, h, p, &self.database)
+        url(&self.username, &self.password, h, p, &self.database) + &self.tls.query(LIBPQ_TLS_KEYS)
     }
 
     /// UIS's configure JSON shape, plus `app`, `role` and `source`.
+    /// The TLS keywords given are added at the top (`"sslmode": ...`).
     pub fn to_json(&self) -> serde_json::Value {
-        json!({
+        let mut v = json!({
             "app": self.app,
             "role": self.role,
             "username": self.username,
@@ -181,7 +257,11 @@ impl Creds {
             "local": {"host": self.local.0, "port": self.local.1, "database_url": self.url(false)},
             "cluster": {"host": self.cluster.0, "port": self.cluster.1, "database_url": self.url(true)},
             "source": self.source,
-        })
+        });
+        for (k, _, val) in self.tls.entries() {
+            v[k] = json!(val);
+        }
+        v
     }
 
     /// The text `--format` prints (with a trailing newline).
@@ -198,7 +278,7 @@ impl Creds {
             // `export`, so `eval "$(uis db creds APP --format env)"` hands
             // the variables to the programs run next (psql reads PG*).
             Format::Env => {
-                let vars = [
+                let mut vars = vec![
                     ("DATABASE_URL", self.url(in_cluster)),
                     ("PGHOST", h.to_string()),
                     ("PGPORT", p.to_string()),
@@ -206,17 +286,23 @@ impl Creds {
                     ("PGUSER", self.username.clone()),
                     ("PGPASSWORD", self.password.clone()),
                 ];
+                vars.extend(self.tls.entries().into_iter().map(|(_, env, v)| (env, v)));
                 vars.iter()
                     .map(|(k, v)| format!("export {k}={}\n", shell_quote(v)))
                     .collect()
             }
             Format::Libpq => format!(
-                "host={} port={} dbname={} user={} password={}\n",
+                "host={} port={} dbname={} user={} password={}{}\n",
                 libpq_quote(h),
                 p,
                 libpq_quote(&self.database),
                 libpq_quote(&self.username),
-                libpq_quote(&self.password)
+                libpq_quote(&self.password),
+                self.tls
+                    .entries()
+                    .iter()
+                    .map(|(k, _, v)| format!(" {k}={}", libpq_quote(v)))
+                    .collect::<String>()
             ),
             Format::Pgpass => {
                 let port = p.to_string();
@@ -232,12 +318,13 @@ impl Creds {
                 line
             }
             Format::Jdbc => format!(
-                "jdbc:postgresql://{}:{}/{}?user={}&password={}\n",
+                "jdbc:postgresql://{}:{}/{}?user={}&password={}{}\n",
                 url_host(h),
                 p,
                 utf8_percent_encode(&self.database, COMPONENT),
                 utf8_percent_encode(&self.username, COMPONENT),
-                utf8_percent_encode(&self.password, COMPONENT)
+                utf8_percent_encode(&self.password, COMPONENT),
+                self.tls.query(JDBC_TLS_KEYS).replacen('?', "&", 1)
             ),
         })
     }
@@ -283,7 +370,53 @@ mod tests {
             local: ("localhost".into(), 35432),
             cluster: ("postgresql.default.svc.cluster.local".into(), 5432),
             source: "test".into(),
+            tls: TlsParams::default(),
         }
+    }
+
+    #[test]
+    fn tls_keywords_only_when_given() {
+        let mut c = sample("pw");
+        for f in [Format::Url, Format::Env, Format::Libpq, Format::Jdbc] {
+            assert!(!c.render(f, false).unwrap().contains("ssl"), "{f:?}");
+        }
+        assert!(c.to_json().get("sslmode").is_none());
+        c.tls = TlsParams {
+            sslmode: Some(crate::tls::SslMode::VerifyFull),
+            sslrootcert: Some("/etc/ca dir/ca.crt".into()),
+            sslcert: None,
+            sslkey: None,
+        };
+        let url = c.render(Format::Url, true).unwrap();
+        assert!(
+            url.ends_with(
+                "/railway_db?sslmode=verify-full&sslrootcert=%2Fetc%2Fca%20dir%2Fca.crt\n"
+            ),
+            "{url}"
+        );
+        assert_eq!(parse_url(url.trim()).unwrap().database, "railway_db");
+        let env = c.render(Format::Env, false).unwrap();
+        assert!(env.contains("export PGSSLMODE=verify-full\n"), "{env}");
+        assert!(
+            env.contains("export PGSSLROOTCERT='/etc/ca dir/ca.crt'\n"),
+            "{env}"
+        );
+        let libpq = c.render(Format::Libpq, false).unwrap();
+        assert!(
+            libpq.ends_with(" sslmode=verify-full sslrootcert='/etc/ca dir/ca.crt'\n"),
+            "{libpq}"
+        );
+        let jdbc = c.render(Format::Jdbc, false).unwrap();
+        assert!(
+            jdbc.contains("&password=pw&sslmode=verify-full&sslrootcert="),
+            "{jdbc}"
+        );
+        assert_eq!(c.to_json()["sslmode"], "verify-full");
+        // pgpass has no field for it: the line is unchanged.
+        assert_eq!(
+            c.render(Format::Pgpass, false).unwrap(),
+            sample("pw").render(Format::Pgpass, false).unwrap()
+        );
     }
 
     #[test]

@@ -13,5 +13,6 @@ pub mod dotenv;
 pub mod error;
 pub mod output;
 pub mod secret;
+pub mod tls;
 
 pub use error::Failure;

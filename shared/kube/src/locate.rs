@@ -27,6 +27,8 @@ pub struct Locator {
     pub local: (String, u16),
     /// Connect straight here instead of port-forwarding.
     pub direct: Option<(String, u16)>,
+    /// TLS to PostgreSQL (libpq's sslmode and friends).
+    pub tls: uis_core::tls::TlsOptions,
 }
 
 /// The superuser's login and where its password came from.

@@ -7,7 +7,7 @@
 
 use crate::session::{Session, Who};
 use uis_core::Failure;
-pub use uis_core::creds::{Creds, Format};
+pub use uis_core::creds::{Creds, Format, TlsParams, shell_quote};
 
 /// What `uis-db-creds` was asked for.
 #[derive(Debug, Clone, Default)]
@@ -57,5 +57,6 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Creds, Failure> {
         local: loc.local.clone(),
         cluster: (loc.cluster_host(), loc.port),
         source: found.source,
+        tls: TlsParams::from_options(&loc.tls),
     })
 }

@@ -18,7 +18,7 @@ use uis_core::Failure;
 use uis_core::app::quote_ident;
 use uis_core::error::Phase;
 use uis_core::output::note;
-use uis_script::{self as script, PgConnector, Runner, Source, Variables};
+use uis_script::{self as script, Runner, Source, Variables};
 
 /// What `uis-db-psql` was asked to run, and how.
 pub struct Options {
@@ -98,7 +98,7 @@ pub fn run(session: &mut Session, mut opts: Options) -> Result<i32, Failure> {
             .ok()
             .filter(|e| !e.is_empty()),
     };
-    let mut runner = Runner::new(client, Box::new(PgConnector::new(config)), options)
+    let mut runner = Runner::new(client, Box::new(session.script_connector(config)?), options)
         .with_notices(notices)
         // --jwt opened PostgREST's transaction: statements may be batched in it.
         .caller_transaction(context.is_some());
@@ -274,8 +274,12 @@ fn interactive_psql(session: &mut Session, login: &Login) -> Result<i32, Failure
             session.via(),
             login.user
         ));
+        let tls = session.tls()?;
+        let opts = session.tls_options()?;
+        let libpq = crate::pg::tls::libpq_env(&opts, tls.server_name(), &ep.host)?;
         let status = std::process::Command::new(psql)
             .env("PGHOST", &ep.host)
+            .envs(libpq.vars.iter().map(|(k, v)| (k, v)))
             .env("PGPORT", ep.port.to_string())
             .env("PGUSER", &login.user)
             .env("PGDATABASE", &login.database)
@@ -283,6 +287,7 @@ fn interactive_psql(session: &mut Session, login: &Login) -> Result<i32, Failure
             .env("PGAPPNAME", "uis-db-psql")
             .status()
             .map_err(|e| Failure::new(Phase::Internal, e.to_string()))?;
+        drop(libpq);
         return Ok(status.code().unwrap_or(1));
     }
     if session.locator.direct.is_some() {

@@ -8,6 +8,7 @@
 //! the `postgres` crate's rule (its `Client` runs its own runtime): never create, use or drop a `postgres::Client` inside
 //! `block_on`).
 
+use crate::pg::tls::{Tls, TlsState};
 use crate::pg::{Endpoint, Login};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -59,6 +60,11 @@ pub struct Session {
     /// Print each port-forward failure on stderr as it happens (the
     /// tunnel command; others explain a failed connection instead).
     pub report_forward_errors: bool,
+    /// The TLS setup, made with the first endpoint (see [`Session::tls`]),
+    /// and the options it was made from (the Secret's CA read).
+    tls: Option<(Tls, uis_core::tls::TlsOptions)>,
+    /// What TLS the last connection got.
+    tls_state: std::sync::Mutex<Option<TlsState>>,
 }
 
 impl Session {
@@ -80,6 +86,8 @@ impl Session {
             admin: None,
             tunnel: None,
             report_forward_errors: false,
+            tls: None,
+            tls_state: std::sync::Mutex::new(None),
         })
     }
 
@@ -153,7 +161,10 @@ impl Session {
     }
 
     /// Like [`Session::endpoint`], with the tunnel listening on `bind`.
+    /// Makes the TLS setup too ([`Session::tls`]), so a bad TLS flag fails
+    /// before anything connects.
     pub fn endpoint_on(&mut self, bind: SocketAddr) -> Result<Endpoint, Failure> {
+        self.tls()?;
         if let Some((host, port)) = &self.locator.direct {
             return Ok(Endpoint {
                 host: host.clone(),
@@ -176,6 +187,57 @@ impl Session {
             host: t.addr().ip().to_string(),
             port: t.addr().port(),
         })
+    }
+
+    /// The TLS setup of every connection, made on first use from
+    /// `locator.tls` (change that before the first connection to set a CA
+    /// or server name found elsewhere): the CA read from
+    /// `--sslrootcert-secret` when given, and the name `verify-full` checks
+    /// (and SNI): `--tls-server-name`, else the `--direct` host, else the
+    /// Service's in-cluster name ([`Locator::cluster_host`]), since through
+    /// the port-forward the address is 127.0.0.1 but the certificate names
+    /// the Service.
+    ///
+    /// Errors: see [`Tls::new`] and [`crate::pg::tls::root_cert_from_secret`].
+    pub fn tls(&mut self) -> Result<Tls, Failure> {
+        Ok(self.tls_setup()?.0)
+    }
+
+    /// The TLS options in effect: `locator.tls` with the CA of
+    /// `--sslrootcert-secret` read (for handing to psql as libpq settings).
+    ///
+    /// Errors: as [`Session::tls`].
+    pub fn tls_options(&mut self) -> Result<uis_core::tls::TlsOptions, Failure> {
+        Ok(self.tls_setup()?.1)
+    }
+
+    fn tls_setup(&mut self) -> Result<(Tls, uis_core::tls::TlsOptions), Failure> {
+        if let Some(t) = &self.tls {
+            return Ok(t.clone());
+        }
+        let mut opts = self.locator.tls.clone();
+        if let Some(r) = opts.root_cert_secret.clone()
+            && opts.root_cert.is_none()
+        {
+            let cluster = self.cluster()?;
+            let ns = self.locator.namespace.clone();
+            let root = self
+                .rt
+                .block_on(crate::pg::tls::root_cert_from_secret(&cluster, &ns, &r))?;
+            opts.root_cert = Some(root);
+        }
+        let default_name = match &self.locator.direct {
+            Some((host, _)) => host.clone(),
+            None => self.locator.cluster_host(),
+        };
+        let tls = Tls::new(&opts, &default_name)?;
+        self.tls = Some((tls.clone(), opts.clone()));
+        Ok((tls, opts))
+    }
+
+    /// What TLS the last successful connection got (`None` before one).
+    pub fn tls_state(&self) -> Option<TlsState> {
+        self.tls_state.lock().ok().and_then(|s| s.clone())
     }
 
     /// Resolves with the reason once the tunnel gave up because the pod
@@ -218,17 +280,40 @@ impl Session {
         config: &postgres::Config,
         login: &Login,
     ) -> Result<postgres::Client, Failure> {
-        crate::pg::connect_config(config, login, &self.via()).map_err(|mut f| {
-            // Exit 2 is a connection that never reached PostgreSQL (not a
-            // refusal by the server): the port-forward may know why.
-            if f.code == 2
-                && let Some((t, _)) = &self.tunnel
-                && let Some(pf) = t.last_error()
-            {
-                f.detail = format!("{}; {pf}", f.detail);
-            }
-            f
-        })
+        let Some((tls, _)) = &self.tls else {
+            return Err(Failure::new(
+                Phase::Internal,
+                "connect_config before endpoint: the TLS setup is made with the endpoint",
+            ));
+        };
+        let (client, state) =
+            crate::pg::connect_config(config, tls, login, &self.via()).map_err(|mut f| {
+                // Exit 2 is a connection that never reached PostgreSQL (not a
+                // refusal by the server): the port-forward may know why.
+                if f.code == 2
+                    && let Some((t, _)) = &self.tunnel
+                    && let Some(pf) = t.last_error()
+                {
+                    f.detail = format!("{}; {pf}", f.detail);
+                }
+                f
+            })?;
+        if let Ok(mut s) = self.tls_state.lock() {
+            *s = Some(state);
+        }
+        Ok(client)
+    }
+
+    /// A [`uis_script::PgConnector`] for `\connect` in scripts, with the
+    /// session's TLS (call after [`Session::endpoint`]).
+    pub fn script_connector(
+        &mut self,
+        config: postgres::Config,
+    ) -> Result<uis_script::PgConnector, Failure> {
+        let tls = self.tls()?;
+        Ok(uis_script::PgConnector::with_connect(config, move |c| {
+            tls.connect(c).map(|(client, _)| client)
+        }))
     }
 
     /// A superuser connection to `database`.

@@ -44,6 +44,7 @@ mod sandbox;
 mod seed;
 mod sql_files;
 mod terminal;
+mod tls;
 mod try_it;
 mod tutorial;
 mod tutorial_investigation;

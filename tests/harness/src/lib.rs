@@ -8,6 +8,7 @@
 
 pub mod fixture;
 pub mod pg;
+pub mod tls;
 
 pub use pg::{Lease, Pg};
 

@@ -67,6 +67,9 @@ pub struct Pg {
     pub bin_dir: PathBuf,
     dir: PathBuf,
     watchdog: Mutex<Option<(Child, ChildStdin)>>,
+    /// The harness's own connections go through the Unix socket (set once
+    /// TLS is on, see `crate::tls`).
+    socket: std::sync::atomic::AtomicBool,
 }
 
 static SHARED: OnceLock<Pg> = OnceLock::new();
@@ -250,6 +253,7 @@ impl Pg {
             bin_dir: bin_dir.to_path_buf(),
             dir,
             watchdog: Mutex::new(Some((child, stdin))),
+            socket: std::sync::atomic::AtomicBool::new(false),
         };
         pg.wait_ready()?;
         // A password of this server's own, sent as a verifier.
@@ -288,14 +292,45 @@ impl Pg {
 
     /// A superuser connection to `db`, or the error.
     pub fn try_connect(&self, db: &str) -> Result<postgres::Client, postgres::Error> {
-        postgres::Config::new()
-            .host(&self.host)
-            .port(self.port)
+        let socket = self.socket.load(Ordering::Relaxed);
+        let mut c = postgres::Config::new();
+        if socket {
+            c.host_path(&self.dir);
+        } else {
+            c.host(&self.host);
+        }
+        c.port(self.port)
             .user(&self.user)
             .password(&self.password)
             .dbname(db)
             .connect_timeout(Duration::from_secs(5))
             .connect(postgres::NoTls)
+    }
+
+    /// The server's scratch directory (its Unix socket, its data directory
+    /// `data/`; deleted with the server).
+    pub(crate) fn scratch_dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Makes the harness's own connections use the Unix socket.
+    pub(crate) fn use_socket(&self) {
+        self.socket.store(true, Ordering::Relaxed);
+    }
+
+    /// Hands files the test wrote to the server's OS user (when the test
+    /// runs as root, the server runs as `postgres`); missing ones are
+    /// skipped.
+    pub(crate) fn give_to_server(&self, files: &[PathBuf]) -> Result<()> {
+        if !is_root() {
+            return Ok(());
+        }
+        let (uid, gid) = postgres_ids()?;
+        for f in files.iter().filter(|f| f.exists()) {
+            std::os::unix::fs::chown(f, Some(uid), Some(gid))
+                .with_context(|| format!("chown {}", f.display()))?;
+        }
+        Ok(())
     }
 
     /// `127.0.0.1:PORT`.

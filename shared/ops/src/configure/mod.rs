@@ -818,7 +818,7 @@ fn run_init(
     let client = session.connect_config(&config, login)?;
     let mut runner = uis_script::Runner::new(
         client,
-        Box::new(uis_script::PgConnector::new(config)),
+        Box::new(session.script_connector(config)?),
         uis_script::Options::default(),
     );
     let mut err = std::io::stderr();

@@ -209,6 +209,7 @@ fn diagnose(session: &mut Session, app: &str, r: &mut Report) -> Result<(), Fail
         return Ok(());
     };
     let mut pg = session.connect_admin("postgres", "uis-db-doctor")?;
+    tls_check(session, r);
     admin_role(&mut pg, r)?;
 
     // The database and its owner.
@@ -453,9 +454,95 @@ pub fn run_server(session: &mut Session) -> Report {
     {
         Ok(v) => {
             let via = session.via();
-            r.pass("server", "F3", format!("the superuser logs in {via}: {v}"))
+            r.pass("server", "F3", format!("the superuser logs in {via}: {v}"));
+            tls_check(session, &mut r);
         }
         Err(f) => r.fail("server", "F3", f.detail, f.hint.unwrap_or_default()),
     }
     r
+}
+
+/// `tls`: whether the last connection is encrypted, with which sslmode and
+/// whether the server's certificate was checked. Through the port-forward
+/// the bytes already travel inside the Kubernetes API's TLS, so a plain or
+/// unchecked connection there passes (saying how to check it); with
+/// `--direct` to an address other than loopback it is a warning with the
+/// fix (libpq docs 34.19.1: only verify-full protects against a server
+/// that is not the one named).
+fn tls_check(session: &Session, r: &mut Report) {
+    use crate::pg::tls::Verified;
+    let Some(t) = session.tls_state() else {
+        return;
+    };
+    let exposed = session.locator.direct.as_ref().is_some_and(|(h, _)| {
+        !(h == "localhost"
+            || h.parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback()))
+    });
+    let path_note = if session.locator.direct.is_some() {
+        "a loopback address"
+    } else {
+        "the port-forward runs inside the Kubernetes API's TLS"
+    };
+    let verify_fix = format!(
+        "check the server's certificate: --sslmode verify-full --sslrootcert CA.crt (or --sslrootcert-secret NAME[/KEY]); the certificate must name {}",
+        t.server_name
+    );
+    match (t.in_use, t.verified) {
+        (true, Verified::ChainAndName) => r.pass(
+            "tls",
+            "-",
+            format!(
+                "TLS in use ({}, sslmode {}): the server's certificate is verified, chain and name {}",
+                t.protocol.as_deref().unwrap_or("?"),
+                t.sslmode,
+                t.server_name
+            ),
+        ),
+        (true, v) => {
+            let what = if v == Verified::Chain {
+                "its chain is verified, its name is not"
+            } else {
+                "its certificate is not verified"
+            };
+            let msg = format!(
+                "TLS in use ({}, sslmode {}): {what}",
+                t.protocol.as_deref().unwrap_or("?"),
+                t.sslmode
+            );
+            if exposed {
+                r.add("tls", "-", Status::Warn, msg, Some(verify_fix));
+            } else {
+                r.pass("tls", "-", format!("{msg} ({path_note})"));
+            }
+        }
+        (false, _) => {
+            let msg = format!(
+                "no TLS to PostgreSQL (sslmode {}{})",
+                t.sslmode,
+                if t.sslmode == uis_core::tls::SslMode::Disable {
+                    ""
+                } else {
+                    "; the server offers none or refused it"
+                }
+            );
+            if exposed {
+                r.add(
+                    "tls",
+                    "-",
+                    Status::Warn,
+                    msg,
+                    Some(format!(
+                        "turn on ssl in the server and connect with --sslmode require, or better {verify_fix}"
+                    )),
+                );
+            } else {
+                r.pass(
+                    "tls",
+                    "-",
+                    format!("{msg}; {path_note}"),
+                );
+            }
+        }
+    }
 }

@@ -7,6 +7,7 @@
 pub mod hint;
 pub mod lock;
 pub mod provision;
+pub mod tls;
 
 use std::time::Duration;
 use uis_core::Failure;
@@ -43,20 +44,24 @@ pub fn connect_timeout() -> Duration {
 /// the whole handshake by [`connect_timeout`]: the client's own timeout
 /// covers only the TCP connect, and a tunnel that accepts but never answers
 /// would otherwise hang the login (the attempt is then left to die with the
-/// process). A failure that never reached PostgreSQL exits 2.
+/// process). TLS as `tls` says (libpq's sslmode rules, [`tls::Tls::connect`]).
+/// A failure that never reached PostgreSQL (a refused certificate
+/// included) exits 2.
 pub fn connect_config(
     config: &postgres::Config,
+    tls: &tls::Tls,
     login: &Login,
     via: &str,
-) -> Result<postgres::Client, Failure> {
+) -> Result<(postgres::Client, tls::TlsState), Failure> {
     let limit = connect_timeout();
     let attempt = config.clone();
+    let tls = tls.clone();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let _ = tx.send(attempt.connect(postgres::NoTls));
+        let _ = tx.send(tls.connect(&attempt).map_err(|e| (e, tls)));
     });
     match rx.recv_timeout(limit) {
-        Ok(r) => r.map_err(|e| explain_connect(&e, login, via)),
+        Ok(r) => r.map_err(|(e, tls)| explain_connect(&e, &tls, login, via)),
         Err(_) => Err(Failure::new(
             Phase::Connect,
             format!(
@@ -86,8 +91,34 @@ pub fn config(ep: &Endpoint, login: &Login, application_name: &str) -> postgres:
 }
 
 /// A one-line explanation of a failed connection.
-fn explain_connect(e: &postgres::Error, login: &Login, via: &str) -> Failure {
+fn explain_connect(e: &postgres::Error, tls: &tls::Tls, login: &Login, via: &str) -> Failure {
     if let Some(db) = e.as_db_error() {
+        // pg_hba refused the connection for its encryption (`hostssl` or
+        // `hostnossl` lines): say which sslmode to use.
+        if db.code().code() == "28000" && db.message().contains("encryption") {
+            let wanted = if db.message().contains("no encryption") {
+                "the server accepts this login only over TLS: use --sslmode prefer (the default) or require (PGSSLMODE)"
+            } else {
+                "the server accepts this login only without TLS: use --sslmode prefer (the default), allow or disable (PGSSLMODE)"
+            };
+            return Failure::new(
+                Phase::Connect,
+                format!(
+                    "PostgreSQL refused {:?} with sslmode {}: {}",
+                    login.user,
+                    tls.mode(),
+                    db.message()
+                ),
+            )
+            .hint(wanted);
+        }
+        if db.code().code() == "28000" && db.message().contains("certificate") {
+            return Failure::new(
+                Phase::Connect,
+                format!("PostgreSQL refused {:?}: {}", login.user, db.message()),
+            )
+            .hint("pg_hba asks for a client certificate (method cert): give it with --sslcert FILE --sslkey FILE (PGSSLCERT, PGSSLKEY), its CN the role's name");
+        }
         let (detail, hint) = match db.code().code() {
             "28P01" => (
                 format!("password authentication failed for role {:?}", login.user),
@@ -113,14 +144,28 @@ fn explain_connect(e: &postgres::Error, login: &Login, via: &str) -> Failure {
         let f = Failure::new(Phase::Connect, detail);
         return if hint.is_empty() { f } else { f.hint(hint) };
     }
+    let text = one_line(e);
+    let hint = if text.contains("server does not support TLS") {
+        format!(
+            "the server does not speak TLS (ssl=off) but sslmode is {}: turn TLS on in the server, or use --sslmode prefer (PGSSLMODE)",
+            tls.mode()
+        )
+    } else if text.contains("certificate") || text.contains("TLS") {
+        format!(
+            "the server's certificate was refused (sslmode {}, checked against the name {:?}): give the CA that signed it with --sslrootcert FILE or --sslrootcert-secret NAME[/KEY], the name it carries with --tls-server-name, or use --sslmode require to encrypt without checking",
+            tls.mode(),
+            tls.server_name()
+        )
+    } else {
+        "check that the database pod is running, or that --direct names an exposed address (`./uis expose postgresql`)".to_string()
+    };
     Failure::new(
         Phase::Connect,
         format!(
-            "cannot connect to PostgreSQL {via} as {:?}: {}",
-            login.user,
-            one_line(e)
+            "cannot connect to PostgreSQL {via} as {:?}: {text}",
+            login.user
         ),
     )
-    .hint("check that the database pod is running, or that --direct names an exposed address (`./uis expose postgresql`)")
+    .hint(hint)
     .code(2)
 }

@@ -23,7 +23,7 @@ use std::time::Instant;
 use uis_core::Failure;
 use uis_core::error::{Phase, exit};
 use uis_core::output::{note, stderr_is_terminal, warn};
-use uis_script::{Options as ScriptOptions, PgConnector, Runner, ScriptError, Source};
+use uis_script::{Options as ScriptOptions, Runner, ScriptError, Source};
 
 /// What `uis-db-seed` was asked to do.
 #[derive(Debug, Clone)]
@@ -225,7 +225,10 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
                 .filter(|e| !e.is_empty()),
             ..ScriptOptions::default()
         };
-        Ok(Runner::new(client, Box::new(PgConnector::new(config)), options).with_notices(notices))
+        Ok(
+            Runner::new(client, Box::new(session.script_connector(config)?), options)
+                .with_notices(notices),
+        )
     };
     let mut runner = connect(session)?;
     let mut applied = Vec::new();

@@ -79,17 +79,35 @@ where
     }
 }
 
-/// A [`Connector`] from a `postgres::Config` (without TLS): `\connect`
-/// changes its dbname/user and remembers them for the next `\connect -`.
-/// Attach a notice callback to the config (or use [`notice_channel`])
-/// before building both the first client and this connector.
+/// A [`Connector`] from a `postgres::Config`: `\connect` changes its
+/// dbname/user and remembers them for the next `\connect -`. Without TLS
+/// ([`PgConnector::new`]) or with the caller's way of connecting
+/// ([`PgConnector::with_connect`], how `uis_ops` adds TLS: this crate knows
+/// a connection, not how it is secured). Attach a notice callback to the
+/// config (or use [`notice_channel`]) before building both the first
+/// client and this connector.
 pub struct PgConnector {
     config: postgres::Config,
+    connect: ConnectFn,
 }
 
+type ConnectFn = Box<dyn FnMut(&postgres::Config) -> Result<Client, postgres::Error> + Send>;
+
 impl PgConnector {
+    /// Connects without TLS.
     pub fn new(config: postgres::Config) -> Self {
-        PgConnector { config }
+        Self::with_connect(config, |c| c.connect(postgres::NoTls))
+    }
+
+    /// Connects with `connect` (given the changed config).
+    pub fn with_connect(
+        config: postgres::Config,
+        connect: impl FnMut(&postgres::Config) -> Result<Client, postgres::Error> + Send + 'static,
+    ) -> Self {
+        PgConnector {
+            config,
+            connect: Box::new(connect),
+        }
     }
 }
 
@@ -106,7 +124,7 @@ impl Connector for PgConnector {
         if let Some(u) = user {
             config.user(u);
         }
-        let client = config.connect(postgres::NoTls)?;
+        let client = (self.connect)(&config)?;
         self.config = config;
         Ok(client)
     }
