@@ -136,6 +136,28 @@ pub struct LocatorArgs {
         hide_env_values = true
     )]
     pub direct: Option<String>,
+    /// Where PostgreSQL lives: auto (detected from the pods of the namespace), bitnami (UIS in-cluster), uis-proxied, cnpg, zalando, pgo, stackgres, or external (--direct HOST:PORT with --admin-secrets)
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME",
+        default_value = "auto",
+        value_parser = provider,
+        env = "UIS_PROVIDER",
+        hide_env_values = true
+    )]
+    pub provider: String,
+}
+
+/// A clap value parser for `--provider`: `auto` or a provider's name.
+///
+/// Errors: the names, for clap to show.
+pub fn provider(s: &str) -> Result<String, String> {
+    if s == "auto" || uis_ops::kube::provider::Provider::parse(s).is_some() {
+        Ok(s.to_string())
+    } else {
+        Err("expected auto, bitnami, uis-proxied, cnpg, zalando, pgo, stackgres or external".into())
+    }
 }
 
 impl ClusterArgs {
@@ -188,6 +210,8 @@ impl LocatorArgs {
                 .as_deref()
                 .map(|d| parse_host_port("--direct", d))
                 .transpose()?,
+            provider: uis_ops::kube::provider::Provider::parse(&a.provider),
+            ..Locator::uis_default()
         })
     }
 }
@@ -203,6 +227,7 @@ impl Default for LocatorArgs {
             admin_secrets: "urbalurba-secrets/PGPASSWORD,postgresql/postgres-password".into(),
             local_address: "localhost:35432".into(),
             direct: None,
+            provider: "auto".into(),
         }
     }
 }
