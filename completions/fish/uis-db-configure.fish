@@ -21,6 +21,14 @@ complete -c uis-db-configure -l pg-superuser -d 'Name of the PostgreSQL superuse
 complete -c uis-db-configure -l admin-secrets -d 'Secrets holding the superuser password, tried in order, as SECRET/KEY[,SECRET/KEY...]' -r
 complete -c uis-db-configure -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
 complete -c uis-db-configure -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
+complete -c uis-db-configure -l provider -d 'Where PostgreSQL lives: auto (detected from the pods of the namespace), bitnami (UIS in-cluster), uis-proxied, cnpg, zalando, pgo, stackgres, or external (--direct HOST:PORT with --admin-secrets)' -r -f -a "auto\t''
+bitnami\t''
+uis-proxied\t''
+cnpg\t''
+zalando\t''
+pgo\t''
+stackgres\t''
+external\t''"
 complete -c uis-db-configure -l owner-createrole -d 'Give the owner CREATEROLE, so role DDL (db/01-roles.sql) runs as the owner; PostgreSQL 16+ only'
 complete -c uis-db-configure -l no-owner-createrole -d 'Remove the owner\'s CREATEROLE (given by --owner-createrole)'
 complete -c uis-db-configure -l rotate -d 'Issue a new owner password and update every Secret that holds it'

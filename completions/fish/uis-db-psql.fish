@@ -18,6 +18,14 @@ complete -c uis-db-psql -l pg-superuser -d 'Name of the PostgreSQL superuser' -r
 complete -c uis-db-psql -l admin-secrets -d 'Secrets holding the superuser password, tried in order, as SECRET/KEY[,SECRET/KEY...]' -r
 complete -c uis-db-psql -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
 complete -c uis-db-psql -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
+complete -c uis-db-psql -l provider -d 'Where PostgreSQL lives: auto (detected from the pods of the namespace), bitnami (UIS in-cluster), uis-proxied, cnpg, zalando, pgo, stackgres, or external (--direct HOST:PORT with --admin-secrets)' -r -f -a "auto\t''
+bitnami\t''
+uis-proxied\t''
+cnpg\t''
+zalando\t''
+pgo\t''
+stackgres\t''
+external\t''"
 complete -c uis-db-psql -s 1 -l single-transaction -d 'Run everything in one transaction (BEGIN first, COMMIT last, ROLLBACK on error)'
 complete -c uis-db-psql -l continue-on-error -d 'Report errors and go on (psql\'s default without ON_ERROR_STOP)'
 complete -c uis-db-psql -s e -l echo -d 'Print each statement to stderr before running it'

@@ -59,6 +59,14 @@ complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_f
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l admin-secrets -d 'Secrets holding the superuser password, tried in order, as SECRET/KEY[,SECRET/KEY...]' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
+complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l provider -d 'Where PostgreSQL lives: auto (detected from the pods of the namespace), bitnami (UIS in-cluster), uis-proxied, cnpg, zalando, pgo, stackgres, or external (--direct HOST:PORT with --admin-secrets)' -r -f -a "auto\t''
+bitnami\t''
+uis-proxied\t''
+cnpg\t''
+zalando\t''
+pgo\t''
+stackgres\t''
+external\t''"
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l owner-createrole -d 'Give the owner CREATEROLE, so role DDL (db/01-roles.sql) runs as the owner; PostgreSQL 16+ only'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l no-owner-createrole -d 'Remove the owner\'s CREATEROLE (given by --owner-createrole)'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l rotate -d 'Issue a new owner password and update every Secret that holds it'
@@ -86,6 +94,14 @@ complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_f
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from creds" -l admin-secrets -d 'Secrets holding the superuser password, tried in order, as SECRET/KEY[,SECRET/KEY...]' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from creds" -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from creds" -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
+complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from creds" -l provider -d 'Where PostgreSQL lives: auto (detected from the pods of the namespace), bitnami (UIS in-cluster), uis-proxied, cnpg, zalando, pgo, stackgres, or external (--direct HOST:PORT with --admin-secrets)' -r -f -a "auto\t''
+bitnami\t''
+uis-proxied\t''
+cnpg\t''
+zalando\t''
+pgo\t''
+stackgres\t''
+external\t''"
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from creds" -l admin -d 'The PostgreSQL superuser instead of an app role'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from creds" -l cluster -d 'Use the in-cluster address (SERVICE.NAMESPACE.svc.cluster.local:5432) in url, env, libpq, pgpass and jdbc output'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from creds" -l list -d 'List the configured apps instead'
@@ -103,6 +119,14 @@ complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_f
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from doctor" -l admin-secrets -d 'Secrets holding the superuser password, tried in order, as SECRET/KEY[,SECRET/KEY...]' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from doctor" -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from doctor" -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
+complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from doctor" -l provider -d 'Where PostgreSQL lives: auto (detected from the pods of the namespace), bitnami (UIS in-cluster), uis-proxied, cnpg, zalando, pgo, stackgres, or external (--direct HOST:PORT with --admin-secrets)' -r -f -a "auto\t''
+bitnami\t''
+uis-proxied\t''
+cnpg\t''
+zalando\t''
+pgo\t''
+stackgres\t''
+external\t''"
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from doctor" -l json -d 'Print JSON even on a terminal'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from doctor" -l server -d 'Check the server only, no app: the cluster, the superuser\'s Secret and login (`uis postgresql verify`)'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from doctor" -s h -l help -d 'Print help'
@@ -127,6 +151,14 @@ complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_f
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from psql" -l admin-secrets -d 'Secrets holding the superuser password, tried in order, as SECRET/KEY[,SECRET/KEY...]' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from psql" -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from psql" -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
+complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from psql" -l provider -d 'Where PostgreSQL lives: auto (detected from the pods of the namespace), bitnami (UIS in-cluster), uis-proxied, cnpg, zalando, pgo, stackgres, or external (--direct HOST:PORT with --admin-secrets)' -r -f -a "auto\t''
+bitnami\t''
+uis-proxied\t''
+cnpg\t''
+zalando\t''
+pgo\t''
+stackgres\t''
+external\t''"
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from psql" -s 1 -l single-transaction -d 'Run everything in one transaction (BEGIN first, COMMIT last, ROLLBACK on error)'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from psql" -l continue-on-error -d 'Report errors and go on (psql\'s default without ON_ERROR_STOP)'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from psql" -s e -l echo -d 'Print each statement to stderr before running it'
@@ -147,6 +179,14 @@ complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_f
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from seed" -l admin-secrets -d 'Secrets holding the superuser password, tried in order, as SECRET/KEY[,SECRET/KEY...]' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from seed" -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from seed" -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
+complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from seed" -l provider -d 'Where PostgreSQL lives: auto (detected from the pods of the namespace), bitnami (UIS in-cluster), uis-proxied, cnpg, zalando, pgo, stackgres, or external (--direct HOST:PORT with --admin-secrets)' -r -f -a "auto\t''
+bitnami\t''
+uis-proxied\t''
+cnpg\t''
+zalando\t''
+pgo\t''
+stackgres\t''
+external\t''"
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from seed" -l dry-run -d 'Print what would be applied; change nothing'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from seed" -l status -d 'Print what is applied, pending and changed; change nothing'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from seed" -l no-wait -d 'Fail at once when another seed run of the app holds the lock'
@@ -166,6 +206,14 @@ complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_f
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from tunnel" -l admin-secrets -d 'Secrets holding the superuser password, tried in order, as SECRET/KEY[,SECRET/KEY...]' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from tunnel" -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from tunnel" -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
+complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from tunnel" -l provider -d 'Where PostgreSQL lives: auto (detected from the pods of the namespace), bitnami (UIS in-cluster), uis-proxied, cnpg, zalando, pgo, stackgres, or external (--direct HOST:PORT with --admin-secrets)' -r -f -a "auto\t''
+bitnami\t''
+uis-proxied\t''
+cnpg\t''
+zalando\t''
+pgo\t''
+stackgres\t''
+external\t''"
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from tunnel" -l admin -d 'Print the superuser\'s URL'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from tunnel" -s h -l help -d 'Print help'
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from tunnel" -s V -l version -d 'Print version'
@@ -196,6 +244,14 @@ complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_
 complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l admin-secrets -d 'Secrets holding the superuser password, tried in order, as SECRET/KEY[,SECRET/KEY...]' -r
 complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
 complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
+complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l provider -d 'Where PostgreSQL lives: auto (detected from the pods of the namespace), bitnami (UIS in-cluster), uis-proxied, cnpg, zalando, pgo, stackgres, or external (--direct HOST:PORT with --admin-secrets)' -r -f -a "auto\t''
+bitnami\t''
+uis-proxied\t''
+cnpg\t''
+zalando\t''
+pgo\t''
+stackgres\t''
+external\t''"
 complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l no-capabilities -d 'No capabilities claim, even for the authenticated role'
 complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l secret-is-base64 -d 'The --secret-file holds base64, as PGRST_JWT_SECRET_IS_BASE64=true (the decoded bytes are the key)'
 complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -s h -l help -d 'Print help'
@@ -225,6 +281,14 @@ complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subco
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l admin-secrets -d 'Secrets holding the superuser password, tried in order, as SECRET/KEY[,SECRET/KEY...]' -r
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
+complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l provider -d 'Where PostgreSQL lives: auto (detected from the pods of the namespace), bitnami (UIS in-cluster), uis-proxied, cnpg, zalando, pgo, stackgres, or external (--direct HOST:PORT with --admin-secrets)' -r -f -a "auto\t''
+bitnami\t''
+uis-proxied\t''
+cnpg\t''
+zalando\t''
+pgo\t''
+stackgres\t''
+external\t''"
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l dry-run -d 'Print the SQL and manifests; change nothing'
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l no-wait -d 'Do not wait for the Deployment to become Available'
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l rotate-jwt-secret -d 'Issue a new JWT secret (every token minted before stops working)'

@@ -142,21 +142,35 @@ pub struct LocatorArgs {
         global = true,
         value_name = "NAME",
         default_value = "auto",
-        value_parser = provider,
+        value_parser = clap::builder::PossibleValuesParser::new(PROVIDERS),
         env = "UIS_PROVIDER",
         hide_env_values = true
     )]
     pub provider: String,
 }
 
-/// A clap value parser for `--provider`: `auto` or a provider's name.
-///
-/// Errors: the names, for clap to show.
-pub fn provider(s: &str) -> Result<String, String> {
-    if s == "auto" || uis_ops::kube::provider::Provider::parse(s).is_some() {
-        Ok(s.to_string())
-    } else {
-        Err("expected auto, bitnami, uis-proxied, cnpg, zalando, pgo, stackgres or external".into())
+/// What `--provider` takes: `auto` and each
+/// [`uis_ops::kube::provider::Provider`]'s name (a test checks they agree).
+pub const PROVIDERS: [&str; 8] = [
+    "auto",
+    "bitnami",
+    "uis-proxied",
+    "cnpg",
+    "zalando",
+    "pgo",
+    "stackgres",
+    "external",
+];
+
+#[cfg(test)]
+mod provider_names {
+    #[test]
+    fn every_provider_is_a_choice() {
+        let names: Vec<&str> = uis_ops::kube::provider::Provider::ALL
+            .iter()
+            .map(|p| p.name())
+            .collect();
+        assert_eq!(&super::PROVIDERS[1..], names.as_slice());
     }
 }
 
