@@ -133,6 +133,11 @@ fn run(args: Args) -> anyhow::Result<i32> {
             vars.join(" ")
         ));
     }
+    if format == Format::Json && !tty {
+        // One line, with the provider field every JSON output carries.
+        output::print_json(&found.to_json())?;
+        return Ok(0);
+    }
     let text = if format == Format::Json && tty {
         format!("{:#}\n", found.to_json())
     } else {

@@ -136,6 +136,17 @@ pub struct LocatorArgs {
         hide_env_values = true
     )]
     pub direct: Option<String>,
+    /// Where PostgreSQL lives: auto (detected from the pods of the namespace), bitnami (UIS in-cluster), uis-proxied, cnpg, zalando, pgo, stackgres, or external (--direct HOST:PORT with --admin-secrets)
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME",
+        default_value = "auto",
+        value_parser = clap::builder::PossibleValuesParser::new(PROVIDERS),
+        env = "UIS_PROVIDER",
+        hide_env_values = true
+    )]
+    pub provider: String,
     #[command(flatten)]
     pub tls: TlsArgs,
 }
@@ -238,6 +249,31 @@ pub fn secret_ref(s: &str) -> Result<uis_core::tls::SecretRef, String> {
     uis_core::tls::SecretRef::parse(s)
 }
 
+/// What `--provider` takes: `auto` and each
+/// [`uis_ops::kube::provider::Provider`]'s name (a test checks they agree).
+pub const PROVIDERS: [&str; 8] = [
+    "auto",
+    "bitnami",
+    "uis-proxied",
+    "cnpg",
+    "zalando",
+    "pgo",
+    "stackgres",
+    "external",
+];
+
+#[cfg(test)]
+mod provider_names {
+    #[test]
+    fn every_provider_is_a_choice() {
+        let names: Vec<&str> = uis_ops::kube::provider::Provider::ALL
+            .iter()
+            .map(|p| p.name())
+            .collect();
+        assert_eq!(&super::PROVIDERS[1..], names.as_slice());
+    }
+}
+
 impl ClusterArgs {
     /// The [`ClusterConfig`] these flags describe.
     pub fn config(&self) -> ClusterConfig {
@@ -289,6 +325,8 @@ impl LocatorArgs {
                 .map(|d| parse_host_port("--direct", d))
                 .transpose()?,
             tls: a.tls.options(),
+            provider: uis_ops::kube::provider::Provider::parse(&a.provider),
+            ..Locator::uis_default()
         })
     }
 }
@@ -305,6 +343,7 @@ impl Default for LocatorArgs {
             local_address: "localhost:35432".into(),
             direct: None,
             tls: TlsArgs::default(),
+            provider: "auto".into(),
         }
     }
 }

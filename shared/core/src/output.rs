@@ -29,10 +29,29 @@ pub fn print(text: &str) -> std::io::Result<()> {
     }
 }
 
-/// One JSON value on one line of stdout.
+/// The provider this command resolved (see [`set_provider`]).
+static PROVIDER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Records which PostgreSQL provider the command used (`cnpg`, `bitnami`
+/// ...), once it is known: from then on every JSON object [`print_json`]
+/// prints carries it as a `provider` field (unless it has one), so each
+/// binary's JSON says it without each report type knowing providers.
+pub fn set_provider(name: &str) {
+    let _ = PROVIDER.set(name.to_string());
+}
+
+/// One JSON value on one line of stdout; an object gets the `provider`
+/// field of [`set_provider`] when one was set.
 ///
 /// Errors: as [`print`].
 pub fn print_json(value: &serde_json::Value) -> std::io::Result<()> {
+    if let (Some(p), Some(obj)) = (PROVIDER.get(), value.as_object())
+        && !obj.contains_key("provider")
+    {
+        let mut obj = obj.clone();
+        obj.insert("provider".into(), serde_json::Value::String(p.clone()));
+        return print(&format!("{}\n", serde_json::Value::Object(obj)));
+    }
     print(&format!("{value}\n"))
 }
 

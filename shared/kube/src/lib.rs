@@ -11,6 +11,7 @@ pub mod auth;
 pub mod cluster;
 pub mod exec;
 pub mod locate;
+pub mod provider;
 pub mod proxy;
 pub mod rollout;
 pub mod store;

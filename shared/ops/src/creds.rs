@@ -37,12 +37,14 @@ pub fn list(session: &mut Session) -> Result<Vec<String>, Failure> {
 /// when no admin Secret has the superuser password; `cluster` for API
 /// failures.
 pub fn run(session: &mut Session, opts: &Options) -> Result<Creds, Failure> {
-    let loc = session.locator.clone();
     if !opts.admin && opts.app.is_none() {
         return Err(Failure::usage(
             "give APP (e.g. `uis-db-creds railway`), or --admin for the superuser",
         ));
     }
+    // The provider resolved first: its Service is the in-cluster address.
+    session.cluster()?;
+    let loc = session.locator.clone();
     let who = match (opts.admin, &opts.role) {
         (true, _) => Who::Admin,
         (false, role) => Who::Role(role.clone().unwrap_or_else(|| "owner".into())),

@@ -97,10 +97,18 @@ impl Session {
         self.rt.block_on(f)
     }
 
-    /// The cluster client, made on first use.
+    /// The cluster client, made on first use; then the provider is
+    /// resolved ([`uis_kube::provider::resolve`]: auto-detected or as
+    /// `--provider` says), so [`Session::locator`] holds the provider's
+    /// selector, Service, port and Secrets from here on.
     pub fn cluster(&mut self) -> Result<Cluster, Failure> {
         if self.cluster.is_none() {
             let c = self.rt.block_on(Cluster::connect(&self.cluster_config))?;
+            let resolved = self
+                .rt
+                .block_on(uis_kube::provider::resolve(&self.locator, &c))?;
+            uis_core::output::set_provider(resolved.provider_name());
+            self.locator = resolved;
             self.cluster = Some(c);
         }
         Ok(self.cluster.clone().expect("set above"))
@@ -145,6 +153,23 @@ impl Session {
             return Ok(Some(rec));
         }
         let adopted = self.rt.block_on(store::adopt(&cluster, &ns, app))?;
+        if adopted.is_none()
+            && let (Some(c), Some(secret)) = (&self.locator.cluster_name, &self.locator.app_secret)
+        {
+            let from_operator = self.rt.block_on(uis_kube::provider::adopt_app_secret(
+                &cluster, &ns, c, secret, app,
+            ))?;
+            if let Some(r) = &from_operator {
+                uis_core::output::note(format!(
+                    "uis: app {app} is not in the suite's store; using the login {} keeps in Secret {ns}/{} (user {}, database {})",
+                    self.locator.provider_name(),
+                    secret.name,
+                    r.owner,
+                    r.database
+                ));
+                return Ok(from_operator);
+            }
+        }
         if let Some(r) = &adopted {
             uis_core::output::note(format!(
                 "uis: app {app} is not in the suite's store; using the login ./uis configure wrote in Secret {} (DATABASE_URL); `uis db configure {app}` adopts it",
@@ -173,7 +198,18 @@ impl Session {
         }
         if self.tunnel.is_none() {
             let cluster = self.cluster()?;
-            let pod = self.rt.block_on(self.locator.pod(&cluster))?;
+            let chosen = self.rt.block_on(self.locator.primary(&cluster))?;
+            if chosen.pods > 1 || self.locator.provider.is_some_and(|p| p.is_operator()) {
+                uis_core::output::note(format!(
+                    "uis: primary pod {}/{} ({}; {} pods with {})",
+                    self.locator.namespace,
+                    chosen.name,
+                    chosen.role,
+                    chosen.pods,
+                    self.locator.selector
+                ));
+            }
+            let pod = chosen.name;
             let ns = self.locator.namespace.clone();
             let port = self.locator.port;
             let tunnel = self.rt.block_on(async {
@@ -390,7 +426,17 @@ impl Session {
                 "roles get stored passwords when the suite creates them: `uis db configure {app} --with-roles postgrest` or `uis postgrest deploy {app}`; the owner (default) and the superuser (--admin, --as admin) always work"
             ))
         })?;
+        let operator_secret = self.locator.app_secret.as_ref().map(|a| {
+            (
+                format!("{}/{}", self.locator.namespace, a.name),
+                a.password_key.clone(),
+            )
+        });
         let source = match &rec.adopted_from {
+            Some(id) if operator_secret.as_ref().is_some_and(|(o, _)| o == id) => format!(
+                "Secret {id} key {}",
+                operator_secret.map(|(_, k)| k).unwrap_or_default()
+            ),
             Some(id) => format!("Secret {id} key DATABASE_URL"),
             None => format!(
                 "Secret {}/{} key password.{user}",

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 pub mod rbac;
 pub mod reliability;
 
-pub use kube_standin::{Reader, StandIn, StandInOptions};
+pub use kube_standin::{ProviderSeed, Reader, StandIn, StandInOptions};
 pub use uis_harness::{Pg, bin};
 
 /// One test's cluster.
@@ -194,8 +194,13 @@ impl Env {
     /// The same over a PostgreSQL of the test's own (for tests that stop
     /// or restart it): `Env::over(Box::leak(Box::new(Pg::start()?)))`.
     pub fn over(pg: &'static Pg) -> Env {
+        Env::seeded(pg, |s| s.seed_uis(pg.addr(), &pg.password))
+    }
+
+    /// A stand-in seeded by `seed` (instead of the UIS objects) over `pg`.
+    pub fn seeded(pg: &'static Pg, seed: impl FnOnce(&StandIn)) -> Env {
         let standin = StandIn::start(StandInOptions::default()).expect("start the stand-in");
-        standin.seed_uis(pg.addr(), &pg.password);
+        seed(&standin);
         let dir = tempfile::tempdir().expect("temp dir");
         let kubeconfig = dir.path().join("kubeconfig");
         standin
@@ -341,6 +346,73 @@ impl Env {
             "data": {"app.json": b64(&record.to_string()), format!("password.{owner}"): b64(&password)},
         }));
         (owner, db, password)
+    }
+}
+
+/// An [`Env`] seeded with one provider's objects ([`StandIn::seed_provider`]):
+/// the primary pod forwards to [`Env::pg`], the replica pods to a second
+/// server of the test's own whose `postgres` password is made the same
+/// (and given back when dropped), so only `inet_server_port()` tells them
+/// apart.
+pub struct ProviderEnv {
+    pub env: Env,
+    /// The replicas' server.
+    pub replica: uis_harness::Lease,
+    /// The pod names, the primary's first.
+    pub pods: Vec<String>,
+    pub seed: ProviderSeed,
+}
+
+impl std::ops::Deref for ProviderEnv {
+    type Target = Env;
+    fn deref(&self) -> &Env {
+        &self.env
+    }
+}
+
+impl Drop for ProviderEnv {
+    fn drop(&mut self) {
+        let _ = self.replica.try_connect("postgres").or_else(|_| {
+            let mut cfg = postgres::Config::new();
+            cfg.host(&self.replica.host)
+                .port(self.replica.port)
+                .user("postgres")
+                .password(self.env.pg.password.as_str())
+                .dbname("postgres");
+            cfg.connect(postgres::NoTls).and_then(|mut c| {
+                c.batch_execute(&format!(
+                    "ALTER ROLE postgres PASSWORD '{}'",
+                    self.replica.password
+                ))?;
+                Ok(c)
+            })
+        });
+    }
+}
+
+impl Env {
+    /// The world of `provider` (see [`ProviderEnv`]); `tweak` changes the
+    /// seed (replicas, superuser access, the app login) before it is
+    /// applied.
+    pub fn with_provider(provider: &str, tweak: impl FnOnce(&mut ProviderSeed)) -> ProviderEnv {
+        let lease = Pg::lease();
+        let replica = Pg::lease();
+        let pg = lease.pg();
+        replica
+            .connect("postgres")
+            .batch_execute(&format!("ALTER ROLE postgres PASSWORD '{}'", pg.password))
+            .expect("give the replica the primary's superuser password");
+        let mut seed = ProviderSeed::new(provider, pg.addr(), replica.addr(), &pg.password);
+        tweak(&mut seed);
+        let mut pods = Vec::new();
+        let mut env = Env::seeded(pg, |s| pods = s.seed_provider(&seed));
+        env.lease = Some(lease);
+        ProviderEnv {
+            env,
+            replica,
+            pods,
+            seed,
+        }
     }
 }
 

@@ -33,6 +33,7 @@ mod managed_admin;
 mod owner_createrole;
 mod portable;
 mod postgrest;
+mod providers;
 mod psql;
 mod psql_oracle;
 mod railway;

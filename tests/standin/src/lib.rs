@@ -44,6 +44,7 @@
 pub mod controller;
 pub mod faults;
 pub mod patch;
+pub mod providers;
 pub mod selectors;
 pub mod server;
 pub mod store;
@@ -61,6 +62,7 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 pub use faults::Faults;
+pub use providers::ProviderSeed;
 use server::Shared;
 use store::{Store, WriteOpts};
 

@@ -10,7 +10,8 @@ use anyhow::{Context, Result, bail};
 use kube_standin::{StandIn, StandInOptions};
 
 const USAGE: &str = "usage: kube-standin --kubeconfig-out PATH [--port N] [--token TOKEN] \
-[--seed-uis --pg-addr 127.0.0.1:PORT --pg-password-file FILE] [--ready-file PATH]";
+[--seed-uis --pg-addr 127.0.0.1:PORT --pg-password-file FILE \
+[--provider bitnami|uis-proxied|cnpg|zalando|pgo|stackgres|external --replica-addr 127.0.0.1:PORT]] [--ready-file PATH]";
 
 struct Args {
     kubeconfig_out: PathBuf,
@@ -20,6 +21,8 @@ struct Args {
     pg_addr: Option<SocketAddr>,
     pg_password_file: Option<PathBuf>,
     ready_file: Option<PathBuf>,
+    provider: Option<String>,
+    replica_addr: Option<SocketAddr>,
 }
 
 fn parse_args() -> Result<Args> {
@@ -33,6 +36,8 @@ fn parse_args() -> Result<Args> {
         pg_addr: None,
         pg_password_file: None,
         ready_file: None,
+        provider: None,
+        replica_addr: None,
     };
     while let Some(arg) = it.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -69,6 +74,14 @@ fn parse_args() -> Result<Args> {
                 a.pg_password_file = Some(PathBuf::from(value("--pg-password-file")?))
             }
             "--ready-file" => a.ready_file = Some(PathBuf::from(value("--ready-file")?)),
+            "--provider" => a.provider = Some(value("--provider")?),
+            "--replica-addr" => {
+                a.replica_addr = Some(
+                    value("--replica-addr")?
+                        .parse()
+                        .context("--replica-addr must be IP:PORT")?,
+                )
+            }
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -78,6 +91,20 @@ fn parse_args() -> Result<Args> {
     }
     a.kubeconfig_out =
         kubeconfig_out.with_context(|| format!("--kubeconfig-out is required\n{USAGE}"))?;
+    if let Some(p) = &a.provider
+        && ![
+            "bitnami",
+            "uis-proxied",
+            "cnpg",
+            "zalando",
+            "pgo",
+            "stackgres",
+            "external",
+        ]
+        .contains(&p.as_str())
+    {
+        bail!("unknown --provider {p:?}\n{USAGE}");
+    }
     if a.seed_uis && (a.pg_addr.is_none() || a.pg_password_file.is_none()) {
         bail!("--seed-uis needs --pg-addr and --pg-password-file\n{USAGE}");
     }
@@ -105,7 +132,19 @@ fn run() -> Result<()> {
         let pw =
             std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
         let addr = args.pg_addr.context("--pg-addr")?;
-        standin.seed_uis(addr, pw.trim_end_matches(['\n', '\r']));
+        let pw = pw.trim_end_matches(['\n', '\r']);
+        match args.provider.as_deref() {
+            None => standin.seed_uis(addr, pw),
+            Some(p) => {
+                let replica = args.replica_addr.unwrap_or(addr);
+                let names =
+                    standin.seed_provider(&kube_standin::ProviderSeed::new(p, addr, replica, pw));
+                eprintln!(
+                    "kube-standin: seeded provider {p}: pods {}",
+                    names.join(", ")
+                );
+            }
+        }
     }
     standin.write_kubeconfig(&args.kubeconfig_out)?;
     match &args.ready_file {
