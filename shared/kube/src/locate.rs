@@ -91,6 +91,7 @@ impl Locator {
             admin_user_key: None,
             admin_hint: None,
             app_secret: None,
+            tls: Default::default(),
         }
     }
 

@@ -729,6 +729,8 @@ fn url_secret_object(app: &str, name: &str, url: &str) -> Secret {
     secret.metadata.name = Some(name.to_string());
     secret.metadata.labels = Some(uis_core::app::uis_labels(app));
     secret
+}
+
 /// Undoing a failed run's creations (`--with-roles FILE`, `--init-file`):
 /// on the create path the database goes; the roles this run created go;
 /// the store goes when everything in it was made by this run, else the
