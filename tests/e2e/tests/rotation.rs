@@ -317,3 +317,36 @@ fn configure_rotate_with_a_refused_secret_write_changes_nothing() {
         new_url
     );
 }
+
+#[test]
+fn doctor_names_the_remedy_when_a_password_must_go_into_an_immutable_store() {
+    let env = Env::new();
+    env.run("uis-db-configure", &["dst", "--json"]).ok();
+    // The owner's stored password is lost, and the store made immutable.
+    let mut s = env
+        .standin
+        .get("v1", "Secret", Some(STORE_NS), "uis-db-dst")
+        .unwrap();
+    s["data"].as_object_mut().unwrap().remove("password.dst");
+    env.standin.put(s);
+    make_immutable(&env, STORE_NS, "uis-db-dst");
+    let (status, message, fix) = doctor(&env, "dst")["credential-store"].clone();
+    assert_eq!(status, "fail");
+    assert!(
+        message.contains("no stored password for dst") && message.contains("is immutable"),
+        "{message}"
+    );
+    let command = "kubectl get secret uis-db-dst -n default -o yaml | sed '/^immutable: true$/d' | kubectl replace --force --validate=false -f - && uis db configure dst";
+    assert_eq!(
+        fix,
+        format!("{command}  (re-issues and stores missing or stale passwords)")
+    );
+    // Without the remedy, configure is refused before any change.
+    env.run("uis-db-configure", &["dst", "--json"])
+        .expect_code(1);
+    let Some(ran) = shell(&env, command) else {
+        return;
+    };
+    ran.ok();
+    assert_eq!(doctor(&env, "dst")["credential-store"].0, "pass");
+}

@@ -246,3 +246,68 @@ fn binary_starts_seeds_and_stops_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn an_immutable_secret_keeps_its_values_as_the_api_server_keeps_them() {
+    if !have_kubectl() {
+        return;
+    }
+    let s = StandIn::start(StandInOptions::default()).expect("start");
+    let k = Kubectl::new(&s);
+    s.put(json!({"apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "imm", "namespace": "default"}, "data": {"K": "djE="}}));
+    k.ok(&["patch", "secret", "imm", "-p", r#"{"immutable":true}"#]);
+    // A new value (dry run too: validation runs first) and taking the mark
+    // off are refused with the API server's words; metadata may change.
+    for args in [
+        &[
+            "patch",
+            "secret",
+            "imm",
+            "-p",
+            r#"{"stringData":{"K":"v2"}}"#,
+        ][..],
+        &[
+            "patch",
+            "secret",
+            "imm",
+            "--dry-run=server",
+            "-p",
+            r#"{"data":{"K":"djI="}}"#,
+        ][..],
+        &["patch", "secret", "imm", "-p", r#"{"immutable":false}"#][..],
+    ] {
+        let o = k.run(args);
+        assert!(!o.status.success(), "{args:?} was accepted");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("Secret \"imm\" is invalid")
+                && err.contains("Forbidden: field is immutable when `immutable` is set"),
+            "{args:?}: {err}"
+        );
+    }
+    k.ok(&["label", "secret", "imm", "team=a"]);
+    let got = k.ok(&["get", "secret", "imm", "-o", "jsonpath={.data.K}"]);
+    assert_eq!(got, base64::engine::general_purpose::STANDARD.encode("v1"));
+    // The way out: delete and create again (kubectl replace --force).
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "kubectl --kubeconfig {0}/kubeconfig --cache-dir {0}/cache get secret imm -o yaml | sed '/^immutable: true$/d' | kubectl --kubeconfig {0}/kubeconfig --cache-dir {0}/cache replace --force --validate=false -f -",
+            k.dir.path().display()
+        ))
+        .env("HOME", k.dir.path())
+        .env_remove("KUBECONFIG")
+        .output()
+        .expect("sh");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    k.ok(&[
+        "patch",
+        "secret",
+        "imm",
+        "-p",
+        r#"{"stringData":{"K":"v2"}}"#,
+    ]);
+    let got = k.ok(&["get", "secret", "imm", "-o", "jsonpath={.data.K}"]);
+    assert_eq!(got, base64::engine::general_purpose::STANDARD.encode("v2"));
+}

@@ -3,8 +3,11 @@
 //! store (frictions F1, F6, F9; seed items B.3, B.6, C.1, C.3).
 //!
 //! Idempotent: it reads the catalog and the store, plans only what is
-//! missing ([`plan`]), validates everything before the first change, and
-//! stores new passwords before it sets them, so a failure never loses one.
+//! missing ([`plan`]), validates everything before the first change, tries
+//! the Secret writes that follow a password change first (a server-side
+//! apply dry run: a refused write stops the run before the role changes),
+//! and stores new passwords before it sets them, so a failure never loses
+//! one.
 //! `--purge` is [`purge`]; the workloads that read a rotated password are
 //! found by [`restart`].
 

@@ -308,11 +308,34 @@ fn diagnose(session: &mut Session, app: &str, r: &mut Report) -> Result<(), Fail
             ),
         );
     } else {
+        // A missing password is written into the store: an immutable store
+        // Secret refuses that, so the fix recreates it first.
+        let store_name = store::secret_name(app);
+        let must_write = login_roles.iter().any(|r| !rec.passwords.contains_key(r));
+        let immutable = must_write
+            && session
+                .block_on(cluster.get_opt::<k8s_openapi::api::core::v1::Secret>(&ns, &store_name))?
+                .and_then(|s| s.immutable)
+                .unwrap_or(false);
+        let mut message = problems.join("; ");
+        if immutable {
+            message.push_str(&format!(
+                "; Secret {ns}/{store_name} is immutable (`immutable: true`), so storing a password must recreate it first"
+            ));
+        }
         r.fail(
             "credential-store",
             "F6",
-            problems.join("; "),
-            format!("uis db configure {app}  (re-issues and stores missing or stale passwords)"),
+            message,
+            format!(
+                "{}  (re-issues and stores missing or stale passwords)",
+                postgrest::writing_secret(
+                    immutable,
+                    &ns,
+                    &store_name,
+                    format!("uis db configure {app}")
+                )
+            ),
         );
     }
 

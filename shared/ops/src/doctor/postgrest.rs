@@ -623,7 +623,7 @@ fn foreign_policy_roles(
 /// immutable Secret (`immutable: true`), and the mark cannot be taken off,
 /// so the fix first recreates the Secret without it, keeping its values
 /// ([`uis_kube::cluster::recreate_secret_command`]), then runs `cmd`.
-fn writing_secret(immutable: bool, ns: &str, name: &str, cmd: String) -> String {
+pub(super) fn writing_secret(immutable: bool, ns: &str, name: &str, cmd: String) -> String {
     if immutable {
         format!(
             "{} && {cmd}",
