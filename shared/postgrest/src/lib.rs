@@ -675,6 +675,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn object_names_take_the_apps_kubernetes_form() {
+        assert_eq!(name("railway"), "railway-postgrest");
+        assert_eq!(name("Atlas_T"), "atlas-t-postgrest");
+        assert_eq!(PublicRoute::default_for("Atlas_T").prefix, "api-atlas-t");
+        assert_eq!(labels("Atlas_T")["app.kubernetes.io/instance"], "atlas-t");
+        assert!(check_app_name(&"a".repeat(MAX_KUBE_APP)).is_ok());
+        let e = check_app_name(&"A".repeat(MAX_KUBE_APP + 1)).unwrap_err();
+        assert_eq!(e.code, 2);
+        assert!(e.detail.contains("63"), "{}", e.detail);
+    }
+
+    #[test]
     fn every_setting_is_bound_from_the_secret() {
         let s = settings(
             "postgresql://a:b@h:5432/d",

@@ -17,6 +17,7 @@ CREATE ROLE anon NOLOGIN;
 CREATE ROLE authenticated NOLOGIN;
 GRANT anon, authenticated TO authenticator;
 CREATE ROLE \"Staff_Member\" LOGIN PASSWORD 'from-the-file-1234';
+CREATE ROLE \"night shift\" LOGIN;
 ALTER ROLE legacy_reporter CONNECTION LIMIT 5;
 DO $$ BEGIN
   EXECUTE format('GRANT CONNECT ON DATABASE %I TO authenticator, \"Staff_Member\"', current_database());
@@ -106,7 +107,8 @@ fn a_role_spec_issues_stored_passwords_and_reruns_keep_them() {
             "Staff_Member:issued",
             "anon:no_login",
             "authenticated:no_login",
-            "authenticator:issued"
+            "authenticator:issued",
+            "night shift:unstorable"
         ]
     );
     assert_eq!(
@@ -153,6 +155,12 @@ fn a_role_spec_issues_stored_passwords_and_reruns_keep_them() {
         assert!(store["data"].get(key).is_some(), "{key}: {store}");
     }
     assert!(store["data"].get("password.anon").is_none());
+    // A name no Secret key can hold: no password, said on stderr.
+    assert!(
+        out.stderr.contains("\"night shift\"") && out.stderr.contains("gets no stored password"),
+        "{}",
+        out.stderr
+    );
     // The role that existed before keeps its own password, not stored.
     assert!(logs_in(
         &env,
@@ -194,7 +202,8 @@ fn a_role_spec_issues_stored_passwords_and_reruns_keep_them() {
             "Staff_Member:kept",
             "anon:no_login",
             "authenticated:no_login",
-            "authenticator:kept"
+            "authenticator:kept",
+            "night shift:unstorable"
         ]
     );
     assert_eq!(creds(&env, "authenticator")["password"], auth_pw.as_str());
@@ -254,6 +263,7 @@ END $$;
             "anon:no_login",
             "authenticated:no_login",
             "authenticator:kept",
+            "night shift:unstorable",
             "reporting:issued"
         ]
     );
@@ -290,7 +300,13 @@ END $$;
         .ok();
     env.run("uis-db-configure", &["railway", "--purge", "--yes"])
         .ok();
-    for r in ["authenticator", "Staff_Member", "reporting", "anon"] {
+    for r in [
+        "authenticator",
+        "Staff_Member",
+        "reporting",
+        "anon",
+        "night shift",
+    ] {
         assert!(!exists(&env, r), "{r} dropped");
     }
     assert!(logs_in(

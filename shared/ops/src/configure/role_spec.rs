@@ -296,12 +296,15 @@ fn set_password(role: &str, password: &str) -> Step {
     }
 }
 
+/// Every role name, in byte order (whatever the database's collation).
 fn role_names(pg: &mut Client) -> Result<Vec<String>, Failure> {
-    Ok(pg
-        .query("select rolname::text from pg_roles order by 1", &[])?
+    let mut names: Vec<String> = pg
+        .query("select rolname::text from pg_roles", &[])?
         .iter()
         .map(|r| r.get(0))
-        .collect())
+        .collect();
+    names.sort();
+    Ok(names)
 }
 
 /// Whether `sql` names `role` as a word (bare or quoted), case-insensitive
