@@ -447,3 +447,70 @@ fn check_table(doc: &std::path::Path, table: &str) {
     }
     panic!("docs/providers.md's table differs from this run (UIS_BLESS=1 rewrites it):\n{table}");
 }
+
+/// The checks of `uis-db-doctor APP --json` by id: (status, message, fix).
+fn doctor_checks(
+    env: &Env,
+    extra: &[&str],
+) -> std::collections::BTreeMap<String, (String, String, String)> {
+    let mut args = vec!["shop", "--json"];
+    args.extend_from_slice(extra);
+    let out = env.run("uis-db-doctor", &args);
+    let j = out.json();
+    let mut m = std::collections::BTreeMap::new();
+    for c in j["checks"].as_array().expect("checks") {
+        let s = |k: &str| c[k].as_str().unwrap_or("").to_string();
+        m.insert(s("id"), (s("status"), s("message"), s("fix")));
+    }
+    m
+}
+
+#[test]
+fn doctor_reports_provider_topology_primary_and_admin() {
+    let env = Env::with_provider("cnpg", |s| s.replicas = 2);
+    env.configure_app_by_hand("shop");
+    let m = doctor_checks(&env, &[]);
+    let (status, msg, _) = &m["provider"];
+    assert_eq!(status, "pass", "{m:?}");
+    assert!(
+        msg.contains(
+            "provider cnpg: operator cluster pg (Cluster postgresql.cnpg.io/v1); Service pg-rw:5432"
+        ),
+        "{msg}"
+    );
+    let (status, msg, _) = &m["primary"];
+    assert_eq!(status, "pass", "{m:?}");
+    assert!(
+        msg.contains(&format!(
+            "connections go to pod default/{} (cnpg.io/instanceRole=primary; 3 pods",
+            env.pods[0]
+        )),
+        "{msg}"
+    );
+    let (status, msg, _) = &m["admin"];
+    assert_eq!(status, "pass", "{m:?}");
+    assert!(msg.contains("admin postgres is a superuser"), "{msg}");
+
+    // No primary: the check fails naming the pods, with the fix.
+    let mut pod = env
+        .standin
+        .get("v1", "Pod", Some("default"), &env.pods[0])
+        .expect("primary");
+    pod["metadata"]["labels"]["cnpg.io/instanceRole"] = "replica".into();
+    env.standin.put(pod);
+    let m = doctor_checks(&env, &[]);
+    let (status, msg, fix) = &m["primary"];
+    assert_eq!(status, "fail", "{m:?}");
+    assert!(msg.contains("no primary among the cnpg pods"), "{msg}");
+    assert!(
+        fix.contains("kubectl get pods -n default -l cnpg.io/cluster=pg"),
+        "{fix}"
+    );
+
+    // Two providers: the provider check fails naming --provider.
+    env.standin.seed_uis(env.pg.addr(), &env.pg.password);
+    let m = doctor_checks(&env, &[]);
+    let (status, _, fix) = &m["provider"];
+    assert_eq!(status, "fail", "{m:?}");
+    assert!(fix.contains("--provider bitnami|cnpg"), "{fix}");
+}
