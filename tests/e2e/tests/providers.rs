@@ -359,11 +359,11 @@ fn cnpg_without_superuser_access_names_the_fix_and_the_app_login_works() {
     assert_eq!(j["source"], "Secret default/pg-app key password");
 }
 
-/// The Railway onboarding (examples/railway/onboard.sh --sandbox) on
-/// every provider, each in a sandbox of its own; the results table of
-/// docs/providers.md is what this run saw (`UIS_BLESS=1` rewrites it).
-#[test]
-fn railway_onboards_on_every_provider() {
+/// The Railway onboarding (examples/railway/onboard.sh --sandbox) on one
+/// provider, in a sandbox of its own (`UIS_SANDBOX_PROVIDER`), detected
+/// with no flag; its row of docs/providers.md's results table is what this
+/// run saw (`UIS_BLESS=1` rewrites the row).
+fn railway_on(provider: &str) {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let bin_dir = uis_harness::bin_dir();
     let path = format!(
@@ -371,9 +371,117 @@ fn railway_onboards_on_every_provider() {
         bin_dir.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let mut rows = Vec::new();
-    let mut failed = Vec::new();
-    for provider in [
+    let start = Instant::now();
+    let mut cmd = std::process::Command::new(root.join("examples/railway/onboard.sh"));
+    cmd.arg("--sandbox")
+        .env("PATH", &path)
+        .env("UIS_BIN_DIR", &bin_dir)
+        .env_remove("KUBECONFIG");
+    for (k, _) in std::env::vars() {
+        let keep = ["UIS_BIN_DIR", "UIS_PG_VERSION", "UIS_PG_CACHE"];
+        if k.starts_with("PG") || k.starts_with("UIS_") && !keep.contains(&k.as_str()) {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("UIS_SANDBOX_PROVIDER", provider);
+    let out = output(&mut cmd);
+    let ok = out.code == 0 && out.stderr.contains("railway is onboarded");
+    let detected = out.stderr.contains(&format!("uis: provider {provider}"));
+    eprintln!(
+        "{provider}: {} in {:?}",
+        if ok { "ok" } else { "FAILED" },
+        start.elapsed()
+    );
+    assert!(ok && detected, "{provider}:\n{}", out.stderr);
+    // The pod the connections went to: the primary (pod index 1 of the
+    // sandbox's operator clusters), never the replica.
+    let primary = out
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("uis: primary pod "))
+        .map(|l| l.split(" (").next().unwrap_or(l).to_string());
+    let how = match provider {
+        "uis-proxied" => "the proxy pod (no replica)".to_string(),
+        "external" => "--direct, no pod".to_string(),
+        _ => {
+            let p = primary.unwrap_or_else(|| panic!("no primary pod line:\n{}", out.stderr));
+            assert!(p.ends_with("-1"), "not the primary: {p}\n{}", out.stderr);
+            format!("primary {p} (of 2 pods)")
+        }
+    };
+    let row = format!("| {provider} | yes | onboarded, doctor run | {how} |");
+    check_row(&root.join("docs/providers.md"), provider, &row);
+}
+
+macro_rules! railway {
+    ($($name:ident: $provider:literal,)*) => {
+        mod railway {
+            $(
+                #[test]
+                fn $name() {
+                    super::railway_on($provider);
+                }
+            )*
+        }
+    };
+}
+
+railway! {
+    bitnami: "bitnami",
+    uis_proxied: "uis-proxied",
+    cnpg: "cnpg",
+    zalando: "zalando",
+    pgo: "pgo",
+    stackgres: "stackgres",
+    external: "external",
+}
+
+/// Compares (or, with `UIS_BLESS=1`, writes) `provider`'s row of the
+/// results table of `doc` (the line starting `| provider |`). Tests run in
+/// processes of their own: blessing takes a lock file first.
+fn check_row(doc: &std::path::Path, provider: &str, row: &str) {
+    let prefix = format!("| {provider} |");
+    let bless = std::env::var("UIS_BLESS").is_ok_and(|v| v == "1");
+    let lock = doc.with_extension("md.lock");
+    let _guard = bless.then(|| {
+        for _ in 0..600 {
+            if std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&lock)
+                .is_ok()
+            {
+                return Lock(lock.clone());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("{} stays locked", lock.display());
+    });
+    let text = std::fs::read_to_string(doc).expect("docs/providers.md");
+    const END: &str = "<!-- /providers-table -->";
+    let Some(table_at) = text.find(RESULTS_BEGIN) else {
+        panic!("docs/providers.md lacks the results table");
+    };
+    let current = text[table_at..]
+        .lines()
+        .find(|l| l.starts_with(&prefix))
+        .map(str::to_string);
+    if current.as_deref() == Some(row) {
+        return;
+    }
+    assert!(
+        bless,
+        "docs/providers.md's row for {provider} differs from this run (UIS_BLESS=1 rewrites it):\n{row}\nwas: {current:?}"
+    );
+    let mut rows: Vec<String> = text[table_at + RESULTS_BEGIN.len()..]
+        .lines()
+        .take_while(|l| !l.starts_with(END))
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| provider |"))
+        .filter(|l| !l.starts_with(&prefix))
+        .map(str::to_string)
+        .collect();
+    rows.push(row.to_string());
+    let order = [
         "bitnami",
         "uis-proxied",
         "cnpg",
@@ -381,69 +489,97 @@ fn railway_onboards_on_every_provider() {
         "pgo",
         "stackgres",
         "external",
-    ] {
-        let start = Instant::now();
-        let mut cmd = std::process::Command::new(root.join("examples/railway/onboard.sh"));
-        cmd.arg("--sandbox")
-            .env("PATH", &path)
-            .env("UIS_BIN_DIR", &bin_dir)
-            .env_remove("KUBECONFIG");
-        for (k, _) in std::env::vars() {
-            let keep = ["UIS_BIN_DIR", "UIS_PG_VERSION", "UIS_PG_CACHE"];
-            if k.starts_with("PG") || k.starts_with("UIS_") && !keep.contains(&k.as_str()) {
-                cmd.env_remove(k);
-            }
-        }
-        cmd.env("UIS_SANDBOX_PROVIDER", provider);
-        let out = output(&mut cmd);
-        let ok = out.code == 0 && out.stderr.contains("railway is onboarded");
-        let detected = out.stderr.contains(&format!("uis: provider {provider}"));
-        let primary = out
-            .stderr
-            .lines()
-            .find_map(|l| l.strip_prefix("uis: primary pod "))
-            .map(|l| l.split(" (").next().unwrap_or(l).to_string())
-            .unwrap_or_else(|| "-".into());
-        if !(ok && detected) {
-            failed.push(format!("{provider}:\n{}", out.stderr));
-        }
-        eprintln!(
-            "{provider}: {} in {:?}",
-            if ok { "ok" } else { "FAILED" },
-            start.elapsed()
-        );
-        rows.push(format!(
-            "| {provider} | {} | {} | {primary} |",
-            if detected { "yes" } else { "no" },
-            if ok { "onboarded" } else { "FAILED" },
-        ));
-    }
-    assert!(failed.is_empty(), "{}", failed.join("\n\n"));
-    let table = format!(
-        "| provider | detected with no flag | Railway onboarding | pod forwarded to |\n|---|---|---|---|\n{}\n",
-        rows.join("\n")
+    ];
+    rows.sort_by_key(|r| {
+        order
+            .iter()
+            .position(|p| r.starts_with(&format!("| {p} |")))
+            .unwrap_or(99)
+    });
+    let end = text.find(END).expect("end marker");
+    let new = format!(
+        "{}{RESULTS_BEGIN}| provider | detected with no flag | Railway onboarding | connections went to |\n|---|---|---|---|\n{}\n{}",
+        &text[..table_at],
+        rows.join("\n"),
+        &text[end..]
     );
-    check_table(&root.join("docs/providers.md"), &table);
+    std::fs::write(doc, new).expect("write docs/providers.md");
 }
 
-/// Compares (or, with `UIS_BLESS=1`, writes) the table between the
-/// `<!-- providers-table -->` markers of `doc`.
-fn check_table(doc: &std::path::Path, table: &str) {
-    const BEGIN: &str =
-        "<!-- providers-table: written by tests/e2e/tests/providers.rs (UIS_BLESS=1) -->\n";
-    const END: &str = "<!-- /providers-table -->";
-    let text = std::fs::read_to_string(doc).expect("docs/providers.md");
-    let (Some(b), Some(e)) = (text.find(BEGIN), text.find(END)) else {
-        panic!("docs/providers.md lacks the table markers");
-    };
-    let current = &text[b + BEGIN.len()..e];
-    if current == table {
-        return;
+const RESULTS_BEGIN: &str =
+    "<!-- providers-table: written by tests/e2e/tests/providers.rs (UIS_BLESS=1) -->\n";
+
+struct Lock(std::path::PathBuf);
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
-    if std::env::var("UIS_BLESS").is_ok_and(|v| v == "1") {
-        let new = format!("{}{BEGIN}{table}{}", &text[..b], &text[e..]);
-        std::fs::write(doc, new).expect("write docs/providers.md");
-        return;
+}
+
+/// The checks of `uis-db-doctor APP --json` by id: (status, message, fix).
+fn doctor_checks(
+    env: &Env,
+    extra: &[&str],
+) -> std::collections::BTreeMap<String, (String, String, String)> {
+    let mut args = vec!["shop", "--json"];
+    args.extend_from_slice(extra);
+    let out = env.run("uis-db-doctor", &args);
+    let j = out.json();
+    let mut m = std::collections::BTreeMap::new();
+    for c in j["checks"].as_array().expect("checks") {
+        let s = |k: &str| c[k].as_str().unwrap_or("").to_string();
+        m.insert(s("id"), (s("status"), s("message"), s("fix")));
     }
-    panic!("docs/providers.md's table differs from this run (UIS_BLESS=1 rewrites it):\n{table}");
+    m
+}
+
+#[test]
+fn doctor_reports_provider_topology_primary_and_admin() {
+    let env = Env::with_provider("cnpg", |s| s.replicas = 2);
+    env.configure_app_by_hand("shop");
+    let m = doctor_checks(&env, &[]);
+    let (status, msg, _) = &m["provider"];
+    assert_eq!(status, "pass", "{m:?}");
+    assert!(
+        msg.contains(
+            "provider cnpg: operator cluster pg (Cluster postgresql.cnpg.io/v1); Service pg-rw:5432"
+        ),
+        "{msg}"
+    );
+    let (status, msg, _) = &m["primary"];
+    assert_eq!(status, "pass", "{m:?}");
+    assert!(
+        msg.contains(&format!(
+            "connections go to pod default/{} (cnpg.io/instanceRole=primary; 3 pods",
+            env.pods[0]
+        )),
+        "{msg}"
+    );
+    let (status, msg, _) = &m["admin"];
+    assert_eq!(status, "pass", "{m:?}");
+    assert!(msg.contains("admin postgres is a superuser"), "{msg}");
+
+    // No primary: the check fails naming the pods, with the fix.
+    let mut pod = env
+        .standin
+        .get("v1", "Pod", Some("default"), &env.pods[0])
+        .expect("primary");
+    pod["metadata"]["labels"]["cnpg.io/instanceRole"] = "replica".into();
+    env.standin.put(pod);
+    let m = doctor_checks(&env, &[]);
+    let (status, msg, fix) = &m["primary"];
+    assert_eq!(status, "fail", "{m:?}");
+    assert!(msg.contains("no primary among the cnpg pods"), "{msg}");
+    assert!(
+        fix.contains("kubectl get pods -n default -l cnpg.io/cluster=pg"),
+        "{fix}"
+    );
+
+    // Two providers: the provider check fails naming --provider.
+    env.standin.seed_uis(env.pg.addr(), &env.pg.password);
+    let m = doctor_checks(&env, &[]);
+    let (status, _, fix) = &m["provider"];
+    assert_eq!(status, "fail", "{m:?}");
+    assert!(fix.contains("--provider bitnami|cnpg"), "{fix}");
 }

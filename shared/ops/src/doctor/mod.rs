@@ -14,6 +14,7 @@ use crate::session::Session;
 use serde::Serialize;
 use uis_core::Failure;
 use uis_core::app::quote_ident;
+use uis_core::error::Phase;
 use uis_kube::store::{self, AppRecord};
 
 /// A check's verdict.
@@ -156,6 +157,13 @@ fn diagnose(session: &mut Session, app: &str, r: &mut Report) -> Result<(), Fail
     // Cluster.
     let cluster = match session.cluster() {
         Ok(c) => c,
+        // The API answered, but which PostgreSQL is unclear (two found,
+        // or `--provider NAME` not there).
+        Err(f) if matches!(f.phase, Phase::Locate | Phase::Usage) => {
+            r.pass("cluster", "-", "the Kubernetes API answers".to_string());
+            r.fail("provider", "-", f.detail, f.hint.unwrap_or_default());
+            return Ok(());
+        }
         Err(f) => {
             r.fail("cluster", "-", f.detail, f.hint.unwrap_or_default());
             return Ok(());
@@ -189,6 +197,9 @@ fn diagnose(session: &mut Session, app: &str, r: &mut Report) -> Result<(), Fail
             r.fail("admin-secret", "F2", f.detail, f.hint.unwrap_or_default());
             return Ok(());
         }
+    }
+    if !provider_checks(session, &cluster, r) {
+        return Ok(());
     }
     let Some(rec) = rec else {
         r.fail(
@@ -347,6 +358,56 @@ fn diagnose(session: &mut Session, app: &str, r: &mut Report) -> Result<(), Fail
 /// Whether the admin is a superuser; a non-superuser admin (managed
 /// PostgreSQL, CloudNativePG without superuser access) needs CREATEROLE and
 /// CREATEDB for configure and `postgrest deploy`.
+/// The provider and topology (docs/providers.md), and the primary pod the
+/// connection goes to; false when there is none (the checks that need the
+/// database are then left out).
+fn provider_checks(session: &mut Session, cluster: &uis_kube::Cluster, r: &mut Report) -> bool {
+    use uis_kube::provider::Provider;
+    let loc = session.locator.clone();
+    let Some(provider) = loc.provider else {
+        return true;
+    };
+    let topology = match (provider, &loc.cluster_name, &loc.direct) {
+        (Provider::External, _, Some((h, p))) => {
+            format!("an external server at {h}:{p} (--direct), no pod")
+        }
+        (_, _, Some((h, p))) => format!("reached at {h}:{p} (--direct)"),
+        (Provider::Bitnami, ..) => "UIS in-cluster: the Bitnami StatefulSet".to_string(),
+        (Provider::UisProxied, ..) => "UIS proxied: a Deployment pod forwards with socat to an external server (its admin need not be a superuser)".to_string(),
+        (p, Some(c), None) => format!("operator cluster {c} ({})", p.custom_resource().map(|(g, v, k, _)| format!("{k} {g}/{v}")).unwrap_or_default()),
+        (_, None, None) => "in-cluster".to_string(),
+    };
+    r.pass(
+        "provider",
+        "-",
+        format!(
+            "provider {provider}: {topology}; Service {}:{}, pods {} in {}",
+            loc.service, loc.port, loc.selector, loc.namespace
+        ),
+    );
+    if loc.direct.is_some() {
+        r.skip("primary", "-", "--direct: no pod is forwarded to");
+        return true;
+    }
+    match session.block_on(loc.primary(cluster)) {
+        Ok(c) => {
+            r.pass(
+                "primary",
+                "-",
+                format!(
+                    "connections go to pod {}/{} ({}; {} pods with {})",
+                    loc.namespace, c.name, c.role, c.pods, loc.selector
+                ),
+            );
+            true
+        }
+        Err(f) => {
+            r.fail("primary", "-", f.detail, f.hint.unwrap_or_default());
+            false
+        }
+    }
+}
+
 fn admin_role(pg: &mut postgres::Client, r: &mut Report) -> Result<(), Failure> {
     let row = pg.query_one(
         "select current_user::text, rolsuper, rolcreaterole, rolcreatedb,
