@@ -26,7 +26,7 @@ fn onboard(env: &Env) {
         &["railway", "--schemas", "railway", "--json"],
     )
     .ok();
-    let mut c = env.pg.connect("railway");
+    let mut c = env.admin_connect("railway");
     c.batch_execute(
         "create table railway.events(id int primary key, public bool);
          alter table railway.events enable row level security;

@@ -10,13 +10,17 @@ use anyhow::{Context, Result, bail};
 use kube_standin::{StandIn, StandInOptions};
 
 const USAGE: &str = "usage: kube-standin --kubeconfig-out PATH [--port N] [--token TOKEN] \
-[--seed-uis --pg-addr 127.0.0.1:PORT --pg-password-file FILE] [--ready-file PATH]";
+[--seed-uis --pg-addr 127.0.0.1:PORT --pg-password-file FILE [--topology incluster|proxied]] \
+[--ready-file PATH]";
 
 struct Args {
     kubeconfig_out: PathBuf,
     port: Option<u16>,
     token: Option<String>,
     seed_uis: bool,
+    /// `--topology proxied`: seed UIS's proxied topology (the Deployment
+    /// whose pod forwards to `--pg-addr`, where socat listens).
+    proxied: bool,
     pg_addr: Option<SocketAddr>,
     pg_password_file: Option<PathBuf>,
     ready_file: Option<PathBuf>,
@@ -30,6 +34,7 @@ fn parse_args() -> Result<Args> {
         port: None,
         token: None,
         seed_uis: false,
+        proxied: false,
         pg_addr: None,
         pg_password_file: None,
         ready_file: None,
@@ -58,6 +63,11 @@ fn parse_args() -> Result<Args> {
             }
             "--token" => a.token = Some(value("--token")?),
             "--seed-uis" => a.seed_uis = true,
+            "--topology" => match value("--topology")?.as_str() {
+                "incluster" | "in-cluster" => a.proxied = false,
+                "proxied" => a.proxied = true,
+                other => bail!("--topology must be incluster or proxied, not {other:?}\n{USAGE}"),
+            },
             "--pg-addr" => {
                 a.pg_addr = Some(
                     value("--pg-addr")?
@@ -105,7 +115,12 @@ fn run() -> Result<()> {
         let pw =
             std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
         let addr = args.pg_addr.context("--pg-addr")?;
-        standin.seed_uis(addr, pw.trim_end_matches(['\n', '\r']));
+        let pw = pw.trim_end_matches(['\n', '\r']);
+        if args.proxied {
+            standin.seed_uis_proxied(addr, pw);
+        } else {
+            standin.seed_uis(addr, pw);
+        }
     }
     standin.write_kubeconfig(&args.kubeconfig_out)?;
     match &args.ready_file {
