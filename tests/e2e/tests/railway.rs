@@ -50,6 +50,12 @@ fn railway_onboards_end_to_end_in_the_sandbox() {
         "{}",
         out.stderr
     );
+    // doctor names the sandbox's topology (UIS_TOPOLOGY, inherited).
+    let topology = match uis_e2e::topology() {
+        uis_e2e::Topology::InCluster => "in-cluster: ",
+        uis_e2e::Topology::Proxied => "proxied (external server): ",
+    };
+    assert!(out.stderr.contains(topology), "{topology}:\n{}", out.stderr);
     if let Ok(v) = std::env::var("UIS_PG_VERSION")
         && !v.is_empty()
     {
