@@ -5,6 +5,7 @@
 #
 #   examples/railway/onboard.sh --sandbox   # starts and stops its own sandbox
 #   examples/railway/onboard.sh --sandbox --pg-version 17   # ... on PostgreSQL 17
+#   examples/railway/onboard.sh --sandbox --topology proxied # ... UIS with an external server
 #   examples/railway/onboard.sh             # the current kube context
 #   examples/railway/onboard.sh --dir DIR   # works in DIR and keeps it (DIR/.env)
 #
@@ -16,19 +17,25 @@ root=$(cd "$here/../.." && pwd)
 sandbox=false
 keep=
 pg_version=()
+topology=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --sandbox) sandbox=true ;;
     --dir) [ $# -ge 2 ] || { echo "onboard.sh: --dir needs a directory" >&2; exit 2; }; keep=$2; shift ;;
     --pg-version) [ $# -ge 2 ] || { echo "onboard.sh: --pg-version needs a version (14 to 18)" >&2; exit 2; }
       pg_version=(--pg-version "$2"); shift ;;
+    --topology) [ $# -ge 2 ] || { echo "onboard.sh: --topology needs incluster or proxied" >&2; exit 2; }
+      topology=(--topology "$2"); shift ;;
     -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "onboard.sh: unknown argument $1 (use --sandbox [--pg-version N], --dir DIR or nothing)" >&2; exit 2 ;;
+    *) echo "onboard.sh: unknown argument $1 (use --sandbox [--pg-version N] [--topology incluster|proxied], --dir DIR or nothing)" >&2; exit 2 ;;
   esac
   shift
 done
 if [ ${#pg_version[@]} -gt 0 ] && ! $sandbox; then
   echo "onboard.sh: --pg-version picks the sandbox's PostgreSQL: use it with --sandbox" >&2; exit 2
+fi
+if [ ${#topology[@]} -gt 0 ] && ! $sandbox; then
+  echo "onboard.sh: --topology picks the sandbox's topology: use it with --sandbox" >&2; exit 2
 fi
 
 # The suite: `uis` on PATH (install.sh), else this checkout's build.
@@ -47,7 +54,7 @@ fi
 if $sandbox; then
   sb=$(mktemp -d /tmp/uis-railway-sandbox.XXXXXX)
   trap '"$root/scripts/sandbox" down "$sb" >/dev/null 2>&1; rm -rf "$sb"' EXIT
-  eval "$("$root/scripts/sandbox" up "$sb" ${pg_version[@]+"${pg_version[@]}"})"
+  eval "$("$root/scripts/sandbox" up "$sb" ${pg_version[@]+"${pg_version[@]}"} ${topology[@]+"${topology[@]}"})"
 fi
 
 if [ -n "$keep" ]; then
@@ -71,7 +78,16 @@ uis db seed railway db/ --as admin --json >/dev/null
 step "3. the data (as the owner)"
 uis db seed railway db/seeds/ --json >/dev/null
 step "4. PostgREST with the customer's role names"
-uis postgrest deploy railway --schemas railway --authenticator authenticator --anon-role anon --authenticated-role authenticated --grants none --json >/dev/null
+# An admin that is no superuser (managed services, UIS's proxied topology)
+# cannot read whether 01-roles.sql's `authenticator` has a password of its
+# own (pg_authid), and the suite never changes one it did not issue: there
+# PostgREST logs in as the suite's own railway_authenticator instead.
+authenticator=(--authenticator authenticator)
+if [ "$(uis db psql railway --as admin --format csv -c 'select rolsuper from pg_roles where rolname = current_user' | tail -n 1)" != t ]; then
+  echo "the admin is not a superuser: PostgREST logs in as railway_authenticator, which the suite creates and owns" >&2
+  authenticator=()
+fi
+uis postgrest deploy railway --schemas railway ${authenticator[@]+"${authenticator[@]}"} --anon-role anon --authenticated-role authenticated --grants none --json >/dev/null
 step "5. tokens and the app's .env"
 uis jwt mint railway --write-env .env >/dev/null
 

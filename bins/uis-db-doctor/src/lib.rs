@@ -19,7 +19,9 @@ use uis_ops::session::Session;
 
 /// Check an app's database and PostgREST wiring; say how to fix what is wrong.
 ///
-/// Checks: the cluster is reachable; the admin Secret is found (F2); the
+/// Checks: the cluster is reachable; the topology (in-cluster: the
+/// StatefulSet's pod; proxied: UIS's Deployment forwarding to an external
+/// server); the admin Secret is found (F2); the
 /// database and its owner exist; the owner owns the database and is no
 /// superuser (F1); the credential store holds a working password for every
 /// LOGIN role (F6); PGRST_DB_URI's password is URL-safe and logs in (F9);

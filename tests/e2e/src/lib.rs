@@ -13,16 +13,103 @@ pub mod rbac;
 pub mod reliability;
 
 pub use kube_standin::{ProviderSeed, Reader, StandIn, StandInOptions};
-pub use uis_harness::{Pg, bin};
+pub use uis_harness::{Pg, Topology, bin, topology};
 
-/// One test's cluster.
+/// One test's cluster, in the topology of the run ([`topology`]:
+/// `UIS_TOPOLOGY=proxied` seeds UIS's proxied topology, with a real socat
+/// between the pod's port-forward and the server).
 pub struct Env {
+    /// The server; `pg.connect` logs in as its superuser (`postgres`
+    /// in-cluster, [`uis_harness::PROXIED_SUPERUSER`] on proxied), which
+    /// tests use to read back what the suite did.
     pub pg: &'static Pg,
     pub standin: StandIn,
     pub dir: tempfile::TempDir,
     pub kubeconfig: PathBuf,
+    pub topology: Topology,
+    /// The database pod: `postgresql-0`, or the proxy Deployment's pod.
+    pub pg_pod: String,
+    /// The password of `postgres` that the Secrets hold (`pg.password`
+    /// in-cluster; on proxied the non-superuser `postgres` role's own).
+    admin_password: String,
+    /// The socat of the proxied topology, killed when the Env drops.
+    _socat: Option<Socat>,
     /// The lease of `pg` when [`Env::new`] took one; given back last.
     lease: Option<uis_harness::Lease>,
+}
+
+/// A socat process the Env started (UIS's proxy container): killed and
+/// reaped on drop.
+struct Socat(std::process::Child);
+
+impl Drop for Socat {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `socat` listening on a free 127.0.0.1 port and forwarding each
+/// connection to `to`, as the proxy pod's socat container does; returns it
+/// once it accepts connections.
+fn start_socat(to: std::net::SocketAddr) -> (Socat, std::net::SocketAddr) {
+    let socat = need_tool("socat")
+        .unwrap_or_else(|| panic!("UIS_TOPOLOGY=proxied needs socat (apt-get install socat)"));
+    for _ in 0..5 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new(&socat)
+            .arg(format!("TCP-LISTEN:{port},bind=127.0.0.1,fork,reuseaddr"))
+            .arg(format!("TCP:{to}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn socat");
+        let mut socat = Socat(child);
+        let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if matches!(socat.0.try_wait(), Ok(Some(_))) {
+                break; // the port was taken meanwhile: another one
+            }
+            if std::net::TcpStream::connect(addr).is_ok() {
+                return (socat, addr);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let _ = socat.0.kill();
+    }
+    panic!("socat did not listen on 127.0.0.1");
+}
+
+/// Marks a test that means nothing on the proxied topology: on proxied it
+/// says so on stderr, adds `TEST<TAB>REASON` to the file named by
+/// `UIS_NOT_APPLICABLE_LOG` (scripts/pg-matrix counts and lists them in
+/// docs/compatibility.md) and returns true, and the test returns; on
+/// in-cluster it returns false and the test runs.
+pub fn in_cluster_only(reason: &str) -> bool {
+    if topology() != Topology::Proxied {
+        return false;
+    }
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("unnamed test")
+        .to_string();
+    eprintln!("note: {test} does not apply to the proxied topology: {reason}");
+    if let Some(log) = std::env::var_os("UIS_NOT_APPLICABLE_LOG") {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap_or_else(|e| panic!("open {}: {e}", Path::new(&log).display()));
+        f.write_all(format!("{test}\t{reason}\n").as_bytes())
+            .expect("write UIS_NOT_APPLICABLE_LOG");
+    }
+    true
 }
 
 /// What a command did.
@@ -191,22 +278,17 @@ impl Env {
         env
     }
 
-    /// The same over a PostgreSQL of the test's own (for tests that stop
-    /// or restart it): `Env::over(Box::leak(Box::new(Pg::start()?)))`.
-    pub fn over(pg: &'static Pg) -> Env {
-        Env::seeded(pg, |s| s.seed_uis(pg.addr(), &pg.password))
-    }
-
-    /// A stand-in seeded by `seed` (instead of the UIS objects) over `pg`.
+    /// A stand-in seeded by `seed` (instead of the UIS objects) over `pg`,
+    /// in-cluster whatever the run's topology (the providers' worlds).
     pub fn seeded(pg: &'static Pg, seed: impl FnOnce(&StandIn)) -> Env {
         let standin = StandIn::start(StandInOptions::default()).expect("start the stand-in");
+        remember_secret(&pg.password);
         seed(&standin);
         let dir = tempfile::tempdir().expect("temp dir");
         let kubeconfig = dir.path().join("kubeconfig");
         standin
             .write_kubeconfig(&kubeconfig)
             .expect("write kubeconfig");
-        remember_secret(&pg.password);
         SECRETS
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -216,8 +298,91 @@ impl Env {
             standin,
             dir,
             kubeconfig,
+            topology: Topology::InCluster,
+            pg_pod: "postgresql-0".to_string(),
+            admin_password: pg.password.clone(),
+            _socat: None,
             lease: None,
         }
+    }
+
+    /// The same over a PostgreSQL of the test's own (for tests that stop
+    /// or restart it): `Env::over(Box::leak(Box::new(Pg::start()?)))`.
+    ///
+    /// On the proxied topology the server stands for the external one: its
+    /// role `postgres` is (re)made LOGIN NOSUPERUSER CREATEROLE CREATEDB
+    /// with a password of its own, which only the Secret holds, and the
+    /// pod's port 5432 reaches the server through a socat of this Env's.
+    pub fn over(pg: &'static Pg) -> Env {
+        let topology = topology();
+        let standin = StandIn::start(StandInOptions::default()).expect("start the stand-in");
+        remember_secret(&pg.password);
+        let (admin_password, pg_pod, socat) = match topology {
+            Topology::InCluster => {
+                standin.seed_uis(pg.addr(), &pg.password);
+                (pg.password.clone(), "postgresql-0".to_string(), None)
+            }
+            Topology::Proxied => {
+                let password = uis_harness::pg::random_alnum(32);
+                remember_secret(&password);
+                let verifier = uis_harness::pg::scram_verifier(&password);
+                let mut c = pg.connect("postgres");
+                let exists = c
+                    .query_opt("select 1 from pg_roles where rolname = 'postgres'", &[])
+                    .expect("read pg_roles")
+                    .is_some();
+                let verb = if exists { "ALTER" } else { "CREATE" };
+                c.batch_execute(&format!(
+                    "{verb} ROLE postgres LOGIN NOSUPERUSER CREATEROLE CREATEDB PASSWORD '{verifier}'"
+                ))
+                .expect("make postgres a managed-service admin");
+                let (socat, addr) = start_socat(pg.addr());
+                let pod = standin.seed_uis_proxied(addr, &password);
+                (password, pod, Some(socat))
+            }
+        };
+        let dir = tempfile::tempdir().expect("temp dir");
+        let kubeconfig = dir.path().join("kubeconfig");
+        standin
+            .write_kubeconfig(&kubeconfig)
+            .expect("write kubeconfig");
+        SECRETS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(standin.reader());
+        Env {
+            pg,
+            standin,
+            dir,
+            kubeconfig,
+            topology,
+            pg_pod,
+            admin_password,
+            _socat: socat,
+            lease: None,
+        }
+    }
+
+    /// The password of `postgres` as the cluster's Secrets hold it (what
+    /// `uis db creds --admin` prints).
+    pub fn admin_password(&self) -> &str {
+        &self.admin_password
+    }
+
+    /// A connection to `db` as `postgres`, the admin the suite is told of:
+    /// the superuser in-cluster, a CREATEROLE CREATEDB role on proxied. For
+    /// what a test does as the cluster's admin (the provider's superuser
+    /// never makes objects in an app's database).
+    pub fn admin_connect(&self, db: &str) -> postgres::Client {
+        postgres::Config::new()
+            .host(&self.pg.host)
+            .port(self.pg.port)
+            .user("postgres")
+            .password(&self.admin_password)
+            .dbname(db)
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .connect(postgres::NoTls)
+            .unwrap_or_else(|e| panic!("connect to {db} as postgres: {e}"))
     }
 
     /// A temp path inside this test's directory.

@@ -26,7 +26,7 @@ fn onboard(env: &Env) {
         &["railway", "--schemas", "railway", "--json"],
     )
     .ok();
-    let mut c = env.pg.connect("railway");
+    let mut c = env.admin_connect("railway");
     c.batch_execute(
         "create table railway.events(id int primary key, public bool);
          alter table railway.events enable row level security;
@@ -260,4 +260,70 @@ fn an_unconfigured_app_fails_once_and_skips_the_rest() {
     assert_eq!(failing(&m), ["database"]);
     assert_eq!(m["database"].1, "uis db configure railway");
     assert_eq!(m["deployment"].0, "skip");
+}
+
+/// doctor names the topology of the run's cluster, from the database pod's
+/// owner: `in-cluster` (StatefulSet) or `proxied (external server)` (the
+/// proxy Deployment), and on proxied says the admin being no superuser is
+/// expected there.
+#[test]
+fn doctor_names_the_topology() {
+    let env = Env::new();
+    onboard(&env);
+    let out = env.run("uis-db-doctor", &["railway", "--json"]);
+    out.ok();
+    let checks = out.json()["checks"].as_array().unwrap().clone();
+    let find = |id: &str| {
+        checks
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap_or_else(|| panic!("no {id} check: {checks:#?}"))
+            .clone()
+    };
+    let topology = find("topology");
+    let admin = find("admin");
+    let message = topology["message"].as_str().unwrap();
+    assert_eq!(topology["status"], "pass", "{topology}");
+    match env.topology {
+        uis_e2e::Topology::InCluster => {
+            assert_eq!(
+                message,
+                "in-cluster: PostgreSQL runs in the cluster, pod default/postgresql-0 of StatefulSet postgresql"
+            );
+            assert!(
+                admin["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("is a superuser"),
+                "{admin}"
+            );
+        }
+        uis_e2e::Topology::Proxied => {
+            assert!(
+                message.starts_with(&format!(
+                    "proxied (external server): pod default/{} of Deployment postgresql",
+                    env.pg_pod
+                )),
+                "{message}"
+            );
+            assert!(
+                admin["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("expected on the proxied topology"),
+                "{admin}"
+            );
+        }
+    }
+    // The server-only form (`uis postgresql verify`) says the same.
+    let out = env.run("uis-db-doctor", &["--server", "--json"]);
+    out.ok();
+    assert!(
+        out.stdout.contains(&format!(
+            "\"message\":\"{}",
+            message.split(':').next().unwrap()
+        )),
+        "{}",
+        out.stdout
+    );
 }

@@ -11,7 +11,7 @@ fn deploy(env: &Env, app: &str, extra: &[&str]) {
         &[app, "--schemas", "app,auth", "--json"],
     )
     .ok();
-    let mut c = env.pg.connect(&format!("{}_db", app.replace('-', "_")));
+    let mut c = env.admin_connect(&format!("{}_db", app.replace('-', "_")));
     c.batch_execute("create table auth.capabilities(name text primary key); insert into auth.capabilities values ('c'), ('a'), ('b');").unwrap();
     let mut args = vec![app, "--json"];
     args.extend_from_slice(extra);

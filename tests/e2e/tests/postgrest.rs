@@ -224,6 +224,11 @@ fn defaults_bind_every_setting_from_the_secret_and_become_available() {
 
 #[test]
 fn canonical_role_names_from_the_customers_ddl_are_reused() {
+    if uis_e2e::in_cluster_only(
+        "postgres is no superuser there, so it cannot read whether the DDL's authenticator has a password of its own (pg_authid) and --authenticator of a role the suite did not create is refused; managed_admin:: tests that refusal",
+    ) {
+        return;
+    }
     let env = Env::new();
     configure(&env, "canon", "api");
     let mut c = env.pg.connect("postgres");

@@ -22,8 +22,14 @@ fn railway_onboards_end_to_end_in_the_sandbox() {
         .env("UIS_BIN_DIR", &bin_dir)
         .env_remove("KUBECONFIG");
     for (k, _) in std::env::vars() {
-        // UIS_PG_VERSION (and its cache) pick the sandbox's server.
-        let keep = ["UIS_BIN_DIR", "UIS_PG_VERSION", "UIS_PG_CACHE"];
+        // UIS_PG_VERSION (and its cache) pick the sandbox's server,
+        // UIS_TOPOLOGY its topology.
+        let keep = [
+            "UIS_BIN_DIR",
+            "UIS_PG_VERSION",
+            "UIS_PG_CACHE",
+            "UIS_TOPOLOGY",
+        ];
         if k.starts_with("PG") || k.starts_with("UIS_") && !keep.contains(&k.as_str()) {
             cmd.env_remove(k);
         }
@@ -44,6 +50,12 @@ fn railway_onboards_end_to_end_in_the_sandbox() {
         "{}",
         out.stderr
     );
+    // doctor names the sandbox's topology (UIS_TOPOLOGY, inherited).
+    let topology = match uis_e2e::topology() {
+        uis_e2e::Topology::InCluster => "in-cluster: ",
+        uis_e2e::Topology::Proxied => "proxied (external server): ",
+    };
+    assert!(out.stderr.contains(topology), "{topology}:\n{}", out.stderr);
     if let Ok(v) = std::env::var("UIS_PG_VERSION")
         && !v.is_empty()
     {

@@ -37,6 +37,11 @@ fn names_no_workaround() {
 
 #[test]
 fn every_command_runs_in_order() {
+    if uis_e2e::in_cluster_only(
+        "the tutorial's `--authenticator authenticator` needs an admin that can read pg_authid (a superuser); on proxied the suite refuses it by design and examples/railway/onboard.sh (railway::) runs the onboarding with the suite's own authenticator",
+    ) {
+        return;
+    }
     let env = Env::new();
     let work = env.path("myapp");
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/railway/db");

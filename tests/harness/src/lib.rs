@@ -12,6 +12,32 @@ pub mod tls;
 
 pub use pg::{Lease, Pg};
 
+/// UIS's two topologies, picked for a whole test run by `UIS_TOPOLOGY`
+/// (`incluster`, the default, or `proxied`): see `scripts/sandbox`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Topology {
+    /// The Bitnami StatefulSet pod; `postgres` is the server's superuser.
+    InCluster,
+    /// A Deployment pod forwarding with socat to an external server on
+    /// which `postgres` is LOGIN CREATEROLE CREATEDB, no superuser; the
+    /// server's superuser is [`PROXIED_SUPERUSER`], which the suite is never
+    /// told.
+    Proxied,
+}
+
+/// The proxied server's own superuser (what [`Pg::user`] is there).
+pub const PROXIED_SUPERUSER: &str = "provider_root";
+
+/// The topology of this run, from `UIS_TOPOLOGY`. Panics on any other
+/// value, so a typo never runs the wrong topology quietly.
+pub fn topology() -> Topology {
+    match std::env::var("UIS_TOPOLOGY").as_deref() {
+        Err(_) | Ok("") | Ok("incluster") | Ok("in-cluster") => Topology::InCluster,
+        Ok("proxied") => Topology::Proxied,
+        Ok(other) => panic!("UIS_TOPOLOGY must be incluster or proxied, not {other:?}"),
+    }
+}
+
 use std::path::PathBuf;
 
 /// The directory holding the workspace's built binaries (`target/debug` when

@@ -189,11 +189,14 @@ impl Pg {
                 schema.replace('"', "\"\"")
             ))?;
         }
+        c.batch_execute(&format!(
+            "ALTER ROLE \"{}\" RESET ALL",
+            self.user.replace('"', "\"\"")
+        ))?;
         c.batch_execute(
             "CREATE SCHEMA public AUTHORIZATION pg_database_owner;
              GRANT USAGE ON SCHEMA public TO PUBLIC;
              ALTER DATABASE postgres RESET ALL;
-             ALTER ROLE postgres RESET ALL;
              ALTER SYSTEM RESET ALL;
              SELECT pg_reload_conf();",
         )?;
@@ -262,7 +265,35 @@ impl Pg {
         pg.try_connect("postgres")?
             .batch_execute(&format!("ALTER ROLE postgres PASSWORD '{verifier}'"))?;
         pg.password = password;
+        if crate::topology() == crate::Topology::Proxied {
+            pg.rename_superuser(crate::PROXIED_SUPERUSER)?;
+        }
         Ok(pg)
+    }
+
+    /// Renames the bootstrap superuser `postgres` to `name` (its password
+    /// stays: SCRAM verifiers survive a rename), as an external server
+    /// whose superuser is not `postgres` has it. A superuser cannot rename
+    /// itself, so a temporary one does it and is dropped.
+    fn rename_superuser(&mut self, name: &str) -> Result<()> {
+        let tmp = format!("uis_tmp_{}", random_alnum(8).to_lowercase());
+        let verifier = postgres_protocol::password::scram_sha_256(self.password.as_bytes());
+        self.try_connect("postgres")?.batch_execute(&format!(
+            "CREATE ROLE \"{tmp}\" SUPERUSER LOGIN PASSWORD '{verifier}'"
+        ))?;
+        postgres::Config::new()
+            .host(&self.host)
+            .port(self.port)
+            .user(&tmp)
+            .password(&self.password)
+            .dbname("postgres")
+            .connect_timeout(Duration::from_secs(5))
+            .connect(postgres::NoTls)?
+            .batch_execute(&format!("ALTER ROLE postgres RENAME TO \"{name}\""))?;
+        self.user = name.to_string();
+        self.try_connect("postgres")?
+            .batch_execute(&format!("DROP ROLE \"{tmp}\""))?;
+        Ok(())
     }
 
     fn wait_ready(&self) -> Result<()> {
@@ -851,6 +882,12 @@ fn chown_tree(dir: &Path, uid: u32, gid: u32) -> Result<()> {
         std::os::unix::fs::chown(e?.path(), Some(uid), Some(gid))?;
     }
     Ok(())
+}
+
+/// A SCRAM-SHA-256 verifier for `password`, for `ALTER ROLE ... PASSWORD`
+/// without the password itself reaching the server.
+pub fn scram_verifier(password: &str) -> String {
+    postgres_protocol::password::scram_sha_256(password.as_bytes())
 }
 
 /// `n` random characters of `[A-Za-z0-9]`.

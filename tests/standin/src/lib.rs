@@ -49,6 +49,7 @@ pub mod selectors;
 pub mod server;
 pub mod store;
 pub mod tls;
+pub mod uis_proxied;
 pub mod util;
 pub mod ws;
 
@@ -369,7 +370,8 @@ impl StandIn {
     }
 
     /// Seeds what a UIS cluster has: namespaces `default`, `kube-system`,
-    /// `postgrest`; pod `postgresql-0` (Running, port 5432 forwarding to
+    /// `postgrest`; StatefulSet `postgresql` and its pod `postgresql-0`
+    /// (Running, port 5432 forwarding to
     /// `pg_addr`, exec-enabled with PGHOST/PGPORT/PGUSER/PGPASSWORD);
     /// Service `postgresql`; Secrets `urbalurba-secrets` (PGPASSWORD) and
     /// `postgresql` (postgres-password); the IngressRoute CRD.
@@ -379,9 +381,21 @@ impl StandIn {
         }
         let labels = json!({"app.kubernetes.io/name": "postgresql", "app.kubernetes.io/instance": "postgresql", "app.kubernetes.io/component": "primary", "statefulset.kubernetes.io/pod-name": "postgresql-0"});
         let now = util::now_rfc3339();
+        // The Bitnami chart's StatefulSet (stored only: no controller runs
+        // it), so the pod is owned as a real one is.
+        let sts = self.put(json!({
+            "apiVersion": "apps/v1", "kind": "StatefulSet",
+            "metadata": {"name": "postgresql", "namespace": "default", "labels": {"app.kubernetes.io/name": "postgresql", "app.kubernetes.io/instance": "postgresql", "app.kubernetes.io/component": "primary"}},
+            "spec": {"replicas": 1, "serviceName": "postgresql-hl",
+                "selector": {"matchLabels": {"app.kubernetes.io/name": "postgresql", "app.kubernetes.io/instance": "postgresql", "app.kubernetes.io/component": "primary"}},
+                "template": {"metadata": {"labels": {"app.kubernetes.io/name": "postgresql", "app.kubernetes.io/instance": "postgresql", "app.kubernetes.io/component": "primary"}},
+                    "spec": {"containers": [{"name": "postgresql", "image": "docker.io/bitnami/postgresql:16"}]}}},
+            "status": {"replicas": 1, "readyReplicas": 1, "availableReplicas": 1, "currentReplicas": 1, "updatedReplicas": 1}
+        }));
+        let owner = json!([{"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "postgresql", "uid": sts["metadata"]["uid"], "controller": true, "blockOwnerDeletion": true}]);
         self.put(json!({
             "apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": "postgresql-0", "namespace": "default", "labels": labels},
+            "metadata": {"name": "postgresql-0", "namespace": "default", "labels": labels, "ownerReferences": owner},
             "spec": {"containers": [{"name": "postgresql", "image": "docker.io/bitnami/postgresql:16", "ports": [{"name": "tcp-postgresql", "containerPort": 5432, "protocol": "TCP"}]}], "nodeName": "standin"},
             "status": {"phase": "Running", "podIP": "10.42.0.9", "hostIP": "192.168.5.15", "startTime": now,
                 "conditions": [{"type": "Initialized", "status": "True"}, {"type": "Ready", "status": "True"}, {"type": "ContainersReady", "status": "True"}, {"type": "PodScheduled", "status": "True"}],

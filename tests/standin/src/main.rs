@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use kube_standin::{StandIn, StandInOptions};
 
 const USAGE: &str = "usage: kube-standin --kubeconfig-out PATH [--port N] [--token TOKEN] \
-[--seed-uis --pg-addr 127.0.0.1:PORT --pg-password-file FILE \
+[--seed-uis --pg-addr 127.0.0.1:PORT --pg-password-file FILE [--topology incluster|proxied] \
 [--provider bitnami|uis-proxied|cnpg|zalando|pgo|stackgres|external --replica-addr 127.0.0.1:PORT]] [--ready-file PATH]";
 
 struct Args {
@@ -18,6 +18,9 @@ struct Args {
     port: Option<u16>,
     token: Option<String>,
     seed_uis: bool,
+    /// `--topology proxied`: seed UIS's proxied topology (the Deployment
+    /// whose pod forwards to `--pg-addr`, where socat listens).
+    proxied: bool,
     pg_addr: Option<SocketAddr>,
     pg_password_file: Option<PathBuf>,
     ready_file: Option<PathBuf>,
@@ -33,6 +36,7 @@ fn parse_args() -> Result<Args> {
         port: None,
         token: None,
         seed_uis: false,
+        proxied: false,
         pg_addr: None,
         pg_password_file: None,
         ready_file: None,
@@ -63,6 +67,11 @@ fn parse_args() -> Result<Args> {
             }
             "--token" => a.token = Some(value("--token")?),
             "--seed-uis" => a.seed_uis = true,
+            "--topology" => match value("--topology")?.as_str() {
+                "incluster" | "in-cluster" => a.proxied = false,
+                "proxied" => a.proxied = true,
+                other => bail!("--topology must be incluster or proxied, not {other:?}\n{USAGE}"),
+            },
             "--pg-addr" => {
                 a.pg_addr = Some(
                     value("--pg-addr")?
@@ -134,6 +143,7 @@ fn run() -> Result<()> {
         let addr = args.pg_addr.context("--pg-addr")?;
         let pw = pw.trim_end_matches(['\n', '\r']);
         match args.provider.as_deref() {
+            None if args.proxied => standin.seed_uis_proxied(addr, pw),
             None => standin.seed_uis(addr, pw),
             Some(p) => {
                 let replica = args.replica_addr.unwrap_or(addr);

@@ -238,6 +238,19 @@ pub fn validate(
         )
         .hint("choose another owner with --owner"));
     }
+    // A non-superuser admin (managed services, UIS's proxied topology) is
+    // no superuser, but as an owner it would be stripped of CREATEROLE and
+    // CREATEDB (and its password is not the suite's to store).
+    if owner_info.is_some() && d.owner == acting.user {
+        return Err(Failure::new(
+            Phase::Validate,
+            format!(
+                "role {:?} is the admin the suite connects as; an app owner must be neither a superuser nor the admin (nothing was changed)",
+                d.owner
+            ),
+        )
+        .hint("choose another owner with --owner"));
+    }
     let database_owner = provision::database_owner(pg, &d.database)?;
     if let Some(owner) = &database_owner
         && *owner != d.owner

@@ -8,6 +8,7 @@
 //! through [`crate::pg::provision`]'s queries where they exist.
 
 mod postgrest;
+pub mod topology;
 
 use crate::pg::provision;
 use crate::session::Session;
@@ -186,6 +187,7 @@ fn diagnose(session: &mut Session, app: &str, r: &mut Report) -> Result<(), Fail
             return Ok(());
         }
     };
+    let topology = topology_check(session, r);
     // F2: the superuser password.
     match session.admin() {
         Ok(a) => r.pass(
@@ -221,7 +223,7 @@ fn diagnose(session: &mut Session, app: &str, r: &mut Report) -> Result<(), Fail
     };
     let mut pg = session.connect_admin("postgres", "uis-db-doctor")?;
     tls_check(session, r);
-    admin_role(&mut pg, r)?;
+    admin_role(&mut pg, topology.as_ref(), r)?;
 
     // The database and its owner.
     let db_owner = provision::database_owner(&mut pg, &rec.database)?;
@@ -408,7 +410,11 @@ fn provider_checks(session: &mut Session, cluster: &uis_kube::Cluster, r: &mut R
     }
 }
 
-fn admin_role(pg: &mut postgres::Client, r: &mut Report) -> Result<(), Failure> {
+fn admin_role(
+    pg: &mut postgres::Client,
+    topology: Option<&topology::Topology>,
+    r: &mut Report,
+) -> Result<(), Failure> {
     let row = pg.query_one(
         "select current_user::text, rolsuper, rolcreaterole, rolcreatedb,
                 current_setting('server_version')
@@ -427,7 +433,12 @@ fn admin_role(pg: &mut postgres::Client, r: &mut Report) -> Result<(), Failure> 
         r.pass(
             "admin",
             "-",
-            format!("admin {user} is not a superuser, with CREATEROLE and CREATEDB as managed services give (PostgreSQL {version}): configure makes it a member of each app's owner; untrusted extensions need the provider's allow-list"),
+            format!("admin {user} is not a superuser, with CREATEROLE and CREATEDB as managed services give (PostgreSQL {version}): configure makes it a member of each app's owner; untrusted extensions need the provider's allow-list{}",
+                if matches!(topology, Some(topology::Topology::Proxied { .. })) {
+                    "; expected on the proxied topology: the external server keeps its superuser to itself, and this is fine"
+                } else {
+                    ""
+                }),
         );
     } else {
         let missing: Vec<&str> = [(createrole, "CREATEROLE"), (createdb, "CREATEDB")]
@@ -521,6 +532,7 @@ pub fn run_server(session: &mut Session) -> Report {
         "-",
         format!("the Kubernetes API answers ({})", cluster.origin),
     );
+    topology_check(session, &mut r);
     match session.admin() {
         Ok(a) => r.pass(
             "admin-secret",
@@ -627,6 +639,46 @@ fn tls_check(session: &Session, r: &mut Report) {
                     format!("{msg}; {path_note}"),
                 );
             }
+        }
+    }
+}
+
+/// The `topology` check: which of UIS's topologies serves the database
+/// (pass), and what differs there; a warning when the pod cannot be read.
+/// Returns the topology for the checks that word themselves by it.
+fn topology_check(session: &mut Session, r: &mut Report) -> Option<topology::Topology> {
+    use topology::Topology;
+    match topology::detect(session) {
+        Ok(t) => {
+            let message = match &t {
+                Topology::InCluster { pod, statefulset } => format!(
+                    "{}: PostgreSQL runs in the cluster, pod {pod} of StatefulSet {statefulset}",
+                    t.name()
+                ),
+                Topology::Proxied { pod, deployment } => format!(
+                    "{}: pod {pod} of Deployment {deployment} forwards port 5432 to a PostgreSQL outside the cluster (UIS external-services.yaml); its first container has psql but no server, and the admin need not be a superuser there",
+                    t.name()
+                ),
+                Topology::Direct { address } => {
+                    format!("{}: {address} (--direct), no pod involved", t.name())
+                }
+                Topology::Other { pod, owner } => format!(
+                    "{}: pod {pod} ({owner}) is neither UIS's StatefulSet nor its proxy Deployment",
+                    t.name()
+                ),
+            };
+            r.pass("topology", "-", message);
+            Some(t)
+        }
+        Err(f) => {
+            r.add(
+                "topology",
+                "-",
+                Status::Warn,
+                format!("cannot tell the topology: {}", f.detail),
+                f.hint,
+            );
+            None
         }
     }
 }
