@@ -93,14 +93,23 @@ impl TlsParams {
         v
     }
 
-    /// `?k=v&...` for a URL (values percent-encoded), empty when none.
-    fn query(&self, keys: &[&str]) -> String {
-        let pairs: Vec<String> = self
-            .entries()
+    /// `k=v` for each given, as URL query parameters (values
+    /// percent-encoded).
+    pub fn url_pairs(&self) -> Vec<String> {
+        self.pairs(LIBPQ_TLS_KEYS)
+    }
+
+    fn pairs(&self, keys: &[&str]) -> Vec<String> {
+        self.entries()
             .into_iter()
             .filter(|(k, _, _)| keys.contains(k))
             .map(|(k, _, v)| format!("{k}={}", utf8_percent_encode(&v, COMPONENT)))
-            .collect();
+            .collect()
+    }
+
+    /// `?k=v&...` for a URL (values percent-encoded), empty when none.
+    fn query(&self, keys: &[&str]) -> String {
+        let pairs = self.pairs(keys);
         if pairs.is_empty() {
             String::new()
         } else {

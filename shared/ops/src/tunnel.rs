@@ -44,22 +44,44 @@ pub fn open(
     let found = session.login_for(app, who, None)?;
     let ep = session.endpoint_on(SocketAddr::from(([127, 0, 0, 1], port)))?;
     let login = found.login;
+    let tls = session.tls()?;
+    let params = uis_core::creds::TlsParams::from_options(&session.tls_options()?);
     Ok(Report {
         app: app.map(str::to_string),
         role: found.kind,
-        database_url: uis_core::creds::url(
-            &login.user,
-            &login.password,
-            &ep.host,
-            ep.port,
-            &login.database,
-        ),
+        database_url: tunnel_url(&login, &ep, &params, tls.server_name()),
         username: login.user,
         database: login.database,
         host: ep.host,
         port: ep.port,
         via: session.via(),
     })
+}
+
+/// The URL of the local port, with the TLS settings given. For
+/// `verify-full` the host is the name the certificate carries (the
+/// Service's) and `hostaddr=` the local address, as libpq reads it
+/// (connect to `hostaddr`, check `host`; libpq docs 34.1.2).
+fn tunnel_url(
+    login: &crate::pg::Login,
+    ep: &crate::pg::Endpoint,
+    params: &uis_core::creds::TlsParams,
+    server_name: &str,
+) -> String {
+    let full = params.sslmode == Some(uis_core::tls::SslMode::VerifyFull) && server_name != ep.host;
+    let host = if full { server_name } else { &ep.host };
+    let mut url =
+        uis_core::creds::url(&login.user, &login.password, host, ep.port, &login.database);
+    let mut query: Vec<String> = Vec::new();
+    if full {
+        query.push(format!("hostaddr={}", ep.host));
+    }
+    query.extend(params.url_pairs());
+    if !query.is_empty() {
+        url.push('?');
+        url.push_str(&query.join("&"));
+    }
+    url
 }
 
 /// Blocks until Ctrl-C or SIGTERM, forwarding meanwhile; returns an error

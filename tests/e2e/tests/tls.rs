@@ -511,3 +511,72 @@ fn creds_carry_the_sslmode_and_psql_connects_with_them() {
         out.stderr
     );
 }
+
+#[test]
+fn the_tunnel_url_checks_the_service_name_for_psql() {
+    // uis-db-tunnel's URL for verify-full names the Service as host and the
+    // local port as hostaddr: psql checks the certificate against the
+    // Service's name while connecting to 127.0.0.1.
+    let (w, _) = world(&[SERVICE_HOST], Some(hba::SSL_ONLY));
+    let ca = w.ca.to_str().unwrap();
+    let t = w
+        .env
+        .tunnel(&["--admin", "--sslmode", "verify-full", "--sslrootcert", ca]);
+    let url = t.url();
+    assert!(url.contains(&format!("@{SERVICE_HOST}:")), "{url}");
+    assert!(
+        url.contains("hostaddr=127.0.0.1&sslmode=verify-full&sslrootcert="),
+        "{url}"
+    );
+    let (p, ssl) = psql_ssl_url(&w, &url);
+    assert_eq!(ssl, Some(true), "{}", p.stderr);
+    // The plain URL (no sslmode asked) stays as it was.
+    let t2 = w.env.tunnel(&["--admin"]);
+    assert!(!t2.url().contains('?'), "{}", t2.url());
+}
+
+/// `select ssl` through the real psql with a connection URL.
+fn psql_ssl_url(w: &World, url: &str) -> (Out, Option<bool>) {
+    let mut c = Command::new(psql_path());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("PG") {
+            c.env_remove(k);
+        }
+    }
+    let out = output(
+        c.args([
+            "-X",
+            "-At",
+            "-c",
+            "select ssl from pg_stat_ssl where pid = pg_backend_pid()",
+            url,
+        ])
+        .env("HOME", w.env.dir.path())
+        .stdin(Stdio::null()),
+    );
+    let ssl = (out.code == 0).then(|| out.stdout.trim() == "t");
+    (out, ssl)
+}
+
+#[test]
+fn a_wrong_password_over_tls_is_reported_as_such() {
+    // prefer: the login over TLS fails, the plain retry is refused by the
+    // hostssl-only pg_hba; the message is the password's, not pg_hba's.
+    let (w, _) = world(&["localhost"], Some(hba::SSL_ONLY));
+    w.env.standin.put(json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "wrong-admin", "namespace": "default"},
+        "data": {"password": uis_e2e::base64_encode(b"not-the-password-at-all")},
+    }));
+    let (out, ssl) = uis_ssl(
+        &w,
+        Some("127.0.0.1"),
+        &["--admin-secrets", "wrong-admin/password"],
+    );
+    assert_eq!(ssl, None);
+    assert!(
+        out.stderr.contains("password authentication failed"),
+        "{}",
+        out.stderr
+    );
+}

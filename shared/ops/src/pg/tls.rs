@@ -195,9 +195,10 @@ impl Tls {
         match self.mode {
             SslMode::Disable => plain(config),
             SslMode::Allow => match plain(config) {
-                Err(e) if e.as_db_error().is_some() => {
+                Err(first) if first.as_db_error().is_some() => {
                     let (r, seen) = tls(config, Wire::Require);
                     r.map(|client| (client, self.state(seen.protocol())))
+                        .map_err(|second| pick_error(first, second))
                 }
                 r => r,
             },
@@ -208,9 +209,11 @@ impl Tls {
                     // Handshake failed, or the server refused the login
                     // over TLS: libpq retries once without TLS.
                     (Err(e), Handshake::Tried) if e.as_db_error().is_some() || is_tls_error(&e) => {
-                        plain(config)
+                        plain(config).map_err(|second| pick_error(e, second))
                     }
-                    (Err(e), Handshake::Done(_)) if e.as_db_error().is_some() => plain(config),
+                    (Err(e), Handshake::Done(_)) if e.as_db_error().is_some() => {
+                        plain(config).map_err(|second| pick_error(e, second))
+                    }
                     (Err(e), _) => Err(e),
                 }
             }
@@ -234,6 +237,21 @@ impl Tls {
             },
             server_name: self.server_name_text.clone(),
         }
+    }
+}
+
+/// Which error of two attempts (`allow`, `prefer`) to report: the second,
+/// unless pg_hba refused it only for its encryption (`no pg_hba.conf entry
+/// ... no encryption` / `SSL encryption`), when the first says more (a
+/// wrong password over TLS, say). libpq prints both; one is enough here.
+fn pick_error(first: postgres::Error, second: postgres::Error) -> postgres::Error {
+    let refused_for_encryption = second
+        .as_db_error()
+        .is_some_and(|d| d.code().code() == "28000" && d.message().contains("encryption"));
+    if refused_for_encryption {
+        first
+    } else {
+        second
     }
 }
 
