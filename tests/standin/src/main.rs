@@ -143,7 +143,9 @@ fn run() -> Result<()> {
         let addr = args.pg_addr.context("--pg-addr")?;
         let pw = pw.trim_end_matches(['\n', '\r']);
         match args.provider.as_deref() {
-            None if args.proxied => standin.seed_uis_proxied(addr, pw),
+            None if args.proxied => {
+                standin.seed_uis_proxied(addr, pw);
+            }
             None => standin.seed_uis(addr, pw),
             Some(p) => {
                 let replica = args.replica_addr.unwrap_or(addr);
