@@ -489,13 +489,18 @@ fn postgrest(
     dry_run: bool,
     earlier_pending: bool,
 ) -> Result<Vec<String>, Failure> {
-    if earlier_pending {
-        return Ok(vec![format!(
+    let whole = || {
+        vec![format!(
             "deploy PostgREST {} (roles, grants, Secret, Deployment, Service, IngressRoute) once the steps above are done",
             pgrst::name(&d.app)
-        )]);
-    }
-    let plan = deploy::run(session, &deploy_options(d, true))?;
+        )]
+    };
+    let plan = match deploy::run(session, &deploy_options(d, true)) {
+        Ok(p) => p,
+        // What it acts on is made by the steps above: planned as a whole.
+        Err(_) if earlier_pending => return Ok(whole()),
+        Err(f) => return Err(f),
+    };
     let deploy::Report::DryRun(p) = plan else {
         return Err(Failure::new(
             Phase::Internal,
@@ -584,16 +589,21 @@ fn env(
     let Some(path) = &d.env.path else {
         return Ok((Vec::new(), None));
     };
-    if earlier_pending {
+    let whole = || {
         let mut c: Vec<String> = d
             .tokens
             .iter()
             .map(|t| format!("mint {} (role {})", t.name, t.role))
             .collect();
         c.push(format!("write {}", path.display()));
-        return Ok((c, None));
-    }
-    let target = mint::target(session, &d.app, &SecretSource::Cluster, None)?;
+        c
+    };
+    let target = match mint::target(session, &d.app, &SecretSource::Cluster, None) {
+        Ok(t) => t,
+        // PostgREST is deployed by the steps above: planned as a whole.
+        Err(_) if earlier_pending => return Ok((whole(), None)),
+        Err(f) => return Err(f),
+    };
     let config = target
         .config
         .clone()
@@ -722,6 +732,9 @@ pub struct Down {
 /// Errors: the operations' (phase `store` for an app never configured,
 /// `sql`, `cluster`).
 pub fn down(session: &mut Session, app: &str, purge: bool, dry_run: bool) -> Result<Down, Failure> {
+    // Read before the purge forgets it: the logins the suite gave a role it
+    // did not create (an authenticator made by the app's DDL).
+    let before = if purge { session.app_opt(app)? } else { None };
     let mut out = Down {
         status: if dry_run {
             "dry_run"
@@ -776,6 +789,34 @@ pub fn down(session: &mut Session, app: &str, purge: bool, dry_run: bool) -> Res
             out.sql.extend(p.changes);
         }
         _ => {}
+    }
+    // A role the suite did not create stays, but the password the suite
+    // issued it goes with the stored copy: kept, nobody could retrieve it,
+    // and the next onboarding would refuse to replace a password it did not
+    // issue.
+    if let Some(rec) = before {
+        let mut pg = session.connect_admin("postgres", "uis-onboard")?;
+        for role in rec.passwords.keys() {
+            // The owner's password may be one `./uis configure` set (adopted).
+            if *role == rec.owner
+                || rec.created_roles.contains(role)
+                || out.dropped_roles.contains(role)
+                || crate::pg::provision::role(&mut pg, role)?.is_none()
+            {
+                continue;
+            }
+            let sql = format!(
+                "ALTER ROLE {} PASSWORD NULL",
+                uis_core::app::quote_ident(role)
+            );
+            if !dry_run {
+                pg.batch_execute(&sql)?;
+                uis_core::output::note(format!(
+                    "uis: {sql} (the role was not created by the suite: it stays, without the password the suite issued)"
+                ));
+            }
+            out.sql.push(sql);
+        }
     }
     Ok(out)
 }
