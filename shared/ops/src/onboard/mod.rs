@@ -416,11 +416,11 @@ fn seed_step(
     let (files, _warnings) = seed::scan(dir)?;
     let set = seed_set(dir);
     let db = database_name(session, d)?;
-    let ledger = if database_exists(session, &db)? {
-        let mut c = session.connect_admin(&db, "uis-onboard")?;
-        seed::read_ledger(&mut c, &set)?
-    } else {
-        Default::default()
+    // One connection: a database that does not exist yet has no ledger.
+    let ledger = match session.connect_admin(&db, "uis-onboard") {
+        Ok(mut c) => seed::read_ledger(&mut c, &set)?,
+        Err(_) if !database_exists(session, &db)? => Default::default(),
+        Err(f) => return Err(f),
     };
     let plan = seed::plan(&files, &ledger, &[]);
     let mut changes: Vec<String> = plan
@@ -632,6 +632,8 @@ fn env(
         ));
     }
     let now = unix_now();
+    // One connection for the capabilities of every staff token.
+    let mut caps_pg: Option<postgres::Client> = None;
     for t in &d.tokens {
         let asked = RoleClaim::parse(&t.role);
         let role = target.role(&asked);
@@ -642,17 +644,22 @@ fn env(
                 Capabilities::Only(c) => CapabilityChoice::Only(c.clone()),
                 Capabilities::Omit => CapabilityChoice::Omit,
             };
-            let mut pg = session.connect_admin(&config.database, "uis-onboard")?;
-            mint::capabilities::choose(&mut pg, &config, None, &choice)?
+            let pg = match &mut caps_pg {
+                Some(pg) => pg,
+                None => caps_pg.insert(session.connect_admin(&config.database, "uis-onboard")?),
+            };
+            mint::capabilities::choose(pg, &config, None, &choice)?
         } else {
             None
         };
         let existing = uis_core::dotenv::read_value(path, &t.name);
         let why = match &existing {
             None => Some("new"),
-            Some(tok) => match mint::verify(session, &target, tok) {
+            // The role exists and is granted: checked when it was minted,
+            // and PostgREST's roles are the deploy step's business.
+            Some(tok) => match mint::verify_token(&target, tok) {
                 Err(_) => Some("does not verify with the deployed secret and audience"),
-                Ok(claims) => keep_token(&claims, &role, caps.as_deref(), t.exp, now),
+                Ok((claims, _)) => keep_token(&claims, &role, caps.as_deref(), t.exp, now),
             },
         };
         match (why, existing) {
