@@ -36,7 +36,7 @@ use uis_ops::session::Session;
 #[derive(Parser, Debug)]
 #[command(name = "uis-onboard", version, after_help = EXAMPLES)]
 pub struct Args {
-    /// The app: must match uis.yaml's `app`; with --init, the app to write (default: the directory's name)
+    /// The app: must match uis.yaml's `app`; with --init, the app to write (default: the directory's name); with --down or --purge and no uis.yaml, the app to take down
     pub app: Option<String>,
     /// The declaration to converge
     #[arg(short = 'f', long, value_name = "FILE", default_value = spec::DEFAULT_FILE)]
@@ -131,6 +131,17 @@ fn run(args: Args, json_mode: bool) -> anyhow::Result<i32> {
         .hint("add --yes to confirm: `uis onboard --purge --yes`")
         .into());
     }
+    // Taking an app down needs only its name: APP when there is no file.
+    if (args.down || args.purge)
+        && let Some(app) = &args.app
+        && !args.file.exists()
+    {
+        uis_ops::app::validate_app(app)?;
+        let mut session = Session::new(args.cluster_args.config(), args.locator.locator()?)?;
+        let down = onboard::down(&mut session, app, args.purge, args.dry_run)?;
+        print_down(&down, json_mode)?;
+        return Ok(0);
+    }
     let desired = load(&args.file)?;
     if let Some(a) = &args.app
         && a != &desired.app
@@ -146,21 +157,7 @@ fn run(args: Args, json_mode: bool) -> anyhow::Result<i32> {
     let mut session = Session::new(args.cluster_args.config(), args.locator.locator()?)?;
     if args.down || args.purge {
         let down = onboard::down(&mut session, &desired.app, args.purge, args.dry_run)?;
-        if json_mode {
-            output::print_json(&serde_json::to_value(&down)?)?;
-        } else {
-            let mut t = format!("{}: {}\n", down.status, down.app);
-            for d in &down.deleted {
-                t.push_str(&format!("  deleted  {d}\n"));
-            }
-            for r in &down.dropped_roles {
-                t.push_str(&format!("  dropped  role {r}\n"));
-            }
-            if let Some(db) = &down.database {
-                t.push_str(&format!("  dropped  database {db}\n"));
-            }
-            output::print(&t)?;
-        }
+        print_down(&down, json_mode)?;
         return Ok(0);
     }
     let mut display = Progress::new();
@@ -178,6 +175,25 @@ fn run(args: Args, json_mode: bool) -> anyhow::Result<i32> {
         output::print(&text(&report))?;
     }
     Ok(0)
+}
+
+fn print_down(down: &onboard::Down, json_mode: bool) -> anyhow::Result<()> {
+    if json_mode {
+        output::print_json(&serde_json::to_value(down)?)?;
+        return Ok(());
+    }
+    let mut t = format!("{}: {}\n", down.status, down.app);
+    for d in &down.deleted {
+        t.push_str(&format!("  deleted  {d}\n"));
+    }
+    for r in &down.dropped_roles {
+        t.push_str(&format!("  dropped  role {r}\n"));
+    }
+    if let Some(db) = &down.database {
+        t.push_str(&format!("  dropped  database {db}\n"));
+    }
+    output::print(&t)?;
+    Ok(())
 }
 
 /// The report for people.

@@ -636,3 +636,43 @@ fn bad_uis_yaml_is_refused_with_its_line_and_the_valid_choices() {
     out.expect_code(2);
     assert!(out.stderr.contains("is not the app of"), "{}", out.stderr);
 }
+
+/// A seed file with an SQL error stops the run with `uis db seed`'s exit
+/// code 3 and its file:line, rolled back; fixed, the next run applies it
+/// and only what is left.
+#[test]
+fn a_failing_seed_file_exits_3_and_the_fixed_one_is_applied_next() {
+    let env = Env::new();
+    let dir = railway_dir(&env);
+    let file = dir.join("db/seeds/02-events.sql");
+    let good = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        format!("{good}\nSELECT * FROM railway.no_such_table;\n"),
+    )
+    .unwrap();
+    let out = onboard(&env, &dir, &["--json"]);
+    out.expect_code(3);
+    assert_eq!(out.json()["status"], "error");
+    assert!(out.stderr.contains("02-events.sql"), "{}", out.stderr);
+    assert!(out.stderr.contains("no_such_table"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("run `uis onboard` again to finish"),
+        "{}",
+        out.stderr
+    );
+    std::fs::write(&file, good).unwrap();
+    let out = onboard(&env, &dir, &["--json"]);
+    out.ok();
+    let s = steps(&out);
+    assert_eq!(
+        s.iter().find(|x| x.0 == "seed").map(|x| x.2.clone()),
+        Some(vec!["applied 02-events.sql".to_string()]),
+        "{s:?}"
+    );
+    assert!(
+        s.iter().any(|x| x.0 == "ddl" && x.1 == "unchanged"),
+        "{s:?}"
+    );
+    assert_onboarded(&env, &dir);
+}
