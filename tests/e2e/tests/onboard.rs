@@ -676,3 +676,42 @@ fn a_failing_seed_file_exits_3_and_the_fixed_one_is_applied_next() {
     );
     assert_onboarded(&env, &dir);
 }
+
+/// A new audience for the API re-deploys PostgREST with it and re-mints
+/// the tokens of the `.env` with the new `aud` (the old ones say why).
+#[test]
+fn a_new_audience_redeploys_and_remints_the_tokens() {
+    let env = Env::new();
+    let dir = railway_dir(&env);
+    onboard(&env, &dir, &["--json"]).ok();
+    let anon = env_value(&dir, "POSTGREST_ANON_JWT");
+    let yaml = std::fs::read_to_string(dir.join("uis.yaml")).unwrap();
+    let yaml = yaml.replace(
+        "  grants: none ",
+        "  audience: https://railway.example\n  grants: none ",
+    );
+    assert!(yaml.contains("audience"));
+    std::fs::write(dir.join("uis.yaml"), yaml).unwrap();
+    let out = onboard(&env, &dir, &["--json"]);
+    out.ok();
+    let s = steps(&out);
+    let env_changes = s
+        .iter()
+        .find(|x| x.0 == "env")
+        .map(|x| x.2.clone())
+        .unwrap();
+    assert!(
+        env_changes
+            .iter()
+            .any(|c| c.starts_with("mint POSTGREST_ANON_JWT") && c.ends_with("another audience")),
+        "{s:?}"
+    );
+    assert!(
+        s.iter().any(|x| x.0 == "postgrest" && x.1 == "changed"),
+        "{s:?}"
+    );
+    let new_anon = env_value(&dir, "POSTGREST_ANON_JWT");
+    assert_ne!(new_anon, anon);
+    assert_eq!(count(&env, &new_anon, "events"), "3");
+    assert_onboarded(&env, &dir);
+}

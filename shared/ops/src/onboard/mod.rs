@@ -539,18 +539,22 @@ fn postgrest(
 }
 
 /// Why a token in the `.env` cannot stand for its declaration, or `None`
-/// when it can: it verifies with the deployed keys and audience, its role
-/// and capabilities are the declared ones, its lifetime (`exp - iat`) is the
+/// when it can (the caller verified it with the deployed keys): its role,
+/// audience (`aud`: the deployed one) and capabilities are the declared ones, its lifetime (`exp - iat`) is the
 /// declared one (no `exp` for `never`), and at least half of it is left.
 pub fn keep_token(
     claims: &Value,
     role: &str,
+    aud: Option<&str>,
     capabilities: Option<&[String]>,
     exp: Option<Duration>,
     now: u64,
 ) -> Option<&'static str> {
     if claims.get("role").and_then(Value::as_str) != Some(role) {
         return Some("another role");
+    }
+    if claims.get("aud").and_then(Value::as_str) != aud {
+        return Some("another audience");
     }
     let have: Option<Vec<&str>> = claims
         .get("capabilities")
@@ -659,7 +663,14 @@ fn env(
             // and PostgREST's roles are the deploy step's business.
             Some(tok) => match mint::verify_token(&target, tok) {
                 Err(_) => Some("does not verify with the deployed secret and audience"),
-                Ok((claims, _)) => keep_token(&claims, &role, caps.as_deref(), t.exp, now),
+                Ok((claims, _)) => keep_token(
+                    &claims,
+                    &role,
+                    target.jwt.aud.as_deref(),
+                    caps.as_deref(),
+                    t.exp,
+                    now,
+                ),
             },
         };
         match (why, existing) {
@@ -837,29 +848,33 @@ mod tests {
     fn tokens_kept_only_while_they_stand_for_the_declaration() {
         let day = Duration::from_secs(86_400);
         let t = json!({"role": "anon", "iat": 1000, "exp": 1000 + 86_400});
-        assert_eq!(keep_token(&t, "anon", None, Some(day), 1000), None);
+        assert_eq!(keep_token(&t, "anon", None, None, Some(day), 1000), None);
         assert_eq!(
-            keep_token(&t, "anon", None, Some(day), 1000 + 50_000),
+            keep_token(&t, "anon", None, None, Some(day), 1000 + 50_000),
             Some("less than half its lifetime left")
         );
         assert_eq!(
-            keep_token(&t, "x", None, Some(day), 1000),
+            keep_token(&t, "x", None, None, Some(day), 1000),
             Some("another role")
         );
         assert_eq!(
-            keep_token(&t, "anon", None, Some(2 * day), 1000),
+            keep_token(&t, "anon", None, None, Some(2 * day), 1000),
             Some("another lifetime")
         );
         assert_eq!(
-            keep_token(&t, "anon", None, None, 1000),
+            keep_token(&t, "anon", None, None, None, 1000),
             Some("another lifetime")
         );
         let caps = vec!["a".to_string()];
         assert_eq!(
-            keep_token(&t, "anon", Some(&caps), Some(day), 1000),
+            keep_token(&t, "anon", None, Some(&caps), Some(day), 1000),
             Some("other capabilities")
         );
+        assert_eq!(
+            keep_token(&t, "anon", Some("https://x"), None, Some(day), 1000),
+            Some("another audience")
+        );
         let s = json!({"role": "s", "iat": 1, "capabilities": ["a"]});
-        assert_eq!(keep_token(&s, "s", Some(&caps), None, 10), None);
+        assert_eq!(keep_token(&s, "s", None, Some(&caps), None, 10), None);
     }
 }
