@@ -206,10 +206,7 @@ fn text(r: &Report) -> String {
     for s in &r.steps {
         t.push_str(&format!(
             "  {:<10} {:<9} {}\n",
-            serde_json::to_value(s.step)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
+            s.step.as_str(),
             s.status,
             s.target
         ));

@@ -126,6 +126,17 @@ pub enum StepKind {
 }
 
 impl StepKind {
+    /// Its name in the JSON report: `database`, `ddl`, `seed`, `postgrest`, `env`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            StepKind::Database => "database",
+            StepKind::Ddl => "ddl",
+            StepKind::Seed => "seed",
+            StepKind::Postgrest => "postgrest",
+            StepKind::Env => "env",
+        }
+    }
+
     /// What the step does, for progress lines.
     pub fn describe(&self) -> &'static str {
         match self {
@@ -313,10 +324,10 @@ pub fn run(
         let changes = match result {
             Ok(c) => c,
             Err(f) => {
-                let done: Vec<String> = reports
+                let done: Vec<&str> = reports
                     .iter()
                     .filter(|r| !r.changes.is_empty())
-                    .map(|r| format!("{}", serde_json::to_value(r.step).unwrap_or_default()))
+                    .map(|r| r.step.as_str())
                     .collect();
                 let f = f.context(format!("{} ({})", kind.describe(), target));
                 return Err(if done.is_empty() || dry_run {
@@ -325,7 +336,7 @@ pub fn run(
                     let mut f = f;
                     f.detail.push_str(&format!(
                         " (done before it: {}; run `uis onboard` again to finish)",
-                        done.join(", ").replace('"', "")
+                        done.join(", ")
                     ));
                     f
                 });
