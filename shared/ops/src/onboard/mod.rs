@@ -301,8 +301,9 @@ pub fn run(
             target,
         });
         let t = Instant::now();
-        // In a dry run, a step after one with changes cannot be planned
-        // against state that does not exist yet: it is planned as a whole.
+        // In a dry run, a step after one with changes may act on what does
+        // not exist yet (no PostgREST to plan against): if its own plan
+        // fails then, it is planned as a whole.
         let earlier_pending = dry_run && reports.iter().any(|r| !r.changes.is_empty());
         let result = match kind {
             StepKind::Database => database(session, d, dry_run),
