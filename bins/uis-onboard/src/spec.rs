@@ -508,4 +508,33 @@ mod tests {
                 .contains("tokens[1].name")
         );
     }
+
+    /// docs/reference/uis-yaml.md documents every key the reader accepts
+    /// (the keys as the reader's own unknown-key error lists them).
+    #[test]
+    fn every_key_is_documented() {
+        let doc = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/reference/uis-yaml.md"),
+        )
+        .unwrap();
+        for (prefix, yaml) in [
+            ("", "app: r\nzzz: 1\n"),
+            ("roles.", "app: r\nroles: {zzz: 1}\n"),
+            ("postgrest.", "app: r\npostgrest: {zzz: 1}\n"),
+            ("tokens[].", "app: r\ntokens: [{zzz: 1}]\n"),
+            ("env.", "app: r\nenv: {zzz: 1}\n"),
+        ] {
+            let e = err(yaml);
+            let keys = e.split("expected one of ").nth(1).expect(&e);
+            for k in keys.split(", ") {
+                // A key, or a mapping whose keys have rows of their own.
+                let row = format!("| `{prefix}{k}` |");
+                let nested = format!("| `{prefix}{k}.");
+                assert!(
+                    doc.contains(&row) || doc.contains(&nested),
+                    "docs/reference/uis-yaml.md lacks the row {row}"
+                );
+            }
+        }
+    }
 }
