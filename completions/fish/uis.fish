@@ -29,6 +29,7 @@ complete -c uis -n "__fish_uis_needs_command" -s V -l version -d 'Print version'
 complete -c uis -n "__fish_uis_needs_command" -f -a "help" -d 'List the commands found, or run a command\'s --help (`uis help db creds`)'
 complete -c uis -n "__fish_uis_needs_command" -f -a "db" -d 'The uis-db-* commands'
 complete -c uis -n "__fish_uis_needs_command" -f -a "jwt" -d 'The uis-jwt-* commands'
+complete -c uis -n "__fish_uis_needs_command" -f -a "onboard" -d 'Converge an app declared in uis.yaml: database, roles, DDL, seeds, PostgREST, tokens, .env'
 complete -c uis -n "__fish_uis_needs_command" -f -a "postgrest" -d 'The uis-postgrest-* commands'
 complete -c uis -n "__fish_uis_using_subcommand db; and not __fish_seen_subcommand_from configure creds doctor psql seed tunnel" -f -a "configure" -d 'Create an app\'s database, owner role, schemas and extensions, with stored credentials'
 complete -c uis -n "__fish_uis_using_subcommand db; and not __fish_seen_subcommand_from configure creds doctor psql seed tunnel" -f -a "creds" -d 'Print the credentials of an app\'s role, or of the PostgreSQL superuser'
@@ -276,6 +277,26 @@ complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_
 complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l secret-is-base64 -d 'The --secret-file holds base64, as PGRST_JWT_SECRET_IS_BASE64=true (the decoded bytes are the key)'
 complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -s h -l help -d 'Print help'
 complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -s V -l version -d 'Print version'
+complete -c uis -n "__fish_uis_using_subcommand onboard" -s f -l file -d 'The declaration to converge' -r -F
+complete -c uis -n "__fish_uis_using_subcommand onboard" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)' -r -F
+complete -c uis -n "__fish_uis_using_subcommand onboard" -l context -d 'The kubeconfig context to use (default: its current-context)' -r
+complete -c uis -n "__fish_uis_using_subcommand onboard" -l request-timeout -d 'Seconds to wait for any one Kubernetes API call' -r
+complete -c uis -n "__fish_uis_using_subcommand onboard" -l pg-namespace -d 'Namespace of the PostgreSQL pod, service, admin Secrets and the credential store' -r
+complete -c uis -n "__fish_uis_using_subcommand onboard" -l pg-selector -d 'Label selector of the PostgreSQL pod' -r
+complete -c uis -n "__fish_uis_using_subcommand onboard" -l pg-service -d 'Name of the PostgreSQL Service (for in-cluster URLs)' -r
+complete -c uis -n "__fish_uis_using_subcommand onboard" -l pg-port -d 'PostgreSQL port in the pod and on the Service' -r
+complete -c uis -n "__fish_uis_using_subcommand onboard" -l pg-superuser -d 'Name of the PostgreSQL superuser' -r
+complete -c uis -n "__fish_uis_using_subcommand onboard" -l admin-secrets -d 'Secrets holding the superuser password, tried in order, as SECRET/KEY[,SECRET/KEY...]' -r
+complete -c uis -n "__fish_uis_using_subcommand onboard" -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
+complete -c uis -n "__fish_uis_using_subcommand onboard" -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
+complete -c uis -n "__fish_uis_using_subcommand onboard" -l init -d 'Write a commented uis.yaml from this directory\'s db/ files and the defaults (never overwrites)'
+complete -c uis -n "__fish_uis_using_subcommand onboard" -l dry-run -d 'Print the plan: what each step would change; change nothing'
+complete -c uis -n "__fish_uis_using_subcommand onboard" -l down -d 'Remove the app\'s PostgREST (Deployment, Service, IngressRoute); keep the database, roles, Secret'
+complete -c uis -n "__fish_uis_using_subcommand onboard" -l purge -d 'Also drop PostgREST\'s roles and Secret, the database, the roles the suite created and the stored credentials'
+complete -c uis -n "__fish_uis_using_subcommand onboard" -l yes -d 'Confirm --purge'
+complete -c uis -n "__fish_uis_using_subcommand onboard" -l json -d 'Print JSON even on a terminal'
+complete -c uis -n "__fish_uis_using_subcommand onboard" -s h -l help -d 'Print help'
+complete -c uis -n "__fish_uis_using_subcommand onboard" -s V -l version -d 'Print version'
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and not __fish_seen_subcommand_from deploy" -f -a "deploy" -d 'Deploy PostgREST for an app: roles, JWT secret, Secret, Deployment, Service, IngressRoute'
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l database -d 'The database (default: the app\'s, from the credential store)' -r
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l schemas -d 'Schemas PostgREST exposes (default: the recorded ones, else the app\'s schemas, else public)' -r

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The Railway onboarding of the customer investigation, replayed with the
-# suite: the tutorial's five commands, then a check that the anon token and
-# the staff tokens see what the RLS policies promise, then the doctor.
+# suite: `uis onboard` of uis.yaml (then again: "no changes"), or with
+# --five-commands the tutorial's five commands it runs underneath; then a
+# check that the anon token and the staff tokens see what the RLS policies
+# promise, then the doctor.
 #
 #   examples/railway/onboard.sh --sandbox   # starts and stops its own sandbox
+#   examples/railway/onboard.sh --sandbox --five-commands   # the five commands instead
 #   examples/railway/onboard.sh --sandbox --pg-version 17   # ... on PostgreSQL 17
 #   examples/railway/onboard.sh --sandbox --topology proxied # ... UIS with an external server
 #   examples/railway/onboard.sh             # the current kube context
@@ -16,18 +19,20 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 sandbox=false
 keep=
+five=false
 pg_version=()
 topology=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --sandbox) sandbox=true ;;
+    --five-commands) five=true ;;
     --dir) [ $# -ge 2 ] || { echo "onboard.sh: --dir needs a directory" >&2; exit 2; }; keep=$2; shift ;;
     --pg-version) [ $# -ge 2 ] || { echo "onboard.sh: --pg-version needs a version (14 to 18)" >&2; exit 2; }
       pg_version=(--pg-version "$2"); shift ;;
     --topology) [ $# -ge 2 ] || { echo "onboard.sh: --topology needs incluster or proxied" >&2; exit 2; }
       topology=(--topology "$2"); shift ;;
-    -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "onboard.sh: unknown argument $1 (use --sandbox [--pg-version N] [--topology incluster|proxied], --dir DIR or nothing)" >&2; exit 2 ;;
+    -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "onboard.sh: unknown argument $1 (use --sandbox [--pg-version N] [--topology incluster|proxied], --five-commands, --dir DIR or nothing)" >&2; exit 2 ;;
   esac
   shift
 done
@@ -67,10 +72,21 @@ else
   if $sandbox; then trap '"$root/scripts/sandbox" down "$sb" >/dev/null 2>&1; rm -rf "$sb" "$work"' EXIT; else trap trap_work EXIT; fi
 fi
 cp -r "$here/db" "$work/db"
+cp "$here/uis.yaml" "$work/uis.yaml"
 cd "$work"
 
 step() { printf '\n== %s\n' "$*" >&2; }
 
+if ! $five; then
+step "uis onboard: database, DDL, data, PostgREST, tokens and .env, as uis.yaml declares"
+uis onboard --json >/dev/null
+step "uis onboard again: nothing to do"
+again=$(uis onboard --json)
+case "$again" in
+  *'"status":"unchanged"'*) echo "ok   a second run changes nothing" >&2 ;;
+  *) echo "onboard.sh: FAIL: the second run was not unchanged: $again" >&2; exit 1 ;;
+esac
+else
 step "1. database, owner, schemas and citext"
 uis db configure railway --database railway --owner railway_owner --schemas railway,auth --extensions citext --json >/dev/null
 step "2. the DDL: roles, schemas, tables, functions, RLS (as the superuser, each file once)"
@@ -90,6 +106,7 @@ fi
 uis postgrest deploy railway --schemas railway ${authenticator[@]+"${authenticator[@]}"} --anon-role anon --authenticated-role authenticated --grants none --json >/dev/null
 step "5. tokens and the app's .env"
 uis jwt mint railway --write-env .env >/dev/null
+fi
 
 step "check: what each token sees, exactly as PostgREST would run it"
 count() { # TOKEN SQL

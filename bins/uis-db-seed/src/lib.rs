@@ -86,6 +86,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         status: args.status,
         reapply: args.reapply,
         no_wait: args.no_wait,
+        output_to_stderr: false,
     };
     let mut session = Session::new(args.cluster_args.config(), args.locator.locator()?)?;
     match seed::run(&mut session, &opts)? {

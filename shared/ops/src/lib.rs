@@ -11,6 +11,7 @@ pub mod creds;
 pub mod deploy;
 pub mod doctor;
 pub mod mint;
+pub mod onboard;
 pub mod pg;
 pub mod postgrest_state;
 pub mod psql;

@@ -101,6 +101,7 @@ fn install_use_and_uninstall() {
         "uis-db-creds",
         "uis-db-configure",
         "uis-db-tunnel",
+        "uis-onboard",
         "uis-postgrest-deploy",
     ] {
         assert!(bin.join(name).is_file(), "{name} installed");

@@ -30,6 +30,7 @@ mod jwt;
 mod jwt_forms;
 mod kubeaccess;
 mod managed_admin;
+mod onboard;
 mod owner_createrole;
 mod portable;
 mod postgrest;

@@ -27,6 +27,39 @@ fn commands(text: &str) -> Vec<String> {
     out
 }
 
+/// The tutorial's one `yaml` block: the uis.yaml it declares.
+fn yaml_block(text: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for line in text.lines() {
+        if line.starts_with("```") {
+            inside = !inside && line.trim() == "```yaml";
+            continue;
+        }
+        if inside {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    assert!(out.starts_with("app: railway"), "{out}");
+    out
+}
+
+/// The uis.yaml the tutorial shows is examples/railway/uis.yaml without
+/// its comments.
+#[test]
+fn shows_the_example_uis_yaml() {
+    let p =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/railway/uis.yaml");
+    let example: String = std::fs::read_to_string(p)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
+        .map(|l| format!("{}\n", l.split(" #").next().unwrap_or_default().trim_end()))
+        .collect();
+    assert_eq!(yaml_block(&tutorial()), example);
+}
+
 #[test]
 fn names_no_workaround() {
     let text = tutorial();
@@ -47,6 +80,8 @@ fn every_command_runs_in_order() {
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/railway/db");
     std::fs::create_dir_all(&work).unwrap();
     output(Command::new("cp").arg("-r").arg(&src).arg(&work)).ok();
+    // The uis.yaml the tutorial shows, for `uis onboard`.
+    std::fs::write(work.join("uis.yaml"), yaml_block(&tutorial())).unwrap();
     std::fs::write(
         work.join("query.sql"),
         "select count(*) from railway.events;\n",

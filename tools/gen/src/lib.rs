@@ -31,6 +31,7 @@ pub const BINARIES: &[(&str, Definition)] = &[
     ("uis-db-seed", uis_db_seed::command),
     ("uis-db-tunnel", uis_db_tunnel::command),
     ("uis-jwt-mint", uis_jwt_mint::command),
+    ("uis-onboard", uis_onboard::command),
     ("uis-postgrest-deploy", uis_postgrest_deploy::command),
 ];
 

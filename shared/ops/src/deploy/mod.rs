@@ -113,6 +113,9 @@ pub struct DryRun {
     pub record: DeployRecord,
     /// Secret, Deployment, Service, IngressRoute (`null` without the CRD).
     pub manifests: Vec<Value>,
+    /// Whether applying them would create or change any (a server-side
+    /// apply dry run, as a deploy decides `unchanged`).
+    pub objects_would_change: bool,
 }
 
 /// PostgREST's role names in the JSON.
@@ -568,7 +571,21 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         shown_secret.metadata.namespace = Some(ns.into());
         shown_secret.metadata.annotations = Some(record_annotation);
         anon_reads.tell(&names.anon);
+        let desired = desired_objects(
+            &name,
+            [
+                to_value(&secret_obj),
+                to_value(&deployment),
+                to_value(&service),
+            ],
+            &ingress,
+            crd,
+            opts.secret_only,
+        );
+        let objects_would_change =
+            session.block_on(objects::would_change(&cluster, ns, &desired))?;
         return Ok(Report::DryRun(Box::new(DryRun {
+            objects_would_change,
             status: "dry_run",
             app,
             namespace: ns,
@@ -596,46 +613,17 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
     // here, before a password changes, so the role keeps the password the
     // Secret holds (docs/security.md, "Rotation"). The same dry run says
     // whether the objects change.
-    let mut desired = vec![
-        objects::Desired::new(
-            "",
-            "v1",
-            "Secret",
-            "secrets",
-            &name,
+    let desired = desired_objects(
+        &name,
+        [
             to_value(&secret_obj),
-            "data",
-        ),
-        objects::Desired::new(
-            "apps",
-            "v1",
-            "Deployment",
-            "deployments",
-            &name,
             to_value(&deployment),
-            "spec",
-        ),
-        objects::Desired::new(
-            "",
-            "v1",
-            "Service",
-            "services",
-            &name,
             to_value(&service),
-            "spec",
-        ),
-    ];
-    if opts.secret_only {
-        desired.truncate(1);
-    }
-    if crd && !opts.secret_only {
-        desired.push(objects::Desired {
-            resource: objects::ingress_resource(),
-            name: name.clone(),
-            manifest: ingress.clone(),
-            field: "spec",
-        });
-    }
+        ],
+        &ingress,
+        crd,
+        opts.secret_only,
+    );
     session.block_on(objects::ensure_namespace(&cluster, ns))?;
     let objects_changed = session
         .block_on(objects::would_change(&cluster, ns, &desired))
@@ -754,6 +742,43 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         ],
         app,
     })))
+}
+
+/// The objects a deploy applies, as [`objects::would_change`] compares
+/// them: Secret, Deployment, Service, and the IngressRoute when its CRD
+/// is installed; only the Secret with `secret_only`.
+fn desired_objects(
+    name: &str,
+    [secret, deployment, service]: [Value; 3],
+    ingress: &Value,
+    crd: bool,
+    secret_only: bool,
+) -> Vec<objects::Desired> {
+    let mut desired = vec![
+        objects::Desired::new("", "v1", "Secret", "secrets", name, secret, "data"),
+        objects::Desired::new(
+            "apps",
+            "v1",
+            "Deployment",
+            "deployments",
+            name,
+            deployment,
+            "spec",
+        ),
+        objects::Desired::new("", "v1", "Service", "services", name, service, "spec"),
+    ];
+    if secret_only {
+        desired.truncate(1);
+    }
+    if crd && !secret_only {
+        desired.push(objects::Desired {
+            resource: objects::ingress_resource(),
+            name: name.to_string(),
+            manifest: ingress.clone(),
+            field: "spec",
+        });
+    }
+    desired
 }
 
 fn to_value<T: Serialize>(obj: &T) -> Value {

@@ -419,6 +419,20 @@ pub fn check_role(
 /// claim that is not a string); `role` as [`check_role`];
 /// `connect`/`sql` for the database.
 pub fn verify(session: &mut Session, target: &Target, token: &str) -> Result<Value, Failure> {
+    let (claims, role) = verify_token(target, token)?;
+    if let Some(config) = &target.config {
+        let mut pg = session.connect_admin(&config.database, "uis-jwt-mint")?;
+        check_role(&mut pg, &config.authenticator, &role, &target.app)?;
+    }
+    Ok(claims)
+}
+
+/// [`verify`] without the database: the signature, audience, expiry and
+/// role claim as PostgREST checks them before `SET ROLE`. Returns the
+/// claims and the role.
+///
+/// Errors: phase `verify` (PostgREST's message and code).
+pub fn verify_token(target: &Target, token: &str) -> Result<(Value, String), Failure> {
     let claims = jwt::verify_with(&target.keys, token, target.jwt.aud.as_deref(), unix_now())
         .map_err(|e| {
             Failure::new(Phase::Verify, format!("{} ({})", e.message, e.code))
@@ -430,11 +444,7 @@ pub fn verify(session: &mut Session, target: &Target, token: &str) -> Result<Val
                 "the role claim must be a JSON string naming a role, e.g. {\"role\":\"web_anon\"}",
             )
         })?;
-    if let Some(config) = &target.config {
-        let mut pg = session.connect_admin(&config.database, "uis-jwt-mint")?;
-        check_role(&mut pg, &config.authenticator, &role, &target.app)?;
-    }
-    Ok(claims)
+    Ok((claims, role))
 }
 
 /// Sets `POSTGREST_URL` (the public URL of the app's IngressRoute, else the

@@ -41,6 +41,9 @@ pub struct Options {
     pub reapply: Vec<String>,
     /// Fail at once when another run holds the lock.
     pub no_wait: bool,
+    /// Where the files' query output goes: stdout (`uis db seed`, as
+    /// psql), or stderr when stdout carries another report (`uis onboard`).
+    pub output_to_stderr: bool,
 }
 
 /// `--status` and `--dry-run`: what is applied, pending and changed.
@@ -247,7 +250,7 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         // encoding or settings left by the previous file (the session's
         // were reset when that file was recorded, see `record`).
         runner.reset_script_state();
-        let result = apply_file(&mut runner, f, in_tx).and_then(|()| {
+        let result = apply_file(&mut runner, f, in_tx, opts.output_to_stderr).and_then(|()| {
             // A file may `\connect` to another database (`pg_dump -C`
             // output creates its database and connects to it). The ledger
             // is in the app's database: record there, on a fresh connection.
@@ -363,15 +366,23 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
 
 /// One file, in its own transaction unless `-- uis:no-transaction` (the
 /// caller records it in the ledger and commits).
-fn apply_file(runner: &mut Runner, f: &SeedFile, in_tx: bool) -> Result<(), FileError> {
+fn apply_file(
+    runner: &mut Runner,
+    f: &SeedFile,
+    in_tx: bool,
+    to_stderr: bool,
+) -> Result<(), FileError> {
     if in_tx {
         runner
             .client()
             .batch_execute("BEGIN")
             .map_err(FileError::Pg)?;
     }
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    let mut out: Box<dyn Write> = if to_stderr {
+        Box::new(std::io::stderr())
+    } else {
+        Box::new(std::io::stdout().lock())
+    };
     runner
         .run(
             vec![Source::File(f.path.clone())],

@@ -1,0 +1,717 @@
+//! `uis onboard` (issue 24): examples/railway/uis.yaml converged on the
+//! stand-in and a real PostgreSQL. A fresh onboarding gives what the five
+//! commands give (the tokens see what the RLS policies promise); a second
+//! run changes nothing, byte for byte (ledger rows, password hashes, Secret
+//! data, Deployment generation, `.env`); a change to `uis.yaml` is applied
+//! alone; a run interrupted at any step (API error, tunnel cut, killed
+//! process, unwritable file) is finished by the next; bad `uis.yaml`s are
+//! refused with the line, the column and the valid choices.
+
+use serde_json::Value;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use uis_e2e::{Env, Out, output};
+
+/// A copy of examples/railway (db/ and uis.yaml) in the test's directory.
+fn railway_dir(env: &Env) -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/railway");
+    let dir = env.path("railway");
+    copy_dir(&src.join("db"), &dir.join("db"));
+    std::fs::copy(src.join("uis.yaml"), dir.join("uis.yaml")).expect("copy uis.yaml");
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read example dir") {
+        let p = e.expect("entry").path();
+        let dest = to.join(p.file_name().expect("name"));
+        if p.is_dir() {
+            copy_dir(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).expect("copy");
+        }
+    }
+}
+
+/// `uis-onboard ARGS` in `dir`.
+fn onboard(env: &Env, dir: &Path, args: &[&str]) -> Out {
+    output(env.cmd("uis-onboard").current_dir(dir).args(args))
+}
+
+/// What a re-run must leave byte-identical.
+#[derive(Debug, PartialEq)]
+struct State {
+    ledger: Vec<String>,
+    passwords: Vec<String>,
+    store: Value,
+    postgrest_secret: Value,
+    generation: Value,
+    dotenv: Vec<u8>,
+}
+
+fn state(env: &Env, dir: &Path) -> State {
+    let mut db = env.pg.connect("railway");
+    let ledger = db
+        .query(
+            "select seed_set || ' ' || file_name || ' ' || sha256 || ' ' || applied_at::text from uis.seed_ledger order by 1",
+            &[],
+        )
+        .expect("ledger")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let passwords = env
+        .pg
+        .connect("postgres")
+        .query(
+            "select rolname || ' ' || coalesce(rolpassword, '') from pg_authid where rolname in ('railway_owner', 'authenticator', 'anon', 'authenticated') order by 1",
+            &[],
+        )
+        .expect("pg_authid")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let secret = |ns: &str, name: &str| {
+        let s = env
+            .standin
+            .get("v1", "Secret", Some(ns), name)
+            .unwrap_or_else(|| panic!("Secret {ns}/{name}"));
+        serde_json::json!({"data": s["data"], "annotations": s["metadata"]["annotations"]})
+    };
+    let dep = env
+        .standin
+        .get(
+            "apps/v1",
+            "Deployment",
+            Some("postgrest"),
+            "railway-postgrest",
+        )
+        .expect("the Deployment");
+    State {
+        ledger,
+        passwords,
+        store: secret("default", "uis-db-railway"),
+        postgrest_secret: secret("postgrest", "railway-postgrest"),
+        generation: dep["metadata"]["generation"].clone(),
+        dotenv: std::fs::read(dir.join(".env")).expect(".env"),
+    }
+}
+
+/// A `.env` value.
+fn env_value(dir: &Path, key: &str) -> String {
+    let text = std::fs::read_to_string(dir.join(".env")).expect(".env");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}=")))
+        .unwrap_or_else(|| panic!("{key} in .env:\n{text}"))
+        .trim_matches('"')
+        .to_string()
+}
+
+/// What a token sees: `select count(*)` of `table` as PostgREST would run it.
+fn count(env: &Env, token: &str, table: &str) -> String {
+    let out = env.run(
+        "uis-db-psql",
+        &[
+            "railway",
+            "--jwt",
+            token,
+            "-c",
+            &format!("select count(*) from {table}"),
+            "--format",
+            "csv",
+        ],
+    );
+    out.ok();
+    out.stdout.lines().last().unwrap_or_default().to_string()
+}
+
+/// The onboarding is complete and works: every file in the ledger, the
+/// tokens of the .env see what the policies promise, and a further run
+/// says "no changes".
+fn assert_onboarded(env: &Env, dir: &Path) {
+    let st = state(env, dir);
+    assert!(st.ledger.len() >= 7, "{:?}", st.ledger);
+    assert_eq!(
+        count(env, &env_value(dir, "POSTGREST_ANON_JWT"), "events"),
+        "3"
+    );
+    assert_eq!(
+        count(env, &env_value(dir, "POSTGREST_STAFF_JWT"), "registrations"),
+        "6"
+    );
+    let again = onboard(env, dir, &["--json"]);
+    again.ok();
+    assert_eq!(again.json()["status"], "unchanged", "{}", again.stderr);
+    assert!(again.stderr.contains("no changes"), "{}", again.stderr);
+}
+
+fn steps(out: &Out) -> Vec<(String, String, Vec<String>)> {
+    out.json()["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| {
+            (
+                s["step"].as_str().unwrap_or_default().to_string(),
+                s["status"].as_str().unwrap_or_default().to_string(),
+                s["changes"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|c| c.as_str().map(str::to_string))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn fresh_onboarding_then_a_rerun_changes_nothing() {
+    let env = Env::new();
+    let dir = railway_dir(&env);
+
+    let plan = onboard(&env, &dir, &["--dry-run", "--json"]);
+    plan.ok();
+    assert_eq!(plan.json()["status"], "dry_run");
+    assert!(
+        steps(&plan)
+            .iter()
+            .all(|(_, s, c)| s == "planned" && !c.is_empty()),
+        "{:?}",
+        steps(&plan)
+    );
+    assert!(
+        env.standin
+            .get("v1", "Secret", Some("default"), "uis-db-railway")
+            .is_none(),
+        "--dry-run stored nothing"
+    );
+    assert!(!dir.join(".env").exists(), "--dry-run wrote no .env");
+
+    let first = onboard(&env, &dir, &["--json"]);
+    first.ok();
+    let r = first.json();
+    assert_eq!(r["status"], "ok", "{}", first.stderr);
+    assert_eq!(r["api_url"], "http://api-railway.localhost");
+    let names: Vec<String> = steps(&first).into_iter().map(|s| s.0).collect();
+    assert_eq!(names, ["database", "ddl", "seed", "postgrest", "env"]);
+    assert!(steps(&first).iter().all(|(_, s, _)| s == "changed"));
+    // What the five commands give: the tokens see what the policies promise.
+    let anon = env_value(&dir, "POSTGREST_ANON_JWT");
+    let staff = env_value(&dir, "POSTGREST_STAFF_JWT");
+    assert_eq!(count(&env, &anon, "events"), "3");
+    assert_eq!(count(&env, &anon, "pages"), "1");
+    assert_eq!(count(&env, &staff, "events"), "5");
+    assert_eq!(count(&env, &staff, "registrations"), "6");
+    assert_eq!(
+        env_value(&dir, "POSTGREST_URL"),
+        "http://api-railway.localhost"
+    );
+    let secret = env
+        .standin
+        .get("v1", "Secret", Some("postgrest"), "railway-postgrest")
+        .expect("Secret");
+    let jwt = uis_e2e::base64_encode(env_value(&dir, "JWT_SECRET").as_bytes());
+    assert_eq!(secret["data"]["PGRST_JWT_SECRET"], jwt.as_str());
+
+    let before = state(&env, &dir);
+    let second = onboard(&env, &dir, &["--json"]);
+    second.ok();
+    assert_eq!(second.json()["status"], "unchanged", "{}", second.stderr);
+    assert!(
+        second.stderr.contains("uis: no changes"),
+        "{}",
+        second.stderr
+    );
+    assert!(
+        steps(&second)
+            .iter()
+            .all(|(_, s, c)| s == "unchanged" && c.is_empty()),
+        "{:?}",
+        steps(&second)
+    );
+    assert_eq!(state(&env, &dir), before, "a re-run changed nothing");
+    // The text form says it too.
+    let plan = onboard(&env, &dir, &["--dry-run"]);
+    plan.ok();
+    assert_eq!(plan.json()["status"], "dry_run");
+    assert_eq!(state(&env, &dir), before);
+}
+
+#[test]
+fn a_change_to_uis_yaml_is_applied_alone() {
+    let env = Env::new();
+    let dir = railway_dir(&env);
+    onboard(&env, &dir, &["--json"]).ok();
+    let before = state(&env, &dir);
+    let anon = env_value(&dir, "POSTGREST_ANON_JWT");
+    let staff = env_value(&dir, "POSTGREST_STAFF_JWT");
+
+    // A new schema, a new seed file and a new token.
+    let yaml = std::fs::read_to_string(dir.join("uis.yaml")).unwrap();
+    let yaml = yaml
+        .replace("schemas: [railway, auth] ", "schemas: [railway, auth, reports] ")
+        .replace(
+            "    exp: 30d\n",
+            "    exp: 30d\n  - name: POSTGREST_EDITOR_JWT\n    role: authenticated\n    capabilities: [content:edit]\n    exp: 1d\n",
+        );
+    assert!(yaml.contains("reports") && yaml.contains("EDITOR"));
+    std::fs::write(dir.join("uis.yaml"), yaml).unwrap();
+    std::fs::write(
+        dir.join("db/seeds/03-more.sql"),
+        "INSERT INTO railway.pages (slug, body, published) VALUES ('faq', 'Questions.', true);\n",
+    )
+    .unwrap();
+
+    let plan = onboard(&env, &dir, &["--dry-run", "--json"]);
+    plan.ok();
+    let planned = steps(&plan);
+    let by = |name: &str| {
+        planned
+            .iter()
+            .find(|s| s.0 == name)
+            .map(|s| s.2.clone())
+            .unwrap()
+    };
+    assert!(
+        by("database")
+            .iter()
+            .any(|c| c.contains("CREATE SCHEMA IF NOT EXISTS \"reports\"")),
+        "{planned:?}"
+    );
+    assert!(by("ddl").is_empty(), "{planned:?}");
+    assert_eq!(by("seed"), ["apply 03-more.sql"]);
+    assert!(by("postgrest").is_empty(), "{planned:?}");
+    assert_eq!(by("env").len(), 1, "{planned:?}");
+    assert!(
+        by("env")[0].starts_with("mint POSTGREST_EDITOR_JWT"),
+        "{planned:?}"
+    );
+    assert_eq!(state(&env, &dir), before, "--dry-run changed nothing");
+
+    let run = onboard(&env, &dir, &["--json"]);
+    run.ok();
+    assert_eq!(run.json()["status"], "ok");
+    let after = state(&env, &dir);
+    // Earlier ledger rows, passwords, the Deployment and the other tokens stay.
+    assert!(before.ledger.iter().all(|r| after.ledger.contains(r)));
+    assert_eq!(after.ledger.len(), 8);
+    assert_eq!(after.passwords, before.passwords);
+    assert_eq!(after.generation, before.generation);
+    assert_eq!(after.postgrest_secret, before.postgrest_secret);
+    assert_eq!(env_value(&dir, "POSTGREST_ANON_JWT"), anon);
+    assert_eq!(env_value(&dir, "POSTGREST_STAFF_JWT"), staff);
+    let editor = env_value(&dir, "POSTGREST_EDITOR_JWT");
+    assert_eq!(count(&env, &editor, "registrations"), "0");
+    assert_eq!(count(&env, &editor, "pages"), "3");
+    let schema: bool = env
+        .pg
+        .connect("railway")
+        .query_one(
+            "select exists(select 1 from pg_namespace where nspname = 'reports')",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(schema);
+    assert_onboarded(&env, &dir);
+}
+
+/// Runs `uis-onboard` and kills it when its stderr shows `line`; true when
+/// it was killed (false: it ended first).
+fn kill_when(env: &Env, dir: &Path, line: &str) -> bool {
+    let mut child = env
+        .cmd("uis-onboard")
+        .current_dir(dir)
+        .arg("--json")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn uis-onboard");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut killed = false;
+    let mut seen = String::new();
+    for l in std::io::BufReader::new(stderr).lines() {
+        let l = l.unwrap_or_default();
+        seen.push_str(&l);
+        seen.push('\n');
+        if l.contains(line) {
+            let _ = child.kill();
+            killed = true;
+            break;
+        }
+    }
+    let _ = child.wait();
+    uis_e2e::assert_no_known_secret("stderr of uis-onboard", &seen);
+    killed
+}
+
+/// Kills a fresh onboarding when its stderr shows `line` (in the middle of
+/// a step), then the next run finishes it.
+fn killed_then_finished(line: &str) {
+    let env = Env::new();
+    let dir = railway_dir(&env);
+    assert!(kill_when(&env, &dir, line), "never saw {line:?}");
+    let out = onboard(&env, &dir, &["--json"]);
+    out.ok();
+    assert_eq!(out.json()["status"], "ok", "after a kill at {line:?}");
+    assert_onboarded(&env, &dir);
+}
+
+#[test]
+fn killed_in_the_database_step_the_next_run_finishes() {
+    killed_then_finished("uis: CREATE DATABASE");
+}
+
+#[test]
+fn killed_in_the_ddl_the_next_run_finishes() {
+    killed_then_finished("uis: applied 02-schemas.sql");
+}
+
+#[test]
+fn killed_in_the_seeds_the_next_run_finishes() {
+    killed_then_finished("uis: applied 01-capabilities.sql");
+}
+
+#[test]
+fn killed_in_the_postgrest_rollout_the_next_run_finishes() {
+    killed_then_finished("uis: waiting up to");
+}
+
+/// A fresh onboarding whose API call `method path` answers 500: it stops
+/// in `step` with exit 1 and UIS's error object, and the next run finishes.
+fn api_error_then_finished(method: &str, path: &str, step: &str, done_before: bool) {
+    let env = Env::new();
+    let dir = railway_dir(&env);
+    let faults = env.standin.faults();
+    faults.set_fail(Some(method), path, 500);
+    let out = onboard(&env, &dir, &["--json"]);
+    faults.clear();
+    assert_eq!(out.code, 1, "{step}: {}", out.stderr);
+    let e = out.json();
+    assert_eq!(e["status"], "error", "{step}");
+    let detail = e["detail"].as_str().unwrap_or_default();
+    assert!(detail.starts_with(step), "{step}: {detail}");
+    assert_eq!(
+        detail.contains("run `uis onboard` again to finish"),
+        done_before,
+        "{detail}"
+    );
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    let again = onboard(&env, &dir, &["--json"]);
+    again.ok();
+    assert_eq!(again.json()["status"], "ok", "{step}: {}", again.stderr);
+    assert_onboarded(&env, &dir);
+}
+
+#[test]
+fn an_api_error_storing_credentials_then_the_next_run_finishes() {
+    api_error_then_finished(
+        "PATCH",
+        "/api/v1/namespaces/default/secrets/uis-db-railway",
+        "database",
+        false,
+    );
+}
+
+#[test]
+fn an_api_error_applying_the_deployment_then_the_next_run_finishes() {
+    api_error_then_finished(
+        "PATCH",
+        "/apis/apps/v1/namespaces/postgrest/deployments",
+        "PostgREST",
+        true,
+    );
+}
+
+#[test]
+fn a_tunnel_cut_or_a_failed_write_then_the_next_run_finishes() {
+    let env = Env::new();
+    let dir = railway_dir(&env);
+    // Every PostgreSQL connection dropped after 8 kB: the DDL's is cut.
+    env.standin.faults().set_drop_tunnel_after(Some(8_000));
+    let out = onboard(&env, &dir, &["--json"]);
+    env.standin.faults().clear();
+    assert_ne!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.json()["status"], "error");
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    // The .env cannot be written: a directory in its place.
+    std::fs::create_dir(dir.join(".env")).unwrap();
+    let out = onboard(&env, &dir, &["--json"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(out.json()["phase"], "write", "{}", out.stdout);
+    std::fs::remove_dir(dir.join(".env")).unwrap();
+    let out = onboard(&env, &dir, &["--json"]);
+    out.ok();
+    let done = steps(&out);
+    assert_eq!(
+        done.last().map(|s| s.1.as_str()),
+        Some("changed"),
+        "{done:?}"
+    );
+    assert!(
+        done.iter().all(|s| s.0 == "env" || s.1 == "unchanged"),
+        "the steps done before were not done again: {done:?}"
+    );
+    assert_onboarded(&env, &dir);
+}
+
+#[test]
+fn down_removes_postgrest_and_purge_everything() {
+    let env = Env::new();
+    let dir = railway_dir(&env);
+    onboard(&env, &dir, &["--json"]).ok();
+    let refused = onboard(&env, &dir, &["--purge"]);
+    refused.expect_code(2);
+    assert!(refused.stderr.contains("--yes"), "{}", refused.stderr);
+
+    let down = onboard(&env, &dir, &["--down", "--json"]);
+    down.ok();
+    assert_eq!(down.json()["status"], "down");
+    assert!(
+        env.standin
+            .get(
+                "apps/v1",
+                "Deployment",
+                Some("postgrest"),
+                "railway-postgrest"
+            )
+            .is_none()
+    );
+    let db_exists = |env: &Env| -> bool {
+        env.pg
+            .connect("postgres")
+            .query_one(
+                "select exists(select 1 from pg_database where datname = 'railway')",
+                &[],
+            )
+            .unwrap()
+            .get(0)
+    };
+    assert!(db_exists(&env), "--down keeps the database");
+    // Converging again brings PostgREST back, the tokens still valid.
+    let up = onboard(&env, &dir, &["--json"]);
+    up.ok();
+    let s = steps(&up);
+    assert!(
+        s.iter().any(|x| x.0 == "postgrest" && x.1 == "changed"),
+        "{s:?}"
+    );
+    assert!(
+        s.iter().any(|x| x.0 == "database" && x.1 == "unchanged"),
+        "{s:?}"
+    );
+
+    let purged = onboard(&env, &dir, &["--purge", "--yes", "--json"]);
+    purged.ok();
+    assert_eq!(purged.json()["status"], "purged");
+    assert!(!db_exists(&env), "--purge drops the database");
+    let owner: bool = env
+        .pg
+        .connect("postgres")
+        .query_one(
+            "select exists(select 1 from pg_roles where rolname = 'railway_owner')",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(!owner, "--purge drops the owner");
+    assert!(
+        env.standin
+            .get("v1", "Secret", Some("default"), "uis-db-railway")
+            .is_none()
+    );
+    // The same declaration onboards again from nothing.
+    std::fs::remove_file(dir.join(".env")).unwrap();
+    onboard(&env, &dir, &["--json"]).ok();
+    assert_onboarded(&env, &dir);
+}
+
+#[test]
+fn init_writes_a_commented_uis_yaml_and_never_overwrites() {
+    let env = Env::new();
+    let dir = env.path("my-app");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/railway/db"),
+        &dir.join("db"),
+    );
+    let out = onboard(&env, &dir, &["--init"]);
+    out.ok();
+    let text = std::fs::read_to_string(dir.join("uis.yaml")).unwrap();
+    assert!(text.starts_with("# uis.yaml"), "{text}");
+    assert!(text.contains("app: my-app\n"), "{text}");
+    assert!(text.contains("ddl: db "), "{text}");
+    assert!(text.contains("seeds: [db/seeds]"), "{text}");
+    let again = onboard(&env, &dir, &["--init"]);
+    again.expect_code(2);
+    assert!(
+        again.stderr.contains("never overwrites"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(std::fs::read_to_string(dir.join("uis.yaml")).unwrap(), text);
+    // What it wrote is a plan.
+    let plan = onboard(&env, &dir, &["--dry-run", "--json"]);
+    plan.ok();
+    assert_eq!(plan.json()["app"], "my-app");
+}
+
+#[test]
+fn bad_uis_yaml_is_refused_with_its_line_and_the_valid_choices() {
+    let env = Env::new();
+    let dir = env.path("bad");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (yaml, code, want) in [
+        (
+            "app: railway\nschema: [a]\n",
+            2,
+            "uis.yaml:2:1: unknown field `schema`, expected one of app, database, owner, schemas,",
+        ),
+        (
+            "app: railway\npostgrest:\n  replica: 2\n",
+            2,
+            "uis.yaml:3:3: unknown field `replica`, expected one of schemas, grants, url_prefix, audience, replicas,",
+        ),
+        (
+            "app: railway\nschemas: railway\n",
+            2,
+            "uis.yaml:2:10: schemas: expected a list, e.g. [a, b]",
+        ),
+        (
+            "app: railway\npostgrest:\n  replicas: two\n",
+            2,
+            "uis.yaml:3:13: replicas: expected a whole number",
+        ),
+        (
+            "app: railway\npostgrest:\n  grants: all\n",
+            2,
+            "uis.yaml:3:11: grants: unknown variant `all`, expected one of anon-select, none",
+        ),
+        (
+            "app: railway\ntokens:\n  - name: A\n    role: anon\n    ttl: 1d\n",
+            2,
+            "uis.yaml:5:5: unknown field `ttl`, expected one of name, role, exp, capabilities",
+        ),
+        ("database: x\n", 2, "uis.yaml:1:1: missing field `app`"),
+        ("app: Railway\n", 2, "app: invalid APP \"Railway\""),
+        (
+            "app: railway\ntokens:\n  - {name: A, role: anon, exp: 5}\n",
+            2,
+            "tokens[0].exp: duration \"5\" has no unit",
+        ),
+        (
+            "app: railway\npostgrest: {replicas: 0}\n",
+            2,
+            "postgrest.replicas: 0 is out of range",
+        ),
+        (
+            "app: railway\nenv: {path: null}\n",
+            2,
+            "tokens: tokens are kept in the .env file, and env.path is null",
+        ),
+        ("app: railway\nschemas: [a\n", 2, "uis.yaml:2:"),
+        ("", 2, "uis.yaml: the file is empty"),
+    ] {
+        std::fs::write(dir.join("uis.yaml"), yaml).unwrap();
+        let out = onboard(&env, &dir, &["--json"]);
+        assert_eq!(out.code, code, "{yaml:?}: {}", out.stderr);
+        assert!(
+            out.stderr.contains(&format!("error: {want}")),
+            "{yaml:?}: want {want:?} in:\n{}",
+            out.stderr
+        );
+        assert_eq!(out.json()["status"], "error", "{yaml:?}");
+        assert_eq!(out.json()["phase"], "usage", "{yaml:?}");
+    }
+    // No file at all: the hint names --init.
+    std::fs::remove_file(dir.join("uis.yaml")).unwrap();
+    let out = onboard(&env, &dir, &[]);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("uis onboard --init"), "{}", out.stderr);
+    // APP given that is not the file's.
+    std::fs::write(dir.join("uis.yaml"), "app: railway\n").unwrap();
+    let out = onboard(&env, &dir, &["other"]);
+    out.expect_code(2);
+    assert!(out.stderr.contains("is not the app of"), "{}", out.stderr);
+}
+
+/// A seed file with an SQL error stops the run with `uis db seed`'s exit
+/// code 3 and its file:line, rolled back; fixed, the next run applies it
+/// and only what is left.
+#[test]
+fn a_failing_seed_file_exits_3_and_the_fixed_one_is_applied_next() {
+    let env = Env::new();
+    let dir = railway_dir(&env);
+    let file = dir.join("db/seeds/02-events.sql");
+    let good = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        format!("{good}\nSELECT * FROM railway.no_such_table;\n"),
+    )
+    .unwrap();
+    let out = onboard(&env, &dir, &["--json"]);
+    out.expect_code(3);
+    assert_eq!(out.json()["status"], "error");
+    assert!(out.stderr.contains("02-events.sql"), "{}", out.stderr);
+    assert!(out.stderr.contains("no_such_table"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("run `uis onboard` again to finish"),
+        "{}",
+        out.stderr
+    );
+    std::fs::write(&file, good).unwrap();
+    let out = onboard(&env, &dir, &["--json"]);
+    out.ok();
+    let s = steps(&out);
+    assert_eq!(
+        s.iter().find(|x| x.0 == "seed").map(|x| x.2.clone()),
+        Some(vec!["applied 02-events.sql".to_string()]),
+        "{s:?}"
+    );
+    assert!(
+        s.iter().any(|x| x.0 == "ddl" && x.1 == "unchanged"),
+        "{s:?}"
+    );
+    assert_onboarded(&env, &dir);
+}
+
+/// A new audience for the API re-deploys PostgREST with it and re-mints
+/// the tokens of the `.env` with the new `aud` (the old ones say why).
+#[test]
+fn a_new_audience_redeploys_and_remints_the_tokens() {
+    let env = Env::new();
+    let dir = railway_dir(&env);
+    onboard(&env, &dir, &["--json"]).ok();
+    let anon = env_value(&dir, "POSTGREST_ANON_JWT");
+    let yaml = std::fs::read_to_string(dir.join("uis.yaml")).unwrap();
+    let yaml = yaml.replace(
+        "  grants: none ",
+        "  audience: https://railway.example\n  grants: none ",
+    );
+    assert!(yaml.contains("audience"));
+    std::fs::write(dir.join("uis.yaml"), yaml).unwrap();
+    let out = onboard(&env, &dir, &["--json"]);
+    out.ok();
+    let s = steps(&out);
+    let env_changes = s
+        .iter()
+        .find(|x| x.0 == "env")
+        .map(|x| x.2.clone())
+        .unwrap();
+    assert!(
+        env_changes
+            .iter()
+            .any(|c| c.starts_with("mint POSTGREST_ANON_JWT") && c.ends_with("another audience")),
+        "{s:?}"
+    );
+    assert!(
+        s.iter().any(|x| x.0 == "postgrest" && x.1 == "changed"),
+        "{s:?}"
+    );
+    let new_anon = env_value(&dir, "POSTGREST_ANON_JWT");
+    assert_ne!(new_anon, anon);
+    assert_eq!(count(&env, &new_anon, "events"), "3");
+    assert_onboarded(&env, &dir);
+}
