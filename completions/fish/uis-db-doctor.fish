@@ -9,6 +9,14 @@ complete -c uis-db-doctor -l pg-superuser -d 'Name of the PostgreSQL superuser' 
 complete -c uis-db-doctor -l admin-secrets -d 'Secrets holding the superuser password, tried in order, as SECRET/KEY[,SECRET/KEY...]' -r
 complete -c uis-db-doctor -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
 complete -c uis-db-doctor -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
+complete -c uis-db-doctor -l provider -d 'Where PostgreSQL lives: auto (detected from the pods of the namespace), bitnami (UIS in-cluster), uis-proxied, cnpg, zalando, pgo, stackgres, or external (--direct HOST:PORT with --admin-secrets)' -r -f -a "auto\t''
+bitnami\t''
+uis-proxied\t''
+cnpg\t''
+zalando\t''
+pgo\t''
+stackgres\t''
+external\t''"
 complete -c uis-db-doctor -l sslmode -d 'TLS to PostgreSQL as libpq\'s sslmode: disable, allow, prefer (default), require, verify-ca, verify-full' -r -f -a "disable\t''
 allow\t''
 prefer\t''

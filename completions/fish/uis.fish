@@ -59,6 +59,14 @@ complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_f
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l admin-secrets -d 'Secrets holding the superuser password, tried in order, as SECRET/KEY[,SECRET/KEY...]' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
+complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l provider -d 'Where PostgreSQL lives: auto (detected from the pods of the namespace), bitnami (UIS in-cluster), uis-proxied, cnpg, zalando, pgo, stackgres, or external (--direct HOST:PORT with --admin-secrets)' -r -f -a "auto\t''
+bitnami\t''
+uis-proxied\t''
+cnpg\t''
+zalando\t''
+pgo\t''
+stackgres\t''
+external\t''"
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from configure" -l sslmode -d 'TLS to PostgreSQL as libpq\'s sslmode: disable, allow, prefer (default), require, verify-ca, verify-full' -r -f -a "disable\t''
 allow\t''
 prefer\t''
@@ -97,6 +105,14 @@ complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_f
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from creds" -l admin-secrets -d 'Secrets holding the superuser password, tried in order, as SECRET/KEY[,SECRET/KEY...]' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from creds" -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from creds" -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
+complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from creds" -l provider -d 'Where PostgreSQL lives: auto (detected from the pods of the namespace), bitnami (UIS in-cluster), uis-proxied, cnpg, zalando, pgo, stackgres, or external (--direct HOST:PORT with --admin-secrets)' -r -f -a "auto\t''
+bitnami\t''
+uis-proxied\t''
+cnpg\t''
+zalando\t''
+pgo\t''
+stackgres\t''
+external\t''"
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from creds" -l sslmode -d 'TLS to PostgreSQL as libpq\'s sslmode: disable, allow, prefer (default), require, verify-ca, verify-full' -r -f -a "disable\t''
 allow\t''
 prefer\t''
@@ -125,6 +141,14 @@ complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_f
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from doctor" -l admin-secrets -d 'Secrets holding the superuser password, tried in order, as SECRET/KEY[,SECRET/KEY...]' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from doctor" -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from doctor" -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
+complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from doctor" -l provider -d 'Where PostgreSQL lives: auto (detected from the pods of the namespace), bitnami (UIS in-cluster), uis-proxied, cnpg, zalando, pgo, stackgres, or external (--direct HOST:PORT with --admin-secrets)' -r -f -a "auto\t''
+bitnami\t''
+uis-proxied\t''
+cnpg\t''
+zalando\t''
+pgo\t''
+stackgres\t''
+external\t''"
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from doctor" -l sslmode -d 'TLS to PostgreSQL as libpq\'s sslmode: disable, allow, prefer (default), require, verify-ca, verify-full' -r -f -a "disable\t''
 allow\t''
 prefer\t''
@@ -160,6 +184,14 @@ complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_f
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from psql" -l admin-secrets -d 'Secrets holding the superuser password, tried in order, as SECRET/KEY[,SECRET/KEY...]' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from psql" -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from psql" -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
+complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from psql" -l provider -d 'Where PostgreSQL lives: auto (detected from the pods of the namespace), bitnami (UIS in-cluster), uis-proxied, cnpg, zalando, pgo, stackgres, or external (--direct HOST:PORT with --admin-secrets)' -r -f -a "auto\t''
+bitnami\t''
+uis-proxied\t''
+cnpg\t''
+zalando\t''
+pgo\t''
+stackgres\t''
+external\t''"
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from psql" -l sslmode -d 'TLS to PostgreSQL as libpq\'s sslmode: disable, allow, prefer (default), require, verify-ca, verify-full' -r -f -a "disable\t''
 allow\t''
 prefer\t''
@@ -191,6 +223,14 @@ complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_f
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from seed" -l admin-secrets -d 'Secrets holding the superuser password, tried in order, as SECRET/KEY[,SECRET/KEY...]' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from seed" -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from seed" -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
+complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from seed" -l provider -d 'Where PostgreSQL lives: auto (detected from the pods of the namespace), bitnami (UIS in-cluster), uis-proxied, cnpg, zalando, pgo, stackgres, or external (--direct HOST:PORT with --admin-secrets)' -r -f -a "auto\t''
+bitnami\t''
+uis-proxied\t''
+cnpg\t''
+zalando\t''
+pgo\t''
+stackgres\t''
+external\t''"
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from seed" -l sslmode -d 'TLS to PostgreSQL as libpq\'s sslmode: disable, allow, prefer (default), require, verify-ca, verify-full' -r -f -a "disable\t''
 allow\t''
 prefer\t''
@@ -221,6 +261,14 @@ complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_f
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from tunnel" -l admin-secrets -d 'Secrets holding the superuser password, tried in order, as SECRET/KEY[,SECRET/KEY...]' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from tunnel" -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from tunnel" -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
+complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from tunnel" -l provider -d 'Where PostgreSQL lives: auto (detected from the pods of the namespace), bitnami (UIS in-cluster), uis-proxied, cnpg, zalando, pgo, stackgres, or external (--direct HOST:PORT with --admin-secrets)' -r -f -a "auto\t''
+bitnami\t''
+uis-proxied\t''
+cnpg\t''
+zalando\t''
+pgo\t''
+stackgres\t''
+external\t''"
 complete -c uis -n "__fish_uis_using_subcommand db; and __fish_seen_subcommand_from tunnel" -l sslmode -d 'TLS to PostgreSQL as libpq\'s sslmode: disable, allow, prefer (default), require, verify-ca, verify-full' -r -f -a "disable\t''
 allow\t''
 prefer\t''
@@ -262,6 +310,14 @@ complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_
 complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l admin-secrets -d 'Secrets holding the superuser password, tried in order, as SECRET/KEY[,SECRET/KEY...]' -r
 complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
 complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
+complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l provider -d 'Where PostgreSQL lives: auto (detected from the pods of the namespace), bitnami (UIS in-cluster), uis-proxied, cnpg, zalando, pgo, stackgres, or external (--direct HOST:PORT with --admin-secrets)' -r -f -a "auto\t''
+bitnami\t''
+uis-proxied\t''
+cnpg\t''
+zalando\t''
+pgo\t''
+stackgres\t''
+external\t''"
 complete -c uis -n "__fish_uis_using_subcommand jwt; and __fish_seen_subcommand_from mint" -l sslmode -d 'TLS to PostgreSQL as libpq\'s sslmode: disable, allow, prefer (default), require, verify-ca, verify-full' -r -f -a "disable\t''
 allow\t''
 prefer\t''
@@ -289,6 +345,25 @@ complete -c uis -n "__fish_uis_using_subcommand onboard" -l pg-superuser -d 'Nam
 complete -c uis -n "__fish_uis_using_subcommand onboard" -l admin-secrets -d 'Secrets holding the superuser password, tried in order, as SECRET/KEY[,SECRET/KEY...]' -r
 complete -c uis -n "__fish_uis_using_subcommand onboard" -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
 complete -c uis -n "__fish_uis_using_subcommand onboard" -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
+complete -c uis -n "__fish_uis_using_subcommand onboard" -l provider -d 'Where PostgreSQL lives: auto (detected from the pods of the namespace), bitnami (UIS in-cluster), uis-proxied, cnpg, zalando, pgo, stackgres, or external (--direct HOST:PORT with --admin-secrets)' -r -f -a "auto\t''
+bitnami\t''
+uis-proxied\t''
+cnpg\t''
+zalando\t''
+pgo\t''
+stackgres\t''
+external\t''"
+complete -c uis -n "__fish_uis_using_subcommand onboard" -l sslmode -d 'TLS to PostgreSQL as libpq\'s sslmode: disable, allow, prefer (default), require, verify-ca, verify-full' -r -f -a "disable\t''
+allow\t''
+prefer\t''
+require\t''
+verify-ca\t''
+verify-full\t''"
+complete -c uis -n "__fish_uis_using_subcommand onboard" -l sslrootcert -d 'PEM file of the CA certificate(s) that signed the server\'s, or `system` for the system\'s trusted roots (default: ~/.postgresql/root.crt if it exists)' -r
+complete -c uis -n "__fish_uis_using_subcommand onboard" -l sslrootcert-secret -d 'Read the CA certificate from a Secret: [NS/]NAME[/KEY], key ca.crt by default (CloudNativePG: CLUSTER-ca)' -r
+complete -c uis -n "__fish_uis_using_subcommand onboard" -l sslcert -d 'PEM client certificate to send (default: ~/.postgresql/postgresql.crt if it exists)' -r -F
+complete -c uis -n "__fish_uis_using_subcommand onboard" -l sslkey -d 'PEM private key of --sslcert (default: ~/.postgresql/postgresql.key)' -r -F
+complete -c uis -n "__fish_uis_using_subcommand onboard" -l tls-server-name -d 'The name the server certificate must carry for verify-full, and the SNI (default: the --direct host; through the port-forward SERVICE.NAMESPACE.svc.cluster.local)' -r
 complete -c uis -n "__fish_uis_using_subcommand onboard" -l init -d 'Write a commented uis.yaml from this directory\'s db/ files and the defaults (never overwrites)'
 complete -c uis -n "__fish_uis_using_subcommand onboard" -l dry-run -d 'Print the plan: what each step would change; change nothing'
 complete -c uis -n "__fish_uis_using_subcommand onboard" -l down -d 'Remove the app\'s PostgREST (Deployment, Service, IngressRoute); keep the database, roles, Secret'
@@ -322,6 +397,14 @@ complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subco
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l admin-secrets -d 'Secrets holding the superuser password, tried in order, as SECRET/KEY[,SECRET/KEY...]' -r
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l local-address -d 'The address where the service is exposed to the host (`./uis expose postgresql`), used in `local` URLs' -r
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l direct -d 'Connect straight to HOST:PORT instead of through a port-forward (e.g. localhost:35432)' -r
+complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l provider -d 'Where PostgreSQL lives: auto (detected from the pods of the namespace), bitnami (UIS in-cluster), uis-proxied, cnpg, zalando, pgo, stackgres, or external (--direct HOST:PORT with --admin-secrets)' -r -f -a "auto\t''
+bitnami\t''
+uis-proxied\t''
+cnpg\t''
+zalando\t''
+pgo\t''
+stackgres\t''
+external\t''"
 complete -c uis -n "__fish_uis_using_subcommand postgrest; and __fish_seen_subcommand_from deploy" -l sslmode -d 'TLS to PostgreSQL as libpq\'s sslmode: disable, allow, prefer (default), require, verify-ca, verify-full' -r -f -a "disable\t''
 allow\t''
 prefer\t''

@@ -227,6 +227,7 @@ fn configure_options(d: &Desired, dry_run: bool) -> configure::Options {
             PostgrestRoles::default()
         },
         readonly: d.readonly,
+        role_spec: None,
         url_secret: None,
         owner_createrole: d.owner_createrole,
         rotate: false,
