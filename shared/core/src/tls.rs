@@ -210,7 +210,9 @@ pub fn default_dir() -> Option<PathBuf> {
     home
 }
 
-fn default_file(name: &str) -> Option<PathBuf> {
+/// `name` in [`default_dir`] when that file exists (`root.crt`,
+/// `postgresql.crt`, `postgresql.key`: libpq's defaults).
+pub fn default_file(name: &str) -> Option<PathBuf> {
     default_dir().map(|d| d.join(name)).filter(|p| p.is_file())
 }
 

@@ -262,6 +262,38 @@ impl Session {
                 .block_on(crate::pg::tls::root_cert_from_secret(&cluster, &ns, &r))?;
             opts.root_cert = Some(root);
         }
+        // CloudNativePG publishes its cluster's CA in Secret `<c>-ca`, key
+        // `ca.crt` (cloudnative-pg.io/documentation/current/certificates/).
+        // With a verifying sslmode and no CA given (no flag, no libpq
+        // `~/.postgresql/root.crt`), that is the CA to check against.
+        if opts.root_cert.is_none()
+            && opts.root_cert_secret.is_none()
+            && matches!(
+                opts.mode,
+                Some(uis_core::tls::SslMode::VerifyCa | uis_core::tls::SslMode::VerifyFull)
+            )
+            && self.locator.direct.is_none()
+            && uis_core::tls::default_file("root.crt").is_none()
+        {
+            let cluster = self.cluster()?;
+            if self.locator.provider == Some(uis_kube::provider::Provider::Cnpg)
+                && let Some(c) = self.locator.cluster_name.clone()
+            {
+                let ns = self.locator.namespace.clone();
+                let r = uis_core::tls::SecretRef {
+                    namespace: None,
+                    name: format!("{c}-ca"),
+                    key: uis_core::tls::SecretRef::DEFAULT_KEY.into(),
+                };
+                let root = self
+                    .rt
+                    .block_on(crate::pg::tls::root_cert_from_secret(&cluster, &ns, &r))?;
+                uis_core::output::note(format!(
+                    "uis: the server's CA from Secret {ns}/{c}-ca (CloudNativePG's cluster CA)"
+                ));
+                opts.root_cert = Some(root);
+            }
+        }
         let default_name = match &self.locator.direct {
             Some((host, _)) => host.clone(),
             None => self.locator.cluster_host(),

@@ -580,3 +580,67 @@ fn a_wrong_password_over_tls_is_reported_as_such() {
         out.stderr
     );
 }
+
+#[test]
+fn cloudnative_pg_cluster_ca_is_used_for_verify_modes() {
+    // CloudNativePG: the read-write Service is `<c>-rw` and the cluster's CA
+    // is in Secret `<c>-ca` (key ca.crt). With --sslmode verify-full and no
+    // CA given, the suite checks the server against that CA and that name.
+    let host = "pg-rw.default.svc.cluster.local";
+    let pg: &'static Pg = Box::leak(Box::new(Pg::start().expect("start PostgreSQL")));
+    let ca = TestCa::new("cnpg-cluster-ca").unwrap();
+    pg.enable_tls(&ca.server(&[host]).unwrap(), Some(&ca), hba::SSL_ONLY)
+        .expect("turn TLS on");
+    let env = Env::seeded(pg, |s| {
+        s.seed_provider(&uis_e2e::ProviderSeed::new(
+            "cnpg",
+            pg.addr(),
+            pg.addr(),
+            &pg.password,
+        ));
+    });
+    let select = [
+        "--as",
+        "admin",
+        "--format",
+        "json",
+        "-c",
+        "select ssl from pg_stat_ssl where pid = pg_backend_pid()",
+        "--sslmode",
+        "verify-full",
+    ];
+    // No `pg-ca` Secret yet: refused before connecting, naming the Secret
+    // and the flag.
+    let out = env.run("uis-db-psql", &select);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("default/pg-ca") && out.stderr.contains("--sslrootcert-secret"),
+        "{}",
+        out.stderr
+    );
+    env.standin.put(json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "pg-ca", "namespace": "default", "labels": {"cnpg.io/cluster": "pg"}},
+        "data": {"ca.crt": uis_e2e::base64_encode(ca.pem().as_bytes())},
+    }));
+    let out = env.run("uis-db-psql", &select);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.json()["ssl"], json!(true), "{}", out.stdout);
+    assert!(
+        out.stderr
+            .contains("the server's CA from Secret default/pg-ca"),
+        "{}",
+        out.stderr
+    );
+    // A CA given by flag wins over the cluster's: a wrong one is refused.
+    let wrong = env.path("wrong-ca.crt");
+    std::fs::write(&wrong, TestCa::new("wrong-ca").unwrap().pem()).unwrap();
+    let mut with_wrong = select.to_vec();
+    with_wrong.extend(["--sslrootcert", wrong.to_str().unwrap()]);
+    let out = env.run("uis-db-psql", &with_wrong);
+    assert_ne!(out.code, 0, "{}", out.stderr);
+    // Without a verifying mode the Secret is not read (nothing printed).
+    let out = env.run("uis-db-psql", &select[..6]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!out.stderr.contains("pg-ca"), "{}", out.stderr);
+}
