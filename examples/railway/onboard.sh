@@ -59,7 +59,10 @@ fi
 if $sandbox; then
   sb=$(mktemp -d /tmp/uis-railway-sandbox.XXXXXX)
   trap '"$root/scripts/sandbox" down "$sb" >/dev/null 2>&1; rm -rf "$sb"' EXIT
-  eval "$("$root/scripts/sandbox" up "$sb" ${pg_version[@]+"${pg_version[@]}"} ${topology[@]+"${topology[@]}"})"
+  # (Not `eval "$(...)"`: a failing `up` must stop the script here.)
+  exports=$("$root/scripts/sandbox" up "$sb" ${pg_version[@]+"${pg_version[@]}"} ${topology[@]+"${topology[@]}"}) \
+    || { echo "onboard.sh: the sandbox did not start (see above)" >&2; exit 1; }
+  eval "$exports"
 fi
 
 if [ -n "$keep" ]; then
