@@ -284,26 +284,14 @@ impl Env {
         let standin = StandIn::start(StandInOptions::default()).expect("start the stand-in");
         remember_secret(&pg.password);
         seed(&standin);
-        let dir = tempfile::tempdir().expect("temp dir");
-        let kubeconfig = dir.path().join("kubeconfig");
-        standin
-            .write_kubeconfig(&kubeconfig)
-            .expect("write kubeconfig");
-        SECRETS
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(standin.reader());
-        Env {
+        Env::finish(
             pg,
             standin,
-            dir,
-            kubeconfig,
-            topology: Topology::InCluster,
-            pg_pod: "postgresql-0".to_string(),
-            admin_password: pg.password.clone(),
-            _socat: None,
-            lease: None,
-        }
+            Topology::InCluster,
+            "postgresql-0".to_string(),
+            pg.password.clone(),
+            None,
+        )
     }
 
     /// The same over a PostgreSQL of the test's own (for tests that stop
@@ -341,6 +329,19 @@ impl Env {
                 (password, pod, Some(socat))
             }
         };
+        Env::finish(pg, standin, topology, pg_pod, admin_password, socat)
+    }
+
+    /// The Env of a seeded stand-in: its kubeconfig in a temp dir, its
+    /// Secrets' values registered for the leak checks.
+    fn finish(
+        pg: &'static Pg,
+        standin: StandIn,
+        topology: Topology,
+        pg_pod: String,
+        admin_password: String,
+        socat: Option<Socat>,
+    ) -> Env {
         let dir = tempfile::tempdir().expect("temp dir");
         let kubeconfig = dir.path().join("kubeconfig");
         standin
