@@ -51,6 +51,13 @@ LATENCY_MS = 2
 # its table and leaves docs/benchmarks.md alone.
 ALL_ROWS = "abcdefghij"
 ROWS = ENV.get("BENCH_ROWS", ALL_ROWS)
+# BENCH_BASELINE=DIR: another build's binaries (say, an older commit's
+# release build). Rows a. and b. then run its uis-db-psql too, in the same
+# rounds as this build and psql (the order rotating each round), and a
+# second table compares the two builds' ratios to psql: a regression check
+# that the machine's drift between two separate runs cannot blur.
+BASELINE = ENV.get("BENCH_BASELINE", "")
+baseline_rows = []  # (row, input, this build s, baseline s, psql s)
 
 started = []  # Popen objects to stop at the end
 
@@ -246,8 +253,8 @@ def timed(argv, label, rss=False, env=None):
     return dt, peak
 
 
-def uis_psql_argv(db, files, direct):
-    argv = [uis("uis-db-psql"), "--as", "admin", "-d", db, "-1"]
+def uis_psql_argv(db, files, direct, bin_dir=None):
+    argv = [os.path.join(bin_dir or BIN, "uis-db-psql"), "--as", "admin", "-d", db, "-1"]
     if direct:
         argv += ["--direct", f"127.0.0.1:{PGPORT}"]
     for f in files:
@@ -267,19 +274,31 @@ def compare(files, direct, tunnel_port, label, sslmode=None):
     side, a fresh database per run; the sides alternate so drift hits both.
     With `sslmode`, both sides get it (PGSSLMODE: the suite reads it as
     libpq does)."""
-    ours, theirs = [], []
+    ours, theirs, base = [], [], []
     runs = RUNS if direct else TUNNEL_RUNS
     env = {"PGSSLMODE": sslmode} if sslmode else None
+    port = PGPORT if direct else tunnel_port
+    sides = [
+        (ours, lambda db: uis_psql_argv(db, files, direct), "uis-db-psql"),
+        (theirs, lambda db: psql_argv(db, files, port), "psql"),
+    ]
+    if BASELINE and not sslmode:
+        sides.append((base, lambda db: uis_psql_argv(db, files, direct, BASELINE), "baseline uis-db-psql"))
     for i in range(runs):
-        db = fresh_db()
-        ours.append(timed(uis_psql_argv(db, files, direct), f"uis-db-psql {label}", env=env)[0])
-        drop_db(db)
-        db = fresh_db()
-        theirs.append(timed(psql_argv(db, files, PGPORT if direct else tunnel_port), f"psql {label}", env=env)[0])
-        drop_db(db)
-        log(f"{label} run {i + 1}/{runs}: uis-db-psql {ours[-1]:.2f}s, psql {theirs[-1]:.2f}s, ratio {ours[-1] / theirs[-1]:.3f}")
+        # With a baseline, the order rotates each round; without, it is
+        # uis-db-psql then psql as before.
+        for k in range(len(sides)):
+            acc, argv, who = sides[(i + k) % len(sides)] if len(sides) == 3 else sides[k]
+            db = fresh_db()
+            acc.append(timed(argv(db), f"{who} {label}", env=env)[0])
+            drop_db(db)
+        extra = f", baseline {base[-1]:.2f}s" if len(sides) == 3 else ""
+        log(f"{label} run {i + 1}/{runs}: uis-db-psql {ours[-1]:.2f}s, psql {theirs[-1]:.2f}s{extra}, ratio {ours[-1] / theirs[-1]:.3f}")
     ratios = [o / t for o, t in zip(ours, theirs)]
     log(f"{label}: median ratio {statistics.median(ours) / statistics.median(theirs):.3f}, per-run ratios {min(ratios):.3f}..{max(ratios):.3f}")
+    if len(sides) == 3:
+        baseline_rows.append(("a. direct" if direct else "b. tunnel", label.split(" ", 1)[1],
+                              statistics.median(ours), statistics.median(base), statistics.median(theirs)))
     return statistics.median(ours), statistics.median(theirs)
 
 
@@ -343,14 +362,17 @@ def tls_rows(cases, ratio_row):
     direct and through the tunnel, against psql with the same sslmode
     (<= 1.0x) and against the suite with sslmode=disable (<= 1.1x)."""
     tls_cases = [c for c in cases if c[0].startswith(("COPY", "statement"))]
+    direct_rows, tunnel_rows = any(r in ROWS for r in "fg"), any(r in ROWS for r in "hi")
     enable_tls()
     try:
         set_latency(0)
-        for name, files in tls_cases:
+        for name, files in tls_cases if direct_rows else []:
             ours, theirs = compare(files, True, None, f"direct TLS {name}", sslmode="require")
             ratio_row("f. direct, sslmode=require, vs psql sslmode=require", name, ours, theirs, "<= 1.0x")
             with_tls, without = compare_sslmodes(files, True, f"direct {name}")
             ratio_row("g. direct, TLS cost: uis sslmode=require vs disable", name, with_tls, without, "<= 1.1x")
+        if not tunnel_rows:
+            return
         set_latency(LATENCY_MS)
         try:
             port = start_tunnel()
@@ -619,6 +641,13 @@ def write_table(results):
         body += f"| {section} | {name} | {ours} | {theirs} | {ratio} | {target} | {'yes' if met else 'no'} |\n"
     table = header + body
     print(table)
+    if baseline_rows:
+        print(f"Regression check against BENCH_BASELINE={BASELINE} (same rounds; target: this build's ratio to psql within 5% of the baseline's)\n")
+        print("| Row | Input | this build | baseline | psql | this / psql | baseline / psql | change | Met |\n|---|---|---|---|---|---|---|---|---|")
+        for row, name, o, b, t in baseline_rows:
+            change = (o / t) / (b / t) - 1
+            print(f"| {row} | {name} | {o:.3f} s | {b:.3f} s | {t:.3f} s | {o / t:.3f}x | {b / t:.3f}x | {change:+.1%} | {'yes' if change <= 0.05 else 'no'} |")
+        print()
     if ROWS != ALL_ROWS:
         log(f"BENCH_ROWS={ROWS}: a partial run; {OUT_MD} is left as it is")
         return
