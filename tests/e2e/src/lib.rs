@@ -718,3 +718,17 @@ pub fn missing(what: &str) {
     }
     eprintln!("note: {what} is not available; SKIPPING this test (it fails under CI)");
 }
+
+impl Env {
+    /// PostgREST's Deployment of `app` in the stand-in, if there: the name
+    /// `uis-postgrest-deploy` gives it (`APP-postgrest`, namespace
+    /// `postgrest`).
+    pub fn postgrest_deployment(&self, app: &str) -> Option<serde_json::Value> {
+        self.standin.get(
+            "apps/v1",
+            "Deployment",
+            Some("postgrest"),
+            &format!("{app}-postgrest"),
+        )
+    }
+}

@@ -156,27 +156,9 @@ fn uis_command_forms_run_through_the_dispatcher() {
             .get("v1", "Secret", Some("postgrest"), "railway-postgrest")
             .is_some()
     );
-    assert!(
-        env.standin
-            .get(
-                "apps/v1",
-                "Deployment",
-                Some("postgrest"),
-                "railway-postgrest"
-            )
-            .is_none()
-    );
+    assert!(env.postgrest_deployment("railway").is_none());
     run("uis deploy postgrest --app railway");
-    assert!(
-        env.standin
-            .get(
-                "apps/v1",
-                "Deployment",
-                Some("postgrest"),
-                "railway-postgrest"
-            )
-            .is_some()
-    );
+    assert!(env.postgrest_deployment("railway").is_some());
     let out = run("uis db jwt mint --app railway --role anon --exp 10y");
     assert_eq!(out.stdout.trim().split('.').count(), 3);
     let out = run("uis secrets get postgres-admin --service postgresql --json");
@@ -194,16 +176,7 @@ fn uis_command_forms_run_through_the_dispatcher() {
     let out = run("uis postgrest verify --app railway --json");
     assert_eq!(j(&out)["app"], "railway");
     run("uis undeploy postgrest --app railway");
-    assert!(
-        env.standin
-            .get(
-                "apps/v1",
-                "Deployment",
-                Some("postgrest"),
-                "railway-postgrest"
-            )
-            .is_none()
-    );
+    assert!(env.postgrest_deployment("railway").is_none());
 
     // The kubectl plugin links take the same forms.
     let Some(kubectl) = uis_e2e::need_tool("kubectl") else {
