@@ -128,12 +128,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     if args.app.is_none() {
         let defaults = uis_cli::stdin_defaults()?;
         args.app = uis_cli::default_str(&defaults, "app");
-        if args.database.is_none() {
-            args.database = uis_cli::default_str(&defaults, "database");
-        }
-        if args.schemas.is_empty() {
-            args.schemas = uis_cli::default_list(&defaults, "schemas");
-        }
+        uis_cli::default_database_and_schemas(&defaults, &mut args.database, &mut args.schemas);
         // Role names printed by `uis-db-configure --with-roles postgrest --json`.
         for (flag, kind) in [
             (&mut args.roles.authenticator, "authenticator"),

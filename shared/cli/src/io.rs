@@ -128,6 +128,21 @@ pub fn default_str(defaults: &Option<serde_json::Value>, key: &str) -> Option<St
     defaults.as_ref()?.get(key)?.as_str().map(str::to_string)
 }
 
+/// The `database` and `schemas` of the stdin defaults (what
+/// `uis-db-configure --json` prints), each where its flag left it out.
+pub fn default_database_and_schemas(
+    defaults: &Option<serde_json::Value>,
+    database: &mut Option<String>,
+    schemas: &mut Vec<String>,
+) {
+    if database.is_none() {
+        *database = default_str(defaults, "database");
+    }
+    if schemas.is_empty() {
+        *schemas = default_list(defaults, "schemas");
+    }
+}
+
 /// A string-array field of the stdin defaults (`schemas`).
 pub fn default_list(defaults: &Option<serde_json::Value>, key: &str) -> Vec<String> {
     defaults
