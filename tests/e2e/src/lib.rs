@@ -732,3 +732,17 @@ impl Env {
         )
     }
 }
+
+impl Out {
+    /// The check `id` in the `checks` of `uis-db-doctor --json`'s output;
+    /// panics with the output when there is none.
+    #[track_caller]
+    pub fn doctor_check(&self, id: &str) -> serde_json::Value {
+        let j = self.json();
+        j["checks"]
+            .as_array()
+            .and_then(|checks| checks.iter().find(|c| c["id"] == id))
+            .cloned()
+            .unwrap_or_else(|| panic!("no {id} check: {j}"))
+    }
+}

@@ -404,15 +404,7 @@ fn doctor_reports_the_tls_state() {
         let mut all = vec!["--server", "--json"];
         all.extend(args);
         let out = w.env.run("uis-db-doctor", &all);
-        let j = out.json();
-        let c = j["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == "tls")
-            .unwrap_or_else(|| panic!("no tls check: {j}"))
-            .clone();
-        (out.code, c)
+        (out.code, out.doctor_check("tls"))
     };
     let (code, c) = tls_check(&["--sslmode", "verify-full", "--sslrootcert", ca]);
     assert_eq!((code, c["status"].as_str()), (0, Some("pass")), "{c}");
@@ -430,15 +422,10 @@ fn doctor_reports_the_tls_state() {
     // Direct to an address that is not loopback... is not available here;
     // a plain server through the tunnel passes and says so.
     let (w2, _) = world(&[], None);
-    let out = w2.env.run("uis-db-doctor", &["--server", "--json"]);
-    let j = out.json();
-    let c = j["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "tls")
-        .cloned()
-        .unwrap();
+    let c = w2
+        .env
+        .run("uis-db-doctor", &["--server", "--json"])
+        .doctor_check("tls");
     assert_eq!(c["status"], "pass", "{c}");
     assert!(c["message"].as_str().unwrap().starts_with("no TLS"), "{c}");
 }

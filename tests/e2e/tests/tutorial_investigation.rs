@@ -93,27 +93,16 @@ fn the_investigations_tutorial_runs_as_written() {
     let token = std::fs::read_to_string(work.join(".env.anon")).unwrap();
     assert_eq!(token.trim().split('.').count(), 3, "{token}");
     // The doctor finds the owner can write every table.
-    let d = env.run("uis-db-doctor", &["myapp", "--json"]);
-    let checks = d.json()["checks"].clone();
-    let ow = checks
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "owner-writes")
-        .cloned()
-        .unwrap();
+    let ow = env
+        .run("uis-db-doctor", &["myapp", "--json"])
+        .doctor_check("owner-writes");
     assert_eq!(ow["status"], "pass", "{ow}");
     // A table the superuser made unwritable for the owner: doctor warns.
     c.batch_execute("CREATE TABLE myapp.locked (id int); REVOKE ALL ON myapp.locked FROM myapp")
         .unwrap();
-    let d = env.run("uis-db-doctor", &["myapp", "--json"]);
-    let ow = d.json()["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "owner-writes")
-        .cloned()
-        .unwrap();
+    let ow = env
+        .run("uis-db-doctor", &["myapp", "--json"])
+        .doctor_check("owner-writes");
     assert_eq!(ow["status"], "warn", "{ow}");
     assert!(
         ow["message"].as_str().unwrap().contains("myapp.locked"),
@@ -269,19 +258,13 @@ fn a_database_named_as_uis_allows_works_everywhere() {
     let url = format!("postgresql://atlas:{pw}@127.0.0.1:{}/atlas-t", env.pg.port);
     env.psql(&[&url, "-c", "select 1"]).ok();
     let d = env.run("uis-db-doctor", &["atlas", "--json"]);
-    let checks = d.json()["checks"].clone();
     for id in [
         "database",
         "owner-privileges",
         "credential-store",
         "owner-writes",
     ] {
-        let c = checks
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == id)
-            .unwrap();
+        let c = d.doctor_check(id);
         assert_eq!(c["status"], "pass", "{c}");
     }
     let dep = env.run("uis-postgrest-deploy", &["atlas", "--dry-run", "--json"]);
