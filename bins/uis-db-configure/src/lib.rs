@@ -141,9 +141,7 @@ pub fn command() -> clap::Command {
 
 /// Parses the process arguments and runs.
 pub fn main() -> ExitCode {
-    let args = Args::parse_from(uis_cli::uis_forms::rewrite(std::env::args_os()));
-    let json_mode = args.json || !output::stdout_is_terminal();
-    uis_cli::run_main(json_mode, || run(args, json_mode))
+    uis_cli::parse_and_run(|args: &Args| args.json, run)
 }
 
 fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
@@ -156,12 +154,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
     if args.app.is_none() {
         let defaults = uis_cli::stdin_defaults()?;
         args.app = uis_cli::default_str(&defaults, "app");
-        if args.database.is_none() {
-            args.database = uis_cli::default_str(&defaults, "database");
-        }
-        if args.schemas.is_empty() {
-            args.schemas = uis_cli::default_list(&defaults, "schemas");
-        }
+        uis_cli::default_database_and_schemas(&defaults, &mut args.database, &mut args.schemas);
     }
     let Some(app) = args.app.clone() else {
         return Err(Failure::usage("give APP, e.g. `uis-db-configure railway`").into());

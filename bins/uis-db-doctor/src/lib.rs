@@ -60,9 +60,7 @@ pub fn command() -> clap::Command {
 
 /// Parses the process arguments and runs.
 pub fn main() -> ExitCode {
-    let args = Args::parse_from(uis_cli::uis_forms::rewrite(std::env::args_os()));
-    let json_mode = args.json || !output::stdout_is_terminal();
-    uis_cli::run_main(json_mode, || run(args, json_mode))
+    uis_cli::parse_and_run(|args: &Args| args.json, run)
 }
 
 fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {

@@ -48,8 +48,8 @@ pub fn command() -> clap::Command {
 
 /// Parses the process arguments and runs.
 pub fn main() -> ExitCode {
-    let args = Args::parse_from(uis_cli::uis_forms::rewrite(std::env::args_os()));
-    uis_cli::run_main(true, || run(args))
+    // Always JSON: the URL line is the result, also on a terminal.
+    uis_cli::parse_and_run(|_: &Args| true, |args, _| run(args))
 }
 
 fn run(args: Args) -> anyhow::Result<i32> {

@@ -124,12 +124,12 @@ pub fn command() -> clap::Command {
 
 /// Parses the process arguments and runs.
 pub fn main() -> ExitCode {
-    let args = Args::parse_from(uis_cli::uis_forms::rewrite(std::env::args_os()));
-    let json_mode = args.format == Format::Json
-        || args.verify.is_some()
-        || args.write_env.is_some()
-        || !output::stdout_is_terminal();
-    uis_cli::run_main(json_mode, || run(args))
+    uis_cli::parse_and_run(
+        |args: &Args| {
+            args.format == Format::Json || args.verify.is_some() || args.write_env.is_some()
+        },
+        |args, _| run(args),
+    )
 }
 
 /// The flag-naming failure for an operation's error.

@@ -8,7 +8,7 @@ use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 use uis_core::Failure;
 use uis_core::error::Phase;
-use uis_core::output::{note, print_json};
+use uis_core::output::{note, print_json, stdout_is_terminal};
 
 /// Runs a binary's body and turns its outcome into an exit code.
 ///
@@ -32,6 +32,20 @@ pub fn run_main(json_mode: bool, body: impl FnOnce() -> anyhow::Result<i32>) -> 
             ExitCode::from(failure.code.clamp(1, 255) as u8)
         }
     }
+}
+
+/// A binary's `main`: parses the process arguments as `A` (after
+/// [`crate::uis_forms::rewrite`], so UIS's own argument forms work; clap
+/// exits 2 on a usage error) and runs `body(args, json_mode)` through
+/// [`run_main`]. JSON mode is on when `json(&args)` says so (`--json`) or
+/// stdout is not a terminal (README.md, "The binaries").
+pub fn parse_and_run<A: clap::Parser>(
+    json: impl FnOnce(&A) -> bool,
+    body: impl FnOnce(A, bool) -> anyhow::Result<i32>,
+) -> ExitCode {
+    let args = A::parse_from(crate::uis_forms::rewrite(std::env::args_os()));
+    let json_mode = json(&args) || !stdout_is_terminal();
+    run_main(json_mode, || body(args, json_mode))
 }
 
 /// The JSON object piped into a binary that reads no SQL or token from stdin
@@ -112,6 +126,21 @@ fn stdin_carries_data() -> bool {
 /// A string field of the stdin defaults.
 pub fn default_str(defaults: &Option<serde_json::Value>, key: &str) -> Option<String> {
     defaults.as_ref()?.get(key)?.as_str().map(str::to_string)
+}
+
+/// The `database` and `schemas` of the stdin defaults (what
+/// `uis-db-configure --json` prints), each where its flag left it out.
+pub fn default_database_and_schemas(
+    defaults: &Option<serde_json::Value>,
+    database: &mut Option<String>,
+    schemas: &mut Vec<String>,
+) {
+    if database.is_none() {
+        *database = default_str(defaults, "database");
+    }
+    if schemas.is_empty() {
+        *schemas = default_list(defaults, "schemas");
+    }
 }
 
 /// A string-array field of the stdin defaults (`schemas`).

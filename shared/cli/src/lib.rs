@@ -19,7 +19,10 @@ use uis_ops::kube::locate::Locator;
 pub mod io;
 pub mod jwt_flags;
 pub mod uis_forms;
-pub use io::{default_list, default_nested_str, default_str, run_main, stdin_defaults};
+pub use io::{
+    default_database_and_schemas, default_list, default_nested_str, default_str, parse_and_run,
+    run_main, stdin_defaults,
+};
 
 /// How to reach the Kubernetes API, following kubectl's rules.
 #[derive(Args, Debug, Clone, Default)]

@@ -9,7 +9,10 @@
 //! streams (port-forward) are deliberately not bounded by a read timeout.
 
 use crate::{auth, proxy};
+use k8s_openapi::NamespaceResourceScope;
 use kube::config::Kubeconfig;
+use serde::de::DeserializeOwned;
+use std::fmt::Debug;
 use std::future::Future;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -531,6 +534,24 @@ pub fn recreate_secret_command(namespace: &str, name: &str) -> String {
     )
 }
 
+/// A namespaced object type of the Kubernetes API (k8s-openapi's `Secret`,
+/// `Deployment`, ...), as the typed calls of [`Cluster`] take it.
+pub trait NamespacedResource:
+    kube::Resource<Scope = NamespaceResourceScope, DynamicType: Default>
+    + DeserializeOwned
+    + Clone
+    + Debug
+{
+}
+
+impl<K> NamespacedResource for K where
+    K: kube::Resource<Scope = NamespaceResourceScope, DynamicType: Default>
+        + DeserializeOwned
+        + Clone
+        + Debug
+{
+}
+
 impl Cluster {
     /// Server-side apply (field manager `uis`, forced) of a namespaced
     /// object; creates it when missing.
@@ -539,12 +560,7 @@ impl Cluster {
     /// immutable Secret, 403), else [`Cluster::explain`]'s.
     pub async fn apply<K>(&self, namespace: &str, obj: &K) -> Result<K, Failure>
     where
-        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
-            + serde::Serialize
-            + serde::de::DeserializeOwned
-            + Clone
-            + std::fmt::Debug,
-        K::DynamicType: Default,
+        K: NamespacedResource + serde::Serialize,
     {
         self.apply_with(namespace, obj, false).await
     }
@@ -558,27 +574,20 @@ impl Cluster {
     /// Errors: as [`Cluster::apply`].
     pub async fn apply_dry_run<K>(&self, namespace: &str, obj: &K) -> Result<K, Failure>
     where
-        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
-            + serde::Serialize
-            + serde::de::DeserializeOwned
-            + Clone
-            + std::fmt::Debug,
-        K::DynamicType: Default,
+        K: NamespacedResource + serde::Serialize,
     {
         self.apply_with(namespace, obj, true).await
     }
 
     async fn apply_with<K>(&self, namespace: &str, obj: &K, dry_run: bool) -> Result<K, Failure>
     where
-        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
-            + serde::Serialize
-            + serde::de::DeserializeOwned
-            + Clone
-            + std::fmt::Debug,
-        K::DynamicType: Default,
+        K: NamespacedResource + serde::Serialize,
     {
         let name = obj.meta().name.clone().unwrap_or_default();
-        let api: kube::Api<K> = kube::Api::namespaced(self.client.clone(), namespace);
+        let (api, mut what) = self.api_for::<K>(namespace, "applying", &name);
+        if dry_run {
+            what.push_str(" (dry run)");
+        }
         let mut value =
             serde_json::to_value(obj).map_err(|e| Failure::new(Phase::Internal, e.to_string()))?;
         let dt = K::DynamicType::default();
@@ -590,8 +599,6 @@ impl Cluster {
             meta.remove("managedFields");
         }
         let kind = K::kind(&dt).to_string();
-        let dry = if dry_run { " (dry run)" } else { "" };
-        let what = format!("applying {kind} {namespace}/{name}{dry}");
         let mut params = kube::api::PatchParams::apply("uis").force();
         if dry_run {
             params = params.dry_run();
@@ -660,39 +667,40 @@ impl Cluster {
     /// Gets a namespaced object, `None` when missing.
     pub async fn get_opt<K>(&self, namespace: &str, name: &str) -> Result<Option<K>, Failure>
     where
-        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
-            + serde::de::DeserializeOwned
-            + Clone
-            + std::fmt::Debug,
-        K::DynamicType: Default,
+        K: NamespacedResource,
     {
-        let api: kube::Api<K> = kube::Api::namespaced(self.client.clone(), namespace);
-        let what = format!(
-            "reading {} {namespace}/{name}",
-            K::kind(&K::DynamicType::default())
-        );
+        let (api, what) = self.api_for::<K>(namespace, "reading", name);
         self.call(&what, api.get_opt(name)).await
     }
 
     /// Deletes a namespaced object; `false` when it was not there.
     pub async fn delete<K>(&self, namespace: &str, name: &str) -> Result<bool, Failure>
     where
-        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
-            + serde::de::DeserializeOwned
-            + Clone
-            + std::fmt::Debug,
-        K::DynamicType: Default,
+        K: NamespacedResource,
     {
-        let api: kube::Api<K> = kube::Api::namespaced(self.client.clone(), namespace);
-        let what = format!(
-            "deleting {} {namespace}/{name}",
-            K::kind(&K::DynamicType::default())
-        );
+        let (api, what) = self.api_for::<K>(namespace, "deleting", name);
         match tokio::time::timeout(self.timeout, api.delete(name, &Default::default())).await {
             Ok(Ok(_)) => Ok(true),
             Ok(Err(kube::Error::Api(s))) if s.code == 404 => Ok(false),
             Ok(Err(e)) => Err(self.explain(&what, e)),
             Err(_) => Err(self.timed_out(&what)),
         }
+    }
+
+    /// The API of `K` in `namespace`, and what a call on `namespace/name`
+    /// does, for its errors: `verb` then the kind (`reading Secret
+    /// default/railway`).
+    fn api_for<K: NamespacedResource>(
+        &self,
+        namespace: &str,
+        verb: &str,
+        name: &str,
+    ) -> (kube::Api<K>, String) {
+        let api = kube::Api::namespaced(self.client.clone(), namespace);
+        let what = format!(
+            "{verb} {} {namespace}/{name}",
+            K::kind(&K::DynamicType::default())
+        );
+        (api, what)
     }
 }

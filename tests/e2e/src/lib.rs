@@ -718,3 +718,31 @@ pub fn missing(what: &str) {
     }
     eprintln!("note: {what} is not available; SKIPPING this test (it fails under CI)");
 }
+
+impl Env {
+    /// PostgREST's Deployment of `app` in the stand-in, if there: the name
+    /// `uis-postgrest-deploy` gives it (`APP-postgrest`, namespace
+    /// `postgrest`).
+    pub fn postgrest_deployment(&self, app: &str) -> Option<serde_json::Value> {
+        self.standin.get(
+            "apps/v1",
+            "Deployment",
+            Some("postgrest"),
+            &format!("{app}-postgrest"),
+        )
+    }
+}
+
+impl Out {
+    /// The check `id` in the `checks` of `uis-db-doctor --json`'s output;
+    /// panics with the output when there is none.
+    #[track_caller]
+    pub fn doctor_check(&self, id: &str) -> serde_json::Value {
+        let j = self.json();
+        j["checks"]
+            .as_array()
+            .and_then(|checks| checks.iter().find(|c| c["id"] == id))
+            .cloned()
+            .unwrap_or_else(|| panic!("no {id} check: {j}"))
+    }
+}

@@ -454,28 +454,70 @@ fn connects(log: &Path) -> usize {
         .count()
 }
 
+/// A kubeconfig `name` whose cluster is reached through `proxy` (its
+/// `proxy-url`), with the stand-in's client certificate.
+fn proxied_kubeconfig(env: &Env, name: &str, proxy: &str) -> PathBuf {
+    kubeconfig(
+        env,
+        name,
+        &cert_user(env),
+        &format!("    proxy-url: {proxy}\n"),
+    )
+}
+
+/// `uis-db-creds --admin --json` on `kc` gives the server's password.
+fn admin_creds_on(env: &Env, kc: &Path) {
+    let out = output(suite(env, "uis-db-creds", kc).args(["--admin", "--json"]));
+    out.ok();
+    assert_eq!(out.json()["password"], env.pg.password.as_str());
+}
+
+/// `select 40 + 2` as the admin through the port-forward on `kc` gives 42.
+fn admin_query_on(env: &Env, kc: &Path) {
+    let out = output(suite(env, "uis-db-psql", kc).args(["--as", "admin", "-c", "select 40 + 2"]));
+    out.ok();
+    assert!(out.stdout.contains("42"), "{}", out.stdout);
+}
+
+/// `uis-db-creds --admin` on `kc` with `envs` fails (exit 1) with each of
+/// `says` in its error, and so does kubectl, whose output is returned
+/// (`None` without kubectl).
+fn both_fail_on(env: &Env, kc: &Path, envs: &[(&str, &str)], says: &[&str]) -> Option<Out> {
+    let mut c = suite(env, "uis-db-creds", kc);
+    c.arg("--admin");
+    for (k, v) in envs {
+        c.env(k, v);
+    }
+    let out = output(&mut c);
+    out.expect_code(1);
+    for s in says {
+        assert!(out.stderr.contains(s), "{s:?} not in: {}", out.stderr);
+    }
+    let k = kubectl(env, kc, &GET_SECRET, envs)?;
+    assert_ne!(
+        k.code, 0,
+        "kubectl worked where the suite failed: {}",
+        k.stdout
+    );
+    Some(k)
+}
+
 #[test]
 fn kubeconfig_proxy_url_goes_through_a_real_http_proxy_also_for_the_port_forward() {
     let env = Env::new();
     let Some(proxy) = tinyproxy(&env) else {
         return;
     };
-    let kc = kubeconfig(
+    let kc = proxied_kubeconfig(
         &env,
         "kc-http-proxy",
-        &cert_user(&env),
-        &format!("    proxy-url: http://127.0.0.1:{}\n", proxy.port),
+        &format!("http://127.0.0.1:{}", proxy.port),
     );
-    let out = output(suite(&env, "uis-db-creds", &kc).args(["--admin", "--json"]));
-    out.ok();
-    assert_eq!(out.json()["password"], env.pg.password.as_str());
+    admin_creds_on(&env, &kc);
     let after_api = connects(&proxy.log);
     assert!(after_api >= 1, "no CONNECT in the proxy's log");
     // The port-forward's WebSocket takes the same way.
-    let out =
-        output(suite(&env, "uis-db-psql", &kc).args(["--as", "admin", "-c", "select 40 + 2"]));
-    out.ok();
-    assert!(out.stdout.contains("42"), "{}", out.stdout);
+    admin_query_on(&env, &kc);
     assert!(
         connects(&proxy.log) > after_api,
         "the port-forward bypassed the proxy"
@@ -485,24 +527,9 @@ fn kubeconfig_proxy_url_goes_through_a_real_http_proxy_also_for_the_port_forward
     }
     // A proxy-url that does not answer fails both, naming the proxy.
     drop(proxy);
-    let dead = free_port();
-    let kc = kubeconfig(
-        &env,
-        "kc-dead-proxy",
-        &cert_user(&env),
-        &format!("    proxy-url: http://127.0.0.1:{dead}\n"),
-    );
-    let out = output(suite(&env, "uis-db-creds", &kc).args(["--admin"]));
-    out.expect_code(1);
-    assert!(
-        out.stderr
-            .contains(&format!("proxy http://127.0.0.1:{dead}")),
-        "{}",
-        out.stderr
-    );
-    if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &[]) {
-        assert_ne!(k.code, 0, "kubectl went around the dead proxy");
-    }
+    let dead = format!("http://127.0.0.1:{}", free_port());
+    let kc = proxied_kubeconfig(&env, "kc-dead-proxy", &dead);
+    both_fail_on(&env, &kc, &[], &[&format!("proxy {dead}")]);
 }
 
 #[test]
@@ -511,29 +538,19 @@ fn kubeconfig_proxy_url_socks5_goes_through_a_real_socks_proxy() {
     let Some(proxy) = microsocks(&env) else {
         return;
     };
-    let kc = kubeconfig(
+    let kc = proxied_kubeconfig(
         &env,
         "kc-socks",
-        &cert_user(&env),
-        &format!("    proxy-url: socks5://127.0.0.1:{}\n", proxy.port),
+        &format!("socks5://127.0.0.1:{}", proxy.port),
     );
-    let out = output(suite(&env, "uis-db-creds", &kc).args(["--admin", "--json"]));
-    out.ok();
-    let out =
-        output(suite(&env, "uis-db-psql", &kc).args(["--as", "admin", "-c", "select 40 + 2"]));
-    out.ok();
-    assert!(out.stdout.contains("42"), "{}", out.stdout);
+    admin_creds_on(&env, &kc);
+    admin_query_on(&env, &kc);
     if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &[]) {
         k.ok();
     }
     // Without the proxy the same kubeconfig fails for both: it was used.
     drop(proxy);
-    let out = output(suite(&env, "uis-db-creds", &kc).args(["--admin"]));
-    out.expect_code(1);
-    assert!(out.stderr.contains("socks5://127.0.0.1"), "{}", out.stderr);
-    if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &[]) {
-        assert_ne!(k.code, 0);
-    }
+    both_fail_on(&env, &kc, &[], &["socks5://127.0.0.1"]);
 }
 
 /// Runs `cmd` to the end, panicking with its stderr when it fails.
@@ -617,25 +634,20 @@ fn kubeconfig_proxy_url_https_goes_through_a_tls_proxy_trusted_as_kubectl_trusts
     let Some((front, proxy_ca)) = tls_front(&env, proxy.port) else {
         return;
     };
-    let extra = format!("    proxy-url: https://127.0.0.1:{}\n", front.port);
+    let front_url = format!("https://127.0.0.1:{}", front.port);
     // client-go checks an https proxy's certificate with the cluster's TLS
     // settings (Go's Transport.TLSClientConfig): the kubeconfig's CA, so
     // the proxy's CA joins the cluster's in certificate-authority-data.
-    let kc = kubeconfig(&env, "kc-https-proxy", &cert_user(&env), &extra);
+    let kc = proxied_kubeconfig(&env, "kc-https-proxy", &front_url);
     let cluster_ca = base64_encode(env.standin.ca_pem().as_bytes());
     let bundle = base64_encode(format!("{}{proxy_ca}", env.standin.ca_pem()).as_bytes());
     let text = std::fs::read_to_string(&kc).unwrap();
     std::fs::write(&kc, text.replace(&cluster_ca, &bundle)).unwrap();
     let before = connects(&proxy.log);
-    let out = output(suite(&env, "uis-db-creds", &kc).args(["--admin", "--json"]));
-    out.ok();
-    assert_eq!(out.json()["password"], env.pg.password.as_str());
+    admin_creds_on(&env, &kc);
     let after_api = connects(&proxy.log);
     assert!(after_api > before, "no CONNECT through the TLS front");
-    let out =
-        output(suite(&env, "uis-db-psql", &kc).args(["--as", "admin", "-c", "select 40 + 2"]));
-    out.ok();
-    assert!(out.stdout.contains("42"), "{}", out.stdout);
+    admin_query_on(&env, &kc);
     assert!(
         connects(&proxy.log) > after_api,
         "the port-forward bypassed the proxy"
@@ -646,19 +658,9 @@ fn kubeconfig_proxy_url_https_goes_through_a_tls_proxy_trusted_as_kubectl_trusts
         assert!(connects(&proxy.log) > before_kubectl, "kubectl went around");
     }
     // Without the proxy's CA both refuse the proxy's certificate.
-    let kc = kubeconfig(&env, "kc-https-proxy-untrusted", &cert_user(&env), &extra);
-    let out = output(suite(&env, "uis-db-creds", &kc).args(["--admin"]));
-    out.expect_code(1);
-    assert!(
-        out.stderr.contains(&format!(
-            "the certificate of the proxy https://127.0.0.1:{}",
-            front.port
-        )) && out.stderr.contains("certificate-authority-data"),
-        "{}",
-        out.stderr
-    );
-    if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &[]) {
-        assert_ne!(k.code, 0, "kubectl trusted the proxy");
+    let kc = proxied_kubeconfig(&env, "kc-https-proxy-untrusted", &front_url);
+    let said = format!("the certificate of the proxy {front_url}");
+    if let Some(k) = both_fail_on(&env, &kc, &[], &[&said, "certificate-authority-data"]) {
         assert!(
             k.stderr.contains("certificate signed by unknown authority"),
             "{}",
@@ -742,17 +744,7 @@ fn proxy_variables_are_used_for_a_cluster_host_and_no_proxy_bypasses_them() {
     }
     // A proxy variable naming a dead proxy fails both: it was used.
     let dead = format!("http://127.0.0.1:{}", free_port());
-    let vars = [("HTTPS_PROXY", dead.as_str())];
-    let out = output(
-        suite(&env, "uis-db-creds", &kc)
-            .args(["--admin"])
-            .env("HTTPS_PROXY", &dead),
-    );
-    out.expect_code(1);
-    assert!(out.stderr.contains(&dead), "{}", out.stderr);
-    if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &vars) {
-        assert_ne!(k.code, 0, "kubectl went around the dead proxy");
-    }
+    both_fail_on(&env, &kc, &[("HTTPS_PROXY", &dead)], &[&dead]);
 }
 
 #[test]

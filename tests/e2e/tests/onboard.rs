@@ -80,15 +80,7 @@ fn state(env: &Env, dir: &Path) -> State {
             .unwrap_or_else(|| panic!("Secret {ns}/{name}"));
         serde_json::json!({"data": s["data"], "annotations": s["metadata"]["annotations"]})
     };
-    let dep = env
-        .standin
-        .get(
-            "apps/v1",
-            "Deployment",
-            Some("postgrest"),
-            "railway-postgrest",
-        )
-        .expect("the Deployment");
+    let dep = env.postgrest_deployment("railway").expect("the Deployment");
     State {
         ledger,
         passwords,
@@ -470,16 +462,7 @@ fn down_removes_postgrest_and_purge_everything() {
     let down = onboard(&env, &dir, &["--down", "--json"]);
     down.ok();
     assert_eq!(down.json()["status"], "down");
-    assert!(
-        env.standin
-            .get(
-                "apps/v1",
-                "Deployment",
-                Some("postgrest"),
-                "railway-postgrest"
-            )
-            .is_none()
-    );
+    assert!(env.postgrest_deployment("railway").is_none());
     let db_exists = |env: &Env| -> bool {
         env.pg
             .connect("postgres")

@@ -15,6 +15,9 @@ use uis_harness::tls::{Issued, TestCa, hba};
 /// The in-cluster name of the stand-in's PostgreSQL Service.
 const SERVICE_HOST: &str = "postgresql.default.svc.cluster.local";
 
+/// Whether the session itself is encrypted (`t`/`f`), asked by both clients.
+const SELECT_SSL: &str = "select ssl from pg_stat_ssl where pid = pg_backend_pid()";
+
 /// A TLS server of the test's own with `server`'s certificate and
 /// `hba_lines`, its env, and the CA files `ca.crt` (the right one) and
 /// `wrong-ca.crt` in the test's directory.
@@ -51,14 +54,7 @@ fn world(server_names: &[&str], hba_lines: Option<&str>) -> (World, TestCa) {
 fn uis_ssl(w: &World, direct: Option<&str>, args: &[&str]) -> (Out, Option<bool>) {
     let port = w.env.pg.port.to_string();
     let d = direct.map(|h| format!("{h}:{port}"));
-    let mut all: Vec<&str> = vec![
-        "--as",
-        "admin",
-        "--format",
-        "json",
-        "-c",
-        "select ssl from pg_stat_ssl where pid = pg_backend_pid()",
-    ];
+    let mut all: Vec<&str> = vec!["--as", "admin", "--format", "json", "-c", SELECT_SSL];
     if let Some(d) = &d {
         all.extend(["--direct", d]);
     }
@@ -69,32 +65,34 @@ fn uis_ssl(w: &World, direct: Option<&str>, args: &[&str]) -> (Out, Option<bool>
 }
 
 /// The same through the real psql (libpq) at `host`, with `conninfo`
-/// keywords added (`sslmode=... sslrootcert=...`); HOME is the test's so
-/// no `~/.postgresql` of the machine is read.
+/// keywords added (`sslmode=... sslrootcert=...`).
 fn psql_ssl(w: &World, host: &str, conninfo: &str) -> (Out, Option<bool>) {
     let pg = w.env.pg;
     let dsn = format!(
         "host={host} port={} user={} dbname=postgres connect_timeout=10 {conninfo}",
         pg.port, pg.user
     );
+    psql_ssl_conn(w, &dsn, Some(&pg.password))
+}
+
+/// `select ssl` of the session, as the real psql connects with `conn` (a
+/// URL or `keyword=value` string; `password` as PGPASSWORD when given).
+/// Every PG* variable of the machine is removed and HOME is the test's, so
+/// no `~/.postgresql` of the machine is read.
+fn psql_ssl_conn(w: &World, conn: &str, password: Option<&str>) -> (Out, Option<bool>) {
     let mut c = Command::new(psql_path());
     for (k, _) in std::env::vars() {
         if k.starts_with("PG") {
             c.env_remove(k);
         }
     }
-    let out = output(
-        c.args([
-            "-X",
-            "-At",
-            "-c",
-            "select ssl from pg_stat_ssl where pid = pg_backend_pid()",
-            &dsn,
-        ])
-        .env("PGPASSWORD", &pg.password)
+    c.args(["-X", "-At", "-c", SELECT_SSL, conn])
         .env("HOME", w.env.dir.path())
-        .stdin(Stdio::null()),
-    );
+        .stdin(Stdio::null());
+    if let Some(password) = password {
+        c.env("PGPASSWORD", password);
+    }
+    let out = output(&mut c);
     let ssl = (out.code == 0).then(|| out.stdout.trim() == "t");
     (out, ssl)
 }
@@ -406,15 +404,7 @@ fn doctor_reports_the_tls_state() {
         let mut all = vec!["--server", "--json"];
         all.extend(args);
         let out = w.env.run("uis-db-doctor", &all);
-        let j = out.json();
-        let c = j["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == "tls")
-            .unwrap_or_else(|| panic!("no tls check: {j}"))
-            .clone();
-        (out.code, c)
+        (out.code, out.doctor_check("tls"))
     };
     let (code, c) = tls_check(&["--sslmode", "verify-full", "--sslrootcert", ca]);
     assert_eq!((code, c["status"].as_str()), (0, Some("pass")), "{c}");
@@ -432,15 +422,10 @@ fn doctor_reports_the_tls_state() {
     // Direct to an address that is not loopback... is not available here;
     // a plain server through the tunnel passes and says so.
     let (w2, _) = world(&[], None);
-    let out = w2.env.run("uis-db-doctor", &["--server", "--json"]);
-    let j = out.json();
-    let c = j["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "tls")
-        .cloned()
-        .unwrap();
+    let c = w2
+        .env
+        .run("uis-db-doctor", &["--server", "--json"])
+        .doctor_check("tls");
     assert_eq!(c["status"], "pass", "{c}");
     assert!(c["message"].as_str().unwrap().starts_with("no TLS"), "{c}");
 }
@@ -470,23 +455,7 @@ fn creds_carry_the_sslmode_and_psql_connects_with_them() {
             "{conn}"
         );
         // psql reads the same string: encrypted, certificate and name checked.
-        let mut c = Command::new(psql_path());
-        for (k, _) in std::env::vars() {
-            if k.starts_with("PG") {
-                c.env_remove(k);
-            }
-        }
-        let p = output(
-            c.args([
-                "-X",
-                "-At",
-                "-c",
-                "select ssl from pg_stat_ssl where pid = pg_backend_pid()",
-                conn,
-            ])
-            .env("HOME", w.env.dir.path())
-            .stdin(Stdio::null()),
-        );
+        let (p, _) = psql_ssl_conn(&w, conn, None);
         p.ok();
         assert_eq!(p.stdout.trim(), "t", "{format}");
     }
@@ -528,34 +497,11 @@ fn the_tunnel_url_checks_the_service_name_for_psql() {
         url.contains("hostaddr=127.0.0.1&sslmode=verify-full&sslrootcert="),
         "{url}"
     );
-    let (p, ssl) = psql_ssl_url(&w, &url);
+    let (p, ssl) = psql_ssl_conn(&w, &url, None);
     assert_eq!(ssl, Some(true), "{}", p.stderr);
     // The plain URL (no sslmode asked) stays as it was.
     let t2 = w.env.tunnel(&["--admin"]);
     assert!(!t2.url().contains('?'), "{}", t2.url());
-}
-
-/// `select ssl` through the real psql with a connection URL.
-fn psql_ssl_url(w: &World, url: &str) -> (Out, Option<bool>) {
-    let mut c = Command::new(psql_path());
-    for (k, _) in std::env::vars() {
-        if k.starts_with("PG") {
-            c.env_remove(k);
-        }
-    }
-    let out = output(
-        c.args([
-            "-X",
-            "-At",
-            "-c",
-            "select ssl from pg_stat_ssl where pid = pg_backend_pid()",
-            url,
-        ])
-        .env("HOME", w.env.dir.path())
-        .stdin(Stdio::null()),
-    );
-    let ssl = (out.code == 0).then(|| out.stdout.trim() == "t");
-    (out, ssl)
 }
 
 #[test]
@@ -605,7 +551,7 @@ fn cloudnative_pg_cluster_ca_is_used_for_verify_modes() {
         "--format",
         "json",
         "-c",
-        "select ssl from pg_stat_ssl where pid = pg_backend_pid()",
+        SELECT_SSL,
         "--sslmode",
         "verify-full",
     ];

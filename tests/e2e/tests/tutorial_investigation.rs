@@ -93,27 +93,16 @@ fn the_investigations_tutorial_runs_as_written() {
     let token = std::fs::read_to_string(work.join(".env.anon")).unwrap();
     assert_eq!(token.trim().split('.').count(), 3, "{token}");
     // The doctor finds the owner can write every table.
-    let d = env.run("uis-db-doctor", &["myapp", "--json"]);
-    let checks = d.json()["checks"].clone();
-    let ow = checks
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "owner-writes")
-        .cloned()
-        .unwrap();
+    let ow = env
+        .run("uis-db-doctor", &["myapp", "--json"])
+        .doctor_check("owner-writes");
     assert_eq!(ow["status"], "pass", "{ow}");
     // A table the superuser made unwritable for the owner: doctor warns.
     c.batch_execute("CREATE TABLE myapp.locked (id int); REVOKE ALL ON myapp.locked FROM myapp")
         .unwrap();
-    let d = env.run("uis-db-doctor", &["myapp", "--json"]);
-    let ow = d.json()["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "owner-writes")
-        .cloned()
-        .unwrap();
+    let ow = env
+        .run("uis-db-doctor", &["myapp", "--json"])
+        .doctor_check("owner-writes");
     assert_eq!(ow["status"], "warn", "{ow}");
     assert!(
         ow["message"].as_str().unwrap().contains("myapp.locked"),
@@ -156,27 +145,9 @@ fn uis_command_forms_run_through_the_dispatcher() {
             .get("v1", "Secret", Some("postgrest"), "railway-postgrest")
             .is_some()
     );
-    assert!(
-        env.standin
-            .get(
-                "apps/v1",
-                "Deployment",
-                Some("postgrest"),
-                "railway-postgrest"
-            )
-            .is_none()
-    );
+    assert!(env.postgrest_deployment("railway").is_none());
     run("uis deploy postgrest --app railway");
-    assert!(
-        env.standin
-            .get(
-                "apps/v1",
-                "Deployment",
-                Some("postgrest"),
-                "railway-postgrest"
-            )
-            .is_some()
-    );
+    assert!(env.postgrest_deployment("railway").is_some());
     let out = run("uis db jwt mint --app railway --role anon --exp 10y");
     assert_eq!(out.stdout.trim().split('.').count(), 3);
     let out = run("uis secrets get postgres-admin --service postgresql --json");
@@ -194,16 +165,7 @@ fn uis_command_forms_run_through_the_dispatcher() {
     let out = run("uis postgrest verify --app railway --json");
     assert_eq!(j(&out)["app"], "railway");
     run("uis undeploy postgrest --app railway");
-    assert!(
-        env.standin
-            .get(
-                "apps/v1",
-                "Deployment",
-                Some("postgrest"),
-                "railway-postgrest"
-            )
-            .is_none()
-    );
+    assert!(env.postgrest_deployment("railway").is_none());
 
     // The kubectl plugin links take the same forms.
     let Some(kubectl) = uis_e2e::need_tool("kubectl") else {
@@ -296,19 +258,13 @@ fn a_database_named_as_uis_allows_works_everywhere() {
     let url = format!("postgresql://atlas:{pw}@127.0.0.1:{}/atlas-t", env.pg.port);
     env.psql(&[&url, "-c", "select 1"]).ok();
     let d = env.run("uis-db-doctor", &["atlas", "--json"]);
-    let checks = d.json()["checks"].clone();
     for id in [
         "database",
         "owner-privileges",
         "credential-store",
         "owner-writes",
     ] {
-        let c = checks
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == id)
-            .unwrap();
+        let c = d.doctor_check(id);
         assert_eq!(c["status"], "pass", "{c}");
     }
     let dep = env.run("uis-postgrest-deploy", &["atlas", "--dry-run", "--json"]);

@@ -562,6 +562,18 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
     let deployment = pgrst::deployment(&app, &settings, &image, replicas);
     let service = pgrst::service(&app);
     let ingress = pgrst::ingress_route(&app, &url_prefix);
+    // What the cluster should hold: compared by --dry-run, applied otherwise.
+    let desired = desired_objects(
+        &name,
+        [
+            to_value(&secret_obj),
+            to_value(&deployment),
+            to_value(&service),
+        ],
+        &ingress,
+        crd,
+        opts.secret_only,
+    );
 
     if opts.dry_run {
         let mut masked = settings.clone();
@@ -571,17 +583,6 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         shown_secret.metadata.namespace = Some(ns.into());
         shown_secret.metadata.annotations = Some(record_annotation);
         anon_reads.tell(&names.anon);
-        let desired = desired_objects(
-            &name,
-            [
-                to_value(&secret_obj),
-                to_value(&deployment),
-                to_value(&service),
-            ],
-            &ingress,
-            crd,
-            opts.secret_only,
-        );
         let objects_would_change =
             session.block_on(objects::would_change(&cluster, ns, &desired))?;
         return Ok(Report::DryRun(Box::new(DryRun {
@@ -613,17 +614,6 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
     // here, before a password changes, so the role keeps the password the
     // Secret holds (docs/security.md, "Rotation"). The same dry run says
     // whether the objects change.
-    let desired = desired_objects(
-        &name,
-        [
-            to_value(&secret_obj),
-            to_value(&deployment),
-            to_value(&service),
-        ],
-        &ingress,
-        crd,
-        opts.secret_only,
-    );
     session.block_on(objects::ensure_namespace(&cluster, ns))?;
     let objects_changed = session
         .block_on(objects::would_change(&cluster, ns, &desired))

@@ -114,18 +114,21 @@ impl Tls {
         let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
             .map_err(|e| Failure::new(Phase::Internal, format!("TLS setup: {e}")))?;
-        let verifier: Arc<dyn ServerCertVerifier> = if mode.verifies() {
+        let check = if mode.verifies() {
             let roots = load_roots(root.as_ref().expect("effective() checked"))?;
-            let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
-                .build()
-                .map_err(|e| Failure::usage(format!("sslrootcert: {e}")))?;
-            Arc::new(Checked {
-                inner: webpki,
-                check_name: mode == SslMode::VerifyFull,
-            })
+            let webpki =
+                WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                    .build()
+                    .map_err(|e| Failure::usage(format!("sslrootcert: {e}")))?;
+            if mode == SslMode::VerifyFull {
+                CertCheck::ChainAndName(webpki)
+            } else {
+                CertCheck::Chain(webpki)
+            }
         } else {
-            Arc::new(Unchecked(provider))
+            CertCheck::Any
         };
+        let verifier = Arc::new(Verifier { provider, check });
         let builder = builder
             .dangerous()
             .with_custom_certificate_verifier(verifier);
@@ -483,22 +486,50 @@ fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, Failure> {
     })
 }
 
-/// `prefer`/`require`/`allow`: any certificate, but the handshake's
-/// signatures are still checked (the server holds the key of the
-/// certificate it sent).
+/// The server certificate check of one sslmode. The handshake's signatures
+/// are checked in every mode (the server holds the key of the certificate
+/// it sent), with the provider's algorithms, as rustls's
+/// `WebPkiServerVerifier` checks them.
 #[derive(Debug)]
-struct Unchecked(Arc<rustls::crypto::CryptoProvider>);
+struct Verifier {
+    provider: Arc<rustls::crypto::CryptoProvider>,
+    check: CertCheck,
+}
 
-impl ServerCertVerifier for Unchecked {
+/// What [`Verifier`] checks of the certificate itself.
+#[derive(Debug)]
+enum CertCheck {
+    /// `allow`/`prefer`/`require`: any certificate.
+    Any,
+    /// `verify-ca`: the chain only; a name mismatch is accepted, as libpq's
+    /// verify-ca skips the host name check.
+    Chain(Arc<WebPkiServerVerifier>),
+    /// `verify-full`: the chain and the host name.
+    ChainAndName(Arc<WebPkiServerVerifier>),
+}
+
+impl ServerCertVerifier for Verifier {
     fn verify_server_cert(
         &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
+        let (webpki, check_name) = match &self.check {
+            CertCheck::Any => return Ok(ServerCertVerified::assertion()),
+            CertCheck::Chain(webpki) => (webpki, false),
+            CertCheck::ChainAndName(webpki) => (webpki, true),
+        };
+        // webpki checks the chain first, the name last: a name error means
+        // the chain was good.
+        match webpki.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
+            Err(rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            )) if !check_name => Ok(ServerCertVerified::assertion()),
+            r => r,
+        }
     }
     fn verify_tls12_signature(
         &self,
@@ -510,7 +541,7 @@ impl ServerCertVerifier for Unchecked {
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
     fn verify_tls13_signature(
@@ -523,61 +554,13 @@ impl ServerCertVerifier for Unchecked {
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
-}
-
-/// `verify-ca` (chain only: a name mismatch is accepted, as libpq's
-/// verify-ca skips the host name check) and `verify-full`.
-#[derive(Debug)]
-struct Checked {
-    inner: Arc<WebPkiServerVerifier>,
-    check_name: bool,
-}
-
-impl ServerCertVerifier for Checked {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        // webpki checks the chain first, the name last: a name error means
-        // the chain was good.
-        match self
-            .inner
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
-        {
-            Err(rustls::Error::InvalidCertificate(
-                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            )) if !self.check_name => Ok(ServerCertVerified::assertion()),
-            r => r,
-        }
-    }
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
-    }
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
-    }
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 

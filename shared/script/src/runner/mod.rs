@@ -206,6 +206,18 @@ struct Frame<'a> {
     depth: usize,
 }
 
+impl<'a> Frame<'a> {
+    /// A top-level input that is no file: `-c`, stdin or a reader (no
+    /// directory for `\ir`, no nesting).
+    fn top(name: &'a str) -> Frame<'a> {
+        Frame {
+            name,
+            dir: None,
+            depth: 0,
+        }
+    }
+}
+
 const MAX_DEPTH: usize = 64;
 
 /// The script engine. See the module docs.
@@ -453,42 +465,15 @@ impl Runner {
                     commands += 1;
                     let name = format!("<command {commands}>");
                     let mut r = io::Cursor::new(text.into_bytes());
-                    self.run_stream(
-                        &mut r,
-                        Frame {
-                            name: &name,
-                            dir: None,
-                            depth: 0,
-                        },
-                        out,
-                        info,
-                    )?;
+                    self.run_stream(&mut r, Frame::top(&name), out, info)?;
                 }
                 Source::Stdin => {
                     let stdin = io::stdin();
                     let mut r = stdin.lock();
-                    self.run_stream(
-                        &mut r,
-                        Frame {
-                            name: "<stdin>",
-                            dir: None,
-                            depth: 0,
-                        },
-                        out,
-                        info,
-                    )?;
+                    self.run_stream(&mut r, Frame::top("<stdin>"), out, info)?;
                 }
                 Source::Reader { name, mut reader } => {
-                    self.run_stream(
-                        &mut reader,
-                        Frame {
-                            name: &name,
-                            dir: None,
-                            depth: 0,
-                        },
-                        out,
-                        info,
-                    )?;
+                    self.run_stream(&mut reader, Frame::top(&name), out, info)?;
                 }
             }
         }

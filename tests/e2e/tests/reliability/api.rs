@@ -248,14 +248,7 @@ fn rows(cx: &Cx) -> Vec<Row> {
             })
             .then(|env, out| {
                 assert!(
-                    env.standin
-                        .get(
-                            "apps/v1",
-                            "Deployment",
-                            Some("postgrest"),
-                            "shop2-postgrest"
-                        )
-                        .is_none(),
+                    env.postgrest_deployment("shop2").is_none(),
                     "{}",
                     out.stderr
                 );
@@ -275,16 +268,7 @@ fn rows(cx: &Cx) -> Vec<Row> {
                     "no role was made"
                 );
                 env.run("uis-postgrest-deploy", &["shop2"]).ok();
-                assert!(
-                    env.standin
-                        .get(
-                            "apps/v1",
-                            "Deployment",
-                            Some("postgrest"),
-                            "shop2-postgrest"
-                        )
-                        .is_some()
-                );
+                assert!(env.postgrest_deployment("shop2").is_some());
             }),
     );
     rows
