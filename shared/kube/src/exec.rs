@@ -11,7 +11,9 @@ use uis_core::Failure;
 use uis_core::error::Phase;
 
 /// Runs an interactive psql in pod `ns/pod` through `pods/exec` with a
-/// terminal, as `user` on `database`, wired to this process's stdin and
+/// terminal, as `user` on `database` at the pod's own `127.0.0.1:port`
+/// (the provider's PostgreSQL port, as the tunnel uses it: StackGres'
+/// 5433, its 5432 being PgBouncer), wired to this process's stdin and
 /// stdout, and returns psql's exit code.
 ///
 /// The password travels as the first line of stdin, never in argv, and
@@ -32,14 +34,16 @@ pub async fn psql_in_pod(
     pod: &str,
     user: &str,
     database: &str,
+    port: u16,
     password: &str,
 ) -> Result<i32, Failure> {
     let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), ns);
     // The password travels as the first line of stdin, never in argv. The
     // pod's terminal would echo it: the script turns echo off first and
     // says so with a marker line, and only then is the password sent.
-    let script = "stty -echo 2>/dev/null; echo UIS-READY; IFS= read -r PGPASSWORD; stty echo 2>/dev/null; export PGPASSWORD; exec psql -h 127.0.0.1 -U \"$1\" -d \"$2\"";
-    let cmd = vec!["sh", "-c", script, "sh", user, database];
+    let script = "stty -echo 2>/dev/null; echo UIS-READY; IFS= read -r PGPASSWORD; stty echo 2>/dev/null; export PGPASSWORD; exec psql -h 127.0.0.1 -p \"$3\" -U \"$1\" -d \"$2\"";
+    let port = port.to_string();
+    let cmd = vec!["sh", "-c", script, "sh", user, database, port.as_str()];
     let params = AttachParams::interactive_tty();
     let mut attached = pods
         .exec(pod, cmd, &params)

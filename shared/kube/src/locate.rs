@@ -119,19 +119,24 @@ impl Locator {
 
     /// The superuser password from the first admin Secret that has it.
     pub async fn admin(&self, cluster: &Cluster) -> Result<Admin, Failure> {
-        let secrets: Api<Secret> = Api::namespaced(cluster.client.clone(), &self.namespace);
         let mut tried = Vec::new();
         for (name, key) in &self.admin_secrets {
-            let what = format!("reading Secret {}/{name}", self.namespace);
+            // `NAMESPACE/NAME`: a Secret in another namespace (a Zalando
+            // cross-namespace user's, crate::provider::apply).
+            let (ns, name) = name
+                .split_once('/')
+                .unwrap_or((self.namespace.as_str(), name.as_str()));
+            let secrets: Api<Secret> = Api::namespaced(cluster.client.clone(), ns);
+            let what = format!("reading Secret {ns}/{name}");
             let found = cluster.call(&what, secrets.get_opt(name)).await?;
             let value = found
                 .as_ref()
                 .and_then(|s| s.data.as_ref())
                 .and_then(|d| d.get(key))
-                .map(|v| crate::store::secret_value(&self.namespace, name, key, &v.0));
+                .map(|v| crate::store::secret_value(ns, name, key, &v.0));
             match (found.is_some(), value) {
                 (_, Some(password)) if !password.is_empty() => {
-                    let source = format!("Secret {}/{name} key {key}", self.namespace);
+                    let source = format!("Secret {ns}/{name} key {key}");
                     if !tried.is_empty() {
                         note(format!(
                             "uis: {} not found; using the superuser password from {source}",
@@ -144,7 +149,7 @@ impl Locator {
                         .admin_user_key
                         .as_ref()
                         .and_then(|k| found.as_ref()?.data.as_ref()?.get(k))
-                        .map(|v| crate::store::secret_value(&self.namespace, name, "user", &v.0))
+                        .map(|v| crate::store::secret_value(ns, name, "user", &v.0))
                         .filter(|u| !u.is_empty())
                         .unwrap_or_else(|| self.superuser.clone());
                     return Ok(Admin {
@@ -153,8 +158,8 @@ impl Locator {
                         source,
                     });
                 }
-                (true, _) => tried.push(format!("key {key} in Secret {}/{name}", self.namespace)),
-                (false, _) => tried.push(format!("Secret {}/{name}", self.namespace)),
+                (true, _) => tried.push(format!("key {key} in Secret {ns}/{name}")),
+                (false, _) => tried.push(format!("Secret {ns}/{name}")),
             }
         }
         let (first, first_key) = &self.admin_secrets[0];
@@ -219,6 +224,8 @@ impl Locator {
             primary: bool,
             role: String,
             labelled: bool,
+            owner: Option<Owner>,
+            template_hash: Option<String>,
         }
         let (role_keys, _) = provider.role_labels();
         let entries: Vec<Entry> = list
@@ -243,6 +250,20 @@ impl Locator {
                     .labels
                     .as_ref()
                     .is_some_and(|l| role_keys.iter().any(|k| l.contains_key(*k)));
+                let owner = p
+                    .metadata
+                    .owner_references
+                    .as_ref()
+                    .and_then(|o| o.iter().find(|o| o.controller == Some(true)))
+                    .map(|o| Owner {
+                        kind: o.kind.clone(),
+                        name: o.name.clone(),
+                    });
+                let template_hash = p
+                    .metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get("pod-template-hash").cloned());
                 Some(Entry {
                     ready,
                     name,
@@ -250,6 +271,8 @@ impl Locator {
                     primary: crate::provider::is_primary(provider, p),
                     role: crate::provider::role_of(provider, p),
                     labelled,
+                    owner,
+                    template_hash,
                 })
             })
             .collect();
@@ -311,6 +334,8 @@ impl Locator {
             name: first.name.clone(),
             role: first.role.clone(),
             pods: entries.len(),
+            owner: first.owner.clone(),
+            template_hash: first.template_hash.clone(),
         })
     }
 }
@@ -324,4 +349,17 @@ pub struct Chosen {
     pub role: String,
     /// How many pods the selector matched.
     pub pods: usize,
+    /// Its controller (`ownerReferences` with `controller: true`): the
+    /// StatefulSet of UIS's chart, the ReplicaSet of its proxy Deployment.
+    pub owner: Option<Owner>,
+    /// Its `pod-template-hash` label (a Deployment's pods have one).
+    pub template_hash: Option<String>,
+}
+
+/// A pod's controller, as its owner reference names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owner {
+    /// `StatefulSet`, `ReplicaSet`, ...
+    pub kind: String,
+    pub name: String,
 }

@@ -157,14 +157,7 @@ impl Provider {
     pub fn superuser_secret(self, c: &str) -> Option<(String, &'static str, &'static str)> {
         match self {
             Provider::Cnpg => Some((format!("{c}-superuser"), "password", "username")),
-            Provider::Zalando => Some((
-                format!(
-                    "postgres.{}.credentials.postgresql.acid.zalan.do",
-                    c.replace('_', "-")
-                ),
-                "password",
-                "username",
-            )),
+            Provider::Zalando => Some((zalando_secret_name("postgres", c), "password", "username")),
             Provider::Pgo => Some((format!("{c}-pguser-postgres"), "password", "user")),
             Provider::Stackgres => {
                 Some((c.to_string(), "superuser-password", "superuser-username"))
@@ -173,9 +166,11 @@ impl Provider {
         }
     }
 
-    /// The Secret the operator writes for the application's own login
-    /// (CNPG `<c>-app`, PGO `<c>-pguser-<c>`): (Secret, user key, password
-    /// key, database key).
+    /// The one Secret per cluster the operator writes for the
+    /// application's own login (CNPG `<c>-app`; PGO `<c>-pguser-<c>`, its
+    /// default user's, where every user of `spec.users` has one of its own,
+    /// [`pgo_user_secret`]). Zalando keeps one per user of the manifest
+    /// ([`zalando_secret_name`]): none here.
     pub fn app_secret(self, c: &str) -> Option<AppSecret> {
         match self {
             Provider::Cnpg => Some(AppSecret {
@@ -184,15 +179,134 @@ impl Provider {
                 password_key: "password".into(),
                 database_key: "dbname".into(),
             }),
-            Provider::Pgo => Some(AppSecret {
-                name: format!("{c}-pguser-{c}"),
-                user_key: "user".into(),
-                password_key: "password".into(),
-                database_key: "dbname".into(),
-            }),
+            Provider::Pgo => Some(pgo_user_secret(c, c)),
             _ => None,
         }
     }
+}
+
+/// Crunchy PGO's Secret of the login `user` of cluster `c`:
+/// `<c>-pguser-<user>`, keys `user`, `password`, `dbname` (and `host`,
+/// `port`, `uri`, ...; PGO `internal/naming/names.go` PostgresUserSecret).
+pub fn pgo_user_secret(c: &str, user: &str) -> AppSecret {
+    AppSecret {
+        name: format!("{c}-pguser-{user}"),
+        user_key: "user".into(),
+        password_key: "password".into(),
+        database_key: "dbname".into(),
+    }
+}
+
+/// The Zalando operator's Secret name for the login `user` of cluster `c`:
+/// `{user}.{c}.credentials.postgresql.acid.zalan.do` with `_` in the user
+/// as `-` (the default `secret_name_template`; `pkg/cluster/util.go`
+/// credentialSecretNameForCluster). A cross-namespace user
+/// `{namespace}.{name}` (`enable_cross_namespace_secret`) keeps its
+/// namespace as the first part: `appns.db-user.acid.credentials...`, in
+/// namespace `appns` ([`zalando_secret_namespaces`]).
+pub fn zalando_secret_name(user: &str, c: &str) -> String {
+    format!(
+        "{}.{c}.credentials.postgresql.acid.zalan.do",
+        user.replace('_', "-")
+    )
+}
+
+/// Where the Zalando operator writes the Secret of `user`: a user
+/// `{namespace}.{name}` in `namespace` first (where it is with
+/// `enable_cross_namespace_secret`), then `cluster_ns` (where the same
+/// user's Secret is when that setting is off); any other user in
+/// `cluster_ns` (docs/user.md, "cross-namespace"; `pkg/cluster/cluster.go`
+/// initRobotUsers).
+pub fn zalando_secret_namespaces(user: &str, cluster_ns: &str) -> Vec<String> {
+    let mut v = Vec::new();
+    if let Some((ns, _)) = user.split_once('.') {
+        v.push(ns.to_string());
+    }
+    if !v.iter().any(|n| n == cluster_ns) {
+        v.push(cluster_ns.to_string());
+    }
+    v
+}
+
+/// A login the Zalando operator may keep for APP: the role, the
+/// namespaces its Secret may be in (in order), its database when the
+/// manifest names one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZalandoLogin {
+    pub user: String,
+    pub namespaces: Vec<String>,
+    pub database: Option<String>,
+}
+
+/// The logins of the Zalando manifest `spec` (`postgresql.spec`, `None`
+/// when it cannot be read) that APP may mean, in the order they are tried:
+/// a user of `spec.users` named as APP's SQL name `u` or `{namespace}.u`
+/// (cross-namespace), with the database it owns in `spec.databases`; the
+/// owner of database `u`; the owner login `u_owner_user` of a prepared
+/// database `u` with `defaultUsers` (its Secrets in `secretNamespace` when
+/// set); last, `u` itself in `cluster_ns` (found without the manifest).
+pub fn zalando_logins(
+    spec: Option<&serde_json::Value>,
+    app: &str,
+    cluster_ns: &str,
+) -> Vec<ZalandoLogin> {
+    let u = uis_core::app::sql_name(app);
+    let mut out: Vec<ZalandoLogin> = Vec::new();
+    let mut add = |user: &str, database: Option<&str>, namespaces: Vec<String>| {
+        if !out.iter().any(|l| l.user == user) {
+            out.push(ZalandoLogin {
+                user: user.to_string(),
+                namespaces,
+                database: database.map(str::to_string),
+            });
+        }
+    };
+    let empty = serde_json::Map::new();
+    let object = |v: &serde_json::Value| v.as_object().cloned().unwrap_or_else(|| empty.clone());
+    if let Some(spec) = spec {
+        let databases: Vec<(String, String)> = object(&spec["databases"])
+            .into_iter()
+            .filter_map(|(db, owner)| Some((db, owner.as_str()?.to_string())))
+            .collect();
+        let owned = |user: &str| {
+            databases
+                .iter()
+                .find(|(_, o)| o == user)
+                .map(|(db, _)| db.clone())
+        };
+        for user in object(&spec["users"]).keys() {
+            let name = user.split_once('.').map_or(user.as_str(), |(_, n)| n);
+            if name == u {
+                add(
+                    user.as_str(),
+                    owned(user.as_str()).as_deref(),
+                    zalando_secret_namespaces(user, cluster_ns),
+                );
+            }
+        }
+        for (db, owner) in &databases {
+            if *db == u {
+                add(
+                    owner.as_str(),
+                    Some(db.as_str()),
+                    zalando_secret_namespaces(owner, cluster_ns),
+                );
+            }
+        }
+        let prepared = &spec["preparedDatabases"][u.as_str()];
+        if prepared["defaultUsers"].as_bool() == Some(true) {
+            let mut namespaces = Vec::new();
+            if let Some(ns) = prepared["secretNamespace"].as_str() {
+                namespaces.push(ns.to_string());
+            }
+            if !namespaces.iter().any(|n| n == cluster_ns) {
+                namespaces.push(cluster_ns.to_string());
+            }
+            add(&format!("{u}_owner_user"), Some(u.as_str()), namespaces);
+        }
+    }
+    add(u.as_str(), None, vec![cluster_ns.to_string()]);
+    out
 }
 
 impl std::fmt::Display for Provider {
@@ -502,7 +616,20 @@ pub fn apply(loc: &Locator, found: &Found) -> Locator {
             .iter()
             .map(|(s, k)| (s.to_string(), k.to_string()))
             .collect::<Vec<_>>();
-    if default_secrets && let Some((secret, key, user_key)) = p.superuser_secret(c) {
+    if default_secrets && p == Provider::Zalando && loc.superuser != DEFAULT_SUPERUSER {
+        // An admin of the manifest's `spec.users` (`--pg-superuser NAME`):
+        // its own Secret, a cross-namespace user's in its namespace first
+        // (`NAMESPACE/NAME`, read by Locator::admin).
+        out.admin_secrets = zalando_secret_namespaces(&loc.superuser, &loc.namespace)
+            .into_iter()
+            .map(|ns| {
+                (
+                    format!("{ns}/{}", zalando_secret_name(&loc.superuser, c)),
+                    "password".to_string(),
+                )
+            })
+            .collect();
+    } else if default_secrets && let Some((secret, key, user_key)) = p.superuser_secret(c) {
         out.admin_secrets = vec![(secret, key.to_string())];
         if loc.superuser == DEFAULT_SUPERUSER {
             out.admin_user_key = Some(user_key.to_string());
@@ -518,12 +645,15 @@ pub fn apply(loc: &Locator, found: &Found) -> Locator {
 /// `spec.users` lists `postgres`.
 async fn missing_superuser_hint(cluster: &Cluster, loc: &Locator, p: Provider, c: &str) -> String {
     let ns = &loc.namespace;
-    let app = match p.app_secret(c) {
-        Some(a) => format!(
+    let app = match (p, p.app_secret(c)) {
+        (Provider::Pgo, _) => format!(
+            "; commands as the app's login work without it: the operator's Secret {ns}/{c}-pguser-APP is used for APP (and {ns}/{c}-pguser-{c} for APP {c})"
+        ),
+        (_, Some(a)) => format!(
             "; commands as the app's login work without it: the operator's Secret {ns}/{} is used for APP {c}",
             a.name
         ),
-        None => String::new(),
+        (_, None) => String::new(),
     };
     match p {
         Provider::Cnpg => {
@@ -543,7 +673,8 @@ async fn missing_superuser_hint(cluster: &Cluster, loc: &Locator, p: Provider, c
             "Crunchy PGO writes Secret {ns}/{c}-pguser-postgres only when spec.users of PostgresCluster {c} lists the user postgres: add `- name: postgres` to spec.users{app}"
         ),
         Provider::Zalando => format!(
-            "the Zalando operator keeps the superuser's password in Secret {ns}/postgres.{c}.credentials.postgresql.acid.zalan.do: is the cluster running? `kubectl get postgresql {c} -n {ns}`"
+            "the Zalando operator keeps the superuser's password in Secret {ns}/{}: is the cluster running? `kubectl get postgresql {c} -n {ns}`; commands as the app's login work without it, with Secret USER.{c}.credentials.postgresql.acid.zalan.do of the app's user (NAMESPACE.USER... in NAMESPACE for a cross-namespace user)",
+            zalando_secret_name("postgres", c)
         ),
         _ => format!(
             "StackGres keeps the superuser's password in Secret {ns}/{c} (keys superuser-username, superuser-password): is the SGCluster running? `kubectl get sgcluster {c} -n {ns}`"
@@ -551,19 +682,108 @@ async fn missing_superuser_hint(cluster: &Cluster, loc: &Locator, p: Provider, c
     }
 }
 
-/// The app's login from the operator's app Secret (CNPG `<c>-app`, PGO
-/// `<c>-pguser-<c>`), for an APP the suite never configured: APP names the
-/// cluster, the Secret's database or its user. Read as found, never
-/// stored; `None` when there is no such Secret or APP is another.
+/// The app's login from the operator's Secrets, for an APP the suite never
+/// configured. Read as found, never stored; `None` when no Secret of the
+/// operator's is APP's.
 ///
-/// Errors: `cluster` for API failures.
+/// - CloudNativePG: `<c>-app`, when APP names the cluster, the Secret's
+///   database or its user.
+/// - Crunchy PGO: `<c>-pguser-<APP>` (one Secret per user of `spec.users`),
+///   then the default user's `<c>-pguser-<c>` as CNPG's.
+/// - Zalando: `{user}.{c}.credentials.postgresql.acid.zalan.do` of the
+///   logins [`zalando_logins`] finds for APP in the cluster's manifest
+///   (read when allowed), a cross-namespace user's in its own namespace;
+///   the database is the one the manifest gives the user, else APP's SQL
+///   name (the Secret has no database key).
+///
+/// Errors: `cluster` for API failures (a Secret in another namespace the
+/// caller may not read included).
 pub async fn adopt_app_secret(
     cluster: &Cluster,
-    ns: &str,
-    cluster_name: &str,
-    secret: &AppSecret,
+    loc: &Locator,
     app: &str,
 ) -> Result<Option<crate::store::AppRecord>, Failure> {
+    let (Some(p), Some(c)) = (loc.provider, loc.cluster_name.as_deref()) else {
+        return Ok(None);
+    };
+    let ns = loc.namespace.as_str();
+    let sql_app = uis_core::app::sql_name(app);
+    if p == Provider::Zalando {
+        let manifest = custom_resource(cluster, p, ns, c).await;
+        let spec = manifest.as_ref().map(|m| &m.data["spec"]);
+        for login in zalando_logins(spec, app, ns) {
+            let secret = AppSecret {
+                name: zalando_secret_name(&login.user, c),
+                user_key: "username".into(),
+                password_key: "password".into(),
+                database_key: "dbname".into(),
+            };
+            for at in &login.namespaces {
+                if let Some(found) = read_login(cluster, at, &secret).await? {
+                    let database = login
+                        .database
+                        .clone()
+                        .or(found.database.clone())
+                        .unwrap_or_else(|| sql_app.clone());
+                    return Ok(Some(found.record(app, at, &secret, database)));
+                }
+            }
+        }
+        return Ok(None);
+    }
+    let mut secrets = Vec::new();
+    if p == Provider::Pgo && app != c && app != "postgres" {
+        secrets.push((pgo_user_secret(c, app), true));
+    }
+    if let Some(s) = &loc.app_secret {
+        secrets.push((s.clone(), false));
+    }
+    for (secret, named_for_app) in secrets {
+        let Some(found) = read_login(cluster, ns, &secret).await? else {
+            continue;
+        };
+        let database = found.database.clone().unwrap_or_else(|| found.user.clone());
+        if named_for_app || app == c || sql_app == database || sql_app == found.user {
+            return Ok(Some(found.record(app, ns, &secret, database)));
+        }
+    }
+    Ok(None)
+}
+
+/// A login read from an operator's Secret.
+struct FoundLogin {
+    user: String,
+    password: String,
+    database: Option<String>,
+}
+
+impl FoundLogin {
+    fn record(
+        self,
+        app: &str,
+        ns: &str,
+        secret: &AppSecret,
+        database: String,
+    ) -> crate::store::AppRecord {
+        crate::store::AppRecord {
+            app: app.to_string(),
+            database,
+            owner: self.user.clone(),
+            passwords: BTreeMap::from([(self.user, self.password)]),
+            adopted_from: Some(format!("{ns}/{}", secret.name)),
+            adopted_key: Some(secret.password_key.clone()),
+            ..Default::default()
+        }
+    }
+}
+
+/// The user, password and database of Secret `ns/secret`; `None` when it
+/// does not exist or lacks the user or the password.
+async fn read_login(
+    cluster: &Cluster,
+    ns: &str,
+    secret: &AppSecret,
+) -> Result<Option<FoundLogin>, Failure> {
     use k8s_openapi::api::core::v1::Secret;
     let api: Api<Secret> = Api::namespaced(cluster.client.clone(), ns);
     let what = format!("reading Secret {ns}/{}", secret.name);
@@ -579,18 +799,10 @@ pub async fn adopt_app_secret(
     else {
         return Ok(None);
     };
-    let database = value(&secret.database_key).unwrap_or_else(|| user.clone());
-    let sql_app = uis_core::app::sql_name(app);
-    if app != cluster_name && sql_app != database && sql_app != user {
-        return Ok(None);
-    }
-    Ok(Some(crate::store::AppRecord {
-        app: app.to_string(),
-        database,
-        owner: user.clone(),
-        passwords: BTreeMap::from([(user, password)]),
-        adopted_from: Some(format!("{ns}/{}", secret.name)),
-        ..Default::default()
+    Ok(Some(FoundLogin {
+        user,
+        password,
+        database: value(&secret.database_key),
     }))
 }
 
@@ -692,6 +904,100 @@ mod tests {
                 ("cnpg.io/jobRole", "join")
             ])),
             None
+        );
+    }
+
+    #[test]
+    fn zalando_names_a_users_secret_as_the_operator_does() {
+        assert_eq!(
+            zalando_secret_name("db_user", "acid-x"),
+            "db-user.acid-x.credentials.postgresql.acid.zalan.do"
+        );
+        assert_eq!(
+            zalando_secret_name("appspace.db_user", "acid-x"),
+            "appspace.db-user.acid-x.credentials.postgresql.acid.zalan.do"
+        );
+        assert_eq!(
+            zalando_secret_namespaces("appspace.db_user", "default"),
+            ["appspace", "default"]
+        );
+        assert_eq!(zalando_secret_namespaces("db_user", "default"), ["default"]);
+    }
+
+    #[test]
+    fn zalando_admin_named_by_pg_superuser_has_its_own_secret() {
+        let found = Found {
+            provider: Provider::Zalando,
+            cluster: Some("pg".into()),
+        };
+        let mut loc = Locator::uis_default();
+        assert_eq!(
+            apply(&loc, &found).admin_secrets,
+            [(
+                "postgres.pg.credentials.postgresql.acid.zalan.do".to_string(),
+                "password".to_string()
+            )]
+        );
+        loc.superuser = "appns.db_admin".into();
+        assert_eq!(
+            apply(&loc, &found).admin_secrets,
+            [
+                (
+                    "appns/appns.db-admin.pg.credentials.postgresql.acid.zalan.do".to_string(),
+                    "password".to_string()
+                ),
+                (
+                    "default/appns.db-admin.pg.credentials.postgresql.acid.zalan.do".to_string(),
+                    "password".to_string()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn zalando_logins_of_an_app_come_from_the_manifest() {
+        let spec = serde_json::json!({
+            "users": {"appspace.shop_app": ["createdb"], "other": []},
+            "databases": {"shop_db": "appspace.shop_app", "shop_app": "owner_two"},
+            "preparedDatabases": {"shop_app": {"defaultUsers": true, "secretNamespace": "prep"}},
+        });
+        let logins = zalando_logins(Some(&spec), "shop-app", "default");
+        let users: Vec<(&str, Option<&str>, Vec<&str>)> = logins
+            .iter()
+            .map(|l| {
+                (
+                    l.user.as_str(),
+                    l.database.as_deref(),
+                    l.namespaces.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            users,
+            [
+                (
+                    "appspace.shop_app",
+                    Some("shop_db"),
+                    vec!["appspace", "default"]
+                ),
+                ("owner_two", Some("shop_app"), vec!["default"]),
+                (
+                    "shop_app_owner_user",
+                    Some("shop_app"),
+                    vec!["prep", "default"]
+                ),
+                ("shop_app", None, vec!["default"]),
+            ]
+        );
+        // Without the manifest: the user named as the app, in the
+        // cluster's namespace.
+        assert_eq!(
+            zalando_logins(None, "shop-app", "db"),
+            [ZalandoLogin {
+                user: "shop_app".into(),
+                namespaces: vec!["db".into()],
+                database: None,
+            }]
         );
     }
 

@@ -54,6 +54,11 @@ pub struct AppRecord {
     /// (see [`adopt`]), that Secret as `NS/NAME`; never stored.
     #[serde(skip)]
     pub adopted_from: Option<String>,
+    /// For a record read from an operator's Secret
+    /// ([`crate::provider::adopt_app_secret`]), the key of the password in
+    /// it (`password`); `None` for `DATABASE_URL`. Never stored.
+    #[serde(skip)]
+    pub adopted_key: Option<String>,
 }
 
 /// A role spec `uis db configure --with-roles FILE.sql` ran.

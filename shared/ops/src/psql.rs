@@ -297,8 +297,9 @@ fn interactive_psql(session: &mut Session, login: &Login) -> Result<i32, Failure
     let cluster = session.cluster()?;
     let pod = session.block_on(session.locator.pod(&cluster))?;
     let ns = session.locator.namespace.clone();
+    let port = session.locator.port;
     note(format!(
-        "uis: no local psql; running psql in pod {ns}/{pod} through exec as {}",
+        "uis: no local psql; running psql in pod {ns}/{pod} (port {port}) through exec as {}",
         login.user
     ));
     let code = session.block_on(uis_kube::exec::psql_in_pod(
@@ -307,6 +308,7 @@ fn interactive_psql(session: &mut Session, login: &Login) -> Result<i32, Failure
         &pod,
         &login.user,
         &login.database,
+        port,
         &login.password,
     ))?;
     Ok(code)

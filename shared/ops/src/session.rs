@@ -153,17 +153,17 @@ impl Session {
             return Ok(Some(rec));
         }
         let adopted = self.rt.block_on(store::adopt(&cluster, &ns, app))?;
-        if adopted.is_none()
-            && let (Some(c), Some(secret)) = (&self.locator.cluster_name, &self.locator.app_secret)
-        {
+        if adopted.is_none() {
             let from_operator = self.rt.block_on(uis_kube::provider::adopt_app_secret(
-                &cluster, &ns, c, secret, app,
+                &cluster,
+                &self.locator,
+                app,
             ))?;
             if let Some(r) = &from_operator {
                 uis_core::output::note(format!(
-                    "uis: app {app} is not in the suite's store; using the login {} keeps in Secret {ns}/{} (user {}, database {})",
+                    "uis: app {app} is not in the suite's store; using the login {} keeps in Secret {} (user {}, database {})",
                     self.locator.provider_name(),
-                    secret.name,
+                    r.adopted_from.as_deref().unwrap_or_default(),
                     r.owner,
                     r.database
                 ));
@@ -458,19 +458,10 @@ impl Session {
                 "roles get stored passwords when the suite creates them: `uis db configure {app} --with-roles postgrest` or `uis postgrest deploy {app}`; the owner (default) and the superuser (--admin, --as admin) always work"
             ))
         })?;
-        let operator_secret = self.locator.app_secret.as_ref().map(|a| {
-            (
-                format!("{}/{}", self.locator.namespace, a.name),
-                a.password_key.clone(),
-            )
-        });
-        let source = match &rec.adopted_from {
-            Some(id) if operator_secret.as_ref().is_some_and(|(o, _)| o == id) => format!(
-                "Secret {id} key {}",
-                operator_secret.map(|(_, k)| k).unwrap_or_default()
-            ),
-            Some(id) => format!("Secret {id} key DATABASE_URL"),
-            None => format!(
+        let source = match (&rec.adopted_from, &rec.adopted_key) {
+            (Some(id), Some(key)) => format!("Secret {id} key {key}"),
+            (Some(id), None) => format!("Secret {id} key DATABASE_URL"),
+            (None, _) => format!(
                 "Secret {}/{} key password.{user}",
                 self.locator.namespace,
                 store::secret_name(app)

@@ -3,14 +3,44 @@
 //! first by name; the primary on one real server, the replicas on another),
 //! detected automatically; the suite connects to the primary only and says
 //! which pod; credentials come from the operator's Secrets; two providers
-//! at once are an error naming `--provider`; CloudNativePG without
-//! superuser access names the setting to enable, while the app's own
-//! login (Secret `<c>-app`) still works. The Railway onboarding runs on
-//! every provider in the sandbox and writes docs/providers.md's results
-//! table (`UIS_BLESS=1`).
+//! at once are an error naming `--provider`; without a superuser Secret
+//! (CloudNativePG without superuser access, PGO without `postgres` in
+//! `spec.users`) the superuser's commands name the setting to enable, while
+//! the app paths (psql, creds, seed) work with the operator's app Secret
+//! (CNPG `<c>-app`, PGO `<c>-pguser-<user>`, Zalando's per-user Secret, in
+//! the user's own namespace for a cross-namespace user); psql in a
+//! StackGres pod reaches PostgreSQL's 5433, not PgBouncer's 5432. The
+//! Railway onboarding runs on every provider in the sandbox and writes
+//! docs/providers.md's results table (`UIS_BLESS=1`).
+//!
+//! Per-provider cases are tables run by [`cases!`], one test each.
 
 use std::time::Instant;
-use uis_e2e::{Env, Out, ProviderEnv, output};
+use uis_e2e::{Env, Out, ProviderEnv, ProviderSeed, output};
+
+/// One `#[test]` per case, in a module of its own: `cases!(module,
+/// function, { name: (arguments), ... })` makes `module::name` calling
+/// `function(arguments)`.
+macro_rules! cases {
+    ($module:ident, $run:path, { $($name:ident: ($($arg:expr),* $(,)?),)* }) => {
+        mod $module {
+            $(
+                #[test]
+                fn $name() {
+                    $run($($arg),*);
+                }
+            )*
+        }
+    };
+}
+
+/// Fails unless `text` contains every one of `wants`, naming the first
+/// missing.
+fn assert_contains(text: &str, wants: &[&str]) {
+    for want in wants {
+        assert!(text.contains(want), "{want}:\n{text}");
+    }
+}
 
 /// The port of the server a command reached, from `select inet_server_port()`.
 fn server_port(out: &Out) -> u16 {
@@ -22,16 +52,20 @@ fn server_port(out: &Out) -> u16 {
         .unwrap_or_else(|| panic!("no port in:\n{}\n{}", out.stdout, out.stderr))
 }
 
+/// `uis-db-psql` arguments that run `select inet_server_port()` as the
+/// superuser.
+const ADMIN_PORT: [&str; 6] = [
+    "--as",
+    "admin",
+    "--format",
+    "csv",
+    "-c",
+    "select inet_server_port()",
+];
+
 /// Runs `select inet_server_port()` as the superuser (`--as admin`).
 fn admin_port(env: &ProviderEnv, extra: &[&str]) -> Out {
-    let mut args = vec![
-        "--as",
-        "admin",
-        "--format",
-        "csv",
-        "-c",
-        "select inet_server_port()",
-    ];
+    let mut args = ADMIN_PORT.to_vec();
     args.extend_from_slice(extra);
     env.run("uis-db-psql", &args)
 }
@@ -39,7 +73,7 @@ fn admin_port(env: &ProviderEnv, extra: &[&str]) -> Out {
 /// The primary among three pods (a replica first by name), detected with
 /// no flag, reached by psql and by the tunnel; the superuser's login from
 /// the operator's Secret; the in-cluster address is its read-write Service.
-fn primary_and_credentials(provider: &str, tweak: impl FnOnce(&mut uis_e2e::ProviderSeed)) {
+fn primary_and_credentials(provider: &str, tweak: fn(&mut ProviderSeed)) {
     let env = Env::with_provider(provider, |s| {
         s.replicas = 2;
         tweak(s);
@@ -51,16 +85,12 @@ fn primary_and_credentials(provider: &str, tweak: impl FnOnce(&mut uis_e2e::Prov
 
     let out = admin_port(&env, &[]);
     assert_eq!(server_port(&out), env.pg.port, "{}", out.stderr);
-    assert!(
-        out.stderr.contains(&format!("uis: provider {provider}")),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr
-            .contains(&format!("uis: primary pod default/{primary} (")),
-        "{}",
-        out.stderr
+    assert_contains(
+        &out.stderr,
+        &[
+            &format!("uis: provider {provider}"),
+            &format!("uis: primary pod default/{primary} ("),
+        ],
     );
 
     // Credentials: where the operator keeps them, and the JSON says which
@@ -93,11 +123,9 @@ fn primary_and_credentials(provider: &str, tweak: impl FnOnce(&mut uis_e2e::Prov
     assert_eq!(j["source"], secret, "{}", out.stdout);
     let out = env.run("uis-db-creds", &["--admin", "--format", "url", "--cluster"]);
     out.ok();
-    assert!(
-        out.stdout
-            .contains(&format!("@{service}.default.svc.cluster.local:{port}/")),
-        "{}",
-        out.stdout
+    assert_contains(
+        &out.stdout,
+        &[&format!("@{service}.default.svc.cluster.local:{port}/")],
     );
 
     // The tunnel forwards each connection to the primary; after a
@@ -124,17 +152,24 @@ fn primary_and_credentials(provider: &str, tweak: impl FnOnce(&mut uis_e2e::Prov
     );
 }
 
+cases!(primary_and_credentials, super::primary_and_credentials, {
+    bitnami: ("bitnami", |_| {}),
+    cnpg: ("cnpg", |_| {}),
+    cnpg_older_role_label: ("cnpg", |s| s.legacy_roles = true),
+    zalando: ("zalando", |_| {}),
+    pgo: ("pgo", |_| {}),
+    stackgres: ("stackgres", |_| {}),
+});
+
 /// Swaps the role labels of `old` and `new` as the operator would after
 /// a failover.
 fn failover(env: &ProviderEnv, old: &str, new: &str) {
-    let mut a = env
-        .standin
-        .get("v1", "Pod", Some("default"), old)
-        .expect("old primary");
-    let mut b = env
-        .standin
-        .get("v1", "Pod", Some("default"), new)
-        .expect("replica");
+    let pod = |name: &str| {
+        env.standin
+            .get("v1", "Pod", Some("default"), name)
+            .unwrap_or_else(|| panic!("pod {name}"))
+    };
+    let (mut a, mut b) = (pod(old), pod(new));
     let la = a["metadata"]["labels"].clone();
     let lb = b["metadata"]["labels"].clone();
     for (k, v) in la.as_object().expect("labels") {
@@ -145,36 +180,6 @@ fn failover(env: &ProviderEnv, old: &str, new: &str) {
     }
     env.standin.put(a);
     env.standin.put(b);
-}
-
-#[test]
-fn bitnami_primary_and_credentials() {
-    primary_and_credentials("bitnami", |_| {});
-}
-
-#[test]
-fn cnpg_primary_and_credentials() {
-    primary_and_credentials("cnpg", |_| {});
-}
-
-#[test]
-fn cnpg_older_role_label() {
-    primary_and_credentials("cnpg", |s| s.legacy_roles = true);
-}
-
-#[test]
-fn zalando_primary_and_credentials() {
-    primary_and_credentials("zalando", |_| {});
-}
-
-#[test]
-fn pgo_primary_and_credentials() {
-    primary_and_credentials("pgo", |_| {});
-}
-
-#[test]
-fn stackgres_primary_and_credentials() {
-    primary_and_credentials("stackgres", |_| {});
 }
 
 #[test]
@@ -189,14 +194,15 @@ fn no_primary_names_the_pods_and_their_roles() {
     env.standin.put(pod);
     let out = admin_port(&env, &[]);
     out.expect_code(1);
-    for want in [
-        "no primary among the zalando pods",
-        "pg-0 (spilo-role=replica",
-        "pg-1 (spilo-role=replica",
-        "spilo-role=master",
-    ] {
-        assert!(out.stderr.contains(want), "{want}:\n{}", out.stderr);
-    }
+    assert_contains(
+        &out.stderr,
+        &[
+            "no primary among the zalando pods",
+            "pg-0 (spilo-role=replica",
+            "pg-1 (spilo-role=replica",
+            "spilo-role=master",
+        ],
+    );
 }
 
 #[test]
@@ -204,11 +210,9 @@ fn uis_proxied_is_detected_and_reached() {
     let env = Env::with_provider("uis-proxied", |_| {});
     let out = admin_port(&env, &[]);
     assert_eq!(server_port(&out), env.pg.port);
-    assert!(
-        out.stderr
-            .contains("uis: provider uis-proxied (detected from pods postgresql-"),
-        "{}",
-        out.stderr
+    assert_contains(
+        &out.stderr,
+        &["uis: provider uis-proxied (detected from pods postgresql-"],
     );
     let out = env.run("uis-db-creds", &["--admin", "--json"]);
     out.ok();
@@ -223,36 +227,20 @@ fn uis_proxied_is_detected_and_reached() {
 fn external_is_reached_directly_with_a_named_secret() {
     let env = Env::with_provider("external", |_| {});
     let direct = format!("127.0.0.1:{}", env.pg.port);
-    let out = admin_port(
-        &env,
-        &["--direct", &direct, "--admin-secrets", "pg-admin/password"],
-    );
+    let named: [&str; 4] = ["--direct", &direct, "--admin-secrets", "pg-admin/password"];
+    let out = admin_port(&env, &named);
     assert_eq!(server_port(&out), env.pg.port);
-    assert!(
-        out.stderr.contains("uis: provider external ("),
-        "{}",
-        out.stderr
-    );
-    let out = env.run(
-        "uis-db-creds",
-        &[
-            "--admin",
-            "--json",
-            "--provider",
-            "external",
-            "--direct",
-            &direct,
-            "--admin-secrets",
-            "pg-admin/password",
-        ],
-    );
+    assert_contains(&out.stderr, &["uis: provider external ("]);
+    let mut args = vec!["--admin", "--json", "--provider", "external"];
+    args.extend_from_slice(&named);
+    let out = env.run("uis-db-creds", &args);
     out.ok();
     assert_eq!(out.json()["provider"], "external");
     assert_eq!(out.json()["source"], "Secret default/pg-admin key password");
     // external without an address is a usage error naming --direct.
     let out = env.run("uis-db-creds", &["--admin", "--provider", "external"]);
     out.expect_code(2);
-    assert!(out.stderr.contains("--direct HOST:PORT"), "{}", out.stderr);
+    assert_contains(&out.stderr, &["--direct HOST:PORT"]);
 }
 
 #[test]
@@ -262,82 +250,145 @@ fn two_providers_are_an_error_naming_the_choices() {
     env.standin.seed_uis(env.pg.addr(), &env.pg.password);
     let out = admin_port(&env, &[]);
     out.expect_code(1);
-    for want in [
-        "found more than one PostgreSQL in namespace default",
-        "bitnami (pods postgresql-0)",
-        "cnpg (cluster pg) (pods pg-0, pg-1)",
-        "--provider bitnami|cnpg",
-        "UIS_PROVIDER",
-    ] {
-        assert!(out.stderr.contains(want), "{want}:\n{}", out.stderr);
-    }
+    assert_contains(
+        &out.stderr,
+        &[
+            "found more than one PostgreSQL in namespace default",
+            "bitnami (pods postgresql-0)",
+            "cnpg (cluster pg) (pods pg-0, pg-1)",
+            "--provider bitnami|cnpg",
+            "UIS_PROVIDER",
+        ],
+    );
     // Either choice then works, by flag or by variable.
     let out = admin_port(&env, &["--provider", "cnpg"]);
     assert_eq!(server_port(&out), env.pg.port);
-    assert!(
-        out.stderr
-            .contains("uis: provider cnpg (cluster pg) (--provider"),
-        "{}",
-        out.stderr
+    assert_contains(
+        &out.stderr,
+        &["uis: provider cnpg (cluster pg) (--provider"],
     );
     let out = output(
         env.cmd("uis-db-psql")
-            .args([
-                "--as",
-                "admin",
-                "--format",
-                "csv",
-                "-c",
-                "select inet_server_port()",
-            ])
+            .args(ADMIN_PORT)
             .env("UIS_PROVIDER", "bitnami"),
     );
     assert_eq!(server_port(&out), env.pg.port);
-    assert!(
-        out.stderr.contains("uis: provider bitnami (--provider"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, &["uis: provider bitnami (--provider"]);
     // A provider that is not there is named as missing.
     let out = admin_port(&env, &["--provider", "zalando"]);
     out.expect_code(1);
-    assert!(
-        out.stderr
-            .contains("--provider zalando: no pod of the Zalando operator"),
-        "{}",
-        out.stderr
+    assert_contains(
+        &out.stderr,
+        &["--provider zalando: no pod of the Zalando operator"],
     );
 }
 
-#[test]
-fn cnpg_without_superuser_access_names_the_fix_and_the_app_login_works() {
-    let app_pw = uis_harness::pg::random_alnum(32);
-    let env = Env::with_provider("cnpg", |s| {
-        s.superuser_access = false;
-        s.app = Some(("app".into(), app_pw.clone(), "app".into()));
-    });
-    uis_e2e::remember_secret(&app_pw);
-    let mut c = env.pg.connect("postgres");
-    c.batch_execute(&format!("CREATE ROLE app LOGIN PASSWORD '{app_pw}'"))
-        .expect("the app login CNPG makes");
-    c.batch_execute("CREATE DATABASE app OWNER app")
-        .expect("the app database CNPG makes");
-    let out = admin_port(&env, &[]);
-    out.expect_code(1);
-    for want in [
+/// An app login an operator made, and what the suite makes of it.
+struct AppCase {
+    provider: &'static str,
+    /// APP as a person gives it.
+    app: &'static str,
+    /// The login's user as the operator's manifest names it (Zalando's
+    /// cross-namespace user without its `namespace.`) and its database.
+    user: &'static str,
+    database: &'static str,
+    /// Zalando with `enable_cross_namespace_secret`: the role is
+    /// `NAMESPACE.user` and its Secret lives in NAMESPACE.
+    namespace: Option<&'static str>,
+    /// Where `creds` says the password came from.
+    source: &'static str,
+    /// With no superuser Secret (the seed without superuser access), what
+    /// the superuser's commands say; `None` where the operator always
+    /// keeps one (Zalando).
+    no_superuser: Option<&'static [&'static str]>,
+}
+
+const CNPG_APP: AppCase = AppCase {
+    provider: "cnpg",
+    // APP = the cluster's name.
+    app: "pg",
+    user: "app",
+    database: "app",
+    namespace: None,
+    source: "Secret default/pg-app key password",
+    no_superuser: Some(&[
         "no superuser password for provider cnpg: Secret default/pg-superuser not found",
         "spec.enableSuperuserAccess: true",
         "it is not set",
         "kubectl patch clusters.postgresql.cnpg.io pg -n default --type merge -p '{\"spec\":{\"enableSuperuserAccess\":true}}'",
         "Secret default/pg-app",
+    ]),
+};
+
+const PGO_APP: AppCase = AppCase {
+    provider: "pgo",
+    // APP = the user of spec.users: its own Secret <c>-pguser-<user>.
+    app: "hippo",
+    user: "hippo",
+    database: "hippo",
+    namespace: None,
+    source: "Secret default/pg-pguser-hippo key password",
+    no_superuser: Some(&[
+        "no superuser password for provider pgo: Secret default/pg-pguser-postgres not found",
+        "lists the user postgres: add `- name: postgres` to spec.users",
+        "Secret default/pg-pguser-APP",
+    ]),
+};
+
+const ZALANDO_APP: AppCase = AppCase {
+    provider: "zalando",
+    // `-` in APP is `_` in the user and `-` again in the Secret's name.
+    app: "shop-app",
+    user: "shop_app",
+    database: "shop_app",
+    namespace: None,
+    source: "Secret default/shop-app.pg.credentials.postgresql.acid.zalan.do key password",
+    no_superuser: None,
+};
+
+const ZALANDO_CROSS_NAMESPACE_APP: AppCase = AppCase {
+    namespace: Some("appns"),
+    source: "Secret appns/appns.shop-app.pg.credentials.postgresql.acid.zalan.do key password",
+    ..ZALANDO_APP
+};
+
+/// The app paths with the operator's app Secret, for an app the suite
+/// never configured: psql as APP reaches the login's database on the
+/// primary, creds names the Secret, and seed as the owner applies a file
+/// once (its ledger as the owner when no superuser Secret exists); the
+/// superuser's commands say what to enable where the operator keeps none.
+fn app_login_from_the_operators_secret(case: &AppCase) {
+    let password = uis_harness::pg::random_alnum(32);
+    let env = Env::with_provider(case.provider, |s| {
+        s.superuser_access = case.no_superuser.is_none();
+        s.app = Some((case.user.into(), password.clone(), case.database.into()));
+        s.app_namespace = case.namespace.map(str::to_string);
+    });
+    uis_e2e::remember_secret(&password);
+    let role = match case.namespace {
+        Some(ns) => format!("{ns}.{}", case.user),
+        None => case.user.to_string(),
+    };
+    // As the operator makes them (one statement each: CREATE DATABASE
+    // cannot run in a transaction block).
+    let mut c = env.pg.connect("postgres");
+    for sql in [
+        format!("CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}'"),
+        format!("CREATE DATABASE \"{}\" OWNER \"{role}\"", case.database),
     ] {
-        assert!(out.stderr.contains(want), "{want}:\n{}", out.stderr);
+        c.batch_execute(&sql)
+            .expect("the app's login and database, as the operator makes them");
     }
-    // The app paths: the operator's app Secret, APP = the cluster's name.
+
+    if let Some(wants) = case.no_superuser {
+        let out = admin_port(&env, &[]);
+        out.expect_code(1);
+        assert_contains(&out.stderr, wants);
+    }
     let out = env.run(
         "uis-db-psql",
         &[
-            "pg",
+            case.app,
             "--format",
             "csv",
             "-c",
@@ -345,18 +396,125 @@ fn cnpg_without_superuser_access_names_the_fix_and_the_app_login_works() {
         ],
     );
     out.ok();
-    assert!(
-        out.stdout.contains(&format!("app@app:{}", env.pg.port)),
-        "{}\n{}",
-        out.stdout,
-        out.stderr
+    assert_contains(
+        &out.stdout,
+        &[&format!("{role}@{}:{}", case.database, env.pg.port)],
     );
-    let out = env.run("uis-db-creds", &["app", "--json"]);
+    assert_contains(
+        &out.stderr,
+        &[&format!(
+            "using the login {} keeps in {} (user {role}, database {})",
+            case.provider,
+            case.source.trim_end_matches(" key password"),
+            case.database
+        )],
+    );
+    let out = env.run("uis-db-creds", &[case.app, "--json"]);
     out.ok();
     let j = out.json();
-    assert_eq!(j["username"], "app");
-    assert_eq!(j["database"], "app");
-    assert_eq!(j["source"], "Secret default/pg-app key password");
+    assert_eq!(j["username"], role.as_str(), "{}", out.stdout);
+    assert_eq!(j["password"], password.as_str());
+    assert_eq!(j["database"], case.database);
+    assert_eq!(j["source"], case.source);
+    // Zalando: an admin of the manifest's users named with --pg-superuser
+    // is read from its own Secret, a cross-namespace user's in its
+    // namespace.
+    if case.provider == "zalando" {
+        let out = env.run(
+            "uis-db-creds",
+            &["--admin", "--pg-superuser", &role, "--json"],
+        );
+        out.ok();
+        let j = out.json();
+        assert_eq!(j["username"], role.as_str(), "{}", out.stdout);
+        assert_eq!(j["password"], password.as_str());
+        assert_eq!(j["source"], case.source);
+    }
+
+    // Seed as the owner: applied once, the table is the owner's.
+    let dir = env.path("seeds");
+    std::fs::create_dir_all(&dir).expect("seed dir");
+    std::fs::write(
+        dir.join("01-items.sql"),
+        "CREATE TABLE items (id int primary key);\nINSERT INTO items VALUES (1), (2);\n",
+    )
+    .expect("seed file");
+    let dir = dir.to_str().expect("utf-8 path");
+    env.run("uis-db-seed", &[case.app, dir]).ok();
+    let again = env.run("uis-db-seed", &[case.app, dir]);
+    again.ok();
+    assert_contains(&again.stderr, &["nothing to apply"]);
+    let mut db = env.pg.connect(case.database);
+    let row = db
+        .query_one(
+            "select tableowner::text, (select count(*) from items), \
+                    (select count(*) from uis.seed_ledger where file_name = '01-items.sql') \
+               from pg_tables where tablename = 'items'",
+            &[],
+        )
+        .expect("the seeded table and its ledger row");
+    let (owner, items, ledger): (String, i64, i64) = (row.get(0), row.get(1), row.get(2));
+    assert_eq!((owner.as_str(), items, ledger), (role.as_str(), 2, 1));
+}
+
+cases!(app_login_from_the_operators_secret, super::app_login_from_the_operators_secret, {
+    cnpg_without_superuser_access: (&super::CNPG_APP),
+    pgo_without_superuser_access: (&super::PGO_APP),
+    zalando: (&super::ZALANDO_APP),
+    zalando_cross_namespace: (&super::ZALANDO_CROSS_NAMESPACE_APP),
+});
+
+/// psql in a StackGres pod (no local psql: the fallback through exec)
+/// reaches PostgreSQL on the pod's 5433, as the tunnel does, not the
+/// pod's 5432, PgBouncer (the stand-in's refuses every client, as the real
+/// kubectl shows first).
+#[test]
+fn stackgres_psql_in_the_pod_reaches_postgresql_not_pgbouncer() {
+    let env = Env::with_provider("stackgres", |_| {});
+    let primary = env.pods[0].clone();
+    let in_pod = |port: &str| {
+        env.kubectl(&[
+            "exec",
+            &primary,
+            "--",
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            port,
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-Atc",
+            "select inet_server_port()",
+        ])
+    };
+    let Some(bouncer) = in_pod("5432") else {
+        uis_harness::missing_tool("kubectl", "this test");
+        return;
+    };
+    assert_ne!(bouncer.code, 0, "{}", bouncer.stdout);
+    assert_contains(&bouncer.stderr, &["PgBouncer", "not PostgreSQL"]);
+    let postgres = in_pod("5433").expect("kubectl");
+    assert_eq!(server_port(&postgres), env.pg.port, "{}", postgres.stderr);
+
+    let Some((code, text)) = env.psql_on_a_terminal(
+        "/nonexistent",
+        "select 'port:' || inet_server_port();\n\\q\n",
+    ) else {
+        uis_harness::missing_tool("script(1) (util-linux)", "this test");
+        return;
+    };
+    assert_eq!(code, 0, "{text}");
+    assert_contains(
+        &text,
+        &[
+            &format!("no local psql; running psql in pod default/{primary} (port 5433)"),
+            &format!("port:{}", env.pg.port),
+        ],
+    );
+    assert!(!text.contains("PgBouncer"), "{text}");
 }
 
 /// The Railway onboarding (examples/railway/onboard.sh --sandbox) on one
@@ -413,28 +571,15 @@ fn railway_on(provider: &str) {
     check_row(&root.join("docs/providers.md"), provider, &row);
 }
 
-macro_rules! railway {
-    ($($name:ident: $provider:literal,)*) => {
-        mod railway {
-            $(
-                #[test]
-                fn $name() {
-                    super::railway_on($provider);
-                }
-            )*
-        }
-    };
-}
-
-railway! {
-    bitnami: "bitnami",
-    uis_proxied: "uis-proxied",
-    cnpg: "cnpg",
-    zalando: "zalando",
-    pgo: "pgo",
-    stackgres: "stackgres",
-    external: "external",
-}
+cases!(railway, super::railway_on, {
+    bitnami: ("bitnami"),
+    uis_proxied: ("uis-proxied"),
+    cnpg: ("cnpg"),
+    zalando: ("zalando"),
+    pgo: ("pgo"),
+    stackgres: ("stackgres"),
+    external: ("external"),
+});
 
 /// Compares (or, with `UIS_BLESS=1`, writes) `provider`'s row of the
 /// results table of `doc` (the line starting `| provider |`). Tests run in
@@ -481,17 +626,8 @@ fn check_row(doc: &std::path::Path, provider: &str, row: &str) {
         .map(str::to_string)
         .collect();
     rows.push(row.to_string());
-    let order = [
-        "bitnami",
-        "uis-proxied",
-        "cnpg",
-        "zalando",
-        "pgo",
-        "stackgres",
-        "external",
-    ];
     rows.sort_by_key(|r| {
-        order
+        kube_standin::providers::PROVIDERS
             .iter()
             .position(|p| r.starts_with(&format!("| {p} |")))
             .unwrap_or(99)
@@ -517,14 +653,12 @@ impl Drop for Lock {
     }
 }
 
-/// The checks of `uis-db-doctor APP --json` by id: (status, message, fix).
-fn doctor_checks(
-    env: &Env,
-    extra: &[&str],
-) -> std::collections::BTreeMap<String, (String, String, String)> {
-    let mut args = vec!["shop", "--json"];
-    args.extend_from_slice(extra);
-    let out = env.run("uis-db-doctor", &args);
+/// Doctor's checks by id: (status, message, fix).
+type Checks = std::collections::BTreeMap<String, (String, String, String)>;
+
+/// The checks of `uis-db-doctor shop --json`.
+fn doctor_checks(env: &Env) -> Checks {
+    let out = env.run("uis-db-doctor", &["shop", "--json"]);
     let j = out.json();
     let mut m = std::collections::BTreeMap::new();
     for c in j["checks"].as_array().expect("checks") {
@@ -534,52 +668,82 @@ fn doctor_checks(
     m
 }
 
+/// Check `id` has `status`, its message every one of `message` and its fix
+/// every one of `fix`.
+fn expect_check(m: &Checks, id: &str, status: &str, message: &[&str], fix: &[&str]) {
+    let (got, msg, fixed) = &m[id];
+    assert_eq!(got, status, "{id}: {m:?}");
+    assert_contains(msg, message);
+    assert_contains(fixed, fix);
+}
+
 #[test]
 fn doctor_reports_provider_topology_primary_and_admin() {
     let env = Env::with_provider("cnpg", |s| s.replicas = 2);
     env.configure_app_by_hand("shop");
-    let m = doctor_checks(&env, &[]);
-    let (status, msg, _) = &m["provider"];
-    assert_eq!(status, "pass", "{m:?}");
-    assert!(
-        msg.contains(
-            "provider cnpg: operator cluster pg (Cluster postgresql.cnpg.io/v1); Service pg-rw:5432"
-        ),
-        "{msg}"
+    let m = doctor_checks(&env);
+    expect_check(
+        &m,
+        "provider",
+        "pass",
+        &["provider cnpg: operator cluster pg (Cluster postgresql.cnpg.io/v1); Service pg-rw:5432"],
+        &[],
     );
-    let (status, msg, _) = &m["primary"];
-    assert_eq!(status, "pass", "{m:?}");
-    assert!(
-        msg.contains(&format!(
+    expect_check(
+        &m,
+        "primary",
+        "pass",
+        &[&format!(
             "connections go to pod default/{} (cnpg.io/instanceRole=primary; 3 pods",
             env.pods[0]
-        )),
-        "{msg}"
+        )],
+        &[],
     );
-    let (status, msg, _) = &m["admin"];
-    assert_eq!(status, "pass", "{m:?}");
-    assert!(msg.contains("admin postgres is a superuser"), "{msg}");
+    // The topology, from the same pod (CNPG's instances have no
+    // controller the chart's or the proxy's would).
+    expect_check(
+        &m,
+        "topology",
+        "pass",
+        &[&format!(
+            "unknown: pod default/{} (no controller)",
+            env.pods[0]
+        )],
+        &[],
+    );
+    expect_check(&m, "admin", "pass", &["admin postgres is a superuser"], &[]);
 
-    // No primary: the check fails naming the pods, with the fix.
+    // No primary: the check fails naming the pods, with the fix; the
+    // topology cannot be told, from the same lookup.
     let mut pod = env
         .standin
         .get("v1", "Pod", Some("default"), &env.pods[0])
         .expect("primary");
     pod["metadata"]["labels"]["cnpg.io/instanceRole"] = "replica".into();
     env.standin.put(pod);
-    let m = doctor_checks(&env, &[]);
-    let (status, msg, fix) = &m["primary"];
-    assert_eq!(status, "fail", "{m:?}");
-    assert!(msg.contains("no primary among the cnpg pods"), "{msg}");
-    assert!(
-        fix.contains("kubectl get pods -n default -l cnpg.io/cluster=pg"),
-        "{fix}"
+    let m = doctor_checks(&env);
+    expect_check(
+        &m,
+        "primary",
+        "fail",
+        &["no primary among the cnpg pods"],
+        &["kubectl get pods -n default -l cnpg.io/cluster=pg"],
+    );
+    expect_check(
+        &m,
+        "topology",
+        "warn",
+        &["cannot tell the topology: no primary among the cnpg pods"],
+        &["kubectl get pods -n default -l cnpg.io/cluster=pg"],
     );
 
     // Two providers: the provider check fails naming --provider.
     env.standin.seed_uis(env.pg.addr(), &env.pg.password);
-    let m = doctor_checks(&env, &[]);
-    let (status, _, fix) = &m["provider"];
-    assert_eq!(status, "fail", "{m:?}");
-    assert!(fix.contains("--provider bitnami|cnpg"), "{fix}");
+    expect_check(
+        &doctor_checks(&env),
+        "provider",
+        "fail",
+        &[],
+        &["--provider bitnami|cnpg"],
+    );
 }

@@ -44,6 +44,7 @@
 pub mod controller;
 pub mod faults;
 pub mod patch;
+pub mod pod_net;
 pub mod providers;
 pub mod selectors;
 pub mod server;
@@ -83,6 +84,8 @@ pub struct StandIn {
     pki: tls::Pki,
     stop: tokio::sync::watch::Sender<bool>,
     thread: Option<std::thread::JoinHandle<()>>,
+    /// The runtime serving the API, for listeners of its own (PgBouncer).
+    rt: tokio::runtime::Handle,
 }
 
 fn b64(s: &str) -> String {
@@ -99,18 +102,26 @@ impl StandIn {
             .token
             .clone()
             .unwrap_or_else(|| format!("standin-{}", util::uuid().replace('-', "")));
+        let std_listener = std::net::TcpListener::bind(("127.0.0.1", opts.port.unwrap_or(0)))
+            .context("binding 127.0.0.1")?;
+        std_listener.set_nonblocking(true)?;
+        let port = std_listener.local_addr()?.port();
+        let shim_dir = std::env::temp_dir().join(format!(
+            "kube-standin-{}-{port}-{}",
+            std::process::id(),
+            &util::uuid()[..8]
+        ));
+        pod_net::write_shim(&shim_dir)
+            .with_context(|| format!("writing the pods' psql wrapper in {}", shim_dir.display()))?;
         let shared = Arc::new(Shared {
             store: Mutex::new(Store::new()),
             faults: Faults::default(),
             forwards: Mutex::default(),
             exec_env: Mutex::default(),
+            shim_dir,
             token,
             requests: Mutex::default(),
         });
-        let std_listener = std::net::TcpListener::bind(("127.0.0.1", opts.port.unwrap_or(0)))
-            .context("binding 127.0.0.1")?;
-        std_listener.set_nonblocking(true)?;
-        let port = std_listener.local_addr()?.port();
         let (stop, stop_rx) = tokio::sync::watch::channel(false);
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -119,6 +130,7 @@ impl StandIn {
             .build()
             .context("building the stand-in runtime")?;
         let sh = shared.clone();
+        let handle = rt.handle().clone();
         let thread = std::thread::Builder::new()
             .name("kube-standin".into())
             .spawn(move || {
@@ -136,6 +148,7 @@ impl StandIn {
             pki,
             stop,
             thread: Some(thread),
+            rt: handle,
         };
         s.put(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}}));
         Ok(s)
@@ -345,8 +358,24 @@ impl StandIn {
             .insert((ns.into(), pod.into(), port), target);
     }
 
+    /// Starts the stand-in for StackGres' PgBouncer on a free 127.0.0.1
+    /// port, until the stand-in stops, and returns its address
+    /// ([`pod_net::pgbouncer`]: it refuses every client as the pooler).
+    pub fn start_pgbouncer(&self) -> Result<SocketAddr> {
+        let std_listener =
+            std::net::TcpListener::bind("127.0.0.1:0").context("binding 127.0.0.1")?;
+        std_listener.set_nonblocking(true)?;
+        let addr = std_listener.local_addr()?;
+        let stop = self.stop.subscribe();
+        let _guard = self.rt.enter();
+        let listener = tokio::net::TcpListener::from_std(std_listener)?;
+        self.rt.spawn(pod_net::pgbouncer(listener, stop));
+        Ok(addr)
+    }
+
     /// Makes pod `ns/pod` exec-enabled: commands run on the host with `env`
-    /// added to the stand-in's environment.
+    /// added to the stand-in's environment, and a `psql` that reaches the
+    /// pod's ports on its loopback ([`pod_net`]).
     pub fn set_pod_exec(&self, ns: &str, pod: &str, env: Vec<(String, String)>) {
         self.shared
             .exec_env
@@ -484,6 +513,7 @@ impl Drop for StandIn {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+        let _ = std::fs::remove_dir_all(&self.shared.shim_dir);
     }
 }
 

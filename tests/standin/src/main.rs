@@ -101,16 +101,7 @@ fn parse_args() -> Result<Args> {
     a.kubeconfig_out =
         kubeconfig_out.with_context(|| format!("--kubeconfig-out is required\n{USAGE}"))?;
     if let Some(p) = &a.provider
-        && ![
-            "bitnami",
-            "uis-proxied",
-            "cnpg",
-            "zalando",
-            "pgo",
-            "stackgres",
-            "external",
-        ]
-        .contains(&p.as_str())
+        && !kube_standin::providers::PROVIDERS.contains(&p.as_str())
     {
         bail!("unknown --provider {p:?}\n{USAGE}");
     }

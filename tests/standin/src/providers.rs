@@ -3,7 +3,10 @@
 //! operator's CRD and custom resource, a primary and replica pods with the
 //! operator's labels, its Services and its Secrets with its keys. The
 //! primary pod forwards to one real PostgreSQL and the replicas to another,
-//! so a test tells which pod it reached (`inet_server_port()`).
+//! so a test tells which pod it reached (`inet_server_port()`). A pod's
+//! ports are as the operator's: StackGres' 5432 is PgBouncer (a stand-in
+//! that refuses every client, [`crate::pod_net::pgbouncer`]) and 5433
+//! PostgreSQL, through the port-forward and in the pod (exec).
 //!
 //! Not an operator: nothing here reacts to a change (no failover, no
 //! Secret rotation); a test that wants a failover relabels the pods itself.
@@ -14,6 +17,18 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 
 use crate::{StandIn, util};
+
+/// Every provider [`StandIn::seed_provider`] seeds, in the order
+/// `--provider` lists them.
+pub const PROVIDERS: [&str; 7] = [
+    "bitnami",
+    "uis-proxied",
+    "cnpg",
+    "zalando",
+    "pgo",
+    "stackgres",
+    "external",
+];
 
 /// What to seed; see [`StandIn::seed_provider`].
 #[derive(Debug, Clone)]
@@ -36,9 +51,16 @@ pub struct ProviderSeed {
     /// CNPG `spec.enableSuperuserAccess` (and PGO's `postgres` in
     /// `spec.users`): without it no superuser Secret is written.
     pub superuser_access: bool,
-    /// The application login the operator made (CNPG `<c>-app`, PGO
-    /// `<c>-pguser-<c>`): (user, password, database), when it exists.
+    /// The application login the operator made: (user, password,
+    /// database), when it exists. CNPG Secret `<c>-app`; PGO
+    /// `<c>-pguser-<user>` (and the user in `spec.users`); Zalando
+    /// `<user>.<c>.credentials.postgresql.acid.zalan.do` (`_` as `-`; the
+    /// user in `spec.users`, owning the database in `spec.databases`).
     pub app: Option<(String, String, String)>,
+    /// Zalando with `enable_cross_namespace_secret`: the app's user is
+    /// `<ns>.<user>` (so is its role) and its Secret,
+    /// `<ns>.<user>.<c>.credentials...`, lives in namespace `<ns>`.
+    pub app_namespace: Option<String>,
     /// CNPG's older labelling: `role=primary` without `cnpg.io/instanceRole`.
     pub legacy_roles: bool,
 }
@@ -57,6 +79,7 @@ impl ProviderSeed {
             superuser_password: password.into(),
             superuser_access: true,
             app: None,
+            app_namespace: None,
             legacy_roles: false,
         }
     }
@@ -122,14 +145,17 @@ impl StandIn {
         let ns = seed.namespace.as_str();
         let c = seed.cluster.as_str();
         let pw = seed.superuser_password.as_str();
-        for n in ["default", "kube-system", "postgrest", ns] {
+        for n in ["default", "kube-system", "postgrest", ns]
+            .into_iter()
+            .chain(seed.app_namespace.as_deref())
+        {
             self.put(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n}}));
         }
         self.register_ingressroute_crd();
-        let exec_env = |addr: SocketAddr| {
+        // As in a real pod: no PGHOST or PGPORT, so psql's 127.0.0.1 and
+        // 5432 are the pod's (crate::pod_net).
+        let exec_env = || {
             vec![
-                ("PGHOST".to_string(), addr.ip().to_string()),
-                ("PGPORT".to_string(), addr.port().to_string()),
                 ("PGUSER".to_string(), "postgres".to_string()),
                 ("PGPASSWORD".to_string(), pw.to_string()),
             ]
@@ -185,7 +211,7 @@ impl StandIn {
                     .collect();
                 for n in &names {
                     self.set_pod_forward(ns, n, 5432, seed.primary);
-                    self.set_pod_exec(ns, n, exec_env(seed.primary));
+                    self.set_pod_exec(ns, n, exec_env());
                 }
                 return names;
             }
@@ -237,6 +263,10 @@ impl StandIn {
                 }
             }
         };
+        let pgbouncer = (seed.provider == "stackgres").then(|| {
+            self.start_pgbouncer()
+                .expect("start the stand-in's PgBouncer")
+        });
         let mut names = Vec::new();
         let total = seed.replicas + 1;
         let primary_at = if total > 1 { 1 } else { 0 };
@@ -246,7 +276,10 @@ impl StandIn {
             self.put(running_pod(ns, &name, labels(&name, primary), port, image));
             let addr = if primary { seed.primary } else { seed.replica };
             self.set_pod_forward(ns, &name, port, addr);
-            self.set_pod_exec(ns, &name, exec_env(addr));
+            if let Some(bouncer) = pgbouncer {
+                self.set_pod_forward(ns, &name, 5432, bouncer);
+            }
+            self.set_pod_exec(ns, &name, exec_env());
             if primary {
                 names.insert(0, name);
             } else {
@@ -328,10 +361,24 @@ impl StandIn {
             }
             "zalando" => {
                 self.put(crd("acid.zalan.do", "v1", "postgresql", "postgresqls"));
-                self.put(json!({"apiVersion": "acid.zalan.do/v1", "kind": "postgresql",
-                    "metadata": {"name": c, "namespace": ns},
-                    "spec": {"teamId": "acid", "numberOfInstances": total, "postgresql": {"version": "17"}, "volume": {"size": "1Gi"}},
-                    "status": {"PostgresClusterStatus": "Running"}}));
+                // The app's user, `<ns>.<user>` across namespaces.
+                let app_user = seed.app.as_ref().map(|(u, p, db)| {
+                    let user = match &seed.app_namespace {
+                        Some(at) => format!("{at}.{u}"),
+                        None => u.clone(),
+                    };
+                    (user, p, db)
+                });
+                let mut spec = json!({"teamId": "acid", "numberOfInstances": total, "postgresql": {"version": "17"}, "volume": {"size": "1Gi"}});
+                if let Some((user, _, db)) = &app_user {
+                    spec["users"] = json!({user.as_str(): ["createdb"]});
+                    spec["databases"] = json!({db.as_str(): user});
+                }
+                self.put(
+                    json!({"apiVersion": "acid.zalan.do/v1", "kind": "postgresql",
+                    "metadata": {"name": c, "namespace": ns}, "spec": spec,
+                    "status": {"PostgresClusterStatus": "Running"}}),
+                );
                 self.put(service(ns, c, json!({}), &[("postgresql", 5432)]));
                 self.put(service(
                     ns,
@@ -340,16 +387,29 @@ impl StandIn {
                     &[("postgresql", 5432)],
                 ));
                 let labels = json!({"application": "spilo", "cluster-name": c, "team": "acid"});
+                // `{username}.{cluster}.credentials.postgresql.acid.zalan.do`, `_` as `-`.
+                let name = |user: &str| {
+                    format!(
+                        "{}.{c}.credentials.postgresql.acid.zalan.do",
+                        user.replace('_', "-")
+                    )
+                };
                 self.put(secret(
                     ns,
-                    &format!(
-                        "postgres.{}.credentials.postgresql.acid.zalan.do",
-                        c.replace('_', "-")
-                    ),
+                    &name("postgres"),
                     "Opaque",
-                    labels,
+                    labels.clone(),
                     &[("username", "postgres".into()), ("password", pw.into())],
                 ));
+                if let Some((user, p, _)) = &app_user {
+                    self.put(secret(
+                        seed.app_namespace.as_deref().unwrap_or(ns),
+                        &name(user.as_str()),
+                        "Opaque",
+                        labels,
+                        &[("username", user.clone()), ("password", p.to_string())],
+                    ));
+                }
             }
             "pgo" => {
                 self.put(crd(
@@ -358,7 +418,10 @@ impl StandIn {
                     "PostgresCluster",
                     "postgresclusters",
                 ));
-                let mut users = vec![json!({"name": c, "databases": [c]})];
+                let mut users = match &seed.app {
+                    Some((u, _, db)) => vec![json!({"name": u, "databases": [db]})],
+                    None => vec![json!({"name": c, "databases": [c]})],
+                };
                 if seed.superuser_access {
                     users.push(json!({"name": "postgres"}));
                 }
@@ -389,7 +452,7 @@ impl StandIn {
                     d.retain(|(k, _)| *k != "username");
                     self.put(secret(
                         ns,
-                        &format!("{c}-pguser-{c}"),
+                        &format!("{c}-pguser-{u}"),
                         "Opaque",
                         labels(u),
                         &d,

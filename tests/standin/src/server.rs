@@ -47,6 +47,9 @@ pub struct Shared {
     pub forwards: Mutex<HashMap<(String, String, u16), SocketAddr>>,
     /// Exec-enabled pods and their environment.
     pub exec_env: Mutex<ExecEnvs>,
+    /// Where the pods' `psql` wrapper is ([`crate::pod_net`]); removed
+    /// when the stand-in stops.
+    pub shim_dir: std::path::PathBuf,
     /// Accepted bearer token.
     pub token: String,
     /// (method, path, query) of every request seen.

@@ -119,7 +119,7 @@ pub async fn handle(
             .unwrap_or_else(|e| e.into_inner())
             .get(&(ns.to_string(), pod.to_string()))
             .cloned();
-        let Some(env) = env else {
+        let Some(mut env) = env else {
             return error_response(&ApiError::new(
                 403,
                 "Forbidden",
@@ -128,6 +128,17 @@ pub async fn handle(
                 ),
             ));
         };
+        let ports: Vec<(u16, SocketAddr)> = {
+            let f = shared.forwards.lock().unwrap_or_else(|e| e.into_inner());
+            let mut v: Vec<(u16, SocketAddr)> = f
+                .iter()
+                .filter(|((n, p, _), _)| n == ns && p == pod)
+                .map(|((_, _, port), to)| (*port, *to))
+                .collect();
+            v.sort();
+            v
+        };
+        env.extend(crate::pod_net::exec_env(&shared.shim_dir, &ports));
         let command = query.all("command");
         if command.is_empty() {
             return error_response(&ApiError::bad_request(

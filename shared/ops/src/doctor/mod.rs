@@ -187,20 +187,10 @@ fn diagnose(session: &mut Session, app: &str, r: &mut Report) -> Result<(), Fail
             return Ok(());
         }
     };
-    let topology = topology_check(session, r);
-    // F2: the superuser password.
-    match session.admin() {
-        Ok(a) => r.pass(
-            "admin-secret",
-            "F2",
-            format!("superuser password found in {}", a.source),
-        ),
-        Err(f) => {
-            r.fail("admin-secret", "F2", f.detail, f.hint.unwrap_or_default());
-            return Ok(());
-        }
-    }
-    if !provider_checks(session, &cluster, r) {
+    let Some(Pod { primary, topology }) = pod_and_admin_checks(session, &cluster, r) else {
+        return Ok(());
+    };
+    if !provider_checks(session, primary.as_ref(), r) {
         return Ok(());
     }
     let Some(rec) = rec else {
@@ -305,10 +295,16 @@ fn diagnose(session: &mut Session, app: &str, r: &mut Report) -> Result<(), Fail
             "F6",
             Status::Warn,
             format!(
-                "app {app} is not in the suite's store: its login is read from Secret {from} (DATABASE_URL), as ./uis configure wrote it{}",
+                "app {app} is not in the suite's store: its login is read from Secret {from} {}{}",
+                match &rec.adopted_key {
+                    Some(key) => format!("(key {key}), as the operator wrote it"),
+                    None => "(DATABASE_URL), as ./uis configure wrote it".to_string(),
+                },
                 if problems.is_empty() { "" } else { "; " }
             ) + &problems.join("; "),
-            Some(format!("uis db configure {app}  (adopts the password: checks it logs in and stores it)")),
+            Some(format!(
+                "uis db configure {app}  (adopts the password: checks it logs in and stores it)"
+            )),
         );
     } else if problems.is_empty() {
         r.pass(
@@ -357,13 +353,60 @@ fn diagnose(session: &mut Session, app: &str, r: &mut Report) -> Result<(), Fail
     Ok(())
 }
 
-/// Whether the admin is a superuser; a non-superuser admin (managed
-/// PostgreSQL, CloudNativePG without superuser access) needs CREATEROLE and
-/// CREATEDB for configure and `postgrest deploy`.
+/// The database pod as [`pod_and_admin_checks`] found it.
+struct Pod {
+    /// See [`primary_pod`].
+    primary: Option<Result<uis_kube::locate::Chosen, Failure>>,
+    topology: Option<topology::Topology>,
+}
+
+/// The checks every doctor run makes after the cluster's: `topology` (from
+/// the primary pod, read once here and kept for the `primary` check) and
+/// F2's `admin-secret`; `None` when no Secret holds the superuser's
+/// password (the checks that need it are then left out).
+fn pod_and_admin_checks(
+    session: &mut Session,
+    cluster: &uis_kube::Cluster,
+    r: &mut Report,
+) -> Option<Pod> {
+    let primary = primary_pod(session, cluster);
+    let topology = topology_check(session, primary.as_ref(), r);
+    match session.admin() {
+        Ok(a) => r.pass(
+            "admin-secret",
+            "F2",
+            format!("superuser password found in {}", a.source),
+        ),
+        Err(f) => {
+            r.fail("admin-secret", "F2", f.detail, f.hint.unwrap_or_default());
+            return None;
+        }
+    }
+    Some(Pod { primary, topology })
+}
+
+/// The pod connections go to, as the resolved provider labels the primary
+/// ([`uis_kube::locate::Locator::primary`]), read once for the `topology` and
+/// `primary` checks; `None` with `--direct` (no pod).
+fn primary_pod(
+    session: &mut Session,
+    cluster: &uis_kube::Cluster,
+) -> Option<Result<uis_kube::locate::Chosen, Failure>> {
+    if session.locator.direct.is_some() {
+        return None;
+    }
+    let loc = session.locator.clone();
+    Some(session.block_on(loc.primary(cluster)))
+}
+
 /// The provider and topology (docs/providers.md), and the primary pod the
-/// connection goes to; false when there is none (the checks that need the
-/// database are then left out).
-fn provider_checks(session: &mut Session, cluster: &uis_kube::Cluster, r: &mut Report) -> bool {
+/// connection goes to (`primary`, [`primary_pod`]); false when there is
+/// none (the checks that need the database are then left out).
+fn provider_checks(
+    session: &Session,
+    primary: Option<&Result<uis_kube::locate::Chosen, Failure>>,
+    r: &mut Report,
+) -> bool {
     use uis_kube::provider::Provider;
     let loc = session.locator.clone();
     let Some(provider) = loc.provider else {
@@ -387,11 +430,11 @@ fn provider_checks(session: &mut Session, cluster: &uis_kube::Cluster, r: &mut R
             loc.service, loc.port, loc.selector, loc.namespace
         ),
     );
-    if loc.direct.is_some() {
+    let Some(primary) = primary.filter(|_| loc.direct.is_none()) else {
         r.skip("primary", "-", "--direct: no pod is forwarded to");
         return true;
-    }
-    match session.block_on(loc.primary(cluster)) {
+    };
+    match primary {
         Ok(c) => {
             r.pass(
                 "primary",
@@ -404,12 +447,20 @@ fn provider_checks(session: &mut Session, cluster: &uis_kube::Cluster, r: &mut R
             true
         }
         Err(f) => {
-            r.fail("primary", "-", f.detail, f.hint.unwrap_or_default());
+            r.fail(
+                "primary",
+                "-",
+                f.detail.clone(),
+                f.hint.clone().unwrap_or_default(),
+            );
             false
         }
     }
 }
 
+/// Whether the admin is a superuser; a non-superuser admin (managed
+/// PostgreSQL, CloudNativePG without superuser access) needs CREATEROLE and
+/// CREATEDB for configure and `postgrest deploy`.
 fn admin_role(
     pg: &mut postgres::Client,
     topology: Option<&topology::Topology>,
@@ -532,17 +583,8 @@ pub fn run_server(session: &mut Session) -> Report {
         "-",
         format!("the Kubernetes API answers ({})", cluster.origin),
     );
-    topology_check(session, &mut r);
-    match session.admin() {
-        Ok(a) => r.pass(
-            "admin-secret",
-            "F2",
-            format!("superuser password found in {}", a.source),
-        ),
-        Err(f) => {
-            r.fail("admin-secret", "F2", f.detail, f.hint.unwrap_or_default());
-            return r;
-        }
+    if pod_and_admin_checks(session, &cluster, &mut r).is_none() {
+        return r;
     }
     match session
         .connect_admin("postgres", "uis-db-doctor")
@@ -644,11 +686,16 @@ fn tls_check(session: &Session, r: &mut Report) {
 }
 
 /// The `topology` check: which of UIS's topologies serves the database
-/// (pass), and what differs there; a warning when the pod cannot be read.
-/// Returns the topology for the checks that word themselves by it.
-fn topology_check(session: &mut Session, r: &mut Report) -> Option<topology::Topology> {
+/// (pass), and what differs there, from `primary` ([`primary_pod`], no read
+/// of its own); a warning when the pod cannot be read. Returns the topology
+/// for the checks that word themselves by it.
+fn topology_check(
+    session: &Session,
+    primary: Option<&Result<uis_kube::locate::Chosen, Failure>>,
+    r: &mut Report,
+) -> Option<topology::Topology> {
     use topology::Topology;
-    match topology::detect(session) {
+    match topology::detect(&session.locator, primary) {
         Ok(t) => {
             let message = match &t {
                 Topology::InCluster { pod, statefulset } => format!(

@@ -9,14 +9,15 @@
 //!
 //! Read from the database pod alone (its controller owner: a StatefulSet,
 //! or a ReplicaSet named `<deployment>-<pod-template-hash>` as a Deployment
-//! names it), so it needs no permission beyond the `list pods` the tunnel
-//! already uses. Not provider detection (operators, managed services): that
-//! is the providers' own module.
+//! names it): the pod the tunnel uses, as [`Locator::primary`] chose it
+//! under the provider already resolved, read once for this check and the
+//! `primary` one. So it needs no permission beyond the `list pods` the
+//! tunnel already uses. Not provider detection (operators, managed
+//! services): that is the providers' own module.
 
-use crate::session::Session;
-use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, ListParams};
 use uis_core::Failure;
+use uis_core::error::Phase;
+use uis_kube::locate::{Chosen, Locator};
 
 /// Where the database runs, as the database pod's owner says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,57 +45,48 @@ impl Topology {
     }
 }
 
-/// The topology of the session's database: the ready pod the tunnel would
-/// use (same selector, same choice) and its controller owner.
+/// The topology of the database `locator` points at: `--direct`, or the
+/// controller owner of `primary`, the pod the tunnel would use (same
+/// selector, same choice; `None` when it was not read).
 ///
-/// Errors: the cluster's (listing pods), or no ready pod (phase `locate`).
-pub fn detect(session: &mut Session) -> Result<Topology, Failure> {
-    if let Some((host, port)) = &session.locator.direct {
+/// Errors: the pod's lookup's (listing pods, no ready primary: phase
+/// `locate`).
+pub fn detect(
+    locator: &Locator,
+    primary: Option<&Result<Chosen, Failure>>,
+) -> Result<Topology, Failure> {
+    if let Some((host, port)) = &locator.direct {
         return Ok(Topology::Direct {
             address: format!("{host}:{port}"),
         });
     }
-    let cluster = session.cluster()?;
-    let locator = session.locator.clone();
-    let name = session.block_on(locator.pod(&cluster))?;
-    let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), &locator.namespace);
-    let what = format!(
-        "listing pods with {} in namespace {}",
-        locator.selector, locator.namespace
-    );
-    let list = session.block_on(cluster.call(
-        &what,
-        pods.list(&ListParams::default().labels(&locator.selector)),
-    ))?;
-    let pod = list
-        .items
-        .into_iter()
-        .find(|p| p.metadata.name.as_deref() == Some(name.as_str()));
-    let owner = pod.as_ref().and_then(|p| {
-        p.metadata
-            .owner_references
-            .as_ref()?
-            .iter()
-            .find(|o| o.controller == Some(true))
-            .cloned()
-    });
-    let hash = pod.as_ref().and_then(|p| {
-        p.metadata
-            .labels
-            .as_ref()?
-            .get("pod-template-hash")
-            .cloned()
-    });
-    let pod = format!("{}/{name}", locator.namespace);
-    Ok(match owner {
+    let chosen = match primary {
+        Some(Ok(c)) => c,
+        Some(Err(f)) => return Err(f.clone()),
+        None => {
+            return Err(Failure::new(
+                Phase::Internal,
+                "the database pod was not looked up",
+            ));
+        }
+    };
+    let pod = format!("{}/{}", locator.namespace, chosen.name);
+    Ok(match &chosen.owner {
         Some(o) if o.kind == "StatefulSet" => Topology::InCluster {
             pod,
-            statefulset: o.name,
+            statefulset: o.name.clone(),
         },
         Some(o) if o.kind == "ReplicaSet" => {
             // A Deployment names its ReplicaSets `<deployment>-<hash>`.
-            match hash.and_then(|h| o.name.strip_suffix(&format!("-{h}")).map(str::to_string)) {
-                Some(deployment) => Topology::Proxied { pod, deployment },
+            let deployment = chosen
+                .template_hash
+                .as_ref()
+                .and_then(|h| o.name.strip_suffix(&format!("-{h}")));
+            match deployment {
+                Some(d) => Topology::Proxied {
+                    pod,
+                    deployment: d.to_string(),
+                },
                 None => Topology::Other {
                     pod,
                     owner: format!("ReplicaSet {}", o.name),
@@ -110,4 +102,71 @@ pub fn detect(session: &mut Session) -> Result<Topology, Failure> {
             owner: "no controller".to_string(),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uis_kube::locate::Owner;
+
+    fn chosen(owner: Option<(&str, &str)>, hash: Option<&str>) -> Result<Chosen, Failure> {
+        Ok(Chosen {
+            name: "p-0".into(),
+            role: "no role label".into(),
+            pods: 1,
+            owner: owner.map(|(kind, name)| Owner {
+                kind: kind.into(),
+                name: name.into(),
+            }),
+            template_hash: hash.map(str::to_string),
+        })
+    }
+
+    #[test]
+    fn the_owner_of_the_chosen_pod_decides() {
+        let loc = Locator::uis_default();
+        let t = |c| detect(&loc, Some(&c)).expect("topology");
+        assert_eq!(
+            t(chosen(Some(("StatefulSet", "postgresql")), None)),
+            Topology::InCluster {
+                pod: "default/p-0".into(),
+                statefulset: "postgresql".into()
+            }
+        );
+        assert_eq!(
+            t(chosen(
+                Some(("ReplicaSet", "postgresql-5d9f")),
+                Some("5d9f")
+            )),
+            Topology::Proxied {
+                pod: "default/p-0".into(),
+                deployment: "postgresql".into()
+            }
+        );
+        assert_eq!(
+            t(chosen(Some(("ReplicaSet", "postgresql-5d9f")), None)),
+            Topology::Other {
+                pod: "default/p-0".into(),
+                owner: "ReplicaSet postgresql-5d9f".into()
+            }
+        );
+        assert_eq!(
+            t(chosen(None, None)).name(),
+            "unknown",
+            "a pod with no controller"
+        );
+        let mut direct = Locator::uis_default();
+        direct.direct = Some(("db.example".into(), 5432));
+        assert_eq!(
+            detect(&direct, None).expect("direct"),
+            Topology::Direct {
+                address: "db.example:5432".into()
+            }
+        );
+        let err = Failure::new(Phase::Locate, "no PostgreSQL pod");
+        assert_eq!(
+            detect(&loc, Some(&Err(err))).expect_err("no pod").detail,
+            "no PostgreSQL pod"
+        );
+    }
 }

@@ -127,8 +127,24 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
     let login = session
         .login_for(Some(app), &Who::parse(&opts.as_role), None)?
         .login;
-    let admin = session.admin()?;
-    let mut control = session.connect_admin(&rec.database, "uis-db-seed")?;
+    // The control connection (the lock, the ledger) is the superuser's; as
+    // the owner when no Secret holds the superuser's password (CloudNativePG
+    // without superuser access) and the run is the owner's: the ledger's
+    // schema is the owner's anyway.
+    let (mut control, control_user) = match session.admin() {
+        Ok(admin) => (
+            session.connect_admin(&rec.database, "uis-db-seed")?,
+            admin.user,
+        ),
+        Err(f) if f.phase == Phase::Locate && login.user == rec.owner => {
+            note(format!(
+                "uis: {}; the seed ledger is read and written as the owner {}",
+                f.detail, rec.owner
+            ));
+            (session.connect(&login, "uis-db-seed")?, login.user.clone())
+        }
+        Err(f) => return Err(f),
+    };
 
     // One seed run per app at a time, for the whole run.
     if !(opts.status || opts.dry_run) {
@@ -207,7 +223,7 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
 
     // The ledger exists and the running role may write it.
     let mut grantees: Vec<&str> = Vec::new();
-    if login.user != rec.owner && login.user != admin.user {
+    if login.user != rec.owner && login.user != control_user {
         grantees.push(&login.user);
     }
     for sql in ledger_ddl(&rec.owner, &grantees) {
