@@ -790,6 +790,29 @@ fn meta_command_inside_a_statement_keeps_positions() {
     assert_eq!(s.locate(10), (2, 1), "where `bad` is");
 }
 
+/// A character whose bytes a meta-command line splits (the lead byte
+/// before `\set`, the continuation byte on the next line) is one valid
+/// character of the statement; locating any position in it, or past it,
+/// answers a source position instead of panicking (the fuzzer found
+/// `tE'\\'` `\xC2\set w x;y` `\x80;`).
+#[test]
+fn a_character_split_by_a_meta_command_locates() {
+    let items = lex_all(
+        &b"select 1\n\xC2\\set w x\n\x80;"[..],
+        &Variables::new(),
+        true,
+        false,
+    );
+    let Some(Ok(Item::Statement(s))) = items.last() else {
+        panic!("{items:?}")
+    };
+    assert_eq!(s.text, "select 1\n\u{80};");
+    assert_eq!(s.locate(10), (2, 1), "the character, at its lead byte");
+    assert_eq!(s.locate(11), (3, 1), "the `;` after it");
+    assert_eq!(s.locate(u32::MAX), (3, 2), "past the end");
+    assert_eq!(s.first_line(), "select 1");
+}
+
 // ---------------------------------------------------------------------------
 // 2. jwt::parse_duration
 // ---------------------------------------------------------------------------

@@ -69,7 +69,12 @@ impl Statement {
             Err(i) => i - 1,
         };
         let (seg_byte, pos) = self.map[idx];
-        let extra = self.text[seg_byte..byte].chars().count() as u64;
+        // The characters that start in the segment. A segment may start
+        // inside a character: the lead byte before a meta-command line
+        // and the rest after it (`\xC2\set a b` then `\x80`) make one
+        // valid character; it belongs to the segment of its first byte.
+        let from = next_boundary(&self.text, seg_byte).min(byte);
+        let extra = self.text[from..byte].chars().count() as u64;
         (pos.line, pos.column + extra)
     }
 
@@ -96,7 +101,7 @@ impl Statement {
             .copied()
             .unwrap_or((0, self.start));
         let skip = (self.start.column - p.column) as usize;
-        let rest = &self.text[b.min(self.text.len())..];
+        let rest = &self.text[next_boundary(&self.text, b)..];
         let from = rest
             .char_indices()
             .nth(skip)
@@ -1217,6 +1222,14 @@ impl<R: BufRead> Iterator for Split<R> {
     fn next(&mut self) -> Option<Self::Item> {
         self.lexer.next_item(&self.vars).transpose()
     }
+}
+
+/// The first character boundary of `text` at or after byte `at` (its
+/// length when past the end).
+fn next_boundary(text: &str, at: usize) -> usize {
+    (at..text.len())
+        .find(|&b| text.is_char_boundary(b))
+        .unwrap_or(text.len())
 }
 
 /// `raw` as text for messages and positions, each byte that is not part of
