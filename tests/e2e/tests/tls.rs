@@ -74,8 +74,8 @@ fn uis_ssl(w: &World, direct: Option<&str>, args: &[&str]) -> (Out, Option<bool>
 fn psql_ssl(w: &World, host: &str, conninfo: &str) -> (Out, Option<bool>) {
     let pg = w.env.pg;
     let dsn = format!(
-        "host={host} port={} user={} dbname=postgres connect_timeout=10 {conninfo}",
-        pg.port, pg.user
+        "host={host} port={} user=postgres dbname=postgres connect_timeout=10 {conninfo}",
+        pg.port
     );
     let mut c = Command::new(psql_path());
     for (k, _) in std::env::vars() {
@@ -91,7 +91,8 @@ fn psql_ssl(w: &World, host: &str, conninfo: &str) -> (Out, Option<bool>) {
             "select ssl from pg_stat_ssl where pid = pg_backend_pid()",
             &dsn,
         ])
-        .env("PGPASSWORD", &pg.password)
+        // The admin the suite logs in as (on proxied no superuser).
+        .env("PGPASSWORD", w.env.admin_password())
         .env("HOME", w.env.dir.path())
         .stdin(Stdio::null()),
     );
