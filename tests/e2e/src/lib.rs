@@ -267,6 +267,28 @@ pub fn assert_no_known_secret(what: &str, text: &str) {
     }
 }
 
+/// A provider's world ([`Env::seeded`]) is its own, whatever the run's
+/// topology: its superuser is `postgres`, with `password`. On a proxied run
+/// the server's bootstrap superuser is [`uis_harness::PROXIED_SUPERUSER`],
+/// so `postgres` is made a superuser beside it (as that superuser); on an
+/// in-cluster run nothing changes.
+fn provider_superuser(pg: &Pg, password: &str) {
+    if topology() != Topology::Proxied {
+        return;
+    }
+    let verifier = uis_harness::pg::scram_verifier(password);
+    let mut c = pg.connect("postgres");
+    let exists = c
+        .query_opt("select 1 from pg_roles where rolname = 'postgres'", &[])
+        .expect("read pg_roles")
+        .is_some();
+    let verb = if exists { "ALTER" } else { "CREATE" };
+    c.batch_execute(&format!(
+        "{verb} ROLE postgres SUPERUSER LOGIN PASSWORD '{verifier}'"
+    ))
+    .expect("make postgres the provider's superuser");
+}
+
 impl Env {
     /// A stand-in seeded with the UIS objects, over a PostgreSQL of this
     /// test's own for as long as the `Env` lives ([`Pg::lease`]: in one
@@ -281,6 +303,7 @@ impl Env {
     /// A stand-in seeded by `seed` (instead of the UIS objects) over `pg`,
     /// in-cluster whatever the run's topology (the providers' worlds).
     pub fn seeded(pg: &'static Pg, seed: impl FnOnce(&StandIn)) -> Env {
+        provider_superuser(pg, &pg.password);
         let standin = StandIn::start(StandInOptions::default()).expect("start the stand-in");
         remember_secret(&pg.password);
         seed(&standin);
@@ -364,6 +387,16 @@ impl Env {
         }
     }
 
+    /// The name of the server's own superuser: `postgres` in-cluster,
+    /// [`uis_harness::PROXIED_SUPERUSER`] on proxied, where `postgres` is
+    /// the CREATEROLE CREATEDB admin the suite is given and no superuser.
+    /// For a test's set-up and for the privileged role a test hands the
+    /// suite to check that it refuses it; the suite itself is never told
+    /// it (`env.pg.connect` logs in as it).
+    pub fn superuser(&self) -> &str {
+        &self.pg.user
+    }
+
     /// The password of `postgres` as the cluster's Secrets hold it (what
     /// `uis db creds --admin` prints).
     pub fn admin_password(&self) -> &str {
@@ -384,6 +417,32 @@ impl Env {
             .connect_timeout(std::time::Duration::from_secs(5))
             .connect(postgres::NoTls)
             .unwrap_or_else(|e| panic!("connect to {db} as postgres: {e}"))
+    }
+
+    /// A new database (named after `prefix`, as [`Pg::create_db`]) that
+    /// the admin `postgres` owns, for SQL run with `--as admin` and for
+    /// psql run beside it as the same role ([`Env::admin_url`]): in-cluster
+    /// the superuser `postgres` creates it; on proxied it is then given to
+    /// `postgres`, as a database that CREATEDB admin made itself would be.
+    pub fn admin_db(&self, prefix: &str) -> String {
+        let db = self.pg.create_db(prefix);
+        if self.topology == Topology::Proxied {
+            self.pg
+                .connect("postgres")
+                .batch_execute(&format!("ALTER DATABASE \"{db}\" OWNER TO postgres"))
+                .unwrap_or_else(|e| panic!("give {db} to postgres: {e}"));
+        }
+        db
+    }
+
+    /// The URL of `db` as the admin `postgres` with the password the
+    /// Secrets hold: the role `uis-db-psql --as admin` logs in as, for the
+    /// real psql run as the same role (in-cluster it is [`Pg::url`]).
+    pub fn admin_url(&self, db: &str) -> String {
+        format!(
+            "postgresql://postgres:{}@{}:{}/{db}",
+            self.admin_password, self.pg.host, self.pg.port
+        )
     }
 
     /// A temp path inside this test's directory.
@@ -564,6 +623,7 @@ impl Env {
         let lease = Pg::lease();
         let replica = Pg::lease();
         let pg = lease.pg();
+        provider_superuser(replica.pg(), &pg.password);
         replica
             .connect("postgres")
             .batch_execute(&format!("ALTER ROLE postgres PASSWORD '{}'", pg.password))

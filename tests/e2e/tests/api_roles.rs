@@ -155,15 +155,13 @@ fn refused(env: &Env, app: &str, db: &str, args: &[&str], rule: &str, fix: &str)
 fn a_superuser_is_refused_as_each_api_role() {
     let env = Env::new();
     let db = configure(&env, "su");
+    // The server's own superuser (on proxied not `postgres`, the admin).
+    let su = env.superuser();
     for flag in ["--anon-role", "--authenticated-role", "--authenticator"] {
-        refused(&env, "su", &db, &[flag, "postgres"], "superuser", "leave");
+        refused(&env, "su", &db, &[flag, su], "superuser", "leave");
     }
     // The superuser's password still works: it was never altered.
-    let url = format!(
-        "postgresql://postgres:{}@127.0.0.1:{}/postgres",
-        env.pg.password, env.pg.port
-    );
-    env.psql(&[&url, "-c", "select 1"]).ok();
+    env.psql(&[&env.pg.url("postgres"), "-c", "select 1"]).ok();
 }
 
 #[test]
@@ -189,7 +187,10 @@ fn the_apps_owner_and_the_databases_owner_are_refused() {
     sql(
         &env,
         "postgres",
-        &format!("create role dbo nologin; alter database {db} owner to dbo"),
+        // The admin keeps its way in (on proxied it is no superuser).
+        &format!(
+            "create role dbo nologin; alter database {db} owner to dbo; grant connect on database {db} to postgres"
+        ),
     );
     refused(
         &env,
@@ -278,11 +279,14 @@ fn an_owner_of_objects_in_the_exposed_schemas_is_refused() {
 fn a_member_of_a_privileged_role_through_any_chain_is_refused() {
     let env = Env::new();
     let db = configure(&env, "chain");
-    // web -> mid -> postgres: anon would reach the superuser.
+    // web -> mid -> the superuser: anon would reach it.
+    let su = env.superuser();
     sql(
         &env,
         "postgres",
-        "create role web nologin; create role mid nologin; grant mid to web; grant postgres to mid",
+        &format!(
+            "create role web nologin; create role mid nologin; grant mid to web; grant {su} to mid"
+        ),
     );
     refused(
         &env,
@@ -290,14 +294,14 @@ fn a_member_of_a_privileged_role_through_any_chain_is_refused() {
         &db,
         &["--anon-role", "web"],
         "superuser",
-        "REVOKE \"postgres\" FROM \"mid\"",
+        &format!("REVOKE \"{su}\" FROM \"mid\""),
     );
     let out = env.run(
         "uis-postgrest-deploy",
         &["chain", "--anon-role", "web", "--json"],
     );
     assert!(
-        out.stderr.contains("web -> mid -> postgres"),
+        out.stderr.contains(&format!("web -> mid -> {su}")),
         "the chain is named: {}",
         out.stderr
     );
@@ -358,6 +362,11 @@ fn a_member_of_a_privileged_role_through_any_chain_is_refused() {
 
 #[test]
 fn the_suite_never_changes_a_password_it_did_not_issue() {
+    if uis_e2e::in_cluster_only(
+        "postgres is no superuser there, so it cannot read whether a role has a password (pg_authid): every --authenticator of a role the suite did not create is refused (managed_admin:: tests that refusal), and the first-password and hand-set-password paths this test walks need a superuser admin",
+    ) {
+        return;
+    }
     let env = Env::new();
     let db = configure(&env, "pw");
     sql(
@@ -659,7 +668,10 @@ fn widening_needs_the_flag_and_dry_run_shows_the_difference() {
 
     // A table added later is not granted by a re-run without --grants: the
     // run says so instead.
-    sql(&env, &db, "create table api.later(id int)");
+    // Made by the admin, as in-cluster (where the admin is the superuser).
+    env.admin_connect(&db)
+        .batch_execute("create table api.later(id int)")
+        .unwrap();
     let before = grants(&env, &db);
     let out = env.run("uis-postgrest-deploy", &["wide", "--no-wait", "--json"]);
     out.ok();
@@ -753,23 +765,32 @@ fn doctor_fails_on_privileged_wiring_whoever_made_it() {
     assert_eq!(c["status"], "pass", "{c}");
 
     // Someone grants the superuser to the authenticator by hand.
-    sql(&env, "postgres", "grant postgres to doc_authenticator");
+    let su = env.superuser();
+    sql(
+        &env,
+        "postgres",
+        &format!("grant {su} to doc_authenticator"),
+    );
     let (code, c) = doctor_api_roles(&env, "doc");
     assert_eq!(code, 1);
     assert_eq!(c["status"], "fail", "{c}");
     let msg = c["message"].as_str().unwrap();
     assert!(
-        msg.contains("doc_authenticator -> postgres") && msg.contains("superuser rule"),
+        msg.contains(&format!("doc_authenticator -> {su}")) && msg.contains("superuser rule"),
         "{msg}"
     );
     assert!(
         c["fix"]
             .as_str()
             .unwrap()
-            .contains("REVOKE \"postgres\" FROM \"doc_authenticator\""),
+            .contains(&format!("REVOKE \"{su}\" FROM \"doc_authenticator\"")),
         "{c}"
     );
-    sql(&env, "postgres", "revoke postgres from doc_authenticator");
+    sql(
+        &env,
+        "postgres",
+        &format!("revoke {su} from doc_authenticator"),
+    );
 
     // anon is made to own a table in the exposed schema.
     sql(&env, &db, "alter table api.trains owner to doc_web_anon");
@@ -817,7 +838,7 @@ fn configure_with_roles_postgrest_follows_the_same_rules() {
                 "--with-roles",
                 "postgrest",
                 flag,
-                "postgres",
+                env.superuser(),
                 "--json",
             ],
         );
@@ -866,11 +887,14 @@ fn configure_with_roles_postgrest_follows_the_same_rules() {
     out.expect_code(1);
     let j = out.json();
     assert_eq!(j["phase"], "role", "{}", out.stdout);
-    assert!(
-        j["hint"].as_str().unwrap().contains("PASSWORD NULL"),
-        "{}",
-        out.stdout
-    );
+    // A superuser admin reads that the role has a password (pg_authid) and
+    // says how to hand it over; one that is no superuser (proxied) cannot
+    // read it, and says to let the suite make its own authenticator.
+    let hint = match env.topology {
+        uis_e2e::Topology::InCluster => "PASSWORD NULL",
+        uis_e2e::Topology::Proxied => "leave --authenticator out",
+    };
+    assert!(j["hint"].as_str().unwrap().contains(hint), "{}", out.stdout);
     let theirs = format!(
         "postgresql://ext_cw:their-own-password-3@127.0.0.1:{}/postgres",
         env.pg.port

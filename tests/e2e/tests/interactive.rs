@@ -38,7 +38,10 @@ fn psql_in_the_pod_when_there_is_no_local_one() {
     };
     assert_eq!(code, 0, "{text}");
     assert!(
-        text.contains("no local psql; running psql in pod default/postgresql-0"),
+        text.contains(&format!(
+            "no local psql; running psql in pod default/{}",
+            env.pg_pod
+        )),
         "{text}"
     );
     assert!(text.contains("42"), "{text}");

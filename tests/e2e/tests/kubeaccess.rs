@@ -89,7 +89,7 @@ fn token_files_ending_in_a_line_break_work_as_in_kubectl() {
         );
         let out = output(suite(&env, "uis-db-creds", &kc).args(["--admin", "--json"]));
         out.ok();
-        assert_eq!(out.json()["password"], env.pg.password.as_str());
+        assert_eq!(out.json()["password"], env.admin_password());
         assert!(!out.stderr.contains(&env.standin.token()));
         if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &[]) {
             k.ok();
@@ -119,7 +119,7 @@ fn a_pod_whose_kubeconfig_is_missing_uses_its_service_account() {
     let missing = env.path("no-such-kubeconfig");
     let out = run(missing.to_str().unwrap());
     out.ok();
-    assert_eq!(out.json()["password"], env.pg.password.as_str());
+    assert_eq!(out.json()["password"], env.admin_password());
     // Without the mounted token it is not a pod: the old message stays.
     std::fs::remove_file(sa.join("token")).unwrap();
     let out = run(missing.to_str().unwrap());
@@ -469,7 +469,7 @@ fn proxied_kubeconfig(env: &Env, name: &str, proxy: &str) -> PathBuf {
 fn admin_creds_on(env: &Env, kc: &Path) {
     let out = output(suite(env, "uis-db-creds", kc).args(["--admin", "--json"]));
     out.ok();
-    assert_eq!(out.json()["password"], env.pg.password.as_str());
+    assert_eq!(out.json()["password"], env.admin_password());
 }
 
 /// `select 40 + 2` as the admin through the port-forward on `kc` gives 42.
@@ -787,7 +787,7 @@ fn a_superuser_password_with_a_trailing_line_break_is_trimmed_with_a_warning() {
             "apiVersion": "v1", "kind": "Secret",
             "metadata": {"name": "urbalurba-secrets", "namespace": "default"},
             "type": "Opaque",
-            "data": {"PGPASSWORD": base64_encode(format!("{}{end}", env.pg.password).as_bytes())},
+            "data": {"PGPASSWORD": base64_encode(format!("{}{end}", env.admin_password()).as_bytes())},
         }));
         let out = env.run("uis-db-creds", &["--admin", "--format", "pgpass"]);
         out.ok();
@@ -795,7 +795,7 @@ fn a_superuser_password_with_a_trailing_line_break_is_trimmed_with_a_warning() {
         assert!(
             out.stdout
                 .trim_end()
-                .ends_with(&format!(":{}", env.pg.password)),
+                .ends_with(&format!(":{}", env.admin_password())),
             "{:?}",
             out.stdout
         );
@@ -858,9 +858,26 @@ fn a_stored_role_password_with_a_trailing_line_break_never_reaches_the_role_or_o
 // ---------------------------------------------------------------------------
 // A tunnel that survives its pod.
 
-/// Replaces pod `from` with `to` (same labels); `forward` says whether the
-/// new pod's port 5432 reaches the PostgreSQL.
-fn replace_pod(env: &Env, from: &str, to: &str, forward: bool) {
+/// Replaces the database pod `from` and returns the new pod's name:
+/// in-cluster a pod `to` with the same labels; on proxied the one the
+/// proxy's Deployment makes when `from` is deleted (a name of its own).
+/// `forward` says whether the new pod's port 5432 reaches the PostgreSQL.
+fn replace_pod(env: &Env, from: &str, to: &str, forward: bool) -> String {
+    if env.topology == uis_e2e::Topology::Proxied {
+        assert!(env.standin.delete("v1", "Pod", Some("default"), from));
+        let new = env
+            .standin
+            .list("v1", "Pod", Some("default"))
+            .into_iter()
+            .filter_map(|p| p["metadata"]["name"].as_str().map(str::to_string))
+            .find(|n| n.starts_with("postgresql-") && n != from)
+            .expect("the Deployment's new pod");
+        if forward {
+            env.standin
+                .set_pod_forward("default", &new, 5432, env.pg.addr());
+        }
+        return new;
+    }
     let mut pod = env
         .standin
         .get("v1", "Pod", Some("default"), from)
@@ -877,6 +894,7 @@ fn replace_pod(env: &Env, from: &str, to: &str, forward: bool) {
         env.standin
             .set_pod_forward("default", to, 5432, env.pg.addr());
     }
+    to.to_string()
 }
 
 fn select_one(env: &Env, url: &str) -> Out {
@@ -912,37 +930,44 @@ fn the_tunnel_follows_a_replaced_pod_reports_failures_and_exits_when_no_pod_is_l
     }
     // The pod is deleted and replaced under a new name: the next
     // connection reaches the new pod, without restarting the tunnel.
-    replace_pod(&env, "postgresql-0", "postgresql-1", true);
+    let pod1 = replace_pod(&env, &env.pg_pod, "postgresql-1", true);
     let out = select_one(&env, &url);
     let text = std::fs::read_to_string(&log).unwrap_or_default();
-    if out.code != 0 || !text.contains("default/postgresql-1") {
+    if out.code != 0 || !text.contains(&format!("default/{pod1}")) {
         stop(child);
         panic!("after the pod was replaced: {out:?}\ntunnel stderr:\n{text}");
     }
     // A replacement whose port does not answer: the failure is on stderr
     // at once, naming the pod.
-    replace_pod(&env, "postgresql-1", "postgresql-2", false);
+    let pod2 = replace_pod(&env, &pod1, "postgresql-2", false);
     let out = select_one(&env, &url);
     assert_ne!(out.code, 0);
     let t = Instant::now();
     let mut text = String::new();
     while t.elapsed() < Duration::from_secs(5) {
         text = std::fs::read_to_string(&log).unwrap_or_default();
-        if text.contains("port-forward to pod default/postgresql-2") {
+        if text.contains(&format!("port-forward to pod default/{pod2}")) {
             break;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    if !text.contains("port-forward to pod default/postgresql-2") {
+    if !text.contains(&format!("port-forward to pod default/{pod2}")) {
         stop(child);
         panic!("no forward failure on stderr:\n{text}");
     }
     // No pod at all: a connection is refused with the reason, and after
-    // the timeout (4 s here) the tunnel exits 1 saying why.
-    assert!(
-        env.standin
-            .delete("v1", "Pod", Some("default"), "postgresql-2")
-    );
+    // the timeout (4 s here) the tunnel exits 1 saying why. (A Deployment
+    // replaces a deleted pod: the proxy's is scaled to zero.)
+    if env.topology == uis_e2e::Topology::Proxied {
+        let mut d = env
+            .standin
+            .get("apps/v1", "Deployment", Some("default"), "postgresql")
+            .expect("the proxy's Deployment");
+        d["spec"]["replicas"] = 0.into();
+        env.standin.put(d);
+    } else {
+        assert!(env.standin.delete("v1", "Pod", Some("default"), &pod2));
+    }
     let gone = Instant::now();
     assert_ne!(select_one(&env, &url).code, 0);
     let mut status = None;

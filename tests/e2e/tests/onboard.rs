@@ -19,6 +19,14 @@ fn railway_dir(env: &Env) -> PathBuf {
     let dir = env.path("railway");
     copy_dir(&src.join("db"), &dir.join("db"));
     std::fs::copy(src.join("uis.yaml"), dir.join("uis.yaml")).expect("copy uis.yaml");
+    if env.topology == uis_e2e::Topology::Proxied {
+        // As examples/railway/onboard.sh does with an admin that is no
+        // superuser: PostgREST logs in as the suite's own authenticator.
+        let yaml = std::fs::read_to_string(dir.join("uis.yaml")).expect("read uis.yaml");
+        let kept = yaml.replace("  authenticator: authenticator\n", "");
+        assert_ne!(kept, yaml, "uis.yaml names the DDL's authenticator");
+        std::fs::write(dir.join("uis.yaml"), kept).expect("write uis.yaml");
+    }
     dir
 }
 

@@ -72,11 +72,12 @@ fn output(c: &mut Command, stdin: Option<&[u8]>) -> Out {
     }
 }
 
-fn psql(env: &Env, db: &str, file: &Path, mode: Mode, extra: &[&str]) -> Out {
-    psql_on(env.pg, db, file, mode, extra)
+fn psql_on(pg: &uis_harness::Pg, db: &str, file: &Path, mode: Mode, extra: &[&str]) -> Out {
+    psql_at(&pg.url(db), file, mode, extra)
 }
 
-fn psql_on(pg: &uis_harness::Pg, db: &str, file: &Path, mode: Mode, extra: &[&str]) -> Out {
+/// psql at `url` (a database and the role to log in as).
+fn psql_at(url: &str, file: &Path, mode: Mode, extra: &[&str]) -> Out {
     let mut c = Command::new(psql_path());
     for (k, _) in std::env::vars() {
         if k.starts_with("PG") {
@@ -84,7 +85,7 @@ fn psql_on(pg: &uis_harness::Pg, db: &str, file: &Path, mode: Mode, extra: &[&st
         }
     }
     c.current_dir(file.parent().unwrap());
-    c.args(["-X", "-q", "-d", &pg.url(db)]);
+    c.args(["-X", "-q", "-d", url]);
     if mode.stop {
         c.args(["-v", "ON_ERROR_STOP=1"]);
     }
@@ -172,9 +173,19 @@ fn same_with(
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("input.sql");
     std::fs::write(&file, sql).unwrap();
-    let ours_db = env.pg.create_db("o_uis");
-    let theirs_db = oracle.create_db("o_psql");
-    let theirs = psql_on(oracle, &theirs_db, &file, mode, extra);
+    // uis-db-psql --as admin in a database the admin owns; psql as the
+    // same role in one made alike (on proxied the admin is no superuser),
+    // or as the superuser of a server of psql's own version.
+    let ours_db = env.admin_db("o_uis");
+    let (theirs_db, theirs) = if std::ptr::eq(oracle, env.pg) {
+        let db = env.admin_db("o_psql");
+        let out = psql_at(&env.admin_url(&db), &file, mode, extra);
+        (db, out)
+    } else {
+        let db = oracle.create_db("o_psql");
+        let out = psql_on(oracle, &db, &file, mode, extra);
+        (db, out)
+    };
     let ours = uis(env, &ours_db, &file, mode, extra);
     let input = String::from_utf8_lossy(sql);
     assert_eq!(
@@ -564,7 +575,7 @@ fn refused_meta_commands_say_why() {
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("r.sql");
         std::fs::write(&file, format!("select 1 as a\n{cmd}\n\\echo after\n")).unwrap();
-        let db = env.pg.create_db("o_refused");
+        let db = env.admin_db("o_refused");
         let out = uis(&env, &db, &file, STOP, &[]);
         assert_eq!(out.code, 3, "{cmd}: {}", out.stderr);
         assert!(out.stderr.contains(why), "{cmd}: {}", out.stderr);
@@ -614,8 +625,8 @@ fn invalid_variable_names_are_refused_as_psql() {
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("v.sql");
         std::fs::write(&file, "select 1 as one;\n").unwrap();
-        let db = env.pg.create_db("o_vars");
-        let theirs = psql(&env, &db, &file, STOP, &["-v", bad]);
+        let db = env.admin_db("o_vars");
+        let theirs = psql_at(&env.admin_url(&db), &file, STOP, &["-v", bad]);
         let ours = uis(&env, &db, &file, STOP, &["-v", bad]);
         assert_eq!(
             (ours.code, ours.stdout.as_str()),

@@ -235,7 +235,7 @@ fn psql_through_exec(env: &Env) -> bool {
     };
     assert_eq!(code, 0, "{text}");
     assert!(
-        text.contains("running psql in pod default/postgresql-0"),
+        text.contains(&format!("running psql in pod default/{}", env.pg_pod)),
         "{text}"
     );
     assert!(text.contains("42"), "{text}");

@@ -116,9 +116,9 @@ fn same_as_psql(env: &Env, case: Case) -> (Out, Out) {
         std::fs::write(p, text).unwrap();
     }
     let main = case.files[0].0;
-    let theirs_db = env.pg.create_db(&format!("{}_psql", case.name));
-    let ours_db = env.pg.create_db(&format!("{}_uis", case.name));
-    let url = env.pg.url(&theirs_db);
+    let theirs_db = env.admin_db(&format!("{}_psql", case.name));
+    let ours_db = env.admin_db(&format!("{}_uis", case.name));
+    let url = env.admin_url(&theirs_db);
     let mut psql = std::process::Command::new(psql_path());
     for (k, _) in std::env::vars() {
         if k.starts_with("PG") {
@@ -229,7 +229,7 @@ fn byte_order_marks_are_skipped_where_psql_skips_them() {
     .1
     .expect_code(3);
     // From stdin.
-    let db = env.pg.create_db("bom_stdin");
+    let db = env.admin_db("bom_stdin");
     let text = String::from_utf8(bom("create table s(x int);\n")).unwrap();
     env.run_stdin("uis-db-psql", &["--as", "admin", "-d", &db], &text)
         .ok();
@@ -324,7 +324,7 @@ fn the_session_survives_a_failed_copy() {
 #[test]
 fn a_lost_connection_is_said_and_exits_2() {
     let env = Env::new();
-    let db = env.pg.create_db("lost");
+    let db = env.admin_db("lost");
     let out = env.run(
         "uis-db-psql",
         &[
@@ -422,7 +422,7 @@ fn files_in_other_encodings_store_what_psql_stores() {
     );
     // An encoding uis cannot split safely is refused, clearly, before the
     // statements after it run.
-    let db = env.pg.create_db("enc_sjis");
+    let db = env.admin_db("enc_sjis");
     let dir = env.path("enc_sjis");
     std::fs::create_dir_all(&dir).unwrap();
     let f = dir.join("f.sql");
@@ -642,8 +642,8 @@ fn seed_files_in_other_encodings_load_as_psql_loads_them() {
         "insert into t values ('é');\n".as_bytes(),
     );
     seed(&env, "encseed", &dir, &[]).ok();
-    let psql_db = env.pg.create_db("encseed_psql");
-    let url = env.pg.url(&psql_db);
+    let psql_db = env.admin_db("encseed_psql");
+    let url = env.admin_url(&psql_db);
     for f in ["01-latin1.sql", "02-utf8.sql"] {
         let p = dir.join(f);
         env.psql(&[

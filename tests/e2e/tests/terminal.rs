@@ -330,10 +330,11 @@ fn kubectl_exec_it_sees_the_same_size() {
         return;
     };
     let line = format!(
-        "/usr/bin/env HOME={} {} --kubeconfig {} exec -it -n default postgresql-0 -- sh -c 'i=0; while [ \"$(stty size)\" = \"24 80\" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; stty size; echo KUBECTL-DONE'; exec /bin/sleep 900",
+        "/usr/bin/env HOME={} {} --kubeconfig {} exec -it -n default {} -- sh -c 'i=0; while [ \"$(stty size)\" = \"24 80\" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; stty size; echo KUBECTL-DONE'; exec /bin/sleep 900",
         q(&env.dir.path().display().to_string()),
         q(kubectl),
         q(&env.kubeconfig.display().to_string()),
+        q(&env.pg_pod),
     );
     let Some(pane) = Pane::start(env.dir.path(), 100, 30, &line) else {
         uis_harness::missing_tool("tmux", "the kubectl exec -it comparison");

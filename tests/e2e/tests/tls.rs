@@ -69,10 +69,11 @@ fn uis_ssl(w: &World, direct: Option<&str>, args: &[&str]) -> (Out, Option<bool>
 fn psql_ssl(w: &World, host: &str, conninfo: &str) -> (Out, Option<bool>) {
     let pg = w.env.pg;
     let dsn = format!(
-        "host={host} port={} user={} dbname=postgres connect_timeout=10 {conninfo}",
-        pg.port, pg.user
+        "host={host} port={} user=postgres dbname=postgres connect_timeout=10 {conninfo}",
+        pg.port
     );
-    psql_ssl_conn(w, &dsn, Some(&pg.password))
+    // The admin the suite logs in as (on proxied no superuser).
+    psql_ssl_conn(w, &dsn, Some(w.env.admin_password()))
 }
 
 /// `select ssl` of the session, as the real psql connects with `conn` (a

@@ -232,14 +232,22 @@ pub fn apply(
                     PasswordAction::SetAgain
                 }
                 None => {
-                    if created_now.contains(role)
-                        && crate::roles::password_authority(pg, role, false)?
-                            == crate::roles::PasswordAuthority::Foreign
-                    {
-                        warn(format!(
-                            "--with-roles {} gave role {role} a password of its own; the suite replaces it with an issued one, stored (`uis db creds {} --role {role}`): keep passwords out of SQL files",
-                            spec.name, rec.app
-                        ));
+                    if created_now.contains(role) {
+                        match crate::roles::password_authority(pg, role, false)? {
+                            crate::roles::PasswordAuthority::Foreign => warn(format!(
+                                "--with-roles {} gave role {role} a password of its own; the suite replaces it with an issued one, stored (`uis db creds {} --role {role}`): keep passwords out of SQL files",
+                                spec.name, rec.app
+                            )),
+                            // An admin that is no superuser (managed
+                            // services, UIS's proxied topology) cannot read
+                            // pg_authid: the replacement is said all the
+                            // same, never done silently.
+                            crate::roles::PasswordAuthority::Unknown => warn(format!(
+                                "--with-roles {} created role {role}; the admin is not a superuser, so it cannot read whether the file gave it a password of its own (pg_authid): if it did, the suite replaces it with an issued one, stored (`uis db creds {} --role {role}`): keep passwords out of SQL files",
+                                spec.name, rec.app
+                            )),
+                            _ => {}
+                        }
                     }
                     let pw = uis_core::secret::password();
                     steps.push(set_password(role, &pw));

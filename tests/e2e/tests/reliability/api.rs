@@ -139,7 +139,11 @@ fn rows(cx: &Cx) -> Vec<Row> {
                     .says(&says)
                     .code(code),
             )
-            .before(move |env| env.standin.faults().set_fail(method, prefix, status))
+            // The port-forward's path names the run's database pod.
+            .before(move |env| {
+                let prefix = prefix.replace("postgresql-0", &env.pg_pod);
+                env.standin.faults().set_fail(method, &prefix, status)
+            })
             .then(|_, out| {
                 assert!(
                     out.stderr

@@ -260,7 +260,7 @@ fn rows(cx: &Cx) -> Vec<Row> {
                 .local_addr()
                 .unwrap();
             env.standin
-                .set_pod_forward("default", "postgresql-0", 5432, closed);
+                .set_pod_forward("default", &env.pg_pod, 5432, closed);
         }),
     );
     // The pod is not Running.
@@ -271,17 +271,52 @@ fn rows(cx: &Cx) -> Vec<Row> {
                 "uis-db-psql",
                 &["shop", "-c", "select 1"],
             )
-            .says(&["postgresql-0 is not ready (phase Pending)", "hint:"]),
+            .says(&["is not ready (phase Pending)", "hint:"]),
         )
-        .before(|env| {
-            let pod = env
+        .before(|env| match env.topology {
+            uis_e2e::Topology::InCluster => {
+                let pod = env
+                    .standin
+                    .get("v1", "Pod", Some("default"), &env.pg_pod)
+                    .unwrap();
+                let mut pending = pod.clone();
+                pending["status"]["phase"] = json!("Pending");
+                pending["status"]["conditions"] = json!([{"type": "Ready", "status": "False"}]);
+                env.standin.put(pending);
+            }
+            // The proxy's pod belongs to a Deployment, whose controller
+            // would heal a status written by hand: its template is made to
+            // need a Secret that does not exist, so the new pod waits
+            // (CreateContainerConfigError, phase Pending) as a kubelet
+            // makes it wait.
+            uis_e2e::Topology::Proxied => {
+                let mut d = env
+                    .standin
+                    .get("apps/v1", "Deployment", Some("default"), "postgresql")
+                    .unwrap();
+                d["spec"]["template"]["spec"]["containers"][1]["envFrom"] =
+                    json!([{"secretRef": {"name": "no-such-secret"}}]);
+                env.standin.put(d);
+            }
+        })
+        .then(|env, out| {
+            // The message names the pod that is not ready.
+            let pods: Vec<_> = env
                 .standin
-                .get("v1", "Pod", Some("default"), "postgresql-0")
-                .unwrap();
-            let mut pending = pod.clone();
-            pending["status"]["phase"] = json!("Pending");
-            pending["status"]["conditions"] = json!([{"type": "Ready", "status": "False"}]);
-            env.standin.put(pending);
+                .list("v1", "Pod", Some("default"))
+                .into_iter()
+                .filter(|p| p["metadata"]["labels"]["app.kubernetes.io/name"] == "postgresql")
+                .collect();
+            let [pod] = pods.as_slice() else {
+                panic!("one database pod: {pods:?}")
+            };
+            let name = pod["metadata"]["name"].as_str().unwrap();
+            assert!(
+                out.stderr
+                    .contains(&format!("pod default/{name} is not ready (phase Pending)")),
+                "{}",
+                out.stderr
+            );
         }),
     );
     rows.push(
@@ -289,9 +324,21 @@ fn rows(cx: &Cx) -> Vec<Row> {
             Case::fault("no PostgreSQL pod", "uis-db-seed", &["shop", &d])
                 .says(&["app.kubernetes.io/name=postgresql", "hint:"]),
         )
-        .before(|env| {
-            env.standin
-                .delete("v1", "Pod", Some("default"), "postgresql-0");
+        .before(|env| match env.topology {
+            uis_e2e::Topology::InCluster => {
+                env.standin
+                    .delete("v1", "Pod", Some("default"), &env.pg_pod);
+            }
+            // A Deployment's controller replaces a deleted pod: scaled to
+            // zero, the proxy has none.
+            uis_e2e::Topology::Proxied => {
+                let mut d = env
+                    .standin
+                    .get("apps/v1", "Deployment", Some("default"), "postgresql")
+                    .unwrap();
+                d["spec"]["replicas"] = json!(0);
+                env.standin.put(d);
+            }
         }),
     );
 
