@@ -553,6 +553,11 @@ def main():
         (f"DDL-heavy ({n_ddl:,} CREATE TABLE/INDEX)", [f_ddl]),
         (f"fixture pg_dump ({os.path.getsize(f_fixture) / 1e6:.1f} MB, tests/fixtures/dumps)", [f_fixture]),
     ]
+    # BENCH_INPUTS=DDL,COPY: only the inputs whose names start so (a partial
+    # run, like BENCH_ROWS).
+    only = [p.strip() for p in ENV.get("BENCH_INPUTS", "").split(",") if p.strip()]
+    if only:
+        cases = [c for c in cases if c[0].startswith(tuple(only))]
     results = []  # (section, input, ours, theirs, unit, ratio, target, met)
 
     def ratio_row(section, name, ours, theirs, target):
@@ -648,8 +653,8 @@ def write_table(results):
             change = (o / t) / (b / t) - 1
             print(f"| {row} | {name} | {o:.3f} s | {b:.3f} s | {t:.3f} s | {o / t:.3f}x | {b / t:.3f}x | {change:+.1%} | {'yes' if change <= 0.05 else 'no'} |")
         print()
-    if ROWS != ALL_ROWS:
-        log(f"BENCH_ROWS={ROWS}: a partial run; {OUT_MD} is left as it is")
+    if ROWS != ALL_ROWS or ENV.get("BENCH_INPUTS"):
+        log(f"BENCH_ROWS={ROWS} BENCH_INPUTS={ENV.get('BENCH_INPUTS', '')}: a partial run; {OUT_MD} is left as it is")
         return
 
     # Physical memory without /proc/meminfo (the same on Linux and macOS).
