@@ -276,17 +276,23 @@ fn provider_superuser(pg: &Pg, password: &str) {
     if topology() != Topology::Proxied {
         return;
     }
+    make_role_postgres(pg, "SUPERUSER LOGIN", password)
+        .expect("make postgres the provider's superuser");
+}
+
+/// Creates the role `postgres` with `attributes` and `password` (as a
+/// SCRAM verifier), or alters it to them when it exists, connected as the
+/// server's bootstrap superuser.
+fn make_role_postgres(pg: &Pg, attributes: &str, password: &str) -> Result<(), postgres::Error> {
     let verifier = uis_harness::pg::scram_verifier(password);
     let mut c = pg.connect("postgres");
     let exists = c
-        .query_opt("select 1 from pg_roles where rolname = 'postgres'", &[])
-        .expect("read pg_roles")
+        .query_opt("select 1 from pg_roles where rolname = 'postgres'", &[])?
         .is_some();
     let verb = if exists { "ALTER" } else { "CREATE" };
     c.batch_execute(&format!(
-        "{verb} ROLE postgres SUPERUSER LOGIN PASSWORD '{verifier}'"
+        "{verb} ROLE postgres {attributes} PASSWORD '{verifier}'"
     ))
-    .expect("make postgres the provider's superuser");
 }
 
 impl Env {
@@ -336,17 +342,8 @@ impl Env {
             Topology::Proxied => {
                 let password = uis_harness::pg::random_alnum(32);
                 remember_secret(&password);
-                let verifier = uis_harness::pg::scram_verifier(&password);
-                let mut c = pg.connect("postgres");
-                let exists = c
-                    .query_opt("select 1 from pg_roles where rolname = 'postgres'", &[])
-                    .expect("read pg_roles")
-                    .is_some();
-                let verb = if exists { "ALTER" } else { "CREATE" };
-                c.batch_execute(&format!(
-                    "{verb} ROLE postgres LOGIN NOSUPERUSER CREATEROLE CREATEDB PASSWORD '{verifier}'"
-                ))
-                .expect("make postgres a managed-service admin");
+                make_role_postgres(pg, "LOGIN NOSUPERUSER CREATEROLE CREATEDB", &password)
+                    .expect("make postgres a managed-service admin");
                 let (socat, addr) = start_socat(pg.addr());
                 let pod = standin.seed_uis_proxied(addr, &password);
                 (password, pod, Some(socat))
