@@ -45,6 +45,65 @@ fn cache() -> &'static Mutex<HashMap<String, Cached>> {
     CACHE.get_or_init(Mutex::default)
 }
 
+/// Where the credential sent to the API server comes from: what a refusal
+/// (HTTP 401) is about and how to get a new one. Never holds a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The pod's mounted service-account token (in-cluster).
+    ServiceAccount {
+        token_file: std::path::PathBuf,
+        /// The pod's namespace (the mounted `namespace` file).
+        namespace: String,
+    },
+    /// The kubeconfig user's `tokenFile`.
+    TokenFile { user: String, path: String },
+    /// The kubeconfig user's inline `token`.
+    Token { user: String },
+    /// The kubeconfig user's `username`/`password`.
+    Basic { user: String },
+    /// The kubeconfig user's client certificate.
+    ClientCertificate { user: String },
+    /// What the kubeconfig user's exec plugin `command` printed.
+    ExecPlugin { user: String, command: String },
+    /// Nothing: the kubeconfig user has no credentials.
+    Nothing { user: String },
+}
+
+impl Source {
+    /// What to do when the API server refused this credential (HTTP 401):
+    /// the credential named (never its value) and how to get a current one.
+    pub fn refused_hint(&self) -> String {
+        let same = "`kubectl get ns` on the same kubeconfig fails the same way";
+        match self {
+            Source::ServiceAccount {
+                token_file,
+                namespace,
+            } => format!(
+                "the pod's service-account token ({}) was refused: the service account was deleted or re-created, or the token expired; restart the pod so the kubelet mounts a current token (`kubectl get serviceaccounts -n {namespace}` shows the accounts)",
+                token_file.display()
+            ),
+            Source::TokenFile { user, path } => format!(
+                "the token in {path} (tokenFile of kubeconfig user {user:?}) is wrong or expired: write a current token into that file; {same}"
+            ),
+            Source::Token { user } => format!(
+                "the token of kubeconfig user {user:?} is wrong or expired: get a current kubeconfig from the cluster (Rancher Desktop: restart it; AKS: `az aks get-credentials`, then `kubelogin convert-kubeconfig`); {same}"
+            ),
+            Source::Basic { user } => format!(
+                "the username and password of kubeconfig user {user:?} are wrong (most clusters accept no passwords): get a current kubeconfig from the cluster; {same}"
+            ),
+            Source::ClientCertificate { user } => format!(
+                "the client certificate of kubeconfig user {user:?} is expired or not signed by this cluster's CA: get a current kubeconfig (Rancher Desktop: restart it, it rewrites ~/.kube/config; k3s: copy /etc/rancher/k3s/k3s.yaml again); {same}"
+            ),
+            Source::ExecPlugin { user, command } => format!(
+                "the credential that {command} (the exec plugin of kubeconfig user {user:?}) printed is wrong or expired: log in again with it (AKS: `az login`; EKS: `aws sso login`), then retry; {same}"
+            ),
+            Source::Nothing { user } => format!(
+                "kubeconfig user {user:?} has no credentials (no token, tokenFile, client certificate or exec plugin): add them, or use the context your cluster's installer wrote (`kubectl config get-contexts`)"
+            ),
+        }
+    }
+}
+
 /// How many times an exec plugin ran in this process (for tests of the
 /// once-per-command rule and for `--verbose` style notes).
 pub fn plugin_runs() -> usize {
@@ -77,14 +136,21 @@ pub fn read_token_file(path: &Path) -> Result<String, String> {
 /// file cannot be read; the plugin is missing, fails, or prints no usable
 /// credential.
 ///
-/// Returns when the credential should be fetched again: a minute from now
-/// for a token file (client-go reads it again each minute), the plugin's
-/// `expirationTimestamp` for an exec credential, else never.
+/// Returns when the credential should be fetched again (a minute from now
+/// for a token file, as client-go reads it again each minute; the plugin's
+/// `expirationTimestamp` for an exec credential; else never) and where it
+/// came from.
 pub async fn resolve(
     auth: &mut AuthInfo,
     user: &str,
-) -> Result<Option<SystemTime>, (String, String)> {
+) -> Result<(Option<SystemTime>, Source), (String, String)> {
+    // client-go validates the context's exec block before any request
+    // (clientcmd's validateAuthInfo), even when a token makes it unused.
+    if let Some(exec) = &auth.exec {
+        validate_exec(exec, user)?;
+    }
     let mut refresh = None;
+    let mut source = None;
     if let Some(file) = auth.token_file.clone().filter(|f| !f.is_empty()) {
         // client-go: the file wins over an inline token when both are set,
         // and it is read again on use; here it is read once per command.
@@ -92,6 +158,10 @@ pub async fn resolve(
             Ok(token) => {
                 auth.token = Some(token.into());
                 refresh = Some(SystemTime::now() + Duration::from_secs(60));
+                source = Some(Source::TokenFile {
+                    user: user.to_string(),
+                    path: file.clone(),
+                });
             }
             Err(e) if auth.token.is_none() => {
                 return Err((
@@ -115,9 +185,25 @@ pub async fn resolve(
         auth.exec = None;
     }
     let Some(exec) = auth.exec.take() else {
-        return Ok(refresh);
+        let user = user.to_string();
+        let source = source.unwrap_or_else(|| {
+            if auth.token.is_some() {
+                Source::Token { user }
+            } else if auth.client_certificate.is_some() || auth.client_certificate_data.is_some() {
+                Source::ClientCertificate { user }
+            } else if auth.username.is_some() {
+                Source::Basic { user }
+            } else {
+                Source::Nothing { user }
+            }
+        });
+        return Ok((refresh, source));
     };
     let cached = exec_credential(&exec, user).await?;
+    let source = Source::ExecPlugin {
+        user: user.to_string(),
+        command: exec.command.clone().unwrap_or_default(),
+    };
     match cached.credential {
         Credential::Token(t) => auth.token = Some(t.into()),
         Credential::Certificate { cert_pem, key_pem } => {
@@ -129,7 +215,69 @@ pub async fn resolve(
             auth.client_key_data = Some(b64.encode(key_pem).into());
         }
     }
-    Ok(cached.expires.map(|t| t - Duration::from_secs(10)))
+    Ok((cached.expires.map(|t| t - Duration::from_secs(10)), source))
+}
+
+/// The exec plugin API versions client-go (1.24 and later) speaks.
+const EXEC_API_VERSIONS: [&str; 2] = [
+    "client.authentication.k8s.io/v1",
+    "client.authentication.k8s.io/v1beta1",
+];
+
+/// client-go's checks of an exec block (clientcmd `validateAuthInfo`,
+/// `exec.newAuthenticator`), in kubectl's words: a command, an apiVersion
+/// it speaks, named env entries, and an `interactiveMode` for
+/// `client.authentication.k8s.io/v1` (v1beta1 defaults to IfAvailable).
+fn validate_exec(exec: &ExecConfig, user: &str) -> Result<(), (String, String)> {
+    let fix = |what: &str| {
+        format!(
+            "{what} in users[].user.exec of kubeconfig user {user:?} (`kubectl config view --minify` shows it; the plugin's install guide gives the block)"
+        )
+    };
+    if exec.command.as_deref().is_none_or(str::is_empty) {
+        return Err((
+            format!("command must be specified for {user} to use exec authentication plugin"),
+            fix("set command"),
+        ));
+    }
+    let Some(api_version) = exec.api_version.as_deref().filter(|v| !v.is_empty()) else {
+        return Err((
+            format!("apiVersion must be specified for {user} to use exec authentication plugin"),
+            fix(
+                "set apiVersion: client.authentication.k8s.io/v1 (or v1beta1, as the plugin prints)",
+            ),
+        ));
+    };
+    if exec
+        .env
+        .iter()
+        .flatten()
+        .any(|e| e.get("name").is_none_or(|n| n.is_empty()))
+    {
+        return Err((
+            format!(
+                "env variable name must be specified for {user} to use exec authentication plugin"
+            ),
+            fix("give every env entry a name"),
+        ));
+    }
+    if api_version == EXEC_API_VERSIONS[0] && exec.interactive_mode.is_none() {
+        return Err((
+            format!(
+                "interactiveMode must be specified for {user} to use exec authentication plugin"
+            ),
+            fix("set interactiveMode: IfAvailable (or Never, Always)"),
+        ));
+    }
+    if !EXEC_API_VERSIONS.contains(&api_version) {
+        return Err((
+            format!("exec plugin: invalid apiVersion {api_version:?}"),
+            fix(
+                "set apiVersion to client.authentication.k8s.io/v1 or v1beta1 (the one the plugin prints; v1alpha1 is gone since Kubernetes 1.24)",
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The cache key of a plugin configuration (never printed).
@@ -307,7 +455,7 @@ fn parse_credential(stdout: &[u8], api_version: &str) -> Result<Cached, String> 
     let expires = match field("expirationTimestamp") {
         Some(ts) => Some(
             parse_rfc3339(&ts)
-                .ok_or_else(|| format!("its expirationTimestamp {ts:?} is not an RFC 3339 time"))?,
+                .ok_or_else(|| "its expirationTimestamp is not an RFC 3339 time".to_string())?,
         ),
         None => None,
     };
@@ -316,8 +464,29 @@ fn parse_credential(stdout: &[u8], api_version: &str) -> Result<Cached, String> 
         field("clientCertificateData"),
         field("clientKeyData"),
     ) {
-        (_, Some(cert_pem), Some(key_pem)) => Credential::Certificate { cert_pem, key_pem },
+        (_, Some(cert_pem), Some(key_pem)) => {
+            // Checked here, so a bad pair is the plugin's fault in the
+            // message, not the kubeconfig's certificate data.
+            let tags = |text: &str| -> Vec<String> {
+                pem::parse_many(text.as_bytes())
+                    .map(|all| all.iter().map(|p| p.tag().to_string()).collect())
+                    .unwrap_or_default()
+            };
+            if !tags(&cert_pem).iter().any(|t| t == "CERTIFICATE") {
+                return Err("its clientCertificateData is not a PEM CERTIFICATE".to_string());
+            }
+            if !tags(&key_pem).iter().any(|t| t.ends_with("PRIVATE KEY")) {
+                return Err("its clientKeyData is not a PEM PRIVATE KEY".to_string());
+            }
+            Credential::Certificate { cert_pem, key_pem }
+        }
         (Some(token), _, _) => Credential::Token(token.trim().to_string()),
+        (None, Some(_), None) | (None, None, Some(_)) => {
+            return Err(
+                "it returned only one of clientCertificateData and clientKeyData, not both"
+                    .to_string(),
+            );
+        }
         _ => {
             return Err(
                 "its ExecCredential status has neither a token nor clientCertificateData and clientKeyData"
@@ -420,9 +589,76 @@ mod tests {
     }
 
     #[test]
+    fn exec_blocks_are_checked_as_client_go_checks_them() {
+        let block = |yaml: &str| -> ExecConfig { serde_json::from_str(yaml).unwrap() };
+        let says = |yaml: &str| validate_exec(&block(yaml), "u").err().map(|e| e.0);
+        assert_eq!(
+            says(
+                r#"{"command":"k","apiVersion":"client.authentication.k8s.io/v1","interactiveMode":"Never"}"#
+            ),
+            None
+        );
+        assert_eq!(
+            says(r#"{"command":"k","apiVersion":"client.authentication.k8s.io/v1beta1"}"#),
+            None
+        );
+        for (yaml, want) in [
+            (
+                r#"{"apiVersion":"client.authentication.k8s.io/v1","interactiveMode":"Never"}"#,
+                "command must be specified for u",
+            ),
+            (
+                r#"{"command":"k","interactiveMode":"Never"}"#,
+                "apiVersion must be specified for u",
+            ),
+            (
+                r#"{"command":"k","apiVersion":"client.authentication.k8s.io/v1"}"#,
+                "interactiveMode must be specified for u",
+            ),
+            (
+                r#"{"command":"k","apiVersion":"client.authentication.k8s.io/v1alpha1"}"#,
+                "invalid apiVersion",
+            ),
+            (
+                r#"{"command":"k","apiVersion":"client.authentication.k8s.io/v1beta1","env":[{"name":"","value":"x"}]}"#,
+                "env variable name must be specified for u",
+            ),
+        ] {
+            let got = says(yaml).unwrap_or_default();
+            assert!(got.contains(want), "{yaml}: {got}");
+        }
+    }
+
+    #[test]
+    fn refusals_name_the_credential_never_its_value() {
+        let hint = Source::ExecPlugin {
+            user: "aks".into(),
+            command: "kubelogin".into(),
+        }
+        .refused_hint();
+        assert!(
+            hint.contains("kubelogin") && hint.contains("\"aks\""),
+            "{hint}"
+        );
+        let hint = Source::TokenFile {
+            user: "u".into(),
+            path: "/t".into(),
+        }
+        .refused_hint();
+        assert!(hint.contains("/t"), "{hint}");
+    }
+
+    #[test]
     fn credentials_never_quote_the_output() {
         let e = parse_credential(b"SECRET-TOKEN", "v").err().unwrap();
         assert!(!e.contains("SECRET"));
+        let e = parse_credential(
+            br#"{"kind":"ExecCredential","apiVersion":"v","status":{"token":"t","expirationTimestamp":"SECRET"}}"#,
+            "v",
+        )
+        .err()
+        .unwrap();
+        assert!(!e.contains("SECRET"), "{e}");
         let ok = parse_credential(
             br#"{"kind":"ExecCredential","apiVersion":"v","status":{"token":"t1"}}"#,
             "v",

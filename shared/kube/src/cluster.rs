@@ -58,6 +58,8 @@ pub struct Cluster {
     /// When the credential should be fetched again (a token file's minute,
     /// an exec credential's expiry).
     refresh_at: Option<std::time::SystemTime>,
+    /// Where the credential comes from (for what to do when refused).
+    pub credential: auth::Source,
 }
 
 impl Cluster {
@@ -65,7 +67,7 @@ impl Cluster {
     /// nothing is sent to the API server yet.
     pub async fn connect(args: &ClusterConfig) -> Result<Cluster, Failure> {
         let timeout = args.request_timeout;
-        let (config, origin, refresh_at) = load_config(args).await?;
+        let (config, origin, refresh_at, credential) = load_config(args).await?;
         let server = config.cluster_url.to_string();
         let proxy = config.proxy_url.as_ref().map(|u| {
             proxy::Proxy {
@@ -77,14 +79,19 @@ impl Cluster {
         let mut config = config;
         config.connect_timeout = Some(timeout);
         let client = kube::Client::try_from(config).map_err(|e| {
-            let hint = match &e {
-                kube::Error::RustlsTls(_) => {
-                    "check the certificate data of the context's cluster and user (certificate-authority-data, client-certificate-data, client-key-data): `kubectl config view --minify --raw`"
+            let hint = match (&e, &credential) {
+                // The plugin's pair is checked when read; what is left is
+                // a pair rustls cannot use (say, a key type it lacks).
+                (kube::Error::RustlsTls(_), auth::Source::ExecPlugin { command, .. }) => format!(
+                    "the client certificate and key that {command} (the exec plugin) printed cannot be used (or the cluster's certificate-authority-data cannot): update the plugin or log in again with it; `kubectl get ns` on the same kubeconfig shows what kubectl makes of them"
+                ),
+                (kube::Error::RustlsTls(_), _) => {
+                    "check the certificate data of the context's cluster and user (certificate-authority-data, client-certificate-data, client-key-data): `kubectl config view --minify --raw`".to_string()
                 }
-                kube::Error::Auth(_) => {
-                    "check the credentials of the context's user (token, tokenFile, exec): `kubectl config view --minify`"
+                (kube::Error::Auth(_), _) => {
+                    "check the credentials of the context's user (token, tokenFile, exec): `kubectl config view --minify`".to_string()
                 }
-                _ => "check the context's cluster, user and proxy-url: `kubectl config view --minify`",
+                _ => "check the context's cluster, user and proxy-url: `kubectl config view --minify`".to_string(),
             };
             Failure::new(
                 Phase::Cluster,
@@ -100,6 +107,7 @@ impl Cluster {
             proxy,
             config: args.clone(),
             refresh_at,
+            credential,
         })
     }
 
@@ -146,6 +154,36 @@ impl Cluster {
         ))
     }
 
+    /// What to do about an API refusal: for 401, the API server refused the
+    /// credential of this context and how to get a current one (by where it
+    /// comes from, [`auth::Source::refused_hint`]); for 403, the account may
+    /// not do what the Status `message` says (an RBAC denial names the verb,
+    /// resource and namespace) and the `kubectl auth can-i` that checks it.
+    /// None for other codes.
+    pub fn refusal_hint(&self, code: u16, message: &str) -> String {
+        match code {
+            401 => format!(
+                "the API server {} refused the credentials of {} (Unauthorized): {}",
+                self.server,
+                self.origin,
+                self.credential.refused_hint()
+            ),
+            _ => match Denial::parse(message) {
+                Some(d) => format!(
+                    "the account of {} may not {} {}: check with `{}`; a cluster admin grants it (docs/security.md lists the Roles the suite needs; deploy/rbac.yaml is the one for operators)",
+                    self.origin,
+                    d.verb,
+                    d.what(),
+                    d.can_i()
+                ),
+                None => format!(
+                    "the account of {} was refused this request: check with `kubectl auth can-i VERB RESOURCE -n NAMESPACE` for what the message names; a cluster admin grants it (docs/security.md lists the Roles the suite needs)",
+                    self.origin
+                ),
+            },
+        }
+    }
+
     /// Turns a kube error into a one-line failure with a fix.
     pub fn explain(&self, what: &str, e: kube::Error) -> Failure {
         match e {
@@ -153,11 +191,7 @@ impl Cluster {
                 let code = status.code;
                 let msg = status.message.clone();
                 let hint = match code {
-                    401 => format!(
-                        "the API server {} refused the credentials of {} (Unauthorized): the token, client certificate or login plugin's credential is wrong or expired; refresh it (Rancher Desktop: restart it; AKS: `az aks get-credentials`, then `kubelogin convert-kubeconfig`; a tokenFile: write a current token into it); `kubectl get ns` on the same kubeconfig fails the same way",
-                        self.server, self.origin
-                    ),
-                    403 => "ask a cluster admin for this permission, or check it with `kubectl auth can-i`".to_string(),
+                    401 | 403 => self.refusal_hint(code, &msg),
                     404 => format!(
                         "the object or API is not there on {}; check the namespace and names (`kubectl get` shows what exists)",
                         self.server
@@ -205,6 +239,7 @@ impl Cluster {
                         "is the proxy {p} running and does it allow CONNECT to {}? (kubectl uses the same proxy: `kubectl cluster-info`); the kubeconfig's proxy-url or HTTPS_PROXY/NO_PROXY chose it",
                         self.server
                     ),
+                    None if matches!(self.credential, auth::Source::ServiceAccount { .. }) => "this pod cannot reach the API server KUBERNETES_SERVICE_HOST:KUBERNETES_SERVICE_PORT name: check the pod's network policy and that those variables are the cluster's (`env | grep KUBERNETES_SERVICE`)".to_string(),
                     None => "is the cluster running and the context right? `kubectl cluster-info`, `kubectl config get-contexts`".to_string(),
                 };
                 Failure::new(
@@ -231,9 +266,14 @@ enum Found {
     InCluster,
 }
 
-/// The kube configuration, where it came from, and when its credential is
-/// due to be fetched again.
-type Loaded = (kube::Config, String, Option<std::time::SystemTime>);
+/// The kube configuration, where it came from, when its credential is due
+/// to be fetched again, and where that credential comes from.
+type Loaded = (
+    kube::Config,
+    String,
+    Option<std::time::SystemTime>,
+    auth::Source,
+);
 
 async fn load_config(args: &ClusterConfig) -> Result<Loaded, Failure> {
     // client-go's DeferredLoadingClientConfig: an explicit --kubeconfig
@@ -382,7 +422,7 @@ async fn load_config(args: &ClusterConfig) -> Result<Loaded, Failure> {
                 .map_err(|e| bad(format!("cluster {:?}: {}", ctx.cluster, one_line(&e))))?,
         );
     }
-    let refresh_at = auth::resolve(&mut auth_info, &user_name)
+    let (refresh_at, credential) = auth::resolve(&mut auth_info, &user_name)
         .await
         .map_err(|(detail, hint)| Failure::new(Phase::Cluster, detail).hint(hint))?;
 
@@ -404,7 +444,7 @@ async fn load_config(args: &ClusterConfig) -> Result<Loaded, Failure> {
     })?;
     config.auth_info = auth_info;
     config.proxy_url = proxy_for(&server, cluster.proxy_url.as_deref(), &origin)?;
-    Ok((config, origin, refresh_at))
+    Ok((config, origin, refresh_at, credential))
 }
 
 /// The proxy for `server` by kubectl's rules ([`crate::proxy`]), as kube
@@ -493,7 +533,71 @@ async fn in_cluster() -> Result<Loaded, Failure> {
     config.proxy_url = proxy_for(&server, None, &origin)?;
     // The kubelet rotates the projected token: read it again each minute.
     let refresh_at = std::time::SystemTime::now() + Duration::from_secs(60);
-    Ok((config, origin, Some(refresh_at)))
+    let credential = auth::Source::ServiceAccount {
+        token_file: dir.join("token"),
+        namespace: config.default_namespace.clone(),
+    };
+    Ok((config, origin, Some(refresh_at), credential))
+}
+
+/// An RBAC denial as the API server words it (the authorizer's reason in
+/// a 403 Status message): `secrets "x" is forbidden: User "u" cannot get
+/// resource "secrets" in API group "" in the namespace "default"`.
+#[derive(Debug, PartialEq, Eq)]
+struct Denial {
+    verb: String,
+    /// `secrets`, `pods/portforward`.
+    resource: String,
+    group: String,
+    namespace: Option<String>,
+}
+
+impl Denial {
+    fn parse(message: &str) -> Option<Denial> {
+        let quoted = |after: &str| -> Option<String> {
+            let rest = &message[message.find(after)? + after.len()..];
+            Some(rest[..rest.find('"')?].to_string())
+        };
+        let rest = &message[message.find(" cannot ")? + " cannot ".len()..];
+        let verb = rest.split_whitespace().next()?.to_string();
+        Some(Denial {
+            verb,
+            resource: quoted("resource \"")?,
+            group: quoted("in API group \"").unwrap_or_default(),
+            namespace: quoted("in the namespace \""),
+        })
+    }
+
+    /// `secrets in namespace default`, `pods/portforward (group apps) ...`.
+    fn what(&self) -> String {
+        let mut s = self.resource.clone();
+        if !self.group.is_empty() {
+            s.push_str(&format!(" (API group {})", self.group));
+        }
+        match &self.namespace {
+            Some(ns) => s.push_str(&format!(" in namespace {ns}")),
+            None => s.push_str(" at the cluster scope"),
+        }
+        s
+    }
+
+    /// `kubectl auth can-i get secrets -n default`.
+    fn can_i(&self) -> String {
+        let (res, sub) = match self.resource.split_once('/') {
+            Some((r, s)) => (r, format!("/{s}")),
+            None => (self.resource.as_str(), String::new()),
+        };
+        let group = if self.group.is_empty() {
+            String::new()
+        } else {
+            format!(".{}", self.group)
+        };
+        let ns = match &self.namespace {
+            Some(ns) => format!(" -n {ns}"),
+            None => String::new(),
+        };
+        format!("kubectl auth can-i {} {res}{group}{sub}{ns}", self.verb)
+    }
 }
 
 fn read_files(paths: &[PathBuf]) -> Result<Kubeconfig, Failure> {
@@ -702,5 +806,38 @@ impl Cluster {
             K::kind(&K::DynamicType::default())
         );
         (api, what)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Denial;
+
+    #[test]
+    fn rbac_denials_give_the_check_that_reproduces_them() {
+        let d = Denial::parse(r#"secrets "uis-db-x" is forbidden: User "system:serviceaccount:ci:deployer" cannot get resource "secrets" in API group "" in the namespace "default""#).unwrap();
+        assert_eq!(d.can_i(), "kubectl auth can-i get secrets -n default");
+        assert_eq!(d.what(), "secrets in namespace default");
+        let d = Denial::parse(r#"pods "postgresql-0" is forbidden: User "dev" cannot create resource "pods/portforward" in API group "" in the namespace "db""#).unwrap();
+        assert_eq!(
+            d.can_i(),
+            "kubectl auth can-i create pods/portforward -n db"
+        );
+        let d = Denial::parse(r#"deployments.apps is forbidden: User "dev" cannot list resource "deployments" in API group "apps" in the namespace "postgrest""#).unwrap();
+        assert_eq!(
+            d.can_i(),
+            "kubectl auth can-i list deployments.apps -n postgrest"
+        );
+        let d = Denial::parse(r#"ingressroutes.traefik.io is forbidden: User "dev" cannot list resource "ingressroutes" in API group "traefik.io" at the cluster scope"#).unwrap();
+        assert_eq!(
+            d.can_i(),
+            "kubectl auth can-i list ingressroutes.traefik.io"
+        );
+        assert_eq!(
+            d.what(),
+            "ingressroutes (API group traefik.io) at the cluster scope"
+        );
+        // A webhook's or a fault's words name no permission.
+        assert!(Denial::parse("admission webhook denied the request").is_none());
     }
 }

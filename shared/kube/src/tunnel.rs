@@ -162,16 +162,26 @@ impl Tunnel {
                 let report = follow
                     .as_ref()
                     .map(|f| (f.report, f.locator.selector.clone()));
+                let access = cluster.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = forward(pods, &target, port, tcp).await {
+                    // The client's connection stays open until the failure
+                    // is recorded, so whoever sees it closed can read why.
+                    let mut tcp = tcp;
+                    if let Err(e) = forward(pods, &target, port, &mut tcp).await {
                         let msg = format!("port-forward to pod {ns}/{target} port {port}: {e}");
                         if let Some((true, selector)) = &report {
-                            say(&format!(
-                                "uis: {msg}; if the pod is restarting, the next connection goes to its replacement once it is ready (`kubectl get pods -n {ns} -l {selector}`)"
-                            ));
+                            let advice = match refused_code(&msg) {
+                                // The access is refused, not the pod gone.
+                                Some(code @ (401 | 403)) => access.refusal_hint(code, &msg),
+                                _ => format!(
+                                    "if the pod is restarting, the next connection goes to its replacement once it is ready (`kubectl get pods -n {ns} -l {selector}`)"
+                                ),
+                            };
+                            say(&format!("uis: {msg}; {advice}"));
                         }
                         *errors.lock().expect("not poisoned") = Some(msg);
                     }
+                    drop(tcp);
                 });
             }
         });
@@ -258,11 +268,11 @@ async fn watch_selector(
     }
 }
 
-async fn forward(pods: Api<Pod>, pod: &str, port: u16, mut tcp: TcpStream) -> Result<(), String> {
+async fn forward(pods: Api<Pod>, pod: &str, port: u16, tcp: &mut TcpStream) -> Result<(), String> {
     let mut pf = pods
         .portforward(pod, &[port])
         .await
-        .map_err(|e| one_line(&e))?;
+        .map_err(|e| forward_refused(&e))?;
     let mut upstream = pf
         .take_stream(port)
         .ok_or_else(|| "the port-forward has no stream".to_string())?;
@@ -270,7 +280,7 @@ async fn forward(pods: Api<Pod>, pod: &str, port: u16, mut tcp: TcpStream) -> Re
     // An error from the kubelet (nothing listens on the pod's port, ...)
     // ends the forward at once, whatever the server does with the stream.
     let copied = {
-        let copy = tokio::io::copy_bidirectional(&mut tcp, &mut upstream);
+        let copy = tokio::io::copy_bidirectional(tcp, &mut upstream);
         tokio::pin!(copy);
         match error.as_mut() {
             Some(err) => tokio::select! {
@@ -287,7 +297,9 @@ async fn forward(pods: Api<Pod>, pod: &str, port: u16, mut tcp: TcpStream) -> Re
         }
     };
     drop(upstream);
-    drop(tcp);
+    // Closed for the client as before (the caller drops it after
+    // recording any failure).
+    let _ = tokio::io::AsyncWriteExt::shutdown(tcp).await;
     if let Some(err) = error
         && let Some(msg) = err.await
     {
@@ -295,4 +307,25 @@ async fn forward(pods: Api<Pod>, pod: &str, port: u16, mut tcp: TcpStream) -> Re
     }
     let _ = pf.join().await;
     copied.map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// A port-forward that could not start, in one line: an answer of the API
+/// server as `MESSAGE (HTTP CODE)` (no debug dump of its Status), read back
+/// by [`refused_code`]; anything else as the error says it.
+fn forward_refused(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(status) => format!(
+            "the API server refused it: {} (HTTP {})",
+            status.message, status.code
+        ),
+        other => one_line(other),
+    }
+}
+
+/// The HTTP code of a port-forward the API server refused (401, 403, ...),
+/// from a [`Tunnel::last_error`] text; None when it failed otherwise.
+pub fn refused_code(last_error: &str) -> Option<u16> {
+    let rest = &last_error[last_error.find("the API server refused it: ")?..];
+    let code = rest.rsplit("(HTTP ").next()?.strip_suffix(')')?;
+    code.parse().ok()
 }

@@ -363,6 +363,13 @@ impl Session {
                     && let Some(pf) = t.last_error()
                 {
                     f.detail = format!("{}; {pf}", f.detail);
+                    // Refused by the API server (credentials, RBAC): the
+                    // pod is fine, the access is not.
+                    if let Some(code @ (401 | 403)) = uis_kube::tunnel::refused_code(&pf)
+                        && let Some(c) = &self.cluster
+                    {
+                        f.hint = Some(c.refusal_hint(code, &pf));
+                    }
                 }
                 f
             })?;

@@ -1060,3 +1060,6 @@ fn the_tunnel_fetches_an_expiring_exec_credential_again() {
         "the expiring credential was not fetched again"
     );
 }
+
+// Items 1, 3 and 8 of issue 20 in more kinds of input.
+mod auth;

@@ -199,11 +199,13 @@ async fn handle(shared: Arc<Shared>, has_cert: bool, req: Request<Incoming>) -> 
             504 => "Timeout",
             _ => "InternalError",
         };
-        return error_response(&ApiError::new(
-            code,
-            reason,
-            format!("injected fault: {method} {path} answers {code}"),
-        ));
+        // A 403 is worded as the RBAC authorizer words it (clients read the
+        // verb, resource and namespace from it); others say what they are.
+        let message = match (code, rbac_denial(method.as_str(), &path)) {
+            (403, Some(m)) => m,
+            _ => format!("injected fault: {method} {path} answers {code}"),
+        };
+        return error_response(&ApiError::new(code, reason, message));
     }
     let query = Query::parse(req.uri().query());
     let segs: Vec<String> = path
@@ -265,6 +267,54 @@ async fn handle(shared: Arc<Shared>, has_cert: bool, req: Request<Incoming>) -> 
             "the server could not find the requested resource",
         )),
     }
+}
+
+/// The API server's words for an RBAC denial of `method` on `path`
+/// (`secrets "x" is forbidden: User "uis-test" cannot get resource
+/// "secrets" in API group "" in the namespace "default"`), None for a path
+/// that names no resource.
+fn rbac_denial(method: &str, path: &str) -> Option<String> {
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let (group, rest) = match segs.as_slice() {
+        ["api", _v, rest @ ..] => ("", rest),
+        ["apis", g, _v, rest @ ..] => (*g, rest),
+        _ => return None,
+    };
+    let (ns, rest) = match rest {
+        ["namespaces", ns, rest @ ..] if !rest.is_empty() => (Some(*ns), rest),
+        _ => (None, rest),
+    };
+    let (resource, name, sub) = match rest {
+        [r] => (*r, None, None),
+        [r, n] => (*r, Some(*n), None),
+        [r, n, sub, ..] => (*r, Some(*n), Some(*sub)),
+        _ => return None,
+    };
+    let verb = match (method, name) {
+        ("GET", None) => "list",
+        ("GET", Some(_)) => "get",
+        ("POST", _) => "create",
+        ("PATCH", _) => "patch",
+        ("PUT", _) => "update",
+        ("DELETE", None) => "deletecollection",
+        ("DELETE", Some(_)) => "delete",
+        _ => return None,
+    };
+    let full = match sub {
+        Some(sub) => format!("{resource}/{sub}"),
+        None => resource.to_string(),
+    };
+    let object = match name {
+        Some(n) => format!("{resource} \"{n}\""),
+        None => resource.to_string(),
+    };
+    let scope = match ns {
+        Some(ns) => format!("in the namespace \"{ns}\""),
+        None => "at the cluster scope".to_string(),
+    };
+    Some(format!(
+        "{object} is forbidden: User \"uis-test\" cannot {verb} resource \"{full}\" in API group \"{group}\" {scope}"
+    ))
 }
 
 /// The `/version` body (kubectl's dispatcher picks kubectl 1.33 from it).
