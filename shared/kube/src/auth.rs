@@ -408,13 +408,16 @@ async fn run_plugin(exec: &ExecConfig, user: &str) -> Result<Cached, (String, St
         }
     };
     if !out.status.success() {
-        let code = out
-            .status
-            .code()
-            .map(|c| c.to_string())
-            .unwrap_or_else(|| "a signal".to_string());
+        use std::os::unix::process::ExitStatusExt as _;
+        // kubectl says `exit code -1` for a plugin killed by a signal;
+        // the signal is more use.
+        let how = match (out.status.code(), out.status.signal()) {
+            (Some(code), _) => format!("failed with exit code {code}"),
+            (None, Some(sig)) => format!("was killed by signal {sig}"),
+            (None, None) => "failed".to_string(),
+        };
         return Err((
-            format!("getting credentials: exec: executable {command} failed with exit code {code}"),
+            format!("getting credentials: exec: executable {command} {how}"),
             "the plugin's own messages (above, on stderr) say why; log in again with it (AKS: `kubelogin`/`az login`, EKS: `aws sso login`), then retry; `kubectl get ns` on the same kubeconfig shows the same failure"
                 .to_string(),
         ));

@@ -170,14 +170,14 @@ impl Cluster {
             ),
             _ => match Denial::parse(message) {
                 Some(d) => format!(
-                    "the account of {} may not {} {}: check with `{}`; a cluster admin grants it (docs/security.md lists the Roles the suite needs; deploy/rbac.yaml is the one for operators)",
+                    "the account of {} may not {} {}: check with `{}`; a cluster admin grants it (deploy/rbac.yaml for operators, deploy/rbac-app.yaml for app developers; docs/security.md, \"Kubernetes permissions\")",
                     self.origin,
                     d.verb,
                     d.what(),
                     d.can_i()
                 ),
                 None => format!(
-                    "the account of {} was refused this request: check with `kubectl auth can-i VERB RESOURCE -n NAMESPACE` for what the message names; a cluster admin grants it (docs/security.md lists the Roles the suite needs)",
+                    "the account of {} was refused this request: check with `kubectl auth can-i VERB RESOURCE -n NAMESPACE` for what the message names; a cluster admin grants it (deploy/rbac.yaml for operators, deploy/rbac-app.yaml for app developers; docs/security.md, \"Kubernetes permissions\")",
                     self.origin
                 ),
             },

@@ -334,6 +334,58 @@ fn exec_plugin_output_is_judged_as_kubectl_judges_it_and_never_quoted() {
             );
         }
     }
+    // A plugin that cannot start (not executable) or is killed: named,
+    // nothing of its arguments or environment.
+    let (script, _, _) = fake_plugin(&env, "not-executable", "{}");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let kc = kubeconfig(
+        &env,
+        "kc-not-executable",
+        &exec_block(&script, Some("v1"), Some("Never"), ""),
+        "",
+    );
+    let out = output(suite(&env, "uis-db-creds", &kc).args(["--admin", "--json"]));
+    failed_cleanly(&out, &env);
+    let says = format!("exec: executable {} could not be started", script.display());
+    assert!(out.stderr.contains(&says), "{}", out.stderr);
+    if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &[]) {
+        assert!(
+            k.stderr.contains("permission denied"),
+            "kubectl: {}",
+            k.stderr
+        );
+    }
+    let killed = env.path("killed-plugin");
+    std::fs::write(
+        &killed,
+        "#!/bin/sh
+kill -9 $$
+",
+    )
+    .unwrap();
+    std::fs::set_permissions(&killed, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let kc = kubeconfig(
+        &env,
+        "kc-killed",
+        &exec_block(&killed, Some("v1"), Some("Never"), ""),
+        "",
+    );
+    let out = output(suite(&env, "uis-db-creds", &kc).args(["--admin", "--json"]));
+    failed_cleanly(&out, &env);
+    let says = format!(
+        "exec: executable {} was killed by signal 9",
+        killed.display()
+    );
+    assert!(out.stderr.contains(&says), "{}", out.stderr);
+    if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &[]) {
+        assert!(
+            k.stderr
+                .contains(&format!("exec: executable {} failed", killed.display())),
+            "kubectl: {}",
+            k.stderr
+        );
+    }
     // A client certificate instead of a token, as kubectl takes it, also
     // for the port-forward.
     let kc_text = env.standin.kubeconfig();
