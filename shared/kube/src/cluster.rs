@@ -239,6 +239,12 @@ impl Cluster {
                         "is the proxy {p} running and does it allow CONNECT to {}? (kubectl uses the same proxy: `kubectl cluster-info`); the kubeconfig's proxy-url or HTTPS_PROXY/NO_PROXY chose it",
                         self.server
                     ),
+                    // The server answered, with a certificate the
+                    // kubeconfig's CA does not vouch for: not a down cluster.
+                    None if text.contains("invalid peer certificate") => format!(
+                        "the API server's certificate is not what {} trusts (its certificate-authority-data / certificate-authority, and the server name or tls-server-name): the cluster was re-created or the kubeconfig is stale; get a current one (Rancher Desktop rewrites ~/.kube/config when it starts; AKS: `az aks get-credentials`); `kubectl get ns` on the same kubeconfig fails the same way",
+                        self.origin
+                    ),
                     None if matches!(self.credential, auth::Source::ServiceAccount { .. }) => "this pod cannot reach the API server KUBERNETES_SERVICE_HOST:KUBERNETES_SERVICE_PORT name: check the pod's network policy and that those variables are the cluster's (`env | grep KUBERNETES_SERVICE`)".to_string(),
                     None => "is the cluster running and the context right? `kubectl cluster-info`, `kubectl config get-contexts`".to_string(),
                 };

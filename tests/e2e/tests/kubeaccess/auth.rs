@@ -860,3 +860,45 @@ fn kubeconfig_lists_merge_as_kubectl_merges_them() {
         }
     }
 }
+
+#[test]
+fn a_server_certificate_the_kubeconfig_does_not_trust_is_not_a_cluster_that_is_down() {
+    let env = Env::new();
+    // Another stand-in's CA: the cluster was re-created, the kubeconfig
+    // kept the old one.
+    let other = kube_standin::StandIn::start(Default::default()).expect("a second stand-in");
+    let kc = kubeconfig(
+        &env,
+        "kc",
+        &format!("    token: {}\n", env.standin.token()),
+        "",
+    );
+    let text = std::fs::read_to_string(&kc).unwrap().replace(
+        &base64_encode(env.standin.ca_pem().as_bytes()),
+        &base64_encode(other.ca_pem().as_bytes()),
+    );
+    std::fs::write(&kc, text).unwrap();
+    let out = output(suite(&env, "uis-db-creds", &kc).args(["--admin", "--json"]));
+    out.expect_code(1);
+    assert_eq!(out.json()["status"], "error", "{}", out.stdout);
+    assert!(
+        !out.stderr.contains("is the cluster running"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains(&env.standin.token()));
+    for want in [
+        "invalid peer certificate",
+        "the API server's certificate is not what context \"standin\"",
+        "certificate-authority-data",
+    ] {
+        assert!(out.stderr.contains(want), "{want:?} not in {}", out.stderr);
+    }
+    if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &[]) {
+        assert!(
+            k.stderr.contains("certificate signed by unknown authority"),
+            "kubectl: {}",
+            k.stderr
+        );
+    }
+}
