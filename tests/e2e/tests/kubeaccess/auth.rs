@@ -8,6 +8,7 @@
 use super::{GET_SECRET, kubeconfig, kubectl, proxy_vars, suite};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 use uis_e2e::{Env, Out, base64_encode, need_tool, output};
 
 /// A plugin script that counts its runs in `NAME.runs`, keeps its
@@ -158,6 +159,38 @@ fn exec_blocks_kubectl_refuses_are_refused_in_its_words_before_the_plugin_runs()
     out.ok();
     assert_eq!(runs(&count), 1);
     if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &[]) {
+        k.ok();
+    }
+    // A command with a slash, relative: to the kubeconfig's directory, as
+    // client-go resolves it, whatever the working directory.
+    let rel = kubeconfig(
+        &env,
+        "kc-relative",
+        &exec_block(Path::new("./plugin"), Some("v1beta1"), None, ""),
+        "",
+    );
+    std::fs::remove_file(&count).ok();
+    let out = output(
+        suite(&env, "uis-db-creds", &rel)
+            .args(["--admin", "--json"])
+            .current_dir("/"),
+    );
+    out.ok();
+    assert_eq!(runs(&count), 1);
+    if let Some(path) = need_tool("kubectl") {
+        let mut c = Command::new(path);
+        for v in proxy_vars() {
+            c.env_remove(v);
+        }
+        let k = output(
+            c.arg("--kubeconfig")
+                .arg(&rel)
+                .args(GET_SECRET)
+                .env("HOME", env.path("kubectl-home"))
+                .env_remove("KUBECONFIG")
+                .stdin(std::process::Stdio::null())
+                .current_dir("/"),
+        );
         k.ok();
     }
 }
@@ -436,6 +469,13 @@ fn an_exec_plugin_runs_once_per_command_in_every_binary() {
         &exec_block(&script, Some("v1"), Some("IfAvailable"), ""),
         "",
     );
+    // A device-code prompt on stderr, then a wait: each binary must show
+    // it while the plugin still runs.
+    let text = std::fs::read_to_string(&script).unwrap().replace(
+        "cat <<'UIS_EOF'",
+        "echo 'To sign in, open https://login.example/device and enter the code UIS-PROMPT' >&2\nsleep 1.2\ncat <<'UIS_EOF'",
+    );
+    std::fs::write(&script, text).unwrap();
     let seeds = env.path("seeds");
     std::fs::create_dir_all(&seeds).unwrap();
     std::fs::write(seeds.join("01-t.sql"), "create table once_t (a int);\n").unwrap();
@@ -462,8 +502,39 @@ fn an_exec_plugin_runs_once_per_command_in_every_binary() {
     ];
     for (bin, args) in steps {
         std::fs::remove_file(&count).ok();
-        let out = output(suite(&env, bin, &kc).args(&args));
-        assert_eq!(out.code, 0, "{bin} {args:?}: {}", out.stderr);
+        let start = std::time::Instant::now();
+        let mut child = suite(&env, bin, &kc)
+            .args(&args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let stderr = child.stderr.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut lines = Vec::new();
+            for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)) {
+                lines.push((start.elapsed(), line.unwrap_or_default()));
+            }
+            lines
+        });
+        let status = child.wait().expect("wait");
+        let ended = start.elapsed();
+        let lines = reader.join().unwrap();
+        let text: Vec<&str> = lines.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "{bin} {args:?}: {}",
+            text.join("\n")
+        );
+        let (at, _) = lines
+            .iter()
+            .find(|(_, l)| l.contains("UIS-PROMPT"))
+            .unwrap_or_else(|| panic!("{bin}: no prompt on stderr: {text:?}"));
+        assert!(
+            *at < Duration::from_secs(1) && ended - *at >= Duration::from_millis(1100),
+            "{bin}: the prompt came at {at:?}, the command ended at {ended:?}: not streamed"
+        );
         assert_eq!(
             runs(&count),
             1,
