@@ -245,6 +245,21 @@ impl Cluster {
                         "the API server's certificate is not what {} trusts (its certificate-authority-data / certificate-authority, and the server name or tls-server-name): the cluster was re-created or the kubeconfig is stale; get a current one (Rancher Desktop rewrites ~/.kube/config when it starts; AKS: `az aks get-credentials`); `kubectl get ns` on the same kubeconfig fails the same way",
                         self.origin
                     ),
+                    // The server ended the handshake with an alert: with a
+                    // client certificate, that is the certificate refused
+                    // (Go's VerifyClientCertIfGiven: expired, another CA).
+                    None if text.contains("received fatal alert") => match &self.credential {
+                        auth::Source::ClientCertificate { .. } | auth::Source::ExecPlugin { .. } => format!(
+                            "the API server {} refused the TLS handshake, which carries the client certificate of {}: {}",
+                            self.server,
+                            self.origin,
+                            self.credential.refused_hint()
+                        ),
+                        _ => format!(
+                            "the API server {} refused the TLS handshake of {}: check the cluster's server, certificate-authority-data and tls-server-name (`kubectl config view --minify`); `kubectl get ns` on the same kubeconfig fails the same way",
+                            self.server, self.origin
+                        ),
+                    },
                     None if matches!(self.credential, auth::Source::ServiceAccount { .. }) => "this pod cannot reach the API server KUBERNETES_SERVICE_HOST:KUBERNETES_SERVICE_PORT name: check the pod's network policy and that those variables are the cluster's (`env | grep KUBERNETES_SERVICE`)".to_string(),
                     None => "is the cluster running and the context right? `kubectl cluster-info`, `kubectl config get-contexts`".to_string(),
                 };

@@ -972,4 +972,37 @@ fn a_server_certificate_the_kubeconfig_does_not_trust_is_not_a_cluster_that_is_d
             k.stderr
         );
     }
+    // The other way round: a client certificate of another cluster ends
+    // the handshake (as Go's VerifyClientCertIfGiven does): the
+    // certificate is refused, the cluster is up.
+    let other_kc = other.kubeconfig();
+    let user: String = other_kc
+        .lines()
+        .filter(|l| {
+            let l = l.trim_start();
+            l.starts_with("client-certificate-data:") || l.starts_with("client-key-data:")
+        })
+        .map(|l| format!("    {}\n", l.trim_start()))
+        .collect();
+    assert!(user.contains("client-key-data"), "{other_kc}");
+    let kc = kubeconfig(&env, "kc-other-cert", &user, "");
+    let out = output(suite(&env, "uis-db-creds", &kc).args(["--admin", "--json"]));
+    out.expect_code(1);
+    assert_eq!(out.json()["status"], "error", "{}", out.stdout);
+    for want in [
+        "refused the TLS handshake",
+        "the client certificate of kubeconfig user \"standin\" is expired or not signed by this cluster's CA",
+    ] {
+        assert!(out.stderr.contains(want), "{want:?} not in {}", out.stderr);
+    }
+    assert!(
+        !out.stderr.contains("is the cluster running"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("PRIVATE KEY"), "{}", out.stderr);
+    if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &[]) {
+        assert_ne!(k.code, 0);
+        assert!(k.stderr.contains("tls:"), "kubectl: {}", k.stderr);
+    }
 }
