@@ -65,6 +65,8 @@ pub enum Source {
     ClientCertificate { user: String },
     /// What the kubeconfig user's exec plugin `command` printed.
     ExecPlugin { user: String, command: String },
+    /// The `id-token` of the kubeconfig user's `auth-provider: oidc`.
+    OidcIdToken { user: String },
     /// Nothing: the kubeconfig user has no credentials.
     Nothing { user: String },
 }
@@ -96,6 +98,9 @@ impl Source {
             ),
             Source::ExecPlugin { user, command } => format!(
                 "the credential that {command} (the exec plugin of kubeconfig user {user:?}) printed is wrong or expired: log in again with it (AKS: `az login`; EKS: `aws sso login`), then retry; {same}"
+            ),
+            Source::OidcIdToken { user } => format!(
+                "the id-token of the oidc auth-provider of kubeconfig user {user:?} is wrong or expired: run `kubectl get ns` once (kubectl refreshes it with the refresh-token and writes it into the kubeconfig), or log in again with your identity provider's tool; {same}"
             ),
             Source::Nothing { user } => format!(
                 "kubeconfig user {user:?} has no credentials (no token, tokenFile, client certificate or exec plugin): add them, or use the context your cluster's installer wrote (`kubectl config get-contexts`)"
@@ -147,10 +152,36 @@ pub async fn resolve(
     // client-go validates the context's exec block before any request
     // (clientcmd's validateAuthInfo), even when a token makes it unused.
     if let Some(exec) = &auth.exec {
+        if auth.auth_provider.is_some() {
+            return Err((
+                format!(
+                    "authProvider cannot be provided in combination with an exec plugin for {user}"
+                ),
+                format!(
+                    "keep only the exec block of kubeconfig user {user:?} (`kubectl config view --minify`)"
+                ),
+            ));
+        }
         validate_exec(exec, user)?;
     }
     let mut refresh = None;
     let mut source = None;
+    if let Some(provider) = auth.auth_provider.take() {
+        // client-go uses a token, a certificate or basic auth before an
+        // auth-provider, which then does nothing.
+        let static_credential = auth.token.is_some()
+            || auth.token_file.as_deref().is_some_and(|f| !f.is_empty())
+            || auth.client_certificate.is_some()
+            || auth.client_certificate_data.is_some()
+            || auth.username.is_some();
+        if !static_credential {
+            let token = auth_provider_token(&provider, user)?;
+            auth.token = Some(token.into());
+            source = Some(Source::OidcIdToken {
+                user: user.to_string(),
+            });
+        }
+    }
     if let Some(file) = auth.token_file.clone().filter(|f| !f.is_empty()) {
         // client-go: the file wins over an inline token when both are set,
         // and it is read again on use; here it is read once per command.
@@ -216,6 +247,82 @@ pub async fn resolve(
         }
     }
     Ok((cached.expires.map(|t| t - Duration::from_secs(10)), source))
+}
+
+/// The bearer token of a kubeconfig `auth-provider`, as kubectl 1.26 and
+/// later has them: `oidc` sends its `id-token` while it is valid; `azure`
+/// and `gcp` are gone from client-go, told in kubectl's words with the
+/// plugin that replaced them. The suite never refreshes an oidc token (that
+/// would rewrite the kubeconfig): kubectl does, once, then the suite uses it.
+fn auth_provider_token(
+    provider: &kube::config::AuthProviderConfig,
+    user: &str,
+) -> Result<String, (String, String)> {
+    match provider.name.as_str() {
+        "azure" => Err((
+            "The azure auth plugin has been removed. Please use the https://github.com/Azure/kubelogin kubectl/client-go credential plugin instead.".to_string(),
+            format!(
+                "convert the kubeconfig user {user:?} to kubelogin: `kubelogin convert-kubeconfig -l azurecli` (after `az login`), or fetch a new one with `az aks get-credentials`"
+            ),
+        )),
+        "gcp" => Err((
+            "The gcp auth plugin has been removed. Please use the \"gke-gcloud-auth-plugin\" kubectl/client-go credential plugin instead.".to_string(),
+            format!(
+                "install gke-gcloud-auth-plugin (`gcloud components install gke-gcloud-auth-plugin`) and fetch the kubeconfig again with `gcloud container clusters get-credentials`; kubeconfig user {user:?} still names the old plugin"
+            ),
+        )),
+        "oidc" => {
+            let id_token = provider
+                .config
+                .get("id-token")
+                .map(|t| t.trim())
+                .filter(|t| !t.is_empty());
+            let hint = format!(
+                "run `kubectl get ns` once: kubectl refreshes the id-token of kubeconfig user {user:?} with its refresh-token and writes it into the kubeconfig; or log in again with your identity provider's tool"
+            );
+            let Some(id_token) = id_token else {
+                return Err((
+                    format!("the oidc auth-provider of kubeconfig user {user:?} has no id-token"),
+                    hint,
+                ));
+            };
+            match jwt_expiry(id_token) {
+                None => Err((
+                    format!(
+                        "the id-token of the oidc auth-provider of kubeconfig user {user:?} is not a valid JWT"
+                    ),
+                    hint,
+                )),
+                Some(exp) if exp <= SystemTime::now() => Err((
+                    format!(
+                        "the id-token of the oidc auth-provider of kubeconfig user {user:?} has expired"
+                    ),
+                    hint,
+                )),
+                Some(_) => Ok(id_token.to_string()),
+            }
+        }
+        other => Err((
+            format!("no Auth Provider found for name {other:?}"),
+            format!(
+                "kubeconfig user {user:?} names an auth-provider kubectl does not have either: use the exec credential plugin your cluster documents"
+            ),
+        )),
+    }
+}
+
+/// The `exp` of a JWT (not verified: the API server does that), None when
+/// it is not a JWT with a numeric `exp`.
+fn jwt_expiry(token: &str) -> Option<SystemTime> {
+    use base64::Engine as _;
+    let mut parts = token.split('.');
+    let (_, payload, _) = (parts.next()?, parts.next()?, parts.next()?);
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let exp = claims.get("exp")?.as_f64()?;
+    Some(SystemTime::UNIX_EPOCH + Duration::from_secs_f64(exp.max(0.0)))
 }
 
 /// The exec plugin API versions client-go (1.24 and later) speaks.

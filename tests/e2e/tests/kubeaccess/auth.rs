@@ -1006,3 +1006,131 @@ fn a_server_certificate_the_kubeconfig_does_not_trust_is_not_a_cluster_that_is_d
         assert!(k.stderr.contains("tls:"), "kubectl: {}", k.stderr);
     }
 }
+
+/// An unsigned JWT whose `exp` is `exp` (seconds since the epoch).
+fn jwt(exp: u64) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    format!(
+        "{}.{}.c2ln",
+        b64.encode(br#"{"alg":"RS256","typ":"JWT"}"#),
+        b64.encode(format!(
+            r#"{{"iss":"https://idp.example","sub":"dev","exp":{exp}}}"#
+        ))
+    )
+}
+
+#[test]
+fn auth_providers_are_taken_or_refused_as_kubectl_does() {
+    let env = Env::new();
+    let provider = |name: &str, id_token: &str| {
+        format!(
+            "    auth-provider:\n      name: {name}\n      config:\n        client-id: uis\n        client-secret: PROVIDER-SECRET\n        idp-issuer-url: https://127.0.0.1:1/\n        id-token: {id_token}\n"
+        )
+    };
+    // Gone from client-go, or never there: kubectl's words, and the
+    // plugin that replaced it.
+    for (name, says, fix) in [
+        (
+            "azure",
+            "The azure auth plugin has been removed.",
+            "kubelogin convert-kubeconfig",
+        ),
+        (
+            "gcp",
+            "The gcp auth plugin has been removed.",
+            "gke-gcloud-auth-plugin",
+        ),
+        (
+            "keystone",
+            "no Auth Provider found for name \"keystone\"",
+            "exec credential plugin",
+        ),
+    ] {
+        let kc = kubeconfig(&env, &format!("kc-{name}"), &provider(name, "x"), "");
+        let out = output(suite(&env, "uis-db-creds", &kc).args(["--admin", "--json"]));
+        out.expect_code(1);
+        assert!(
+            out.stderr.contains(says) && out.stderr.contains(fix),
+            "{name}: {}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains("PROVIDER-SECRET") && !out.stdout.contains("PROVIDER-SECRET"));
+        if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &[]) {
+            assert!(k.stderr.contains(says), "{name}: kubectl: {}", k.stderr);
+        }
+    }
+    // With an exec block too: refused, as kubectl refuses it.
+    let both = format!(
+        "{}    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: kubelogin\n      interactiveMode: Never\n",
+        provider("oidc", "x")
+    );
+    let kc = kubeconfig(&env, "kc-both", &both, "");
+    let out = output(suite(&env, "uis-db-creds", &kc).args(["--admin", "--json"]));
+    out.expect_code(1);
+    let says = "authProvider cannot be provided in combination with an exec plugin for standin";
+    assert!(out.stderr.contains(says), "{}", out.stderr);
+    if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &[]) {
+        assert!(k.stderr.contains(says), "kubectl: {}", k.stderr);
+    }
+    // oidc: its id-token is the bearer token while it is valid (a cluster
+    // whose API server takes that JWT); not a JWT, or expired: what to do.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let valid = jwt(now + 3600);
+    let oidc_cluster = kube_standin::StandIn::start(kube_standin::StandInOptions {
+        token: Some(valid.clone()),
+        ..Default::default()
+    })
+    .expect("a stand-in taking the id-token");
+    let oidc_kc = |name: &str, id_token: &str| {
+        let path = env.path(name);
+        let text = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: idp\n  cluster:\n    server: {}\n    certificate-authority-data: {}\nusers:\n- name: dev\n  user:\n{}contexts:\n- name: idp\n  context:\n    cluster: idp\n    user: dev\ncurrent-context: idp\n",
+            oidc_cluster.url(),
+            base64_encode(oidc_cluster.ca_pem().as_bytes()),
+            provider("oidc", id_token)
+        );
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let kc = oidc_kc("kc-oidc", &valid);
+    let out = output(suite(&env, "uis-db-creds", &kc).args(["--admin", "--json"]));
+    // Past the API server's authentication: an empty cluster has no
+    // PostgreSQL, and that is what it says.
+    out.expect_code(1);
+    assert!(!out.stderr.contains("401"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("Secret default/urbalurba-secrets"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains(&valid), "{}", out.stderr);
+    if let Some(k) = kubectl(&env, &kc, &["get", "ns"], &[]) {
+        k.ok();
+    }
+    for (name, id_token, says) in [
+        (
+            "not-jwt",
+            "OIDC-NOT-A-JWT".to_string(),
+            "is not a valid JWT",
+        ),
+        ("expired", jwt(now - 60), "has expired"),
+    ] {
+        let kc = oidc_kc(&format!("kc-oidc-{name}"), &id_token);
+        let out = output(suite(&env, "uis-db-creds", &kc).args(["--admin", "--json"]));
+        out.expect_code(1);
+        assert!(out.stderr.contains(says), "{name}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("run `kubectl get ns` once"),
+            "{}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains(&id_token) && !out.stdout.contains(&id_token));
+        if let Some(k) = kubectl(&env, &kc, &["get", "ns"], &[]) {
+            assert_ne!(k.code, 0, "{name}: kubectl: {}", k.stdout);
+        }
+    }
+}
