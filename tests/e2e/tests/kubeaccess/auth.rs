@@ -161,6 +161,23 @@ fn exec_blocks_kubectl_refuses_are_refused_in_its_words_before_the_plugin_runs()
     if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &[]) {
         k.ok();
     }
+    // A token beside the exec block is used first (client-go): the plugin,
+    // failing here, never runs.
+    let failing = env.path("failing");
+    std::fs::write(&failing, "#!/bin/sh\necho ran >> \"$0.runs\"\nexit 1\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&failing, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let both = format!(
+        "    token: {}\n{}",
+        env.standin.token(),
+        exec_block(&failing, Some("v1"), Some("Never"), "")
+    );
+    let kc = kubeconfig(&env, "kc-token-and-exec", &both, "");
+    output(suite(&env, "uis-db-creds", &kc).args(["--admin", "--json"])).ok();
+    if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &[]) {
+        k.ok();
+    }
+    assert_eq!(runs(&env.path("failing.runs")), 0, "the plugin ran");
     // A command with a slash, relative: to the kubeconfig's directory, as
     // client-go resolves it, whatever the working directory.
     let rel = kubeconfig(
@@ -835,6 +852,46 @@ fn a_forbidden_request_names_the_object_the_permission_and_the_check() {
             }
         }
     }
+    // The tunnel reports the refused forward at once with the same check.
+    faults.clear();
+    faults.set_fail(
+        Some("GET"),
+        "/api/v1/namespaces/default/pods/postgresql-0/portforward",
+        403,
+    );
+    let log = env.path("tunnel-403.log");
+    let mut child = suite(&env, "uis-db-tunnel", &kc)
+        .arg("denied")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("spawn");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let url = serde_json::from_str::<serde_json::Value>(&line).expect("JSON")["database_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let o = env.psql(&[&url, "-Atc", "select 1"]);
+    assert_ne!(o.code, 0);
+    let check = "kubectl auth can-i get pods/portforward -n default";
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut text = String::new();
+    while std::time::Instant::now() < deadline {
+        text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains(check) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(text.contains(check), "{text}");
+    assert!(!text.contains("if the pod is restarting"), "{text}");
     // A credential refused on the port-forward alone is a credential
     // problem, not the pod's.
     faults.clear();
