@@ -228,6 +228,7 @@ pub async fn resolve(
                 Source::Nothing { user }
             }
         });
+        check_token(auth, &source)?;
         return Ok((refresh, source));
     };
     let cached = exec_credential(&exec, user).await?;
@@ -246,7 +247,51 @@ pub async fn resolve(
             auth.client_key_data = Some(b64.encode(key_pem).into());
         }
     }
+    check_token(auth, &source)?;
     Ok((cached.expires.map(|t| t - Duration::from_secs(10)), source))
+}
+
+/// A token no HTTP header can carry (a line break or another control
+/// character inside it: a YAML `|` block, a token file of two lines) is an
+/// error naming where it came from, as kubectl fails on it (`net/http:
+/// invalid header field value for "Authorization"`), never a panic in
+/// the HTTP stack.
+fn check_token(auth: &AuthInfo, source: &Source) -> Result<(), (String, String)> {
+    use secrecy::ExposeSecret as _;
+    let Some(token) = &auth.token else {
+        return Ok(());
+    };
+    let bad = token
+        .expose_secret()
+        .bytes()
+        .any(|b| (b < 32 && b != b'\t') || b == 127);
+    if !bad {
+        return Ok(());
+    }
+    let whose = match source {
+        Source::TokenFile { user, path } => {
+            format!("the token in {path} (tokenFile of kubeconfig user {user:?})")
+        }
+        Source::ExecPlugin { user, command } => format!(
+            "the token that {command} (the exec plugin of kubeconfig user {user:?}) printed"
+        ),
+        Source::OidcIdToken { user } => {
+            format!("the oidc id-token of kubeconfig user {user:?}")
+        }
+        Source::Token { user }
+        | Source::Basic { user }
+        | Source::ClientCertificate { user }
+        | Source::Nothing { user } => format!("the token of kubeconfig user {user:?}"),
+        Source::ServiceAccount { token_file, .. } => {
+            format!("the service-account token in {}", token_file.display())
+        }
+    };
+    Err((
+        format!(
+            "{whose} holds a line break or another control character, which no HTTP header can carry (kubectl: invalid header field value for \"Authorization\")"
+        ),
+        "write the token on one line: `token: eyJ...` in the kubeconfig (not a `|` block), or a token file holding only the token".to_string(),
+    ))
 }
 
 /// The bearer token of a kubeconfig `auth-provider`, as kubectl 1.26 and

@@ -542,6 +542,12 @@ async fn in_cluster() -> Result<Loaded, Failure> {
         ))
     })?;
     let token = auth::read_token_file(&dir.join("token")).map_err(fail)?;
+    if token.bytes().any(|b| (b < 32 && b != b'\t') || b == 127) {
+        return Err(fail(format!(
+            "the token in {} holds a line break or another control character, which no HTTP header can carry",
+            dir.join("token").display()
+        )));
+    }
     let mut config = kube::Config::new(url);
     let ca = dir.join("ca.crt");
     config.root_cert = ca_certs(None, Some(&ca.display().to_string())).map_err(fail)?;

@@ -628,12 +628,13 @@ fn token_files_of_every_shape_as_kubectl_reads_them() {
             k.ok();
         }
     }
-    // Empty, only a line break, missing: a failure naming the file and
-    // the user (kubectl fails too, in its own ways).
+    // Empty, only a line break, missing, two lines: a failure naming the
+    // file and the user (kubectl fails too, in its own ways), never a panic.
     for (name, body) in [
         ("empty", Some("")),
         ("blank", Some("\r\n")),
         ("missing", None),
+        ("two-lines", Some("first-line\nsecond-line\n")),
     ] {
         let file = env.path(&format!("token-{name}"));
         if let Some(b) = body {
@@ -653,13 +654,39 @@ fn token_files_of_every_shape_as_kubectl_reads_them() {
             out.stderr
         );
         assert!(
-            out.stderr.contains("tokenFile of user \"standin\""),
+            out.stderr.contains("tokenFile of") && out.stderr.contains("user \"standin\""),
             "{}",
             out.stderr
         );
+        assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
         if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &[]) {
             assert_ne!(k.code, 0, "{name}: kubectl: {}", k.stdout);
         }
+    }
+    // An inline token written as a YAML block keeps its line break: no
+    // header carries it; kubectl fails the same way.
+    let kc = kubeconfig(
+        &env,
+        "kc-block",
+        &format!("    token: |\n      {token}\n"),
+        "",
+    );
+    let out = output(suite(&env, "uis-db-creds", &kc).args(["--admin", "--json"]));
+    failed_cleanly(&out, &env);
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("the token of kubeconfig user \"standin\" holds a line break"),
+        "{}",
+        out.stderr
+    );
+    if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &[]) {
+        assert!(
+            k.stderr
+                .contains("invalid header field value for \"Authorization\""),
+            "kubectl: {}",
+            k.stderr
+        );
     }
 }
 
