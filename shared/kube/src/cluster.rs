@@ -76,7 +76,13 @@ impl Cluster {
         });
         let mut config = config;
         config.connect_timeout = Some(timeout);
-        let client = kube::Client::try_from(config).map_err(|e| {
+        // kube's builder drops a SOCKS5 proxy's user and password.
+        let built = match crate::socks::client_with_socks_login(&config) {
+            Ok(Some(client)) => Ok(client),
+            Ok(None) => kube::Client::try_from(config),
+            Err(e) => Err(e),
+        };
+        let client = built.map_err(|e| {
             let hint = match &e {
                 kube::Error::RustlsTls(_) => {
                     "check the certificate data of the context's cluster and user (certificate-authority-data, client-certificate-data, client-key-data): `kubectl config view --minify --raw`"
@@ -189,7 +195,7 @@ impl Cluster {
                     Some(p) => format!(" through the proxy {p}"),
                     None => String::new(),
                 };
-                let text = one_line(&other);
+                let mut text = one_line(&other);
                 // The TLS to an https:// proxy failed on its certificate:
                 // like client-go, the suite checks it against the cluster's
                 // certificate authority (the system roots when the
@@ -197,15 +203,25 @@ impl Cluster {
                 let proxy_cert = self.proxy.as_deref().is_some_and(|p| p.starts_with("https://"))
                     && text.contains("failed to create underlying connection")
                     && text.contains("certificate");
-                let hint = match &self.proxy {
-                    Some(p) if proxy_cert => format!(
+                let explained = self
+                    .proxy
+                    .as_deref()
+                    .and_then(|p| proxy::explain(p, &self.server, &text));
+                let hint = match (&self.proxy, explained) {
+                    (Some(p), _) if proxy_cert => format!(
                         "the certificate of the proxy {p} is checked as kubectl checks it: against the cluster's certificate-authority(-data) (the system roots when the kubeconfig gives none), by the proxy's host name (or the cluster's tls-server-name); add the CA that signed the proxy's certificate to certificate-authority-data (a PEM bundle may hold several); `kubectl get ns` on the same kubeconfig fails the same way"
                     ),
-                    Some(p) => format!(
+                    // A login refused, a CONNECT refused, nothing at the
+                    // proxy's address: said in words, with what to do.
+                    (Some(_), Some((said, hint))) => {
+                        text = format!("{said} ({text})");
+                        hint
+                    }
+                    (Some(p), None) => format!(
                         "is the proxy {p} running and does it allow CONNECT to {}? (kubectl uses the same proxy: `kubectl cluster-info`); the kubeconfig's proxy-url or HTTPS_PROXY/NO_PROXY chose it",
                         self.server
                     ),
-                    None => "is the cluster running and the context right? `kubectl cluster-info`, `kubectl config get-contexts`".to_string(),
+                    (None, _) => "is the cluster running and the context right? `kubectl cluster-info`, `kubectl config get-contexts`".to_string(),
                 };
                 Failure::new(
                     Phase::Cluster,
