@@ -14,9 +14,14 @@
 //!   `.example.com` and `*.example.com` only subdomains), each with an
 //!   optional `:port`; empty entries are ignored.
 //!
+//! The URL chosen is read as Go reads it (scheme in any case, Go's default
+//! port, no path; `socks5h` from the environment only) and a failure
+//! through it is put in words ([`explain`]).
+//!
 //! Not for deciding how to connect: kube's `http-proxy` and `socks5`
 //! features do that with the URL chosen here (the same connector carries
-//! the WebSocket of port-forward and exec). Knows nothing of kube.
+//! the WebSocket of port-forward and exec), and `socks.rs` for a SOCKS5
+//! login, which kube's builder drops. Knows nothing of kube.
 
 use std::net::IpAddr;
 

@@ -119,6 +119,20 @@ fn a_socks5_proxy_login_in_the_url_is_used_for_requests_and_the_port_forward() {
     if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &[]) {
         k.ok();
     }
+    // A bearer token (a token file) through the same proxy: the login and
+    // the API credential are separate layers.
+    let token = env.path("socks-token");
+    std::fs::write(&token, format!("{}\n", env.standin.token())).unwrap();
+    let kc = kubeconfig(
+        &env,
+        "kc-socks-login-token",
+        &format!("    tokenFile: {}\n", token.display()),
+        &format!("    proxy-url: {}\n", url("bob:p%40ss%3Aw%2Frd%251@")),
+    );
+    admin_creds_on(&env, &kc);
+    if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &[]) {
+        k.ok();
+    }
     // A wrong password: both fail; the suite names the proxy and the fix,
     // never the password.
     let kc = proxied_kubeconfig(&env, "kc-socks-bad-login", &url("bob:Wr0ngPassw0rd@"));
