@@ -34,6 +34,48 @@ pub fn split_login(url: &http::Uri) -> Option<((String, String), http::Uri)> {
     Some(((decode(user), decode(pass)), bare))
 }
 
+/// A SOCKS5 connector that logs in, and, when the proxy accepts no
+/// user/password login, connects again offering none: Go's SOCKS dialer
+/// (client-go's) offers both methods in one greeting and the proxy picks,
+/// so a proxy that wants no login lets kubectl in with a login in its URL.
+/// hyper-util offers one method per greeting, hence the second attempt.
+#[derive(Clone)]
+struct LoginOrNone {
+    with_login: SocksV5<HttpConnector>,
+    without: SocksV5<HttpConnector>,
+}
+
+impl tower::Service<http::Uri> for LoginOrNone {
+    type Response = hyper_util::rt::TokioIo<tokio::net::TcpStream>;
+    type Error = BoxError;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Self::Response, BoxError>> + Send>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), BoxError>> {
+        self.with_login.poll_ready(cx).map_err(BoxError::from)
+    }
+
+    fn call(&mut self, dst: http::Uri) -> Self::Future {
+        use tower::ServiceExt as _;
+        let first = self.with_login.call(dst.clone());
+        let without = self.without.clone();
+        Box::pin(async move {
+            match first.await {
+                Ok(conn) => Ok(conn),
+                // hyper-util's words for "no acceptable methods" (0xFF).
+                Err(e) if e.to_string().contains("does not support user/pass") => {
+                    without.oneshot(dst).await.map_err(BoxError::from)
+                }
+                Err(e) => Err(BoxError::from(e)),
+            }
+        })
+    }
+}
+
 /// kube's client for `config`, with the SOCKS5 proxy's login when its
 /// `proxy_url` is `socks5://USER[:PASSWORD]@...`; `Ok(None)` for any other
 /// configuration (build it with `kube::Client::try_from`).
@@ -52,7 +94,10 @@ pub fn client_with_socks_login(config: &kube::Config) -> Result<Option<kube::Cli
     };
     let mut http = HttpConnector::new();
     http.enforce_http(false);
-    let socks = SocksV5::new(bare, http).with_auth(user, pass);
+    let socks = LoginOrNone {
+        with_login: SocksV5::new(bare.clone(), http.clone()).with_auth(user, pass),
+        without: SocksV5::new(bare, http),
+    };
     let https = config.rustls_https_connector_with_connector(socks)?;
     let mut connector = hyper_timeout::TimeoutConnector::new(https);
     connector.set_connect_timeout(config.connect_timeout);
