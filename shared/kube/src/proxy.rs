@@ -196,10 +196,31 @@ fn normalize(url: &str, allowed: &[&str]) -> Result<String, String> {
         ));
     }
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    // An `@` after the authority: a user or password holding `/`, `?` or
+    // `#` unencoded. Go then reads the login as the host (and kubectl
+    // prints the whole URL in its error); the suite says so without it.
+    if rest[authority.len()..].contains('@') {
+        return Err(
+            "the user or password in the proxy URL holds a / ? or # that must be percent-encoded (%2F %3F %23)"
+                .to_string(),
+        );
+    }
     let (userinfo, hostport) = match authority.rsplit_once('@') {
         Some((u, h)) => (format!("{u}@"), h),
         None => (String::new(), authority),
     };
+    let port = match hostport.rfind(']') {
+        Some(end) => hostport[end + 1..].strip_prefix(':'),
+        None => hostport.rsplit_once(':').map(|(_, p)| p),
+    };
+    if let Some(port) = port
+        && (port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()))
+    {
+        // Not echoed: without an `@`, `user:password` reads as host:port.
+        return Err(format!(
+            "the {scheme} proxy URL's port is not a number (a user and password go before an @: {scheme}://USER:PASSWORD@host:port)"
+        ));
+    }
     let has_port = match hostport.rfind(']') {
         Some(end) => hostport[end..].contains(':'),
         None => hostport.contains(':'),
@@ -466,6 +487,21 @@ mod tests {
         // client-go refuses socks5h in proxy-url; Go's transport takes it
         // from the environment.
         assert!(kc("socks5h://s:1080").is_err());
+        // A login holding / ? # unencoded: refused without echoing it.
+        for bad in [
+            "http://u:pa#SECRET@p:1",
+            "http://u:pa/SECRET@p:1",
+            "http://u:pa?SECRET@p:1",
+        ] {
+            let e = kc(bad).unwrap_err();
+            assert!(!e.contains("SECRET") && !e.contains("u:pa"), "{e}");
+            assert!(e.contains("percent-encoded"), "{e}");
+        }
+        let e = kc("http://alice:SECRET").unwrap_err();
+        assert!(
+            e.contains("port is not a number") && !e.contains("SECRET"),
+            "{e}"
+        );
         let e = env(Some("SOCKS5H://s"), "");
         assert_eq!(
             via("https://10.0.0.1", &e).as_deref(),

@@ -212,6 +212,13 @@ fn an_http_proxy_login_is_sent_and_a_refused_or_missing_one_says_what_to_do() {
         &[&shown, "refused to open a tunnel"],
         "Wr0ngPassw0rd",
     );
+    // A password holding an unencoded # or /: Go reads the login as the
+    // host and kubectl fails printing the whole URL; the suite fails
+    // saying what to encode, printing nothing of it.
+    for bad in ["alice:pa#Wr0ngPassw0rd@", "alice:pa/Wr0ngPassw0rd@"] {
+        let kc = proxied_kubeconfig(&env, "kc-http-unencoded", &url(bad));
+        both_fail_quietly(&env, &kc, &[], &["percent-encoded"], "Wr0ngPassw0rd");
+    }
     // No login: 407.
     let kc = proxied_kubeconfig(&env, "kc-http-no-login", &url(""));
     if let Some(k) = both_fail_on(
