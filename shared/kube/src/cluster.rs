@@ -137,17 +137,31 @@ impl Cluster {
 
     /// A call that did not answer within the timeout, said as such.
     pub fn timed_out(&self, what: &str) -> Failure {
+        // Through a proxy, the silence may be the proxy's: one that speaks
+        // another protocol than its URL's scheme says waits forever.
+        let (via, check) = match &self.proxy {
+            Some(p) => (
+                format!(" through the proxy {p}"),
+                format!(
+                    "does the proxy {p} answer, and speak what its scheme says (an HTTP proxy wants http://, a SOCKS proxy socks5://)? is the cluster running? `kubectl cluster-info`"
+                ),
+            ),
+            None => (
+                String::new(),
+                "is the cluster running? `kubectl cluster-info`".to_string(),
+            ),
+        };
         Failure::new(
             Phase::Cluster,
             format!(
-                "the Kubernetes API at {} did not answer within {} s while {what} (answers 429, 503 and 504 are retried until then) ({})",
+                "the Kubernetes API at {}{via} did not answer within {} s while {what} (answers 429, 503 and 504 are retried until then) ({})",
                 self.server,
                 self.timeout.as_secs(),
                 self.origin
             ),
         )
         .hint(format!(
-            "is the cluster running? `kubectl cluster-info`; raise the limit with --request-timeout (now {} s)",
+            "{check}; raise the limit with --request-timeout (now {} s)",
             self.timeout.as_secs()
         ))
     }

@@ -91,10 +91,10 @@ pub fn explain(shown: &str, server: &str, text: &str) -> Option<(String, String)
     if text.contains("tunnel error: unsuccessful") {
         return Some((
             format!(
-                "the proxy {shown} refused to open a tunnel (CONNECT) to {server}: it answered other than 200, for a login it does not accept (401, 407) or a rule of its own (403)"
+                "the proxy {shown} refused to open a tunnel (CONNECT) to {server}: it answered other than 200, for a login it does not accept (401, 407) or a rule of its own (403), or it is no HTTP proxy"
             ),
             format!(
-                "check the user and password in the proxy URL ({login}) and that the proxy allows CONNECT to that host and port; {kubectl}"
+                "check the user and password in the proxy URL ({login}), that the proxy allows CONNECT to that host and port, and that it is an HTTP proxy (a SOCKS proxy is socks5://); {kubectl}"
             ),
         ));
     }

@@ -329,6 +329,35 @@ fn proxy_urls_are_read_as_go_reads_them() {
     if let Some(k) = kubectl(&env, &kc, &GET_SECRET, &[("HTTPS_PROXY", &h)]) {
         k.ok();
     }
+    // A proxy that speaks another protocol than its scheme says: an
+    // http:// URL at the SOCKS proxy is refused at once (kubectl:
+    // "malformed HTTP response"); a socks5:// URL at the HTTP proxy waits
+    // (kubectl too, until killed): the timeout names the proxy.
+    let kc_wrong = proxied_kubeconfig(
+        &env,
+        "kc-http-at-socks",
+        &format!("http://127.0.0.1:{}", socks.port),
+    );
+    if let Some(k) = both_fail_on(&env, &kc_wrong, &[], &["or it is no HTTP proxy"]) {
+        assert!(k.stderr.contains("malformed HTTP response"), "{}", k.stderr);
+    }
+    let socks_at_http = format!("socks5://127.0.0.1:{}", proxy.port);
+    let kc_wrong = proxied_kubeconfig(&env, "kc-socks-at-http", &socks_at_http);
+    let out =
+        output(suite(&env, "uis-db-creds", &kc_wrong).args(["--admin", "--request-timeout", "2"]));
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains(&format!(
+            "through the proxy {socks_at_http}/ did not answer"
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("speak what its scheme says"),
+        "{}",
+        out.stderr
+    );
     // ... and it was used: without the proxy both fail.
     drop(socks);
     both_fail_on(&env, &kc, &[("HTTPS_PROXY", &h)], &["socks5://127.0.0.1"]);
