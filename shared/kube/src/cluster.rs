@@ -78,7 +78,13 @@ impl Cluster {
         });
         let mut config = config;
         config.connect_timeout = Some(timeout);
-        let client = kube::Client::try_from(config).map_err(|e| {
+        // kube's builder drops a SOCKS5 proxy's user and password.
+        let built = match crate::socks::client_with_socks_login(&config) {
+            Ok(Some(client)) => Ok(client),
+            Ok(None) => kube::Client::try_from(config),
+            Err(e) => Err(e),
+        };
+        let client = built.map_err(|e| {
             let hint = match (&e, &credential) {
                 // The plugin's pair is checked when read; what is left is
                 // a pair rustls cannot use (say, a key type it lacks).
@@ -139,17 +145,31 @@ impl Cluster {
 
     /// A call that did not answer within the timeout, said as such.
     pub fn timed_out(&self, what: &str) -> Failure {
+        // Through a proxy, the silence may be the proxy's: one that speaks
+        // another protocol than its URL's scheme says waits forever.
+        let (via, check) = match &self.proxy {
+            Some(p) => (
+                format!(" through the proxy {p}"),
+                format!(
+                    "does the proxy {p} answer, and speak what its scheme says (an HTTP proxy wants http://, a SOCKS proxy socks5://)? is the cluster running? `kubectl cluster-info`"
+                ),
+            ),
+            None => (
+                String::new(),
+                "is the cluster running? `kubectl cluster-info`".to_string(),
+            ),
+        };
         Failure::new(
             Phase::Cluster,
             format!(
-                "the Kubernetes API at {} did not answer within {} s while {what} (answers 429, 503 and 504 are retried until then) ({})",
+                "the Kubernetes API at {}{via} did not answer within {} s while {what} (answers 429, 503 and 504 are retried until then) ({})",
                 self.server,
                 self.timeout.as_secs(),
                 self.origin
             ),
         )
         .hint(format!(
-            "is the cluster running? `kubectl cluster-info`; raise the limit with --request-timeout (now {} s)",
+            "{check}; raise the limit with --request-timeout (now {} s)",
             self.timeout.as_secs()
         ))
     }
@@ -223,7 +243,7 @@ impl Cluster {
                     Some(p) => format!(" through the proxy {p}"),
                     None => String::new(),
                 };
-                let text = one_line(&other);
+                let mut text = one_line(&other);
                 // The TLS to an https:// proxy failed on its certificate:
                 // like client-go, the suite checks it against the cluster's
                 // certificate authority (the system roots when the
@@ -231,24 +251,34 @@ impl Cluster {
                 let proxy_cert = self.proxy.as_deref().is_some_and(|p| p.starts_with("https://"))
                     && text.contains("failed to create underlying connection")
                     && text.contains("certificate");
-                let hint = match &self.proxy {
-                    Some(p) if proxy_cert => format!(
+                let explained = self
+                    .proxy
+                    .as_deref()
+                    .and_then(|p| proxy::explain(p, &self.server, &text));
+                let hint = match (&self.proxy, explained) {
+                    (Some(p), _) if proxy_cert => format!(
                         "the certificate of the proxy {p} is checked as kubectl checks it: against the cluster's certificate-authority(-data) (the system roots when the kubeconfig gives none), by the proxy's host name (or the cluster's tls-server-name); add the CA that signed the proxy's certificate to certificate-authority-data (a PEM bundle may hold several); `kubectl get ns` on the same kubeconfig fails the same way"
                     ),
-                    Some(p) => format!(
+                    // A login refused, a CONNECT refused, nothing at the
+                    // proxy's address: said in words, with what to do.
+                    (Some(_), Some((said, hint))) => {
+                        text = format!("{said} ({text})");
+                        hint
+                    }
+                    (Some(p), None) => format!(
                         "is the proxy {p} running and does it allow CONNECT to {}? (kubectl uses the same proxy: `kubectl cluster-info`); the kubeconfig's proxy-url or HTTPS_PROXY/NO_PROXY chose it",
                         self.server
                     ),
                     // The server answered, with a certificate the
                     // kubeconfig's CA does not vouch for: not a down cluster.
-                    None if text.contains("invalid peer certificate") => format!(
+                    (None, _) if text.contains("invalid peer certificate") => format!(
                         "the API server's certificate is not what {} trusts (its certificate-authority-data / certificate-authority, and the server name or tls-server-name): the cluster was re-created or the kubeconfig is stale; get a current one (Rancher Desktop rewrites ~/.kube/config when it starts; AKS: `az aks get-credentials`); `kubectl get ns` on the same kubeconfig fails the same way",
                         self.origin
                     ),
                     // The server ended the handshake with an alert: with a
                     // client certificate, that is the certificate refused
                     // (Go's VerifyClientCertIfGiven: expired, another CA).
-                    None if text.contains("received fatal alert") => match &self.credential {
+                    (None, _) if text.contains("received fatal alert") => match &self.credential {
                         auth::Source::ClientCertificate { .. } | auth::Source::ExecPlugin { .. } => format!(
                             "the API server {} refused the TLS handshake, which carries the client certificate of {}: {}",
                             self.server,
@@ -260,8 +290,8 @@ impl Cluster {
                             self.server, self.origin
                         ),
                     },
-                    None if matches!(self.credential, auth::Source::ServiceAccount { .. }) => "this pod cannot reach the API server KUBERNETES_SERVICE_HOST:KUBERNETES_SERVICE_PORT name: check the pod's network policy and that those variables are the cluster's (`env | grep KUBERNETES_SERVICE`)".to_string(),
-                    None => "is the cluster running and the context right? `kubectl cluster-info`, `kubectl config get-contexts`".to_string(),
+                    (None, _) if matches!(self.credential, auth::Source::ServiceAccount { .. }) => "this pod cannot reach the API server KUBERNETES_SERVICE_HOST:KUBERNETES_SERVICE_PORT name: check the pod's network policy and that those variables are the cluster's (`env | grep KUBERNETES_SERVICE`)".to_string(),
+                    (None, _) => "is the cluster running and the context right? `kubectl cluster-info`, `kubectl config get-contexts`".to_string(),
                 };
                 Failure::new(
                     Phase::Cluster,

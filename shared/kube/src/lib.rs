@@ -14,6 +14,7 @@ pub mod locate;
 pub mod provider;
 pub mod proxy;
 pub mod rollout;
+pub mod socks;
 pub mod store;
 pub mod tunnel;
 

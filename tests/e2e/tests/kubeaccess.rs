@@ -365,6 +365,9 @@ fn a_failing_plugin_is_reported_without_its_arguments_or_environment() {
 // ---------------------------------------------------------------------------
 // Proxies.
 
+/// Logins in proxy URLs, Go's reading of proxy URLs and NO_PROXY.
+mod proxies;
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
