@@ -1459,3 +1459,109 @@ fn the_tunnel_exits_when_an_operator_cluster_has_no_primary_for_its_timeout() {
     );
     uis_e2e::assert_no_known_secret("the tunnel's stderr", &text);
 }
+
+#[test]
+fn a_stored_password_with_a_line_break_inside_is_never_set_on_a_role() {
+    let env = Env::new();
+    let app = "nlin";
+    env.run(
+        "uis-db-configure",
+        &[app, "--with-roles", "postgrest", "--json"],
+    )
+    .ok();
+    env.run("uis-postgrest-deploy", &[app, "--no-wait", "--json"])
+        .ok();
+    let owner = "nlin";
+    let auth = "nlin_authenticator";
+    // A stored password gets a line break inside (a hand-made Secret) and
+    // the role another password, so it logs in no more: configure for the
+    // owner, then deploy for the authenticator.
+    let break_password = |role: &str, bad: &str| {
+        let mut secret = env
+            .standin
+            .get("v1", "Secret", Some("default"), &format!("uis-db-{app}"))
+            .expect("store Secret");
+        secret["data"][format!("password.{role}")] = base64_encode(bad.as_bytes()).into();
+        env.standin.put(secret);
+        env.pg
+            .connect("postgres")
+            .batch_execute(&format!("ALTER ROLE {role} PASSWORD 'elsewhere1'"))
+            .unwrap();
+    };
+    let login = |user: &str, password: &str| {
+        let mut cfg = postgres::Config::new();
+        cfg.host(&env.pg.addr().ip().to_string())
+            .port(env.pg.addr().port())
+            .user(user)
+            .password(password)
+            .dbname("postgres");
+        cfg.connect(postgres::NoTls).is_ok()
+    };
+    break_password(owner, "abcdefgh\nijklmnop");
+    let out = env.run("uis-db-configure", &[app, "--json"]);
+    out.ok();
+    assert!(
+        out.stderr.contains(&format!(
+            "the stored password of role {owner} (Secret key password.{owner}) no longer worked and holds a line break"
+        )),
+        "{}",
+        out.stderr
+    );
+    break_password(auth, "abcdefgh\r\nijklmnop");
+    let out = env.run("uis-postgrest-deploy", &[app, "--no-wait", "--json"]);
+    out.ok();
+    assert!(
+        out.stderr.contains(&format!(
+            "the stored password of {auth} (Secret key password.{auth}) no longer worked and holds a line break"
+        )),
+        "{}",
+        out.stderr
+    );
+    // The roles' passwords (SCRAM logins, pg_authid) are the new stored
+    // ones, printed on one line in every format; never the broken ones.
+    for (role, bad) in [
+        (owner, "abcdefgh\nijklmnop"),
+        (auth, "abcdefgh\r\nijklmnop"),
+    ] {
+        let out = env.run("uis-db-creds", &[app, "--role", role, "--format", "json"]);
+        out.ok();
+        let pw = out.json()["password"].as_str().unwrap().to_string();
+        assert!(!pw.chars().any(char::is_control), "{role}");
+        assert!(
+            login(role, &pw),
+            "{role} logs in with the new stored password"
+        );
+        assert!(!login(role, bad), "{role}: never the broken one");
+        for format in ["pgpass", "libpq", "url", "env"] {
+            let out = env.run("uis-db-creds", &[app, "--role", role, "--format", format]);
+            out.ok();
+            assert!(!out.stdout.contains('\r'), "{format}");
+            assert!(
+                !out.stdout.contains("%0A") && !out.stdout.contains("%0D"),
+                "{format}"
+            );
+        }
+    }
+    let uri = env
+        .standin
+        .get(
+            "v1",
+            "Secret",
+            Some("postgrest"),
+            &format!("{app}-postgrest"),
+        )
+        .unwrap()["data"]["PGRST_DB_URI"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let uri = {
+        use base64::Engine;
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(uri)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    assert!(!uri.contains("%0A") && !uri.contains('\n'), "PGRST_DB_URI");
+}
