@@ -1208,6 +1208,10 @@ fn postgrest_settings_with_a_line_break_are_read_as_postgrest_reads_them() {
     jwt_nl.extend(b"\n");
     secret["data"]["PGRST_DB_URI"] = base64_encode(&uri_nl).into();
     secret["data"]["PGRST_JWT_SECRET"] = base64_encode(&jwt_nl).into();
+    let anon = value(&secret, "PGRST_DB_ANON_ROLE");
+    let mut anon_nl = anon.clone();
+    anon_nl.extend(b"\n");
+    secret["data"]["PGRST_DB_ANON_ROLE"] = base64_encode(&anon_nl).into();
     env.standin.put(secret);
 
     // PostgREST's libpq would take the line break into the database name:
@@ -1230,6 +1234,21 @@ fn postgrest_settings_with_a_line_break_are_read_as_postgrest_reads_them() {
         "{db_uri}"
     );
     assert_eq!(db_uri["fix"], "uis postgrest deploy nlp");
+    let anon_check = checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "anon-role")
+        .expect("anon-role check")
+        .clone();
+    assert_eq!(anon_check["status"], "fail", "{anon_check}");
+    assert!(
+        anon_check["message"].as_str().unwrap().contains(
+            "Secret postgrest/nlp-postgrest key PGRST_DB_ANON_ROLE ends with a line break"
+        ),
+        "{anon_check}"
+    );
+    assert_eq!(anon_check["fix"], "uis postgrest deploy nlp");
 
     // The suite itself reads the URI without it (warning, naming the key)
     // and signs with the JWT secret as PostgREST checks it, line break
@@ -1278,15 +1297,18 @@ fn postgrest_settings_with_a_line_break_are_read_as_postgrest_reads_them() {
         .get("v1", "Secret", Some("postgrest"), "nlp-postgrest")
         .unwrap();
     assert_eq!(value(&secret, "PGRST_DB_URI"), uri);
+    assert_eq!(value(&secret, "PGRST_DB_ANON_ROLE"), anon);
     let out = env.run("uis-db-doctor", &["nlp", "--json"]);
     let j = out.json();
-    let db_uri = j["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "db-uri")
-        .unwrap();
-    assert_eq!(db_uri["status"], "pass", "{db_uri}");
+    for id in ["db-uri", "anon-role"] {
+        let check = j["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap();
+        assert_eq!(check["status"], "pass", "{check}");
+    }
 }
 
 #[test]

@@ -169,7 +169,17 @@ pub(super) fn checks(
     } else {
         None
     };
+    let anon_trimmed = anon.trim_end_matches(['\n', '\r']);
     match anon_ok {
+        // PostgREST takes the value as it is (`SET ROLE "anon\n"`).
+        None if anon_trimmed.len() != anon.len() => r.fail(
+            "anon-role",
+            "F8",
+            format!(
+                "Secret {ns}/{name} key PGRST_DB_ANON_ROLE ends with a line break: PostgREST looks for a role {anon:?}, which does not exist, and answers anonymous requests with 401{immutable_note}"
+            ),
+            writing_secret(immutable, ns, &name, format!("uis postgrest deploy {app}")),
+        ),
         Some(true) => r.pass(
             "anon-role",
             "F8",
