@@ -1398,43 +1398,35 @@ fn the_tunnel_skips_a_terminating_pod_for_its_ready_replacement() {
     let env = Env::new();
     let (mut child, url, log) = start_tunnel(&env, "60");
     // A rolling replacement: the old pod is terminating (its grace period
-    // running, still Running and Ready), the new one is ready. Its name
-    // sorts first, so only the deletion mark can keep it out.
+    // running, still Running and Ready, still forwarding), the new one is
+    // ready. The old one's name sorts first, so only the deletion mark can
+    // keep it out.
     let mut old = env
         .standin
         .get("v1", "Pod", Some("default"), &env.pg_pod)
         .expect("the pod");
     let mut new = old.clone();
-    new["metadata"]["name"] = "postgresql-new".into();
+    new["metadata"]["name"] = "postgresql-zz-new".into();
     new["metadata"]
         .as_object_mut()
         .unwrap()
         .retain(|k, _| k == "name" || k == "namespace" || k == "labels");
+    if let Some(l) = new["metadata"]["labels"].as_object_mut() {
+        l.remove("statefulset.kubernetes.io/pod-name");
+    }
     old["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z".into();
     old["metadata"]["deletionGracePeriodSeconds"] = 30.into();
-    let mut old_renamed = old.clone();
-    old_renamed["metadata"]["name"] = "postgresql-a-old".into();
-    old_renamed["metadata"]
-        .as_object_mut()
-        .unwrap()
-        .retain(|k, _| {
-            k == "name" || k == "namespace" || k == "labels" || k.starts_with("deletion")
-        });
-    assert!(
-        env.standin
-            .delete("v1", "Pod", Some("default"), &env.pg_pod)
-    );
-    env.standin.put(old_renamed);
+    env.standin.put(old);
     env.standin.put(new);
     env.standin
-        .set_pod_forward("default", "postgresql-new", 5432, env.pg.addr());
+        .set_pod_forward("default", "postgresql-zz-new", 5432, env.pg.addr());
     let out = select_one(&env, &url);
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!(out.code, 0, "{out:?}\n{text}");
     assert!(
-        text.contains("forwarding new connections to pod default/postgresql-new"),
+        text.contains("forwarding new connections to pod default/postgresql-zz-new"),
         "{text}"
     );
 }
