@@ -148,8 +148,8 @@ impl Locator {
                     let user = self
                         .admin_user_key
                         .as_ref()
-                        .and_then(|k| found.as_ref()?.data.as_ref()?.get(k))
-                        .map(|v| crate::store::secret_value(ns, name, "user", &v.0))
+                        .and_then(|k| Some((k, found.as_ref()?.data.as_ref()?.get(k)?)))
+                        .map(|(k, v)| crate::store::secret_value(ns, name, k, &v.0))
                         .filter(|u| !u.is_empty())
                         .unwrap_or_else(|| self.superuser.clone());
                     return Ok(Admin {
@@ -192,6 +192,24 @@ impl Locator {
         Ok(self.primary(cluster).await?.name)
     }
 
+    /// Whether `pod` carries one of the provider's role labels.
+    fn role_labelled(&self, pod: &Pod) -> bool {
+        let (role_keys, _) = self.provider.unwrap_or(Provider::Bitnami).role_labels();
+        pod.metadata
+            .labels
+            .as_ref()
+            .is_some_and(|l| role_keys.iter().any(|k| l.contains_key(*k)))
+    }
+
+    /// Whether [`Locator::primary`] could choose `pod`, ready or not: the
+    /// primary as the provider labels it, or for UIS a pod with no role
+    /// label. The tunnel's watcher gives up when no listed pod is one.
+    pub fn may_be_primary(&self, pod: &Pod) -> bool {
+        let provider = self.provider.unwrap_or(Provider::Bitnami);
+        crate::provider::is_primary(provider, pod)
+            || (!provider.is_operator() && !self.role_labelled(pod))
+    }
+
     /// The running, ready primary among the selector's pods, as the
     /// provider labels it ([`Provider::role_labels`]: CNPG
     /// `cnpg.io/instanceRole=primary` or the older `role=primary`, Zalando
@@ -227,7 +245,6 @@ impl Locator {
             owner: Option<Owner>,
             template_hash: Option<String>,
         }
-        let (role_keys, _) = provider.role_labels();
         let entries: Vec<Entry> = list
             .items
             .iter()
@@ -238,18 +255,17 @@ impl Locator {
                     .as_ref()
                     .and_then(|s| s.phase.clone())
                     .unwrap_or_else(|| "Unknown".into());
+                // A pod being deleted (its grace period running) is on its
+                // way out: never chosen while its replacement can be.
                 let ready = phase == "Running"
+                    && p.metadata.deletion_timestamp.is_none()
                     && p.status
                         .as_ref()
                         .and_then(|s| s.conditions.as_ref())
                         .is_some_and(|cs| {
                             cs.iter().any(|c| c.type_ == "Ready" && c.status == "True")
                         });
-                let labelled = p
-                    .metadata
-                    .labels
-                    .as_ref()
-                    .is_some_and(|l| role_keys.iter().any(|k| l.contains_key(*k)));
+                let labelled = self.role_labelled(p);
                 let owner = p
                     .metadata
                     .owner_references

@@ -309,10 +309,14 @@ impl UrlSecret {
 
     fn from_secret(s: &Secret) -> Option<UrlSecret> {
         let v = s.data.as_ref()?.get("DATABASE_URL")?;
+        let namespace = s.metadata.namespace.clone()?;
+        let name = s.metadata.name.clone()?;
+        std::str::from_utf8(&v.0).ok()?;
+        let text = secret_value(&namespace, &name, "DATABASE_URL", &v.0);
         Some(UrlSecret {
-            namespace: s.metadata.namespace.clone()?,
-            name: s.metadata.name.clone()?,
-            url: uis_core::creds::parse_url(std::str::from_utf8(&v.0).ok()?)?,
+            url: uis_core::creds::parse_url(&text)?,
+            namespace,
+            name,
         })
     }
 }

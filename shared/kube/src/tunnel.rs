@@ -10,7 +10,8 @@
 //! pod it started with: after the pod is deleted and replaced (same or new
 //! name), the next connection reaches the new one. A forward failure is
 //! reported on stderr at once (with the pod's name and what to do) when
-//! asked, and when the selector matches no pod at all for longer than
+//! asked, and when the selector matches no pod at all (or, on an
+//! operator's cluster, none labelled primary) for longer than
 //! [`Follow::no_pod_timeout`] (default [`NO_POD_TIMEOUT`], 60 s; the
 //! environment variable `UIS_TUNNEL_NO_POD_TIMEOUT` in seconds overrides it)
 //! the tunnel says so through [`Tunnel::gone`] and its owner exits.
@@ -251,18 +252,32 @@ async fn watch_selector(
         let Ok(list) = pods.list(&params).await else {
             continue;
         };
-        if !list.items.is_empty() {
+        // An operator's pods with none labelled primary (a failover that
+        // never finished) leave nothing to forward to either.
+        if list.items.iter().any(|p| follow.locator.may_be_primary(p)) {
             since = None;
             continue;
         }
         let start = *since.get_or_insert_with(Instant::now);
         if start.elapsed() >= follow.no_pod_timeout {
-            let _ = gone.send(Some(format!(
-                "no pod in namespace {} has labels {} for {} s",
-                follow.locator.namespace,
-                follow.locator.selector,
-                follow.no_pod_timeout.as_secs()
-            )));
+            let why = if list.items.is_empty() {
+                format!(
+                    "no pod in namespace {} has labels {} for {} s",
+                    follow.locator.namespace,
+                    follow.locator.selector,
+                    follow.no_pod_timeout.as_secs()
+                )
+            } else {
+                format!(
+                    "no pod with labels {} in namespace {} has been the primary for {} s (`kubectl get pods -n {} -l {} --show-labels`)",
+                    follow.locator.selector,
+                    follow.locator.namespace,
+                    follow.no_pod_timeout.as_secs(),
+                    follow.locator.namespace,
+                    follow.locator.selector
+                )
+            };
+            let _ = gone.send(Some(why));
             return;
         }
     }

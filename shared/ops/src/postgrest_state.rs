@@ -35,13 +35,39 @@ pub async fn read_config(cluster: &Cluster, app: &str) -> Result<Option<Config>,
     let Some(secret) = cluster.get_opt::<Secret>(NAMESPACE, &name(app)).await? else {
         return Ok(None);
     };
+    let secret_name = name(app);
     let settings: BTreeMap<String, String> = secret
         .data
         .unwrap_or_default()
         .into_iter()
-        .map(|(k, v)| (k, String::from_utf8_lossy(&v.0).into_owned()))
+        .map(|(k, v)| {
+            let value = setting_value(app, &secret_name, &k, &v.0);
+            (k, value)
+        })
         .collect();
     Ok(Some(Config::from_settings(app, settings)))
+}
+
+/// One value of the PostgREST Secret as the suite reads it. A
+/// `PGRST_DB_URI` ending in a line break (`kubectl create secret
+/// --from-file` keeps the file's last one) is read without it, with a
+/// warning naming the Secret and key ([`uis_kube::store::secret_value`]):
+/// PostgREST's libpq would take it into the database name, and a re-run
+/// of `uis postgrest deploy APP` writes it again without one. The JWT
+/// secret is kept byte for byte, because PostgREST signs and checks tokens
+/// with the environment value as it is (line break included); the warning
+/// says so and how to issue one without.
+fn setting_value(app: &str, secret: &str, key: &str, bytes: &[u8]) -> String {
+    if key == uis_postgrest::KEY_DB_URI {
+        return uis_kube::store::secret_value(NAMESPACE, secret, key, bytes);
+    }
+    let text = String::from_utf8_lossy(bytes).into_owned();
+    if key == KEY_JWT_SECRET && text.ends_with(['\n', '\r']) {
+        uis_core::output::warn(format!(
+            "Secret {NAMESPACE}/{secret} key {key} ends with a line break: PostgREST checks tokens with it as part of the secret, so they are signed with it too; issue one without: `uis postgrest deploy {app} --rotate-jwt-secret`"
+        ));
+    }
+    text
 }
 
 /// Like [`read_config`], with the "deploy it first" failure.

@@ -65,6 +65,17 @@ pub enum PasswordFinding {
     StoredNoLongerWorked,
     /// The role existed without a stored password: a new one is issued.
     IssuedForExistingRole,
+    /// The stored password no longer logs in and holds a line break or
+    /// another control character ([`settable`]), which is never set on a
+    /// role: a new one is issued and stored in its place.
+    StoredUnsettable,
+}
+
+/// Whether `password` may be set on a role: no line break or other
+/// control character (the outputs could not carry it on one line, and
+/// `~/.pgpass` cannot hold it at all; issue 20).
+pub fn settable(password: &str) -> bool {
+    !password.chars().any(char::is_control)
 }
 
 /// A LOGIN role's password after [`reconcile_password`].
@@ -82,7 +93,8 @@ pub struct Password {
 /// The one password rule of configure and deploy: a stored password is
 /// kept; a missing one is issued (`uis_core::secret::password`); `rotate`
 /// issues a new one; a stored password that no longer logs in (tried
-/// against `check_database`) is set again. Passwords are stored before they
+/// against `check_database`) is set again, unless it holds a line break
+/// ([`settable`]): then a new one is issued. Passwords are stored before they
 /// are set (the caller writes the store before running the plan), so a
 /// failure never loses one.
 ///
@@ -99,6 +111,13 @@ pub fn reconcile_password(
     match stored {
         Some(pw) if !rotate => {
             let works = !exists || session.login_works(role, pw, check_database);
+            if !works && !settable(pw) {
+                return Ok(Password {
+                    password: uis_core::secret::password(),
+                    set: true,
+                    finding: Some(PasswordFinding::StoredUnsettable),
+                });
+            }
             Ok(Password {
                 password: pw.to_string(),
                 set: !works,

@@ -371,6 +371,18 @@ impl Session {
                         f.hint = Some(c.refusal_hint(code, &pf));
                     }
                 }
+                // The superuser's password comes from an admin Secret the
+                // suite only reads: no app rotation can fix it.
+                if let Some(admin) = &self.admin
+                    && admin.user == login.user
+                    && admin.password == login.password
+                    && f.detail.starts_with("password authentication failed")
+                {
+                    f.hint = Some(format!(
+                        "the superuser password in {} does not match role {:?}: correct that Secret (a value written with `kubectl create secret generic NAME --from-literal=KEY=...` keeps no line break), or name the Secret that holds it with --admin-secrets SECRET/KEY (UIS_ADMIN_SECRETS)",
+                        admin.source, admin.user
+                    ));
+                }
                 f
             })?;
         if let Ok(mut s) = self.tls_state.lock() {

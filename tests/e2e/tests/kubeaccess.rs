@@ -1066,3 +1066,522 @@ fn the_tunnel_fetches_an_expiring_exec_credential_again() {
 
 // Items 1, 3 and 8 of issue 20 in more kinds of input.
 mod auth;
+
+// ---------------------------------------------------------------------------
+// Secret values as `kubectl create secret --from-file` makes them, every
+// kind of line ending and the Secrets beyond the superuser's.
+
+/// Runs `line` in `sh -c` with this env's kubeconfig and the real kubectl
+/// on PATH; `None` when kubectl is missing (a failure under CI).
+fn shell(env: &Env, line: &str) -> Option<Out> {
+    env.kubectl(&["version", "--client"])?.ok();
+    let home = env.path("shell-home");
+    std::fs::create_dir_all(&home).unwrap();
+    Some(output(
+        Command::new("sh")
+            .args(["-c", line])
+            .env("KUBECONFIG", &env.kubeconfig)
+            .env("HOME", &home)
+            .stdin(Stdio::null()),
+    ))
+}
+
+/// (Re)creates Secret `ns/name` with one key from a file holding `value`,
+/// as a kubectl user does: `kubectl create secret generic NAME
+/// --from-file=KEY=FILE` (which keeps every byte of the file). The
+/// stand-in takes JSON bodies only, so kubectl builds the object
+/// (`--dry-run=client -o json`) and a second kubectl creates it. Without
+/// kubectl the same bytes go in through the stand-in.
+fn secret_from_file(env: &Env, ns: &str, name: &str, key: &str, value: &[u8]) {
+    let file = env.path(&format!("value-{}", uis_harness::pg::random_alnum(6)));
+    std::fs::write(&file, value).unwrap();
+    let line = format!(
+        "kubectl delete secret {name} -n {ns} --ignore-not-found >/dev/null && kubectl create secret generic {name} -n {ns} --from-file={key}={} --dry-run=client -o json | kubectl create --validate=false -f -",
+        file.display()
+    );
+    match shell(env, &line) {
+        Some(out) => {
+            out.ok();
+        }
+        None => {
+            env.standin.put(serde_json::json!({
+                "apiVersion": "v1", "kind": "Secret",
+                "metadata": {"name": name, "namespace": ns},
+                "type": "Opaque",
+                "data": {key: base64_encode(value)},
+            }));
+        }
+    }
+    let stored = env
+        .standin
+        .get("v1", "Secret", Some(ns), name)
+        .expect("the Secret kubectl made");
+    assert_eq!(
+        stored["data"][key],
+        base64_encode(value),
+        "kubectl kept the bytes"
+    );
+}
+
+#[test]
+fn every_line_ending_kubectl_keeps_is_trimmed_and_spaces_are_kept() {
+    let env = Env::new();
+    let password = env.admin_password().to_string();
+    for end in ["\n", "\r\n", "\r", "\n\n\n", "\r\n\r\n", "\n\r"] {
+        secret_from_file(
+            &env,
+            "default",
+            "urbalurba-secrets",
+            "PGPASSWORD",
+            format!("{password}{end}").as_bytes(),
+        );
+        for format in ["pgpass", "libpq", "url", "env", "json"] {
+            let out = env.run("uis-db-creds", &["--admin", "--format", format]);
+            out.ok();
+            assert!(
+                !out.stdout.contains('\r'),
+                "{end:?} {format}: {:?}",
+                out.stdout
+            );
+            assert!(
+                !out.stdout.trim_end().contains(&format!("{password}\n")),
+                "{end:?} {format}: {:?}",
+                out.stdout
+            );
+            assert!(out.stdout.contains(&password), "{end:?} {format}");
+            assert!(
+                out.stderr.contains(
+                    "Secret default/urbalurba-secrets key PGPASSWORD ends with a line break"
+                ),
+                "{end:?}: {}",
+                out.stderr
+            );
+        }
+        let out = env.run("uis-db-psql", &["--as", "admin", "-c", "select 6 * 7"]);
+        out.ok();
+        assert!(out.stdout.contains("42"), "{end:?}: {}", out.stdout);
+    }
+    // A space is a password character: kept (before the line break too),
+    // so this login fails, and the hint names the admin Secret, not an
+    // app's rotation.
+    secret_from_file(
+        &env,
+        "default",
+        "urbalurba-secrets",
+        "PGPASSWORD",
+        format!("{password} \n").as_bytes(),
+    );
+    let out = env.run("uis-db-creds", &["--admin", "--format", "json"]);
+    out.ok();
+    assert_eq!(out.json()["password"], format!("{password} "));
+    let out = env.run("uis-db-psql", &["--as", "admin", "-c", "select 1"]);
+    out.expect_code(1);
+    assert!(
+        out.stderr.contains(
+            "the superuser password in Secret default/urbalurba-secrets key PGPASSWORD does not match role \"postgres\""
+        ) && out.stderr.contains("--admin-secrets"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("uis db configure APP --rotate"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn postgrest_settings_with_a_line_break_are_read_as_postgrest_reads_them() {
+    let env = Env::new();
+    env.run("uis-db-configure", &["nlp", "--json"]).ok();
+    env.run("uis-postgrest-deploy", &["nlp", "--no-wait", "--json"])
+        .ok();
+    let mut secret = env
+        .standin
+        .get("v1", "Secret", Some("postgrest"), "nlp-postgrest")
+        .expect("the PostgREST Secret");
+    let value = |s: &serde_json::Value, k: &str| -> Vec<u8> {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .decode(s["data"][k].as_str().unwrap())
+            .unwrap()
+    };
+    let uri = value(&secret, "PGRST_DB_URI");
+    let jwt = value(&secret, "PGRST_JWT_SECRET");
+    let mut uri_nl = uri.clone();
+    uri_nl.extend(b"\r\n");
+    let mut jwt_nl = jwt.clone();
+    jwt_nl.extend(b"\n");
+    secret["data"]["PGRST_DB_URI"] = base64_encode(&uri_nl).into();
+    secret["data"]["PGRST_JWT_SECRET"] = base64_encode(&jwt_nl).into();
+    let anon = value(&secret, "PGRST_DB_ANON_ROLE");
+    let mut anon_nl = anon.clone();
+    anon_nl.extend(b"\n");
+    secret["data"]["PGRST_DB_ANON_ROLE"] = base64_encode(&anon_nl).into();
+    env.standin.put(secret);
+
+    // PostgREST's libpq would take the line break into the database name:
+    // doctor says so and its fix is a plain re-run.
+    let out = env.run("uis-db-doctor", &["nlp", "--json"]);
+    let checks = out.json()["checks"].clone();
+    let db_uri = checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "db-uri")
+        .expect("db-uri check")
+        .clone();
+    assert_eq!(db_uri["status"], "fail", "{db_uri}");
+    assert!(
+        db_uri["message"]
+            .as_str()
+            .unwrap()
+            .contains("Secret postgrest/nlp-postgrest key PGRST_DB_URI ends with a line break"),
+        "{db_uri}"
+    );
+    assert_eq!(db_uri["fix"], "uis postgrest deploy nlp");
+    let anon_check = checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "anon-role")
+        .expect("anon-role check")
+        .clone();
+    assert_eq!(anon_check["status"], "fail", "{anon_check}");
+    assert!(
+        anon_check["message"].as_str().unwrap().contains(
+            "Secret postgrest/nlp-postgrest key PGRST_DB_ANON_ROLE ends with a line break"
+        ),
+        "{anon_check}"
+    );
+    assert_eq!(anon_check["fix"], "uis postgrest deploy nlp");
+
+    // The suite itself reads the URI without it (warning, naming the key)
+    // and signs with the JWT secret as PostgREST checks it, line break
+    // included, saying so.
+    let out = env.run("uis-jwt-mint", &["nlp", "--role", "nlp_web_anon"]);
+    out.ok();
+    assert!(
+        out.stderr
+            .contains("Secret postgrest/nlp-postgrest key PGRST_DB_URI ends with a line break"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("Secret postgrest/nlp-postgrest key PGRST_JWT_SECRET ends with a line break")
+            && out
+                .stderr
+                .contains("uis postgrest deploy nlp --rotate-jwt-secret"),
+        "{}",
+        out.stderr
+    );
+    let token = out.stdout.trim().to_string();
+    let (signing_input, sig) = token.rsplit_once('.').unwrap();
+    let checks = |secret: &[u8]| {
+        let keys =
+            uis_postgrest::jwt::keys::parse_secret(std::str::from_utf8(secret).unwrap(), false)
+                .unwrap();
+        let key = keys.symmetric().expect("a symmetric key");
+        uis_postgrest::jwt::keys::check_signature(key, "HS256", signing_input.as_bytes(), sig)
+            .unwrap()
+    };
+    assert!(checks(&jwt_nl), "signed with the secret PostgREST reads");
+    assert!(!checks(&jwt), "not with the secret trimmed");
+    let out = env.run(
+        "uis-db-psql",
+        &["nlp", "--jwt", &token, "-c", "select current_user"],
+    );
+    out.ok();
+    assert!(out.stdout.contains("nlp_web_anon"), "{}", out.stdout);
+
+    // The printed fix writes the URI again without the line break.
+    env.run("uis-postgrest-deploy", &["nlp", "--no-wait", "--json"])
+        .ok();
+    let secret = env
+        .standin
+        .get("v1", "Secret", Some("postgrest"), "nlp-postgrest")
+        .unwrap();
+    assert_eq!(value(&secret, "PGRST_DB_URI"), uri);
+    assert_eq!(value(&secret, "PGRST_DB_ANON_ROLE"), anon);
+    let out = env.run("uis-db-doctor", &["nlp", "--json"]);
+    let j = out.json();
+    for id in ["db-uri", "anon-role"] {
+        let check = j["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap();
+        assert_eq!(check["status"], "pass", "{check}");
+    }
+}
+
+#[test]
+fn a_uis_database_url_made_from_a_file_is_adopted_without_a_new_password() {
+    let env = Env::new();
+    let password = uis_harness::pg::random_alnum(24);
+    let mut c = env.pg.connect("postgres");
+    c.batch_execute(&format!("CREATE ROLE adoptnl LOGIN PASSWORD '{password}'"))
+        .unwrap();
+    c.batch_execute("CREATE DATABASE adoptnl OWNER adoptnl")
+        .unwrap();
+    env.standin.put(
+        serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "apps"}}),
+    );
+    let url = format!(
+        "postgresql://adoptnl:{password}@postgresql.default.svc.cluster.local:5432/adoptnl"
+    );
+    secret_from_file(
+        &env,
+        "apps",
+        "adoptnl-db",
+        "DATABASE_URL",
+        format!("{url}\r\n").as_bytes(),
+    );
+    let mut s = env
+        .standin
+        .get("v1", "Secret", Some("apps"), "adoptnl-db")
+        .unwrap();
+    s["metadata"]["labels"] = serde_json::json!({"app.kubernetes.io/managed-by": "uis"});
+    env.standin.put(s);
+    let out = env.run(
+        "uis-db-configure",
+        &[
+            "adoptnl",
+            "--database",
+            "adoptnl",
+            "--namespace",
+            "apps",
+            "--secret-name-prefix",
+            "adoptnl",
+            "--json",
+        ],
+    );
+    out.ok();
+    assert!(!out.stderr.contains("NEW password"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("Secret apps/adoptnl-db key DATABASE_URL ends with a line break"),
+        "{}",
+        out.stderr
+    );
+    // The app's own password still logs in, and is the stored one.
+    let local = format!(
+        "postgresql://adoptnl:{password}@{}:{}/adoptnl",
+        env.pg.addr().ip(),
+        env.pg.addr().port()
+    );
+    env.psql(&[&local, "-Atc", "select 1"]).ok();
+    let out = env.run("uis-db-creds", &["adoptnl", "--format", "json"]);
+    out.ok();
+    assert_eq!(out.json()["password"], password.as_str());
+}
+
+/// Starts `uis-db-tunnel --admin` with a no-pod timeout of `timeout` s;
+/// returns the child, its database URL and its stderr log.
+fn start_tunnel(env: &Env, timeout: &str) -> (Child, String, PathBuf) {
+    let log = env.path(&format!("tunnel-{}.log", uis_harness::pg::random_alnum(6)));
+    let mut child = env
+        .cmd("uis-db-tunnel")
+        .args(["--admin"])
+        .env("UIS_TUNNEL_NO_POD_TIMEOUT", timeout)
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("spawn uis-db-tunnel");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .expect("the JSON line");
+    let info: serde_json::Value = serde_json::from_str(&line).expect("JSON");
+    let url = info["database_url"].as_str().unwrap().to_string();
+    (child, url, log)
+}
+
+#[test]
+fn the_tunnel_skips_a_terminating_pod_for_its_ready_replacement() {
+    let env = Env::new();
+    let (mut child, url, log) = start_tunnel(&env, "60");
+    // A rolling replacement: the old pod is terminating (its grace period
+    // running, still Running and Ready, still forwarding), the new one is
+    // ready. The old one's name sorts first, so only the deletion mark can
+    // keep it out.
+    let mut old = env
+        .standin
+        .get("v1", "Pod", Some("default"), &env.pg_pod)
+        .expect("the pod");
+    let mut new = old.clone();
+    new["metadata"]["name"] = "postgresql-zz-new".into();
+    new["metadata"]
+        .as_object_mut()
+        .unwrap()
+        .retain(|k, _| k == "name" || k == "namespace" || k == "labels");
+    if let Some(l) = new["metadata"]["labels"].as_object_mut() {
+        l.remove("statefulset.kubernetes.io/pod-name");
+    }
+    old["metadata"]["deletionTimestamp"] = "2026-01-01T00:00:00Z".into();
+    old["metadata"]["deletionGracePeriodSeconds"] = 30.into();
+    env.standin.put(old);
+    env.standin.put(new);
+    env.standin
+        .set_pod_forward("default", "postgresql-zz-new", 5432, env.pg.addr());
+    let out = select_one(&env, &url);
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(out.code, 0, "{out:?}\n{text}");
+    assert!(
+        text.contains("forwarding new connections to pod default/postgresql-zz-new"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_tunnel_exits_when_an_operator_cluster_has_no_primary_for_its_timeout() {
+    let env = Env::with_provider("cnpg", |_| {});
+    let (mut child, url, log) = start_tunnel(&env, "3");
+    select_one(&env, &url).ok();
+    // The operator demotes the primary and promotes none.
+    let mut pod = env
+        .standin
+        .get("v1", "Pod", Some("default"), &env.pods[0])
+        .expect("primary");
+    for (k, v) in pod["metadata"]["labels"].clone().as_object().unwrap() {
+        if v == "primary" {
+            pod["metadata"]["labels"][k] = "replica".into();
+        }
+    }
+    env.standin.put(pod);
+    let gone = Instant::now();
+    let out = select_one(&env, &url);
+    assert_ne!(out.code, 0, "never a replica");
+    let mut status = None;
+    while gone.elapsed() < Duration::from_secs(20) {
+        if let Some(s) = child.try_wait().unwrap() {
+            status = Some(s);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let Some(status) = status else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the tunnel kept running with no primary:\n{text}");
+    };
+    assert_eq!(status.code(), Some(1), "{text}");
+    assert!(gone.elapsed() >= Duration::from_secs(3));
+    assert!(
+        text.contains("no primary among the cnpg pods")
+            && text.contains("has been the primary for 3 s"),
+        "{text}"
+    );
+    uis_e2e::assert_no_known_secret("the tunnel's stderr", &text);
+}
+
+#[test]
+fn a_stored_password_with_a_line_break_inside_is_never_set_on_a_role() {
+    let env = Env::new();
+    let app = "nlin";
+    env.run(
+        "uis-db-configure",
+        &[app, "--with-roles", "postgrest", "--json"],
+    )
+    .ok();
+    env.run("uis-postgrest-deploy", &[app, "--no-wait", "--json"])
+        .ok();
+    let owner = "nlin";
+    let auth = "nlin_authenticator";
+    // A stored password gets a line break inside (a hand-made Secret) and
+    // the role another password, so it logs in no more: configure for the
+    // owner, then deploy for the authenticator.
+    let break_password = |role: &str, bad: &str| {
+        let mut secret = env
+            .standin
+            .get("v1", "Secret", Some("default"), &format!("uis-db-{app}"))
+            .expect("store Secret");
+        secret["data"][format!("password.{role}")] = base64_encode(bad.as_bytes()).into();
+        env.standin.put(secret);
+        env.pg
+            .connect("postgres")
+            .batch_execute(&format!("ALTER ROLE {role} PASSWORD 'elsewhere1'"))
+            .unwrap();
+    };
+    let login = |user: &str, password: &str| {
+        let mut cfg = postgres::Config::new();
+        cfg.host(&env.pg.addr().ip().to_string())
+            .port(env.pg.addr().port())
+            .user(user)
+            .password(password)
+            .dbname("postgres");
+        cfg.connect(postgres::NoTls).is_ok()
+    };
+    break_password(owner, "abcdefgh\nijklmnop");
+    let out = env.run("uis-db-configure", &[app, "--json"]);
+    out.ok();
+    assert!(
+        out.stderr.contains(&format!(
+            "the stored password of role {owner} (Secret key password.{owner}) no longer worked and holds a line break"
+        )),
+        "{}",
+        out.stderr
+    );
+    break_password(auth, "abcdefgh\r\nijklmnop");
+    let out = env.run("uis-postgrest-deploy", &[app, "--no-wait", "--json"]);
+    out.ok();
+    assert!(
+        out.stderr.contains(&format!(
+            "the stored password of {auth} (Secret key password.{auth}) no longer worked and holds a line break"
+        )),
+        "{}",
+        out.stderr
+    );
+    // The roles' passwords (SCRAM logins, pg_authid) are the new stored
+    // ones, printed on one line in every format; never the broken ones.
+    for (role, bad) in [
+        (owner, "abcdefgh\nijklmnop"),
+        (auth, "abcdefgh\r\nijklmnop"),
+    ] {
+        let out = env.run("uis-db-creds", &[app, "--role", role, "--format", "json"]);
+        out.ok();
+        let pw = out.json()["password"].as_str().unwrap().to_string();
+        assert!(!pw.chars().any(char::is_control), "{role}");
+        assert!(
+            login(role, &pw),
+            "{role} logs in with the new stored password"
+        );
+        assert!(!login(role, bad), "{role}: never the broken one");
+        for format in ["pgpass", "libpq", "url", "env"] {
+            let out = env.run("uis-db-creds", &[app, "--role", role, "--format", format]);
+            out.ok();
+            assert!(!out.stdout.contains('\r'), "{format}");
+            assert!(
+                !out.stdout.contains("%0A") && !out.stdout.contains("%0D"),
+                "{format}"
+            );
+        }
+    }
+    let uri = env
+        .standin
+        .get(
+            "v1",
+            "Secret",
+            Some("postgrest"),
+            &format!("{app}-postgrest"),
+        )
+        .unwrap()["data"]["PGRST_DB_URI"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let uri = {
+        use base64::Engine;
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(uri)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    assert!(!uri.contains("%0A") && !uri.contains('\n'), "PGRST_DB_URI");
+}

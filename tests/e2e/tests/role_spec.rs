@@ -223,6 +223,42 @@ fn a_role_spec_issues_stored_passwords_and_reruns_keep_them() {
     assert!(fix.stderr.contains("no longer worked"), "{}", fix.stderr);
     assert!(logs_in(&env, "authenticator", &auth_pw, "railway_db"));
 
+    // A stored password with a line break inside (a hand-made Secret) that
+    // no longer logs in is never set on the role: a new one is issued.
+    let mut store = env
+        .standin
+        .get("v1", "Secret", Some("default"), "uis-db-railway")
+        .expect("store Secret");
+    store["data"]["password.authenticator"] = uis_e2e::base64_encode(b"abcdefgh\nijklmnop").into();
+    env.standin.put(store);
+    su.batch_execute("ALTER ROLE authenticator PASSWORD 'changed-by-hand'")
+        .unwrap();
+    let fix = env.run(
+        "uis-db-configure",
+        &["railway", "--with-roles", f, "--json"],
+    );
+    fix.ok();
+    assert!(role_actions(&fix.json()).contains(&"authenticator:issued".to_string()));
+    assert!(
+        fix.stderr.contains(
+            "(Secret key password.authenticator) no longer worked and holds a line break"
+        ),
+        "{}",
+        fix.stderr
+    );
+    let auth_pw = creds(&env, "authenticator")["password"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!auth_pw.chars().any(char::is_control));
+    assert!(logs_in(&env, "authenticator", &auth_pw, "railway_db"));
+    assert!(!logs_in(
+        &env,
+        "authenticator",
+        "abcdefgh\nijklmnop",
+        "railway_db"
+    ));
+
     // A changed file runs again; this one is not re-runnable (CREATE ROLE
     // authenticator again): it fails at its line, nothing of it stays.
     let changed = format!("{ROLES}CREATE ROLE reporting LOGIN;\n");

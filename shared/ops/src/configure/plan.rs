@@ -363,6 +363,9 @@ pub fn plan(
                     "role {role} existed without a stored password; it gets a new one, now stored"
                 ))
             }
+            Some(PasswordFinding::StoredUnsettable) => notes.push(format!(
+                "the stored password of role {role} (Secret key password.{role}) no longer worked and holds a line break, which is never set on a role; it gets a new one, now stored"
+            )),
             Some(PasswordFinding::IssuedForExistingRole) | None => {}
         }
         if role == &desired.owner {

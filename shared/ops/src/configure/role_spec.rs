@@ -224,6 +224,17 @@ pub fn apply(
                 // (`roles::reconcile_password`): CONNECT on the app's database
                 // is the file's to grant.
                 Some(pw) if session.login_works(role, &pw, "postgres") => PasswordAction::Kept,
+                // A line break is never set on a role (issue 20): a new
+                // password in its place.
+                Some(pw) if !crate::roles::settable(&pw) => {
+                    warn(format!(
+                        "the stored password of role {role} (Secret key password.{role}) no longer worked and holds a line break, which is never set on a role; it gets a new one, now stored"
+                    ));
+                    let pw = uis_core::secret::password();
+                    steps.push(set_password(role, &pw));
+                    rec.passwords.insert(role.clone(), pw);
+                    PasswordAction::Issued
+                }
                 Some(pw) => {
                     warn(format!(
                         "the stored password of role {role} no longer worked; it is set again"

@@ -94,6 +94,9 @@ pub fn plan(
         Some(PasswordFinding::IssuedForExistingRole) => notes.push(format!(
             "role {authenticator} existed without a stored password: it gets a new one, now stored"
         )),
+        Some(PasswordFinding::StoredUnsettable) => notes.push(format!(
+            "the stored password of {authenticator} (Secret key password.{authenticator}) no longer worked and holds a line break, which is never set on a role: it gets a new one, now stored"
+        )),
         None => {}
     }
     let mut steps: Vec<Step> = Vec::new();

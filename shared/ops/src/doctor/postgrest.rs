@@ -39,10 +39,18 @@ pub(super) fn checks(
     let ns = pgrst::NAMESPACE;
     // An immutable Secret refuses every change to its values, so a fix
     // that rotates what it holds must recreate it first ([`writing_secret`]).
-    let immutable = session
-        .block_on(cluster.get_opt::<k8s_openapi::api::core::v1::Secret>(ns, &name))?
+    let live_secret =
+        session.block_on(cluster.get_opt::<k8s_openapi::api::core::v1::Secret>(ns, &name))?;
+    let immutable = live_secret
+        .as_ref()
         .and_then(|s| s.immutable)
         .unwrap_or(false);
+    // The suite reads PGRST_DB_URI without a trailing line break, but
+    // PostgREST's libpq takes it into the database name.
+    let uri_line_break = live_secret
+        .as_ref()
+        .and_then(|s| s.data.as_ref()?.get(pgrst::KEY_DB_URI))
+        .is_some_and(|v| v.0.ends_with(b"\n") || v.0.ends_with(b"\r"));
     let immutable_note = if immutable {
         format!(
             "; Secret {ns}/{name} is immutable (`immutable: true`), so a rotation must recreate it first"
@@ -75,7 +83,16 @@ pub(super) fn checks(
             &config.authenticator_password,
             &config.database,
         );
-    if url_safe && logs_in {
+    if uri_line_break {
+        r.fail(
+            "db-uri",
+            "F9",
+            format!(
+                "Secret {ns}/{name} key PGRST_DB_URI ends with a line break: PostgREST's libpq reads it as part of the database name, so PostgREST cannot connect{immutable_note}"
+            ),
+            writing_secret(immutable, ns, &name, format!("uis postgrest deploy {app}")),
+        );
+    } else if url_safe && logs_in {
         r.pass(
             "db-uri",
             "F9",
@@ -152,7 +169,17 @@ pub(super) fn checks(
     } else {
         None
     };
+    let anon_trimmed = anon.trim_end_matches(['\n', '\r']);
     match anon_ok {
+        // PostgREST takes the value as it is (`SET ROLE "anon\n"`).
+        None if anon_trimmed.len() != anon.len() => r.fail(
+            "anon-role",
+            "F8",
+            format!(
+                "Secret {ns}/{name} key PGRST_DB_ANON_ROLE ends with a line break: PostgREST looks for a role {anon:?}, which does not exist, and answers anonymous requests with 401{immutable_note}"
+            ),
+            writing_secret(immutable, ns, &name, format!("uis postgrest deploy {app}")),
+        ),
         Some(true) => r.pass(
             "anon-role",
             "F8",
