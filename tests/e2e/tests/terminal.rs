@@ -629,6 +629,10 @@ fn a_closed_output_pipe_ends_the_session_and_puts_the_terminal_back() {
     pane.wait_for("psql in the pod", START, |t| {
         t.contains("no local psql; running psql in pod")
     });
+    // No pager in the pod: its keys would be commands there (`s` saves
+    // to a file) if the session went on.
+    pane.type_text("\\pset pager off");
+    pane.keys("Enter");
     let start = Instant::now();
     loop {
         pane.type_text("select repeat('y', 2000);");
