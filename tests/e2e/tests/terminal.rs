@@ -88,6 +88,14 @@ impl Pane {
         }
     }
 
+    /// Pastes `text` at once (a tmux buffer, as a terminal's paste).
+    fn paste(&self, dir: &Path, text: &str) {
+        let file = dir.join("paste.txt");
+        std::fs::write(&file, text).expect("write the paste");
+        self.tmux(&["load-buffer", "-b", "paste", &file.display().to_string()]);
+        self.tmux(&["paste-buffer", "-d", "-b", "paste"]);
+    }
+
     /// Presses the named keys (`Enter`, `C-c`).
     fn keys(&self, keys: &str) {
         self.tmux(&["send-keys", keys]);
@@ -643,4 +651,102 @@ fn a_closed_output_pipe_ends_the_session_and_puts_the_terminal_back() {
         }
     }
     ended_and_put_back(&pane, "uis-db-psql | head");
+}
+
+/// What a person does at psql's prompt works as with kubectl exec -it on
+/// the same kubeconfig: line editing (Ctrl-A, Ctrl-E, the arrow keys),
+/// history (Up), UTF-8 typed and shown (æøå, an emoji), 10 kB pasted at
+/// once on one line, a pager quit with `q`, and `\q` ending with 0.
+#[test]
+fn editing_history_utf8_and_a_long_paste_as_with_kubectl() {
+    let env = Env::new();
+    let Some(kubectl) = kubectl_path() else {
+        uis_harness::missing_tool("kubectl", "the kubectl exec -it comparison");
+        return;
+    };
+    if tmux_path().is_none() {
+        uis_harness::missing_tool("tmux", "the raw-terminal tests of psql in the pod");
+        return;
+    }
+    let long = "abcdefghij".repeat(1000);
+    for (who, program) in [
+        ("uis-db-psql", uis_program(&env, &env.kubeconfig)),
+        (
+            "kubectl exec -it",
+            kubectl_program(&env, kubectl, &env.kubeconfig),
+        ),
+    ] {
+        let pane = start_program(&env, &program);
+        pane.type_text("\\pset pager off");
+        pane.keys("Enter");
+        pane.wait_for_prompt(STEP);
+        // Typed without its first letter and its end: Ctrl-A goes to the
+        // start, Ctrl-E to the end; Left twice and a letter in the middle.
+        pane.type_text("elect 'ab' || 'd' as edite");
+        pane.keys("C-a");
+        pane.type_text("s");
+        pane.keys("C-e");
+        pane.type_text("d;");
+        for _ in 0..13 {
+            pane.keys("Left");
+        }
+        pane.type_text("c");
+        pane.keys("Enter");
+        pane.wait_for(&format!("{who}: the edited line's result"), STEP, |t| {
+            t.lines().any(|l| l.trim() == "abcd")
+        });
+        pane.wait_for_prompt(STEP);
+        // Up brings the line back; Enter runs it again.
+        pane.keys("Up");
+        pane.keys("Enter");
+        pane.wait_for(&format!("{who}: the recalled line's result"), STEP, |t| {
+            t.lines().filter(|l| l.trim() == "abcd").count() == 2
+        });
+        pane.wait_for_prompt(STEP);
+        pane.type_text("select 'æøå 😀' as typed, length('æøå 😀') as chars;");
+        pane.keys("Enter");
+        let text = pane.wait_for(&format!("{who}: the UTF-8 result"), STEP, |t| {
+            t.lines()
+                .any(|l| l.contains("æøå 😀 |") && l.trim_end().ends_with('5'))
+        });
+        assert!(
+            text.contains("select 'æøå 😀' as typed"),
+            "{who}: the typed line shows as typed:\n{text}"
+        );
+        pane.wait_for_prompt(STEP);
+        pane.paste(
+            env.dir.path(),
+            &format!("select length('{long}') as pasted;"),
+        );
+        pane.keys("Enter");
+        pane.wait_for(&format!("{who}: the pasted line's result"), STEP, |t| {
+            t.lines().any(|l| l.trim() == "10000")
+        });
+        pane.wait_for_prompt(STEP);
+        // The pager takes the keys while it shows, then gives them back.
+        pane.type_text("\\pset pager always");
+        pane.keys("Enter");
+        pane.wait_for_prompt(STEP);
+        pane.type_text("select g as paged from generate_series(1, 500) g;");
+        pane.keys("Enter");
+        pane.wait_for(&format!("{who}: the pager"), STEP, |t| {
+            let last = t.trim_end().lines().last().unwrap_or("");
+            !(last.ends_with("=#") || last.ends_with("=>")) && t.contains("paged")
+        });
+        pane.type_text("q");
+        pane.wait_for_prompt(STEP);
+        pane.type_text("\\pset pager off");
+        pane.keys("Enter");
+        pane.wait_for_prompt(STEP);
+        pane.type_text("select 'after the pager' as back;");
+        pane.keys("Enter");
+        pane.wait_for(&format!("{who}: the prompt after the pager"), STEP, |t| {
+            t.lines().any(|l| l.trim() == "after the pager")
+        });
+        pane.wait_for_prompt(STEP);
+        pane.type_text("\\q");
+        pane.keys("Enter");
+        let (code, text) = ended_and_put_back(&pane, who);
+        assert_eq!(code, "0", "{who}:\n{text}");
+    }
 }
