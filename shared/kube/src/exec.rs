@@ -60,6 +60,15 @@ pub async fn psql_in_pod(
     let mut stdout = attached
         .stdout()
         .ok_or_else(|| Failure::new(Phase::Exec, "no stdout on the exec stream"))?;
+    // The window's size first, so the pod's terminal has it before psql
+    // starts (kubectl sends it once its stream is up, and a command may see
+    // 80x24 for a moment).
+    let mut resize = attached.terminal_size();
+    if let Some(tx) = resize.as_mut()
+        && let Some(size) = local_size()
+    {
+        let _ = tx.send(size).await;
+    }
     // Wait for the marker (echo is off by then); what follows it is psql's.
     let mut seen = Vec::new();
     let rest = tokio::time::timeout(std::time::Duration::from_secs(30), async {
@@ -102,12 +111,6 @@ pub async fn psql_in_pod(
     let _ = out.write_all(&rest).await;
     let _ = out.flush().await;
     let status = attached.take_status();
-    let mut resize = attached.terminal_size();
-    if let Some(tx) = resize.as_mut()
-        && let Some(size) = local_size()
-    {
-        let _ = tx.send(size).await;
-    }
     // Keys go to the pod from a task of their own: a write to a stream
     // whose connection is gone never completes, and must not hold up the
     // loop that notices it is gone.
