@@ -277,6 +277,18 @@ fn interactive_psql(session: &mut Session, login: &Login) -> Result<i32, Failure
         let tls = session.tls()?;
         let opts = session.tls_options()?;
         let libpq = crate::pg::tls::libpq_env(&opts, tls.server_name(), &ep.host)?;
+        // Ctrl-C and Ctrl-\ at the terminal signal psql (it cancels the
+        // running query on SIGINT) and this process too, which holds the
+        // tunnel psql talks through: this process takes them, as system(3)
+        // ignores them while its command runs, so the session goes on. A
+        // handler is not inherited across exec: psql starts with its own.
+        let _taken = session.block_on(async {
+            use tokio::signal::unix::{SignalKind, signal};
+            (
+                signal(SignalKind::interrupt()).ok(),
+                signal(SignalKind::quit()).ok(),
+            )
+        });
         let status = std::process::Command::new(psql)
             .env("PGHOST", &ep.host)
             .envs(libpq.vars.iter().map(|(k, v)| (k, v)))

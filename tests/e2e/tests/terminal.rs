@@ -204,10 +204,13 @@ fn kubectl_program(env: &Env, kubectl: &str, kubeconfig: &Path) -> String {
 /// The pane's shell line around `program` (a `/bin/sh` command that
 /// `exec`s the program): the terminal's settings before, the program's
 /// pid, the program, its exit code and the settings after; the pane
-/// stays open to be read.
+/// stays open to be read. The pane's shell has no job control, so a
+/// Ctrl-C that reaches the program's process group reaches it too: it
+/// traps SIGINT (a handler, which the program does not inherit, unlike an
+/// ignored signal) to live on, as an interactive shell would.
 fn framed(program: &str) -> String {
     format!(
-        "echo BEFORE=$(/bin/stty -g); /bin/sh -c {}; echo EXIT=$?; echo AFTER=$(/bin/stty -g); exec /bin/sleep 900",
+        "trap : INT; echo BEFORE=$(/bin/stty -g); /bin/sh -c {}; echo EXIT=$?; echo AFTER=$(/bin/stty -g); exec /bin/sleep 900",
         q(&format!("echo PID=$$; {program}"))
     )
 }
@@ -746,6 +749,64 @@ fn editing_history_utf8_and_a_long_paste_as_with_kubectl() {
         pane.wait_for_prompt(STEP);
         pane.type_text("\\q");
         pane.keys("Enter");
+        let (code, text) = ended_and_put_back(&pane, who);
+        assert_eq!(code, "0", "{who}:\n{text}");
+    }
+}
+
+/// With a local psql, `uis db psql` runs it through its port-forward: a
+/// Ctrl-C at the terminal signals this process too (the same process
+/// group), which must not end (the tunnel psql talks through would go with
+/// it). Ctrl-C cancels the running query and the session goes on, as with
+/// psql run on its own against the same server, the reference run here
+/// the same way.
+#[test]
+fn with_a_local_psql_ctrl_c_cancels_the_query_as_psql_alone_does() {
+    let env = Env::new();
+    if tmux_path().is_none() {
+        uis_harness::missing_tool("tmux", "the raw-terminal tests of psql in the pod");
+        return;
+    }
+    let psql = uis_e2e::psql_path();
+    let psql_dir = psql.parent().expect("psql's directory").to_path_buf();
+    let uis = format!(
+        "exec /usr/bin/env KUBECONFIG={} HOME={} PATH={}:/usr/bin:/bin TERM=xterm {} --as admin",
+        q(&env.kubeconfig.display().to_string()),
+        q(&env.dir.path().display().to_string()),
+        q(&psql_dir.display().to_string()),
+        q(&uis_harness::bin("uis-db-psql").display().to_string()),
+    );
+    let alone = format!(
+        "exec /usr/bin/env HOME={} PGPASSWORD={} TERM=xterm {} -h {} -p {} -U postgres -d postgres",
+        q(&env.dir.path().display().to_string()),
+        q(env.admin_password()),
+        q(&psql.display().to_string()),
+        q(&env.pg.host),
+        env.pg.port,
+    );
+    for (who, program) in [("uis-db-psql with a local psql", uis), ("psql", alone)] {
+        let pane = start_program(&env, &program);
+        pane.type_text("select pg_sleep(30);");
+        pane.keys("Enter");
+        pane.wait_for(&format!("{who}: the query's echo"), STEP, |t| {
+            t.contains("select pg_sleep(30);") && !t.trim_end().ends_with("=#")
+        });
+        std::thread::sleep(Duration::from_millis(1500));
+        pane.keys("C-c");
+        pane.wait_for(&format!("{who}: the cancel"), STEP, |t| {
+            t.contains("canceling statement due to user request")
+        });
+        pane.wait_for_prompt(STEP);
+        pane.type_text("select 6 * 7 as still_here;");
+        pane.keys("Enter");
+        let text = pane.wait_for(&format!("{who}: the next query's result"), STEP, |t| {
+            t.lines().any(|l| l.trim() == "42") || t.contains("AFTER=")
+        });
+        assert!(
+            !text.contains("EXIT="),
+            "{who}: the session goes on:\n{text}"
+        );
+        pane.keys("C-d");
         let (code, text) = ended_and_put_back(&pane, who);
         assert_eq!(code, "0", "{who}:\n{text}");
     }
