@@ -240,7 +240,11 @@ fn ended_and_put_back(pane: &Pane, what: &str) -> (String, String) {
         Some(before.as_str()),
         "{what}: the terminal's settings are put back:\n{text}"
     );
-    (value(&text, "EXIT").expect("exit code"), text)
+    // The code's digits: the line may hold what was left of a prompt the
+    // program's end wrote over (`EXIT=143=# `).
+    let code = value(&text, "EXIT").expect("exit code");
+    let code = code.chars().take_while(char::is_ascii_digit).collect();
+    (code, text)
 }
 
 /// Sends `signal` (a `kill` name) to the program in `pane`.
@@ -809,5 +813,59 @@ fn with_a_local_psql_ctrl_c_cancels_the_query_as_psql_alone_does() {
         pane.keys("C-d");
         let (code, text) = ended_and_put_back(&pane, who);
         assert_eq!(code, "0", "{who}:\n{text}");
+    }
+}
+
+/// With a local psql, SIGTERM or SIGHUP sent to `uis db psql` alone (not
+/// to psql) is passed on to psql, which puts the terminal back as it ends,
+/// and `uis` ends after it with 128 + the signal: psql is not left on the
+/// terminal with the shell, its tunnel gone. psql run on its own, sent the
+/// same signal, is the reference: the same code, the terminal put back.
+#[test]
+fn with_a_local_psql_sigterm_and_sighup_end_psql_too() {
+    let env = Env::new();
+    if tmux_path().is_none() {
+        uis_harness::missing_tool("tmux", "the raw-terminal tests of psql in the pod");
+        return;
+    }
+    let psql = uis_e2e::psql_path();
+    let psql_dir = psql.parent().expect("psql's directory").to_path_buf();
+    let uis = format!(
+        "exec /usr/bin/env KUBECONFIG={} HOME={} PATH={}:/usr/bin:/bin TERM=xterm {} --as admin",
+        q(&env.kubeconfig.display().to_string()),
+        q(&env.dir.path().display().to_string()),
+        q(&psql_dir.display().to_string()),
+        q(&uis_harness::bin("uis-db-psql").display().to_string()),
+    );
+    let alone = format!(
+        "exec /usr/bin/env HOME={} PGPASSWORD={} TERM=xterm {} -h {} -p {} -U postgres -d postgres",
+        q(&env.dir.path().display().to_string()),
+        q(env.admin_password()),
+        q(&psql.display().to_string()),
+        q(&env.pg.host),
+        env.pg.port,
+    );
+    for (sig, number) in [("TERM", 15), ("HUP", 1)] {
+        for (who, program) in [("uis-db-psql with a local psql", &uis), ("psql", &alone)] {
+            let pane = start_program(&env, program);
+            let pid = value(&pane.text(), "PID").expect("the program's pid");
+            // The program's children (Linux: the test runs there).
+            let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+                .unwrap_or_default();
+            if program == &uis {
+                assert!(!children.trim().is_empty(), "{who}: psql is its child");
+            }
+            signal(&pane, sig);
+            let (code, text) = ended_and_put_back(&pane, &format!("{who}, SIG{sig}"));
+            assert_eq!(code, (128 + number).to_string(), "{who}, SIG{sig}:\n{text}");
+            for child in children.split_whitespace() {
+                assert!(
+                    !Path::new(&format!("/proc/{child}")).exists()
+                        || std::fs::read_to_string(format!("/proc/{child}/stat"))
+                            .is_ok_and(|s| s.contains(") Z ")),
+                    "{who}, SIG{sig}: its child {child} (psql) still runs:\n{text}"
+                );
+            }
+        }
     }
 }
