@@ -869,3 +869,36 @@ fn with_a_local_psql_sigterm_and_sighup_end_psql_too() {
         }
     }
 }
+
+/// stdin not a terminal (SQL piped in), stdout and stderr on one, no
+/// local psql: `uis db psql` runs the SQL itself and asks the API server
+/// for no terminal (no `pods/exec` at all, so no `tty=true`), as `kubectl
+/// exec -i` without `-t` asks for none; the terminal is left as it was.
+#[test]
+fn stdin_not_a_terminal_asks_for_no_terminal() {
+    let env = Env::new();
+    if tmux_path().is_none() {
+        uis_harness::missing_tool("tmux", "the raw-terminal tests of psql in the pod");
+        return;
+    }
+    env.standin.clear_request_log();
+    let program = format!(
+        "printf 'select 40 + 2 as answer;\\n' | {}",
+        uis_program(&env, &env.kubeconfig).trim_start_matches("exec ")
+    );
+    let pane = Pane::start(env.dir.path(), 100, 30, &framed(&program)).expect("tmux");
+    let (code, text) = ended_and_put_back(&pane, "SQL piped in");
+    assert_eq!(code, "0", "{text}");
+    assert!(text.lines().any(|l| l.trim() == "42"), "{text}");
+    let log = env.standin.request_log();
+    assert!(
+        !log.iter()
+            .any(|(_, path, query)| path.ends_with("/exec") || query.contains("tty=true")),
+        "no exec, no terminal asked for: {log:?}"
+    );
+    assert!(
+        log.iter()
+            .any(|(_, path, _)| path.ends_with("/portforward")),
+        "the SQL went through the port-forward: {log:?}"
+    );
+}
