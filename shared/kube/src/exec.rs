@@ -20,14 +20,19 @@ use uis_core::error::Phase;
 /// only after the pod's shell has turned its terminal's echo off.
 ///
 /// As `kubectl exec -it`: when stdin is a terminal it is in raw mode for
-/// the session (put back on every way out: the end, an error, a panic's
-/// unwinding, SIGTERM/SIGHUP/SIGINT, which return 128 + the signal), so
-/// keys (Ctrl-C and Ctrl-D included) go to psql as bytes; the terminal's
-/// size is sent at the start and on every SIGWINCH.
+/// the session (put back on every way out, before anything more is
+/// printed: the end, a lost connection, a closed output pipe, an error, a
+/// panic (its message is printed after), SIGTERM/SIGHUP/SIGINT/SIGQUIT,
+/// which return 128 + the signal), so keys (Ctrl-C and Ctrl-D included)
+/// go to psql as bytes; the terminal's size is sent at the start and on
+/// every SIGWINCH. A non-zero exit code of psql is said on stderr, as
+/// kubectl's "command terminated with exit code N"; a closed output pipe
+/// (`| head`) ends the session with 0.
 ///
 /// Errors: phase `cluster` when exec is refused; `exec` when the stream
-/// lacks stdin/stdout, the shell does not start within 30 s, or a write
-/// fails.
+/// lacks stdin/stdout, the shell does not start within 30 s, a write
+/// fails, or the connection to the API server breaks during the session
+/// (kubectl exits 1 there too).
 pub async fn psql_in_pod(
     cluster: &Cluster,
     ns: &str,
@@ -55,6 +60,15 @@ pub async fn psql_in_pod(
     let mut stdout = attached
         .stdout()
         .ok_or_else(|| Failure::new(Phase::Exec, "no stdout on the exec stream"))?;
+    // The window's size first, so the pod's terminal has it before psql
+    // starts (kubectl sends it once its stream is up, and a command may see
+    // 80x24 for a moment).
+    let mut resize = attached.terminal_size();
+    if let Some(tx) = resize.as_mut()
+        && let Some(size) = local_size()
+    {
+        let _ = tx.send(size).await;
+    }
     // Wait for the marker (echo is off by then); what follows it is psql's.
     let mut seen = Vec::new();
     let rest = tokio::time::timeout(std::time::Duration::from_secs(30), async {
@@ -97,47 +111,113 @@ pub async fn psql_in_pod(
     let _ = out.write_all(&rest).await;
     let _ = out.flush().await;
     let status = attached.take_status();
-    let mut resize = attached.terminal_size();
-    if let Some(tx) = resize.as_mut()
-        && let Some(size) = local_size()
-    {
-        let _ = tx.send(size).await;
-    }
+    // Keys go to the pod from a task of their own: a write to a stream
+    // whose connection is gone never completes, and must not hold up the
+    // loop that notices it is gone.
     let keys = read_stdin_on_a_thread();
-    let signal = interrupted(
-        ns,
-        pod,
-        attached_session(&mut stdin, &mut stdout, &mut out, keys, resize),
-    )
-    .await;
+    let forward = tokio::spawn(forward_keys(keys, stdin));
+    let end = interrupted(attached_session(&mut stdout, &mut out, resize, status)).await;
+    forward.abort();
+    // Messages from here on go to a terminal in its own mode again.
     drop(raw);
-    if let Some(code) = signal {
-        return Ok(code);
+    match end {
+        End::Exited(code) => {
+            if code != 0 {
+                // As kubectl's "command terminated with exit code N".
+                eprintln!("uis: psql in pod {ns}/{pod} ended with exit code {code}");
+            }
+            Ok(code)
+        }
+        // Nobody reads the output any more (`| head`): a broken pipe is
+        // not a failure (STYLE.md); psql in the pod ends with the stream.
+        End::OutputClosed => Ok(0),
+        End::Signal(signal) => {
+            // The cursor is where psql left it, often after its prompt.
+            eprintln!("\nuis: {}: left psql in pod {ns}/{pod}", signal.name);
+            Ok(128 + signal.number)
+        }
+        End::Lost => {
+            let why = match tokio::time::timeout(std::time::Duration::from_secs(2), attached.join())
+                .await
+            {
+                Ok(Err(e)) => format!(": {e}"),
+                _ => String::new(),
+            };
+            // The error goes on a line of its own, not after psql's prompt.
+            eprintln!();
+            Err(Failure::new(
+                Phase::Exec,
+                format!("the connection to the Kubernetes API closed during the session with psql in pod {ns}/{pod}{why}"),
+            )
+            .hint(format!(
+                "run the command again; `kubectl get pod -n {ns} {pod}` shows whether the pod is still there"
+            )))
+        }
     }
-    let code = match status {
-        Some(s) => match s.await {
-            Some(st) if st.status.as_deref() == Some("Success") => 0,
-            Some(st) => st
-                .details
-                .and_then(|d| d.causes)
-                .and_then(|c| {
-                    c.into_iter()
-                        .find(|c| c.reason.as_deref() == Some("ExitCode"))
-                })
-                .and_then(|c| c.message)
-                .and_then(|m| m.parse().ok())
-                .unwrap_or(1),
-            None => 0,
-        },
-        None => 0,
-    };
-    Ok(code)
+}
+
+/// How an attached session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// psql in the pod ended with this exit code (0 also when the API
+    /// server closed the stream without a status, as kubectl takes it).
+    Exited(i32),
+    /// The connection to the API server broke before psql ended.
+    Lost,
+    /// Writing psql's output here failed (a closed pipe).
+    OutputClosed,
+    /// This signal came to this process.
+    Signal(Signal),
+}
+
+/// A signal that ends the session, as kubectl's terminal handling takes
+/// them (SIGHUP, SIGINT, SIGQUIT, SIGTERM).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Signal {
+    /// Its number (POSIX: the same on Linux and macOS).
+    number: i32,
+    /// Its name, as `kill -l` spells it with `SIG` in front.
+    name: &'static str,
+}
+
+/// The exit code in the stream's closing Status: 0 for `Success`, the
+/// `ExitCode` cause for `NonZeroExitCode`, else 1.
+fn exit_code(st: k8s_openapi::apimachinery::pkg::apis::meta::v1::Status) -> i32 {
+    if st.status.as_deref() == Some("Success") {
+        return 0;
+    }
+    st.details
+        .and_then(|d| d.causes)
+        .and_then(|c| {
+            c.into_iter()
+                .find(|c| c.reason.as_deref() == Some("ExitCode"))
+        })
+        .and_then(|c| c.message)
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(1)
+}
+
+/// Sends each chunk of keys to the pod's stdin; closes it at the end of
+/// local input.
+async fn forward_keys(
+    mut keys: tokio::sync::mpsc::Receiver<Vec<u8>>,
+    mut stdin: impl AsyncWrite + Unpin,
+) {
+    while let Some(chunk) = keys.recv().await {
+        if stdin.write_all(&chunk).await.is_err() {
+            return;
+        }
+    }
+    let _ = stdin.shutdown().await;
 }
 
 /// The local terminal (stdin) in raw mode while this lives; `None` when
 /// stdin is not a terminal. Dropping it puts back the settings it found.
+/// While it lives, a panic puts them back before its message is printed
+/// (the message would otherwise go to a raw terminal, each line starting
+/// where the last one ended).
 struct RawTerminal {
-    saved: rustix::termios::Termios,
+    saved: std::sync::Arc<std::sync::Mutex<Option<rustix::termios::Termios>>>,
 }
 
 impl RawTerminal {
@@ -150,15 +230,30 @@ impl RawTerminal {
         let saved = tcgetattr(&stdin).ok()?;
         let mut raw = saved.clone();
         raw.make_raw();
+        let saved = std::sync::Arc::new(std::sync::Mutex::new(Some(saved)));
+        let for_panic = saved.clone();
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore(&for_panic);
+            previous(info)
+        }));
         tcsetattr(&stdin, OptionalActions::Now, &raw).ok()?;
         Some(Self { saved })
     }
 }
 
+/// Puts back the settings in `saved`, once (the first caller takes them).
+fn restore(saved: &std::sync::Mutex<Option<rustix::termios::Termios>>) {
+    use rustix::termios::{OptionalActions, tcsetattr};
+    let taken = saved.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some(t) = taken {
+        let _ = tcsetattr(std::io::stdin(), OptionalActions::Now, &t);
+    }
+}
+
 impl Drop for RawTerminal {
     fn drop(&mut self) {
-        use rustix::termios::{OptionalActions, tcsetattr};
-        let _ = tcsetattr(std::io::stdin(), OptionalActions::Now, &self.saved);
+        restore(&self.saved);
     }
 }
 
@@ -196,40 +291,87 @@ fn read_stdin_on_a_thread() -> tokio::sync::mpsc::Receiver<Vec<u8>> {
     rx
 }
 
-/// Bridges the session until the pod's output ends: keys to the pod,
-/// output to the terminal, and the terminal's size on every SIGWINCH.
+/// Bridges the session until it ends: output to the terminal, and the
+/// terminal's size on every SIGWINCH. It ends when psql's status comes
+/// (after the output before it is written), when the stream ends, or
+/// when the connection to the API server breaks: kube's stream then
+/// neither ends the output nor sends a status, so a status channel that
+/// closes while the output stays open is the sign.
 async fn attached_session(
-    stdin: &mut (impl AsyncWrite + Unpin),
     stdout: &mut (impl AsyncRead + Unpin),
     out: &mut (impl AsyncWrite + Unpin),
-    mut keys: tokio::sync::mpsc::Receiver<Vec<u8>>,
     mut resize: Option<futures::channel::mpsc::Sender<TerminalSize>>,
-) {
+    status: Option<
+        impl Future<Output = Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Status>>,
+    >,
+) -> End {
+    use futures::FutureExt;
     use tokio::signal::unix::{SignalKind, signal};
     let mut winch = signal(SignalKind::window_change()).ok();
-    let mut keys_open = true;
+    let mut status = match status {
+        Some(s) => s.boxed_local(),
+        None => std::future::pending().boxed_local(),
+    };
     let mut buf = vec![0u8; 16 * 1024];
     loop {
         tokio::select! {
             n = stdout.read(&mut buf) => match n {
-                Ok(0) | Err(_) => break,
+                Ok(0) | Err(_) => {
+                    // The stream's output is over; its status follows at once.
+                    return match tokio::time::timeout(std::time::Duration::from_secs(5), status).await {
+                        Ok(Some(st)) => End::Exited(exit_code(st)),
+                        Ok(None) | Err(_) => End::Exited(0),
+                    };
+                }
                 Ok(n) => {
-                    if out.write_all(&buf[..n]).await.is_err() {
-                        break;
+                    if out.write_all(&buf[..n]).await.is_err() || out.flush().await.is_err() {
+                        return End::OutputClosed;
                     }
-                    let _ = out.flush().await;
                 }
             },
-            chunk = keys.recv(), if keys_open => match chunk {
-                Some(chunk) => {
-                    if stdin.write_all(&chunk).await.is_err() {
-                        keys_open = false;
+            st = &mut status => {
+                return match st {
+                    // psql ended: write what it printed last, up to the end
+                    // of the output, which follows the status at once.
+                    Some(st) => {
+                        let code = exit_code(st);
+                        let rest = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+                            loop {
+                                match stdout.read(&mut buf).await {
+                                    Ok(0) | Err(_) => return true,
+                                    Ok(n) => {
+                                        if out.write_all(&buf[..n]).await.is_err() {
+                                            return false;
+                                        }
+                                    }
+                                }
+                            }
+                        })
+                        .await;
+                        let _ = out.flush().await;
+                        match rest {
+                            Ok(false) => End::OutputClosed,
+                            _ => End::Exited(code),
+                        }
                     }
-                }
-                None => {
-                    keys_open = false;
-                    let _ = stdin.shutdown().await;
-                }
+                    // The stream's task is over with no status: what it
+                    // had read is here already; the output ended (a close
+                    // without a status) or stays open (a broken connection).
+                    None => loop {
+                        match stdout.read(&mut buf).now_or_never() {
+                            Some(Ok(0)) | Some(Err(_)) => break End::Exited(0),
+                            Some(Ok(n)) => {
+                                if out.write_all(&buf[..n]).await.is_err() {
+                                    break End::OutputClosed;
+                                }
+                            }
+                            None => {
+                                let _ = out.flush().await;
+                                break End::Lost;
+                            }
+                        }
+                    },
+                };
             },
             Some(()) = async {
                 match winch.as_mut() {
@@ -247,37 +389,34 @@ async fn attached_session(
     }
 }
 
-/// Runs `session`, unless SIGTERM, SIGHUP or SIGINT comes first: then the
-/// session is dropped (so the caller restores the terminal) and the exit
-/// code a shell gives for that signal is returned.
-async fn interrupted(ns: &str, pod: &str, session: impl Future<Output = ()>) -> Option<i32> {
+/// Runs `session`, unless SIGTERM, SIGHUP, SIGINT or SIGQUIT comes first
+/// (the signals kubectl restores the terminal for): then the session is
+/// dropped, so the caller restores the terminal and says which signal.
+async fn interrupted(session: impl Future<Output = End>) -> End {
     use tokio::signal::unix::{SignalKind, signal};
     let kinds = [
         (SignalKind::terminate(), 15, "SIGTERM"),
         (SignalKind::hangup(), 1, "SIGHUP"),
         (SignalKind::interrupt(), 2, "SIGINT"),
+        (SignalKind::quit(), 3, "SIGQUIT"),
     ];
     let mut streams = Vec::new();
-    for (kind, num, name) in kinds {
+    for (kind, number, name) in kinds {
         if let Ok(s) = signal(kind) {
-            streams.push((s, num, name));
+            streams.push((s, Signal { number, name }));
         }
     }
     if streams.is_empty() {
-        session.await;
-        return None;
+        return session.await;
     }
-    let any = futures::future::select_all(streams.iter_mut().map(|(s, num, name)| {
+    let any = futures::future::select_all(streams.iter_mut().map(|(s, sig)| {
         Box::pin(async move {
             s.recv().await;
-            (*num, *name)
+            *sig
         })
     }));
     tokio::select! {
-        () = session => None,
-        ((num, name), _, _) = any => {
-            eprintln!("\r\nuis: {name}: left psql in pod {ns}/{pod}");
-            Some(128 + num)
-        }
+        end = session => end,
+        (sig, _, _) = any => End::Signal(sig),
     }
 }

@@ -277,18 +277,32 @@ fn interactive_psql(session: &mut Session, login: &Login) -> Result<i32, Failure
         let tls = session.tls()?;
         let opts = session.tls_options()?;
         let libpq = crate::pg::tls::libpq_env(&opts, tls.server_name(), &ep.host)?;
-        let status = std::process::Command::new(psql)
-            .env("PGHOST", &ep.host)
+        // Ctrl-C and Ctrl-\ at the terminal signal psql (it cancels the
+        // running query on SIGINT) and this process too, which holds the
+        // tunnel psql talks through: this process takes them, as system(3)
+        // ignores them while its command runs, so the session goes on. A
+        // handler is not inherited across exec: psql starts with its own.
+        // SIGTERM and SIGHUP sent to this process alone are passed on to
+        // psql, which puts the terminal back as it ends; this process
+        // waits for it (else psql would stay on the terminal with the
+        // shell, its tunnel gone).
+        let mut cmd = tokio::process::Command::new(psql);
+        cmd.env("PGHOST", &ep.host)
             .envs(libpq.vars.iter().map(|(k, v)| (k, v)))
             .env("PGPORT", ep.port.to_string())
             .env("PGUSER", &login.user)
             .env("PGDATABASE", &login.database)
             .env("PGPASSWORD", &login.password)
-            .env("PGAPPNAME", "uis-db-psql")
-            .status()
+            .env("PGAPPNAME", "uis-db-psql");
+        let status = session
+            .block_on(run_on_the_terminal(cmd))
             .map_err(|e| Failure::new(Phase::Internal, e.to_string()))?;
         drop(libpq);
-        return Ok(status.code().unwrap_or(1));
+        use std::os::unix::process::ExitStatusExt;
+        return Ok(status
+            .code()
+            .or_else(|| status.signal().map(|s| 128 + s))
+            .unwrap_or(1));
     }
     if session.locator.direct.is_some() {
         return Err(Failure::new(Phase::Psql, "no local psql for an interactive session, and --direct leaves no pod to exec into")
@@ -312,6 +326,38 @@ fn interactive_psql(session: &mut Session, login: &Login) -> Result<i32, Failure
         &login.password,
     ))?;
     Ok(code)
+}
+
+/// Runs `cmd` (psql) on this process's terminal to its end: SIGINT and
+/// SIGQUIT are taken here (the terminal sends them to psql as well),
+/// SIGTERM and SIGHUP are passed on to it. Returns its exit status.
+async fn run_on_the_terminal(
+    mut cmd: tokio::process::Command,
+) -> std::io::Result<std::process::ExitStatus> {
+    use rustix::process::{Pid, Signal, kill_process};
+    use tokio::signal::unix::{SignalKind, signal};
+    let _taken = (
+        signal(SignalKind::interrupt())?,
+        signal(SignalKind::quit())?,
+    );
+    let mut term = signal(SignalKind::terminate())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    let mut child = cmd.spawn()?;
+    let pid = child
+        .id()
+        .and_then(|id| Pid::from_raw(i32::try_from(id).ok()?));
+    let pass_on = |sig: Signal| {
+        if let Some(pid) = pid {
+            let _ = kill_process(pid, sig);
+        }
+    };
+    loop {
+        tokio::select! {
+            status = child.wait() => return status,
+            Some(()) = term.recv() => pass_on(Signal::TERM),
+            Some(()) = hup.recv() => pass_on(Signal::HUP),
+        }
+    }
 }
 
 /// A `-f FILE` that cannot be read is a one-line error before anything
