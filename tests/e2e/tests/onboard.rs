@@ -586,24 +586,96 @@ fn bad_uis_yaml_is_refused_with_its_line_and_the_valid_choices() {
             "uis.yaml:5:5: unknown field `ttl`, expected one of name, role, exp, capabilities",
         ),
         ("database: x\n", 2, "uis.yaml:1:1: missing field `app`"),
-        ("app: Railway\n", 2, "app: invalid APP \"Railway\""),
+        // Values that break their flag's rule: located at the value.
+        (
+            "app: Railway\n",
+            2,
+            "uis.yaml:1:6: app: invalid APP \"Railway\"",
+        ),
         (
             "app: railway\ntokens:\n  - {name: A, role: anon, exp: 5}\n",
             2,
-            "tokens[0].exp: duration \"5\" has no unit",
+            "uis.yaml:3:32: tokens[0].exp: duration \"5\" has no unit",
         ),
         (
             "app: railway\npostgrest: {replicas: 0}\n",
             2,
-            "postgrest.replicas: 0 is out of range",
+            "uis.yaml:2:23: postgrest.replicas: 0 is out of range",
+        ),
+        (
+            "app: railway\npostgrest:\n  url_prefix: api-\n",
+            2,
+            "uis.yaml:3:15: postgrest.url_prefix: \"api-\" is not a DNS label",
+        ),
+        (
+            "app: railway\npostgrest:\n  image: ''\n",
+            2,
+            "uis.yaml:3:10: postgrest.image: \"\" is not an image reference",
+        ),
+        (
+            "app: railway\nschemas: [railway, Auth]\n",
+            2,
+            "uis.yaml:2:20: invalid schemas[1] \"Auth\"",
+        ),
+        (
+            "app: railway\nroles:\n  anon: 'we\"b'\n",
+            2,
+            "uis.yaml:3:9: invalid roles.anon \"we\\\"b\"",
+        ),
+        (
+            "app: railway\npostgrest:\n  cors_origins: [https://a.example, '*']\n",
+            2,
+            "uis.yaml:3:37: postgrest.cors_origins[1]: \"*\"",
         ),
         (
             "app: railway\nenv: {path: null}\n",
             2,
-            "tokens: tokens are kept in the .env file, and env.path is null",
+            "uis.yaml:2:13: tokens: tokens are kept in the .env file, and env.path is null",
         ),
+        // Paths: directories beside uis.yaml, never outside it.
+        (
+            "app: railway\nddl: db\n",
+            2,
+            "uis.yaml:2:6: ddl: directory db does not exist",
+        ),
+        (
+            "app: railway\nseeds: [.., ../x]\n",
+            2,
+            "uis.yaml:2:9: seeds[0]: .. leaves the directory of uis.yaml",
+        ),
+        (
+            "app: railway\nenv:\n  path: /tmp/x.env\n",
+            2,
+            "uis.yaml:3:9: env.path: /tmp/x.env is absolute",
+        ),
+        (
+            "app: railway\nenv:\n  path: .\n",
+            2,
+            "uis.yaml:3:9: env.path: . is a directory",
+        ),
+        // The reader's own refusals, in the file's words.
         ("app: railway\nschemas: [a\n", 2, "uis.yaml:2:"),
         ("", 2, "uis.yaml: the file is empty"),
+        (
+            "# a comment\n\n# and another\n",
+            2,
+            "uis.yaml: the file is empty",
+        ),
+        (
+            "app: railway\napp: shop\n",
+            2,
+            "uis.yaml:2:1: duplicate key `app`: each key may be given once",
+        ),
+        (
+            "app: railway\n---\napp: shop\n",
+            2,
+            "uis.yaml:3:1: a second YAML document (`---`)",
+        ),
+        (
+            "app:\n",
+            2,
+            "uis.yaml:1:4: expected a string, found nothing (null)",
+        ),
     ] {
         std::fs::write(dir.join("uis.yaml"), yaml).unwrap();
         let out = onboard(&env, &dir, &["--json"]);
@@ -616,10 +688,27 @@ fn bad_uis_yaml_is_refused_with_its_line_and_the_valid_choices() {
         assert_eq!(out.json()["status"], "error", "{yaml:?}");
         assert_eq!(out.json()["phase"], "usage", "{yaml:?}");
     }
-    // No file at all: the hint names --init.
+    // Not UTF-8: the line and column of the first bad byte.
+    std::fs::write(dir.join("uis.yaml"), b"app: railway\ndatabase: r\xe9\n").unwrap();
+    let out = onboard(&env, &dir, &[]);
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("error: uis.yaml:2:12: not UTF-8 text"),
+        "{}",
+        out.stderr
+    );
+    // A directory as -f.
+    let out = onboard(&env, &dir, &["-f", "."]);
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("error: . is a directory"),
+        "{}",
+        out.stderr
+    );
+    // No file at all: a usage error whose hint names --init.
     std::fs::remove_file(dir.join("uis.yaml")).unwrap();
     let out = onboard(&env, &dir, &[]);
-    assert_eq!(out.code, 1);
+    assert_eq!(out.code, 2);
     assert!(out.stderr.contains("uis onboard --init"), "{}", out.stderr);
     // APP given that is not the file's.
     std::fs::write(dir.join("uis.yaml"), "app: railway\n").unwrap();

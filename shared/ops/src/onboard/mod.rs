@@ -524,15 +524,9 @@ fn postgrest(
     let cluster = session.cluster()?;
     let name = pgrst::name(&d.app);
     if p.objects_would_change {
-        changes.push(format!(
-            "apply Secret, Deployment, Service{} {}/{name}",
-            if p.manifests.last().is_some_and(|m| !m.is_null()) {
-                ", IngressRoute"
-            } else {
-                ""
-            },
-            pgrst::NAMESPACE
-        ));
+        // Each object created and each field changed, by name (a Secret's
+        // keys without their values).
+        changes.extend(p.object_changes.iter().cloned());
     } else {
         let dep = session.block_on(
             cluster.get_opt::<k8s_openapi::api::apps::v1::Deployment>(pgrst::NAMESPACE, &name),
@@ -625,7 +619,25 @@ fn env(
         .config
         .clone()
         .ok_or_else(|| Failure::new(Phase::Internal, "no deployed configuration"))?;
-    let url = mint::public_url(session, &d.app)?.unwrap_or_else(|| pgrst::in_cluster_url(&d.app));
+    let mut public = mint::public_url(session, &d.app)?;
+    // A dry run sees the cluster before the postgrest step's changes: what
+    // the declaration changes there (the public URL's prefix, the audience)
+    // is planned from the declaration, so the plan names the `.env` keys and
+    // the tokens a run would change with it.
+    if dry_run
+        && public.is_some()
+        && let Some(prefix) = &d.postgrest.url_prefix
+    {
+        public =
+            pgrst::PublicRoute::of_ingress_route(&d.app, &pgrst::ingress_route(&d.app, prefix))
+                .map(|r| r.url())
+                .or(public);
+    }
+    let audience = match (&d.postgrest.jwt_aud, dry_run) {
+        (Some(a), true) => Some(a.clone()),
+        _ => target.jwt.aud.clone(),
+    };
+    let url = public.unwrap_or_else(|| pgrst::in_cluster_url(&d.app));
     let mut changes = Vec::new();
     let mut pairs: Vec<(String, String)> = Vec::new();
     if let Some(k) = &d.env.url {
@@ -679,7 +691,7 @@ fn env(
                 Ok((claims, _)) => keep_token(
                     &claims,
                     &role,
-                    target.jwt.aud.as_deref(),
+                    audience.as_deref(),
                     caps.as_deref(),
                     t.exp,
                     now,
