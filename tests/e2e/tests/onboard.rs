@@ -319,6 +319,118 @@ fn a_change_to_uis_yaml_is_applied_alone() {
     assert_onboarded(&env, &dir);
 }
 
+/// One PostgREST key changed alone is planned as the fields it changes
+/// (not "apply every object"), and what it changes in the `.env` (the URL,
+/// the tokens' audience) is in the same plan; after the run, a re-run says
+/// no changes. A token or schema taken out of uis.yaml is left as it is.
+#[test]
+fn a_postgrest_key_changed_alone_is_planned_field_by_field() {
+    let env = Env::new();
+    let dir = railway_dir(&env);
+    onboard(&env, &dir, &["--json"]).ok();
+    let yaml = std::fs::read_to_string(dir.join("uis.yaml")).unwrap();
+    let declare = |extra: &str| {
+        let y = yaml.replace("  grants: none", &format!("  grants: none\n{extra}"));
+        assert_ne!(y, yaml);
+        std::fs::write(dir.join("uis.yaml"), y).unwrap();
+    };
+    let plan = |env: &Env| {
+        let out = onboard(env, &dir, &["--dry-run", "--json"]);
+        out.ok();
+        steps(&out)
+            .into_iter()
+            .filter(|s| !s.2.is_empty())
+            .map(|s| (s.0, s.2))
+            .collect::<Vec<_>>()
+    };
+    let name = "postgrest/railway-postgrest";
+
+    // Replicas: the Deployment's spec.replicas, and the deploy record.
+    declare("  replicas: 3");
+    let before = state(&env, &dir);
+    let p = plan(&env);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].0, "postgrest");
+    assert!(
+        p[0].1
+            .contains(&format!("Deployment {name}: spec.replicas 2 -> 3")),
+        "{p:?}"
+    );
+    assert!(
+        p[0].1
+            .iter()
+            .all(|c| !c.starts_with("Service") && !c.starts_with("IngressRoute")),
+        "{p:?}"
+    );
+    assert_eq!(state(&env, &dir), before, "--dry-run changed nothing");
+    onboard(&env, &dir, &["--json"]).ok();
+    let rerun = onboard(&env, &dir, &["--json"]);
+    assert_eq!(rerun.json()["status"], "unchanged", "{}", rerun.stdout);
+
+    // The URL prefix: the IngressRoute's host, and POSTGREST_URL with it.
+    declare("  url_prefix: rail");
+    let p = plan(&env);
+    assert!(
+        p.iter().any(|(s, c)| s == "postgrest"
+            && c.iter()
+                .any(|c| c.starts_with(&format!("IngressRoute {name}: spec.routes[0].match")))),
+        "{p:?}"
+    );
+    assert!(
+        p.contains(&("env".to_string(), vec!["set POSTGREST_URL".to_string()])),
+        "{p:?}"
+    );
+    onboard(&env, &dir, &["--json"]).ok();
+    assert_eq!(env_value(&dir, "POSTGREST_URL"), "http://rail.localhost");
+
+    // The audience: the Secret's key by name only, and both tokens re-minted.
+    declare("  url_prefix: rail\n  audience: urn:railway:api");
+    let p = plan(&env);
+    let (_, pg) = p
+        .iter()
+        .find(|(s, _)| s == "postgrest")
+        .expect("postgrest planned");
+    assert!(
+        pg.contains(&format!("Secret {name}: data.PGRST_JWT_AUD")),
+        "{p:?}"
+    );
+    // A Secret's values are never in the plan.
+    assert!(
+        pg.iter()
+            .all(|c| !c.starts_with("Secret") || !c.contains("urn:")),
+        "{p:?}"
+    );
+    let (_, e) = p.iter().find(|(s, _)| s == "env").expect("env planned");
+    assert_eq!(
+        e,
+        &[
+            "mint POSTGREST_ANON_JWT (role anon): another audience",
+            "mint POSTGREST_STAFF_JWT (role authenticated): another audience"
+        ],
+        "{p:?}"
+    );
+    onboard(&env, &dir, &["--json"]).ok();
+    let rerun = onboard(&env, &dir, &["--json"]);
+    assert_eq!(rerun.json()["status"], "unchanged", "{}", rerun.stdout);
+
+    // Taken out of uis.yaml: nothing is dropped, no line removed.
+    let staff = env_value(&dir, "POSTGREST_STAFF_JWT");
+    let y = std::fs::read_to_string(dir.join("uis.yaml"))
+        .unwrap()
+        .replace("schemas: [railway, auth] ", "schemas: [railway] ")
+        .replace(
+            "  - name: POSTGREST_STAFF_JWT\n    role: authenticated           # every capability of auth.capabilities\n    exp: 30d\n",
+            "",
+        );
+    assert!(!y.contains("STAFF") && !y.contains("auth] "), "{y}");
+    std::fs::write(dir.join("uis.yaml"), y).unwrap();
+    let before = state(&env, &dir);
+    let rerun = onboard(&env, &dir, &["--json"]);
+    assert_eq!(rerun.json()["status"], "unchanged", "{}", rerun.stdout);
+    assert_eq!(state(&env, &dir), before);
+    assert_eq!(env_value(&dir, "POSTGREST_STAFF_JWT"), staff);
+}
+
 /// Runs `uis-onboard` and kills it when its stderr shows `line`; true when
 /// it was killed (false: it ended first).
 fn kill_when(env: &Env, dir: &Path, line: &str) -> bool {
@@ -437,12 +549,24 @@ fn a_tunnel_cut_or_a_failed_write_then_the_next_run_finishes() {
     assert_ne!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.json()["status"], "error");
     assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
-    // The .env cannot be written: a directory in its place.
+    // A directory where the .env goes: refused before any step (exit 2).
     std::fs::create_dir(dir.join(".env")).unwrap();
+    let out = onboard(&env, &dir, &["--json"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("env.path: .env is a directory"),
+        "{}",
+        out.stderr
+    );
+    std::fs::remove_dir(dir.join(".env")).unwrap();
+    // The .env cannot be written when the last step comes: a link to a
+    // file in a directory nobody can create files in (/proc), followed
+    // as links are.
+    std::os::unix::fs::symlink("/proc/version", dir.join(".env")).unwrap();
     let out = onboard(&env, &dir, &["--json"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert_eq!(out.json()["phase"], "write", "{}", out.stdout);
-    std::fs::remove_dir(dir.join(".env")).unwrap();
+    std::fs::remove_file(dir.join(".env")).unwrap();
     let out = onboard(&env, &dir, &["--json"]);
     out.ok();
     let done = steps(&out);

@@ -331,7 +331,7 @@ pub fn run(
                     .filter(|r| !r.changes.is_empty())
                     .map(|r| r.step.as_str())
                     .collect();
-                let f = f.context(format!("{} ({})", kind.describe(), target));
+                let f = in_yaml_words(f).context(format!("{} ({})", kind.describe(), target));
                 return Err(if done.is_empty() || dry_run {
                     f
                 } else {
@@ -372,6 +372,64 @@ pub fn run(
         (false, false) => "unchanged",
     };
     Ok(report)
+}
+
+/// The flags the operations' messages name, as the `uis.yaml` keys that
+/// stand for them (docs/reference/uis-yaml.md), so an error in a step says
+/// what to change in the file.
+const YAML_KEYS: &[(&str, &str)] = &[
+    ("--authenticated-role", "roles.authenticated"),
+    ("--authenticator", "roles.authenticator"),
+    ("--anon-role", "roles.anon"),
+    ("--owner-createrole", "owner_createrole"),
+    ("--with-roles", "with_roles"),
+    ("--extensions", "extensions"),
+    ("--url-prefix", "postgrest.url_prefix"),
+    ("--cors-origins", "postgrest.cors_origins"),
+    ("--replicas", "postgrest.replicas"),
+    ("--jwt-aud", "postgrest.audience"),
+    ("--grants", "postgrest.grants"),
+    ("--image", "postgrest.image"),
+];
+
+/// `f` with each flag of [`YAML_KEYS`] in its detail and hint said as its
+/// key (`--authenticator` as `roles.authenticator`), outside `code` spans
+/// (a command to run keeps its flags).
+fn in_yaml_words(mut f: Failure) -> Failure {
+    let say = |t: &str| {
+        t.split('`')
+            .enumerate()
+            .map(|(i, part)| {
+                if i % 2 == 0 {
+                    keys(part)
+                } else {
+                    part.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("`")
+    };
+    fn keys(t: &str) -> String {
+        let mut t = t.to_string();
+        for (flag, key) in YAML_KEYS {
+            // Whole flags only: `--authenticator` is not `--authenticated-role`.
+            let mut out = String::new();
+            let mut rest = t.as_str();
+            while let Some(i) = rest.find(flag) {
+                let after = &rest[i + flag.len()..];
+                let whole = !after.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-');
+                out.push_str(&rest[..i]);
+                out.push_str(if whole { key } else { flag });
+                rest = after;
+            }
+            out.push_str(rest);
+            t = out;
+        }
+        t
+    }
+    f.detail = say(&f.detail);
+    f.hint = f.hint.as_deref().map(say);
+    f
 }
 
 /// `uis db configure`: its plan; applied when it has statements or a store
@@ -868,6 +926,22 @@ pub fn down(session: &mut Session, app: &str, purge: bool, dry_run: bool) -> Res
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn step_errors_name_the_yaml_keys_not_the_flags() {
+        let f = in_yaml_words(
+            Failure::usage("--authenticator authenticator: refused; --authenticated-role x")
+                .hint("leave --authenticator out, or `uis postgrest deploy a --authenticator b`"),
+        );
+        assert_eq!(
+            f.detail,
+            "roles.authenticator authenticator: refused; roles.authenticated x"
+        );
+        assert_eq!(
+            f.hint.as_deref(),
+            Some("leave roles.authenticator out, or `uis postgrest deploy a --authenticator b`")
+        );
+    }
 
     #[test]
     fn tokens_kept_only_while_they_stand_for_the_declaration() {
