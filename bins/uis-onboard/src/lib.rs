@@ -252,6 +252,9 @@ impl Progress {
                         .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                 );
                 b.enable_steady_tick(Duration::from_millis(120));
+                // The operations' lines print above the spinner, not through it.
+                let above = b.clone();
+                output::set_line_sink(Some(Box::new(move |l| above.println(l))));
                 b
             }),
         }
@@ -294,6 +297,7 @@ impl Progress {
 
     fn finish(&mut self) {
         if let Some(b) = self.bar.take() {
+            output::set_line_sink(None);
             b.finish_and_clear();
         }
     }

@@ -919,3 +919,81 @@ fn a_new_audience_redeploys_and_remints_the_tokens() {
     assert_eq!(count(&env, &new_anon, "events"), "3");
     assert_onboarded(&env, &dir);
 }
+
+/// On a terminal (a tmux pane, 100 columns), the spinner owns the last
+/// line and every line the operations print goes above it: when the run
+/// is done no spinner frame is left on the screen, each step's line and
+/// the operations' lines (`uis: CREATE DATABASE`, `uis: applied
+/// 05-rls.sql`) stand on rows of their own, and the report follows.
+#[test]
+fn progress_on_a_terminal_leaves_whole_lines() {
+    let Some(tmux) = ["/usr/bin/tmux", "/bin/tmux", "/usr/local/bin/tmux"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+    else {
+        uis_harness::missing_tool("tmux", "the terminal progress test of uis-onboard");
+        return;
+    };
+    let env = Env::new();
+    let dir = railway_dir(&env);
+    let q = |s: &Path| format!("'{}'", s.display().to_string().replace('\'', "'\\''"));
+    let program = format!(
+        "cd {}; /usr/bin/env -i KUBECONFIG={} HOME={} TERM=xterm {}; echo EXIT=$?; exec /bin/sleep 900",
+        q(&dir),
+        q(&env.kubeconfig),
+        q(env.dir.path()),
+        q(&uis_harness::bin("uis-onboard")),
+    );
+    let socket = env.dir.path().join("onboard-tmux.sock");
+    let tmux_cmd = |args: &[&str]| {
+        let out = std::process::Command::new(tmux)
+            .arg("-S")
+            .arg(&socket)
+            .args(args)
+            .output()
+            .expect("run tmux");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    tmux_cmd(&[
+        "-f",
+        "/dev/null",
+        "new-session",
+        "-d",
+        "-x",
+        "100",
+        "-y",
+        "50",
+        &format!("/bin/sh -c \"{}\"", program.replace('"', "\\\"")),
+    ]);
+    let started = std::time::Instant::now();
+    let text = loop {
+        let text = tmux_cmd(&["capture-pane", "-p", "-S", "-2000"]);
+        if text.contains("EXIT=") || started.elapsed() > std::time::Duration::from_secs(120) {
+            break text;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    tmux_cmd(&["kill-server"]);
+    assert!(text.contains("EXIT=0"), "the run ends with 0:\n{text}");
+    let spinner = |c: char| ('\u{2800}'..='\u{28ff}').contains(&c);
+    assert!(
+        !text.chars().any(spinner),
+        "a spinner frame is left on the screen:\n{text}"
+    );
+    let rows: Vec<&str> = text.lines().map(str::trim_end).collect();
+    for want in [
+        "uis: CREATE DATABASE \"railway\" OWNER \"railway_owner\"",
+        "  DDL as the superuser (db): changed (5 changes)",
+        "railway: onboarded",
+    ] {
+        assert!(
+            rows.iter().any(|r| r.starts_with(want)),
+            "no row starts with {want:?}:\n{text}"
+        );
+    }
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("uis: applied 05-rls.sql in ") && r.ends_with(" ms")),
+        "{text}"
+    );
+}
