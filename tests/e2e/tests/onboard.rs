@@ -591,10 +591,32 @@ fn down_removes_postgrest_and_purge_everything() {
     refused.expect_code(2);
     assert!(refused.stderr.contains("--yes"), "{}", refused.stderr);
 
+    // The plan names what is there; the run deletes it; the plan then
+    // names nothing.
+    let deleted = |out: &Out| -> Vec<String> {
+        out.json()["deleted"]
+            .as_array()
+            .expect("deleted")
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
+    };
+    let plan = onboard(&env, &dir, &["--down", "--dry-run", "--json"]);
+    plan.ok();
+    let objects = [
+        "deployment/railway-postgrest",
+        "service/railway-postgrest",
+        "ingressroute/railway-postgrest",
+    ];
+    assert_eq!(deleted(&plan), objects);
     let down = onboard(&env, &dir, &["--down", "--json"]);
     down.ok();
     assert_eq!(down.json()["status"], "down");
+    assert_eq!(deleted(&down), objects);
     assert!(env.postgrest_deployment("railway").is_none());
+    let plan = onboard(&env, &dir, &["--down", "--dry-run", "--json"]);
+    plan.ok();
+    assert_eq!(deleted(&plan), Vec::<String>::new());
     let db_exists = |env: &Env| -> bool {
         env.pg
             .connect("postgres")
@@ -619,9 +641,13 @@ fn down_removes_postgrest_and_purge_everything() {
         "{s:?}"
     );
 
+    let plan = onboard(&env, &dir, &["--purge", "--yes", "--dry-run", "--json"]);
+    plan.ok();
     let purged = onboard(&env, &dir, &["--purge", "--yes", "--json"]);
     purged.ok();
     assert_eq!(purged.json()["status"], "purged");
+    // The plan named every object the purge deleted.
+    assert_eq!(deleted(&plan), deleted(&purged));
     assert!(!db_exists(&env), "--purge drops the database");
     let owner: bool = env
         .pg

@@ -234,6 +234,7 @@ fn configure_options(d: &Desired, dry_run: bool) -> configure::Options {
         purge: false,
         yes: false,
         dry_run,
+        after_undeploy: false,
         init: None,
     }
 }
@@ -874,6 +875,7 @@ pub fn down(session: &mut Session, app: &str, purge: bool, dry_run: bool) -> Res
         purge: true,
         yes: true,
         dry_run,
+        after_undeploy: true,
         ..configure::Options::default()
     };
     match configure::run(session, &opts)? {
