@@ -491,8 +491,32 @@ impl Spec {
             None => None,
         };
         let mut seeds = Vec::new();
+        // `uis db seed` keeps each directory's ledger under its last name
+        // (`db/seeds` is set `seeds`): two with one name would share one
+        // ledger, a file of one counted as applied for the other.
+        let set = |p: &Path| {
+            p.canonicalize()
+                .ok()
+                .and_then(|c| c.file_name().map(|n| n.to_string_lossy().into_owned()))
+        };
+        let mut sets: Vec<(String, Option<String>)> =
+            vec![("ddl".into(), ddl.as_deref().and_then(set))];
         for (i, p) in self.seeds.iter().enumerate() {
-            seeds.push(resolve(&format!("seeds[{i}]"), p, PathKind::Dir)?);
+            let key = format!("seeds[{i}]");
+            let full = resolve(&key, p, PathKind::Dir)?;
+            let name = set(&full);
+            if let Some((other, _)) = sets.iter().find(|(_, n)| n.is_some() && *n == name) {
+                return Err(usage(
+                    &key,
+                    format!(
+                        "{} has the ledger name {:?} of {other}: `uis db seed` records each directory's files under its last name, so the two would share one ledger; rename one directory",
+                        p.display(),
+                        name.unwrap_or_default()
+                    ),
+                ));
+            }
+            sets.push((key, name));
+            seeds.push(full);
         }
         let env_path = match &self.env.path {
             Some(p) => Some(resolve("env.path", p, PathKind::File)?),
@@ -849,6 +873,13 @@ mod tests {
             e("app: r\ntokens:\n  - &t {name: A, role: anon, exp: 0d}\n  - <<: *t\n    name: B\n")
                 .starts_with("uis.yaml:3:")
         );
+        // Two directories with one last name would share a ledger.
+        std::fs::create_dir_all(dir.path().join("a/seeds")).unwrap();
+        std::fs::create_dir_all(dir.path().join("b/seeds")).unwrap();
+        assert!(e("app: r\nseeds: [a/seeds, b/seeds]\n").starts_with(
+            "uis.yaml:2:18: seeds[1]: b/seeds has the ledger name \"seeds\" of seeds[0]"
+        ));
+        assert!(e("app: r\nddl: db\nseeds: [a/seeds, db/]\n").contains("of ddl"));
         // Tokens left to their default need the .env that is declared null.
         assert!(e("app: r\nenv: {path: null}\n").starts_with("uis.yaml:2:13: tokens: "));
     }

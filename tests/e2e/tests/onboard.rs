@@ -429,6 +429,30 @@ fn a_postgrest_key_changed_alone_is_planned_field_by_field() {
     assert_eq!(rerun.json()["status"], "unchanged", "{}", rerun.stdout);
     assert_eq!(state(&env, &dir), before);
     assert_eq!(env_value(&dir, "POSTGREST_STAFF_JWT"), staff);
+
+    // Another anonymous role: created and deployed, and the anon token
+    // re-minted for it, in the plan as in the run.
+    let y = std::fs::read_to_string(dir.join("uis.yaml"))
+        .unwrap()
+        .replace("  anon: anon\n", "  anon: web_anon\n");
+    assert!(y.contains("web_anon"), "{y}");
+    std::fs::write(dir.join("uis.yaml"), y).unwrap();
+    let p = plan(&env);
+    assert!(
+        p.iter().any(|(s, c)| s == "postgrest"
+            && c.contains(&format!("Secret {name}: data.PGRST_DB_ANON_ROLE"))),
+        "{p:?}"
+    );
+    assert!(
+        p.contains(&(
+            "env".to_string(),
+            vec!["mint POSTGREST_ANON_JWT (role web_anon): another role".to_string()]
+        )),
+        "{p:?}"
+    );
+    onboard(&env, &dir, &["--json"]).ok();
+    let rerun = onboard(&env, &dir, &["--json"]);
+    assert_eq!(rerun.json()["status"], "unchanged", "{}", rerun.stdout);
 }
 
 /// Runs `uis-onboard` and kills it when its stderr shows `line`; true when
@@ -703,7 +727,8 @@ fn init_writes_a_commented_uis_yaml_and_never_overwrites() {
 fn bad_uis_yaml_is_refused_with_its_line_and_the_valid_choices() {
     let env = Env::new();
     let dir = env.path("bad");
-    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(dir.join("a/seeds")).unwrap();
+    std::fs::create_dir_all(dir.join("b/seeds")).unwrap();
     for (yaml, code, want) in [
         (
             "app: railway\nschema: [a]\n",
@@ -802,6 +827,12 @@ fn bad_uis_yaml_is_refused_with_its_line_and_the_valid_choices() {
             "app: railway\nenv:\n  path: .\n",
             2,
             "uis.yaml:3:9: env.path: . is a directory",
+        ),
+        // Two seed directories with one last name would share a ledger.
+        (
+            "app: railway\nseeds: [a/seeds, b/seeds]\n",
+            2,
+            "uis.yaml:2:18: seeds[1]: b/seeds has the ledger name \"seeds\" of seeds[0]",
         ),
         // The reader's own refusals, in the file's words.
         ("app: railway\nschemas: [a\n", 2, "uis.yaml:2:"),

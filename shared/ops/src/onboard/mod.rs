@@ -391,6 +391,8 @@ const YAML_KEYS: &[(&str, &str)] = &[
     ("--jwt-aud", "postgrest.audience"),
     ("--grants", "postgrest.grants"),
     ("--image", "postgrest.image"),
+    ("--database", "database"),
+    ("--owner", "owner"),
 ];
 
 /// `f` with each flag of [`YAML_KEYS`] in its detail and hint said as its
@@ -724,8 +726,15 @@ fn env(
     let mut caps_pg: Option<postgres::Client> = None;
     for t in &d.tokens {
         let asked = RoleClaim::parse(&t.role);
-        let role = target.role(&asked);
-        let staff = role == target.authenticated;
+        let deployed = target.role(&asked);
+        // A dry run plans with the role names declared (the postgrest step
+        // would deploy them), as it does with the audience.
+        let role = match (&asked, dry_run) {
+            (RoleClaim::Anon, true) => d.roles.anon.clone().unwrap_or(deployed),
+            (RoleClaim::Authenticated, true) => d.roles.authenticated.clone().unwrap_or(deployed),
+            _ => deployed,
+        };
+        let staff = asked == RoleClaim::Authenticated || role == target.authenticated;
         let caps = if staff {
             let choice = match &t.capabilities {
                 Capabilities::All => CapabilityChoice::All,
