@@ -1054,3 +1054,53 @@ fn progress_on_a_terminal_leaves_whole_lines() {
         "{text}"
     );
 }
+
+/// A `.env` edited by hand: comments, other keys, `export` and quotes stay
+/// byte for byte on a run with nothing to do; a key given twice with
+/// different values (readers disagree on which wins) is planned and made
+/// one line, the other lines kept.
+#[test]
+fn a_hand_edited_env_is_kept_and_a_key_given_twice_is_made_one() {
+    let env = Env::new();
+    let dir = railway_dir(&env);
+    onboard(&env, &dir, &["--json"]).ok();
+    let path = dir.join(".env");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let edited: String = text
+        .lines()
+        .map(|l| match l.split_once('=') {
+            Some(("POSTGREST_URL", v)) => format!("export POSTGREST_URL=\"{v}\""),
+            Some(("JWT_SECRET", v)) => format!("JWT_SECRET='{v}'  # for the app"),
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\r\n");
+    let edited = format!("# settings\r\nOTHER='keep me'\r\n{edited}\r\n");
+    std::fs::write(&path, &edited).unwrap();
+    let rerun = onboard(&env, &dir, &["--json"]);
+    assert_eq!(rerun.json()["status"], "unchanged", "{}", rerun.stdout);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), edited);
+
+    std::fs::write(&path, format!("{edited}POSTGREST_STAFF_JWT=stale\r\n")).unwrap();
+    let plan = onboard(&env, &dir, &["--dry-run", "--json"]);
+    let planned = steps(&plan);
+    let env_step = planned.iter().find(|s| s.0 == "env").expect("env step");
+    assert_eq!(
+        env_step.2,
+        [
+            "mint POSTGREST_STAFF_JWT (role authenticated): set more than once in the file, with different values"
+        ],
+        "{planned:?}"
+    );
+    onboard(&env, &dir, &["--json"]).ok();
+    let after = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(after.matches("POSTGREST_STAFF_JWT=").count(), 1, "{after}");
+    assert!(!after.contains("stale"), "{after}");
+    assert!(
+        after.starts_with("# settings\r\nOTHER='keep me'\r\nexport POSTGREST_URL=\""),
+        "{after}"
+    );
+    assert_onboarded(&env, &dir);
+    let rerun = onboard(&env, &dir, &["--json"]);
+    assert_eq!(rerun.json()["status"], "unchanged", "{}", rerun.stdout);
+}

@@ -749,12 +749,13 @@ fn env(
         } else {
             None
         };
-        let existing = uis_core::dotenv::read_value(path, &t.name);
+        let existing = agreed_value(path, &t.name);
         let why = match &existing {
-            None => Some("new"),
+            Err(()) => Some("set more than once in the file, with different values"),
+            Ok(None) => Some("new"),
             // The role exists and is granted: checked when it was minted,
             // and PostgREST's roles are the deploy step's business.
-            Some(tok) => match mint::verify_token(&target, tok) {
+            Ok(Some(tok)) => match mint::verify_token(&target, tok) {
                 Err(_) => Some("does not verify with the deployed secret and audience"),
                 Ok((claims, _)) => keep_token(
                     &claims,
@@ -767,7 +768,7 @@ fn env(
             },
         };
         match (why, existing) {
-            (None, Some(tok)) => pairs.push((t.name.clone(), tok)),
+            (None, Ok(Some(tok))) => pairs.push((t.name.clone(), tok)),
             (Some(why), _) => {
                 changes.push(format!("mint {} (role {role}): {why}", t.name));
                 let opts = TokenOptions {
@@ -793,12 +794,12 @@ fn env(
                 };
                 pairs.push((t.name.clone(), minted.map(|m| m.token).unwrap_or_default()));
             }
-            (None, None) => unreachable!("a missing token is new"),
+            (None, _) => unreachable!("a missing or disputed token is minted"),
         }
     }
     for (k, v) in &pairs {
         let minted = changes.iter().any(|c| c.starts_with(&format!("mint {k} ")));
-        if !minted && uis_core::dotenv::read_value(path, k).as_deref() != Some(v.as_str()) {
+        if !minted && agreed_value(path, k) != Ok(Some(v.clone())) {
             changes.push(format!("set {k}"));
         }
     }
@@ -817,6 +818,18 @@ fn env(
         .hint("give env.path a file in an existing directory, e.g. `.env`")
     })?;
     Ok((changes, Some(url)))
+}
+
+/// The value every `.env` reader sees for `key`: `Ok(None)` when it is not
+/// set, `Err(())` when it is set more than once with different values
+/// (readers disagree on which wins, so the file is rewritten with one).
+fn agreed_value(path: &Path, key: &str) -> Result<Option<String>, ()> {
+    let values = uis_core::dotenv::read_values(path, key);
+    if values.windows(2).all(|w| w[0] == w[1]) {
+        Ok(values.into_iter().next())
+    } else {
+        Err(())
+    }
 }
 
 /// What `--down` or `--purge` did.
