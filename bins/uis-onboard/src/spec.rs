@@ -325,6 +325,36 @@ impl Spec {
             key: key.to_string(),
             failure: Failure::usage(format!("{key}: {m}")),
         };
+        // A list names each item once: a second one is a slip (a token
+        // would carry a capability twice), refused where it is.
+        let once = |key: &str, items: &[String]| -> Result<(), Invalid> {
+            for (i, item) in items.iter().enumerate() {
+                if let Some(first) = items[..i].iter().position(|x| x == item) {
+                    return Err(usage(
+                        &format!("{key}[{i}]"),
+                        format!(
+                            "{item:?} is given twice (first as {key}[{first}]): name each once"
+                        ),
+                    ));
+                }
+            }
+            Ok(())
+        };
+        once("schemas", &self.schemas)?;
+        once("extensions", &self.extensions)?;
+        once("postgrest.schemas", &self.postgrest.schemas)?;
+        once(
+            "postgrest.cors_origins",
+            self.postgrest.cors_origins.as_deref().unwrap_or_default(),
+        )?;
+        let seeds: Vec<String> = self.seeds.iter().map(|p| p.display().to_string()).collect();
+        once("seeds", &seeds)?;
+        for (i, t) in self.tokens.iter().flatten().enumerate() {
+            once(
+                &format!("tokens[{i}].capabilities"),
+                t.capabilities.as_deref().unwrap_or_default(),
+            )?;
+        }
         validate_app(&self.app).map_err(named("app"))?;
         uis_ops::postgrest::check_app_name(&self.app).map_err(named("app"))?;
         if let Some(d) = &self.database {
@@ -872,6 +902,15 @@ mod tests {
         assert!(
             e("app: r\ntokens:\n  - &t {name: A, role: anon, exp: 0d}\n  - <<: *t\n    name: B\n")
                 .starts_with("uis.yaml:3:")
+        );
+        // A list item given twice.
+        assert!(
+            e("app: r\ntokens:\n  - {name: A, role: authenticated, capabilities: [a, b, a]}\n")
+                .starts_with("uis.yaml:3:57: tokens[0].capabilities[2]: \"a\" is given twice (first as tokens[0].capabilities[0])")
+        );
+        assert!(
+            e("app: r\nschemas: [a, a]\n")
+                .starts_with("uis.yaml:2:14: schemas[1]: \"a\" is given twice")
         );
         // Two directories with one last name would share a ledger.
         std::fs::create_dir_all(dir.path().join("a/seeds")).unwrap();

@@ -828,6 +828,12 @@ fn bad_uis_yaml_is_refused_with_its_line_and_the_valid_choices() {
             2,
             "uis.yaml:3:9: env.path: . is a directory",
         ),
+        // A list names each item once.
+        (
+            "app: railway\ntokens:\n  - {name: A, role: authenticated, capabilities: [a, b, a]}\n",
+            2,
+            "uis.yaml:3:57: tokens[0].capabilities[2]: \"a\" is given twice (first as tokens[0].capabilities[0])",
+        ),
         // Two seed directories with one last name would share a ledger.
         (
             "app: railway\nseeds: [a/seeds, b/seeds]\n",
