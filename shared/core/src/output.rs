@@ -70,7 +70,42 @@ pub fn set_line_sink(sink: Option<LineSink>) {
     }
 }
 
+thread_local! {
+    /// Lines held back by [`capture`] on this thread.
+    static CAPTURED: std::cell::RefCell<Option<Vec<String>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f`, holding back the lines for people it writes on this thread
+/// ([`note`], [`warn`], [`StderrLines`]) instead of printing them: a plan
+/// computed before the same operation runs for real would otherwise say
+/// each line twice. Print them with [`replay`] when the real run does not
+/// follow.
+pub fn capture<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
+    let before = CAPTURED.with(|c| c.replace(Some(Vec::new())));
+    let out = f();
+    let lines = CAPTURED.with(|c| c.replace(before)).unwrap_or_default();
+    (out, lines)
+}
+
+/// Prints lines [`capture`] held back.
+pub fn replay(lines: Vec<String>) {
+    for l in lines {
+        emit(&l);
+    }
+}
+
 fn emit(line: &str) {
+    let held = CAPTURED.with(|c| match c.borrow_mut().as_mut() {
+        Some(lines) => {
+            lines.push(line.to_string());
+            true
+        }
+        None => false,
+    });
+    if held {
+        return;
+    }
     if let Ok(s) = LINE_SINK.read()
         && let Some(sink) = s.as_ref()
     {

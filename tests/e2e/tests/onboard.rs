@@ -198,6 +198,13 @@ fn fresh_onboarding_then_a_rerun_changes_nothing() {
     let names: Vec<String> = steps(&first).into_iter().map(|s| s.0).collect();
     assert_eq!(names, ["database", "ddl", "seed", "postgrest", "env"]);
     assert!(steps(&first).iter().all(|(_, s, _)| s == "changed"));
+    // The deploy's lines are said once, not by its plan and again by it.
+    assert_eq!(
+        first.stderr.matches("can now read through the API").count(),
+        1,
+        "{}",
+        first.stderr
+    );
     // What the five commands give: the tokens see what the policies promise.
     let anon = env_value(&dir, "POSTGREST_ANON_JWT");
     let staff = env_value(&dir, "POSTGREST_STAFF_JWT");

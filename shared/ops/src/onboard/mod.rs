@@ -447,10 +447,16 @@ fn database(session: &mut Session, d: &Desired, dry_run: bool) -> Result<Vec<Str
     };
     let mut changes = p.sql.clone();
     if p.store.would_change {
-        changes.push(format!(
-            "store the credentials in Secret {}",
-            p.store.secret
-        ));
+        // A new app's passwords, or an existing app's record (its schemas,
+        // extensions and roles) brought up to date.
+        changes.push(if session.app_opt(&d.app)?.is_some() {
+            format!(
+                "record the app's schemas, extensions and roles in Secret {}",
+                p.store.secret
+            )
+        } else {
+            format!("store the credentials in Secret {}", p.store.secret)
+        });
     }
     if changes.is_empty() || dry_run {
         return Ok(changes);
@@ -569,11 +575,18 @@ fn postgrest(
             pgrst::name(&d.app)
         )]
     };
-    let plan = match deploy::run(session, &deploy_options(d, true)) {
+    // The plan's lines (what anon may read, warnings) are said once: by the
+    // deploy that follows it, else by the plan.
+    let (plan, lines) =
+        uis_core::output::capture(|| deploy::run(session, &deploy_options(d, true)));
+    let plan = match plan {
         Ok(p) => p,
         // What it acts on is made by the steps above: planned as a whole.
         Err(_) if earlier_pending => return Ok(whole()),
-        Err(f) => return Err(f),
+        Err(f) => {
+            uis_core::output::replay(lines);
+            return Err(f);
+        }
     };
     let deploy::Report::DryRun(p) = plan else {
         return Err(Failure::new(
@@ -600,6 +613,7 @@ fn postgrest(
         }
     }
     if changes.is_empty() || dry_run {
+        uis_core::output::replay(lines);
         return Ok(changes);
     }
     deploy::run(session, &deploy_options(d, false))?;
