@@ -154,6 +154,22 @@ fn run(args: Args, json_mode: bool) -> anyhow::Result<i32> {
         print_down(&down, json_mode)?;
         return Ok(0);
     }
+    if (args.down || args.purge) && args.app.is_none() && !args.file.exists() {
+        return Err(Failure::usage(format!(
+            "{} taking an app down needs its uis.yaml or its name; {} does not exist",
+            if args.purge { "--purge:" } else { "--down:" },
+            args.file.display()
+        ))
+        .hint(format!(
+            "name the app: `uis onboard {} APP`, or give its uis.yaml with -f FILE",
+            if args.purge {
+                "--purge --yes"
+            } else {
+                "--down"
+            }
+        ))
+        .into());
+    }
     let desired = load(&args.file)?;
     if let Some(a) = &args.app
         && a != &desired.app

@@ -899,11 +899,19 @@ fn bad_uis_yaml_is_refused_with_its_line_and_the_valid_choices() {
         "{}",
         out.stderr
     );
-    // No file at all: a usage error whose hint names --init.
+    // No file at all: a usage error whose hint names --init; taking an
+    // app down without it names the app's form.
     std::fs::remove_file(dir.join("uis.yaml")).unwrap();
     let out = onboard(&env, &dir, &[]);
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("uis onboard --init"), "{}", out.stderr);
+    let out = onboard(&env, &dir, &["--down"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("`uis onboard --down APP`"),
+        "{}",
+        out.stderr
+    );
     // APP given that is not the file's.
     std::fs::write(dir.join("uis.yaml"), "app: railway\n").unwrap();
     let out = onboard(&env, &dir, &["other"]);
