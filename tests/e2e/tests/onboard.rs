@@ -1125,3 +1125,37 @@ fn a_hand_edited_env_is_kept_and_a_key_given_twice_is_made_one() {
     let rerun = onboard(&env, &dir, &["--json"]);
     assert_eq!(rerun.json()["status"], "unchanged", "{}", rerun.stdout);
 }
+
+/// A token for a role the mint would refuse is refused by the plan too
+/// (`--dry-run` exits 1 as the run would, nothing written); for a
+/// privileged role (the superuser) the error never suggests granting it to
+/// the authenticator.
+#[test]
+fn a_token_the_mint_refuses_is_refused_by_the_plan() {
+    let env = Env::new();
+    let dir = railway_dir(&env);
+    onboard(&env, &dir, &["--json"]).ok();
+    let before = state(&env, &dir);
+    let yaml = std::fs::read_to_string(dir.join("uis.yaml")).unwrap();
+    for (role, want) in [
+        ("no_such_role", "role \"no_such_role\" does not exist"),
+        ("postgres", "role \"postgres\" is SUPERUSER"),
+    ] {
+        let y = yaml.replace(
+            "    exp: 30d\n",
+            &format!("    exp: 30d\n  - name: EXTRA_JWT\n    role: {role}\n"),
+        );
+        std::fs::write(dir.join("uis.yaml"), y).unwrap();
+        for args in [&["--dry-run", "--json"][..], &["--json"][..]] {
+            let out = onboard(&env, &dir, args);
+            assert_eq!(out.code, 1, "{args:?} {role}: {}", out.stderr);
+            assert!(out.stderr.contains(want), "{args:?}: {}", out.stderr);
+            assert!(!out.stderr.contains("GRANT"), "{}", out.stderr);
+            assert_eq!(
+                state(&env, &dir),
+                before,
+                "{args:?} {role}: nothing changed"
+            );
+        }
+    }
+}

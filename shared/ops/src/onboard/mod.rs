@@ -797,6 +797,17 @@ fn env(
                     ..TokenOptions::default()
                 };
                 let minted = if dry_run {
+                    // What the mint would refuse, the plan refuses: the
+                    // role exists, is granted, is no privileged role. Against
+                    // the deployed roles only when nothing before changes them.
+                    if !earlier_pending {
+                        let pg = match &mut caps_pg {
+                            Some(pg) => pg,
+                            None => caps_pg
+                                .insert(session.connect_admin(&config.database, "uis-onboard")?),
+                        };
+                        mint::check_role(pg, &config.authenticator, &role, &d.app)?;
+                    }
                     None
                 } else {
                     Some(
