@@ -436,6 +436,14 @@ impl Spec {
             names.push(&t.name);
             let role_key = format!("{key}.role");
             validate_ident(&role_key, &t.role).map_err(at(&role_key))?;
+            // Capabilities are claims of the authenticated (staff) role's
+            // tokens; declared for anon they would be silently left out.
+            if t.role == "anon" && t.capabilities.as_ref().is_some_and(|c| !c.is_empty()) {
+                return Err(usage(
+                    &format!("{key}.capabilities"),
+                    "only tokens of the authenticated role carry capabilities; this one is anon: leave capabilities out".into(),
+                ));
+            }
             let exp_key = format!("{key}.exp");
             let exp = match &t.exp {
                 Some(e) => parse_duration(e).map_err(|m| usage(&exp_key, m))?,
@@ -902,6 +910,12 @@ mod tests {
         assert!(
             e("app: r\ntokens:\n  - &t {name: A, role: anon, exp: 0d}\n  - <<: *t\n    name: B\n")
                 .starts_with("uis.yaml:3:")
+        );
+        // Capabilities on an anon token.
+        assert!(
+            e("app: r\ntokens:\n  - {name: A, role: anon, capabilities: [a]}\n").starts_with(
+                "uis.yaml:3:41: tokens[0].capabilities: only tokens of the authenticated role"
+            )
         );
         // A list item given twice.
         assert!(

@@ -835,6 +835,12 @@ fn bad_uis_yaml_is_refused_with_its_line_and_the_valid_choices() {
             2,
             "uis.yaml:3:9: env.path: . is a directory",
         ),
+        // Capabilities are for the authenticated role's tokens.
+        (
+            "app: railway\ntokens:\n  - {name: A, role: anon, capabilities: [a]}\n",
+            2,
+            "uis.yaml:3:41: tokens[0].capabilities: only tokens of the authenticated role carry capabilities",
+        ),
         // A list names each item once.
         (
             "app: railway\ntokens:\n  - {name: A, role: authenticated, capabilities: [a, b, a]}\n",

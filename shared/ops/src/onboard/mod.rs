@@ -760,6 +760,14 @@ fn env(
                 None => caps_pg.insert(session.connect_admin(&config.database, "uis-onboard")?),
             };
             mint::capabilities::choose(pg, &config, None, &choice)?
+        } else if let Capabilities::Only(c) = &t.capabilities
+            && !c.is_empty()
+        {
+            return Err(Failure::usage(format!(
+                "{}: role {role} is not the authenticated role ({}): only its tokens carry capabilities, so {c:?} would be left out",
+                t.name, target.authenticated
+            ))
+            .hint("leave capabilities out of this token, or give it role: authenticated"));
         } else {
             None
         };
