@@ -226,6 +226,7 @@ fn run(mut args: Args, json_mode: bool) -> anyhow::Result<i32> {
         purge: args.purge,
         yes: args.yes,
         dry_run: args.dry_run,
+        after_undeploy: false,
         init,
     };
     configure::validate(&opts)?;

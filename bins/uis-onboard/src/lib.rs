@@ -15,7 +15,6 @@ use std::process::ExitCode;
 use std::time::Duration;
 use uis_cli::{ClusterArgs, LocatorArgs};
 use uis_ops::Failure;
-use uis_ops::core::error::Phase;
 use uis_ops::onboard::{self, Event, Report};
 use uis_ops::output::{self, note, stderr_is_terminal};
 use uis_ops::session::Session;
@@ -85,23 +84,38 @@ pub fn main() -> ExitCode {
 
 /// Reads and checks the declaration.
 ///
-/// Errors: phase `input` when the file cannot be read; `usage` for what
-/// [`spec::parse`] and [`spec::Spec::desired`] refuse.
+/// Errors: phase `usage` (exit 2) when the file is missing, a directory or
+/// not UTF-8 (with the line and column of the first bad byte), and for what
+/// [`spec::load`] refuses.
 pub fn load(file: &Path) -> Result<onboard::Desired, Failure> {
-    let text = std::fs::read_to_string(file).map_err(|e| {
-        let f = Failure::new(Phase::Input, format!("cannot read {}: {e}", file.display()));
+    let shown = file.display().to_string();
+    let bytes = std::fs::read(file).map_err(|e| {
+        let f = if file.is_dir() {
+            Failure::usage(format!("{shown} is a directory: -f takes the uis.yaml file"))
+                .hint(format!("`uis onboard -f {}`", file.join(spec::DEFAULT_FILE).display()))
+        } else {
+            Failure::usage(format!("cannot read {shown}: {e}"))
+        };
         if e.kind() == std::io::ErrorKind::NotFound {
             f.hint("write one: `uis onboard --init` (from ./db and the defaults), or give its path with -f FILE")
         } else {
             f
         }
     })?;
-    let spec = spec::parse(&file.display().to_string(), &text)?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = good.iter().filter(|b| **b == b'\n').count() + 1;
+        let start = good.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        let col = String::from_utf8_lossy(&good[start..]).chars().count() + 1;
+        Failure::usage(format!(
+            "{shown}:{line}:{col}: not UTF-8 text: YAML files are UTF-8 (convert it, e.g. `iconv -f latin1 -t utf-8`)"
+        ))
+    })?;
     let base = file
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    spec.desired(base)
+    Ok(spec::load(&shown, &text, base)?.1)
 }
 
 fn run(args: Args, json_mode: bool) -> anyhow::Result<i32> {
@@ -139,6 +153,22 @@ fn run(args: Args, json_mode: bool) -> anyhow::Result<i32> {
         let down = onboard::down(&mut session, app, args.purge, args.dry_run)?;
         print_down(&down, json_mode)?;
         return Ok(0);
+    }
+    if (args.down || args.purge) && args.app.is_none() && !args.file.exists() {
+        return Err(Failure::usage(format!(
+            "{} taking an app down needs its uis.yaml or its name; {} does not exist",
+            if args.purge { "--purge:" } else { "--down:" },
+            args.file.display()
+        ))
+        .hint(format!(
+            "name the app: `uis onboard {} APP`, or give its uis.yaml with -f FILE",
+            if args.purge {
+                "--purge --yes"
+            } else {
+                "--down"
+            }
+        ))
+        .into());
     }
     let desired = load(&args.file)?;
     if let Some(a) = &args.app
@@ -238,6 +268,9 @@ impl Progress {
                         .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                 );
                 b.enable_steady_tick(Duration::from_millis(120));
+                // The operations' lines print above the spinner, not through it.
+                let above = b.clone();
+                output::set_line_sink(Some(Box::new(move |l| above.println(l))));
                 b
             }),
         }
@@ -280,6 +313,7 @@ impl Progress {
 
     fn finish(&mut self) {
         if let Some(b) = self.bar.take() {
+            output::set_line_sink(None);
             b.finish_and_clear();
         }
     }

@@ -15,6 +15,7 @@
 //! Not for: anything at run time beyond turning the file into settings.
 
 use serde::Deserialize;
+use serde_saphyr::Spanned;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use uis_cli::jwt_flags::parse_duration;
@@ -170,7 +171,7 @@ fn default_secret_key() -> Option<String> {
 /// keys for an unknown one, the expected type for a wrong one.
 pub fn parse(file: &str, text: &str) -> Result<Spec, Failure> {
     let options = serde_saphyr::options! { with_snippet: false };
-    if text.trim().is_empty() {
+    if is_blank(text) {
         return Err(Failure::usage(format!(
             "{file}: the file is empty: it needs at least `app: NAME`"
         ))
@@ -198,14 +199,43 @@ pub fn parse(file: &str, text: &str) -> Result<Spec, Failure> {
     })
 }
 
+/// Nothing but blanks, comments and document markers: a file with no
+/// keys, which YAML reads as null (said as an empty file, not as the
+/// parser's "unexpected end of input").
+fn is_blank(text: &str) -> bool {
+    text.trim_start_matches('\u{feff}').lines().all(|l| {
+        let l = l.trim();
+        l.is_empty() || l.starts_with('#') || l == "---" || l == "..."
+    })
+}
+
 /// serde-saphyr's message without the location it appends (we put it first,
-/// as compilers do).
+/// as compilers do), and without its advice to Rust programmers (which
+/// option or function to use instead), in the words of a uis.yaml's author.
 fn clean_message(m: &str) -> String {
     let m = m.trim();
     let m = match m.rfind(" at line ") {
         Some(i) => &m[..i],
         None => m,
     };
+    if let Some(rest) = m.strip_prefix("duplicate mapping key: ") {
+        let key = rest.split(", set ").next().unwrap_or(rest);
+        return format!("duplicate key `{key}`: each key may be given once");
+    }
+    if m.starts_with("multiple YAML documents detected") {
+        return "a second YAML document (`---`): uis.yaml holds one document, the app's".into();
+    }
+    if let Some(rest) = m.strip_prefix("cannot deserialize null into ") {
+        let what = rest.split(';').next().unwrap_or(rest).trim();
+        return format!(
+            "expected {}, found nothing (null)",
+            match what {
+                "string" => "a string",
+                w if w.starts_with('u') || w.starts_with('i') => "a whole number",
+                _ => "a value",
+            }
+        );
+    }
     m.to_string()
 }
 
@@ -258,43 +288,131 @@ fn in_range(key: &str, v: u64, lo: u64, hi: u64, example: u64) -> Result<(), Fai
     Ok(())
 }
 
+/// A value `uis.yaml` declares that breaks its flag's rule: the key it was
+/// given under (`postgrest.replicas`, `tokens[0].exp`, `schemas[1]`), to be
+/// located in the file by [`locate`], and the rule's failure.
+#[derive(Debug)]
+pub struct Invalid {
+    pub key: String,
+    pub failure: Failure,
+}
+
 impl Spec {
     /// Checks every value with the rule of the flag it stands for, and
-    /// resolves paths against `base` (the directory of `uis.yaml`).
+    /// resolves paths against `base` (the directory of `uis.yaml`): `ddl`
+    /// and `seeds` must be directories there, `env.path` no directory, and
+    /// none may be absolute or climb out of `base` with `..` (a uis.yaml
+    /// cloned with an app's code writes only inside that app).
     ///
-    /// Errors: phase `usage` (exit 2) naming the key and the rule.
-    pub fn desired(&self, base: &Path) -> Result<Desired, Failure> {
-        let named = |key: &str, f: Failure| Failure {
-            detail: format!("{key}: {}", f.detail),
-            ..f
+    /// Errors: the key and a phase `usage` failure (exit 2) naming the key
+    /// and the rule.
+    pub fn desired(&self, base: &Path) -> Result<Desired, Invalid> {
+        let at = |key: &str| {
+            let key = key.to_string();
+            move |failure: Failure| Invalid { key, failure }
         };
-        validate_app(&self.app).map_err(|f| named("app", f))?;
+        let named = |key: &str| {
+            let key = key.to_string();
+            move |f: Failure| Invalid {
+                failure: Failure {
+                    detail: format!("{key}: {}", f.detail),
+                    ..f
+                },
+                key,
+            }
+        };
+        let usage = |key: &str, m: String| Invalid {
+            key: key.to_string(),
+            failure: Failure::usage(format!("{key}: {m}")),
+        };
+        // A list names each item once: a second one is a slip (a token
+        // would carry a capability twice), refused where it is.
+        let once = |key: &str, items: &[String]| -> Result<(), Invalid> {
+            for (i, item) in items.iter().enumerate() {
+                if let Some(first) = items[..i].iter().position(|x| x == item) {
+                    return Err(usage(
+                        &format!("{key}[{i}]"),
+                        format!(
+                            "{item:?} is given twice (first as {key}[{first}]): name each once"
+                        ),
+                    ));
+                }
+            }
+            Ok(())
+        };
+        once("schemas", &self.schemas)?;
+        once("extensions", &self.extensions)?;
+        once("postgrest.schemas", &self.postgrest.schemas)?;
+        once(
+            "postgrest.cors_origins",
+            self.postgrest.cors_origins.as_deref().unwrap_or_default(),
+        )?;
+        let seeds: Vec<String> = self.seeds.iter().map(|p| p.display().to_string()).collect();
+        once("seeds", &seeds)?;
+        for (i, t) in self.tokens.iter().flatten().enumerate() {
+            once(
+                &format!("tokens[{i}].capabilities"),
+                t.capabilities.as_deref().unwrap_or_default(),
+            )?;
+        }
+        validate_app(&self.app).map_err(named("app"))?;
+        uis_ops::postgrest::check_app_name(&self.app).map_err(named("app"))?;
         if let Some(d) = &self.database {
-            uis_ops::app::validate_uis_name("database", d)?;
+            uis_ops::app::validate_uis_name("database", d).map_err(at("database"))?;
         }
         if let Some(o) = &self.owner {
-            validate_new_name("owner", o)?;
+            validate_new_name("owner", o).map_err(at("owner"))?;
         }
-        for s in self.schemas.iter().chain(&self.postgrest.schemas) {
-            validate_new_name("schema", s)?;
+        for (i, s) in self.schemas.iter().enumerate() {
+            let key = format!("schemas[{i}]");
+            validate_new_name(&key, s).map_err(at(&key))?;
         }
-        for e in &self.extensions {
-            validate_ident("extension", e)?;
+        for (i, s) in self.postgrest.schemas.iter().enumerate() {
+            let key = format!("postgrest.schemas[{i}]");
+            validate_new_name(&key, s).map_err(at(&key))?;
         }
+        for (i, e) in self.extensions.iter().enumerate() {
+            let key = format!("extensions[{i}]");
+            validate_ident(&key, e).map_err(at(&key))?;
+        }
+        // `uis postgrest deploy`'s rule for the role flags: names it may create.
         for (key, r) in [
             ("roles.authenticator", &self.roles.authenticator),
             ("roles.anon", &self.roles.anon),
             ("roles.authenticated", &self.roles.authenticated),
         ] {
             if let Some(r) = r {
-                validate_ident(key, r)?;
+                validate_new_name(key, r).map_err(at(key))?;
             }
         }
         if let Some(n) = self.postgrest.replicas {
-            in_range("postgrest.replicas", n.into(), 1, 100, 2)?;
+            in_range("postgrest.replicas", n.into(), 1, 100, 2)
+                .map_err(at("postgrest.replicas"))?;
         }
         if let Some(t) = self.postgrest.timeout {
-            in_range("postgrest.timeout", t, 1, 86_400, 120)?;
+            in_range("postgrest.timeout", t, 1, 86_400, 120).map_err(at("postgrest.timeout"))?;
+        }
+        if let Some(p) = &self.postgrest.url_prefix {
+            uis_ops::postgrest::check_url_prefix(p)
+                .map_err(|m| usage("postgrest.url_prefix", m))?;
+        }
+        if let Some(a) = &self.postgrest.audience
+            && !uis_ops::postgrest::jwt::uri::valid_jwt_aud(a)
+        {
+            return Err(usage(
+                "postgrest.audience",
+                format!(
+                    "{a:?}: {} (a value with ':' must be an RFC 3986 URI, e.g. https://railway.example or urn:example:api)",
+                    uis_ops::postgrest::jwt::uri::MSG_BAD_AUD
+                ),
+            ));
+        }
+        if let Some(i) = &self.postgrest.image {
+            uis_ops::postgrest::check_image(i).map_err(|m| usage("postgrest.image", m))?;
+        }
+        for (i, o) in self.postgrest.cors_origins.iter().flatten().enumerate() {
+            uis_ops::postgrest::check_cors_origin(o)
+                .map_err(|m| usage(&format!("postgrest.cors_origins[{i}]"), m))?;
         }
         let mut names: Vec<&str> = Vec::new();
         let tokens = match &self.tokens {
@@ -304,19 +422,31 @@ impl Spec {
         let mut token_specs = Vec::new();
         for (i, t) in tokens.iter().enumerate() {
             let key = format!("tokens[{i}]");
-            check_env_key(&format!("{key}.name"), &t.name)?;
+            let name_key = format!("{key}.name");
+            check_env_key(&name_key, &t.name).map_err(at(&name_key))?;
             if names.contains(&t.name.as_str()) {
-                return Err(Failure::usage(format!(
-                    "{key}.name: {} is the name of an earlier token: each token needs its own variable",
-                    t.name
-                )));
+                return Err(usage(
+                    &name_key,
+                    format!(
+                        "{} is the name of an earlier token: each token needs its own variable",
+                        t.name
+                    ),
+                ));
             }
             names.push(&t.name);
-            validate_ident(&format!("{key}.role"), &t.role)?;
+            let role_key = format!("{key}.role");
+            validate_ident(&role_key, &t.role).map_err(at(&role_key))?;
+            // Capabilities are claims of the authenticated (staff) role's
+            // tokens; declared for anon they would be silently left out.
+            if t.role == "anon" && t.capabilities.as_ref().is_some_and(|c| !c.is_empty()) {
+                return Err(usage(
+                    &format!("{key}.capabilities"),
+                    "only tokens of the authenticated role carry capabilities; this one is anon: leave capabilities out".into(),
+                ));
+            }
+            let exp_key = format!("{key}.exp");
             let exp = match &t.exp {
-                Some(e) => {
-                    parse_duration(e).map_err(|m| Failure::usage(format!("{key}.exp: {m}")))?
-                }
+                Some(e) => parse_duration(e).map_err(|m| usage(&exp_key, m))?,
                 None if t.role == "anon" => Some(Duration::from_secs(10 * 365 * 86_400)),
                 None => Some(Duration::from_secs(30 * 86_400)),
             };
@@ -337,32 +467,98 @@ impl Spec {
             ("env.database_url", &self.env.database_url),
         ] {
             if let Some(v) = v {
-                check_env_key(key, v)?;
+                check_env_key(key, v).map_err(at(key))?;
                 if names.contains(&v.as_str()) {
-                    return Err(Failure::usage(format!(
-                        "{key}: {v} is also the name of a token: each value needs its own variable"
-                    )));
+                    return Err(usage(
+                        key,
+                        format!(
+                            "{v} is also the name of a token: each value needs its own variable"
+                        ),
+                    ));
                 }
                 names.push(v);
             }
         }
-        if let Some(p) = &self.postgrest.url_prefix
-            && (p.is_empty()
-                || !p
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'))
-        {
-            return Err(Failure::usage(format!(
-                "postgrest.url_prefix: {p:?}: use lowercase letters, digits and '-', e.g. api-{}",
-                self.app
-            )));
+        if self.env.path.is_none() && !tokens.is_empty() {
+            return Err(Invalid {
+                key: "env.path".into(),
+                failure: Failure::usage(
+                    "tokens: tokens are kept in the .env file, and env.path is null",
+                )
+                .hint("give env.path (default .env), or `tokens: []` for no tokens"),
+            });
         }
-        let resolve = |p: &PathBuf| {
-            if p.is_absolute() || base == Path::new(".") {
-                p.clone()
-            } else {
-                base.join(p)
+        let resolve = |key: &str, p: &PathBuf, kind: PathKind| -> Result<PathBuf, Invalid> {
+            let full = inside(base, p).map_err(|m| usage(key, m))?;
+            let shown = p.display();
+            match kind {
+                PathKind::Dir if !full.is_dir() => Err(usage(
+                    key,
+                    if full.exists() {
+                        format!("{shown} is a file: give the directory of its *.sql files")
+                    } else {
+                        format!(
+                            "directory {shown} does not exist (paths are relative to the directory of uis.yaml{})",
+                            if base == Path::new(".") {
+                                String::new()
+                            } else {
+                                format!(", {}", base.display())
+                            }
+                        )
+                    },
+                )),
+                PathKind::File if full.is_dir() => Err(usage(
+                    key,
+                    format!("{shown} is a directory: give the file to write, e.g. .env"),
+                )),
+                PathKind::File
+                    if !full
+                        .parent()
+                        .is_none_or(|d| d.as_os_str().is_empty() || d.is_dir()) =>
+                {
+                    Err(usage(
+                        key,
+                        format!("the directory of {shown} does not exist"),
+                    ))
+                }
+                _ => Ok(full),
             }
+        };
+        let ddl = match &self.ddl {
+            Some(p) => Some(resolve("ddl", p, PathKind::Dir)?),
+            None => None,
+        };
+        let mut seeds = Vec::new();
+        // `uis db seed` keeps each directory's ledger under its last name
+        // (`db/seeds` is set `seeds`): two with one name would share one
+        // ledger, a file of one counted as applied for the other.
+        let set = |p: &Path| {
+            p.canonicalize()
+                .ok()
+                .and_then(|c| c.file_name().map(|n| n.to_string_lossy().into_owned()))
+        };
+        let mut sets: Vec<(String, Option<String>)> =
+            vec![("ddl".into(), ddl.as_deref().and_then(set))];
+        for (i, p) in self.seeds.iter().enumerate() {
+            let key = format!("seeds[{i}]");
+            let full = resolve(&key, p, PathKind::Dir)?;
+            let name = set(&full);
+            if let Some((other, _)) = sets.iter().find(|(_, n)| n.is_some() && *n == name) {
+                return Err(usage(
+                    &key,
+                    format!(
+                        "{} has the ledger name {:?} of {other}: `uis db seed` records each directory's files under its last name, so the two would share one ledger; rename one directory",
+                        p.display(),
+                        name.unwrap_or_default()
+                    ),
+                ));
+            }
+            sets.push((key, name));
+            seeds.push(full);
+        }
+        let env_path = match &self.env.path {
+            Some(p) => Some(resolve("env.path", p, PathKind::File)?),
+            None => None,
         };
         Ok(Desired {
             app: self.app.clone(),
@@ -378,8 +574,8 @@ impl Spec {
                 anon: self.roles.anon.clone(),
                 authenticated: self.roles.authenticated.clone(),
             },
-            ddl: self.ddl.as_ref().map(resolve),
-            seeds: self.seeds.iter().map(resolve).collect(),
+            ddl,
+            seeds,
             postgrest: onboard::PostgrestSpec {
                 schemas: self.postgrest.schemas.clone(),
                 grants: self.postgrest.grants.map(|g| match g {
@@ -395,12 +591,233 @@ impl Spec {
             },
             tokens: token_specs,
             env: onboard::EnvSpec {
-                path: self.env.path.as_ref().map(resolve),
+                path: env_path,
                 url: self.env.url.clone(),
                 jwt_secret: self.env.jwt_secret.clone(),
                 database_url: self.env.database_url.clone(),
             },
         })
+    }
+}
+
+/// What a path key names: a directory of `*.sql` files, or a file to write.
+#[derive(Clone, Copy)]
+enum PathKind {
+    Dir,
+    File,
+}
+
+/// `p` joined to `base`, when it is relative and its `..` never climb out
+/// of `base` (read lexically: a symbolic link inside is the user's own).
+///
+/// Errors: why it is outside.
+fn inside(base: &Path, p: &Path) -> Result<PathBuf, String> {
+    use std::path::Component;
+    if p.as_os_str().is_empty() {
+        return Err("an empty path: give one relative to the directory of uis.yaml".into());
+    }
+    if p.has_root() || p.is_absolute() {
+        return Err(format!(
+            "{} is absolute: paths in uis.yaml are relative to its directory, so they name the same files on every checkout",
+            p.display()
+        ));
+    }
+    let mut depth = 0usize;
+    for c in p.components() {
+        match c {
+            Component::Normal(_) => depth += 1,
+            Component::CurDir => {}
+            Component::ParentDir if depth > 0 => depth -= 1,
+            _ => {
+                return Err(format!(
+                    "{} leaves the directory of uis.yaml: the app's files live beside it (put uis.yaml at the root that holds them)",
+                    p.display()
+                ));
+            }
+        }
+    }
+    Ok(if base == Path::new(".") {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    })
+}
+
+/// Reads `text` (the contents of `file`) into the settings `uis onboard`
+/// converges to: [`parse`], then [`Spec::desired`] with `base` the
+/// directory of the file, its errors located at the value they are about.
+///
+/// Errors: phase `usage` (exit 2), `FILE:LINE:COLUMN: KEY: rule` (only
+/// `FILE: KEY: ...` for a value left to its default).
+pub fn load(file: &str, text: &str, base: &Path) -> Result<(Spec, Desired), Failure> {
+    let spec = parse(file, text)?;
+    match spec.desired(base) {
+        Ok(d) => Ok((spec, d)),
+        Err(Invalid { key, failure }) => {
+            let at = match locate(text, &key) {
+                Some((line, col)) => format!("{file}:{line}:{col}"),
+                None => file.to_string(),
+            };
+            Err(Failure {
+                detail: format!("{at}: {}", failure.detail),
+                ..failure
+            })
+        }
+    }
+}
+
+/// Where the value of `key` (`postgrest.replicas`, `tokens[0].exp`,
+/// `schemas[1]`) is in `text`, as (line, column), 1-based; the nearest
+/// enclosing value that is there when the key was left out.
+pub fn locate(text: &str, key: &str) -> Option<(u64, u64)> {
+    let options = serde_saphyr::options! { with_snippet: false };
+    let root: Spanned<Tree> = serde_saphyr::from_str_with_options(text, options).ok()?;
+    let mut node = &root;
+    let mut found = None;
+    for part in key.split('.') {
+        let (name, index) = match part.split_once('[') {
+            Some((n, rest)) => (n, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (part, None),
+        };
+        let Tree::Map(entries) = &node.value else {
+            break;
+        };
+        let Some((_, v)) = entries.iter().find(|(k, _)| k.as_deref() == Some(name)) else {
+            break;
+        };
+        node = v;
+        found = Some(node.referenced);
+        if let Some(i) = index {
+            let Tree::Seq(items) = &node.value else {
+                break;
+            };
+            let Some(item) = items.get(i) else {
+                break;
+            };
+            node = item;
+            found = Some(node.referenced);
+        }
+    }
+    let l = found?;
+    (l.line() > 0).then(|| (l.line(), l.column()))
+}
+
+/// A YAML document's shape with the place of every value, for [`locate`].
+enum Tree {
+    Map(Vec<(Option<String>, Spanned<Tree>)>),
+    Seq(Vec<Spanned<Tree>>),
+    Scalar,
+}
+
+impl<'de> Deserialize<'de> for Tree {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Tree;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any YAML value")
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Tree, E> {
+                Ok(Tree::Scalar)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Tree, E> {
+                Ok(Tree::Scalar)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Tree, E> {
+                Ok(Tree::Scalar)
+            }
+            fn visit_i128<E>(self, _: i128) -> Result<Tree, E> {
+                Ok(Tree::Scalar)
+            }
+            fn visit_u128<E>(self, _: u128) -> Result<Tree, E> {
+                Ok(Tree::Scalar)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Tree, E> {
+                Ok(Tree::Scalar)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Tree, E> {
+                Ok(Tree::Scalar)
+            }
+            fn visit_bytes<E>(self, _: &[u8]) -> Result<Tree, E> {
+                Ok(Tree::Scalar)
+            }
+            fn visit_unit<E>(self) -> Result<Tree, E> {
+                Ok(Tree::Scalar)
+            }
+            fn visit_none<E>(self) -> Result<Tree, E> {
+                Ok(Tree::Scalar)
+            }
+            fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Tree, D::Error> {
+                Tree::deserialize(d)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Tree, A::Error> {
+                let mut items = Vec::new();
+                while let Some(x) = a.next_element::<Spanned<Tree>>()? {
+                    items.push(x);
+                }
+                Ok(Tree::Seq(items))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Tree, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(k) = a.next_key::<KeyText>()? {
+                    entries.push((k.0, a.next_value::<Spanned<Tree>>()?));
+                }
+                Ok(Tree::Map(entries))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A mapping key: its text when it is a string (any other key is read
+/// and dropped).
+struct KeyText(Option<String>);
+
+impl<'de> Deserialize<'de> for KeyText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = KeyText;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_str<E>(self, s: &str) -> Result<KeyText, E> {
+                Ok(KeyText(Some(s.to_string())))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<KeyText, E> {
+                Ok(KeyText(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<KeyText, E> {
+                Ok(KeyText(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<KeyText, E> {
+                Ok(KeyText(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<KeyText, E> {
+                Ok(KeyText(None))
+            }
+            fn visit_unit<E>(self) -> Result<KeyText, E> {
+                Ok(KeyText(None))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<KeyText, A::Error> {
+                while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(KeyText(None))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<KeyText, A::Error> {
+                while a
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(KeyText(None))
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 
@@ -449,9 +866,75 @@ mod tests {
         let s = parse("uis.yaml", "app: railway\n").unwrap();
         assert_eq!(s.app, "railway");
         assert_eq!(s.env, Env::default());
-        let d = s.desired(Path::new("/x")).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let d = s.desired(dir.path()).unwrap();
         assert_eq!(d.tokens.len(), 2);
-        assert_eq!(d.env.path.as_deref(), Some(Path::new("/x/.env")));
+        assert_eq!(d.env.path, Some(dir.path().join(".env")));
+    }
+
+    /// A value's error names the file, the line and column of the value,
+    /// the key and the rule; the paths stay inside the app.
+    #[test]
+    fn values_are_located_where_they_are_declared() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("db")).unwrap();
+        let e = |t: &str| load("uis.yaml", t, dir.path()).unwrap_err().detail;
+        assert!(
+            e("app: r\npostgrest:\n  replicas: 0\n")
+                .starts_with("uis.yaml:3:13: postgrest.replicas: 0 is out of range")
+        );
+        assert!(
+            e("app: r\nschemas: [a, 1]\n").starts_with("uis.yaml:2:14: invalid schemas[1] \"1\"")
+        );
+        assert!(
+            e("app: r\ntokens:\n  - {name: A, role: anon}\n  - {name: B, role: anon, exp: 0d}\n")
+                .starts_with("uis.yaml:4:32: tokens[1].exp: ")
+        );
+        assert!(
+            e("app: r\nddl: ../x\n").starts_with("uis.yaml:2:6: ddl: ../x leaves the directory")
+        );
+        assert!(e("app: r\nddl: /etc\n").starts_with("uis.yaml:2:6: ddl: /etc is absolute"));
+        assert!(
+            e("app: r\nseeds: [db, nope]\n")
+                .starts_with("uis.yaml:2:13: seeds[1]: directory nope does not exist")
+        );
+        assert!(
+            e("app: r\nenv: {path: db}\n")
+                .starts_with("uis.yaml:2:13: env.path: db is a directory")
+        );
+        assert!(
+            e("app: r\npostgrest: {url_prefix: -api}\n")
+                .contains("postgrest.url_prefix: \"-api\" is not a DNS label")
+        );
+        // An anchor's value, used through an alias in a merge, is found where it is declared.
+        assert!(
+            e("app: r\ntokens:\n  - &t {name: A, role: anon, exp: 0d}\n  - <<: *t\n    name: B\n")
+                .starts_with("uis.yaml:3:")
+        );
+        // Capabilities on an anon token.
+        assert!(
+            e("app: r\ntokens:\n  - {name: A, role: anon, capabilities: [a]}\n").starts_with(
+                "uis.yaml:3:41: tokens[0].capabilities: only tokens of the authenticated role"
+            )
+        );
+        // A list item given twice.
+        assert!(
+            e("app: r\ntokens:\n  - {name: A, role: authenticated, capabilities: [a, b, a]}\n")
+                .starts_with("uis.yaml:3:57: tokens[0].capabilities[2]: \"a\" is given twice (first as tokens[0].capabilities[0])")
+        );
+        assert!(
+            e("app: r\nschemas: [a, a]\n")
+                .starts_with("uis.yaml:2:14: schemas[1]: \"a\" is given twice")
+        );
+        // Two directories with one last name would share a ledger.
+        std::fs::create_dir_all(dir.path().join("a/seeds")).unwrap();
+        std::fs::create_dir_all(dir.path().join("b/seeds")).unwrap();
+        assert!(e("app: r\nseeds: [a/seeds, b/seeds]\n").starts_with(
+            "uis.yaml:2:18: seeds[1]: b/seeds has the ledger name \"seeds\" of seeds[0]"
+        ));
+        assert!(e("app: r\nddl: db\nseeds: [a/seeds, db/]\n").contains("of ddl"));
+        // Tokens left to their default need the .env that is declared null.
+        assert!(e("app: r\nenv: {path: null}\n").starts_with("uis.yaml:2:13: tokens: "));
     }
 
     #[test]
@@ -496,6 +979,7 @@ mod tests {
                 .unwrap()
                 .desired(Path::new("."))
                 .unwrap_err()
+                .failure
                 .detail
         };
         assert!(d("app: Railway\n").starts_with("app: "));

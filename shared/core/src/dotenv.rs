@@ -309,6 +309,23 @@ pub fn disagreements(text: &str) -> Vec<Disagreement> {
     found
 }
 
+/// The values of every assignment of `key` in the `.env` file at `path`, in
+/// order, unquoted and unescaped (empty when the file or the key is
+/// missing). Readers differ on a key given twice (dotenv, python-dotenv and
+/// a shell take the last, `set -a`-less tools the first), so a caller that
+/// must know what the app reads checks they agree.
+pub fn read_values(path: &Path, key: &str) -> Vec<String> {
+    let Ok(text) = fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    parse(&text)
+        .into_iter()
+        .filter_map(|e| e.assignment)
+        .filter(|a| a.key == key)
+        .map(|a| a.value)
+        .collect()
+}
+
 /// The value of the first assignment of `key` in the `.env` file at `path`,
 /// unquoted and unescaped; `None` when the file or the key is missing or the
 /// file cannot be read.

@@ -55,14 +55,104 @@ pub fn print_json(value: &serde_json::Value) -> std::io::Result<()> {
     print(&format!("{value}\n"))
 }
 
+/// What takes the lines for people instead of stderr (see [`set_line_sink`]).
+type LineSink = Box<dyn Fn(&str) + Send + Sync>;
+
+static LINE_SINK: std::sync::RwLock<Option<LineSink>> = std::sync::RwLock::new(None);
+
+/// Sends every line [`note`], [`warn`] and [`StderrLines`] write to `sink`
+/// instead of stderr (`None`: stderr again). A progress display that owns
+/// the terminal's last line sets it, so the lines print above the display
+/// instead of through it (`uis onboard`'s spinner: indicatif's `println`).
+pub fn set_line_sink(sink: Option<LineSink>) {
+    if let Ok(mut s) = LINE_SINK.write() {
+        *s = sink;
+    }
+}
+
+thread_local! {
+    /// Lines held back by [`capture`] on this thread.
+    static CAPTURED: std::cell::RefCell<Option<Vec<String>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f`, holding back the lines for people it writes on this thread
+/// ([`note`], [`warn`], [`StderrLines`]) instead of printing them: a plan
+/// computed before the same operation runs for real would otherwise say
+/// each line twice. Print them with [`replay`] when the real run does not
+/// follow.
+pub fn capture<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
+    let before = CAPTURED.with(|c| c.replace(Some(Vec::new())));
+    let out = f();
+    let lines = CAPTURED.with(|c| c.replace(before)).unwrap_or_default();
+    (out, lines)
+}
+
+/// Prints lines [`capture`] held back.
+pub fn replay(lines: Vec<String>) {
+    for l in lines {
+        emit(&l);
+    }
+}
+
+fn emit(line: &str) {
+    let held = CAPTURED.with(|c| match c.borrow_mut().as_mut() {
+        Some(lines) => {
+            lines.push(line.to_string());
+            true
+        }
+        None => false,
+    });
+    if held {
+        return;
+    }
+    if let Ok(s) = LINE_SINK.read()
+        && let Some(sink) = s.as_ref()
+    {
+        sink(line);
+        return;
+    }
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
 /// A progress or status line for people, on stderr.
 pub fn note(msg: impl AsRef<str>) {
-    let _ = writeln!(std::io::stderr(), "{}", msg.as_ref());
+    emit(msg.as_ref());
 }
 
 /// A warning for people, on stderr.
 pub fn warn(msg: impl AsRef<str>) {
-    let _ = writeln!(std::io::stderr(), "warning: {}", msg.as_ref());
+    emit(&format!("warning: {}", msg.as_ref()));
+}
+
+/// stderr for people as a writer: each whole line goes where [`note`]'s
+/// go (a line not ended by '\n' when dropped too).
+#[derive(Default)]
+pub struct StderrLines {
+    pending: Vec<u8>,
+}
+
+impl Write for StderrLines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        while let Some(i) = self.pending.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = self.pending.drain(..=i).collect();
+            emit(String::from_utf8_lossy(&line[..i]).as_ref());
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for StderrLines {
+    fn drop(&mut self) {
+        if !self.pending.is_empty() {
+            emit(String::from_utf8_lossy(&self.pending).as_ref());
+        }
+    }
 }
 
 /// Masks a secret for display to people: the first 3 characters then `***`.

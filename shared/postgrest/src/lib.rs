@@ -167,6 +167,55 @@ pub fn set_cors_origins(settings: &mut BTreeMap<String, String>, origins: Option
     settings.insert(KEY_CORS_ORIGINS.to_string(), value);
 }
 
+/// Checks a `--url-prefix`: the first label of the API's host name
+/// (`PREFIX.localhost`, the IngressRoute's `HostRegexp`), so a DNS label as
+/// RFC 1123 and Kubernetes define it: 1-63 lowercase letters, digits and
+/// '-', starting and ending with a letter or digit.
+///
+/// Errors: the rule, with a valid example derived from the value.
+pub fn check_url_prefix(prefix: &str) -> Result<(), String> {
+    let b = prefix.as_bytes();
+    let ok = !b.is_empty()
+        && b.len() <= 63
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b[0] != b'-'
+        && b[b.len() - 1] != b'-';
+    if ok {
+        return Ok(());
+    }
+    let mut example: String = prefix
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .trim_matches('-')
+        .chars()
+        .take(63)
+        .collect();
+    example = example.trim_end_matches('-').to_string();
+    if example.is_empty() {
+        example = "api-railway".into();
+    }
+    Err(format!(
+        "{prefix:?} is not a DNS label: 1-63 lowercase letters, digits and '-', starting and ending with a letter or digit (RFC 1123), e.g. {example}"
+    ))
+}
+
+/// Checks an `--image` reference: not empty, no whitespace or control
+/// character (a container runtime refuses those; the Deployment would
+/// never start).
+///
+/// Errors: the rule.
+pub fn check_image(image: &str) -> Result<(), String> {
+    if image.is_empty() || image.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "{image:?} is not an image reference: no spaces, not empty, e.g. {DEFAULT_IMAGE}"
+        ));
+    }
+    Ok(())
+}
+
 /// Checks one `--cors-origins` entry: a browser `Origin` value,
 /// `scheme://host[:port]`, which PostgREST compares byte for byte (so no
 /// path, no trailing `/`, and no `*`: wildcards are not patterns there).

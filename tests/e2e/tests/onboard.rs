@@ -198,6 +198,13 @@ fn fresh_onboarding_then_a_rerun_changes_nothing() {
     let names: Vec<String> = steps(&first).into_iter().map(|s| s.0).collect();
     assert_eq!(names, ["database", "ddl", "seed", "postgrest", "env"]);
     assert!(steps(&first).iter().all(|(_, s, _)| s == "changed"));
+    // The deploy's lines are said once, not by its plan and again by it.
+    assert_eq!(
+        first.stderr.matches("can now read through the API").count(),
+        1,
+        "{}",
+        first.stderr
+    );
     // What the five commands give: the tokens see what the policies promise.
     let anon = env_value(&dir, "POSTGREST_ANON_JWT");
     let staff = env_value(&dir, "POSTGREST_STAFF_JWT");
@@ -319,6 +326,142 @@ fn a_change_to_uis_yaml_is_applied_alone() {
     assert_onboarded(&env, &dir);
 }
 
+/// One PostgREST key changed alone is planned as the fields it changes
+/// (not "apply every object"), and what it changes in the `.env` (the URL,
+/// the tokens' audience) is in the same plan; after the run, a re-run says
+/// no changes. A token or schema taken out of uis.yaml is left as it is.
+#[test]
+fn a_postgrest_key_changed_alone_is_planned_field_by_field() {
+    let env = Env::new();
+    let dir = railway_dir(&env);
+    onboard(&env, &dir, &["--json"]).ok();
+    let yaml = std::fs::read_to_string(dir.join("uis.yaml")).unwrap();
+    let declare = |extra: &str| {
+        let y = yaml.replace("  grants: none", &format!("  grants: none\n{extra}"));
+        assert_ne!(y, yaml);
+        std::fs::write(dir.join("uis.yaml"), y).unwrap();
+    };
+    let plan = |env: &Env| {
+        let out = onboard(env, &dir, &["--dry-run", "--json"]);
+        out.ok();
+        steps(&out)
+            .into_iter()
+            .filter(|s| !s.2.is_empty())
+            .map(|s| (s.0, s.2))
+            .collect::<Vec<_>>()
+    };
+    let name = "postgrest/railway-postgrest";
+
+    // Replicas: the Deployment's spec.replicas, and the deploy record.
+    declare("  replicas: 3");
+    let before = state(&env, &dir);
+    let p = plan(&env);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].0, "postgrest");
+    assert!(
+        p[0].1
+            .contains(&format!("Deployment {name}: spec.replicas 2 -> 3")),
+        "{p:?}"
+    );
+    assert!(
+        p[0].1
+            .iter()
+            .all(|c| !c.starts_with("Service") && !c.starts_with("IngressRoute")),
+        "{p:?}"
+    );
+    assert_eq!(state(&env, &dir), before, "--dry-run changed nothing");
+    onboard(&env, &dir, &["--json"]).ok();
+    let rerun = onboard(&env, &dir, &["--json"]);
+    assert_eq!(rerun.json()["status"], "unchanged", "{}", rerun.stdout);
+
+    // The URL prefix: the IngressRoute's host, and POSTGREST_URL with it.
+    declare("  url_prefix: rail");
+    let p = plan(&env);
+    assert!(
+        p.iter().any(|(s, c)| s == "postgrest"
+            && c.iter()
+                .any(|c| c.starts_with(&format!("IngressRoute {name}: spec.routes[0].match")))),
+        "{p:?}"
+    );
+    assert!(
+        p.contains(&("env".to_string(), vec!["set POSTGREST_URL".to_string()])),
+        "{p:?}"
+    );
+    onboard(&env, &dir, &["--json"]).ok();
+    assert_eq!(env_value(&dir, "POSTGREST_URL"), "http://rail.localhost");
+
+    // The audience: the Secret's key by name only, and both tokens re-minted.
+    declare("  url_prefix: rail\n  audience: urn:railway:api");
+    let p = plan(&env);
+    let (_, pg) = p
+        .iter()
+        .find(|(s, _)| s == "postgrest")
+        .expect("postgrest planned");
+    assert!(
+        pg.contains(&format!("Secret {name}: data.PGRST_JWT_AUD")),
+        "{p:?}"
+    );
+    // A Secret's values are never in the plan.
+    assert!(
+        pg.iter()
+            .all(|c| !c.starts_with("Secret") || !c.contains("urn:")),
+        "{p:?}"
+    );
+    let (_, e) = p.iter().find(|(s, _)| s == "env").expect("env planned");
+    assert_eq!(
+        e,
+        &[
+            "mint POSTGREST_ANON_JWT (role anon): another audience",
+            "mint POSTGREST_STAFF_JWT (role authenticated): another audience"
+        ],
+        "{p:?}"
+    );
+    onboard(&env, &dir, &["--json"]).ok();
+    let rerun = onboard(&env, &dir, &["--json"]);
+    assert_eq!(rerun.json()["status"], "unchanged", "{}", rerun.stdout);
+
+    // Taken out of uis.yaml: nothing is dropped, no line removed.
+    let staff = env_value(&dir, "POSTGREST_STAFF_JWT");
+    let y = std::fs::read_to_string(dir.join("uis.yaml"))
+        .unwrap()
+        .replace("schemas: [railway, auth] ", "schemas: [railway] ")
+        .replace(
+            "  - name: POSTGREST_STAFF_JWT\n    role: authenticated           # every capability of auth.capabilities\n    exp: 30d\n",
+            "",
+        );
+    assert!(!y.contains("STAFF") && !y.contains("auth] "), "{y}");
+    std::fs::write(dir.join("uis.yaml"), y).unwrap();
+    let before = state(&env, &dir);
+    let rerun = onboard(&env, &dir, &["--json"]);
+    assert_eq!(rerun.json()["status"], "unchanged", "{}", rerun.stdout);
+    assert_eq!(state(&env, &dir), before);
+    assert_eq!(env_value(&dir, "POSTGREST_STAFF_JWT"), staff);
+
+    // Another anonymous role: created and deployed, and the anon token
+    // re-minted for it, in the plan as in the run.
+    let y = std::fs::read_to_string(dir.join("uis.yaml"))
+        .unwrap()
+        .replace("  anon: anon\n", "  anon: web_anon\n");
+    assert!(y.contains("web_anon"), "{y}");
+    std::fs::write(dir.join("uis.yaml"), y).unwrap();
+    let p = plan(&env);
+    assert!(
+        p.iter().any(|(s, c)| s == "postgrest"
+            && c.contains(&format!("Secret {name}: data.PGRST_DB_ANON_ROLE"))),
+        "{p:?}"
+    );
+    assert!(
+        p.contains(&(
+            "env".to_string(),
+            vec!["mint POSTGREST_ANON_JWT (role web_anon): another role".to_string()]
+        )),
+        "{p:?}"
+    );
+    onboard(&env, &dir, &["--json"]).ok();
+    let rerun = onboard(&env, &dir, &["--json"]);
+    assert_eq!(rerun.json()["status"], "unchanged", "{}", rerun.stdout);
+}
+
 /// Runs `uis-onboard` and kills it when its stderr shows `line`; true when
 /// it was killed (false: it ended first).
 fn kill_when(env: &Env, dir: &Path, line: &str) -> bool {
@@ -437,12 +580,24 @@ fn a_tunnel_cut_or_a_failed_write_then_the_next_run_finishes() {
     assert_ne!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.json()["status"], "error");
     assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
-    // The .env cannot be written: a directory in its place.
+    // A directory where the .env goes: refused before any step (exit 2).
     std::fs::create_dir(dir.join(".env")).unwrap();
+    let out = onboard(&env, &dir, &["--json"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("env.path: .env is a directory"),
+        "{}",
+        out.stderr
+    );
+    std::fs::remove_dir(dir.join(".env")).unwrap();
+    // The .env cannot be written when the last step comes: a link to a
+    // file in a directory nobody can create files in (/proc), followed
+    // as links are.
+    std::os::unix::fs::symlink("/proc/version", dir.join(".env")).unwrap();
     let out = onboard(&env, &dir, &["--json"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert_eq!(out.json()["phase"], "write", "{}", out.stdout);
-    std::fs::remove_dir(dir.join(".env")).unwrap();
+    std::fs::remove_file(dir.join(".env")).unwrap();
     let out = onboard(&env, &dir, &["--json"]);
     out.ok();
     let done = steps(&out);
@@ -467,10 +622,32 @@ fn down_removes_postgrest_and_purge_everything() {
     refused.expect_code(2);
     assert!(refused.stderr.contains("--yes"), "{}", refused.stderr);
 
+    // The plan names what is there; the run deletes it; the plan then
+    // names nothing.
+    let deleted = |out: &Out| -> Vec<String> {
+        out.json()["deleted"]
+            .as_array()
+            .expect("deleted")
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
+    };
+    let plan = onboard(&env, &dir, &["--down", "--dry-run", "--json"]);
+    plan.ok();
+    let objects = [
+        "deployment/railway-postgrest",
+        "service/railway-postgrest",
+        "ingressroute/railway-postgrest",
+    ];
+    assert_eq!(deleted(&plan), objects);
     let down = onboard(&env, &dir, &["--down", "--json"]);
     down.ok();
     assert_eq!(down.json()["status"], "down");
+    assert_eq!(deleted(&down), objects);
     assert!(env.postgrest_deployment("railway").is_none());
+    let plan = onboard(&env, &dir, &["--down", "--dry-run", "--json"]);
+    plan.ok();
+    assert_eq!(deleted(&plan), Vec::<String>::new());
     let db_exists = |env: &Env| -> bool {
         env.pg
             .connect("postgres")
@@ -495,9 +672,13 @@ fn down_removes_postgrest_and_purge_everything() {
         "{s:?}"
     );
 
+    let plan = onboard(&env, &dir, &["--purge", "--yes", "--dry-run", "--json"]);
+    plan.ok();
     let purged = onboard(&env, &dir, &["--purge", "--yes", "--json"]);
     purged.ok();
     assert_eq!(purged.json()["status"], "purged");
+    // The plan named every object the purge deleted.
+    assert_eq!(deleted(&plan), deleted(&purged));
     assert!(!db_exists(&env), "--purge drops the database");
     let owner: bool = env
         .pg
@@ -553,7 +734,8 @@ fn init_writes_a_commented_uis_yaml_and_never_overwrites() {
 fn bad_uis_yaml_is_refused_with_its_line_and_the_valid_choices() {
     let env = Env::new();
     let dir = env.path("bad");
-    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::create_dir_all(dir.join("a/seeds")).unwrap();
+    std::fs::create_dir_all(dir.join("b/seeds")).unwrap();
     for (yaml, code, want) in [
         (
             "app: railway\nschema: [a]\n",
@@ -586,24 +768,114 @@ fn bad_uis_yaml_is_refused_with_its_line_and_the_valid_choices() {
             "uis.yaml:5:5: unknown field `ttl`, expected one of name, role, exp, capabilities",
         ),
         ("database: x\n", 2, "uis.yaml:1:1: missing field `app`"),
-        ("app: Railway\n", 2, "app: invalid APP \"Railway\""),
+        // Values that break their flag's rule: located at the value.
+        (
+            "app: Railway\n",
+            2,
+            "uis.yaml:1:6: app: invalid APP \"Railway\"",
+        ),
         (
             "app: railway\ntokens:\n  - {name: A, role: anon, exp: 5}\n",
             2,
-            "tokens[0].exp: duration \"5\" has no unit",
+            "uis.yaml:3:32: tokens[0].exp: duration \"5\" has no unit",
         ),
         (
             "app: railway\npostgrest: {replicas: 0}\n",
             2,
-            "postgrest.replicas: 0 is out of range",
+            "uis.yaml:2:23: postgrest.replicas: 0 is out of range",
+        ),
+        (
+            "app: railway\npostgrest:\n  url_prefix: api-\n",
+            2,
+            "uis.yaml:3:15: postgrest.url_prefix: \"api-\" is not a DNS label",
+        ),
+        (
+            "app: railway\npostgrest:\n  image: ''\n",
+            2,
+            "uis.yaml:3:10: postgrest.image: \"\" is not an image reference",
+        ),
+        (
+            "app: railway\nschemas: [railway, Auth]\n",
+            2,
+            "uis.yaml:2:20: invalid schemas[1] \"Auth\"",
+        ),
+        (
+            "app: railway\nroles:\n  anon: 'we\"b'\n",
+            2,
+            "uis.yaml:3:9: invalid roles.anon \"we\\\"b\"",
+        ),
+        (
+            "app: railway\npostgrest:\n  cors_origins: [https://a.example, '*']\n",
+            2,
+            "uis.yaml:3:37: postgrest.cors_origins[1]: \"*\"",
         ),
         (
             "app: railway\nenv: {path: null}\n",
             2,
-            "tokens: tokens are kept in the .env file, and env.path is null",
+            "uis.yaml:2:13: tokens: tokens are kept in the .env file, and env.path is null",
         ),
+        // Paths: directories beside uis.yaml, never outside it.
+        (
+            "app: railway\nddl: db\n",
+            2,
+            "uis.yaml:2:6: ddl: directory db does not exist",
+        ),
+        (
+            "app: railway\nseeds: [.., ../x]\n",
+            2,
+            "uis.yaml:2:9: seeds[0]: .. leaves the directory of uis.yaml",
+        ),
+        (
+            "app: railway\nenv:\n  path: /tmp/x.env\n",
+            2,
+            "uis.yaml:3:9: env.path: /tmp/x.env is absolute",
+        ),
+        (
+            "app: railway\nenv:\n  path: .\n",
+            2,
+            "uis.yaml:3:9: env.path: . is a directory",
+        ),
+        // Capabilities are for the authenticated role's tokens.
+        (
+            "app: railway\ntokens:\n  - {name: A, role: anon, capabilities: [a]}\n",
+            2,
+            "uis.yaml:3:41: tokens[0].capabilities: only tokens of the authenticated role carry capabilities",
+        ),
+        // A list names each item once.
+        (
+            "app: railway\ntokens:\n  - {name: A, role: authenticated, capabilities: [a, b, a]}\n",
+            2,
+            "uis.yaml:3:57: tokens[0].capabilities[2]: \"a\" is given twice (first as tokens[0].capabilities[0])",
+        ),
+        // Two seed directories with one last name would share a ledger.
+        (
+            "app: railway\nseeds: [a/seeds, b/seeds]\n",
+            2,
+            "uis.yaml:2:18: seeds[1]: b/seeds has the ledger name \"seeds\" of seeds[0]",
+        ),
+        // The reader's own refusals, in the file's words.
         ("app: railway\nschemas: [a\n", 2, "uis.yaml:2:"),
         ("", 2, "uis.yaml: the file is empty"),
+        (
+            "# a comment\n\n# and another\n",
+            2,
+            "uis.yaml: the file is empty",
+        ),
+        (
+            "app: railway\napp: shop\n",
+            2,
+            "uis.yaml:2:1: duplicate key `app`: each key may be given once",
+        ),
+        (
+            "app: railway\n---\napp: shop\n",
+            2,
+            "uis.yaml:3:1: a second YAML document (`---`)",
+        ),
+        (
+            "app:\n",
+            2,
+            "uis.yaml:1:4: expected a string, found nothing (null)",
+        ),
     ] {
         std::fs::write(dir.join("uis.yaml"), yaml).unwrap();
         let out = onboard(&env, &dir, &["--json"]);
@@ -616,11 +888,36 @@ fn bad_uis_yaml_is_refused_with_its_line_and_the_valid_choices() {
         assert_eq!(out.json()["status"], "error", "{yaml:?}");
         assert_eq!(out.json()["phase"], "usage", "{yaml:?}");
     }
-    // No file at all: the hint names --init.
+    // Not UTF-8: the line and column of the first bad byte.
+    std::fs::write(dir.join("uis.yaml"), b"app: railway\ndatabase: r\xe9\n").unwrap();
+    let out = onboard(&env, &dir, &[]);
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("error: uis.yaml:2:12: not UTF-8 text"),
+        "{}",
+        out.stderr
+    );
+    // A directory as -f.
+    let out = onboard(&env, &dir, &["-f", "."]);
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("error: . is a directory"),
+        "{}",
+        out.stderr
+    );
+    // No file at all: a usage error whose hint names --init; taking an
+    // app down without it names the app's form.
     std::fs::remove_file(dir.join("uis.yaml")).unwrap();
     let out = onboard(&env, &dir, &[]);
-    assert_eq!(out.code, 1);
+    assert_eq!(out.code, 2);
     assert!(out.stderr.contains("uis onboard --init"), "{}", out.stderr);
+    let out = onboard(&env, &dir, &["--down"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("`uis onboard --down APP`"),
+        "{}",
+        out.stderr
+    );
     // APP given that is not the file's.
     std::fs::write(dir.join("uis.yaml"), "app: railway\n").unwrap();
     let out = onboard(&env, &dir, &["other"]);
@@ -705,4 +1002,174 @@ fn a_new_audience_redeploys_and_remints_the_tokens() {
     assert_ne!(new_anon, anon);
     assert_eq!(count(&env, &new_anon, "events"), "3");
     assert_onboarded(&env, &dir);
+}
+
+/// On a terminal (a tmux pane, 100 columns), the spinner owns the last
+/// line and every line the operations print goes above it: when the run
+/// is done no spinner frame is left on the screen, each step's line and
+/// the operations' lines (`uis: CREATE DATABASE`, `uis: applied
+/// 05-rls.sql`) stand on rows of their own, and the report follows.
+#[test]
+fn progress_on_a_terminal_leaves_whole_lines() {
+    let Some(tmux) = ["/usr/bin/tmux", "/bin/tmux", "/usr/local/bin/tmux"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+    else {
+        uis_harness::missing_tool("tmux", "the terminal progress test of uis-onboard");
+        return;
+    };
+    let env = Env::new();
+    let dir = railway_dir(&env);
+    let q = |s: &Path| format!("'{}'", s.display().to_string().replace('\'', "'\\''"));
+    let program = format!(
+        "cd {}; /usr/bin/env -i KUBECONFIG={} HOME={} TERM=xterm {}; echo EXIT=$?; exec /bin/sleep 900",
+        q(&dir),
+        q(&env.kubeconfig),
+        q(env.dir.path()),
+        q(&uis_harness::bin("uis-onboard")),
+    );
+    let socket = env.dir.path().join("onboard-tmux.sock");
+    let tmux_cmd = |args: &[&str]| {
+        let out = std::process::Command::new(tmux)
+            .arg("-S")
+            .arg(&socket)
+            .args(args)
+            .output()
+            .expect("run tmux");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    tmux_cmd(&[
+        "-f",
+        "/dev/null",
+        "new-session",
+        "-d",
+        "-x",
+        "100",
+        "-y",
+        "50",
+        &format!("/bin/sh -c \"{}\"", program.replace('"', "\\\"")),
+    ]);
+    let started = std::time::Instant::now();
+    let text = loop {
+        let text = tmux_cmd(&["capture-pane", "-p", "-S", "-2000"]);
+        if text.contains("EXIT=") || started.elapsed() > std::time::Duration::from_secs(120) {
+            break text;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    tmux_cmd(&["kill-server"]);
+    assert!(text.contains("EXIT=0"), "the run ends with 0:\n{text}");
+    let spinner = |c: char| ('\u{2800}'..='\u{28ff}').contains(&c);
+    assert!(
+        !text.chars().any(spinner),
+        "a spinner frame is left on the screen:\n{text}"
+    );
+    let rows: Vec<&str> = text.lines().map(str::trim_end).collect();
+    for want in [
+        "uis: CREATE DATABASE \"railway\" OWNER \"railway_owner\"",
+        "  DDL as the superuser (db): changed (5 changes)",
+        "railway: onboarded",
+    ] {
+        assert!(
+            rows.iter().any(|r| r.starts_with(want)),
+            "no row starts with {want:?}:\n{text}"
+        );
+    }
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("uis: applied 05-rls.sql in ") && r.ends_with(" ms")),
+        "{text}"
+    );
+}
+
+/// A `.env` edited by hand: comments, other keys, `export` and quotes stay
+/// byte for byte on a run with nothing to do; a key given twice with
+/// different values (readers disagree on which wins) is planned and made
+/// one line, the other lines kept.
+#[test]
+fn a_hand_edited_env_is_kept_and_a_key_given_twice_is_made_one() {
+    let env = Env::new();
+    let dir = railway_dir(&env);
+    onboard(&env, &dir, &["--json"]).ok();
+    let path = dir.join(".env");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let edited: String = text
+        .lines()
+        .map(|l| match l.split_once('=') {
+            Some(("POSTGREST_URL", v)) => format!("export POSTGREST_URL=\"{v}\""),
+            Some(("JWT_SECRET", v)) => format!("JWT_SECRET='{v}'  # for the app"),
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\r\n");
+    let edited = format!("# settings\r\nOTHER='keep me'\r\n{edited}\r\n");
+    std::fs::write(&path, &edited).unwrap();
+    let rerun = onboard(&env, &dir, &["--json"]);
+    assert_eq!(rerun.json()["status"], "unchanged", "{}", rerun.stdout);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), edited);
+
+    std::fs::write(&path, format!("{edited}POSTGREST_STAFF_JWT=stale\r\n")).unwrap();
+    let plan = onboard(&env, &dir, &["--dry-run", "--json"]);
+    let planned = steps(&plan);
+    let env_step = planned.iter().find(|s| s.0 == "env").expect("env step");
+    assert_eq!(
+        env_step.2,
+        [
+            "mint POSTGREST_STAFF_JWT (role authenticated): set more than once in the file, with different values"
+        ],
+        "{planned:?}"
+    );
+    onboard(&env, &dir, &["--json"]).ok();
+    let after = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(after.matches("POSTGREST_STAFF_JWT=").count(), 1, "{after}");
+    assert!(!after.contains("stale"), "{after}");
+    assert!(
+        after.starts_with("# settings\r\nOTHER='keep me'\r\nexport POSTGREST_URL=\""),
+        "{after}"
+    );
+    assert_onboarded(&env, &dir);
+    let rerun = onboard(&env, &dir, &["--json"]);
+    assert_eq!(rerun.json()["status"], "unchanged", "{}", rerun.stdout);
+}
+
+/// A token for a role the mint would refuse is refused by the plan too
+/// (`--dry-run` exits 1 as the run would, nothing written); for a
+/// privileged role (the superuser) the error never suggests granting it to
+/// the authenticator.
+#[test]
+fn a_token_the_mint_refuses_is_refused_by_the_plan() {
+    let env = Env::new();
+    let dir = railway_dir(&env);
+    onboard(&env, &dir, &["--json"]).ok();
+    let before = state(&env, &dir);
+    let yaml = std::fs::read_to_string(dir.join("uis.yaml")).unwrap();
+    for (role, want) in [
+        ("no_such_role", "role \"no_such_role\" does not exist"),
+        // The admin: a superuser in the cluster, CREATEROLE CREATEDB on the
+        // proxied topology; privileged either way.
+        (
+            "postgres",
+            "a token for it would give anyone with the JWT secret those powers",
+        ),
+    ] {
+        let y = yaml.replace(
+            "    exp: 30d\n",
+            &format!("    exp: 30d\n  - name: EXTRA_JWT\n    role: {role}\n"),
+        );
+        std::fs::write(dir.join("uis.yaml"), y).unwrap();
+        for args in [&["--dry-run", "--json"][..], &["--json"][..]] {
+            let out = onboard(&env, &dir, args);
+            assert_eq!(out.code, 1, "{args:?} {role}: {}", out.stderr);
+            assert!(out.stderr.contains(want), "{args:?}: {}", out.stderr);
+            assert!(!out.stderr.contains("GRANT"), "{}", out.stderr);
+            if role == "postgres" {
+                assert!(out.stderr.contains("CREATEROLE"), "{}", out.stderr);
+            }
+            assert_eq!(
+                state(&env, &dir),
+                before,
+                "{args:?} {role}: nothing changed"
+            );
+        }
+    }
 }

@@ -69,6 +69,10 @@ pub struct Options {
     pub yes: bool,
     /// Plan only.
     pub dry_run: bool,
+    /// A purge's dry run planned after PostgREST's removal (`uis onboard
+    /// --purge --dry-run` removes the Deployment first): a Deployment still
+    /// there does not stop the plan.
+    pub after_undeploy: bool,
     /// `--init-file PATH|-`: SQL applied as the owner after creation.
     pub init: Option<InitSql>,
 }
@@ -281,7 +285,14 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
 
     let existing = session.block_on(store::read(&cluster, &ns, &app))?;
     if opts.purge {
-        return purge::run(session, &mut pg, &app, existing, opts.dry_run);
+        return purge::run(
+            session,
+            &mut pg,
+            &app,
+            existing,
+            opts.dry_run,
+            opts.dry_run && opts.after_undeploy,
+        );
     }
 
     let mut desired = plan::desired(opts, existing.as_ref())?;

@@ -37,7 +37,8 @@ pub struct Purged {
 }
 
 /// Plans and (unless `dry_run`) runs the purge over `pg` (the maintenance
-/// database, the configure lock held).
+/// database, the configure lock held). `planned_undeploy`: the plan follows
+/// PostgREST's planned removal, so its Deployment does not stop it.
 ///
 /// Errors: phase `store` when the app is not configured; `validate` while
 /// PostgREST is deployed for it; `sql` for a failed statement; `cluster`
@@ -48,6 +49,7 @@ pub fn run(
     app: &str,
     existing: Option<AppRecord>,
     dry_run: bool,
+    planned_undeploy: bool,
 ) -> Result<Report, Failure> {
     let Some(rec) = existing else {
         return Err(Failure::new(
@@ -58,9 +60,10 @@ pub fn run(
     let cluster = session.cluster()?;
     let pgrst_ns = uis_postgrest::NAMESPACE;
     let deploy = uis_postgrest::name(app);
-    if session
-        .block_on(cluster.get_opt::<Deployment>(pgrst_ns, &deploy))?
-        .is_some()
+    if !planned_undeploy
+        && session
+            .block_on(cluster.get_opt::<Deployment>(pgrst_ns, &deploy))?
+            .is_some()
     {
         return Err(Failure::new(
             Phase::Validate,

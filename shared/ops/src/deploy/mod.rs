@@ -116,6 +116,10 @@ pub struct DryRun {
     /// Whether applying them would create or change any (a server-side
     /// apply dry run, as a deploy decides `unchanged`).
     pub objects_would_change: bool,
+    /// What would change, a line per object created or field changed
+    /// (`Deployment postgrest/APP-postgrest: spec.replicas 2 -> 3`; a
+    /// Secret's keys by name only).
+    pub object_changes: Vec<String>,
 }
 
 /// PostgREST's role names in the JSON.
@@ -177,15 +181,12 @@ pub fn validate(opts: &Options) -> Result<(), Failure> {
         validate_ident("--database", d)?;
     }
     opts.roles.validate()?;
-    if let Some(p) = &opts.url_prefix
-        && (p.is_empty()
-            || !p
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'))
-    {
-        return Err(Failure::usage(format!(
-            "invalid --url-prefix {p:?}: use lowercase letters, digits and '-', e.g. api-railway"
-        )));
+    if let Some(p) = &opts.url_prefix {
+        pgrst::check_url_prefix(p)
+            .map_err(|why| Failure::usage(format!("invalid --url-prefix {why}")))?;
+    }
+    if let Some(i) = &opts.image {
+        pgrst::check_image(i).map_err(|why| Failure::usage(format!("invalid --image {why}")))?;
     }
     // PostgREST's rule for PGRST_JWT_AUD: a value with ':' must be an
     // RFC 3986 URI (else PostgREST refuses to start).
@@ -583,10 +584,10 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         shown_secret.metadata.namespace = Some(ns.into());
         shown_secret.metadata.annotations = Some(record_annotation);
         anon_reads.tell(&names.anon);
-        let objects_would_change =
-            session.block_on(objects::would_change(&cluster, ns, &desired))?;
+        let object_changes = session.block_on(objects::changes(&cluster, ns, &desired))?;
         return Ok(Report::DryRun(Box::new(DryRun {
-            objects_would_change,
+            objects_would_change: !object_changes.is_empty(),
+            object_changes,
             status: "dry_run",
             app,
             namespace: ns,

@@ -137,7 +137,21 @@ pub async fn would_change(
     ns: &str,
     objects: &[Desired],
 ) -> Result<bool, Failure> {
-    let mut changed = false;
+    Ok(!changes(cluster, ns, objects).await?.is_empty())
+}
+
+/// What applying `objects` would change, one line per field that differs
+/// (`Deployment postgrest/x: spec.replicas 2 -> 3`; a Secret's keys by name
+/// only, never a value), or `create KIND NS/NAME`; empty when nothing
+/// would. The same requests and checks as [`would_change`], which it is.
+///
+/// Errors: as [`would_change`].
+pub async fn changes(
+    cluster: &Cluster,
+    ns: &str,
+    objects: &[Desired],
+) -> Result<Vec<String>, Failure> {
+    let mut out = Vec::new();
     for o in objects {
         let api: Api<DynamicObject> = Api::namespaced_with(cluster.client.clone(), ns, &o.resource);
         let kind = &o.resource.kind;
@@ -165,12 +179,106 @@ pub async fn would_change(
             Err(_) => return Err(cluster.timed_out(&what)),
         };
         let Some(current) = current else {
-            changed = true;
+            out.push(format!("create {kind} {ns}/{}", o.name));
             continue;
         };
         // The annotations too: the Secret's holds the deploy record.
-        changed |= current.data.get(o.field) != would.data.get(o.field)
-            || current.metadata.annotations != would.metadata.annotations;
+        let secret = kind == "Secret";
+        let mut fields = Vec::new();
+        let null = Value::Null;
+        diff(
+            o.field,
+            current.data.get(o.field).unwrap_or(&null),
+            would.data.get(o.field).unwrap_or(&null),
+            secret,
+            &mut fields,
+        );
+        let (a, b) = (
+            serde_json::to_value(&current.metadata.annotations).unwrap_or_default(),
+            serde_json::to_value(&would.metadata.annotations).unwrap_or_default(),
+        );
+        diff("metadata.annotations", &a, &b, true, &mut fields);
+        for f in fields {
+            out.push(format!("{kind} {ns}/{}: {f}", o.name));
+        }
     }
-    Ok(changed)
+    Ok(out)
+}
+
+/// The fields where `new` differs from `old`, as `path old -> new` for
+/// short scalars, else `path` alone (always alone when `hide` says the
+/// values may be secret). Lists of the same length compare item by item.
+fn diff(path: &str, old: &Value, new: &Value, hide: bool, out: &mut Vec<String>) {
+    if old == new {
+        return;
+    }
+    match (old, new) {
+        (Value::Object(a), Value::Object(b)) => {
+            let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            let null = Value::Null;
+            for k in keys {
+                let p = format!("{path}.{k}");
+                diff(
+                    &p,
+                    a.get(k).unwrap_or(&null),
+                    b.get(k).unwrap_or(&null),
+                    hide,
+                    out,
+                );
+            }
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                diff(&format!("{path}[{i}]"), x, y, hide, out);
+            }
+        }
+        _ => {
+            let shown = |v: &Value| match v {
+                Value::Null => Some("(none)".to_string()),
+                Value::Bool(_) | Value::Number(_) => Some(v.to_string()),
+                Value::String(s) if s.len() <= 80 => Some(v.to_string()),
+                _ => None,
+            };
+            match (hide, shown(old), shown(new)) {
+                (false, Some(a), Some(b)) => out.push(format!("{path} {a} -> {b}")),
+                _ => out.push(path.to_string()),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::diff;
+    use serde_json::json;
+
+    #[test]
+    fn diff_names_each_field_and_hides_secret_values() {
+        let mut out = Vec::new();
+        diff(
+            "spec",
+            &json!({"replicas": 2, "template": {"c": [{"image": "a"}, {"image": "b"}]}}),
+            &json!({"replicas": 3, "template": {"c": [{"image": "a"}, {"image": "c"}]}}),
+            false,
+            &mut out,
+        );
+        assert_eq!(
+            out,
+            [
+                "spec.replicas 2 -> 3",
+                "spec.template.c[1].image \"b\" -> \"c\""
+            ]
+        );
+        let mut out = Vec::new();
+        diff(
+            "data",
+            &json!({"K": "c2VjcmV0", "L": "x"}),
+            &json!({"K": "b3RoZXI=", "L": "x", "M": "y"}),
+            true,
+            &mut out,
+        );
+        assert_eq!(out, ["data.K", "data.M"]);
+    }
 }

@@ -75,14 +75,38 @@ pub fn run(
         dropped = ours;
     }
     if dry_run {
+        // Only what is there: a plan names what the run would delete.
+        let mut delete = Vec::new();
+        session.block_on(async {
+            if cluster.get_opt::<Deployment>(ns, &name).await?.is_some() {
+                delete.push(format!("deployment/{name}"));
+            }
+            if cluster.get_opt::<Service>(ns, &name).await?.is_some() {
+                delete.push(format!("service/{name}"));
+            }
+            if super::objects::ingress_crd_exists(&cluster).await? {
+                let api: Api<DynamicObject> = Api::namespaced_with(
+                    cluster.client.clone(),
+                    ns,
+                    &super::objects::ingress_resource(),
+                );
+                if cluster
+                    .call("reading the IngressRoute", api.get_opt(&name))
+                    .await?
+                    .is_some()
+                {
+                    delete.push(format!("ingressroute/{name}"));
+                }
+            }
+            if purge && cluster.get_opt::<Secret>(ns, &name).await?.is_some() {
+                delete.push(format!("secret/{name}"));
+            }
+            Ok::<(), Failure>(())
+        })?;
         return Ok(Report::UndeployDryRun(UndeployDryRun {
             status: "dry_run",
             app: app.to_string(),
-            delete: vec![
-                format!("deployment/{name}"),
-                format!("service/{name}"),
-                format!("ingressroute/{name}"),
-            ],
+            delete,
             delete_secret: purge,
             sql: steps.iter().map(|s| s.shown.clone()).collect(),
         }));

@@ -396,6 +396,30 @@ pub fn check_role(
             .hint(format!("create it in your DDL, or deploy with its name: `uis postgrest deploy {app} --anon-role ... --authenticated-role ...`")));
     }
     if !provision::has_role(pg, authenticator, role)? {
+        // Granting a privileged role to the authenticator would hand its
+        // powers to anyone holding the JWT secret: never the fix to suggest.
+        let powers: Vec<&str> = match pg.query_opt(
+            "select rolsuper, rolcreaterole, rolcreatedb, rolbypassrls, rolreplication from pg_roles where rolname = $1",
+            &[&role],
+        )? {
+            Some(r) => ["SUPERUSER", "CREATEROLE", "CREATEDB", "BYPASSRLS", "REPLICATION"]
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| r.get::<_, bool>(*i))
+                .map(|(_, p)| p)
+                .collect(),
+            None => Vec::new(),
+        };
+        if !powers.is_empty() {
+            return Err(Failure::new(
+                Phase::Role,
+                format!(
+                    "role {role:?} is {}: a token for it would give anyone with the JWT secret those powers through the API, so the suite never mints one or grants it to the authenticator {authenticator:?}",
+                    powers.join(", ")
+                ),
+            )
+            .hint("mint for an API role: anon, authenticated, or a NOLOGIN role your DDL made for the API"));
+        }
         let grant = format!(
             "GRANT {} TO {};",
             quote_ident(role),

@@ -234,6 +234,7 @@ fn configure_options(d: &Desired, dry_run: bool) -> configure::Options {
         purge: false,
         yes: false,
         dry_run,
+        after_undeploy: false,
         init: None,
     }
 }
@@ -331,7 +332,7 @@ pub fn run(
                     .filter(|r| !r.changes.is_empty())
                     .map(|r| r.step.as_str())
                     .collect();
-                let f = f.context(format!("{} ({})", kind.describe(), target));
+                let f = in_yaml_words(f).context(format!("{} ({})", kind.describe(), target));
                 return Err(if done.is_empty() || dry_run {
                     f
                 } else {
@@ -374,6 +375,66 @@ pub fn run(
     Ok(report)
 }
 
+/// The flags the operations' messages name, as the `uis.yaml` keys that
+/// stand for them (docs/reference/uis-yaml.md), so an error in a step says
+/// what to change in the file.
+const YAML_KEYS: &[(&str, &str)] = &[
+    ("--authenticated-role", "roles.authenticated"),
+    ("--authenticator", "roles.authenticator"),
+    ("--anon-role", "roles.anon"),
+    ("--owner-createrole", "owner_createrole"),
+    ("--with-roles", "with_roles"),
+    ("--extensions", "extensions"),
+    ("--url-prefix", "postgrest.url_prefix"),
+    ("--cors-origins", "postgrest.cors_origins"),
+    ("--replicas", "postgrest.replicas"),
+    ("--jwt-aud", "postgrest.audience"),
+    ("--grants", "postgrest.grants"),
+    ("--image", "postgrest.image"),
+    ("--database", "database"),
+    ("--owner", "owner"),
+];
+
+/// `f` with each flag of [`YAML_KEYS`] in its detail and hint said as its
+/// key (`--authenticator` as `roles.authenticator`), outside `code` spans
+/// (a command to run keeps its flags).
+fn in_yaml_words(mut f: Failure) -> Failure {
+    let say = |t: &str| {
+        t.split('`')
+            .enumerate()
+            .map(|(i, part)| {
+                if i % 2 == 0 {
+                    keys(part)
+                } else {
+                    part.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("`")
+    };
+    fn keys(t: &str) -> String {
+        let mut t = t.to_string();
+        for (flag, key) in YAML_KEYS {
+            // Whole flags only: `--authenticator` is not `--authenticated-role`.
+            let mut out = String::new();
+            let mut rest = t.as_str();
+            while let Some(i) = rest.find(flag) {
+                let after = &rest[i + flag.len()..];
+                let whole = !after.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-');
+                out.push_str(&rest[..i]);
+                out.push_str(if whole { key } else { flag });
+                rest = after;
+            }
+            out.push_str(rest);
+            t = out;
+        }
+        t
+    }
+    f.detail = say(&f.detail);
+    f.hint = f.hint.as_deref().map(say);
+    f
+}
+
 /// `uis db configure`: its plan; applied when it has statements or a store
 /// change.
 fn database(session: &mut Session, d: &Desired, dry_run: bool) -> Result<Vec<String>, Failure> {
@@ -386,10 +447,16 @@ fn database(session: &mut Session, d: &Desired, dry_run: bool) -> Result<Vec<Str
     };
     let mut changes = p.sql.clone();
     if p.store.would_change {
-        changes.push(format!(
-            "store the credentials in Secret {}",
-            p.store.secret
-        ));
+        // A new app's passwords, or an existing app's record (its schemas,
+        // extensions and roles) brought up to date.
+        changes.push(if session.app_opt(&d.app)?.is_some() {
+            format!(
+                "record the app's schemas, extensions and roles in Secret {}",
+                p.store.secret
+            )
+        } else {
+            format!("store the credentials in Secret {}", p.store.secret)
+        });
     }
     if changes.is_empty() || dry_run {
         return Ok(changes);
@@ -508,11 +575,18 @@ fn postgrest(
             pgrst::name(&d.app)
         )]
     };
-    let plan = match deploy::run(session, &deploy_options(d, true)) {
+    // The plan's lines (what anon may read, warnings) are said once: by the
+    // deploy that follows it, else by the plan.
+    let (plan, lines) =
+        uis_core::output::capture(|| deploy::run(session, &deploy_options(d, true)));
+    let plan = match plan {
         Ok(p) => p,
         // What it acts on is made by the steps above: planned as a whole.
         Err(_) if earlier_pending => return Ok(whole()),
-        Err(f) => return Err(f),
+        Err(f) => {
+            uis_core::output::replay(lines);
+            return Err(f);
+        }
     };
     let deploy::Report::DryRun(p) = plan else {
         return Err(Failure::new(
@@ -524,15 +598,9 @@ fn postgrest(
     let cluster = session.cluster()?;
     let name = pgrst::name(&d.app);
     if p.objects_would_change {
-        changes.push(format!(
-            "apply Secret, Deployment, Service{} {}/{name}",
-            if p.manifests.last().is_some_and(|m| !m.is_null()) {
-                ", IngressRoute"
-            } else {
-                ""
-            },
-            pgrst::NAMESPACE
-        ));
+        // Each object created and each field changed, by name (a Secret's
+        // keys without their values).
+        changes.extend(p.object_changes.iter().cloned());
     } else {
         let dep = session.block_on(
             cluster.get_opt::<k8s_openapi::api::apps::v1::Deployment>(pgrst::NAMESPACE, &name),
@@ -545,6 +613,7 @@ fn postgrest(
         }
     }
     if changes.is_empty() || dry_run {
+        uis_core::output::replay(lines);
         return Ok(changes);
     }
     deploy::run(session, &deploy_options(d, false))?;
@@ -625,7 +694,25 @@ fn env(
         .config
         .clone()
         .ok_or_else(|| Failure::new(Phase::Internal, "no deployed configuration"))?;
-    let url = mint::public_url(session, &d.app)?.unwrap_or_else(|| pgrst::in_cluster_url(&d.app));
+    let mut public = mint::public_url(session, &d.app)?;
+    // A dry run sees the cluster before the postgrest step's changes: what
+    // the declaration changes there (the public URL's prefix, the audience)
+    // is planned from the declaration, so the plan names the `.env` keys and
+    // the tokens a run would change with it.
+    if dry_run
+        && public.is_some()
+        && let Some(prefix) = &d.postgrest.url_prefix
+    {
+        public =
+            pgrst::PublicRoute::of_ingress_route(&d.app, &pgrst::ingress_route(&d.app, prefix))
+                .map(|r| r.url())
+                .or(public);
+    }
+    let audience = match (&d.postgrest.jwt_aud, dry_run) {
+        (Some(a), true) => Some(a.clone()),
+        _ => target.jwt.aud.clone(),
+    };
+    let url = public.unwrap_or_else(|| pgrst::in_cluster_url(&d.app));
     let mut changes = Vec::new();
     let mut pairs: Vec<(String, String)> = Vec::new();
     if let Some(k) = &d.env.url {
@@ -653,8 +740,15 @@ fn env(
     let mut caps_pg: Option<postgres::Client> = None;
     for t in &d.tokens {
         let asked = RoleClaim::parse(&t.role);
-        let role = target.role(&asked);
-        let staff = role == target.authenticated;
+        let deployed = target.role(&asked);
+        // A dry run plans with the role names declared (the postgrest step
+        // would deploy them), as it does with the audience.
+        let role = match (&asked, dry_run) {
+            (RoleClaim::Anon, true) => d.roles.anon.clone().unwrap_or(deployed),
+            (RoleClaim::Authenticated, true) => d.roles.authenticated.clone().unwrap_or(deployed),
+            _ => deployed,
+        };
+        let staff = asked == RoleClaim::Authenticated || role == target.authenticated;
         let caps = if staff {
             let choice = match &t.capabilities {
                 Capabilities::All => CapabilityChoice::All,
@@ -666,20 +760,29 @@ fn env(
                 None => caps_pg.insert(session.connect_admin(&config.database, "uis-onboard")?),
             };
             mint::capabilities::choose(pg, &config, None, &choice)?
+        } else if let Capabilities::Only(c) = &t.capabilities
+            && !c.is_empty()
+        {
+            return Err(Failure::usage(format!(
+                "{}: role {role} is not the authenticated role ({}): only its tokens carry capabilities, so {c:?} would be left out",
+                t.name, target.authenticated
+            ))
+            .hint("leave capabilities out of this token, or give it role: authenticated"));
         } else {
             None
         };
-        let existing = uis_core::dotenv::read_value(path, &t.name);
+        let existing = agreed_value(path, &t.name);
         let why = match &existing {
-            None => Some("new"),
+            Err(()) => Some("set more than once in the file, with different values"),
+            Ok(None) => Some("new"),
             // The role exists and is granted: checked when it was minted,
             // and PostgREST's roles are the deploy step's business.
-            Some(tok) => match mint::verify_token(&target, tok) {
+            Ok(Some(tok)) => match mint::verify_token(&target, tok) {
                 Err(_) => Some("does not verify with the deployed secret and audience"),
                 Ok((claims, _)) => keep_token(
                     &claims,
                     &role,
-                    target.jwt.aud.as_deref(),
+                    audience.as_deref(),
                     caps.as_deref(),
                     t.exp,
                     now,
@@ -687,7 +790,7 @@ fn env(
             },
         };
         match (why, existing) {
-            (None, Some(tok)) => pairs.push((t.name.clone(), tok)),
+            (None, Ok(Some(tok))) => pairs.push((t.name.clone(), tok)),
             (Some(why), _) => {
                 changes.push(format!("mint {} (role {role}): {why}", t.name));
                 let opts = TokenOptions {
@@ -702,6 +805,17 @@ fn env(
                     ..TokenOptions::default()
                 };
                 let minted = if dry_run {
+                    // What the mint would refuse, the plan refuses: the
+                    // role exists, is granted, is no privileged role. Against
+                    // the deployed roles only when nothing before changes them.
+                    if !earlier_pending {
+                        let pg = match &mut caps_pg {
+                            Some(pg) => pg,
+                            None => caps_pg
+                                .insert(session.connect_admin(&config.database, "uis-onboard")?),
+                        };
+                        mint::check_role(pg, &config.authenticator, &role, &d.app)?;
+                    }
                     None
                 } else {
                     Some(
@@ -713,12 +827,12 @@ fn env(
                 };
                 pairs.push((t.name.clone(), minted.map(|m| m.token).unwrap_or_default()));
             }
-            (None, None) => unreachable!("a missing token is new"),
+            (None, _) => unreachable!("a missing or disputed token is minted"),
         }
     }
     for (k, v) in &pairs {
         let minted = changes.iter().any(|c| c.starts_with(&format!("mint {k} ")));
-        if !minted && uis_core::dotenv::read_value(path, k).as_deref() != Some(v.as_str()) {
+        if !minted && agreed_value(path, k) != Ok(Some(v.clone())) {
             changes.push(format!("set {k}"));
         }
     }
@@ -737,6 +851,18 @@ fn env(
         .hint("give env.path a file in an existing directory, e.g. `.env`")
     })?;
     Ok((changes, Some(url)))
+}
+
+/// The value every `.env` reader sees for `key`: `Ok(None)` when it is not
+/// set, `Err(())` when it is set more than once with different values
+/// (readers disagree on which wins, so the file is rewritten with one).
+fn agreed_value(path: &Path, key: &str) -> Result<Option<String>, ()> {
+    let values = uis_core::dotenv::read_values(path, key);
+    if values.windows(2).all(|w| w[0] == w[1]) {
+        Ok(values.into_iter().next())
+    } else {
+        Err(())
+    }
 }
 
 /// What `--down` or `--purge` did.
@@ -804,6 +930,7 @@ pub fn down(session: &mut Session, app: &str, purge: bool, dry_run: bool) -> Res
         purge: true,
         yes: true,
         dry_run,
+        after_undeploy: true,
         ..configure::Options::default()
     };
     match configure::run(session, &opts)? {
@@ -856,6 +983,22 @@ pub fn down(session: &mut Session, app: &str, purge: bool, dry_run: bool) -> Res
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn step_errors_name_the_yaml_keys_not_the_flags() {
+        let f = in_yaml_words(
+            Failure::usage("--authenticator authenticator: refused; --authenticated-role x")
+                .hint("leave --authenticator out, or `uis postgrest deploy a --authenticator b`"),
+        );
+        assert_eq!(
+            f.detail,
+            "roles.authenticator authenticator: refused; roles.authenticated x"
+        );
+        assert_eq!(
+            f.hint.as_deref(),
+            Some("leave roles.authenticator out, or `uis postgrest deploy a --authenticator b`")
+        );
+    }
 
     #[test]
     fn tokens_kept_only_while_they_stand_for_the_declaration() {

@@ -395,7 +395,7 @@ fn apply_file(
             .map_err(FileError::Pg)?;
     }
     let mut out: Box<dyn Write> = if to_stderr {
-        Box::new(std::io::stderr())
+        Box::new(uis_core::output::StderrLines::default())
     } else {
         Box::new(std::io::stdout().lock())
     };
@@ -403,7 +403,7 @@ fn apply_file(
         .run(
             vec![Source::File(f.path.clone())],
             &mut out,
-            &mut std::io::stderr(),
+            &mut uis_core::output::StderrLines::default(),
         )
         .map_err(|e| FileError::Script(Box::new(e)))?;
     let _ = out.flush();
