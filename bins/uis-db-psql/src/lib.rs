@@ -143,6 +143,45 @@ fn run(args: Args, given: Vec<(usize, bool, String)>) -> anyhow::Result<i32> {
     }
     let stdin_is_terminal = std::io::stdin().is_terminal();
     let interactive = given.is_empty() && stdin_is_terminal && args.jwt.is_none();
+    // An interactive session is psql's own: the flags that shape how a
+    // script runs have no script to apply to, and are refused rather than
+    // ignored; `-v` is handed to psql, as `psql -v` sets it at its prompt.
+    if interactive {
+        let script_only = [
+            (
+                args.single_transaction,
+                "-1/--single-transaction",
+                "BEGIN; ... COMMIT;",
+            ),
+            (
+                args.continue_on_error,
+                "--continue-on-error",
+                "\\set ON_ERROR_STOP off",
+            ),
+            (
+                args.format != OutFormat::Table,
+                "--format",
+                "\\pset format csv (or \\x)",
+            ),
+            (args.echo, "-e/--echo", "\\set ECHO queries"),
+            (args.verbose, "--verbose", "\\set ECHO queries"),
+        ];
+        if let Some((_, flag, instead)) = script_only.iter().find(|(given, _, _)| *given) {
+            return Err(Failure::usage(format!(
+                "{flag} applies to SQL given with -c, -f or on standard input; this is an interactive psql session (stdin is a terminal and no SQL was given)"
+            ))
+            .hint(format!(
+                "leave {flag} out and type `{instead}` at psql's prompt, or give the SQL: `uis db psql APP {flag} -f FILE`"
+            ))
+            .into());
+        }
+    }
+    let psql_variables: Vec<(String, String)> = args
+        .set
+        .iter()
+        .filter_map(|s| s.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     let mut sources: Vec<Source> = given
         .into_iter()
         .map(|(_, is_file, v)| match (is_file, v.as_str()) {
@@ -185,6 +224,7 @@ fn run(args: Args, given: Vec<(usize, bool, String)>) -> anyhow::Result<i32> {
         jwt,
         commit: args.commit,
         interactive,
+        psql_variables,
     };
     Ok(psql::run(&mut session, opts)?)
 }

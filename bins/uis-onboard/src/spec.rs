@@ -46,7 +46,7 @@ pub struct Spec {
     #[serde(default)]
     pub with_roles: Vec<RolePattern>,
     /// `--owner-createrole` (true) / `--no-owner-createrole` (false).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "plain::boolean")]
     pub owner_createrole: Option<bool>,
     /// PostgREST's role names.
     #[serde(default)]
@@ -65,6 +65,83 @@ pub struct Spec {
     pub tokens: Option<Vec<Token>>,
     #[serde(default)]
     pub env: Env,
+}
+
+/// Booleans and numbers as YAML 1.2's core schema types them (the YAML
+/// spec, section 10.3.2): `true`/`false` and plain digits only. A quoted
+/// `"2"` or `"true"` is a string and YAML 1.1's `yes`/`on` are strings, so
+/// each is a wrong type, as Kubernetes' own YAML reading refuses
+/// `replicas: "2"`; serde-saphyr alone would convert them.
+mod plain {
+    use serde::de::{self, Deserializer, Visitor};
+    use std::fmt;
+
+    /// Reads a plain scalar; `want` is said in errors.
+    struct Plain {
+        want: &'static str,
+    }
+
+    /// What a plain scalar was read as.
+    enum Scalar {
+        Bool(bool),
+        Whole(u64),
+    }
+
+    impl<'de> Visitor<'de> for Plain {
+        type Value = Scalar;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str(self.want)
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
+            Ok(Scalar::Bool(v))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+            Ok(Scalar::Whole(v))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+            u64::try_from(v)
+                .map(Scalar::Whole)
+                .map_err(|_| E::custom(format!("expected {}, found {v}", self.want)))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+            Err(E::custom(format!("expected {}, found {v}", self.want)))
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
+            // A quoted number or boolean, or YAML 1.1's yes/no/on/off.
+            let looks = v.parse::<i64>().is_ok()
+                || ["true", "false", "yes", "no", "on", "off", "y", "n"]
+                    .contains(&v.to_ascii_lowercase().as_str());
+            let why = if looks {
+                " (quoted, or YAML 1.1's yes/no/on/off, it is a string: write it unquoted, true or false for a boolean)"
+            } else {
+                ""
+            };
+            Err(E::custom(format!(
+                "expected {}, found the string {v:?}{why}",
+                self.want
+            )))
+        }
+    }
+
+    /// `true` or `false`, unquoted.
+    pub fn boolean<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+        let want = "true or false";
+        match d.deserialize_any(Plain { want })? {
+            Scalar::Bool(b) => Ok(Some(b)),
+            Scalar::Whole(n) => Err(de::Error::custom(format!("expected {want}, found {n}"))),
+        }
+    }
+
+    /// A whole number, unquoted, that fits `T`.
+    pub fn whole<'de, D: Deserializer<'de>, T: TryFrom<u64>>(d: D) -> Result<Option<T>, D::Error> {
+        let want = "a whole number";
+        match d.deserialize_any(Plain { want })? {
+            Scalar::Whole(n) => T::try_from(n)
+                .map(Some)
+                .map_err(|_| de::Error::custom(format!("expected {want}, {n} is too large"))),
+            Scalar::Bool(b) => Err(de::Error::custom(format!("expected {want}, found {b}"))),
+        }
+    }
 }
 
 /// `with_roles` values.
@@ -95,10 +172,12 @@ pub struct Postgrest {
     pub url_prefix: Option<String>,
     /// `--jwt-aud`: the audience tokens must carry.
     pub audience: Option<String>,
+    #[serde(default, deserialize_with = "plain::whole")]
     pub replicas: Option<u32>,
     pub image: Option<String>,
     pub cors_origins: Option<Vec<String>>,
     /// Seconds to wait for Available (default 120).
+    #[serde(default, deserialize_with = "plain::whole")]
     pub timeout: Option<u64>,
 }
 
@@ -170,7 +249,7 @@ fn default_secret_key() -> Option<String> {
 /// Errors: phase `usage` (exit 2): `FILE:LINE:COLUMN: what`, with the valid
 /// keys for an unknown one, the expected type for a wrong one.
 pub fn parse(file: &str, text: &str) -> Result<Spec, Failure> {
-    let options = serde_saphyr::options! { with_snippet: false };
+    let options = serde_saphyr::options! { with_snippet: false, strict_booleans: true };
     if is_blank(text) {
         return Err(Failure::usage(format!(
             "{file}: the file is empty: it needs at least `app: NAME`"
@@ -242,6 +321,12 @@ fn clean_message(m: &str) -> String {
 /// serde-saphyr's words for a type mismatch, in the words of the docs.
 fn expected(m: &str) -> String {
     let said = match m {
+        // Already in these words (the plain scalars' own errors).
+        m if m.starts_with("expected a whole number")
+            || m.starts_with("expected true or false") =>
+        {
+            return m.to_string();
+        }
         "expected sequence start" => "expected a list, e.g. [a, b]",
         "expected mapping start" => "expected keys and values (key: value)",
         "expected string scalar" => "expected a string",
@@ -670,7 +755,7 @@ pub fn load(file: &str, text: &str, base: &Path) -> Result<(Spec, Desired), Fail
 /// `schemas[1]`) is in `text`, as (line, column), 1-based; the nearest
 /// enclosing value that is there when the key was left out.
 pub fn locate(text: &str, key: &str) -> Option<(u64, u64)> {
-    let options = serde_saphyr::options! { with_snippet: false };
+    let options = serde_saphyr::options! { with_snippet: false, strict_booleans: true };
     let root: Spanned<Tree> = serde_saphyr::from_str_with_options(text, options).ok()?;
     let mut node = &root;
     let mut found = None;
@@ -956,7 +1041,10 @@ mod tests {
         let e = err("app: railway\nschemas: railway\n");
         let e2 = err("app: railway\npostgrest:\n  replicas: two\n");
         assert_eq!(e, "uis.yaml:2:10: schemas: expected a list, e.g. [a, b]");
-        assert_eq!(e2, "uis.yaml:3:13: replicas: expected a whole number");
+        assert_eq!(
+            e2,
+            "uis.yaml:3:13: replicas: expected a whole number, found the string \"two\""
+        );
         let e3 = err("app: railway\npostgrest:\n  grants: all\n");
         assert_eq!(
             e3,

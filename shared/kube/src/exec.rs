@@ -10,6 +10,18 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use uis_core::Failure;
 use uis_core::error::Phase;
 
+/// Who psql in the pod logs in as: user, database, the server's port in
+/// the pod (5432; StackGres 5433, behind PgBouncer on 5432), and the
+/// password (sent on stdin, never in argv).
+/// No `Debug`: it holds the password.
+#[derive(Clone, Copy)]
+pub struct PodLogin<'a> {
+    pub user: &'a str,
+    pub database: &'a str,
+    pub port: u16,
+    pub password: &'a str,
+}
+
 /// Runs an interactive psql in pod `ns/pod` through `pods/exec` with a
 /// terminal, as `user` on `database` at the pod's own `127.0.0.1:port`
 /// (the provider's PostgreSQL port, as the tunnel uses it: StackGres'
@@ -37,18 +49,25 @@ pub async fn psql_in_pod(
     cluster: &Cluster,
     ns: &str,
     pod: &str,
-    user: &str,
-    database: &str,
-    port: u16,
-    password: &str,
+    login: PodLogin<'_>,
+    psql_args: &[String],
 ) -> Result<i32, Failure> {
+    let PodLogin {
+        user,
+        database,
+        port,
+        password,
+    } = login;
     let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), ns);
     // The password travels as the first line of stdin, never in argv. The
     // pod's terminal would echo it: the script turns echo off first and
     // says so with a marker line, and only then is the password sent.
-    let script = "stty -echo 2>/dev/null; echo UIS-READY; IFS= read -r PGPASSWORD; stty echo 2>/dev/null; export PGPASSWORD; exec psql -h 127.0.0.1 -p \"$3\" -U \"$1\" -d \"$2\"";
+    let script = "stty -echo 2>/dev/null; echo UIS-READY; IFS= read -r PGPASSWORD; stty echo 2>/dev/null; export PGPASSWORD; u=$1 d=$2 p=$3; shift 3; exec psql -h 127.0.0.1 -p \"$p\" -U \"$u\" -d \"$d\" \"$@\"";
     let port = port.to_string();
-    let cmd = vec!["sh", "-c", script, "sh", user, database, port.as_str()];
+    // psql's own arguments (`-v NAME=VALUE`) follow as positional
+    // parameters, so no value is ever parsed by the pod's shell.
+    let mut cmd = vec!["sh", "-c", script, "sh", user, database, port.as_str()];
+    cmd.extend(psql_args.iter().map(String::as_str));
     let params = AttachParams::interactive_tty();
     let mut attached = pods
         .exec(pod, cmd, &params)

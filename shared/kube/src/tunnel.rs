@@ -143,8 +143,13 @@ impl Tunnel {
                             p
                         }
                         Err(e) => {
-                            let msg =
-                                format!("no pod to forward a new connection to: {}", e.detail);
+                            // No pod matched (phase locate), or the API
+                            // server (or the proxy to it) did not answer.
+                            let msg = if e.phase == Phase::Locate {
+                                format!("no pod to forward a new connection to: {}", e.detail)
+                            } else {
+                                format!("cannot look up the pod for a new connection: {}", e.detail)
+                            };
                             if f.report {
                                 say(&format!(
                                     "uis: {msg}; the connection was closed. {}",

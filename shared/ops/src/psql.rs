@@ -49,6 +49,9 @@ pub struct Options {
     pub commit: bool,
     /// No sources and a person at the terminal: an interactive psql.
     pub interactive: bool,
+    /// `-v NAME=VALUE` in the order given, handed to the interactive psql
+    /// as its own `-v` (its `:NAME` at the prompt); unused otherwise.
+    pub psql_variables: Vec<(String, String)>,
 }
 
 /// Runs `opts` and returns the process exit code, as psql's: 0 ok, 1 fatal,
@@ -69,7 +72,7 @@ pub fn run(session: &mut Session, mut opts: Options) -> Result<i32, Failure> {
         }
     };
     if opts.interactive {
-        return interactive_psql(session, &login);
+        return interactive_psql(session, &login, &opts.psql_variables);
     }
 
     let ep = session.endpoint()?;
@@ -265,7 +268,15 @@ fn jwt_role_error(e: postgres::Error, role: &str, authenticator: &str) -> Failur
 
 /// A person at a terminal with no input: the local psql through the
 /// tunnel (password in its environment, never argv), else psql in the pod.
-fn interactive_psql(session: &mut Session, login: &Login) -> Result<i32, Failure> {
+fn interactive_psql(
+    session: &mut Session,
+    login: &Login,
+    variables: &[(String, String)],
+) -> Result<i32, Failure> {
+    let psql_args: Vec<String> = variables
+        .iter()
+        .flat_map(|(k, v)| ["-v".to_string(), format!("{k}={v}")])
+        .collect();
     if let Ok(psql) = which::which("psql") {
         let ep = session.endpoint()?;
         note(format!(
@@ -287,7 +298,8 @@ fn interactive_psql(session: &mut Session, login: &Login) -> Result<i32, Failure
         // waits for it (else psql would stay on the terminal with the
         // shell, its tunnel gone).
         let mut cmd = tokio::process::Command::new(psql);
-        cmd.env("PGHOST", &ep.host)
+        cmd.args(&psql_args)
+            .env("PGHOST", &ep.host)
             .envs(libpq.vars.iter().map(|(k, v)| (k, v)))
             .env("PGPORT", ep.port.to_string())
             .env("PGUSER", &login.user)
@@ -320,10 +332,13 @@ fn interactive_psql(session: &mut Session, login: &Login) -> Result<i32, Failure
         &cluster,
         &ns,
         &pod,
-        &login.user,
-        &login.database,
-        port,
-        &login.password,
+        uis_kube::exec::PodLogin {
+            user: &login.user,
+            database: &login.database,
+            port,
+            password: &login.password,
+        },
+        &psql_args,
     ))?;
     Ok(code)
 }

@@ -757,6 +757,28 @@ fn bad_uis_yaml_is_refused_with_its_line_and_the_valid_choices() {
             2,
             "uis.yaml:3:13: replicas: expected a whole number",
         ),
+        // YAML 1.2's types: a quoted number or boolean is a string, and
+        // so are YAML 1.1's yes/on (as Kubernetes refuses replicas: "2").
+        (
+            "app: railway\npostgrest:\n  replicas: \"2\"\n",
+            2,
+            "uis.yaml:3:13: replicas: expected a whole number, found the string \"2\" (quoted",
+        ),
+        (
+            "app: railway\nowner_createrole: \"true\"\n",
+            2,
+            "uis.yaml:2:19: owner_createrole: expected true or false, found the string \"true\"",
+        ),
+        (
+            "app: railway\nowner_createrole: yes\n",
+            2,
+            "uis.yaml:2:19: owner_createrole: expected true or false, found the string \"yes\"",
+        ),
+        (
+            "app: railway\npostgrest:\n  timeout: 2.5\n",
+            2,
+            "uis.yaml:3:12: timeout: expected a whole number, found 2.5",
+        ),
         (
             "app: railway\npostgrest:\n  grants: all\n",
             2,

@@ -902,3 +902,78 @@ fn stdin_not_a_terminal_asks_for_no_terminal() {
         "the SQL went through the port-forward: {log:?}"
     );
 }
+
+/// `-v NAME=VALUE` reaches the interactive psql as `psql -v` does (psql
+/// run on its own with the same `-v` is the reference, `:'NAME'` quoting
+/// included), in the pod and with a local psql; the flags that shape a
+/// script (`-1`, `--continue-on-error`, `--format`, `-e`, `--verbose`)
+/// are refused with exit 2 and a hint, not ignored.
+#[test]
+fn psql_variables_reach_the_session_and_script_flags_are_refused() {
+    let env = Env::new();
+    if tmux_path().is_none() {
+        uis_harness::missing_tool("tmux", "the raw-terminal tests of psql in the pod");
+        return;
+    }
+    let psql = uis_e2e::psql_path();
+    let psql_dir = psql.parent().expect("psql's directory").to_path_buf();
+    let value = "it's æ; $HOME";
+    let set = format!("-v greeting={}", q(value));
+    let in_pod = format!("{} {set}", uis_program(&env, &env.kubeconfig));
+    let local = format!(
+        "exec /usr/bin/env KUBECONFIG={} HOME={} PATH={}:/usr/bin:/bin TERM=xterm {} --as admin {set}",
+        q(&env.kubeconfig.display().to_string()),
+        q(&env.dir.path().display().to_string()),
+        q(&psql_dir.display().to_string()),
+        q(&uis_harness::bin("uis-db-psql").display().to_string()),
+    );
+    let alone = format!(
+        "exec /usr/bin/env HOME={} PGPASSWORD={} TERM=xterm {} -h {} -p {} -U postgres -d postgres {set}",
+        q(&env.dir.path().display().to_string()),
+        q(env.admin_password()),
+        q(&psql.display().to_string()),
+        q(&env.pg.host),
+        env.pg.port,
+    );
+    let mut seen = Vec::new();
+    for (who, program) in [
+        ("in the pod", in_pod),
+        ("local psql", local),
+        ("psql", alone),
+    ] {
+        let pane = start_program(&env, &program);
+        pane.type_text("select :'greeting' as said;");
+        pane.keys("Enter");
+        let text = pane.wait_for(&format!("{who}: the variable's value"), STEP, |t| {
+            t.contains("(1 row)") || t.contains("ERROR")
+        });
+        let row = text
+            .lines()
+            .find(|l| l.contains("it's"))
+            .map(|l| l.trim().to_string());
+        assert_eq!(row.as_deref(), Some(value), "{who}:\n{text}");
+        seen.push(row);
+        pane.keys("C-d");
+        let (code, text) = ended_and_put_back(&pane, who);
+        assert_eq!(code, "0", "{who}:\n{text}");
+    }
+    assert!(seen.windows(2).all(|w| w[0] == w[1]), "{seen:?}");
+
+    for flag in [
+        "-1",
+        "--continue-on-error",
+        "--format csv",
+        "-e",
+        "--verbose",
+    ] {
+        let program = format!("{} {flag}", uis_program(&env, &env.kubeconfig));
+        let pane = Pane::start(env.dir.path(), 200, 30, &framed(&program)).expect("tmux");
+        let (code, text) = ended_and_put_back(&pane, flag);
+        assert_eq!(code, "2", "{flag}:\n{text}");
+        assert!(
+            text.contains("applies to SQL given with -c, -f or on standard input")
+                && text.contains("at psql's prompt"),
+            "{flag}:\n{text}"
+        );
+    }
+}

@@ -154,6 +154,10 @@ pub struct Deployed {
     pub anon_reads: access::AnonReads,
     pub available: bool,
     pub created_roles: Vec<String>,
+    /// What this run changed: each SQL step as shown, then a line per
+    /// cluster object created or field changed (as the dry run's
+    /// `object_changes`; a Secret's keys by name only). Empty when
+    /// `unchanged`.
     pub changes: Vec<String>,
     pub next_steps: Vec<String>,
 }
@@ -616,8 +620,8 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
     // Secret holds (docs/security.md, "Rotation"). The same dry run says
     // whether the objects change.
     session.block_on(objects::ensure_namespace(&cluster, ns))?;
-    let objects_changed = session
-        .block_on(objects::would_change(&cluster, ns, &desired))
+    let object_changes = session
+        .block_on(objects::changes(&cluster, ns, &desired))
         .map_err(|mut f| {
             f.detail.push_str(&format!(
                 "; nothing was changed: role {} keeps its password and the Secrets their values",
@@ -699,6 +703,7 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
             "the JWT secret of {app} changed: every token minted before is now invalid; mint new ones: `uis jwt mint {app} --write-env .env`"
         ));
     }
+    let objects_changed = !object_changes.is_empty();
     let status = if steps.is_empty() && !store_changed && !objects_changed {
         "unchanged"
     } else {
@@ -725,7 +730,11 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
         anon_reads,
         available: opts.wait && !opts.secret_only,
         created_roles: plan.created.clone(),
-        changes: steps.iter().map(|s| s.shown.clone()).collect(),
+        changes: steps
+            .iter()
+            .map(|s| s.shown.clone())
+            .chain(object_changes)
+            .collect(),
         next_steps: vec![
             format!("uis jwt mint {app} --role anon"),
             format!("uis jwt mint {app} --role authenticated"),

@@ -512,7 +512,10 @@ fn seed_step(
         if c.reapply {
             changes.push(format!("apply {} again (repeatable, changed)", c.file));
         } else {
-            changes.push(format!("{} changed after it was applied", c.file));
+            changes.push(format!(
+                "{} changed after it was applied: a run stops here with nothing applied (put the change in a new file, or mark the file `-- uis:repeatable`)",
+                c.file
+            ));
         }
     }
     if changes.is_empty() || dry_run {
