@@ -402,14 +402,22 @@ fn wait_listening(port: u16) {
 }
 
 fn tinyproxy(env: &Env) -> Option<ProxyProc> {
+    tinyproxy_with(env, "tinyproxy", "")
+}
+
+/// tinyproxy on loopback (HTTP CONNECT), its configuration and log named
+/// `NAME.conf`/`NAME.log` in the test's directory, with `extra` lines of
+/// configuration (e.g. `BasicAuth user password`); `None` when it is not
+/// installed (a failure under CI).
+fn tinyproxy_with(env: &Env, name: &str, extra: &str) -> Option<ProxyProc> {
     let bin = need_tool("tinyproxy")?;
     let port = free_port();
-    let conf = env.path("tinyproxy.conf");
-    let log = env.path("tinyproxy.log");
+    let conf = env.path(&format!("{name}.conf"));
+    let log = env.path(&format!("{name}.log"));
     std::fs::write(
         &conf,
         format!(
-            "Port {port}\nListen 127.0.0.1\nTimeout 120\nLogFile \"{}\"\nLogLevel Connect\nMaxClients 100\nAllow 127.0.0.1\n",
+            "Port {port}\nListen 127.0.0.1\nTimeout 120\nLogFile \"{}\"\nLogLevel Connect\nMaxClients 100\nAllow 127.0.0.1\n{extra}",
             log.display()
         ),
     )

@@ -182,6 +182,33 @@ fn uis_program(env: &Env, kubeconfig: &Path) -> String {
     )
 }
 
+/// `uis-db-psql --as admin ARGS` with the local psql on its PATH (so
+/// psql runs here, through the port-forward).
+fn local_program(env: &Env, args: &str) -> String {
+    let psql = uis_e2e::psql_path();
+    let psql_dir = psql.parent().expect("psql's directory");
+    format!(
+        "exec /usr/bin/env KUBECONFIG={} HOME={} PATH={}:/usr/bin:/bin TERM=xterm {} --as admin {args}",
+        q(&env.kubeconfig.display().to_string()),
+        q(&env.dir.path().display().to_string()),
+        q(&psql_dir.display().to_string()),
+        q(&uis_harness::bin("uis-db-psql").display().to_string()),
+    )
+}
+
+/// psql on its own, as the admin straight to the test's server, with
+/// ARGS: the reference for the local-psql session.
+fn psql_alone_program(env: &Env, args: &str) -> String {
+    format!(
+        "exec /usr/bin/env HOME={} PGPASSWORD={} TERM=xterm {} -h {} -p {} -U postgres -d postgres {args}",
+        q(&env.dir.path().display().to_string()),
+        q(env.admin_password()),
+        q(&uis_e2e::psql_path().display().to_string()),
+        q(&env.pg.host),
+        env.pg.port,
+    )
+}
+
 /// `kubectl exec -it` into the database pod on `kubeconfig`, running
 /// psql there as the admin (the password in the pod's command line: a
 /// test's own credential), as a user without this suite would.
@@ -771,23 +798,7 @@ fn with_a_local_psql_ctrl_c_cancels_the_query_as_psql_alone_does() {
         uis_harness::missing_tool("tmux", "the raw-terminal tests of psql in the pod");
         return;
     }
-    let psql = uis_e2e::psql_path();
-    let psql_dir = psql.parent().expect("psql's directory").to_path_buf();
-    let uis = format!(
-        "exec /usr/bin/env KUBECONFIG={} HOME={} PATH={}:/usr/bin:/bin TERM=xterm {} --as admin",
-        q(&env.kubeconfig.display().to_string()),
-        q(&env.dir.path().display().to_string()),
-        q(&psql_dir.display().to_string()),
-        q(&uis_harness::bin("uis-db-psql").display().to_string()),
-    );
-    let alone = format!(
-        "exec /usr/bin/env HOME={} PGPASSWORD={} TERM=xterm {} -h {} -p {} -U postgres -d postgres",
-        q(&env.dir.path().display().to_string()),
-        q(env.admin_password()),
-        q(&psql.display().to_string()),
-        q(&env.pg.host),
-        env.pg.port,
-    );
+    let (uis, alone) = (local_program(&env, ""), psql_alone_program(&env, ""));
     for (who, program) in [("uis-db-psql with a local psql", uis), ("psql", alone)] {
         let pane = start_program(&env, &program);
         pane.type_text("select pg_sleep(30);");
@@ -828,23 +839,7 @@ fn with_a_local_psql_sigterm_and_sighup_end_psql_too() {
         uis_harness::missing_tool("tmux", "the raw-terminal tests of psql in the pod");
         return;
     }
-    let psql = uis_e2e::psql_path();
-    let psql_dir = psql.parent().expect("psql's directory").to_path_buf();
-    let uis = format!(
-        "exec /usr/bin/env KUBECONFIG={} HOME={} PATH={}:/usr/bin:/bin TERM=xterm {} --as admin",
-        q(&env.kubeconfig.display().to_string()),
-        q(&env.dir.path().display().to_string()),
-        q(&psql_dir.display().to_string()),
-        q(&uis_harness::bin("uis-db-psql").display().to_string()),
-    );
-    let alone = format!(
-        "exec /usr/bin/env HOME={} PGPASSWORD={} TERM=xterm {} -h {} -p {} -U postgres -d postgres",
-        q(&env.dir.path().display().to_string()),
-        q(env.admin_password()),
-        q(&psql.display().to_string()),
-        q(&env.pg.host),
-        env.pg.port,
-    );
+    let (uis, alone) = (local_program(&env, ""), psql_alone_program(&env, ""));
     for (sig, number) in [("TERM", 15), ("HUP", 1)] {
         for (who, program) in [("uis-db-psql with a local psql", &uis), ("psql", &alone)] {
             let pane = start_program(&env, program);
@@ -915,26 +910,11 @@ fn psql_variables_reach_the_session_and_script_flags_are_refused() {
         uis_harness::missing_tool("tmux", "the raw-terminal tests of psql in the pod");
         return;
     }
-    let psql = uis_e2e::psql_path();
-    let psql_dir = psql.parent().expect("psql's directory").to_path_buf();
     let value = "it's æ; $HOME";
     let set = format!("-v greeting={}", q(value));
     let in_pod = format!("{} {set}", uis_program(&env, &env.kubeconfig));
-    let local = format!(
-        "exec /usr/bin/env KUBECONFIG={} HOME={} PATH={}:/usr/bin:/bin TERM=xterm {} --as admin {set}",
-        q(&env.kubeconfig.display().to_string()),
-        q(&env.dir.path().display().to_string()),
-        q(&psql_dir.display().to_string()),
-        q(&uis_harness::bin("uis-db-psql").display().to_string()),
-    );
-    let alone = format!(
-        "exec /usr/bin/env HOME={} PGPASSWORD={} TERM=xterm {} -h {} -p {} -U postgres -d postgres {set}",
-        q(&env.dir.path().display().to_string()),
-        q(env.admin_password()),
-        q(&psql.display().to_string()),
-        q(&env.pg.host),
-        env.pg.port,
-    );
+    let local = local_program(&env, &set);
+    let alone = psql_alone_program(&env, &set);
     let mut seen = Vec::new();
     for (who, program) in [
         ("in the pod", in_pod),

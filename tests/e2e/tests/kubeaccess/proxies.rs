@@ -19,28 +19,11 @@ use uis_e2e::{Env, need_tool, output};
 /// tinyproxy on loopback that asks for `user`/`password` (BasicAuth takes
 /// only `[A-Za-z0-9_.-]`).
 fn tinyproxy_with_login(env: &Env, user: &str, password: &str) -> Option<ProxyProc> {
-    let bin = need_tool("tinyproxy")?;
-    let port = free_port();
-    let conf = env.path("tinyproxy-login.conf");
-    let log = env.path("tinyproxy-login.log");
-    std::fs::write(
-        &conf,
-        format!(
-            "Port {port}\nListen 127.0.0.1\nTimeout 120\nLogFile \"{}\"\nLogLevel Connect\nMaxClients 100\nAllow 127.0.0.1\nBasicAuth {user} {password}\n",
-            log.display()
-        ),
+    super::tinyproxy_with(
+        env,
+        "tinyproxy-login",
+        &format!("BasicAuth {user} {password}\n"),
     )
-    .unwrap();
-    let child = Command::new(bin)
-        .args(["-d", "-c"])
-        .arg(&conf)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start tinyproxy");
-    wait_listening(port);
-    Some(ProxyProc { child, port, log })
 }
 
 /// microsocks on loopback that asks for `user`/`password`.
