@@ -95,7 +95,8 @@ pub fn replay(lines: Vec<String>) {
     }
 }
 
-fn emit(line: &str) {
+/// Prints `line` (or holds it back under [`capture`]); true when printed.
+fn emit(line: &str) -> bool {
     let held = CAPTURED.with(|c| match c.borrow_mut().as_mut() {
         Some(lines) => {
             lines.push(line.to_string());
@@ -104,15 +105,16 @@ fn emit(line: &str) {
         None => false,
     });
     if held {
-        return;
+        return false;
     }
     if let Ok(s) = LINE_SINK.read()
         && let Some(sink) = s.as_ref()
     {
         sink(line);
-        return;
+        return true;
     }
     let _ = writeln!(std::io::stderr(), "{line}");
+    true
 }
 
 /// A progress or status line for people, on stderr.
@@ -123,6 +125,25 @@ pub fn note(msg: impl AsRef<str>) {
 /// A warning for people, on stderr.
 pub fn warn(msg: impl AsRef<str>) {
     emit(&format!("warning: {}", msg.as_ref()));
+}
+
+/// Warnings [`warn_once`] has printed in this process.
+static WARNED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// A warning for people, on stderr, said at most once per process: a
+/// command that reads the same thing several times (`uis onboard` reads an
+/// app's Secret at each step) says what is wrong with it once. A line held
+/// back by [`capture`] does not count as said.
+pub fn warn_once(msg: impl AsRef<str>) {
+    let line = format!("warning: {}", msg.as_ref());
+    if WARNED.lock().is_ok_and(|w| w.contains(&line)) {
+        return;
+    }
+    if emit(&line)
+        && let Ok(mut w) = WARNED.lock()
+    {
+        w.push(line);
+    }
 }
 
 /// stderr for people as a writer: each whole line goes where [`note`]'s

@@ -93,12 +93,13 @@ pub fn pick_role(flag: &Option<String>, rec: Option<&AppRecord>, app: &str, kind
 /// A Secret's value as text, without a trailing line break: `kubectl
 /// create secret --from-file` keeps the file's final `\n` (or `\r\n`),
 /// and a password must never carry one into a role or an output. Says so
-/// on stderr, naming the Secret and key, never the value.
+/// on stderr, naming the Secret and key, never the value, once per
+/// command however often it is read.
 pub fn secret_value(namespace: &str, secret: &str, key: &str, bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
     let trimmed = text.trim_end_matches(['\n', '\r']);
     if trimmed.len() != text.len() {
-        uis_core::output::warn(format!(
+        uis_core::output::warn_once(format!(
             "Secret {namespace}/{secret} key {key} ends with a line break (as `kubectl create secret --from-file` keeps it); using the value without it. Rewrite it without one: `kubectl create secret generic {secret} -n {namespace} --from-literal={key}=... --dry-run=client -o yaml | kubectl apply -f -`"
         ));
     }

@@ -1195,3 +1195,86 @@ fn a_token_the_mint_refuses_is_refused_by_the_plan() {
         }
     }
 }
+
+/// Secret values ending in a line break (as `kubectl create secret
+/// --from-file` keeps it) met by a re-run of `uis onboard`, which reads the
+/// app's Secret at every step: each is said once, naming the Secret and key;
+/// the owner's password reaches neither the role nor the `.env` with it; a
+/// JWT secret ending in `\r\n`, which no `.env` can carry, is refused with
+/// the command that issues one without it (not a hint about the path).
+#[test]
+fn secret_values_ending_in_a_line_break_are_said_once_and_the_jwt_secret_one_names_the_rotation() {
+    let env = Env::new();
+    let dir = railway_dir(&env);
+    onboard(&env, &dir, &[]).ok();
+    let mut store = env
+        .standin
+        .get("v1", "Secret", Some("default"), "uis-db-railway")
+        .expect("the store Secret");
+    let owner_key = "password.railway_owner";
+    let owner_password = {
+        use base64::Engine;
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(store["data"][owner_key].as_str().unwrap())
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    store["data"][owner_key] =
+        uis_e2e::base64_encode(format!("{owner_password}\r\n").as_bytes()).into();
+    env.standin.put(store);
+
+    let out = onboard(&env, &dir, &[]);
+    out.ok();
+    let said = format!("Secret default/uis-db-railway key {owner_key} ends with a line break");
+    assert_eq!(out.stderr.matches(&said).count(), 1, "{}", out.stderr);
+    let text = std::fs::read_to_string(dir.join(".env")).expect(".env");
+    assert!(!text.contains('\r'), "{text:?}");
+    assert!(
+        text.lines().all(|l| l.contains('=')),
+        "a value broken across lines: {text:?}"
+    );
+    // The owner still logs in with the password without the line break.
+    let url = format!(
+        "postgresql://railway_owner:{owner_password}@{}:{}/railway",
+        env.pg.addr().ip(),
+        env.pg.addr().port()
+    );
+    env.psql(&[&url, "-Atc", "select 1"]).ok();
+
+    // A JWT secret ending in \r\n: PostgREST verifies with it as it is, no
+    // .env reader reads a carriage return back.
+    let mut secret = env
+        .standin
+        .get("v1", "Secret", Some("postgrest"), "railway-postgrest")
+        .expect("the PostgREST Secret");
+    let jwt = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .decode(secret["data"]["PGRST_JWT_SECRET"].as_str().unwrap())
+            .unwrap()
+    };
+    let mut jwt_crlf = jwt.clone();
+    jwt_crlf.extend(b"\r\n");
+    secret["data"]["PGRST_JWT_SECRET"] = uis_e2e::base64_encode(&jwt_crlf).into();
+    env.standin.put(secret);
+    let out = onboard(&env, &dir, &[]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("hint: issue a secret without that character: `uis postgrest deploy railway --rotate-jwt-secret`"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("give env.path a file"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !std::fs::read_to_string(dir.join(".env"))
+            .unwrap()
+            .contains('\r')
+    );
+}

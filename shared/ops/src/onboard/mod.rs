@@ -847,11 +847,24 @@ fn env(
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     uis_core::dotenv::set_keys(path, &refs).map_err(|e| {
+        // As `uis jwt mint --write-env` says it: a value no .env can carry
+        // is the JWT secret's (tokens are base64url), a quote left open is
+        // the file's, anything else is the path's.
+        let hint = match e.kind() {
+            std::io::ErrorKind::InvalidData => {
+                format!("close the quote in {}, then run again", path.display())
+            }
+            std::io::ErrorKind::InvalidInput => format!(
+                "issue a secret without that character: `uis postgrest deploy {} --rotate-jwt-secret`",
+                d.app
+            ),
+            _ => "give env.path a file in an existing directory, e.g. `.env`".to_string(),
+        };
         Failure::new(
             Phase::Write,
             format!("cannot write {}: {e}", path.display()),
         )
-        .hint("give env.path a file in an existing directory, e.g. `.env`")
+        .hint(hint)
     })?;
     Ok((changes, Some(url)))
 }
