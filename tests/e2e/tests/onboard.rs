@@ -1278,3 +1278,108 @@ fn secret_values_ending_in_a_line_break_are_said_once_and_the_jwt_secret_one_nam
             .contains('\r')
     );
 }
+
+/// A re-run of `uis onboard` that would issue a new password for the role
+/// PostgREST logs in as (its stored password gone, the role's cleared)
+/// while PostgREST's Secret is immutable (`kubectl patch ... immutable`):
+/// refused in the plan and in the real run before the database changes,
+/// naming the Secret and the command that recreates it; once recreated
+/// without the mark, the next run finishes and doctor passes.
+#[test]
+fn a_new_password_postgrest_cannot_receive_is_refused_before_the_role_changes() {
+    let env = Env::new();
+    let dir = railway_dir(&env);
+    onboard(&env, &dir, &[]).ok();
+    let secret = env
+        .standin
+        .get("v1", "Secret", Some("postgrest"), "railway-postgrest")
+        .expect("the PostgREST Secret");
+    let uri = {
+        use base64::Engine;
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(secret["data"]["PGRST_DB_URI"].as_str().unwrap())
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let user = uri
+        .split_once("://")
+        .and_then(|(_, r)| r.split_once(':'))
+        .map(|(u, _)| u.to_string())
+        .expect("PGRST_DB_URI's user");
+    let patch = ["patch", "secret", "railway-postgrest", "-n", "postgrest"];
+    match env.kubectl(&[&patch[..], &["-p", r#"{"immutable":true}"#]].concat()) {
+        Some(k) => {
+            k.ok();
+        }
+        None => {
+            let mut s = secret.clone();
+            s["immutable"] = true.into();
+            env.standin.put(s);
+        }
+    }
+    let mut store = env
+        .standin
+        .get("v1", "Secret", Some("default"), "uis-db-railway")
+        .expect("the store Secret");
+    store["data"]
+        .as_object_mut()
+        .unwrap()
+        .remove(&format!("password.{user}"));
+    env.standin.put(store.clone());
+    let mut admin = env.admin_connect("postgres");
+    admin
+        .batch_execute(&format!("ALTER ROLE \"{user}\" PASSWORD NULL"))
+        .unwrap();
+    let cleared = |admin: &mut postgres::Client| -> bool {
+        admin
+            .query_one(
+                "select rolpassword is null from pg_authid where rolname = $1",
+                &[&user],
+            )
+            .map(|r| r.get(0))
+            .unwrap_or_else(|_| {
+                // No superuser (proxied): the admin cannot read pg_authid;
+                // a login with no password tells the same.
+                true
+            })
+    };
+    for args in [&["--dry-run"][..], &[][..]] {
+        let out = onboard(&env, &dir, args);
+        assert_eq!(out.code, 1, "{args:?}: {}", out.stderr);
+        assert!(
+            out.stderr.contains(&format!(
+                "role {user} would get a new password, which PostgREST's Secret postgrest/railway-postgrest (key PGRST_DB_URI) must then hold, but that Secret is immutable"
+            )),
+            "{}",
+            out.stderr
+        );
+        assert!(
+            out.stderr
+                .contains("sed '/^immutable: true$/d' | kubectl replace --force"),
+            "{}",
+            out.stderr
+        );
+        assert!(cleared(&mut admin), "{args:?}: the role's password changed");
+        let now = env
+            .standin
+            .get("v1", "Secret", Some("default"), "uis-db-railway")
+            .unwrap();
+        assert_eq!(now["data"], store["data"], "{args:?}: the store changed");
+    }
+    // Recreated without the mark (what the hint's kubectl replace does).
+    let mut s = env
+        .standin
+        .get("v1", "Secret", Some("postgrest"), "railway-postgrest")
+        .unwrap();
+    s.as_object_mut().unwrap().remove("immutable");
+    assert!(
+        env.standin
+            .delete("v1", "Secret", Some("postgrest"), "railway-postgrest")
+    );
+    env.standin.put(s);
+    onboard(&env, &dir, &[]).ok();
+    let doctor = output(env.cmd("uis-db-doctor").args(["railway", "--json"]));
+    doctor.ok();
+}

@@ -458,11 +458,71 @@ fn database(session: &mut Session, d: &Desired, dry_run: bool) -> Result<Vec<Str
             format!("store the credentials in Secret {}", p.store.secret)
         });
     }
+    postgrest_secret_takes_new_password(session, d, &p.sql)?;
     if changes.is_empty() || dry_run {
         return Ok(changes);
     }
     configure::run(session, &configure_options(d, false))?;
     Ok(changes)
+}
+
+/// Refuses a plan that sets a new password on the role PostgREST logs in
+/// as (the user of `PGRST_DB_URI` in Secret `postgrest/<app>-postgrest`)
+/// while that Secret is immutable: the PostgREST step could not write the
+/// new URI, and PostgREST would be left with a password that no longer
+/// works (docs/security.md, "Rotation"). Checked before the database step
+/// changes anything, in the plan and the real run alike.
+///
+/// Errors: phase `cluster`, naming the Secret and the command that
+/// recreates it without the mark; the API call's own.
+fn postgrest_secret_takes_new_password(
+    session: &mut Session,
+    d: &Desired,
+    sql: &[String],
+) -> Result<(), Failure> {
+    let reissued: Vec<&str> = sql
+        .iter()
+        .filter_map(|l| l.strip_prefix("ALTER ROLE \""))
+        .filter_map(|l| l.split_once("\" PASSWORD "))
+        .map(|(role, _)| role)
+        .collect();
+    if reissued.is_empty() {
+        return Ok(());
+    }
+    let cluster = session.cluster()?;
+    let name = pgrst::name(&d.app);
+    let Some(secret) = session
+        .block_on(cluster.get_opt::<k8s_openapi::api::core::v1::Secret>(pgrst::NAMESPACE, &name))?
+    else {
+        return Ok(());
+    };
+    if secret.immutable != Some(true) {
+        return Ok(());
+    }
+    let user = secret
+        .data
+        .as_ref()
+        .and_then(|m| m.get("PGRST_DB_URI"))
+        .map(|v| String::from_utf8_lossy(&v.0).into_owned())
+        .and_then(|uri| {
+            let rest = uri.split_once("://")?.1.to_string();
+            let auth = rest.split_once('@')?.0.to_string();
+            Some(auth.split(':').next().unwrap_or_default().to_string())
+        });
+    let Some(role) = reissued.into_iter().find(|r| user.as_deref() == Some(*r)) else {
+        return Ok(());
+    };
+    Err(Failure::new(
+        Phase::Cluster,
+        format!(
+            "role {role} would get a new password, which PostgREST's Secret {}/{name} (key PGRST_DB_URI) must then hold, but that Secret is immutable (`immutable: true`) and the API server refuses any change to it; nothing was changed: {role} keeps the password PostgREST has",
+            pgrst::NAMESPACE
+        ),
+    )
+    .hint(format!(
+        "recreate it without the mark, keeping its values: `{}`; then run `uis onboard` again",
+        uis_kube::cluster::recreate_secret_command(pgrst::NAMESPACE, &name)
+    )))
 }
 
 /// The seed set name `uis db seed` records for `dir`: its last component.
