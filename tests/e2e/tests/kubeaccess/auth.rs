@@ -807,6 +807,9 @@ fn a_forbidden_request_names_the_object_the_permission_and_the_check() {
         "",
     );
     let faults = env.standin.faults();
+    // The database pod: postgresql-0, or the proxied topology's proxy pod.
+    let forward_path = format!("/api/v1/namespaces/default/pods/{}/portforward", env.pg_pod);
+    let forward_object = format!("port-forward to pod default/{}", env.pg_pod);
     // (method, path, binary args, the object, the check)
     let cases: [(&str, &str, Vec<&str>, &str, &str); 3] = [
         (
@@ -825,9 +828,9 @@ fn a_forbidden_request_names_the_object_the_permission_and_the_check() {
         ),
         (
             "GET",
-            "/api/v1/namespaces/default/pods/postgresql-0/portforward",
+            &forward_path,
             vec![],
-            "port-forward to pod default/postgresql-0",
+            &forward_object,
             "kubectl auth can-i get pods/portforward -n default",
         ),
     ];
@@ -881,11 +884,7 @@ fn a_forbidden_request_names_the_object_the_permission_and_the_check() {
     }
     // The tunnel reports the refused forward at once with the same check.
     faults.clear();
-    faults.set_fail(
-        Some("GET"),
-        "/api/v1/namespaces/default/pods/postgresql-0/portforward",
-        403,
-    );
+    faults.set_fail(Some("GET"), &forward_path, 403);
     let log = env.path("tunnel-403.log");
     let mut child = suite(&env, "uis-db-tunnel", &kc)
         .arg("denied")
@@ -922,15 +921,11 @@ fn a_forbidden_request_names_the_object_the_permission_and_the_check() {
     // A credential refused on the port-forward alone is a credential
     // problem, not the pod's.
     faults.clear();
-    faults.set_fail(
-        None,
-        "/api/v1/namespaces/default/pods/postgresql-0/portforward",
-        401,
-    );
+    faults.set_fail(None, &forward_path, 401);
     let out = output(suite(&env, "uis-db-psql", &kc).args(["denied", "-c", "select 1"]));
     assert_ne!(out.code, 0);
     for want in [
-        "port-forward to pod default/postgresql-0",
+        forward_object.as_str(),
         "(HTTP 401)",
         "refused the credentials",
         "the token of kubeconfig user \"standin\"",
