@@ -80,8 +80,15 @@ pub fn set_keys(path: &Path, pairs: &[(&str, &str)]) -> io::Result<Vec<String>> 
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
                     format!(
-                        "the value for {k} contains {}: no quoting carries it unchanged to every .env reader ({READERS})",
-                        unwritable(v).unwrap_or_default()
+                        "the value for {k} contains {}{}",
+                        unwritable(v).unwrap_or_default(),
+                        if v.ends_with('\n') {
+                            String::new()
+                        } else {
+                            format!(
+                                ": no quoting carries it unchanged to every .env reader ({READERS})"
+                            )
+                        }
                     ),
                 ));
             }
@@ -362,6 +369,14 @@ fn unwritable(v: &str) -> Option<String> {
     }
     if v.contains('\r') {
         return Some("a carriage return, which every reader turns into a line break".into());
+    }
+    // Quotes would carry it, but a line break at the end is a Secret's
+    // trailing newline (`kubectl create secret --from-file` keeps a file's
+    // last byte), which no output value carries (docs/security.md, "Secret
+    // values with a line break"); one inside (a JWKS in JSON) is part of
+    // the value and is written.
+    if v.ends_with('\n') {
+        return Some("a line break at its end (a Secret's trailing newline), which the suite writes into no output value".into());
     }
     let single = single_quote_blocker(v)?;
     let double = double_quote_blocker(v)?;
@@ -803,6 +818,7 @@ mod tests {
             "abc.DEF_1:/@%+=,-"
         );
         assert_eq!(format_value("a\"b\\c`e\nf").unwrap(), "'a\"b\\c`e\nf'");
+        assert_eq!(format_value("ef\n"), None);
         assert_eq!(format_value("it's").unwrap(), "\"it's\"");
     }
 
@@ -814,6 +830,7 @@ mod tests {
         for (v, names) in [
             ("pa$word", "`$`"),
             ("a\rb", "carriage return"),
+            ("secret\n", "line break"),
             ("it's \"x\"", "`\"`"),
             ("it's \\", "backslash"),
             ("c:\\dir\\", "backslash at the end"),

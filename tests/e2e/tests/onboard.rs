@@ -1243,9 +1243,10 @@ fn secret_values_ending_in_a_line_break_are_said_once_and_the_jwt_secret_one_nam
     );
     env.psql(&[&url, "-Atc", "select 1"]).ok();
 
-    // A JWT secret ending in \r\n: PostgREST verifies with it as it is, no
-    // .env reader reads a carriage return back.
-    let mut secret = env
+    // A JWT secret ending in a line break: PostgREST verifies with it as
+    // it is; the trailing bytes are a Secret's newline, not the value.
+
+    let secret = env
         .standin
         .get("v1", "Secret", Some("postgrest"), "railway-postgrest")
         .expect("the PostgREST Secret");
@@ -1255,28 +1256,38 @@ fn secret_values_ending_in_a_line_break_are_said_once_and_the_jwt_secret_one_nam
             .decode(secret["data"]["PGRST_JWT_SECRET"].as_str().unwrap())
             .unwrap()
     };
-    let mut jwt_crlf = jwt.clone();
-    jwt_crlf.extend(b"\r\n");
-    secret["data"]["PGRST_JWT_SECRET"] = uis_e2e::base64_encode(&jwt_crlf).into();
-    env.standin.put(secret);
-    let out = onboard(&env, &dir, &[]);
-    assert_eq!(out.code, 1, "{}", out.stderr);
-    assert!(
-        out.stderr
-            .contains("hint: issue a secret without that character: `uis postgrest deploy railway --rotate-jwt-secret`"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        !out.stderr.contains("give env.path a file"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        !std::fs::read_to_string(dir.join(".env"))
-            .unwrap()
-            .contains('\r')
-    );
+    // Neither ending goes into a .env (none is part of the secret's
+    // value: docs/security.md): onboard and `uis jwt mint --write-env`
+    // refuse, naming the rotation, and the .env keeps its bytes.
+    let before = std::fs::read(dir.join(".env")).unwrap();
+    for ending in [&b"\r\n"[..], &b"\n"[..]] {
+        let mut secret = env
+            .standin
+            .get("v1", "Secret", Some("postgrest"), "railway-postgrest")
+            .expect("the PostgREST Secret");
+        let mut jwt_nl = jwt.clone();
+        jwt_nl.extend(ending);
+        secret["data"]["PGRST_JWT_SECRET"] = uis_e2e::base64_encode(&jwt_nl).into();
+        env.standin.put(secret);
+        let hint = "hint: issue a secret without that character: `uis postgrest deploy railway --rotate-jwt-secret`";
+        let out = onboard(&env, &dir, &[]);
+        assert_eq!(out.code, 1, "{ending:?}: {}", out.stderr);
+        assert!(out.stderr.contains(hint), "{ending:?}: {}", out.stderr);
+        assert!(
+            !out.stderr.contains("give env.path a file"),
+            "{}",
+            out.stderr
+        );
+        let env_file = dir.join(".env").display().to_string();
+        let out = env.run("uis-jwt-mint", &["railway", "--write-env", &env_file]);
+        assert_eq!(out.code, 1, "{ending:?}: {}", out.stderr);
+        assert!(out.stderr.contains(hint), "{ending:?}: {}", out.stderr);
+        assert_eq!(
+            std::fs::read(dir.join(".env")).unwrap(),
+            before,
+            "{ending:?}: the .env is left as it was"
+        );
+    }
 }
 
 /// A re-run of `uis onboard` that would issue a new password for the role
