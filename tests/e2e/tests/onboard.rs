@@ -730,6 +730,34 @@ fn init_writes_a_commented_uis_yaml_and_never_overwrites() {
     assert_eq!(plan.json()["app"], "my-app");
 }
 
+/// What `--init` writes from the tutorial's `db/` runs as written: the
+/// database the SQL grants on (`GRANT CONNECT ON DATABASE railway`) and
+/// the extension its columns use (`citext`, never created by the SQL) are
+/// in it, so the DDL does not fail on a database or type that is not there.
+#[test]
+fn init_then_run_as_written_onboards_the_tutorial_db() {
+    let env = Env::new();
+    let dir = env.path("railway");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/railway/db"),
+        &dir.join("db"),
+    );
+    onboard(&env, &dir, &["--init"]).ok();
+    let text = std::fs::read_to_string(dir.join("uis.yaml")).unwrap();
+    assert!(text.contains("\ndatabase: railway "), "{text}");
+    assert!(text.contains("\nextensions: [citext] "), "{text}");
+    if env.topology == uis_e2e::Topology::Proxied {
+        // As railway_dir: the admin is no superuser there.
+        let kept = text.replace("  authenticator: authenticator\n", "");
+        assert_ne!(kept, text, "--init names the DDL's authenticator");
+        std::fs::write(dir.join("uis.yaml"), kept).unwrap();
+    }
+    let out = onboard(&env, &dir, &["--json"]);
+    out.ok();
+    assert_eq!(out.json()["status"], "ok", "{}", out.stderr);
+    assert_onboarded(&env, &dir);
+}
+
 #[test]
 fn bad_uis_yaml_is_refused_with_its_line_and_the_valid_choices() {
     let env = Env::new();
