@@ -137,10 +137,10 @@ pub fn scan(root: &Path) -> Found {
             .join("\n")
             .to_lowercase();
         for w in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
-            if let Some((_, e)) = USED_EXTENSIONS.iter().find(|(word, _)| *word == w) {
-                if !used.contains(e) {
-                    used.push(*e);
-                }
+            if let Some((_, e)) = USED_EXTENSIONS.iter().find(|(word, _)| *word == w)
+                && !used.contains(e)
+            {
+                used.push(*e);
             }
         }
         if seed {

@@ -758,6 +758,82 @@ fn init_then_run_as_written_onboards_the_tutorial_db() {
     assert_onboarded(&env, &dir);
 }
 
+/// Every mode's stdout with `--json` (and piped) is exactly one JSON
+/// document with the documented `status`, errors included, those clap
+/// finds in the arguments too (conflicting flags, a bad value, an unknown
+/// flag), and the exit code is the documented one.
+#[test]
+fn every_mode_prints_one_json_document() {
+    let env = Env::new();
+    let dir = railway_dir(&env);
+    let one = |args: &[&str], code: i32, status: &str| {
+        let out = onboard(&env, &dir, args);
+        out.expect_code(code);
+        let docs: Vec<Value> = serde_json::Deserializer::from_str(&out.stdout)
+            .into_iter::<Value>()
+            .collect::<Result<_, _>>()
+            .unwrap_or_else(|e| panic!("{args:?}: stdout is not JSON ({e}):\n{}", out.stdout));
+        assert_eq!(docs.len(), 1, "{args:?}: {}", out.stdout);
+        assert_eq!(docs[0]["status"], status, "{args:?}: {}", out.stdout);
+        docs.into_iter().next().unwrap()
+    };
+    one(&["--dry-run", "--json"], 0, "dry_run");
+    one(&["--json"], 0, "ok");
+    one(&[], 0, "unchanged");
+    one(&["--down", "--dry-run", "--json"], 0, "dry_run");
+    let e = one(&["--purge", "--json"], 2, "error");
+    assert_eq!(e["phase"], "usage");
+    // Errors clap finds in the arguments: still one document, phase usage.
+    for args in [
+        &["--init", "--dry-run", "--json"][..],
+        &["--pg-port", "0", "--json"][..],
+        &["--frobnicate"][..],
+    ] {
+        let e = one(args, 2, "error");
+        assert_eq!(e["phase"], "usage", "{args:?}");
+        assert!(!e["detail"].as_str().unwrap_or_default().is_empty(), "{e}");
+    }
+    one(&["-f", "nope.yaml", "--json"], 2, "error");
+    one(&["--down", "--json"], 0, "down");
+    one(&["--purge", "--yes", "--json"], 0, "purged");
+}
+
+/// An owner another app holds is refused, nothing is changed, and the
+/// hint's example is a name that is free (it was the refused one when
+/// the app's own default, APP_owner, was the name taken).
+#[test]
+fn an_owner_of_another_app_is_refused_with_a_free_name_as_example() {
+    let env = Env::new();
+    let first = env.path("first");
+    std::fs::create_dir_all(&first).unwrap();
+    std::fs::write(
+        first.join("uis.yaml"),
+        "app: first\nowner: railway_owner\ntokens: []\nenv: {path: null}\n",
+    )
+    .unwrap();
+    onboard(&env, &first, &["--json"]).ok();
+    let dir = railway_dir(&env);
+    let out = onboard(&env, &dir, &["--json"]);
+    out.expect_code(1);
+    let e = out.json();
+    let detail = e["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("belongs to app \"first\""), "{e}");
+    let hint = e["hint"].as_str().unwrap_or_default();
+    assert!(hint.contains("e.g."), "{e}");
+    assert!(!hint.contains("railway_owner"), "{e}");
+    // Nothing of railway's was made.
+    let dbs: i64 = env
+        .pg
+        .connect("postgres")
+        .query_one(
+            "select count(*) from pg_database where datname = 'railway'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(dbs, 0);
+}
+
 #[test]
 fn bad_uis_yaml_is_refused_with_its_line_and_the_valid_choices() {
     let env = Env::new();
