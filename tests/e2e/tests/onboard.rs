@@ -542,6 +542,8 @@ fn api_error_then_finished(method: &str, path: &str, step: &str, done_before: bo
         done_before,
         "{detail}"
     );
+    // An API error passes: a plain re-run finishes, nothing to fix.
+    assert!(!detail.contains("fix it"), "{detail}");
     assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
     let again = onboard(&env, &dir, &["--json"]);
     again.ok();
@@ -1070,8 +1072,10 @@ fn a_failing_seed_file_exits_3_and_the_fixed_one_is_applied_next() {
     assert_eq!(out.json()["status"], "error");
     assert!(out.stderr.contains("02-events.sql"), "{}", out.stderr);
     assert!(out.stderr.contains("no_such_table"), "{}", out.stderr);
+    // The file fails again until it is fixed: the message says so.
     assert!(
-        out.stderr.contains("run `uis onboard` again to finish"),
+        out.stderr
+            .contains("fix it, then run `uis onboard` again to finish"),
         "{}",
         out.stderr
     );
