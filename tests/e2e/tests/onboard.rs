@@ -785,6 +785,16 @@ fn every_mode_prints_one_json_document() {
     one(&["--down", "--dry-run", "--json"], 0, "dry_run");
     let e = one(&["--purge", "--json"], 2, "error");
     assert_eq!(e["phase"], "usage");
+    // From a subdirectory, the command the hint gives names the file.
+    let sub = dir.join("sub");
+    std::fs::create_dir_all(&sub).unwrap();
+    let out = onboard(&env, &sub, &["-f", "../uis.yaml", "--purge", "--json"]);
+    out.expect_code(2);
+    let hint = out.json()["hint"].as_str().unwrap_or_default().to_string();
+    assert!(
+        hint.contains("`uis onboard -f ../uis.yaml --purge --yes`"),
+        "{hint}"
+    );
     // Errors clap finds in the arguments: still one document, phase usage.
     for args in [
         &["--init", "--dry-run", "--json"][..],
