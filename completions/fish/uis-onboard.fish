@@ -29,7 +29,7 @@ complete -c uis-onboard -l sslrootcert-secret -d 'Read the CA certificate from a
 complete -c uis-onboard -l sslcert -d 'PEM client certificate to send (default: ~/.postgresql/postgresql.crt if it exists)' -r -F
 complete -c uis-onboard -l sslkey -d 'PEM private key of --sslcert (default: ~/.postgresql/postgresql.key)' -r -F
 complete -c uis-onboard -l tls-server-name -d 'The name the server certificate must carry for verify-full, and the SNI (default: the --direct host; through the port-forward SERVICE.NAMESPACE.svc.cluster.local)' -r
-complete -c uis-onboard -l init -d 'Write a commented uis.yaml from this directory\'s db/ files and the defaults (never overwrites)'
+complete -c uis-onboard -l init -d 'Write a commented uis.yaml (-f FILE: that file) from the db/ files beside it and the defaults (never overwrites)'
 complete -c uis-onboard -l dry-run -d 'Print the plan: what each step would change; change nothing'
 complete -c uis-onboard -l down -d 'Remove the app\'s PostgREST (Deployment, Service, IngressRoute); keep the database, roles, Secret'
 complete -c uis-onboard -l purge -d 'Also drop PostgREST\'s roles and Secret, the database, the roles the suite created and the stored credentials'

@@ -4,8 +4,14 @@
 //!
 //! What is read from the SQL files is a guess a person checks: schemas
 //! named in `CREATE SCHEMA` and `ON SCHEMA`, PostgREST's role names from
-//! `CREATE ROLE`, and the owner from `SET [LOCAL] ROLE`. Not for: parsing
-//! SQL (the words are matched case-insensitively, outside nothing).
+//! `CREATE ROLE`, the owner from `SET [LOCAL] ROLE`, the database from
+//! `ON DATABASE` and `ALTER DATABASE` (the SQL's own name for it: a file
+//! that says `GRANT CONNECT ON DATABASE railway` fails on any other), and
+//! the extensions from `CREATE EXTENSION` and from the names of the
+//! well-known contrib extensions the files use without creating them
+//! ([`USED_EXTENSIONS`]: a `citext` column needs `citext` before the file
+//! runs). Not for: parsing SQL (the words are matched case-insensitively,
+//! outside `--` comments).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -25,7 +31,30 @@ pub struct Found {
     pub anon: Option<String>,
     pub authenticated: Option<String>,
     pub extensions: Vec<String>,
+    /// The database the SQL names (`ON DATABASE x`, `ALTER DATABASE x`).
+    pub database: Option<String>,
 }
+
+/// Words (types, functions, operator classes) that only exist once a
+/// contrib extension is created, and the extension: the ones whose words
+/// are unlikely as an app's own names. From the PostgreSQL documentation's
+/// appendix F (Additional Supplied Modules).
+pub const USED_EXTENSIONS: &[(&str, &str)] = &[
+    ("citext", "citext"),
+    ("hstore", "hstore"),
+    ("ltree", "ltree"),
+    ("lquery", "ltree"),
+    ("gin_trgm_ops", "pg_trgm"),
+    ("gist_trgm_ops", "pg_trgm"),
+    ("gen_random_bytes", "pgcrypto"),
+    ("gen_salt", "pgcrypto"),
+    ("pgp_sym_encrypt", "pgcrypto"),
+    ("pgp_sym_decrypt", "pgcrypto"),
+    ("uuid_generate_v1", "uuid-ossp"),
+    ("uuid_generate_v1mc", "uuid-ossp"),
+    ("uuid_generate_v4", "uuid-ossp"),
+    ("unaccent", "unaccent"),
+];
 
 fn sql_files(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -90,8 +119,14 @@ pub fn scan(root: &Path) -> Found {
         }
     }
     let mut roles = Vec::new();
-    for file in &top {
-        let Ok(text) = std::fs::read_to_string(file) else {
+    let mut used = Vec::new();
+    for file in top
+        .iter()
+        .cloned()
+        .chain(subdirs.iter().flat_map(|d| sql_files(d)))
+    {
+        let seed = !top.contains(&file);
+        let Ok(text) = std::fs::read_to_string(&file) else {
             continue;
         };
         // Comments out, so a word in a comment does not count.
@@ -101,6 +136,23 @@ pub fn scan(root: &Path) -> Found {
             .collect::<Vec<_>>()
             .join("\n")
             .to_lowercase();
+        for w in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+            if let Some((_, e)) = USED_EXTENSIONS.iter().find(|(word, _)| *word == w)
+                && !used.contains(e)
+            {
+                used.push(*e);
+            }
+        }
+        if seed {
+            // Data files: only the extensions they use.
+            continue;
+        }
+        for d in names_after(&text, &["on", "database"])
+            .into_iter()
+            .chain(names_after(&text, &["alter", "database"]))
+        {
+            f.database.get_or_insert(d);
+        }
         for s in names_after(&text, &["create", "schema"])
             .into_iter()
             .chain(names_after(&text, &["on", "schema"]))
@@ -122,6 +174,11 @@ pub fn scan(root: &Path) -> Found {
             if f.owner.is_none() && r != "none" && r != "local" {
                 f.owner = Some(r);
             }
+        }
+    }
+    for e in used {
+        if !f.extensions.iter().any(|x| x == e) {
+            f.extensions.push(e.to_string());
         }
     }
     for r in roles {
@@ -175,10 +232,20 @@ pub fn render(app: &str, f: &Found) -> String {
         "# uis.yaml: the onboarding of {app}, converged by `uis onboard` (safe to run again).\n# Every key: docs/reference/uis-yaml.md. Written by `uis onboard --init`: check it.\n"
     );
     let _ = writeln!(t, "app: {app}");
-    let _ = writeln!(
-        t,
-        "# database: {sql}_db        # default: the app's name with '-' as '_', then _db"
-    );
+    match &f.database {
+        Some(d) => {
+            let _ = writeln!(
+                t,
+                "database: {d}        # the SQL files name it (ON DATABASE)"
+            );
+        }
+        None => {
+            let _ = writeln!(
+                t,
+                "# database: {sql}_db        # default: the app's name with '-' as '_', then _db"
+            );
+        }
+    }
     match &f.owner {
         Some(o) => {
             let _ = writeln!(t, "owner: {o}            # the SQL files SET ROLE to it");
@@ -201,7 +268,7 @@ pub fn render(app: &str, f: &Found) -> String {
     }
     let _ = writeln!(
         t,
-        "extensions: {}            # created by the superuser",
+        "extensions: {}            # used or created in the SQL files; created by the superuser",
         list(&f.extensions)
     );
     let _ = writeln!(
@@ -381,6 +448,8 @@ mod tests {
         assert_eq!(f.seeds, ["db/seeds"]);
         assert_eq!(f.schemas, ["railway", "auth"]);
         assert_eq!(f.owner.as_deref(), Some("railway_owner"));
+        assert_eq!(f.database.as_deref(), Some("railway"));
+        assert_eq!(f.extensions, ["citext"]);
         assert_eq!(f.anon.as_deref(), Some("anon"));
         assert_eq!(f.authenticator.as_deref(), Some("authenticator"));
         assert_eq!(f.authenticated.as_deref(), Some("authenticated"));
@@ -388,6 +457,8 @@ mod tests {
         let spec = crate::spec::parse("uis.yaml", &text).expect("what --init writes parses");
         assert_eq!(spec.app, "railway");
         assert_eq!(spec.postgrest.schemas, ["railway"]);
+        assert_eq!(spec.database.as_deref(), Some("railway"));
+        assert_eq!(spec.extensions, ["citext"]);
         spec.desired(&root).expect("and is valid");
     }
 

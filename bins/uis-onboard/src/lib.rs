@@ -40,7 +40,7 @@ pub struct Args {
     /// The declaration to converge
     #[arg(short = 'f', long, value_name = "FILE", default_value = spec::DEFAULT_FILE)]
     pub file: PathBuf,
-    /// Write a commented uis.yaml from this directory's db/ files and the defaults (never overwrites)
+    /// Write a commented uis.yaml (-f FILE: that file) from the db/ files beside it and the defaults (never overwrites)
     #[arg(long, conflicts_with_all = ["down", "purge", "dry_run"])]
     pub init: bool,
     /// Print the plan: what each step would change; change nothing
@@ -140,7 +140,18 @@ fn run(args: Args, json_mode: bool) -> anyhow::Result<i32> {
         return Err(Failure::usage(
             "--purge drops the app's database, roles, PostgREST and stored credentials for good; nothing was changed",
         )
-        .hint("add --yes to confirm: `uis onboard --purge --yes`")
+        .hint(format!(
+            "add --yes to confirm: `uis onboard{}{} --purge --yes`",
+            args.app
+                .as_deref()
+                .map(|a| format!(" {a}"))
+                .unwrap_or_default(),
+            if args.file == Path::new(spec::DEFAULT_FILE) {
+                String::new()
+            } else {
+                format!(" -f {}", args.file.display())
+            }
+        ))
         .into());
     }
     // Taking an app down needs only its name: APP when there is no file.

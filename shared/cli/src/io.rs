@@ -39,11 +39,44 @@ pub fn run_main(json_mode: bool, body: impl FnOnce() -> anyhow::Result<i32>) -> 
 /// exits 2 on a usage error) and runs `body(args, json_mode)` through
 /// [`run_main`]. JSON mode is on when `json(&args)` says so (`--json`) or
 /// stdout is not a terminal (README.md, "The binaries").
+///
+/// A usage error of clap's (an unknown flag, a bad value, flags that
+/// conflict) prints clap's message on stderr and, in JSON mode (`--json`
+/// among the arguments, or stdout not a terminal), UIS's error object with
+/// phase `usage` on stdout, as every other error: a pipeline reading the
+/// report gets one JSON document whatever went wrong. Exit 2.
 pub fn parse_and_run<A: clap::Parser>(
     json: impl FnOnce(&A) -> bool,
     body: impl FnOnce(A, bool) -> anyhow::Result<i32>,
 ) -> ExitCode {
-    let args = A::parse_from(crate::uis_forms::rewrite(std::env::args_os()));
+    let argv = crate::uis_forms::rewrite(std::env::args_os());
+    let args = match A::try_parse_from(&argv) {
+        Ok(a) => a,
+        Err(e)
+            if !e.use_stderr()
+                || e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand =>
+        {
+            e.exit()
+        }
+        Err(e) => {
+            let _ = e.print();
+            let json_asked = argv.iter().skip(1).any(|a| a == "--json");
+            if json_asked || !stdout_is_terminal() {
+                let rendered = e.render().to_string();
+                // The message's lines up to clap's blank line (before its
+                // tip or usage), as one line: the missing arguments too.
+                let detail = rendered
+                    .lines()
+                    .take_while(|l| !l.trim().is_empty())
+                    .map(|l| l.trim().trim_start_matches("error: "))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let failure = Failure::usage(detail).hint("see --help");
+                let _ = print_json(&failure.to_json());
+            }
+            return ExitCode::from(2);
+        }
+    };
     let json_mode = json(&args) || !stdout_is_terminal();
     run_main(json_mode, || body(args, json_mode))
 }

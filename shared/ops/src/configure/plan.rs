@@ -200,10 +200,23 @@ pub fn validate(
                     d.owner, other.app
                 ),
             )
-            .hint(format!(
-                "choose another owner with --owner, e.g. --owner {}_owner",
-                sql_name(&d.app)
-            )));
+            .hint({
+                // Never the refused name, nor another app's role.
+                let app = sql_name(&d.app);
+                let taken = |c: &String| {
+                    *c == d.owner
+                        || others
+                            .iter()
+                            .any(|o| o.owner == *c || o.created_roles.iter().any(|r| r == c))
+                };
+                let pick = [format!("{app}_owner"), app.clone(), format!("{app}_owner2")]
+                    .into_iter()
+                    .find(|c| !taken(c));
+                match pick {
+                    Some(c) => format!("choose another owner with --owner, e.g. --owner {c}"),
+                    None => "choose another owner with --owner".to_string(),
+                }
+            }));
         }
         if other.database == d.database {
             return Err(Failure::new(

@@ -337,8 +337,19 @@ pub fn run(
                     f
                 } else {
                     let mut f = f;
+                    // A refusal or a failing file comes back on a re-run
+                    // until it is fixed; a cut connection or an API error
+                    // does not.
+                    let fix = if matches!(
+                        f.phase,
+                        Phase::Usage | Phase::Validate | Phase::Role | Phase::Drift | Phase::Sql
+                    ) {
+                        "fix it, then "
+                    } else {
+                        ""
+                    };
                     f.detail.push_str(&format!(
-                        " (done before it: {}; run `uis onboard` again to finish)",
+                        " (done before it: {}; {fix}run `uis onboard` again to finish)",
                         done.join(", ")
                     ));
                     f
