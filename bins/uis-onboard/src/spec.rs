@@ -606,7 +606,23 @@ impl Spec {
                         format!("the directory of {shown} does not exist"),
                     ))
                 }
-                _ => Ok(full),
+                PathKind::File => match real_location(base, &full) {
+                    Some(real) if real.starts_with(real_dir(base)) => Ok(full),
+                    Some(real) => Err(usage(
+                        key,
+                        format!(
+                            "{shown} is a link that leads out of the directory of uis.yaml (to {}): the file uis onboard writes must be inside the app's directory; make {shown} a plain file",
+                            real.display()
+                        ),
+                    )),
+                    None => Err(usage(
+                        key,
+                        format!(
+                            "{shown} is a link to a file that does not exist: make {shown} a plain file"
+                        ),
+                    )),
+                },
+                PathKind::Dir => Ok(full),
             }
         };
         let ddl = match &self.ddl {
@@ -683,6 +699,32 @@ impl Spec {
             },
         })
     }
+}
+
+/// The canonical directory of uis.yaml (`base` as given when it cannot be
+/// resolved).
+fn real_dir(base: &Path) -> PathBuf {
+    let b = if base.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        base
+    };
+    b.canonicalize().unwrap_or_else(|_| b.to_path_buf())
+}
+
+/// Where writing `full` would really write, links followed (of the file
+/// and of the directories on the way): the file's canonical path when it
+/// exists, else its directory's canonical path and its name; `None` for a
+/// link whose target does not exist.
+fn real_location(base: &Path, full: &Path) -> Option<PathBuf> {
+    if full.symlink_metadata().is_ok() {
+        return full.canonicalize().ok();
+    }
+    let dir = match full.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.canonicalize().ok()?,
+        _ => real_dir(base),
+    };
+    Some(dir.join(full.file_name()?))
 }
 
 /// What a path key names: a directory of `*.sql` files, or a file to write.

@@ -592,10 +592,26 @@ fn a_tunnel_cut_or_a_failed_write_then_the_next_run_finishes() {
         out.stderr
     );
     std::fs::remove_dir(dir.join(".env")).unwrap();
-    // The .env cannot be written when the last step comes: a link to a
-    // file in a directory nobody can create files in (/proc), followed
-    // as links are.
-    std::os::unix::fs::symlink("/proc/version", dir.join(".env")).unwrap();
+    // A .env that is a link out of the app's directory (a cloned uis.yaml
+    // could point it at ~/.bashrc): refused before any step (exit 2),
+    // nothing written there.
+    let outside = env.path("outside.env");
+    std::fs::write(&outside, "KEEP=1\n").unwrap();
+    std::os::unix::fs::symlink(&outside, dir.join(".env")).unwrap();
+    let out = onboard(&env, &dir, &["--json"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("env.path: .env is a link that leads out of the directory of uis.yaml"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), "KEEP=1\n");
+    std::fs::remove_file(dir.join(".env")).unwrap();
+    // The .env cannot be written when the last step comes: a quote it
+    // opens and never closes (the writer does not guess where its value
+    // ends).
+    std::fs::write(dir.join(".env"), "NOTE='unclosed\n").unwrap();
     let out = onboard(&env, &dir, &["--json"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert_eq!(out.json()["phase"], "write", "{}", out.stdout);
