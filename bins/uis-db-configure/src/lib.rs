@@ -82,7 +82,7 @@ pub struct Args {
     #[arg(long)]
     pub purge: bool,
     /// Confirm --purge
-    #[arg(long)]
+    #[arg(long, requires = "purge")]
     pub yes: bool,
     /// Print the SQL that would run; change nothing
     #[arg(long)]

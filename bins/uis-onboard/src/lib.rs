@@ -53,7 +53,7 @@ pub struct Args {
     #[arg(long)]
     pub purge: bool,
     /// Confirm --purge
-    #[arg(long)]
+    #[arg(long, requires = "purge")]
     pub yes: bool,
     /// Print JSON even on a terminal
     #[arg(long)]

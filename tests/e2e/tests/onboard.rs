@@ -639,6 +639,16 @@ fn down_removes_postgrest_and_purge_everything() {
     let refused = onboard(&env, &dir, &["--purge"]);
     refused.expect_code(2);
     assert!(refused.stderr.contains("--yes"), "{}", refused.stderr);
+    // --yes confirms --purge and nothing else: alone it is refused, not
+    // ignored (the same in uis db configure and uis postgrest deploy).
+    let alone = onboard(&env, &dir, &["--yes"]);
+    alone.expect_code(2);
+    assert!(alone.stderr.contains("--purge"), "{}", alone.stderr);
+    for bin in ["uis-db-configure", "uis-postgrest-deploy"] {
+        let out = env.run(bin, &["railway", "--yes"]);
+        out.expect_code(2);
+        assert!(out.stderr.contains("--purge"), "{bin}: {}", out.stderr);
+    }
 
     // The plan names what is there; the run deletes it; the plan then
     // names nothing.
