@@ -744,7 +744,7 @@ pub fn run(session: &mut Session, opts: &Options) -> Result<Report, Failure> {
     })))
 }
 
-/// The objects a deploy applies, as [`objects::would_change`] compares
+/// The objects a deploy applies, as [`objects::changes`] compares
 /// them: Secret, Deployment, Service, and the IngressRoute when its CRD
 /// is installed; only the Secret with `secret_only`.
 fn desired_objects(

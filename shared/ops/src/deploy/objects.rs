@@ -118,34 +118,23 @@ impl Desired {
     }
 }
 
-/// Whether applying `objects` would change any, and whether every one of
-/// those writes would be accepted: each is applied with `dryRun=All`
-/// (nothing is stored; authorization, admission and validation run as for
-/// the real write), a missing one too (it would be created). An existing
-/// object is compared with the server's answer on its field and on its
-/// annotations; the server fills in its defaults both times, so only real
-/// changes differ. Every object is read and tried (no early return), so a
-/// run makes the same requests whatever changed (deploy/rbac.yaml grants
-/// exactly these). Deploy calls it before any change, in a namespace that
-/// exists, so a write the cluster refuses (an immutable Secret, a 403, a
-/// webhook) stops the run before a password changes.
-///
-/// Errors: the API calls' (phase `cluster`); a refused write as
-/// [`uis_kube::Cluster::write_refused`] says it.
-pub async fn would_change(
-    cluster: &Cluster,
-    ns: &str,
-    objects: &[Desired],
-) -> Result<bool, Failure> {
-    Ok(!changes(cluster, ns, objects).await?.is_empty())
-}
-
 /// What applying `objects` would change, one line per field that differs
 /// (`Deployment postgrest/x: spec.replicas 2 -> 3`; a Secret's keys by name
 /// only, never a value), or `create KIND NS/NAME`; empty when nothing
-/// would. The same requests and checks as [`would_change`], which it is.
+/// would. Also whether every one of those writes would be accepted: each
+/// is applied with `dryRun=All` (nothing is stored; authorization,
+/// admission and validation run as for the real write), a missing one too
+/// (it would be created). An existing object is compared with the server's
+/// answer on its field and on its annotations; the server fills in its
+/// defaults both times, so only real changes differ. Every object is read
+/// and tried (no early return), so a run makes the same requests whatever
+/// changed (deploy/rbac.yaml grants exactly these). Deploy calls it before
+/// any change, in a namespace that exists, so a write the cluster refuses
+/// (an immutable Secret, a 403, a webhook) stops the run before a password
+/// changes.
 ///
-/// Errors: as [`would_change`].
+/// Errors: the API calls' (phase `cluster`); a refused write as
+/// [`uis_kube::Cluster::write_refused`] says it.
 pub async fn changes(
     cluster: &Cluster,
     ns: &str,
